@@ -1,0 +1,2 @@
+// @tiercache/edge/hono: Hono middleware and route helper. Placeholder.
+export {}
