@@ -1,0 +1,2 @@
+// @tiercache/browser: indexedDbStore, createCachedFetch, broadcastInvalidation land here.
+export {}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm'],
+  target: 'es2022',
+  platform: 'browser',
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  treeshake: true,
+  external: ['@tiercache/core', 'idb-keyval'],
+})
