@@ -1,0 +1,174 @@
+// Types for @tiercache/testkit (hand-written: the package is plain .mjs, no build step).
+
+// ---- Redis -----------------------------------------------------------------
+
+/** The redis-server executable: `$REDIS_SERVER_BIN`, then PATH, then /usr/bin/redis-server. */
+export function findRedisServer(): string | undefined;
+
+/** Returns the redis-server path, installing Debian's `redis-server` with apt-get (sudo when not root) when missing. */
+export function ensureRedisServer(): Promise<string>;
+
+export interface StartRedisOptions {
+  /** @default a free port picked by the OS */
+  port?: number;
+  /** @default findRedisServer(), installing it if missing */
+  bin?: string;
+  /** Extra redis-server arguments, e.g. `['--maxmemory', '10mb']`. */
+  args?: string[];
+  /** @default 10000 */
+  readyTimeoutMs?: number;
+}
+
+export interface RedisServer {
+  /** `redis://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  pid: number;
+  /** Recent redis-server output. */
+  logs(): string;
+  /** Kills redis-server and resolves once it exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server bound to 127.0.0.1 only (`--save "" --appendonly no`, not daemonized)
+ * as a child process; resolves once it answers PING. It dies with this process.
+ */
+export function startRedis(options?: StartRedisOptions): Promise<RedisServer>;
+
+// ---- Upstash-compatible endpoint ---------------------------------------------
+
+export type FaultMode = 'ok' | 'error500' | 'slow' | 'down';
+
+export interface Fault {
+  /**
+   * - `ok`: answer normally
+   * - `error500`: HTTP 500 `{"error": "..."}`
+   * - `slow`: wait `delayMs`, then handle the request (skipped if the client gave up meanwhile)
+   * - `down`: destroy the socket without answering
+   */
+  mode: FaultMode;
+  /** For `slow`. @default 1000 */
+  delayMs?: number;
+  /** Apply to this many requests, then return to `ok`. @default unlimited */
+  count?: number;
+}
+
+export interface UpstashStats {
+  /** HTTP requests to the Redis API (not `/__testkit/*`), whatever their outcome. */
+  requests: number;
+  /** Redis commands executed (a pipeline of 3 counts 3; MULTI/EXEC themselves are not counted). */
+  commands: number;
+  /** Requests per path: `'/'`, `'/pipeline'`, `'/multi-exec'`, `'/get'` (path style), ... */
+  byPath: Record<string, number>;
+  /** Executed commands per upper-case name: `{ GET: 2, SET: 1 }`. */
+  byCommand: Record<string, number>;
+  /** Requests answered (or dropped) by an injected fault. */
+  faulted: number;
+  /** Requests rejected with 401. */
+  unauthorized: number;
+}
+
+export interface StartUpstashServerOptions {
+  /** The redis-server behind it, e.g. `(await startRedis()).url`. */
+  redisUrl: string;
+  /** Bearer token clients must send. @default a random hex string */
+  token?: string;
+  /** @default a free port picked by the OS */
+  port?: number;
+}
+
+export interface UpstashServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  token: string;
+  /** Counters since start or the last reset. Also `GET /__testkit/stats`. */
+  stats(): UpstashStats;
+  /** Zeroes the counters. Also `POST /__testkit/reset` (`?flush=1` also runs FLUSHALL). */
+  resetStats(): void;
+  /** FLUSHALL on the redis behind it. */
+  flushAll(): Promise<void>;
+  /** Injects a fault for following requests. Also `POST /__testkit/fault` with the JSON body. */
+  setFault(fault: Fault | FaultMode): void;
+  /** Closes the listener and every connection. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an Upstash-compatible REST endpoint on 127.0.0.1 over a real redis-server, faithful
+ * to what `@upstash/redis` 1.39 sends with its default options: `POST /`, `/pipeline`,
+ * `/multi-exec`, path-style commands, `/subscribe` (SSE), bearer or `_token` auth,
+ * `Upstash-Encoding: base64`, 400 `{"error"}` for command errors.
+ */
+export function startUpstashServer(options: StartUpstashServerOptions): Promise<UpstashServer>;
+
+// ---- Both, once per run --------------------------------------------------------
+
+export interface ServicesEnv {
+  /** Absent only when reusing services whose parent did not set it. */
+  REDIS_URL?: string;
+  UPSTASH_TEST_URL: string;
+  UPSTASH_TEST_TOKEN: string;
+}
+
+export interface SetupServicesOptions {
+  /** Reuse services announced by UPSTASH_TEST_URL/UPSTASH_TEST_TOKEN in the environment. @default true */
+  reuse?: boolean;
+  /** Export the variables to process.env (undone by stop) so child processes see them. @default true */
+  setEnv?: boolean;
+  /** Token for a new Upstash endpoint. @default random */
+  token?: string;
+  redisPort?: number;
+  upstashPort?: number;
+}
+
+export interface Services {
+  env: ServicesEnv;
+  /** True when nothing was started here. */
+  reused: boolean;
+  /** Only when started here. */
+  redis?: RedisServer;
+  /** Only when started here. */
+  upstash?: UpstashServer;
+  /** Stops what was started here (nothing when reused). */
+  stop(): Promise<void>;
+}
+
+/** Starts redis-server + the Upstash endpoint, or reuses the ones named by UPSTASH_TEST_URL/UPSTASH_TEST_TOKEN. */
+export function setupServices(options?: SetupServicesOptions): Promise<Services>;
+
+// ---- Chromium --------------------------------------------------------------
+
+/** Flags for headless Chromium on CI: no sandbox, no GPU, no QUIC, no background networking. */
+export const CHROMIUM_ARGS: readonly string[];
+
+/** `$CHROMIUM_PATH`, /usr/bin/chromium, /usr/bin/chromium-browser, then PATH. */
+export function findChromium(): string | undefined;
+
+/** Returns the Chromium path, installing Debian's `chromium` with apt-get when missing. */
+export function ensureChromium(): Promise<string>;
+
+export interface ChromiumLaunchOptionsInput {
+  /** @default findChromium() */
+  executablePath?: string;
+  /** @default true */
+  headless?: boolean;
+  /** Extra flags, appended to CHROMIUM_ARGS. */
+  args?: string[];
+}
+
+/**
+ * Options for playwright-core's `chromium.launch()` / `launchPersistentContext(dir, options)`.
+ * Throws when no Chromium is found: `await ensureChromium()` first.
+ */
+export function chromiumLaunchOptions(options?: ChromiumLaunchOptionsInput): {
+  executablePath: string;
+  headless: boolean;
+  args: string[];
+};
+
+// ---- Misc ------------------------------------------------------------------
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function getFreePort(): Promise<number>;
