@@ -67,6 +67,7 @@ describe('one origin, one persistent context', () => {
     expect(est.secure).toBe(true)
     expect(est.quota).toBeGreaterThan(0)
     expect(typeof est.usage).toBe('number')
+    expect(typeof est.persisted).toBe('boolean')
     await page.close()
   })
 
@@ -127,6 +128,17 @@ describe('one origin, one persistent context', () => {
       expect(res.headers.etag).toBe('"v1"')
       expect(res.body).toBe('')
       expect(h.server.hits('/api/etag')).toBe(before + 1)
+    })
+
+    it('revalidates no-cache + ETag itself on every fetch, and turns the 304 into a 200 for JS', async () => {
+      version = 7
+      const hits = h.server.hits('/api/etag')
+      const first = await page.evaluate(() => window.probe.fetchInfo('/api/etag'))
+      const second = await page.evaluate(() => window.probe.fetchInfo('/api/etag'))
+      expect(h.server.hits('/api/etag')).toBe(hits + 2)
+      expect(h.server.requests.filter((r) => r.path === '/api/etag').at(-1)?.headers['if-none-match']).toBe('"v7"')
+      expect([first.status, second.status]).toEqual([200, 200])
+      expect(JSON.parse(second.body)).toEqual({ version: 7 }) // body from Chromium's cache
     })
 
     it("serves max-age responses from Chromium's own HTTP cache unless cache: 'no-store'", async () => {
