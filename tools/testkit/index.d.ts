@@ -87,6 +87,12 @@ export interface UpstashServer {
   stats(): UpstashStats;
   /** Zeroes the counters. Also `POST /__testkit/reset` (`?flush=1` also runs FLUSHALL). */
   resetStats(): void;
+  /**
+   * Resolves once `stats().requests` reaches `count` (a request counts when it arrives, before any
+   * fault or answer): wait for background work to reach "Redis" without sleeping.
+   * Rejects after `timeoutMs` (default 5000).
+   */
+  waitForRequests(count: number, options?: { timeoutMs?: number }): Promise<void>;
   /** FLUSHALL on the redis behind it. */
   flushAll(): Promise<void>;
   /** Injects a fault for following requests. Also `POST /__testkit/fault` with the JSON body. */

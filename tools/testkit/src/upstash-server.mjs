@@ -178,6 +178,8 @@ function sendJson(res, status, payload) {
  * @property {string} token
  * @property {() => UpstashStats} stats
  * @property {() => void} resetStats
+ * @property {(count: number, options?: { timeoutMs?: number }) => Promise<void>} waitForRequests
+ *   resolves once `stats().requests` reaches count (counted when a request arrives, before any fault)
  * @property {() => Promise<void>} flushAll  FLUSHALL on the redis behind it
  * @property {(fault: Fault | FaultMode) => void} setFault
  * @property {() => Promise<void>} stop
@@ -249,6 +251,17 @@ export async function startUpstashServer(options) {
     for (const command of commands) {
       const name = command[0].toUpperCase();
       counters.byCommand[name] = (counters.byCommand[name] ?? 0) + 1;
+    }
+  }
+
+  /** @type {Set<{ count: number, resolve: () => void }>} */
+  const requestWaiters = new Set();
+  function notifyWaiters() {
+    for (const waiter of requestWaiters) {
+      if (counters.requests >= waiter.count) {
+        requestWaiters.delete(waiter);
+        waiter.resolve();
+      }
     }
   }
 
@@ -400,6 +413,7 @@ export async function startUpstashServer(options) {
 
     if (!control) {
       counters.requests += 1;
+      notifyWaiters();
       const segments = url.pathname.split('/').filter(Boolean);
       const pathKey = segments.length === 0 ? '/' : `/${decodeURIComponent(segments[0]).toLowerCase()}`;
       counters.byPath[pathKey] = (counters.byPath[pathKey] ?? 0) + 1;
@@ -493,6 +507,23 @@ export async function startUpstashServer(options) {
     stats: () => structuredClone(counters),
     resetStats: () => {
       counters = freshStats();
+    },
+    waitForRequests: (count, { timeoutMs = 5000 } = {}) => {
+      if (counters.requests >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          requestWaiters.delete(waiter);
+          reject(new Error(`waitForRequests: ${counters.requests} of ${count} requests after ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = {
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        requestWaiters.add(waiter);
+      });
     },
     flushAll: async () => {
       const [reply] = await withConnection((conn) => conn.send([['FLUSHALL']]));
