@@ -1,0 +1,55 @@
+// Child process for the memory scenario: fills one library's cache with N entries and prints the
+// heap growth as JSON. Run as `node --expose-gc memory-child.mjs <adapter-id> <entries>`.
+import { adapterById } from './adapters/index.mjs'
+import { sleep } from './stats.mjs'
+
+const [id, entriesArg] = process.argv.slice(2)
+const entries = Number(entriesArg)
+if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
+
+/** Heap in use, plus ArrayBuffer backing stores (off-heap; lru-cache keeps its lists in typed arrays). */
+function used() {
+  for (let i = 0; i < 4; i++) globalThis.gc()
+  const m = process.memoryUsage()
+  return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers }
+}
+
+const adapter = adapterById(id)
+await adapter.probe()
+let loads = 0
+const load = (key) => {
+  loads++
+  return { k: key, id: loads, ok: true }
+}
+// One throwaway instance first, so code paths and lazy module state are paid for before measuring.
+const warm = await adapter.create({ ttlMs: 600_000, maxEntries: 100, load })
+for (let i = 0; i < 100; i++) await warm.getOrSet(`warm:${i}`)
+await warm.close?.()
+await sleep(20)
+loads = 0
+
+const before = used()
+const instance = await adapter.create({ ttlMs: 600_000, maxEntries: entries, load })
+for (let i = 0; i < entries; i++) await instance.getOrSet(`key:${i}`)
+await sleep(50) // background writes
+const after = used()
+
+// The instance must still hold everything it was given: read back a sample without loading.
+const loadsAfterFill = loads
+for (let i = 0; i < entries; i += Math.ceil(entries / 1000)) {
+  const value = await instance.getOrSet(`key:${i}`)
+  if (value?.k !== `key:${i}`) throw new Error(`key:${i} came back as ${JSON.stringify(value)}`)
+}
+const evicted = loads - loadsAfterFill
+await instance.close?.()
+
+process.stdout.write(
+  `${JSON.stringify({
+    id,
+    entries,
+    loads: loadsAfterFill,
+    evictedInSample: evicted,
+    heapBytes: after.heapUsed - before.heapUsed,
+    arrayBufferBytes: after.arrayBuffers - before.arrayBuffers,
+  })}\n`,
+)

@@ -1,0 +1,169 @@
+// Runs every benchmark scenario, prints each table and writes BENCHMARKS.md at the repo root.
+//
+//   node --expose-gc src/run.mjs [--quick] [--only=hot-hit,stampede] [--out=path] [--no-write]
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { allAdapters, loadAdapters } from './adapters/index.mjs'
+import { renderConsole, renderDocument } from './report.mjs'
+import { scenarios } from './scenarios/index.mjs'
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url))
+const repoRoot = join(benchDir, '..')
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string', default: join(repoRoot, 'BENCHMARKS.md') },
+    'no-write': { type: 'boolean', default: false },
+  },
+})
+
+const log = (line) => process.stderr.write(`${line}\n`)
+
+if (typeof globalThis.gc !== 'function') {
+  log('note: started without --expose-gc; slices will not collect garbage first (use `pnpm bench`)')
+}
+
+const wanted = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : undefined
+if (wanted) {
+  const unknown = [...wanted].filter((name) => !scenarios.some((s) => s.name === name))
+  if (unknown.length) {
+    log(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`)
+    process.exit(2)
+  }
+}
+const selected = scenarios.filter((s) => !wanted || wanted.has(s.name))
+
+const { adapters, skipped } = await loadAdapters()
+const skippedNotes = skipped.map(
+  ({ adapter, reason }) =>
+    `${adapter.label}: skipped, it failed to import (${reason}).` +
+    (adapter.id === 'tiercache' ? ' Build it first: `pnpm --filter @tiercache/core build`.' : ''),
+)
+for (const note of skippedNotes) log(`note: ${note}`)
+log(`measuring: ${adapters.map((a) => a.label).join(', ')}`)
+
+const startedAt = Date.now()
+const tables = []
+for (const scenario of selected) {
+  log(`\n[${scenario.name}] running${args.quick ? ' (quick)' : ''}...`)
+  const t0 = Date.now()
+  let produced
+  try {
+    produced = await scenario.run({ quick: args.quick, log })
+  } catch (error) {
+    produced = {
+      title: scenario.name,
+      columns: ['error'],
+      rows: [[error instanceof Error ? (error.stack ?? error.message) : String(error)]],
+    }
+  }
+  for (const table of Array.isArray(produced) ? produced : [produced]) {
+    tables.push(table)
+    process.stdout.write(`${renderConsole(table)}\n`)
+  }
+  log(`[${scenario.name}] ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+const durationS = (Date.now() - startedAt) / 1000
+log(`\ntotal ${durationS.toFixed(1)} s`)
+
+if (!args['no-write']) {
+  const flags = `${args.quick ? ' --quick' : ''}${args.only ? ` --only=${args.only}` : ''}`
+  const doc = renderDocument({
+    command: `pnpm --filter @tiercache/bench bench${flags}`,
+    generatedAt: new Date(startedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+    durationS,
+    machine: machine(),
+    versions: versions(),
+    skipped: skippedNotes,
+    method: method(args.quick),
+    tables,
+  })
+  writeFileSync(args.out, doc)
+  log(`wrote ${args.out}`)
+}
+
+function machine() {
+  const cpus = os.cpus()
+  return {
+    CPU: `${cpus[0]?.model ?? 'unknown'} (${cpus.length} logical cores as seen by Node)`,
+    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    OS: `${os.type()} ${os.release()} ${os.arch()}`,
+    Node: `${process.version} (V8 ${process.versions.v8})`,
+    'load average at start (1/5/15 min)': os.loadavg().map((n) => n.toFixed(2)).join(' / '),
+    'repo commit': gitCommit(),
+  }
+}
+
+function gitCommit() {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+    return dirty ? `${sha} (with uncommitted changes)` : sha
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** Versions of every package an adapter uses (including skipped ones), esbuild and pnpm-resolved transitive ones. */
+function versions() {
+  /** @type {Map<string, string>} */
+  const found = new Map()
+  const read = (dir) => {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version
+    } catch {
+      return undefined
+    }
+  }
+  const direct = (pkg) => join(benchDir, 'node_modules', pkg)
+  for (const adapter of allAdapters) {
+    const [first, ...rest] = adapter.packages
+    if (!first) continue
+    const firstDir = direct(first)
+    let version = read(firstDir)
+    if (first === '@tiercache/core') {
+      const built = existsSync(join(firstDir, 'dist', 'index.js'))
+      version = `${version ?? '?'} (workspace${built ? '' : ', not built'})`
+    }
+    found.set(first, version ?? 'not installed')
+    // Packages the first one depends on: look beside it in pnpm's store, then at the top level.
+    let nodeModules
+    try {
+      const real = realpathSync(firstDir)
+      nodeModules = first.startsWith('@') ? join(real, '..', '..') : join(real, '..')
+    } catch {
+      nodeModules = undefined
+    }
+    for (const pkg of rest) {
+      if (found.has(pkg)) continue
+      const topLevel = read(direct(pkg))
+      const beside = nodeModules ? read(join(nodeModules, pkg)) : undefined
+      const version2 = beside ?? topLevel
+      found.set(pkg, version2 ? `${version2}${topLevel ? '' : ` (dependency of ${first})`}` : 'not installed')
+    }
+  }
+  found.set('esbuild', read(direct('esbuild')) ?? 'not installed')
+  return [...found.entries()]
+}
+
+/** @param {boolean} quick */
+function method(quick) {
+  const list = [
+    `Run mode: ${quick ? 'quick (fewer rounds and ops; for CI-ish checks, noisier)' : 'full'}.`,
+    'All in-process libraries run in one Node process, interleaved: each scenario runs rounds; in every round each library gets one slice, and the order rotates by one library per round, so drift on this noisy 2-core machine is spread over all of them. One unmeasured warm-up round comes first.',
+    'The process runs with --expose-gc and collects garbage before every slice.',
+    'Per library: the median of its slices, the spread (min .. max over measured rounds) and the ratio of its median to the baseline median. A ratio of 2.00x means twice the time of the baseline. Ratios are the comparable figures across machines; absolute ns depend on the CPU.',
+    'Each benchmark loop is compiled separately per library (`new Function` with distinct source), so each call site stays monomorphic and no library pays for another\'s type feedback.',
+    'Timing uses process.hrtime.bigint(). Each hot/cold slice runs enough ops (100k+ ) that timer resolution is irrelevant.',
+    'Each adapter is checked while it is measured: returned values must belong to their key; hot hits must run the loader 0 times; cold misses exactly once per op; stampede and stale loader runs are counted, not assumed. A library failing a check is shown with the error instead of numbers.',
+    'How each library is called:',
+  ]
+  for (const adapter of allAdapters) list.push(`  - ${adapter.label}: ${adapter.usage}`)
+  return list
+}

@@ -1,0 +1,175 @@
+// Scenario 6: minified + gzipped size of each public entry point, ours and the peers'.
+import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+import { fmtBytes } from '../stats.mjs'
+
+const benchDir = fileURLToPath(new URL('../..', import.meta.url))
+const repoRoot = join(benchDir, '..')
+
+// Runtime-specific peers of our packages stay external: the app brings them.
+const OUR_EXTERNALS = ['hono', 'hono/*', '@upstash/redis', 'cloudflare:*']
+
+/** @type {Array<{ label: string, pkg: string, subpath: string, external?: string[] }>} */
+const OURS = [
+  { label: '@tiercache/core', pkg: '@tiercache/core', subpath: '.' },
+  { label: '@tiercache/browser (idb-keyval bundled)', pkg: '@tiercache/browser', subpath: '.' },
+  { label: '@tiercache/browser (idb-keyval external)', pkg: '@tiercache/browser', subpath: '.', external: ['idb-keyval'] },
+  { label: '@tiercache/edge', pkg: '@tiercache/edge', subpath: '.' },
+  { label: '@tiercache/edge/hono', pkg: '@tiercache/edge', subpath: './hono' },
+]
+
+/** @type {Array<{ label: string, specifier: string, pkg: string, contents?: string }>} */
+const PEERS = [
+  { label: 'lru-cache', specifier: 'lru-cache', pkg: 'lru-cache' },
+  { label: '@unkey/cache', specifier: '@unkey/cache', pkg: '@unkey/cache' },
+  { label: '@unkey/cache/stores', specifier: '@unkey/cache/stores', pkg: '@unkey/cache' },
+  {
+    // What a memory-only user imports: the stores entry is mostly its Redis/libSQL stores' superjson.
+    label: '@unkey/cache + its MemoryStore only (tree-shaken)',
+    specifier: '@unkey/cache',
+    pkg: '@unkey/cache',
+    contents:
+      "export { createCache, Namespace, DefaultStatefulContext } from '@unkey/cache'\nexport { MemoryStore } from '@unkey/cache/stores'",
+  },
+  { label: '@epic-web/cachified', specifier: '@epic-web/cachified', pkg: '@epic-web/cachified' },
+  { label: 'cache-manager', specifier: 'cache-manager', pkg: 'cache-manager' },
+  { label: 'cacheable', specifier: 'cacheable', pkg: 'cacheable' },
+  { label: 'bentocache', specifier: 'bentocache', pkg: 'bentocache' },
+]
+
+/** Workspace package name -> its directory. */
+function workspacePackages() {
+  /** @type {Map<string, string>} */
+  const found = new Map()
+  const packagesDir = join(repoRoot, 'packages')
+  if (!existsSync(packagesDir)) return found
+  for (const name of readdirSync(packagesDir)) {
+    const file = join(packagesDir, name, 'package.json')
+    if (!existsSync(file)) continue
+    try {
+      found.set(JSON.parse(readFileSync(file, 'utf8')).name, join(packagesDir, name))
+    } catch {
+      // an unreadable package.json is treated like a missing package
+    }
+  }
+  return found
+}
+
+/**
+ * The file an ESM import of `subpath` resolves to through the exports map (import/default conditions).
+ * @param {any} target
+ * @returns {string | undefined}
+ */
+function pickExport(target) {
+  if (typeof target === 'string') return target
+  if (!target || typeof target !== 'object') return undefined
+  for (const condition of ['import', 'default']) {
+    if (condition in target) {
+      const picked = pickExport(target[condition])
+      if (picked) return picked
+    }
+  }
+  return undefined
+}
+
+/** @param {string} dir */
+function peerExternals(dir) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  return Object.keys({ ...pkg.peerDependencies, ...pkg.optionalDependencies })
+}
+
+/**
+ * @param {string} contents   the entry module
+ * @param {string} resolveDir
+ * @param {string[]} external
+ */
+async function measure(contents, resolveDir, external) {
+  try {
+    const result = await build({
+      stdin: { contents, resolveDir, loader: 'js', sourcefile: 'entry.js' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      external,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    })
+    const code = result.outputFiles[0].contents
+    const inputs = Object.keys(result.metafile.inputs).filter((f) => f !== 'entry.js')
+    return { ok: true, min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs: inputs.length }
+  } catch (error) {
+    const errors = /** @type {any} */ (error).errors ?? []
+    const unresolved = [...new Set(errors.map((e) => /Could not resolve "([^"]+)"/.exec(e.text)?.[1]).filter(Boolean))]
+    const reason = unresolved.length
+      ? `not bundleable for neutral platform: imports ${unresolved.slice(0, 4).join(', ')}${unresolved.length > 4 ? ` and ${unresolved.length - 4} more` : ''}`
+      : `not bundleable for neutral platform: ${(errors[0]?.text ?? String(error)).split('\n')[0]}`
+    return { ok: false, reason }
+  }
+}
+
+/** @type {import('./types.mjs').Scenario} */
+export default {
+  name: 'bundle',
+  async run() {
+    const workspace = workspacePackages()
+    const ourRows = []
+    for (const entry of OURS) {
+      const dir = workspace.get(entry.pkg)
+      if (!dir) {
+        ourRows.push([entry.label, 'not built (no package yet)', '', ''])
+        continue
+      }
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      const target = pickExport(manifest.exports?.[entry.subpath])
+      if (!target) {
+        ourRows.push([entry.label, `not built (no "${entry.subpath}" export)`, '', ''])
+        continue
+      }
+      const file = join(dir, target)
+      if (!existsSync(file)) {
+        ourRows.push([entry.label, `not built (${relative(repoRoot, file)} missing)`, '', ''])
+        continue
+      }
+      const m = await measure(
+        `export * from ${JSON.stringify(file)}`,
+        dirname(file),
+        [...OUR_EXTERNALS, ...(entry.external ?? [])],
+      )
+      ourRows.push(m.ok ? [entry.label, fmtBytes(m.min), fmtBytes(m.gzip), String(m.inputs)] : [entry.label, m.reason, '', ''])
+    }
+
+    const peerRows = []
+    for (const peer of PEERS) {
+      const dir = join(benchDir, 'node_modules', peer.pkg)
+      const contents = peer.contents ?? `export * from ${JSON.stringify(peer.specifier)}`
+      const m = await measure(contents, benchDir, peerExternals(dir))
+      peerRows.push(m.ok ? [peer.label, fmtBytes(m.min), fmtBytes(m.gzip), String(m.inputs)] : [peer.label, m.reason, '', ''])
+    }
+
+    const method =
+      'esbuild JS API: `export * from <entry>` bundled with bundle: true, minify: true, format: esm, platform: neutral, ' +
+      "mainFields ['module', 'main'] (neutral has none by default), conditions import/default; gzip level 9 with node:zlib."
+    return [
+      {
+        title: 'Bundle size: tiercache entry points',
+        description: `${method} External: ${OUR_EXTERNALS.join(', ')} (peer dependencies the app brings); @tiercache/core is bundled into browser and edge.`,
+        columns: ['entry', 'minified', 'min + gzip', 'modules'],
+        rows: ourRows,
+        notes: ['"not built" means the package or its dist file does not exist yet: build the packages first (`pnpm build`).'],
+      },
+      {
+        title: 'Bundle size: peer libraries',
+        description: `${method} External: each package's own peer and optional dependencies.`,
+        columns: ['entry', 'minified', 'min + gzip', 'modules'],
+        rows: peerRows,
+        notes: ['"not bundleable for neutral platform" lists the imports esbuild could not resolve without Node built-ins.'],
+      },
+    ]
+  },
+}

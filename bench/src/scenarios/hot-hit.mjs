@@ -1,0 +1,90 @@
+// Scenario 1: getOrSet on keys that are already cached and fresh.
+import { loadAdapters } from '../adapters/index.mjs'
+import { interleave, compileLoop, startClock, sinceNs } from '../harness.mjs'
+import { ratioRows } from '../rows.mjs'
+import { fmtNs, fmtNum, sleep } from '../stats.mjs'
+
+const KEYS = 1_000
+const TARGET = 2
+const MIN_OPS = 20_000
+const MAX_OPS = 5_000_000
+
+/** @type {import('./types.mjs').Scenario} */
+export default {
+  name: 'hot-hit',
+  async run({ quick, log }) {
+    const rounds = quick ? 3 : 7
+    // Slices are sized by time, not op count: the warm-up round measures each library and sets its
+    // op count so one slice lasts about this long (at least MIN_OPS ops, at most MAX_OPS).
+    const sliceMs = quick ? 120 : 300
+    const { adapters } = await loadAdapters()
+    const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`)
+
+    /** @type {Map<import('../adapters/types.mjs').Adapter, { instance: import('../adapters/types.mjs').Instance, loads: () => number, loop: ReturnType<typeof compileLoop>, ops: number }>} */
+    const state = new Map()
+    for (const adapter of adapters) {
+      let loads = 0
+      const instance = await adapter.create({
+        ttlMs: 10 * 60_000,
+        maxEntries: 10_000,
+        load: (key) => {
+          loads++
+          return { k: key }
+        },
+      })
+      for (const key of keys) await instance.getOrSet(key)
+      state.set(adapter, { instance, loads: () => loads, loop: compileLoop(`hot-${adapter.id}`), ops: MIN_OPS * 5 })
+    }
+
+    // Let writes that some libraries do in the background (after answering) land before measuring.
+    await sleep(20)
+
+    /** @type {Map<import('../adapters/types.mjs').Adapter, number>} */
+    const opsUsed = new Map()
+    const results = await interleave({
+      subjects: adapters,
+      rounds,
+      label: (a) => a.label,
+      log,
+      async slice(adapter, round) {
+        const entry = state.get(adapter)
+        const { instance, loads, loop, ops } = entry
+        if (loads() !== KEYS) throw new Error(`priming ran the loader ${loads()} times, expected ${KEYS}`)
+        const start = startClock()
+        const wrong = await loop(instance.getOrSet, keys, ops)
+        const ns = sinceNs(start)
+        if (wrong !== 0) throw new Error(`${wrong} wrong values in the measured loop`)
+        if (loads() !== KEYS) throw new Error(`loader ran ${loads() - KEYS} times in the measured loop (not a hit)`)
+        if (round < 0) {
+          entry.ops = Math.round(Math.min(MAX_OPS, Math.max(MIN_OPS, (sliceMs * 1e6) / (ns / ops))))
+          opsUsed.set(adapter, entry.ops)
+        }
+        return ns / ops
+      },
+    })
+    for (const { instance } of state.values()) await instance.close?.()
+
+    const baseline = adapters.find((a) => a.id === 'map')
+    return {
+      title: 'Hot hit: getOrSet on a cached, fresh key',
+      description:
+        `${fmtNum(KEYS)} keys primed once, then each slice awaits getOrSet on them in rotation, sequentially ` +
+        `(${rounds} measured rounds after 1 warm-up round that sizes each library's slice to about ${sliceMs} ms: ` +
+        `${fmtNum(Math.min(...opsUsed.values()))} to ${fmtNum(Math.max(...opsUsed.values()))} ops per slice). ` +
+        `Target for @tiercache/core: <= ${TARGET}x the async Map baseline.`,
+      columns: ['library', 'median ns/op', 'spread (min .. max)', 'ratio to async Map', `<= ${TARGET}x?`],
+      rows: ratioRows({
+        subjects: adapters,
+        results,
+        baseline,
+        label: (a) => a.label,
+        fmt: fmtNs,
+        target: TARGET,
+      }),
+      notes: [
+        'Every slice checks that each returned value belongs to its key and that the loader ran 0 times during the measured loop.',
+        'ttl 10 minutes for every library; bounded stores hold up to 10,000 entries.',
+      ],
+    }
+  },
+}

@@ -1,0 +1,11 @@
+// Scenario registry, in report order. To add one, write `scenarios/<name>.mjs` exporting a
+// default `{ name, run({ quick, log }) }` that returns a table (see ./types.mjs) and list it here.
+import hotHit from './hot-hit.mjs'
+import coldMiss from './cold-miss.mjs'
+import stampede from './stampede.mjs'
+import stale from './stale.mjs'
+import memory from './memory.mjs'
+import bundle from './bundle.mjs'
+
+/** @type {import('./types.mjs').Scenario[]} */
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, bundle]
