@@ -160,7 +160,8 @@ function method(quick) {
     'The process runs with --expose-gc and collects garbage before every slice.',
     'Per library: the median of its slices, the spread (min .. max over measured rounds) and the ratio of its median to the baseline median. A ratio of 2.00x means twice the time of the baseline. Ratios are the comparable figures across machines; absolute ns depend on the CPU.',
     'Each benchmark loop is compiled separately per library (`new Function` with distinct source), so each call site stays monomorphic and no library pays for another\'s type feedback.',
-    'Timing uses process.hrtime.bigint(). Each hot/cold slice runs enough ops (100k+ ) that timer resolution is irrelevant.',
+    'Timing uses process.hrtime.bigint(). Hot-hit and cold-miss slices are sized in the warm-up round to a fixed duration per library (100+ ms, tens of thousands to millions of ops), so timer resolution is irrelevant; the op count of a library stays the same across its rounds.',
+    'Other processes share this machine; the load average at start is recorded above. Interleaving makes such noise hit every library, and the spread column shows how much there was.',
     'Each adapter is checked while it is measured: returned values must belong to their key; hot hits must run the loader 0 times; cold misses exactly once per op; stampede and stale loader runs are counted, not assumed. A library failing a check is shown with the error instead of numbers.',
     'How each library is called:',
   ]
