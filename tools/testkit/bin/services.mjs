@@ -38,6 +38,7 @@ function port(value, name) {
   return n;
 }
 
+/** @type {import('../src/services.mjs').Services} */
 let services;
 try {
   services = await setupServices({

@@ -58,8 +58,8 @@ export function ensureChromium() {
 
 /**
  * @typedef {object} ChromiumLaunchOptionsInput
- * @property {string} [executablePath]  @default findChromium()
- * @property {boolean} [headless]  @default true
+ * @property {string} [executablePath] (default: findChromium())
+ * @property {boolean} [headless] (default: true)
  * @property {string[]} [args]  extra flags, appended to CHROMIUM_ARGS
  */
 

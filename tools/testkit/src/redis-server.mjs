@@ -66,10 +66,10 @@ const WRAPPER =
 
 /**
  * @typedef {object} StartRedisOptions
- * @property {number} [port]  @default a free port picked by the OS
- * @property {string} [bin]  @default findRedisServer(), installing it if missing
+ * @property {number} [port] (default: a free port picked by the OS)
+ * @property {string} [bin] (default: findRedisServer(), installing it if missing)
  * @property {string[]} [args]  extra redis-server arguments, e.g. ['--maxmemory', '10mb']
- * @property {number} [readyTimeoutMs]  @default 10000
+ * @property {number} [readyTimeoutMs] (default: 10000)
  */
 
 /**
@@ -175,11 +175,11 @@ async function spawnRedis(bin, port, options) {
 
   async function stop() {
     if (!exited) {
-      child.kill('SIGTERM');
+      // Nothing to save (no RDB, no AOF), and SIGTERM waits for redis' next
+      // cron tick (up to 100 ms): SIGKILL stops it at once.
+      child.kill('SIGKILL');
       child.stdin.destroy();
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exitedPromise;
-      clearTimeout(killer);
     }
   }
 

@@ -15,7 +15,8 @@ export class RespError extends Error {
 /**
  * A RESP2 reply: simple strings are JS strings, bulk strings are Buffers,
  * integers are numbers, nil is null, errors are RespError values.
- * @typedef {string | Buffer | number | null | RespError | RespReply[]} RespReply
+ * (Arrays hold RespReply values; JSDoc cannot say so without a circular alias.)
+ * @typedef {string | Buffer | number | null | RespError | any[]} RespReply
  */
 
 const CRLF = Buffer.from('\r\n');
@@ -27,6 +28,7 @@ const INCOMPLETE = Symbol('incomplete');
  * @returns {Buffer[]}
  */
 export function encodeCommand(args) {
+  /** @type {Buffer[]} */
   const parts = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {
     const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg), 'utf8');
@@ -98,7 +100,7 @@ function parseReply(buf, offset, hint) {
  * @property {string} [username]
  * @property {string} [password]
  * @property {number} [db]
- * @property {number} [connectTimeoutMs]  @default 2000
+ * @property {number} [connectTimeoutMs] (default: 2000)
  * @property {(reply: RespReply) => void} [onPush]  replies that answer no pending command (pub/sub)
  */
 

@@ -13,11 +13,11 @@ const ENV_KEYS = /** @type {const} */ (['REDIS_URL', 'UPSTASH_TEST_URL', 'UPSTAS
 
 /**
  * @typedef {object} SetupServicesOptions
- * @property {boolean} [reuse]  reuse services announced by UPSTASH_TEST_URL/UPSTASH_TEST_TOKEN in the environment @default true
- * @property {boolean} [setEnv]  export the variables to process.env (restored by stop) so child processes see them @default true
- * @property {string} [token]  token for a new Upstash endpoint @default random
- * @property {number} [redisPort]  @default a free port
- * @property {number} [upstashPort]  @default a free port
+ * @property {boolean} [reuse]  reuse services announced by UPSTASH_TEST_URL/UPSTASH_TEST_TOKEN in the environment (default: true)
+ * @property {boolean} [setEnv]  export the variables to process.env (restored by stop) so child processes see them (default: true)
+ * @property {string} [token]  token for a new Upstash endpoint (default: random)
+ * @property {number} [redisPort] (default: a free port)
+ * @property {number} [upstashPort] (default: a free port)
  */
 
 /**

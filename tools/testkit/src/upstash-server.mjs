@@ -23,8 +23,8 @@ import { RespConnection, RespError, parseRedisUrl } from './resp.mjs';
  * @typedef {object} Fault
  * @property {FaultMode} mode  'ok' answers normally; 'error500' answers 500 {"error"}; 'slow' waits delayMs
  *   before handling the request; 'down' destroys the socket without answering
- * @property {number} [delayMs]  for 'slow' @default 1000
- * @property {number} [count]  apply to this many requests, then return to 'ok' @default unlimited
+ * @property {number} [delayMs]  for 'slow' (default: 1000)
+ * @property {number} [count]  apply to this many requests, then return to 'ok' (default: unlimited)
  */
 
 /**
@@ -138,6 +138,15 @@ function assertAllowed(command) {
   }
 }
 
+/** @param {string} segment */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(400, `ERR malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
+  }
+}
+
 /** @param {http.IncomingMessage} req @returns {Promise<Buffer>} */
 function readBody(req) {
   return new Promise((resolve, reject) => {
@@ -167,8 +176,8 @@ function sendJson(res, status, payload) {
 /**
  * @typedef {object} StartUpstashServerOptions
  * @property {string} redisUrl  the redis-server behind it, e.g. startRedis().url
- * @property {string} [token]  bearer token clients must send @default a random hex string
- * @property {number} [port]  @default a free port picked by the OS
+ * @property {string} [token]  bearer token clients must send (default: a random hex string)
+ * @property {number} [port] (default: a free port picked by the OS)
  */
 
 /**
@@ -217,6 +226,8 @@ export async function startUpstashServer(options) {
 
   async function withConnection(/** @type {(c: RespConnection) => Promise<any>} */ fn) {
     let conn = idle.pop();
+    // A connection that died while idle (redis restarted) is dropped, not used.
+    while (conn?.closed) conn = idle.pop();
     if (!conn) {
       try {
         conn = await RespConnection.connect({ ...connOptions, connectTimeoutMs: 2000 });
@@ -335,6 +346,7 @@ export async function startUpstashServer(options) {
     }
     const commands = body.map(parseCommand);
     commands.forEach(assertAllowed);
+    /** @type {RespReply[]} */
     const replies = await withConnection(async (conn) => {
       countCommands(commands);
       return conn.send([['MULTI'], ...commands, ['EXEC']]);
@@ -346,7 +358,7 @@ export async function startUpstashServer(options) {
       throw new RequestError(400, cause ? `${exec.message} ${/** @type {RespError} */ (cause).message}` : exec.message);
     }
     if (!Array.isArray(exec)) throw new RequestError(400, 'ERR transaction aborted');
-    return exec.map((reply) => toItem(reply, base64));
+    return exec.map((/** @type {RespReply} */ reply) => toItem(reply, base64));
   }
 
   /**
@@ -415,7 +427,7 @@ export async function startUpstashServer(options) {
       counters.requests += 1;
       notifyWaiters();
       const segments = url.pathname.split('/').filter(Boolean);
-      const pathKey = segments.length === 0 ? '/' : `/${decodeURIComponent(segments[0]).toLowerCase()}`;
+      const pathKey = segments.length === 0 ? '/' : `/${segments[0].toLowerCase()}`;
       counters.byPath[pathKey] = (counters.byPath[pathKey] ?? 0) + 1;
 
       const current = takeFault();
@@ -459,7 +471,7 @@ export async function startUpstashServer(options) {
       if (body.length === 0) throw new RequestError(400, 'ERR empty command: POST a JSON array such as ["GET","key"]');
       command = parseCommand(parseJsonBody(body));
     } else {
-      const segments = url.pathname.slice(1).split('/').map((s) => decodeURIComponent(s));
+      const segments = url.pathname.slice(1).split('/').map(decodeSegment);
       if (segments.at(-1) === '') segments.pop();
       const name = segments[0].toLowerCase();
       if (name === 'subscribe' || name === 'psubscribe') {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumLaunchOptions, ensureChromium, findChromium } from '../src/index.mjs';
+import { CHROMIUM_ARGS, chromiumLaunchOptions, ensureChromium, findChromium } from '@tiercache/testkit';
 
 const saved = process.env.CHROMIUM_PATH;
 afterEach(() => {

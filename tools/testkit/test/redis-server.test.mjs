@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRedisServer, findRedisServer, getFreePort, startRedis } from '../src/index.mjs';
+import { ensureRedisServer, findRedisServer, getFreePort, startRedis } from '@tiercache/testkit';
 import { RespConnection } from '../src/resp.mjs';
 import { externalIPv4, tryConnect } from './helpers.mjs';
 

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from '@upstash/redis';
 import { describe, expect, inject, it } from 'vitest';
-import { setupServices } from '../src/index.mjs';
+import { setupServices } from '@tiercache/testkit';
 import { tryConnect } from './helpers.mjs';
 
 const ENV_KEYS = ['REDIS_URL', 'UPSTASH_TEST_URL', 'UPSTASH_TEST_TOKEN'];

@@ -27,6 +27,7 @@ const OBJECTS = [
   { empty: {}, arr: [], n: -1.5e-7 },
 ];
 
+/** @type {Array<{ name: string, options: Partial<import('@upstash/redis').RedisConfigNodejs>, deserialize: boolean }>} */
 const CONFIGS = [
   { name: 'default options (auto-pipelining, base64, deserialization)', options: {}, deserialize: true },
   { name: 'responseEncoding: false', options: { responseEncoding: false }, deserialize: true },
@@ -112,7 +113,7 @@ describe.each(CONFIGS)('@upstash/redis with $name', ({ options, deserialize }) =
     const tx = redis.multi();
     tx.set(`${p}txbad`, 'x');
     // A made-up command fails at queue time, so redis discards the whole transaction.
-    tx.chain(/** @type {any} */ ({ command: ['nosuchcommand'], deserialize: (x) => x }));
+    /** @type {any} */ (tx).chain({ command: ['nosuchcommand'], deserialize: (/** @type {unknown} */ x) => x });
     await expect(tx.exec()).rejects.toThrow(/EXECABORT/);
     expect(await redis.get(`${p}txbad`)).toBeNull();
   });
@@ -185,5 +186,28 @@ describe.each(CONFIGS)('@upstash/redis with $name', ({ options, deserialize }) =
   it('a wrong token is rejected', async () => {
     const bad = new Redis({ url, token: 'wrong-token', retry: false, ...options });
     await expect(bad.get(`${p}x`)).rejects.toThrow(/Unauthorized/);
+  });
+});
+
+describe('@upstash/redis subscribe (server-sent events)', () => {
+  it('receives published messages on a channel and a pattern', async () => {
+    const redis = new Redis({ url, token });
+    const channel = `${prefix('chan')}news`;
+    const sub = redis.subscribe(channel);
+    const psub = redis.psubscribe(`${channel.slice(0, -4)}*`);
+    try {
+      await Promise.all([
+        new Promise((resolve) => sub.on('subscribe', resolve)),
+        new Promise((resolve) => psub.on('psubscribe', resolve)),
+      ]);
+      const message = new Promise((resolve) => sub.on('message', resolve));
+      const pmessage = new Promise((resolve) => psub.on('pmessage', resolve));
+      expect(await redis.publish(channel, { hello: 'wörld' })).toBe(2);
+      expect(await message).toEqual({ channel, message: { hello: 'wörld' } });
+      expect(await pmessage).toEqual({ pattern: `${channel.slice(0, -4)}*`, channel, message: { hello: 'wörld' } });
+    } finally {
+      await sub.unsubscribe();
+      await psub.unsubscribe();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Fault injection and round-trip counting, on a private redis + endpoint (these tests flush and break things).
 import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, startUpstashServer } from '../src/index.mjs';
+import { startRedis, startUpstashServer } from '@tiercache/testkit';
 
 /** @type {Awaited<ReturnType<typeof startRedis>>} */
 let redisServer;
@@ -181,6 +181,22 @@ describe('fault injection', () => {
     expect(() => upstash.setFault(/** @type {any} */ ({ mode: 'nope' }))).toThrow(TypeError);
     expect(() => upstash.setFault({ mode: 'slow', delayMs: -1 })).toThrow(RangeError);
     expect(() => upstash.setFault({ mode: 'down', count: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('redis itself down behind the endpoint', () => {
+  it('answers 500 {error} at once instead of hanging', async () => {
+    const ownRedis = await startRedis();
+    const own = await startUpstashServer({ redisUrl: ownRedis.url });
+    try {
+      const redis = new Redis({ url: own.url, token: own.token, retry: false });
+      expect(await redis.set('x', '1')).toBe('OK'); // leaves a pooled connection behind
+      await ownRedis.stop();
+      await expect(redis.get('x')).rejects.toThrow(/redis unavailable/);
+    } finally {
+      await own.stop();
+      await ownRedis.stop();
+    }
   });
 });
 

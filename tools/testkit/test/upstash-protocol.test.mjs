@@ -163,6 +163,15 @@ describe('path-style commands', () => {
     expect(ttl).toBeLessThanOrEqual(100);
   });
 
+  it('a malformed path is 400, an unknown command 400', async () => {
+    const bad = await call('/get/%E0%A4%A', undefined, { method: 'GET' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/malformed percent-encoding/);
+    const unknown = await call('/nosuchcommand/x', undefined, { method: 'GET' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error).toMatch(/unknown command/);
+  });
+
   it('accepts the token as ?_token=', async () => {
     const res = await fetch(`${url}/get/${p}missing?_token=${token}`);
     expect(res.status).toBe(200);
@@ -172,7 +181,9 @@ describe('path-style commands', () => {
 
 describe('authentication', () => {
   it('401 {"error":"Unauthorized"} for a wrong, missing or malformed token', async () => {
-    for (const headers of [{ authorization: 'Bearer nope' }, {}, { authorization: token }]) {
+    /** @type {Array<Record<string, string>>} */
+    const cases = [{ authorization: 'Bearer nope' }, {}, { authorization: token }];
+    for (const headers of cases) {
       const res = await fetch(`${url}/`, { method: 'POST', headers, body: '["PING"]' });
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: 'Unauthorized' });
