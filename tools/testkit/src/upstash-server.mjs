@@ -418,7 +418,8 @@ export async function startUpstashServer(options) {
 
   /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
   async function handle(req, res) {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Concatenate rather than resolve: a path starting with // must stay a path, not become a host.
+    const url = new URL(`http://127.0.0.1${req.url ?? '/'}`);
     const auth = req.headers.authorization;
     const given = auth === undefined ? url.searchParams.get('_token') : /^Bearer (.+)$/i.exec(auth)?.[1];
     const control = url.pathname.startsWith('/__testkit/');
