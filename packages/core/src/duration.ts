@@ -1,0 +1,41 @@
+/** A length of time: milliseconds as a number, or a string such as '500ms', '30s', '5m', '1h', '1d'. */
+export type Duration = number | string
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
+
+/**
+ * Milliseconds for a Duration; throws a TypeError or RangeError naming `name` when it is not one.
+ *
+ * @example
+ * parseDuration('5m', 'policy.ttl') // 300000
+ */
+export function parseDuration(input: Duration, name: string): number {
+  if (typeof input === 'number') {
+    if (Number.isNaN(input)) throw new RangeError(`${name} must be a number of milliseconds, got NaN`)
+    if (input < 0) throw new RangeError(`${name} must not be negative, got ${input}`)
+    if (!Number.isFinite(input)) throw new RangeError(`${name} must be finite, got ${input}`)
+    return input
+  }
+  if (typeof input !== 'string') {
+    throw new TypeError(`${name} must be a number of milliseconds or a string like '30s', got ${typeOf(input)}`)
+  }
+  const match = DURATION_PATTERN.exec(input.trim())
+  if (match === null) {
+    throw new RangeError(
+      `${name} must be a duration like '500ms', '30s', '5m', '1h' or '1d', got ${JSON.stringify(input)}`,
+    )
+  }
+  return Number(match[1]) * (UNIT_MS[match[2] as string] as number)
+}
+
+/** Like parseDuration, but undefined stays undefined. */
+export function parseOptionalDuration(input: Duration | undefined, name: string): number | undefined {
+  return input === undefined ? undefined : parseDuration(input, name)
+}
+
+export function typeOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}
