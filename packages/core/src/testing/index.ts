@@ -1,1 +1,2 @@
-export {}
+export { runStoreContract } from './store-contract.js'
+export type { StoreContractOptions } from './store-contract.js'

@@ -1,0 +1,37 @@
+import type { Entry } from './entry.js'
+
+/** Why a store let go of an entry on its own. */
+export type EvictionReason = 'capacity' | 'size' | 'expired'
+
+export interface StoreEvent {
+  type: 'evict'
+  key: string
+  reason: EvictionReason
+}
+
+/**
+ * One tier: where entries live. Stores keep what core gives them; core decides what an entry's times mean.
+ * A store is bound to its namespace or prefix when built, and never throws for a miss.
+ *
+ * @example
+ * const store: Store = memoryStore({ maxEntries: 1_000 })
+ */
+export interface Store {
+  /** Shown in stats, events and the Cache-Status header. */
+  readonly name: string
+  /** The entry under `key`, or undefined when there is none (or it is past its last servable moment). */
+  get(key: string): Promise<Entry | undefined>
+  /** Stores the entry; the store may drop it after its last servable moment. */
+  set(key: string, entry: Entry): Promise<void>
+  delete(key: string): Promise<void>
+  /** Entries aligned with `keys`, in one round trip. */
+  getMany?(keys: readonly string[]): Promise<(Entry | undefined)[]>
+  /** Writes several entries in one round trip. */
+  setMany?(items: readonly (readonly [key: string, entry: Entry])[]): Promise<void>
+  /** Longest time in ms this store keeps an entry: core ends every window of what it writes here by then. */
+  readonly maxTtl?: number | undefined
+  /** Overrides the cache's `tierTimeout` for this store, in ms; 0 for in-process stores that cannot hang. */
+  readonly timeout?: number | undefined
+  /** Subscribes to evictions; returns the unsubscribe function. */
+  watch?(listener: (event: StoreEvent) => void): () => void
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest'
+import type { Entry } from '../entry.js'
+import type { StoreEvent } from '../store.js'
+import { manualClock } from '../test-support/helpers.js'
+import { runStoreContract } from '../testing/store-contract.js'
+import { estimateSize, memoryStore } from './memory.js'
+
+const clock = manualClock()
+runStoreContract({ name: 'memoryStore (injected clock)', create: () => memoryStore({ now: clock.now }), clock })
+runStoreContract({ name: 'memoryStore (real clock)', create: () => memoryStore() })
+
+function entry(value: unknown, now = clock.now(), life = 60_000): Entry {
+  return { value, createdAt: now, freshUntil: now + life, staleUntil: now + life }
+}
+
+describe('memoryStore', () => {
+  it('evicts the least recently used entry at maxEntries, counting reads as use', async () => {
+    const store = memoryStore({ maxEntries: 3, now: clock.now })
+    const evicted: StoreEvent[] = []
+    store.watch((event) => evicted.push(event))
+    for (const key of ['a', 'b', 'c']) await store.set(key, entry(key))
+    await store.get('a') // a is now the most recent; b the least
+    await store.set('d', entry('d'))
+    expect(await store.get('b')).toBeUndefined()
+    expect((await store.get('a'))?.value).toBe('a')
+    expect(store.size).toBe(3)
+    expect(evicted).toEqual([{ type: 'evict', key: 'b', reason: 'capacity' }])
+  })
+
+  it('grows past its initial arrays and keeps every entry intact', async () => {
+    const store = memoryStore({ maxEntries: 1000, now: clock.now })
+    for (let i = 0; i < 1000; i++) store.write(`k${i}`, { ...entry(i), errorUntil: clock.now() + 1e6, tags: [`t${i}`], loadMs: i })
+    expect(store.size).toBe(1000)
+    for (let i = 0; i < 1000; i += 97) {
+      expect(await store.get(`k${i}`)).toEqual({ ...entry(i), errorUntil: clock.now() + 1e6, tags: [`t${i}`], loadMs: i })
+    }
+    store.write('one-more', entry('x'))
+    expect(store.size).toBe(1000)
+    expect(await store.get('k1')).toBeUndefined()
+  })
+
+  it('reuses freed slots without mixing up entries', async () => {
+    const store = memoryStore({ maxEntries: 4, now: clock.now })
+    for (const key of ['a', 'b', 'c']) await store.set(key, entry(key))
+    await store.delete('b')
+    await store.set('x', { ...entry('x'), negative: true, value: null })
+    await store.set('y', entry('y'))
+    expect((await store.getMany(['a', 'b', 'c', 'x', 'y'])).map((e) => e?.value)).toEqual(['a', undefined, 'c', null, 'y'])
+    expect((await store.get('x'))?.negative).toBe(true)
+    expect((await store.get('y'))?.negative).toBeUndefined()
+  })
+
+  it('keeps the estimated size under maxBytes by evicting from the cold end', async () => {
+    const store = memoryStore({ maxBytes: 10_000, now: clock.now })
+    const big = 'x'.repeat(1_000) // about 2 KB each
+    const evicted: string[] = []
+    store.watch((e) => evicted.push(`${e.key}:${e.reason}`))
+    for (let i = 0; i < 10; i++) await store.set(`k${i}`, entry(big))
+    expect(store.bytes).toBeLessThanOrEqual(10_000)
+    expect(store.size).toBeLessThan(10)
+    expect(evicted[0]).toBe('k0:size')
+    expect((await store.get('k9'))?.value).toBe(big)
+  })
+
+  it('drops a single entry larger than maxBytes instead of keeping it', async () => {
+    const store = memoryStore({ maxBytes: 100, now: clock.now })
+    await store.set('huge', entry('x'.repeat(1_000)))
+    expect(await store.get('huge')).toBeUndefined()
+    expect(store.bytes).toBe(0)
+  })
+
+  it('tracks bytes through overwrites and deletes', async () => {
+    const store = memoryStore({ maxBytes: 1e6, sizeOf: () => 100, now: clock.now })
+    await store.set('a', entry(1))
+    const one = store.bytes
+    await store.set('a', entry(2))
+    expect(store.bytes).toBe(one)
+    await store.set('b', entry(3))
+    expect(store.bytes).toBe(2 * one)
+    await store.delete('a')
+    expect(store.bytes).toBe(one)
+    store.clear()
+    expect(store.bytes).toBe(0)
+    await store.set('c', entry(4))
+    expect(store.bytes).toBe(one)
+  })
+
+  it('reports expired entries it drops on read', async () => {
+    const store = memoryStore({ now: clock.now })
+    const events: StoreEvent[] = []
+    store.watch((e) => events.push(e))
+    await store.set('short', entry('v', clock.now(), 10))
+    clock.advance(10)
+    expect(await store.get('short')).toBeUndefined()
+    expect(events).toEqual([{ type: 'evict', key: 'short', reason: 'expired' }])
+  })
+
+  it('validates its options', () => {
+    expect(() => memoryStore({ maxEntries: 0 })).toThrow(/options\.maxEntries must be a positive integer/)
+    expect(() => memoryStore({ maxEntries: 1.5 })).toThrow(RangeError)
+    expect(() => memoryStore({ maxBytes: -1 })).toThrow(/options\.maxBytes must be a positive number/)
+    expect(() => memoryStore({ maxTtl: '-1s' })).toThrow(/options\.maxTtl must be a duration/)
+    expect(() => memoryStore({ maxTtl: 0 })).toThrow(/options\.maxTtl must be greater than 0/)
+    expect(() => memoryStore({ sizeOf: 5 as never })).toThrow(TypeError)
+    expect(memoryStore({ maxTtl: '10s' }).maxTtl).toBe(10_000)
+  })
+})
+
+describe('estimateSize', () => {
+  it('grows with content', () => {
+    expect(estimateSize('abcd')).toBeGreaterThan(estimateSize('ab'))
+    expect(estimateSize({ a: 'x'.repeat(100) })).toBeGreaterThan(200)
+    expect(estimateSize([1, 2, 3])).toBeGreaterThan(estimateSize([1]))
+  })
+})

@@ -1,0 +1,373 @@
+import { parseOptionalDuration, typeOf } from '../duration.js'
+import type { Entry } from '../entry.js'
+import type { EvictionReason, Store, StoreEvent } from '../store.js'
+
+export interface MemoryStoreOptions {
+  /** Shown in stats and events. @default 'memory' */
+  name?: string
+  /** Most entries kept; the least recently used goes first. @default 10000 */
+  maxEntries?: number
+  /** Most bytes kept, as estimated by `sizeOf`; least recently used entries go first. @default unbounded */
+  maxBytes?: number
+  /** Longest time an entry stays here, whatever its policy says (e.g. '10s' for an L1 in front of a shared L2). */
+  maxTtl?: number | string
+  /** Estimated bytes of a value, for `maxBytes`. @default a walk counting 2 bytes per string character */
+  sizeOf?: (value: unknown) => number
+  /** Clock for dropping expired entries. @default the clock of the cache it is given to, else Date.now */
+  now?: () => number
+}
+
+const NONE = -1
+const INITIAL_CAPACITY = 64
+/** Columns of the times table, per slot. */
+const CREATED = 0
+const FRESH = 1
+const STALE = 2
+const ERROR = 3
+
+/**
+ * A bounded in-process LRU store (the usual L1). Entries live in parallel typed arrays rather than one object
+ * each, which keeps memory near 50 bytes per entry beyond the key and value, and lets core answer a fresh hit
+ * without allocating.
+ *
+ * @example
+ * const cache = createCache({ tiers: [memoryStore({ maxEntries: 5_000, maxTtl: '30s' })], policy: { ttl: '5m' } })
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options)
+}
+
+export class MemoryStore implements Store {
+  readonly name: string
+  readonly maxTtl: number | undefined
+  readonly timeout = 0
+  readonly maxEntries: number
+  readonly maxBytes: number
+
+  #index = new Map<string, number>()
+  #keys: (string | undefined)[] = []
+  #values: unknown[] = []
+  #tags: (readonly string[] | undefined)[] = []
+  #times: Float64Array
+  #loadMs: Float32Array
+  #negative: Uint8Array
+  #prev: Int32Array
+  #next: Int32Array
+  #sizes: Float64Array | undefined
+  #bytes = 0
+  #head = NONE
+  #tail = NONE
+  #free: number[] = []
+  #used = 0
+  #capacity: number
+  #sizeOf: (value: unknown) => number
+  #now: () => number
+  #clockFixed: boolean
+  #listeners: ((event: StoreEvent) => void)[] = []
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`memoryStore(options) must be an object, got ${typeOf(options)}`)
+    }
+    const { maxEntries = 10_000, maxBytes = Infinity } = options
+    if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 0x7fffffff) {
+      throw new RangeError(`options.maxEntries must be a positive integer, got ${String(maxEntries)}`)
+    }
+    if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
+      throw new RangeError(`options.maxBytes must be a positive number, got ${String(maxBytes)}`)
+    }
+    if (options.sizeOf !== undefined && typeof options.sizeOf !== 'function') {
+      throw new TypeError(`options.sizeOf must be a function, got ${typeOf(options.sizeOf)}`)
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError(`options.now must be a function returning epoch ms, got ${typeOf(options.now)}`)
+    }
+    this.name = options.name ?? 'memory'
+    this.maxEntries = maxEntries
+    this.maxBytes = maxBytes
+    this.maxTtl = parseOptionalDuration(options.maxTtl, 'options.maxTtl')
+    if (this.maxTtl === 0) throw new RangeError('options.maxTtl must be greater than 0')
+    this.#sizeOf = options.sizeOf ?? estimateSize
+    this.#now = options.now ?? Date.now
+    this.#clockFixed = options.now !== undefined
+    this.#capacity = Math.min(maxEntries, INITIAL_CAPACITY)
+    this.#times = new Float64Array(this.#capacity * 4)
+    this.#loadMs = new Float32Array(this.#capacity)
+    this.#negative = new Uint8Array(this.#capacity)
+    this.#prev = new Int32Array(this.#capacity)
+    this.#next = new Int32Array(this.#capacity)
+    if (maxBytes !== Infinity) this.#sizes = new Float64Array(this.#capacity)
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.#index.size
+  }
+
+  /** Estimated bytes held now (0 unless maxBytes is set). */
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  async get(key: string): Promise<Entry | undefined> {
+    return this.peek(key)
+  }
+
+  async getMany(keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    return keys.map((key) => this.peek(key))
+  }
+
+  async set(key: string, entry: Entry): Promise<void> {
+    this.write(key, entry)
+  }
+
+  async setMany(items: readonly (readonly [string, Entry])[]): Promise<void> {
+    for (const [key, entry] of items) this.write(key, entry)
+  }
+
+  async delete(key: string): Promise<void> {
+    const slot = this.#index.get(key)
+    if (slot !== undefined) this.#remove(slot)
+  }
+
+  /** Drops every entry. */
+  clear(): void {
+    this.#index.clear()
+    this.#keys = []
+    this.#values = []
+    this.#tags = []
+    this.#free = []
+    this.#used = 0
+    this.#bytes = 0
+    this.#sizes?.fill(0)
+    this.#head = this.#tail = NONE
+  }
+
+  watch(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.push(listener)
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener)
+    }
+  }
+
+  /** The entry under `key` without a promise, or undefined; drops it when past its last servable moment. */
+  peek(key: string): Entry | undefined {
+    const slot = this.#index.get(key)
+    if (slot === undefined) return undefined
+    const t = this.#times
+    const base = slot * 4
+    const error = t[base + ERROR] as number
+    const stale = t[base + STALE] as number
+    if ((error > stale ? error : stale) <= this.#now()) {
+      this.#remove(slot, 'expired')
+      return undefined
+    }
+    this.#touch(slot)
+    return this.#entryAt(slot)
+  }
+
+  /** Stores an entry synchronously. */
+  write(key: string, entry: Entry): void {
+    const last = entry.errorUntil !== undefined && entry.errorUntil > entry.staleUntil ? entry.errorUntil : entry.staleUntil
+    let slot = this.#index.get(key)
+    if (last <= this.#now()) {
+      if (slot !== undefined) this.#remove(slot)
+      return
+    }
+    if (slot === undefined) {
+      slot = this.#allocate()
+      this.#index.set(key, slot)
+      this.#keys[slot] = key
+      this.#linkHead(slot)
+    } else {
+      this.#touch(slot)
+    }
+    const base = slot * 4
+    const t = this.#times
+    t[base + CREATED] = entry.createdAt
+    t[base + FRESH] = entry.freshUntil
+    t[base + STALE] = entry.staleUntil
+    t[base + ERROR] = entry.errorUntil ?? Number.NaN
+    this.#values[slot] = entry.value
+    this.#tags[slot] = entry.tags
+    this.#negative[slot] = entry.negative === true ? 1 : 0
+    this.#loadMs[slot] = entry.loadMs ?? Number.NaN
+    const sizes = this.#sizes
+    if (sizes !== undefined) {
+      const size = key.length * 2 + this.#sizeOf(entry.value) + 64
+      this.#bytes += size - (sizes[slot] as number)
+      sizes[slot] = size
+      while (this.#bytes > this.maxBytes && this.#tail !== NONE) {
+        this.#remove(this.#tail, 'size')
+      }
+    }
+  }
+
+  // ---- In-package fast path: core reads a fresh L1 hit through these without allocating. ----
+
+  /** @internal The slot of `key` marked most recently used, or -1. */
+  find(key: string): number {
+    const slot = this.#index.get(key)
+    if (slot === undefined) return NONE
+    this.#touch(slot)
+    return slot
+  }
+
+  /** @internal */
+  freshUntilAt(slot: number): number {
+    return this.#times[slot * 4 + FRESH] as number
+  }
+
+  /** @internal */
+  staleUntilAt(slot: number): number {
+    return this.#times[slot * 4 + STALE] as number
+  }
+
+  /** @internal */
+  createdAtAt(slot: number): number {
+    return this.#times[slot * 4 + CREATED] as number
+  }
+
+  /** @internal The value, null for a negative entry. */
+  valueAt(slot: number): unknown {
+    return this.#values[slot]
+  }
+
+  /** @internal */
+  tagsAt(slot: number): readonly string[] | undefined {
+    return this.#tags[slot]
+  }
+
+  /** @internal NaN when unknown. */
+  loadMsAt(slot: number): number {
+    return this.#loadMs[slot] as number
+  }
+
+  /** @internal The entry object at a slot (allocates). */
+  entryAt(slot: number): Entry {
+    return this.#entryAt(slot)
+  }
+
+  /** @internal Used by createCache: a store built without its own clock follows the cache's. */
+  adoptClock(now: () => number): void {
+    if (!this.#clockFixed) {
+      this.#now = now
+      this.#clockFixed = true
+    }
+  }
+
+  #entryAt(slot: number): Entry {
+    const t = this.#times
+    const base = slot * 4
+    const entry: Entry = {
+      value: this.#values[slot],
+      createdAt: t[base + CREATED] as number,
+      freshUntil: t[base + FRESH] as number,
+      staleUntil: t[base + STALE] as number,
+    }
+    const error = t[base + ERROR] as number
+    if (error === error) entry.errorUntil = error
+    const tags = this.#tags[slot]
+    if (tags !== undefined) entry.tags = tags
+    if (this.#negative[slot] === 1) entry.negative = true
+    const loadMs = this.#loadMs[slot] as number
+    if (loadMs === loadMs) entry.loadMs = loadMs
+    return entry
+  }
+
+  #allocate(): number {
+    const reused = this.#free.pop()
+    if (reused !== undefined) return reused
+    if (this.#used < this.#capacity) return this.#used++
+    if (this.#capacity < this.maxEntries) {
+      this.#grow(Math.min(this.maxEntries, this.#capacity * 2))
+      return this.#used++
+    }
+    // Full: the least recently used entry makes room.
+    const victim = this.#tail
+    this.#remove(victim, 'capacity')
+    return this.#free.pop() as number
+  }
+
+  #grow(capacity: number): void {
+    const times = new Float64Array(capacity * 4)
+    times.set(this.#times)
+    this.#times = times
+    this.#loadMs = copyInto(new Float32Array(capacity), this.#loadMs)
+    this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
+    this.#prev = copyInto(new Int32Array(capacity), this.#prev)
+    this.#next = copyInto(new Int32Array(capacity), this.#next)
+    if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
+    this.#capacity = capacity
+  }
+
+  #remove(slot: number, reason?: EvictionReason): void {
+    const key = this.#keys[slot] as string
+    this.#index.delete(key)
+    this.#unlink(slot)
+    this.#keys[slot] = undefined
+    this.#values[slot] = undefined
+    this.#tags[slot] = undefined
+    if (this.#sizes !== undefined) {
+      this.#bytes -= this.#sizes[slot] as number
+      this.#sizes[slot] = 0
+    }
+    this.#free.push(slot)
+    if (reason !== undefined && this.#listeners.length > 0) {
+      const event: StoreEvent = { type: 'evict', key, reason }
+      for (const listener of this.#listeners) listener(event)
+    }
+  }
+
+  #touch(slot: number): void {
+    if (slot === this.#head) return
+    this.#unlink(slot)
+    this.#linkHead(slot)
+  }
+
+  #linkHead(slot: number): void {
+    this.#prev[slot] = NONE
+    this.#next[slot] = this.#head
+    if (this.#head !== NONE) this.#prev[this.#head] = slot
+    this.#head = slot
+    if (this.#tail === NONE) this.#tail = slot
+  }
+
+  #unlink(slot: number): void {
+    const prev = this.#prev[slot] as number
+    const next = this.#next[slot] as number
+    if (prev === NONE) this.#head = next
+    else this.#next[prev] = next
+    if (next === NONE) this.#tail = prev
+    else this.#prev[next] = prev
+  }
+}
+
+function copyInto<T extends Float32Array | Float64Array | Uint8Array | Int32Array>(target: T, source: T): T {
+  target.set(source as never)
+  return target
+}
+
+/** A rough byte count of a value: 2 bytes per string character, 8 per number, plus per-object overhead. */
+export function estimateSize(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return 16 + value.length * 2
+    case 'number':
+      return 8
+    case 'boolean':
+      return 4
+    case 'object': {
+      if (value === null) return 0
+      let size = 32
+      if (Array.isArray(value)) {
+        for (const item of value) size += 8 + estimateSize(item)
+      } else {
+        for (const key in value) size += 16 + key.length * 2 + estimateSize((value as Record<string, unknown>)[key])
+      }
+      return size
+    }
+    default:
+      return 8
+  }
+}
