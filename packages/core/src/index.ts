@@ -1,1 +1,37 @@
-export {}
+export { createCache } from './cache.js'
+export type {
+  BatchLoader,
+  BatchLoaderContext,
+  Cache,
+  CacheOptions,
+  Loader,
+  LoaderContext,
+  WaitUntil,
+} from './cache.js'
+export { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
+export type { CacheControlOptions, CacheHeaders, CacheHeadersOptions, CacheStatus, CacheStatusForward } from './cache-control.js'
+export { memoryCoordinator } from './coordinator.js'
+export type { Coordinator, Lock, MemoryCoordinatorOptions } from './coordinator.js'
+export { parseDuration } from './duration.js'
+export type { Duration } from './duration.js'
+export {
+  capEntry,
+  createEntry,
+  decodeEntry,
+  encodeEntry,
+  ENTRY_VERSION,
+  fromEnvelope,
+  isEntry,
+  lastServable,
+  toEnvelope,
+} from './entry.js'
+export type { Entry, Envelope } from './entry.js'
+export { CacheError } from './errors.js'
+export type { CacheErrorCode } from './errors.js'
+export { resolvePolicy, validateTags } from './policy.js'
+export type { Policy, ResolvedPolicy } from './policy.js'
+export type { CacheEvent, CacheEventType, CacheStats, TierStats } from './stats.js'
+export type { EvictionReason, Store, StoreEvent } from './store.js'
+export { estimateSize, MemoryStore, memoryStore } from './stores/memory.js'
+export type { MemoryStoreOptions } from './stores/memory.js'
+export { assertKey, assertSerializable, MAX_KEY_LENGTH } from './validate.js'

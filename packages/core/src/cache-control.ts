@@ -1,0 +1,153 @@
+import { parseOptionalDuration, typeOf, type Duration } from './duration.js'
+import { isEntry, type Entry } from './entry.js'
+import { isResolvedPolicy, resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js'
+
+export interface CacheControlOptions {
+  /** 'private' for per-user responses: only the browser may store them, never a shared cache. @default 'public' */
+  scope?: 'public' | 'private'
+  /** Produce the CDN-Cache-Control value (RFC 9213, for the CDN only) instead of Cache-Control. @default false */
+  cdn?: boolean
+  /** A shorter lifetime for browsers: max-age is capped here, shared caches keep the policy's ttl through s-maxage. */
+  browserTtl?: Duration
+}
+
+/** RFC 9211 Cache-Status forward reasons this library reports. */
+export type CacheStatusForward = 'miss' | 'uri-miss' | 'vary-miss' | 'stale' | 'bypass' | 'method' | 'request'
+
+/** What one cache did for one response, for the Cache-Status field (RFC 9211). */
+export interface CacheStatus {
+  /** Answered from the cache without going to the origin (stale answers included; their ttl is negative). */
+  hit: boolean
+  /** Why the request went to the origin. */
+  fwd?: CacheStatusForward
+  /** The origin's response was stored. */
+  stored?: boolean
+  /** The request was collapsed into another one's load. */
+  collapsed?: boolean
+  /** Remaining freshness in seconds (negative when stale); computed from the entry when omitted. */
+  ttl?: number
+  /** Which tier answered, e.g. 'L1'. */
+  detail?: string
+}
+
+export interface CacheHeadersOptions extends Omit<CacheControlOptions, 'cdn'> {
+  /** Clock time for an entry's age and remaining lifetime. @default Date.now() */
+  now?: number
+  /** Also emit CDN-Cache-Control (public scope only). @default false */
+  cdn?: boolean
+  /** Emit Cache-Status for this outcome. */
+  status?: CacheStatus
+  /** The cache's name in Cache-Status. @default 'tiercache' */
+  cacheName?: string
+}
+
+/** Response header fields, with their canonical names. */
+export type CacheHeaders = Record<string, string>
+
+/**
+ * The Cache-Control value for a policy (RFC 9111 §5.2.2, RFC 5861 for stale-while-revalidate and stale-if-error).
+ * Lifetimes are whole seconds, rounded down so that no cache keeps a response longer than the policy allows.
+ *
+ * @example
+ * cacheControl({ ttl: '5m', swr: '1m' }) // 'public, max-age=300, stale-while-revalidate=60'
+ * cacheControl({ ttl: '5m' }, { scope: 'private' }) // 'private, max-age=300'
+ */
+export function cacheControl(policy: Policy | ResolvedPolicy, options: CacheControlOptions = {}): string {
+  const p = toResolved(policy)
+  const scope = checkScope(options)
+  const browserTtl = parseOptionalDuration(options.browserTtl, 'options.browserTtl')
+  return directives(p.ttl, p.swr, p.staleIfError, scope, options.cdn === true, browserTtl)
+}
+
+/**
+ * Cache-Control, CDN-Cache-Control, Age and Cache-Status for a response built from a live entry or from a policy.
+ * For an entry, max-age is its own lifetime and Age how old it is (RFC 9111 §5.1), so every downstream cache
+ * computes the remaining lifetime (max-age minus Age), never more than the entry has left.
+ *
+ * @example
+ * cacheHeaders(entry, { now: Date.now(), cdn: true, status: { hit: true, detail: 'L1' } })
+ * // { 'Cache-Control': 'public, max-age=300', 'CDN-Cache-Control': 'max-age=300', Age: '42',
+ * //   'Cache-Status': 'tiercache; hit; ttl=258; detail=L1' }
+ */
+export function cacheHeaders(source: Entry | Policy | ResolvedPolicy, options: CacheHeadersOptions = {}): CacheHeaders {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${typeOf(options)}`)
+  const scope = checkScope(options)
+  const browserTtl = parseOptionalDuration(options.browserTtl, 'options.browserTtl')
+  const headers: CacheHeaders = {}
+  let remaining: number | undefined
+  if (isEntry(source)) {
+    const now = options.now ?? Date.now()
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`options.now must be epoch ms, got ${String(now)}`)
+    const ttl = source.freshUntil - source.createdAt
+    const swr = source.staleUntil - source.freshUntil
+    const sie = source.errorUntil === undefined ? 0 : source.errorUntil - source.freshUntil
+    headers['Cache-Control'] = directives(ttl, swr, sie, scope, false, browserTtl)
+    if (options.cdn === true && scope === 'public') headers['CDN-Cache-Control'] = directives(ttl, swr, sie, scope, true, undefined)
+    // Rounded up, so that max-age minus Age never exceeds what the entry has left.
+    headers.Age = String(Math.max(0, Math.ceil((now - source.createdAt) / 1000)))
+    remaining = Math.floor((source.freshUntil - now) / 1000)
+  } else {
+    const p = toResolved(source)
+    headers['Cache-Control'] = directives(p.ttl, p.swr, p.staleIfError, scope, false, browserTtl)
+    if (options.cdn === true && scope === 'public') headers['CDN-Cache-Control'] = directives(p.ttl, p.swr, p.staleIfError, scope, true, undefined)
+    remaining = Math.floor(p.ttl / 1000)
+  }
+  if (options.status !== undefined) {
+    const status = options.status.ttl === undefined && options.status.hit ? { ...options.status, ttl: remaining } : options.status
+    headers['Cache-Status'] = formatCacheStatus(status, options.cacheName)
+  }
+  return headers
+}
+
+/**
+ * One Cache-Status member (RFC 9211 §2): the cache's name, then hit or fwd and the other parameters.
+ *
+ * @example
+ * formatCacheStatus({ hit: false, fwd: 'miss', stored: true }) // 'tiercache; fwd=miss; stored'
+ */
+export function formatCacheStatus(status: CacheStatus, cacheName = 'tiercache'): string {
+  if (!/^[A-Za-z*][A-Za-z0-9_\-.:*/]*$/.test(cacheName)) {
+    throw new RangeError(`cacheName must be an RFC 8941 token (letters, digits and _-.:*/), got ${JSON.stringify(cacheName)}`)
+  }
+  let out = cacheName
+  if (status.hit) out += '; hit'
+  else if (status.fwd !== undefined) out += `; fwd=${status.fwd}`
+  if (status.ttl !== undefined && Number.isFinite(status.ttl)) out += `; ttl=${Math.trunc(status.ttl)}`
+  if (status.stored === true) out += '; stored'
+  if (status.collapsed === true) out += '; collapsed'
+  if (status.detail !== undefined) {
+    out += /^[A-Za-z*][A-Za-z0-9_\-.:*/]*$/.test(status.detail) ? `; detail=${status.detail}` : `; detail=${JSON.stringify(status.detail)}`
+  }
+  return out
+}
+
+function directives(ttl: number, swr: number, sie: number, scope: 'public' | 'private', cdn: boolean, browserTtl: number | undefined): string {
+  const maxAge = seconds(ttl)
+  const extensions = (seconds(swr) > 0 ? `, stale-while-revalidate=${seconds(swr)}` : '') + (seconds(sie) > 0 ? `, stale-if-error=${seconds(sie)}` : '')
+  if (cdn) {
+    // A CDN-targeted field (RFC 9213): a private response must not be stored by the CDN at all.
+    if (scope === 'private') return 'no-store'
+    return maxAge === 0 && extensions === '' ? 'no-cache' : `max-age=${maxAge}${extensions}`
+  }
+  if (maxAge === 0 && extensions === '') return `${scope}, no-cache`
+  const browser = browserTtl === undefined ? maxAge : Math.min(maxAge, seconds(browserTtl))
+  // s-maxage only when shared caches may keep it longer than browsers, and never for private responses.
+  const shared = scope === 'public' && browser < maxAge ? `, s-maxage=${maxAge}` : ''
+  return `${scope}, max-age=${browser}${shared}${extensions}`
+}
+
+function seconds(ms: number): number {
+  return ms > 0 ? Math.floor(ms / 1000) : 0
+}
+
+function checkScope(options: { scope?: unknown }): 'public' | 'private' {
+  const scope = options.scope ?? 'public'
+  if (scope !== 'public' && scope !== 'private') {
+    throw new RangeError(`options.scope must be 'public' or 'private', got ${JSON.stringify(scope)}`)
+  }
+  return scope
+}
+
+function toResolved(policy: Policy | ResolvedPolicy): ResolvedPolicy {
+  return isResolvedPolicy(policy) ? policy : resolvePolicy(policy, undefined, 'policy', '')
+}

@@ -1,0 +1,966 @@
+import { cacheControl, type CacheControlOptions } from './cache-control.js'
+import { memoryCoordinator, type Coordinator, type Lock } from './coordinator.js'
+import { parseDuration, typeOf, type Duration } from './duration.js'
+import { createEntry, entryState, EntryState, type Entry } from './entry.js'
+import { CacheError, describeError } from './errors.js'
+import { resolvePolicy, validateTags, type Policy, type ResolvedPolicy } from './policy.js'
+import { createAbortController, sleep, startTimer, stopTimer, type AbortSignalLike } from './runtime.js'
+import { Counters, type CacheEvent, type CacheStats } from './stats.js'
+import type { Store, StoreEvent } from './store.js'
+import { MemoryStore } from './stores/memory.js'
+import { Tiers } from './tiered.js'
+import { assertKey, assertSerializable, MAX_KEY_LENGTH } from './validate.js'
+
+/** Hands background work (fills, refreshes, writes) to the host, e.g. a Worker's `ctx.waitUntil`. */
+export type WaitUntil = (promise: Promise<unknown>) => void
+
+export interface CacheOptions {
+  /** Stores ordered fastest to slowest: tiers[0] is L1. */
+  tiers: readonly Store[]
+  /** Prefixed to every key and tag; change it ('v2') to drop everything at once. @default '' */
+  namespace?: string
+  /** Defaults for every call; a call's policy is merged over it. */
+  policy?: Policy
+  /** Host for background work. @default none: background work runs on its own, tracked by `idle()` */
+  waitUntil?: WaitUntil
+  /** Shared tag invalidation times and locks. @default an in-process memoryCoordinator() */
+  coordinator?: Coordinator
+  /** Clock in epoch ms. @default Date.now */
+  now?: () => number
+  /** Every hit, miss, stale answer, load, error, fill and eviction. Exceptions it throws are ignored. */
+  onEvent?: (event: CacheEvent) => void
+  /** A store operation slower than this counts as a miss (or a failed write). @default '1s' */
+  tierTimeout?: Duration
+  /** How long a coordinator lock on a loading key lasts at most. @default '10s' */
+  lockTtl?: Duration
+  /** How long a process that did not get the lock waits for the shared tiers before loading itself. @default '2s' */
+  lockWait?: Duration
+  /** Longest key, namespace included. @default 1024 */
+  maxKeyLength?: number
+  /** Random numbers in [0, 1) for jitter and early refresh. @default Math.random */
+  random?: () => number
+}
+
+/** What a loader gets: its key, an abort signal (hardTimeout), the stale value if one exists, and setPolicy. */
+export interface LoaderContext<V = unknown> {
+  /** The key as the caller gave it. */
+  readonly key: string
+  /** Aborted when the policy's hardTimeout passes. */
+  readonly signal: AbortSignalLike
+  /** The value of the stale entry this load replaces, if any (e.g. to revalidate with its ETag). */
+  readonly staleValue: V | undefined
+  /** Overrides the policy of the entry being loaded (e.g. a shorter ttl for a volatile value). */
+  setPolicy(policy: Partial<Policy>): void
+}
+
+export type Loader<V> = (context: LoaderContext<V>) => V | null | undefined | Promise<V | null | undefined>
+
+/** What a batch loader gets. */
+export interface BatchLoaderContext {
+  readonly signal: AbortSignalLike
+  /** Overrides the policy of every entry of this batch. */
+  setPolicy(policy: Partial<Policy>): void
+}
+
+/** Loads the values of `keys`, aligned with them; null or undefined = not found. */
+export type BatchLoader<V> = (
+  keys: string[],
+  context: BatchLoaderContext,
+) => readonly (V | null | undefined)[] | Promise<readonly (V | null | undefined)[]>
+
+/** The cache: one policy over ordered tiers. */
+export interface Cache {
+  /** Cache-aside: the cached value, or the loader's (stored in every tier). null = cached "not found". */
+  getOrSet<V>(key: string, loader: Loader<V>, policy?: Partial<Policy>): Promise<V | null>
+  /** The servable value (fresh, or stale within swr), undefined for a miss, null for a cached "not found". */
+  get<V = unknown>(key: string): Promise<V | null | undefined>
+  /** Writes through to every tier. null or undefined stores a "not found". Tier failures are reported, not thrown. */
+  set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void>
+  /** Removes the key from every tier (and stops in-flight loads from writing it back). */
+  delete(key: string): Promise<void>
+  /** Every entry carrying any of these tags stops being served, in every tier. */
+  invalidateTags(tags: readonly string[]): Promise<void>
+  /** Values aligned with `keys`: one read per tier for all of them, one loader call for all misses. */
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: Partial<Policy>): Promise<(V | null)[]>
+  /** Counters since creation. */
+  stats(): CacheStats
+  /** A view sharing every state of this cache whose background work goes to this `waitUntil`. */
+  withContext(context: { waitUntil?: WaitUntil | undefined }): Cache
+  /** The Cache-Control value for a policy (the cache's default when omitted). */
+  cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string
+  /** Resolves once the background work started so far has settled. */
+  idle(): Promise<void>
+  /** The policy a call with `policy` would use, resolved (durations in ms). */
+  resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy
+  /** The ordered stores. */
+  readonly tiers: readonly Store[]
+  readonly namespace: string
+}
+
+/** The result of reading the tiers for one key. */
+interface Found {
+  /** A servable entry: fresh, or stale within swr. */
+  entry: Entry | undefined
+  tier: number
+  state: EntryState
+  /** The newest entry usable only if a load fails. */
+  fallback: Entry | undefined
+}
+
+interface Load {
+  promise: Promise<Entry>
+}
+
+const NO_MATCH: Found = { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined }
+
+/**
+ * Creates a cache over ordered tiers.
+ *
+ * @example
+ * const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '5m', swr: '1m' } })
+ * const user = await cache.getOrSet(`user:${id}`, () => db.user(id))
+ */
+export function createCache(options: CacheOptions): Cache {
+  return new TieredCache(new Engine(options), undefined)
+}
+
+class TieredCache implements Cache {
+  readonly #engine: Engine
+  readonly #waitUntil: WaitUntil | undefined
+
+  constructor(engine: Engine, waitUntil: WaitUntil | undefined) {
+    this.#engine = engine
+    this.#waitUntil = waitUntil ?? engine.waitUntil
+  }
+
+  get tiers(): readonly Store[] {
+    return this.#engine.tiers.stores
+  }
+
+  get namespace(): string {
+    return this.#engine.namespace
+  }
+
+  getOrSet<V>(key: string, loader: Loader<V>, policy?: Partial<Policy>): Promise<V | null> {
+    return this.#engine.getOrSet(key, loader, policy, this.#waitUntil)
+  }
+
+  get<V = unknown>(key: string): Promise<V | null | undefined> {
+    return this.#engine.get(key, this.#waitUntil) as Promise<V | null | undefined>
+  }
+
+  set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {
+    return this.#engine.set(key, value, policy)
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#engine.delete(key)
+  }
+
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    return this.#engine.invalidateTags(tags)
+  }
+
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: Partial<Policy>): Promise<(V | null)[]> {
+    return this.#engine.getManyOrSet(keys, loadMany, policy, this.#waitUntil)
+  }
+
+  stats(): CacheStats {
+    return this.#engine.counters.snapshot()
+  }
+
+  withContext(context: { waitUntil?: WaitUntil | undefined }): Cache {
+    if (typeof context !== 'object' || context === null) {
+      throw new TypeError(`withContext(context) must be an object like { waitUntil }, got ${typeOf(context)}`)
+    }
+    if (context.waitUntil !== undefined && typeof context.waitUntil !== 'function') {
+      throw new TypeError(`context.waitUntil must be a function, got ${typeOf(context.waitUntil)}`)
+    }
+    return new TieredCache(this.#engine, context.waitUntil)
+  }
+
+  cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string {
+    return cacheControl(this.#engine.policyFor(policy, 'policy'), options)
+  }
+
+  idle(): Promise<void> {
+    return this.#engine.idle()
+  }
+
+  resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
+    return this.#engine.policyFor(policy, 'policy')
+  }
+}
+
+/** The state every view of one cache shares: tiers, in-flight work, counters. */
+class Engine {
+  readonly tiers: Tiers
+  readonly namespace: string
+  readonly waitUntil: WaitUntil | undefined
+  readonly counters: Counters
+  readonly #prefix: string
+  readonly #l1: MemoryStore | undefined
+  readonly #defaults: ResolvedPolicy | undefined
+  readonly #resolved = new WeakMap<object, ResolvedPolicy>()
+  readonly #coordinator: Coordinator
+  readonly #now: () => number
+  readonly #random: () => number
+  readonly #onEvent: ((event: CacheEvent) => void) | undefined
+  readonly #lockTtl: number
+  readonly #lockWait: number
+  readonly #maxKeyLength: number
+  /** One read-and-decide per key at a time: concurrent callers share it. */
+  readonly #pending = new Map<string, Promise<Entry>>()
+  /** One load per key at a time, foreground or background. */
+  readonly #loading = new Map<string, Load>()
+  readonly #background = new Set<Promise<unknown>>()
+
+  constructor(options: CacheOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`createCache(options) must be an object like { tiers: [memoryStore()] }, got ${typeOf(options)}`)
+    }
+    const { tiers } = options
+    if (!Array.isArray(tiers) || tiers.length === 0) {
+      throw new TypeError('options.tiers must be a non-empty array of stores, fastest first')
+    }
+    tiers.forEach((store: unknown, i) => {
+      const s = store as Partial<Store> | null
+      if (
+        typeof s !== 'object' ||
+        s === null ||
+        typeof s.get !== 'function' ||
+        typeof s.set !== 'function' ||
+        typeof s.delete !== 'function'
+      ) {
+        throw new TypeError(`options.tiers[${i}] must be a store with get, set and delete, got ${typeOf(store)}`)
+      }
+      if (typeof s.name !== 'string' || s.name === '') throw new TypeError(`options.tiers[${i}].name must be a non-empty string`)
+    })
+    for (const name of ['now', 'onEvent', 'waitUntil', 'random'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') {
+        throw new TypeError(`options.${name} must be a function, got ${typeOf(options[name])}`)
+      }
+    }
+    const namespace = options.namespace ?? ''
+    if (typeof namespace !== 'string') throw new TypeError(`options.namespace must be a string, got ${typeOf(namespace)}`)
+    if (namespace.length > 128) throw new RangeError(`options.namespace must be at most 128 characters, got ${namespace.length}`)
+    const maxKeyLength = options.maxKeyLength ?? MAX_KEY_LENGTH
+    if (!Number.isInteger(maxKeyLength) || maxKeyLength < 1) {
+      throw new RangeError(`options.maxKeyLength must be a positive integer, got ${String(maxKeyLength)}`)
+    }
+    const coordinator = options.coordinator ?? memoryCoordinator({ now: options.now })
+    if (typeof coordinator.invalidatedAt !== 'function' || typeof coordinator.invalidateTags !== 'function') {
+      throw new TypeError('options.coordinator must implement invalidatedAt and invalidateTags')
+    }
+
+    this.namespace = namespace
+    this.#prefix = namespace === '' ? '' : `${namespace}:`
+    this.#maxKeyLength = maxKeyLength
+    this.#now = options.now ?? Date.now
+    this.#random = options.random ?? Math.random
+    this.#onEvent = options.onEvent
+    this.waitUntil = options.waitUntil
+    this.#coordinator = coordinator
+    this.#lockTtl = parseDuration(options.lockTtl ?? 10_000, 'options.lockTtl')
+    this.#lockWait = parseDuration(options.lockWait ?? 2_000, 'options.lockWait')
+    this.#defaults = options.policy === undefined ? undefined : resolvePolicy(options.policy, undefined, 'options.policy', this.#prefix)
+    this.counters = new Counters(tiers.map((store) => store.name))
+    this.tiers = new Tiers(
+      tiers,
+      parseDuration(options.tierTimeout ?? 1_000, 'options.tierTimeout'),
+      this.counters,
+      (error, tierIndex, key) => this.#emit({ type: 'error', key, tier: error.tier, tierIndex, error, at: this.#now() }),
+      this.#now,
+    )
+    const first = tiers[0]
+    this.#l1 = first instanceof MemoryStore ? first : undefined
+    tiers.forEach((store, i) => {
+      if (store instanceof MemoryStore && options.now !== undefined) store.adoptClock(options.now)
+      store.watch?.((event: StoreEvent) => {
+        this.counters.bump(this.counters.evictions, i)
+        if (this.#onEvent !== undefined) {
+          this.#emit({ type: 'evict', key: this.#unprefix(event.key), tier: store.name, tierIndex: i, reason: event.reason, at: this.#now() })
+        }
+      })
+    })
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  getOrSet<V>(key: string, loader: Loader<V>, policy: Partial<Policy> | undefined, waitUntil: WaitUntil | undefined): Promise<V | null> {
+    if (typeof key !== 'string' || key.length === 0 || key.length + this.#prefix.length > this.#maxKeyLength) this.#badKey(key, 'key')
+    if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
+    const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policyFor(policy, 'policy')
+    const full = this.#prefix === '' ? key : this.#prefix + key
+
+    // Fast path: a fresh (or swr-stale) L1 memory hit answers without allocating an entry or awaiting.
+    const l1 = this.#l1
+    if (l1 !== undefined) {
+      const slot = l1.find(full)
+      if (slot !== -1) {
+        const now = this.#now()
+        const freshUntil = l1.freshUntilAt(slot)
+        if (now < l1.staleUntilAt(slot)) {
+          const tags = l1.tagsAt(slot)
+          if (tags === undefined || this.#tagsAlive(tags, l1.createdAtAt(slot)) === true) {
+            const value = l1.valueAt(slot) as V | null
+            if (now < freshUntil) {
+              this.counters.bump(this.counters.hits, 0)
+              this.counters.totalHits++
+              if (p.earlyRefresh > 0 && this.#refreshEarly(p.earlyRefresh, l1.loadMsAt(slot), freshUntil, now)) {
+                this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
+              }
+              if (this.#onEvent !== undefined) this.#emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, at: now })
+            } else {
+              this.counters.bump(this.counters.staleHits, 0)
+              this.counters.totalStale++
+              if (this.#onEvent !== undefined) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', at: now })
+              this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
+            }
+            return Promise.resolve(value)
+          }
+        }
+      }
+    }
+    return this.#resolveShared(key, full, loader, p, waitUntil).then(valueOf) as Promise<V | null>
+  }
+
+  async get(key: string, waitUntil: WaitUntil | undefined): Promise<unknown> {
+    const full = this.#full(key, 'key')
+    const found = await this.#find(key, full, 0, waitUntil, false)
+    return found.entry === undefined ? undefined : found.entry.value
+  }
+
+  /** Joins or starts the one read-and-decide of this key. */
+  #resolveShared<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<Entry> {
+    const shared = this.#pending.get(full)
+    if (shared !== undefined) {
+      this.counters.coalesced++
+      return shared
+    }
+    const promise = this.#resolve(key, full, loader, p, waitUntil)
+    this.#pending.set(full, promise)
+    const clear = (): void => {
+      if (this.#pending.get(full) === promise) this.#pending.delete(full)
+    }
+    promise.then(clear, clear)
+    return promise
+  }
+
+  async #resolve<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<Entry> {
+    const found = await this.#find(key, full, 0, waitUntil, true)
+    const { entry } = found
+    if (entry !== undefined) {
+      if (found.state === EntryState.Stale) this.#refresh(key, full, loader, p, entry, found.tier + 1, waitUntil)
+      else if (p.earlyRefresh > 0 && this.#refreshEarly(p.earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now())) {
+        this.#refresh(key, full, loader, p, entry, found.tier + 1, waitUntil)
+      }
+      return entry
+    }
+    this.counters.totalMisses++
+    return this.#loadInForeground(key, full, loader, p, found.fallback, waitUntil)
+  }
+
+  /**
+   * Reads tiers from `from` down until one has a servable entry; fills the tiers above it.
+   * Dead entries (expired, or killed by a tag) are deleted where found.
+   */
+  async #find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean): Promise<Found> {
+    const tiers = this.tiers
+    let fallback: Entry | undefined
+    for (let i = from; i < tiers.length; i++) {
+      const entry = await tiers.read(i, full, key)
+      const now = this.#now()
+      let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
+      if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
+        if (!(await this.#tagsAliveAsync(entry.tags, entry.createdAt, key))) {
+          state = EntryState.Dead
+          this.#track(tiers.delete(i, full, key), waitUntil)
+        }
+      }
+      if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
+        if (entry !== undefined && state === EntryState.ErrorStale && (fallback === undefined || entry.createdAt > fallback.createdAt)) {
+          fallback = entry
+        }
+        if (count) {
+          this.counters.bump(this.counters.misses, i)
+          if (this.#onEvent !== undefined) this.#emit({ type: 'miss', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now })
+        }
+        continue
+      }
+      if (count) {
+        const fresh = state === EntryState.Fresh
+        if (fresh) {
+          this.counters.bump(this.counters.hits, i)
+          this.counters.totalHits++
+        } else {
+          this.counters.bump(this.counters.staleHits, i)
+          this.counters.totalStale++
+        }
+        if (this.#onEvent !== undefined) {
+          this.#emit(
+            fresh
+              ? { type: 'hit', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now }
+              : { type: 'stale', key, tier: tiers.stores[i]?.name, tierIndex: i, reason: 'swr', at: now },
+          )
+        }
+      }
+      if (i > 0) this.#fill(key, full, entry, i, waitUntil)
+      return { entry, tier: i, state, fallback }
+    }
+    return fallback === undefined ? NO_MATCH : { ...NO_MATCH, fallback }
+  }
+
+  /** Copies an entry found in tier `below` into every tier above it. */
+  #fill(key: string, full: string, entry: Entry, below: number, waitUntil: WaitUntil | undefined): void {
+    for (let i = 0; i < below; i++) {
+      const written = this.tiers.write(i, full, key, entry).then((ok) => {
+        if (!ok) return
+        this.counters.bump(this.counters.fills, i)
+        if (this.#onEvent !== undefined) this.#emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
+      })
+      this.#track(written, waitUntil)
+    }
+  }
+
+  // ---------------------------------------------------------------- loads
+
+  async #loadInForeground<V>(
+    key: string,
+    full: string,
+    loader: Loader<V>,
+    p: ResolvedPolicy,
+    fallback: Entry | undefined,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<Entry> {
+    const running = this.#loading.get(full)
+    if (running !== undefined) this.counters.coalesced++
+    const load = running ?? this.#startLoad(key, full, loader, p, fallback, this.tiers.length, false, waitUntil)
+    let promise = load.promise
+    if (fallback !== undefined && p.timeout > 0) {
+      // Soft timeout: the stale value answers after p.timeout; the load goes on and fills the tiers.
+      promise = raceTimeout(promise, p.timeout, fallback)
+    }
+    try {
+      const entry = await promise
+      if (entry === fallback) {
+        this.#servedStale(key, 'timeout')
+        // The load outlives the answer; the host must keep it alive until it has filled the tiers.
+        this.#track(load.promise, waitUntil)
+      }
+      return entry
+    } catch (error) {
+      if (fallback !== undefined && fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil) {
+        this.#servedStale(key, 'error')
+        return fallback
+      }
+      throw error
+    }
+  }
+
+  /** Starts a background refresh of a stale or early-expiring entry, unless one is already running. */
+  #refresh<V>(
+    key: string,
+    full: string,
+    loader: Loader<V>,
+    p: ResolvedPolicy,
+    stale: Entry,
+    lookFrom: number,
+    waitUntil: WaitUntil | undefined,
+  ): void {
+    if (this.#loading.has(full)) return
+    this.counters.refreshes++
+    const load = this.#startLoad(key, full, loader, p, stale, lookFrom, true, waitUntil)
+    // Failures are already reported as events; the stale value keeps answering.
+    this.#track(load.promise.catch(noop), waitUntil)
+  }
+
+  /**
+   * Runs the loader once for this key (registered so that concurrent callers and refreshes join it), after
+   * checking tiers from `lookFrom` for a fresher entry and taking the coordinator's lock when there is one.
+   */
+  #startLoad<V>(
+    key: string,
+    full: string,
+    loader: Loader<V>,
+    p: ResolvedPolicy,
+    stale: Entry | undefined,
+    lookFrom: number,
+    background: boolean,
+    waitUntil: WaitUntil | undefined,
+  ): Load {
+    const load: Load = { promise: undefined as unknown as Promise<Entry> }
+    load.promise = this.#runLoad(load, key, full, loader, p, stale, lookFrom, background, waitUntil)
+    this.#loading.set(full, load)
+    const clear = (): void => {
+      if (this.#loading.get(full) === load) this.#loading.delete(full)
+    }
+    load.promise.then(clear, clear)
+    return load
+  }
+
+  async #runLoad<V>(
+    load: Load,
+    key: string,
+    full: string,
+    loader: Loader<V>,
+    p: ResolvedPolicy,
+    stale: Entry | undefined,
+    lookFrom: number,
+    background: boolean,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<Entry> {
+    // Another process may have refreshed a shared tier already.
+    if (lookFrom < this.tiers.length) {
+      const found = await this.#find(key, full, lookFrom, waitUntil, false)
+      if (found.entry !== undefined && found.state === EntryState.Fresh) {
+        this.#fill(key, full, found.entry, found.tier, waitUntil)
+        return found.entry
+      }
+    }
+    let lock: Lock | undefined
+    if (this.#coordinator.lock !== undefined && this.tiers.length > 1) {
+      const outcome = await this.#acquire(key, full, waitUntil)
+      if ('entry' in outcome) return outcome.entry
+      lock = outcome.lock
+    }
+    let written: Promise<unknown> | undefined
+    try {
+      const entry = await this.#callLoader(key, loader, p, stale, background)
+      // A delete (or newer load) since this load started means its result must not be written back.
+      if (this.#loading.get(full) === load) written = this.tiers.writeAll(full, key, entry)
+      return entry
+    } finally {
+      if (lock !== undefined) {
+        const held = lock
+        const release = (written ?? Promise.resolve()).then(() => held.release()).catch((error: unknown) => this.#coordinatorFailed(error, key))
+        this.#track(release, waitUntil)
+      } else if (written !== undefined) {
+        this.#track(written, waitUntil)
+      }
+    }
+  }
+
+  /** Takes the coordinator's lock, or waits for whoever holds it to fill a shared tier. */
+  async #acquire(key: string, full: string, waitUntil: WaitUntil | undefined): Promise<{ entry: Entry } | { lock: Lock | undefined }> {
+    const coordinator = this.#coordinator
+    try {
+      const lock = await (coordinator.lock as NonNullable<Coordinator['lock']>)(full, this.#lockTtl)
+      if (lock !== undefined) return { lock }
+    } catch (error) {
+      // Without a working coordinator, loading is still correct; only the deduplication is lost.
+      this.#coordinatorFailed(error, key)
+      return { lock: undefined }
+    }
+    this.counters.lockWaits++
+    let waited = 0
+    for (let delay = 10; waited < this.#lockWait; delay = Math.min(delay * 2, 100)) {
+      const step = Math.min(delay, this.#lockWait - waited)
+      await sleep(step)
+      waited += step
+      const found = await this.#find(key, full, 0, waitUntil, false)
+      if (found.entry !== undefined && found.state === EntryState.Fresh) return { entry: found.entry }
+    }
+    return { lock: undefined }
+  }
+
+  async #callLoader<V>(key: string, loader: Loader<V>, p: ResolvedPolicy, stale: Entry | undefined, background: boolean): Promise<Entry> {
+    const startedAt = this.#now()
+    const controller = createAbortController()
+    let policy = p
+    const context: LoaderContext<V> = {
+      key,
+      signal: controller.signal,
+      staleValue: stale === undefined || stale.negative === true ? undefined : (stale.value as V),
+      setPolicy: (override) => {
+        policy = resolvePolicy(override, p, 'ctx.setPolicy(policy)', this.#prefix)
+      },
+    }
+    let value: V | null | undefined
+    try {
+      const result = loader(context)
+      value = p.hardTimeout > 0 ? await hardTimeout(result, p.hardTimeout, controller, key) : await result
+      if (value !== null && value !== undefined) assertSerializable(value, 'the loaded value')
+    } catch (error) {
+      this.counters.loadErrors++
+      const code = error instanceof CacheError && error.code === 'LOADER_TIMEOUT' ? 'LOADER_TIMEOUT' : 'LOADER_ERROR'
+      const wrapped = error instanceof CacheError ? error : new CacheError(code, `loader for ${key} failed: ${describeError(error)}`, { key, cause: error })
+      this.#emit({ type: 'error', key, error: wrapped, ms: this.#now() - startedAt, background, at: this.#now() })
+      throw error
+    }
+    const ms = this.#now() - startedAt
+    this.counters.loads++
+    const entry = createEntry(value, policy, startedAt, ms, this.#random)
+    if (this.#onEvent !== undefined) {
+      this.#emit({ type: 'load', key, ms, background, negative: entry.negative === true, at: this.#now() })
+    }
+    return entry
+  }
+
+  /** XFetch: refresh when now - loadMs * beta * ln(random) passes freshUntil. */
+  #refreshEarly(beta: number, loadMs: number, freshUntil: number, now: number): boolean {
+    if (!(loadMs > 0)) return false
+    return now - loadMs * beta * Math.log(this.#random()) >= freshUntil
+  }
+
+  // ---------------------------------------------------------------- batch
+
+  async getManyOrSet<V>(
+    keys: readonly string[],
+    loadMany: BatchLoader<V>,
+    policy: Partial<Policy> | undefined,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<(V | null)[]> {
+    if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
+    if (typeof loadMany !== 'function') throw new TypeError(`loadMany must be a function, got ${typeOf(loadMany)}`)
+    const p = this.policyFor(policy, 'policy')
+    const fulls = keys.map((key, i) => this.#full(key, `keys[${i}]`))
+    const results = new Map<string, Entry>()
+
+    // Unique keys still unanswered, in first-seen order.
+    let open: string[] = []
+    const userKey = new Map<string, string>()
+    fulls.forEach((full, i) => {
+      if (!userKey.has(full)) {
+        userKey.set(full, keys[i] as string)
+        open.push(full)
+      }
+    })
+    const fallbacks = new Map<string, Entry>()
+    const stale: string[] = []
+    for (let i = 0; i < this.tiers.length && open.length > 0; i++) {
+      const entries = await this.tiers.readMany(i, open, open.map((full) => userKey.get(full) as string))
+      const now = this.#now()
+      const next: string[] = []
+      const filled: (readonly [string, string, Entry])[] = []
+      for (let n = 0; n < open.length; n++) {
+        const full = open[n] as string
+        const key = userKey.get(full) as string
+        const entry = entries[n]
+        let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
+        if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined && !(await this.#tagsAliveAsync(entry.tags, entry.createdAt, key))) {
+          state = EntryState.Dead
+          this.#track(this.tiers.delete(i, full, key), waitUntil)
+        }
+        if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
+          if (entry !== undefined && state === EntryState.ErrorStale && !fallbacks.has(full)) fallbacks.set(full, entry)
+          this.counters.bump(this.counters.misses, i)
+          next.push(full)
+          continue
+        }
+        results.set(full, entry)
+        if (state === EntryState.Fresh) {
+          this.counters.bump(this.counters.hits, i)
+          this.counters.totalHits++
+        } else {
+          this.counters.bump(this.counters.staleHits, i)
+          this.counters.totalStale++
+          stale.push(full)
+        }
+        if (i > 0) filled.push([full, key, entry])
+      }
+      if (filled.length > 0) this.#fillMany(filled, i, waitUntil)
+      open = next
+    }
+
+    if (stale.length > 0) {
+      const refresh = stale.filter((full) => !this.#loading.has(full))
+      if (refresh.length > 0) {
+        this.counters.refreshes += refresh.length
+        this.#startBatch(refresh, userKey, loadMany, p, true, waitUntil)
+      }
+    }
+
+    if (open.length > 0) {
+      this.counters.totalMisses += open.length
+      // Keys another call is loading already are joined; the rest go to one loadMany call.
+      const loads = new Map<string, Promise<Entry>>()
+      const missing: string[] = []
+      for (const full of open) {
+        const running = this.#loading.get(full)
+        if (running !== undefined) {
+          this.counters.coalesced++
+          loads.set(full, running.promise)
+        } else missing.push(full)
+      }
+      if (missing.length > 0) {
+        for (const [full, promise] of this.#startBatch(missing, userKey, loadMany, p, false, waitUntil)) loads.set(full, promise)
+      }
+      const settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
+      const now = this.#now()
+      let failure: unknown
+      settled.forEach((outcome, n) => {
+        const full = open[n] as string
+        if (outcome.status === 'fulfilled') {
+          results.set(full, outcome.value)
+          return
+        }
+        const fallback = fallbacks.get(full)
+        if (fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
+          this.#servedStale(userKey.get(full) as string, 'error')
+          results.set(full, fallback)
+        } else failure ??= outcome.reason
+      })
+      if (failure !== undefined) throw failure
+    }
+    return fulls.map((full) => (results.get(full) as Entry).value as V | null)
+  }
+
+  /**
+   * One loadMany call for `fulls`, registered per key so that single-key callers join it. Its entries are written
+   * back together (one setMany per tier) for the keys that no delete or newer load has claimed meanwhile.
+   */
+  #startBatch<V>(
+    fulls: string[],
+    userKey: Map<string, string>,
+    loadMany: BatchLoader<V>,
+    p: ResolvedPolicy,
+    background: boolean,
+    waitUntil: WaitUntil | undefined,
+  ): Map<string, Promise<Entry>> {
+    const keys = fulls.map((full) => userKey.get(full) as string)
+    const batch = this.#callBatch(keys, loadMany, p, background)
+    const loads: Load[] = fulls.map(() => ({ promise: undefined as unknown as Promise<Entry> }))
+    // Attached before the per-key handlers below, so it runs while every key is still registered.
+    const written = batch.then((entries) => {
+      const items: (readonly [string, string, Entry])[] = []
+      fulls.forEach((full, n) => {
+        if (this.#loading.get(full) === loads[n]) items.push([full, keys[n] as string, entries[n] as Entry])
+      })
+      if (items.length === 0) return undefined
+      return Promise.all(this.tiers.stores.map((_, i) => this.tiers.writeMany(i, items)))
+    })
+    this.#track(written, waitUntil)
+    const out = new Map<string, Promise<Entry>>()
+    fulls.forEach((full, n) => {
+      const load = loads[n] as Load
+      load.promise = batch.then((entries) => entries[n] as Entry)
+      this.#loading.set(full, load)
+      const clear = (): void => {
+        if (this.#loading.get(full) === load) this.#loading.delete(full)
+      }
+      load.promise.then(clear, clear)
+      out.set(full, load.promise)
+    })
+    return out
+  }
+
+  async #callBatch<V>(keys: string[], loadMany: BatchLoader<V>, p: ResolvedPolicy, background: boolean): Promise<Entry[]> {
+    const startedAt = this.#now()
+    const controller = createAbortController()
+    let policy = p
+    const context: BatchLoaderContext = {
+      signal: controller.signal,
+      setPolicy: (override) => {
+        policy = resolvePolicy(override, p, 'ctx.setPolicy(policy)', this.#prefix)
+      },
+    }
+    let values: readonly (V | null | undefined)[]
+    try {
+      const result = loadMany([...keys], context)
+      values = p.hardTimeout > 0 ? await hardTimeout(result, p.hardTimeout, controller, keys[0] as string) : await result
+      if (!Array.isArray(values) || values.length !== keys.length) {
+        throw new TypeError(
+          `loadMany must resolve to an array aligned with its ${keys.length} keys, got ${Array.isArray(values) ? `${values.length} values` : typeOf(values)}`,
+        )
+      }
+      values.forEach((value, n) => {
+        if (value !== null && value !== undefined) assertSerializable(value, `the loaded value for ${keys[n]}`)
+      })
+    } catch (error) {
+      this.counters.loadErrors++
+      const wrapped = new CacheError('LOADER_ERROR', `loadMany for ${keys.length} keys failed: ${describeError(error)}`, { key: keys[0], cause: error })
+      this.#emit({ type: 'error', key: keys[0] as string, error: wrapped, ms: this.#now() - startedAt, background, at: this.#now() })
+      throw error
+    }
+    const ms = this.#now() - startedAt
+    this.counters.loads++
+    return values.map((value, n) => {
+      const entry = createEntry(value, policy, startedAt, ms, this.#random)
+      if (this.#onEvent !== undefined) {
+        this.#emit({ type: 'load', key: keys[n] as string, ms, background, negative: entry.negative === true, at: this.#now() })
+      }
+      return entry
+    })
+  }
+
+  #fillMany(items: (readonly [string, string, Entry])[], below: number, waitUntil: WaitUntil | undefined): void {
+    for (let i = 0; i < below; i++) {
+      this.#track(
+        this.tiers.writeMany(i, items).then((ok) => {
+          if (ok) this.counters.bump(this.counters.fills, i, items.length)
+        }),
+        waitUntil,
+      )
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async set(key: string, value: unknown, policy: Partial<Policy> | undefined): Promise<void> {
+    const full = this.#full(key, 'key')
+    const p = this.policyFor(policy, 'policy')
+    if (value !== null && value !== undefined) assertSerializable(value, 'value')
+    const entry = createEntry(value, p, this.#now(), undefined, this.#random)
+    // A load in flight for this key would overwrite the value set here with older data.
+    this.#loading.delete(full)
+    await this.tiers.writeAll(full, key, entry)
+  }
+
+  async delete(key: string): Promise<void> {
+    const full = this.#full(key, 'key')
+    this.#loading.delete(full)
+    this.#pending.delete(full)
+    await this.tiers.deleteAll(full, key)
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    validateTags(tags, 'tags')
+    if (tags.length === 0) return
+    const prefixed = tags.map((tag) => this.#prefix + tag)
+    // Loads that started before this moment may hold data the invalidation is about.
+    this.#pending.clear()
+    this.#loading.clear()
+    await this.#coordinator.invalidateTags(prefixed, this.#now())
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  policyFor(policy: Partial<Policy> | undefined, where: string): ResolvedPolicy {
+    if (policy === undefined) return resolvePolicy(undefined, this.#defaults, where, this.#prefix)
+    if (typeof policy === 'object' && policy !== null) {
+      const known = this.#resolved.get(policy)
+      if (known !== undefined) return known
+    }
+    const resolved = resolvePolicy(policy, this.#defaults, where, this.#prefix)
+    this.#resolved.set(policy, resolved)
+    return resolved
+  }
+
+  idle(): Promise<void> {
+    if (this.#background.size === 0) return Promise.resolve()
+    return Promise.allSettled([...this.#background]).then(() => this.idle())
+  }
+
+  #full(key: string, name: string): string {
+    if (typeof key !== 'string' || key.length === 0 || key.length + this.#prefix.length > this.#maxKeyLength) this.#badKey(key, name)
+    return this.#prefix === '' ? key : this.#prefix + key
+  }
+
+  #badKey(key: unknown, name: string): never {
+    assertKey(key, name, this.#maxKeyLength - this.#prefix.length)
+    throw new RangeError(`${name} is invalid`)
+  }
+
+  #unprefix(full: string): string {
+    return this.#prefix !== '' && full.startsWith(this.#prefix) ? full.slice(this.#prefix.length) : full
+  }
+
+  /** true when no tag was invalidated after createdAt, false when one was, undefined when the answer is async. */
+  #tagsAlive(tags: readonly string[], createdAt: number): boolean | undefined {
+    try {
+      const at = this.#coordinator.invalidatedAt(tags)
+      if (typeof at === 'number') return at < createdAt
+      // The slow path asks again and reports a failure; this answer is not used.
+      at.then(undefined, noop)
+      return undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  async #tagsAliveAsync(tags: readonly string[], createdAt: number, key: string): Promise<boolean> {
+    try {
+      return (await this.#coordinator.invalidatedAt(tags)) < createdAt
+    } catch (error) {
+      // Serving what the tiers hold beats failing the request; the failure is reported.
+      this.#coordinatorFailed(error, key)
+      return true
+    }
+  }
+
+  #coordinatorFailed(error: unknown, key: string): void {
+    const wrapped = new CacheError('COORDINATOR_ERROR', `coordinator ${this.#coordinator.name} failed: ${describeError(error)}`, { key, cause: error })
+    this.#emit({ type: 'error', key, error: wrapped, at: this.#now() })
+  }
+
+  #servedStale(key: string, reason: 'error' | 'timeout'): void {
+    this.counters.totalStale++
+    this.counters.totalMisses--
+    if (this.#onEvent !== undefined) this.#emit({ type: 'stale', key, reason, at: this.#now() })
+  }
+
+  /** Background work: handed to waitUntil when there is one, always tracked for idle(), never rejecting. */
+  #track(promise: Promise<unknown>, waitUntil: WaitUntil | undefined): void {
+    const settled = promise.then(noop, noop)
+    this.#background.add(settled)
+    void settled.then(() => this.#background.delete(settled))
+    if (waitUntil !== undefined) {
+      try {
+        waitUntil(settled)
+      } catch {
+        // A host that refuses background work (a finished request) leaves it to run on its own.
+      }
+    }
+  }
+
+  #emit(event: CacheEvent): void {
+    const listener = this.#onEvent
+    if (listener === undefined) return
+    if (event.key !== undefined) event.key = this.#unprefix(event.key)
+    try {
+      listener(event)
+    } catch {
+      // A listener's failure must not break the request that triggered the event.
+    }
+  }
+}
+
+function valueOf(entry: Entry): unknown {
+  return entry.value
+}
+
+function noop(): void {}
+
+/** Resolves with `fallback` after `ms` unless `promise` settles first. */
+function raceTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = startTimer(() => resolve(fallback), ms)
+    promise.then(
+      (value) => {
+        stopTimer(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        stopTimer(timer)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** Awaits the loader's result, aborting its signal and failing with LOADER_TIMEOUT after `ms`. */
+function hardTimeout<T>(
+  result: T | Promise<T>,
+  ms: number,
+  controller: { abort(reason?: unknown): void },
+  key: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = startTimer(() => {
+      const error = new CacheError('LOADER_TIMEOUT', `loader for ${key} ran past hardTimeout (${ms} ms)`, { key })
+      controller.abort(error)
+      reject(error)
+    }, ms)
+    Promise.resolve(result).then(
+      (value) => {
+        stopTimer(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        stopTimer(timer)
+        reject(error)
+      },
+    )
+  })
+}

@@ -1,0 +1,166 @@
+import { capEntry, isEntry, type Entry } from './entry.js'
+import { CacheError, describeError, type CacheErrorCode } from './errors.js'
+import { startTimer, stopTimer } from './runtime.js'
+import type { Counters } from './stats.js'
+import type { Store } from './store.js'
+
+/** How the tier layer tells the cache about failures: it never throws them. */
+export type FailureReporter = (error: CacheError, tierIndex: number | undefined, key: string) => void
+
+class TierTimeout extends Error {}
+
+/**
+ * I/O with the ordered stores, at the tier boundary: a store that throws, rejects, hangs past its timeout or
+ * returns something that is not an entry becomes a miss (or a skipped write) plus a reported CacheError.
+ * No method here rejects.
+ */
+export class Tiers {
+  readonly stores: readonly Store[]
+  readonly #timeouts: number[]
+  readonly #counters: Counters
+  readonly #fail: FailureReporter
+  readonly #now: () => number
+
+  constructor(stores: readonly Store[], tierTimeout: number, counters: Counters, fail: FailureReporter, now: () => number) {
+    this.stores = stores
+    this.#timeouts = stores.map((store) => store.timeout ?? tierTimeout)
+    this.#counters = counters
+    this.#fail = fail
+    this.#now = now
+  }
+
+  get length(): number {
+    return this.stores.length
+  }
+
+  /** The entry in tier `i`, or undefined on a miss or any failure. */
+  async read(i: number, full: string, key: string): Promise<Entry | undefined> {
+    const store = this.stores[i] as Store
+    let found: unknown
+    try {
+      found = await this.#guard(i, store.get(full))
+    } catch (error) {
+      this.#failed(i, error, 'get', key)
+      return undefined
+    }
+    return this.#checked(i, full, key, found)
+  }
+
+  /** Entries of tier `i` aligned with `fulls`, in one round trip when the store has getMany. */
+  async readMany(i: number, fulls: readonly string[], keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    const store = this.stores[i] as Store
+    let found: unknown[]
+    try {
+      if (store.getMany !== undefined) {
+        found = await this.#guard(i, store.getMany(fulls))
+        if (!Array.isArray(found) || found.length !== fulls.length) {
+          throw new Error(`getMany returned ${Array.isArray(found) ? found.length : typeof found} results for ${fulls.length} keys`)
+        }
+      } else {
+        found = await this.#guard(i, Promise.all(fulls.map((full) => store.get(full))))
+      }
+    } catch (error) {
+      this.#failed(i, error, 'getMany', keys[0] ?? '')
+      return fulls.map(() => undefined)
+    }
+    return found.map((item, n) => this.#checked(i, fulls[n] as string, keys[n] as string, item))
+  }
+
+  /** Writes the entry to tier `i`, ending its windows at the store's maxTtl. Resolves true when written. */
+  async write(i: number, full: string, key: string, entry: Entry): Promise<boolean> {
+    const store = this.stores[i] as Store
+    try {
+      await this.#guard(i, store.set(full, this.#capped(store, entry)))
+      return true
+    } catch (error) {
+      this.#failed(i, error, 'set', key)
+      return false
+    }
+  }
+
+  /** Writes several entries to tier `i`, in one round trip when the store has setMany. */
+  async writeMany(i: number, items: readonly (readonly [full: string, key: string, entry: Entry])[]): Promise<boolean> {
+    const store = this.stores[i] as Store
+    try {
+      if (store.setMany !== undefined) {
+        await this.#guard(i, store.setMany(items.map(([full, , entry]) => [full, this.#capped(store, entry)] as const)))
+      } else {
+        await this.#guard(i, Promise.all(items.map(([full, , entry]) => store.set(full, this.#capped(store, entry)))))
+      }
+      return true
+    } catch (error) {
+      this.#failed(i, error, 'setMany', items[0]?.[1] ?? '')
+      return false
+    }
+  }
+
+  /** Writes to tiers [from, to) concurrently; resolves when every write settled. */
+  writeAll(full: string, key: string, entry: Entry, from = 0, to = this.stores.length): Promise<unknown> {
+    if (to - from === 1) return this.write(from, full, key, entry)
+    const writes: Promise<boolean>[] = []
+    for (let i = from; i < to; i++) writes.push(this.write(i, full, key, entry))
+    return Promise.all(writes)
+  }
+
+  async delete(i: number, full: string, key: string): Promise<void> {
+    try {
+      await this.#guard(i, (this.stores[i] as Store).delete(full))
+    } catch (error) {
+      this.#failed(i, error, 'delete', key)
+    }
+  }
+
+  deleteAll(full: string, key: string): Promise<unknown> {
+    return Promise.all(this.stores.map((_, i) => this.delete(i, full, key)))
+  }
+
+  #capped(store: Store, entry: Entry): Entry {
+    return store.maxTtl === undefined ? entry : capEntry(entry, this.#now() + store.maxTtl)
+  }
+
+  #checked(i: number, full: string, key: string, found: unknown): Entry | undefined {
+    if (found === undefined || found === null) return undefined
+    if (isEntry(found)) return found
+    const store = this.stores[i] as Store
+    this.#counters.bump(this.#counters.errors, i)
+    this.#fail(
+      new CacheError('DECODE_ERROR', `tier ${store.name} returned something that is not an entry for key ${key}; deleting it`, {
+        tier: store.name,
+        key,
+      }),
+      i,
+      key,
+    )
+    void this.delete(i, full, key)
+    return undefined
+  }
+
+  #guard<T>(i: number, operation: Promise<T>): Promise<T> {
+    const ms = this.#timeouts[i] as number
+    if (ms === 0) return operation
+    return new Promise<T>((resolve, reject) => {
+      const timer = startTimer(() => reject(new TierTimeout()), ms)
+      operation.then(
+        (value) => {
+          stopTimer(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          stopTimer(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  #failed(i: number, error: unknown, operation: string, key: string): void {
+    const store = this.stores[i] as Store
+    const timedOut = error instanceof TierTimeout
+    const code: CacheErrorCode = timedOut ? 'TIER_TIMEOUT' : 'TIER_ERROR'
+    const message = timedOut
+      ? `tier ${store.name} did not answer ${operation} within ${this.#timeouts[i]} ms`
+      : `tier ${store.name} failed on ${operation}: ${describeError(error)}`
+    this.#counters.bump(this.#counters.errors, i)
+    this.#fail(new CacheError(code, message, { tier: store.name, key, cause: timedOut ? undefined : error }), i, key)
+  }
+}
