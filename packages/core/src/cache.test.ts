@@ -700,6 +700,30 @@ describe('events and stats', () => {
     expect(cache.stats().tiers[0]?.evictions).toBe(1)
   })
 
+  it('reports writes with their entry, deletes and invalidations to subscribers added at run time', async () => {
+    const { cache } = setup()
+    const seen: CacheEvent[] = []
+    const off = cache.subscribe((e) => {
+      if (e.type === 'write' || e.type === 'delete' || e.type === 'invalidate') seen.push(e)
+    })
+    await cache.getOrSet('a', () => 'loaded', { ttl: '1m', tags: ['t'] })
+    await cache.set('b', 'set')
+    await cache.getManyOrSet(['c'], () => ['batched'])
+    await cache.delete('a')
+    await cache.invalidateTags(['t'])
+    off()
+    await cache.delete('b')
+    expect(seen.map((e) => [e.type, e.key, e.source ?? e.tags ?? null, e.entry?.value ?? null])).toEqual([
+      ['write', 'a', 'load', 'loaded'],
+      ['write', 'b', 'set', 'set'],
+      ['write', 'c', 'load', 'batched'],
+      ['delete', 'a', null, null],
+      ['invalidate', '', ['t'], null],
+    ])
+    expect(seen[0]?.entry?.tags).toEqual(['t'])
+    expect(() => cache.subscribe('x' as never)).toThrow(/listener must be a function/)
+  })
+
   it('ignores a listener that throws', async () => {
     const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' }, onEvent: () => { throw new Error('listener bug') } })
     expect(await cache.getOrSet('k', () => 'v')).toBe('v')

@@ -90,6 +90,8 @@ export interface Cache {
   cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string
   /** Resolves once the background work started so far has settled. */
   idle(): Promise<void>
+  /** Adds an event listener (like options.onEvent) at run time; returns the function that removes it. */
+  subscribe(listener: (event: CacheEvent) => void): () => void
   /** The policy a call with `policy` would use, resolved (durations in ms). */
   resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy
   /** The ordered stores. */
@@ -187,6 +189,10 @@ class TieredCache implements Cache {
     return this.#engine.idle()
   }
 
+  subscribe(listener: (event: CacheEvent) => void): () => void {
+    return this.#engine.subscribe(listener)
+  }
+
   resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
     return this.#engine.policyFor(policy, 'policy')
   }
@@ -205,7 +211,9 @@ class Engine {
   readonly #coordinator: Coordinator
   readonly #now: () => number
   readonly #random: () => number
-  readonly #onEvent: ((event: CacheEvent) => void) | undefined
+  /** Whether anyone listens: checked before building an event on hot paths. */
+  #listening = false
+  #listeners: ((event: CacheEvent) => void)[] = []
   readonly #lockTtl: number
   readonly #lockWait: number
   readonly #maxKeyLength: number
@@ -258,7 +266,7 @@ class Engine {
     this.#maxKeyLength = maxKeyLength
     this.#now = options.now ?? Date.now
     this.#random = options.random ?? Math.random
-    this.#onEvent = options.onEvent
+    if (options.onEvent !== undefined) this.subscribe(options.onEvent)
     this.waitUntil = options.waitUntil
     this.#coordinator = coordinator
     this.#lockTtl = parseDuration(options.lockTtl ?? 10_000, 'options.lockTtl')
@@ -278,7 +286,7 @@ class Engine {
       if (store instanceof MemoryStore && options.now !== undefined) store.adoptClock(options.now)
       store.watch?.((event: StoreEvent) => {
         this.counters.bump(this.counters.evictions, i)
-        if (this.#onEvent !== undefined) {
+        if (this.#listening) {
           this.#emit({ type: 'evict', key: this.#unprefix(event.key), tier: store.name, tierIndex: i, reason: event.reason, at: this.#now() })
         }
       })
@@ -310,11 +318,11 @@ class Engine {
               if (p.earlyRefresh > 0 && this.#refreshEarly(p.earlyRefresh, l1.loadMsAt(slot), freshUntil, now)) {
                 this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
               }
-              if (this.#onEvent !== undefined) this.#emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, at: now })
+              if (this.#listening) this.#emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, at: now })
             } else {
               this.counters.bump(this.counters.staleHits, 0)
               this.counters.totalStale++
-              if (this.#onEvent !== undefined) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', at: now })
+              if (this.#listening) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', at: now })
               this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
             }
             return Promise.resolve(value)
@@ -384,7 +392,7 @@ class Engine {
         }
         if (count) {
           this.counters.bump(this.counters.misses, i)
-          if (this.#onEvent !== undefined) this.#emit({ type: 'miss', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now })
+          if (this.#listening) this.#emit({ type: 'miss', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now })
         }
         continue
       }
@@ -397,7 +405,7 @@ class Engine {
           this.counters.bump(this.counters.staleHits, i)
           this.counters.totalStale++
         }
-        if (this.#onEvent !== undefined) {
+        if (this.#listening) {
           this.#emit(
             fresh
               ? { type: 'hit', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now }
@@ -417,7 +425,7 @@ class Engine {
       const written = this.tiers.write(i, full, key, entry).then((ok) => {
         if (!ok) return
         this.counters.bump(this.counters.fills, i)
-        if (this.#onEvent !== undefined) this.#emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
+        if (this.#listening) this.#emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
       })
       this.#track(written, waitUntil)
     }
@@ -528,7 +536,10 @@ class Engine {
     try {
       const entry = await this.#callLoader(key, loader, p, stale, background)
       // A delete (or newer load) since this load started means its result must not be written back.
-      if (this.#loading.get(full) === load) written = this.tiers.writeAll(full, key, entry)
+      if (this.#loading.get(full) === load) {
+        written = this.tiers.writeAll(full, key, entry)
+        if (this.#listening) this.#emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
+      }
       return entry
     } finally {
       if (lock !== undefined) {
@@ -591,7 +602,7 @@ class Engine {
     const ms = this.#now() - startedAt
     this.counters.loads++
     const entry = createEntry(value, policy, startedAt, ms, this.#random)
-    if (this.#onEvent !== undefined) {
+    if (this.#listening) {
       this.#emit({ type: 'load', key, ms, background, negative: entry.negative === true, at: this.#now() })
     }
     return entry
@@ -728,6 +739,9 @@ class Engine {
         if (this.#loading.get(full) === loads[n]) items.push([full, keys[n] as string, entries[n] as Entry])
       })
       if (items.length === 0) return undefined
+      if (this.#listening) {
+        for (const [, key, entry] of items) this.#emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
+      }
       return Promise.all(this.tiers.stores.map((_, i) => this.tiers.writeMany(i, items)))
     })
     this.#track(written, waitUntil)
@@ -777,7 +791,7 @@ class Engine {
     this.counters.loads++
     return values.map((value, n) => {
       const entry = createEntry(value, policy, startedAt, ms, this.#random)
-      if (this.#onEvent !== undefined) {
+      if (this.#listening) {
         this.#emit({ type: 'load', key: keys[n] as string, ms, background, negative: entry.negative === true, at: this.#now() })
       }
       return entry
@@ -804,14 +818,18 @@ class Engine {
     const entry = createEntry(value, p, this.#now(), undefined, this.#random)
     // A load in flight for this key would overwrite the value set here with older data.
     this.#loading.delete(full)
-    await this.tiers.writeAll(full, key, entry)
+    const written = this.tiers.writeAll(full, key, entry)
+    if (this.#listening) this.#emit({ type: 'write', key, entry, source: 'set', at: this.#now() })
+    await written
   }
 
   async delete(key: string): Promise<void> {
     const full = this.#full(key, 'key')
     this.#loading.delete(full)
     this.#pending.delete(full)
-    await this.tiers.deleteAll(full, key)
+    const deleted = this.tiers.deleteAll(full, key)
+    if (this.#listening) this.#emit({ type: 'delete', key, at: this.#now() })
+    await deleted
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
@@ -821,7 +839,10 @@ class Engine {
     // Loads that started before this moment may hold data the invalidation is about.
     this.#pending.clear()
     this.#loading.clear()
-    await this.#coordinator.invalidateTags(prefixed, this.#now())
+    const at = this.#now()
+    const recorded = this.#coordinator.invalidateTags(prefixed, at)
+    if (this.#listening) this.#emit({ type: 'invalidate', key: '', tags: [...tags], at })
+    await recorded
   }
 
   // ---------------------------------------------------------------- helpers
@@ -887,7 +908,7 @@ class Engine {
   #servedStale(key: string, reason: 'error' | 'timeout'): void {
     this.counters.totalStale++
     this.counters.totalMisses--
-    if (this.#onEvent !== undefined) this.#emit({ type: 'stale', key, reason, at: this.#now() })
+    if (this.#listening) this.#emit({ type: 'stale', key, reason, at: this.#now() })
   }
 
   /** Background work: handed to waitUntil when there is one, always tracked for idle(), never rejecting. */
@@ -904,14 +925,24 @@ class Engine {
     }
   }
 
+  subscribe(listener: (event: CacheEvent) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeOf(listener)}`)
+    this.#listeners = [...this.#listeners, listener]
+    this.#listening = true
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener)
+      this.#listening = this.#listeners.length > 0
+    }
+  }
+
   #emit(event: CacheEvent): void {
-    const listener = this.#onEvent
-    if (listener === undefined) return
-    if (event.key !== undefined) event.key = this.#unprefix(event.key)
-    try {
-      listener(event)
-    } catch {
-      // A listener's failure must not break the request that triggered the event.
+    if (!this.#listening) return
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch {
+        // A listener's failure must not break the request that triggered the event.
+      }
     }
   }
 }

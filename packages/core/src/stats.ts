@@ -1,3 +1,4 @@
+import type { Entry } from './entry.js'
 import type { CacheError } from './errors.js'
 
 /** What happened, reported through `onEvent`. */
@@ -16,10 +17,16 @@ export type CacheEventType =
   | 'fill'
   /** `tier` dropped an entry on its own (capacity, size, expiry). */
   | 'evict'
+  /** A loaded or set value is being written to every tier; `entry` is what is written. */
+  | 'write'
+  /** The caller deleted `key`. */
+  | 'delete'
+  /** The caller invalidated `tags` (key is ''). */
+  | 'invalidate'
 
 export interface CacheEvent {
   type: CacheEventType
-  /** The key as the caller gave it (without namespace). */
+  /** The key as the caller gave it (without namespace); '' for 'invalidate'. */
   key: string
   /** Name of the store involved. */
   tier?: string
@@ -34,6 +41,12 @@ export interface CacheEvent {
   /** For 'load': the loader found nothing, a negative entry was cached. */
   negative?: boolean
   error?: CacheError
+  /** For 'write': the entry written (its tags namespaced). */
+  entry?: Entry
+  /** For 'write': whether a loader or a set() produced it. */
+  source?: 'load' | 'set'
+  /** For 'invalidate': the tags, as the caller gave them. */
+  tags?: readonly string[]
   /** Clock time of the event. */
   at: number
 }
