@@ -17,11 +17,11 @@ export async function interleave({ subjects, rounds, warmupRounds = 1, slice, la
   /** @type {Map<S, { samples: R[], error?: string }>} */
   const results = new Map(subjects.map((s) => [s, { samples: [] }]))
   const n = subjects.length
-  for (let round = -warmupRounds; round < rounds; round++) {
+  for (let round = 0 - warmupRounds; round < rounds; round++) {
     const offset = ((round % n) + n) % n
     for (let j = 0; j < n; j++) {
-      const subject = subjects[(offset + j) % n]
-      const result = results.get(subject)
+      const subject = /** @type {S} */ (subjects[(offset + j) % n])
+      const result = must(results, subject)
       if (result.error) continue
       collect()
       try {
@@ -40,6 +40,19 @@ export async function interleave({ subjects, rounds, warmupRounds = 1, slice, la
 }
 
 /**
+ * `map.get(key)` for state the caller put there itself; throws instead of returning undefined.
+ * @template K, V
+ * @param {Map<K, V>} map
+ * @param {K} key
+ * @returns {V}
+ */
+export function must(map, key) {
+  const value = map.get(key)
+  if (value === undefined) throw new Error(`no state for ${String(key)}`)
+  return value
+}
+
+/**
  * Compile a fresh copy of a benchmark loop for one subject. Each copy has its own source text
  * (the tag) so V8 keeps separate type feedback per subject and the `getOrSet` call site stays
  * monomorphic; a shared loop would turn megamorphic and penalise whoever runs last.
@@ -51,7 +64,7 @@ export async function interleave({ subjects, rounds, warmupRounds = 1, slice, la
 export function compileLoop(tag) {
   const safeTag = tag.replace(/[^a-zA-Z0-9_-]/g, '_')
   // eslint-disable-next-line no-new-func
-  return new Function(
+  return /** @type {any} */ (new Function(
     'getOrSet',
     'keys',
     'n',
@@ -66,7 +79,7 @@ export function compileLoop(tag) {
       }
       return wrong
     })()`,
-  )
+  ))
 }
 
 /** A monotonic timestamp for `sinceNs`. */

@@ -5,11 +5,13 @@ import { sleep } from './stats.mjs'
 
 const [id, entriesArg] = process.argv.slice(2)
 const entries = Number(entriesArg)
+if (!id || !(entries > 0)) throw new Error('usage: memory-child.mjs <adapter-id> <entries>')
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
+const gc = globalThis.gc
 
 /** Heap in use, plus ArrayBuffer backing stores (off-heap; lru-cache keeps its lists in typed arrays). */
 function used() {
-  for (let i = 0; i < 4; i++) globalThis.gc()
+  for (let i = 0; i < 4; i++) gc()
   const m = process.memoryUsage()
   return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers }
 }
@@ -17,7 +19,7 @@ function used() {
 const adapter = adapterById(id)
 await adapter.probe()
 let loads = 0
-const load = (key) => {
+const load = (/** @type {string} */ key) => {
   loads++
   return { k: key, id: loads, ok: true }
 }

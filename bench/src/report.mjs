@@ -19,7 +19,8 @@ export function renderConsole(table) {
   const widths = table.columns.map((c, i) =>
     Math.max(c.length, ...table.rows.map((r) => String(r[i] ?? '').length)),
   )
-  const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ').trimEnd()
+  const line = (/** @type {string[]} */ cells) =>
+    cells.map((c, i) => String(c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()
   const out = [
     '',
     `== ${table.title}`,

@@ -6,7 +6,7 @@ import { summarize, fmtRange, fmtRatio } from './stats.mjs'
  * @param {object} options
  * @param {S[]} options.subjects                  in table order
  * @param {Map<S, { samples: number[], error?: string }>} options.results
- * @param {S} options.baseline                    ratios are median(subject) / median(baseline)
+ * @param {S | undefined} options.baseline        ratios are median(subject) / median(baseline)
  * @param {(s: S) => string} options.label
  * @param {(n: number) => string} options.fmt     formats a sample value
  * @param {number} options.target                 highest ratio that meets the target
@@ -14,7 +14,7 @@ import { summarize, fmtRange, fmtRatio } from './stats.mjs'
  * @param {(s: S, ratio: number) => boolean} [options.meets]  overrides the ratio-only target test
  */
 export function ratioRows({ subjects, results, baseline, label, fmt, target, extra, meets }) {
-  const base = results.get(baseline)
+  const base = baseline === undefined ? undefined : results.get(baseline)
   const baseMedian = base && !base.error && base.samples.length ? summarize(base.samples).median : Number.NaN
   return subjects.map((subject) => {
     const result = results.get(subject)

@@ -15,6 +15,8 @@ const benchDir = fileURLToPath(new URL('..', import.meta.url))
 const repoRoot = join(benchDir, '..')
 
 const { values: args } = parseArgs({
+  // `pnpm bench -- --quick` passes the `--` through; drop it.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -23,7 +25,7 @@ const { values: args } = parseArgs({
   },
 })
 
-const log = (line) => process.stderr.write(`${line}\n`)
+const log = (/** @type {string} */ line) => process.stderr.write(`${line}\n`)
 
 if (typeof globalThis.gc !== 'function') {
   log('note: started without --expose-gc; slices will not collect garbage first (use `pnpm bench`)')
@@ -114,14 +116,14 @@ function gitCommit() {
 function versions() {
   /** @type {Map<string, string>} */
   const found = new Map()
-  const read = (dir) => {
+  const read = (/** @type {string} */ dir) => {
     try {
       return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version
     } catch {
       return undefined
     }
   }
-  const direct = (pkg) => join(benchDir, 'node_modules', pkg)
+  const direct = (/** @type {string} */ pkg) => join(benchDir, 'node_modules', pkg)
   for (const adapter of allAdapters) {
     const [first, ...rest] = adapter.packages
     if (!first) continue

@@ -10,9 +10,9 @@ export function quantile(values, q) {
   if (values.length === 0) return Number.NaN
   const sorted = [...values].sort((a, b) => a - b)
   const pos = (sorted.length - 1) * q
-  const lo = Math.floor(pos)
-  const hi = Math.ceil(pos)
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo)
+  const lo = /** @type {number} */ (sorted[Math.floor(pos)])
+  const hi = /** @type {number} */ (sorted[Math.ceil(pos)])
+  return lo + (hi - lo) * (pos - Math.floor(pos))
 }
 
 /** @param {number[]} values */

@@ -17,6 +17,7 @@ export default {
     ;({ LRUCache } = await import('lru-cache'))
   },
   async create({ ttlMs, swrMs, maxEntries, load }) {
+    /** @type {InstanceType<typeof LRUCache<string, import('@epic-web/cachified').CacheEntry>>} */
     const lru = new LRUCache({ max: maxEntries })
     /** @type {import('@epic-web/cachified').Cache} */
     const backend = {

@@ -12,15 +12,24 @@ import unkey from './unkey.mjs'
 /** @type {import('./types.mjs').Adapter[]} */
 export const allAdapters = [map, tiercache, lruGet, lruFetch, cachified, bentocache, cacheManager, cacheable, unkey]
 
-/** @type {{ adapters: import('./types.mjs').Adapter[], skipped: Array<{ adapter: import('./types.mjs').Adapter, reason: string }> } | undefined} */
+/**
+ * @typedef {object} Loaded
+ * @property {import('./types.mjs').Adapter[]} adapters   importable, in table order
+ * @property {Array<{ adapter: import('./types.mjs').Adapter, reason: string }>} skipped
+ */
+
+/** @type {Loaded | undefined} */
 let loaded
 
 /**
  * Import every library once; the ones that fail to import are skipped with the reason.
+ * @returns {Promise<Loaded>}
  */
 export async function loadAdapters() {
   if (loaded) return loaded
+  /** @type {Loaded['adapters']} */
   const adapters = []
+  /** @type {Loaded['skipped']} */
   const skipped = []
   for (const adapter of allAdapters) {
     try {
@@ -44,5 +53,5 @@ export function adapterById(id) {
 /** @param {unknown} error */
 function firstLine(error) {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  return text.split('\n')[0]
+  return text.split('\n')[0] ?? text
 }

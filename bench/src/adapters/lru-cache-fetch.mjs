@@ -12,6 +12,7 @@ export default {
     ;({ LRUCache } = await import('lru-cache'))
   },
   async create({ ttlMs, swrMs, maxEntries, load }) {
+    /** @type {InstanceType<typeof LRUCache<string, any>>} */
     const lru = new LRUCache({
       max: maxEntries,
       ttl: ttlMs,

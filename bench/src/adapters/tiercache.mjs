@@ -25,7 +25,7 @@ export default {
     const policy = { ttl: ttlMs }
     if (swrMs !== undefined) policy.swr = swrMs
     const cache = core.createCache({ tiers: [core.memoryStore({ maxEntries })], policy })
-    const loader = (ctx) => load(ctx.key)
+    const loader = (/** @type {{ key: string }} */ ctx) => load(ctx.key)
     return { getOrSet: (key) => cache.getOrSet(key, loader) }
   },
 }

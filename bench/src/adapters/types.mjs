@@ -6,13 +6,13 @@
  * @property {number} ttlMs            fresh lifetime
  * @property {number} [swrMs]          stale-while-revalidate window after ttlMs (only when the scenario needs it)
  * @property {number} maxEntries       capacity, for libraries with a bounded memory store
- * @property {(key: string) => unknown} load   the loader ("origin"); may return a value or a promise
+ * @property {(key: string) => any} load   the loader ("origin"); may return a value or a promise
  */
 
 /**
  * One cache instance built by an adapter: a getOrSet-equivalent bound to the loader.
  * @typedef {object} Instance
- * @property {(key: string) => Promise<unknown>} getOrSet
+ * @property {(key: string) => Promise<any>} getOrSet
  * @property {() => Promise<void> | void} [close]
  */
 

@@ -100,16 +100,18 @@ async function measure(contents, resolveDir, external) {
       metafile: true,
       logLevel: 'silent',
     })
-    const code = result.outputFiles[0].contents
+    const output = result.outputFiles?.[0]
+    if (!output) throw new Error('esbuild produced no output')
+    const code = output.contents
     const inputs = Object.keys(result.metafile.inputs).filter((f) => f !== 'entry.js')
-    return { ok: true, min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs: inputs.length }
+    return { ok: /** @type {const} */ (true), min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs: inputs.length }
   } catch (error) {
     const errors = /** @type {any} */ (error).errors ?? []
-    const unresolved = [...new Set(errors.map((e) => /Could not resolve "([^"]+)"/.exec(e.text)?.[1]).filter(Boolean))]
+    const unresolved = [...new Set(errors.map((/** @type {{ text: string }} */ e) => /Could not resolve "([^"]+)"/.exec(e.text)?.[1]).filter(Boolean))]
     const reason = unresolved.length
       ? `not bundleable for neutral platform: imports ${unresolved.slice(0, 4).join(', ')}${unresolved.length > 4 ? ` and ${unresolved.length - 4} more` : ''}`
       : `not bundleable for neutral platform: ${(errors[0]?.text ?? String(error)).split('\n')[0]}`
-    return { ok: false, reason }
+    return { ok: /** @type {const} */ (false), reason }
   }
 }
 
@@ -118,6 +120,7 @@ export default {
   name: 'bundle',
   async run() {
     const workspace = workspacePackages()
+    /** @type {string[][]} */
     const ourRows = []
     for (const entry of OURS) {
       const dir = workspace.get(entry.pkg)
@@ -141,9 +144,14 @@ export default {
         dirname(file),
         [...OUR_EXTERNALS, ...(entry.external ?? [])],
       )
+      if (m.ok && m.min === 0) {
+        ourRows.push([entry.label, `built but exports nothing yet (${relative(repoRoot, file)} bundles to 0 bytes)`, '', String(m.inputs)])
+        continue
+      }
       ourRows.push(m.ok ? [entry.label, fmtBytes(m.min), fmtBytes(m.gzip), String(m.inputs)] : [entry.label, m.reason, '', ''])
     }
 
+    /** @type {string[][]} */
     const peerRows = []
     for (const peer of PEERS) {
       const dir = join(benchDir, 'node_modules', peer.pkg)

@@ -1,6 +1,6 @@
 // Scenario 2: getOrSet on a key that is not cached, with a loader that answers at once.
 import { loadAdapters } from '../adapters/index.mjs'
-import { interleave, compileLoop, startClock, sinceNs } from '../harness.mjs'
+import { interleave, compileLoop, must, startClock, sinceNs } from '../harness.mjs'
 import { ratioRows } from '../rows.mjs'
 import { fmtNs, fmtNum, sleep } from '../stats.mjs'
 
@@ -19,6 +19,7 @@ export default {
     const { adapters } = await loadAdapters()
     const keys = Array.from({ length: CHUNK }, (_, i) => `miss:${i}`)
     const loops = new Map(adapters.map((a) => [a, compileLoop(`cold-${a.id}`)]))
+    const loopOf = (/** @type {import('../adapters/types.mjs').Adapter} */ a) => must(loops, a)
     /** @type {Map<import('../adapters/types.mjs').Adapter, number>} */
     const chunksPerSlice = new Map(adapters.map((a) => [a, 1]))
 
@@ -28,7 +29,7 @@ export default {
       label: (a) => a.label,
       log,
       async slice(adapter, round) {
-        const chunks = chunksPerSlice.get(adapter)
+        const chunks = must(chunksPerSlice, adapter)
         let totalNs = 0
         for (let c = 0; c < chunks; c++) {
           let loads = 0
@@ -41,7 +42,7 @@ export default {
             },
           })
           const start = startClock()
-          const wrong = await loops.get(adapter)(instance.getOrSet, keys, CHUNK)
+          const wrong = await loopOf(adapter)(instance.getOrSet, keys, CHUNK)
           totalNs += sinceNs(start)
           if (wrong !== 0) throw new Error(`${wrong} wrong values`)
           if (loads !== CHUNK) throw new Error(`loader ran ${loads} times for ${CHUNK} misses`)

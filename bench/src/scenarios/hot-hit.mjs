@@ -1,6 +1,6 @@
 // Scenario 1: getOrSet on keys that are already cached and fresh.
 import { loadAdapters } from '../adapters/index.mjs'
-import { interleave, compileLoop, startClock, sinceNs } from '../harness.mjs'
+import { interleave, compileLoop, must, startClock, sinceNs } from '../harness.mjs'
 import { ratioRows } from '../rows.mjs'
 import { fmtNs, fmtNum, sleep } from '../stats.mjs'
 
@@ -47,7 +47,7 @@ export default {
       label: (a) => a.label,
       log,
       async slice(adapter, round) {
-        const entry = state.get(adapter)
+        const entry = must(state, adapter)
         const { instance, loads, loop, ops } = entry
         if (loads() !== KEYS) throw new Error(`priming ran the loader ${loads()} times, expected ${KEYS}`)
         const start = startClock()

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { loadAdapters } from '../adapters/index.mjs'
 import { summarize, fmtNum } from '../stats.mjs'
+import { must } from '../harness.mjs'
 
 const run = promisify(execFile)
 const ENTRIES = 100_000
@@ -21,20 +22,21 @@ export default {
     for (let round = 0; round < rounds; round++) {
       const n = adapters.length
       for (let j = 0; j < n; j++) {
-        const adapter = adapters[(round + j) % n]
-        const result = results.get(adapter)
+        const adapter = /** @type {import('../adapters/types.mjs').Adapter} */ (adapters[(round + j) % n])
+        const result = must(results, adapter)
         if (result.error) continue
         try {
           const { stdout } = await run(process.execPath, ['--expose-gc', child, adapter.id, String(ENTRIES)], {
             timeout: 120_000,
             maxBuffer: 1 << 20,
           })
-          const out = JSON.parse(stdout.trim().split('\n').pop())
+          const out = JSON.parse(stdout.trim().split('\n').pop() ?? '')
           if (out.loads !== ENTRIES) throw new Error(`loader ran ${out.loads} times for ${ENTRIES} entries`)
           if (out.evictedInSample) throw new Error(`${out.evictedInSample} sampled entries were gone after the fill`)
           result.perEntry.push((out.heapBytes + out.arrayBufferBytes) / ENTRIES)
         } catch (error) {
-          result.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+          const message = error instanceof Error ? error.message : String(error)
+          result.error = message.split('\n')[0] ?? message
           log(`  ${adapter.label}: ${result.error}`)
         }
       }
@@ -42,9 +44,10 @@ export default {
     }
 
     const map = adapters.find((a) => a.id === 'map')
-    const mapMedian = results.get(map)?.perEntry.length ? summarize(results.get(map).perEntry).median : Number.NaN
+    const mapSamples = map ? must(results, map).perEntry : []
+    const mapMedian = mapSamples.length ? summarize(mapSamples).median : Number.NaN
     const rows = adapters.map((a) => {
-      const r = results.get(a)
+      const r = must(results, a)
       if (r.error || !r.perEntry.length) return [a.label, `error: ${r.error ?? 'no samples'}`, '', '', 'no']
       const s = summarize(r.perEntry)
       return [

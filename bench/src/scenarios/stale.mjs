@@ -1,7 +1,7 @@
 // Scenario 4: stale-while-revalidate. A key past its ttl but inside its swr window must be
 // answered at once with the stale value and refreshed once in the background.
 import { loadAdapters } from '../adapters/index.mjs'
-import { interleave, startClock, sinceNs } from '../harness.mjs'
+import { interleave, must, startClock, sinceNs } from '../harness.mjs'
 import { ratioRows } from '../rows.mjs'
 import { fmtNs, fmtNum, fmtInt, sleep, summarize, fmtRange } from '../stats.mjs'
 
@@ -25,7 +25,8 @@ export default {
     const latencyKeys = Array.from({ length: LATENCY_KEYS }, (_, i) => `stale:${i}`)
     const burstKeys = Array.from({ length: BURST_KEYS }, (_, i) => `stale:burst:${i}`)
 
-    /** @type {Map<import('../adapters/types.mjs').Adapter, { firstNs: number[], burstRefreshes: number[], keyRefreshes: number[], refreshedServed: boolean[], staleShare: number[] }>} */
+    /** @typedef {import('../adapters/types.mjs').Adapter} Adapter */
+    /** @type {Map<Adapter, { firstNs: number[], burstRefreshes: number[], keyRefreshes: number[], refreshedServed: boolean[], staleShare: number[] }>} */
     const extra = new Map(
       subjects.map((a) => [a, { firstNs: [], burstRefreshes: [], keyRefreshes: [], refreshedServed: [], staleShare: [] }]),
     )
@@ -67,6 +68,7 @@ export default {
         let burstTotalNs = 0
         let staleServed = 0
         for (const burstKey of burstKeys) {
+          /** @type {Promise<any>[]} */
           const pending = new Array(BURST)
           const burstStart = startClock()
           for (let i = 0; i < BURST; i++) pending[i] = instance.getOrSet(burstKey)
@@ -82,16 +84,16 @@ export default {
 
         // No reads until every background refresh has landed; then count them.
         await sleep(LOADER_MS * 3)
-        const refreshesOf = (key) => (loads.get(key) ?? 0) - 1
+        const refreshesOf = (/** @type {string} */ key) => (loads.get(key) ?? 0) - 1
         const burstRefreshes = Math.max(...burstKeys.map(refreshesOf))
         const burstRefreshesMin = Math.min(...burstKeys.map(refreshesOf))
         const keyRefreshes = Math.max(...latencyKeys.map(refreshesOf))
         const keyRefreshesMin = Math.min(...latencyKeys.map(refreshesOf))
-        const after = await instance.getOrSet(burstKeys[0])
+        const after = await instance.getOrSet(/** @type {string} */ (burstKeys[0]))
         await sleep(LOADER_MS * 2)
         await instance.close?.()
         if (round >= 0) {
-          const e = extra.get(adapter)
+          const e = must(extra, adapter)
           e.firstNs.push(firstNs)
           e.burstRefreshes.push(burstRefreshes, burstRefreshesMin)
           e.keyRefreshes.push(keyRefreshes, keyRefreshesMin)
@@ -103,28 +105,28 @@ export default {
     })
 
     const baseline = subjects.find((a) => a.id === 'lru-cache-fetch')
-    const range = (values) => {
+    const range = (/** @type {number[]} */ values) => {
       if (!values.length) return ''
       const lo = Math.min(...values)
       const hi = Math.max(...values)
       return lo === hi ? fmtInt(lo) : `${fmtInt(lo)} .. ${fmtInt(hi)}`
     }
-    const firstCell = (a) => {
-      const v = extra.get(a).firstNs
+    const firstCell = (/** @type {Adapter} */ a) => {
+      const v = must(extra, a).firstNs
       if (!v.length) return ''
       const s = summarize(v)
       return `${fmtNs(s.median)} (${fmtRange(s, fmtInt)})`
     }
-    const staleCell = (a) => {
-      const v = extra.get(a).staleShare
+    const staleCell = (/** @type {Adapter} */ a) => {
+      const v = must(extra, a).staleShare
       if (!v.length) return ''
       const lo = Math.min(...v)
       const hi = Math.max(...v)
-      const pct = (x) => `${(x * 100).toFixed(x === 1 ? 0 : 1)}%`
+      const pct = (/** @type {number} */ x) => `${(x * 100).toFixed(x === 1 ? 0 : 1)}%`
       return lo === hi ? pct(lo) : `${pct(lo)} .. ${pct(hi)}`
     }
-    const ok = (a) => {
-      const e = extra.get(a)
+    const ok = (/** @type {Adapter} */ a) => {
+      const e = must(extra, a)
       return (
         e.burstRefreshes.length > 0 &&
         e.burstRefreshes.every((n) => n === 1) &&
@@ -139,18 +141,21 @@ export default {
       label: (a) => a.label,
       fmt: fmtNs,
       target: Infinity,
-      extra: (a) => [
-        firstCell(a),
-        staleCell(a),
-        range(extra.get(a).burstRefreshes),
-        range(extra.get(a).keyRefreshes),
-        extra.get(a).refreshedServed.length ? (extra.get(a).refreshedServed.every(Boolean) ? 'yes' : 'no') : '',
-      ],
+      extra: (a) => {
+        const e = must(extra, a)
+        return [
+          firstCell(a),
+          staleCell(a),
+          range(e.burstRefreshes),
+          range(e.keyRefreshes),
+          e.refreshedServed.length ? (e.refreshedServed.every(Boolean) ? 'yes' : 'no') : '',
+        ]
+      },
       meets: (a) => ok(a),
     })
     // The baseline row gets a real verdict too: it is a library with the same duty here.
-    const baseIndex = subjects.indexOf(baseline)
-    if (baseIndex >= 0 && results.get(baseline)?.samples.length) rows[baseIndex][rows[baseIndex].length - 1] = ok(baseline) ? 'yes' : 'no'
+    const baseRow = baseline && results.get(baseline)?.samples.length ? rows[subjects.indexOf(baseline)] : undefined
+    if (baseline && baseRow) baseRow[baseRow.length - 1] = ok(baseline) ? 'yes' : 'no'
     for (const a of adapters.filter((x) => x.swr !== true)) {
       rows.push([a.label, 'n/a', '', '', '', '', '', '', '', `n/a: ${a.swr}`])
     }

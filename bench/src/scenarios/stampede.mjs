@@ -1,6 +1,6 @@
 // Scenario 3: many concurrent getOrSet calls on one missing key with a slow loader.
 import { loadAdapters } from '../adapters/index.mjs'
-import { interleave, startClock, sinceNs } from '../harness.mjs'
+import { interleave, must, startClock, sinceNs } from '../harness.mjs'
 import { ratioRows } from '../rows.mjs'
 import { fmtMs, fmtNum, fmtInt, sleep } from '../stats.mjs'
 
@@ -41,21 +41,22 @@ export default {
         const ms = sinceNs(start) / 1e6
         const wrong = values.filter((v) => v?.k !== key).length
         if (wrong) throw new Error(`${wrong} of ${CALLS} callers got a wrong value`)
-        if (round >= 0) loaderRuns.get(adapter).push(loads)
+        if (round >= 0) must(loaderRuns, adapter).push(loads)
         await instance.close?.()
         return ms
       },
     })
 
     const baseline = adapters.find((a) => a.id === 'lru-cache-fetch')
-    const runsCell = (a) => {
-      const runs = loaderRuns.get(a)
+    /** @typedef {import('../adapters/types.mjs').Adapter} Adapter */
+    const runsCell = (/** @type {Adapter} */ a) => {
+      const runs = must(loaderRuns, a)
       if (!runs.length) return ''
       const lo = Math.min(...runs)
       const hi = Math.max(...runs)
       return lo === hi ? fmtInt(lo) : `${fmtInt(lo)} .. ${fmtInt(hi)}`
     }
-    const coalesced = (a) => loaderRuns.get(a).length > 0 && loaderRuns.get(a).every((n) => n === 1)
+    const coalesced = (/** @type {Adapter} */ a) => must(loaderRuns, a).length > 0 && must(loaderRuns, a).every((n) => n === 1)
     return {
       title: `Stampede: ${fmtNum(CALLS)} concurrent calls on one missing key, ${LOADER_MS} ms loader`,
       description:
