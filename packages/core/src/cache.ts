@@ -222,6 +222,7 @@ class Engine {
   /** One load per key at a time, foreground or background. */
   readonly #loading = new Map<string, Load>()
   readonly #background = new Set<Promise<unknown>>()
+  readonly #fullKeys = new Map<string, string>()
 
   constructor(options: CacheOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -299,7 +300,7 @@ class Engine {
     if (typeof key !== 'string' || key.length === 0 || key.length + this.#prefix.length > this.#maxKeyLength) this.#badKey(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policyFor(policy, 'policy')
-    const full = this.#prefix === '' ? key : this.#prefix + key
+    const full = this.#prefix === '' ? key : this.#prefixed(key)
 
     // Fast path: a fresh (or swr-stale) L1 memory hit answers without allocating an entry or awaiting.
     const l1 = this.#l1
@@ -865,7 +866,21 @@ class Engine {
 
   #full(key: string, name: string): string {
     if (typeof key !== 'string' || key.length === 0 || key.length + this.#prefix.length > this.#maxKeyLength) this.#badKey(key, name)
-    return this.#prefix === '' ? key : this.#prefix + key
+    return this.#prefix === '' ? key : this.#prefixed(key)
+  }
+
+  /**
+   * prefix + key, memoized: the caller's key string carries a cached hash, a fresh concatenation must be hashed
+   * (and flattened) again on every lookup, which costs more than the rest of a hit.
+   */
+  #prefixed(key: string): string {
+    let full = this.#fullKeys.get(key)
+    if (full === undefined) {
+      if (this.#fullKeys.size >= 10_000) this.#fullKeys.clear()
+      full = this.#prefix + key
+      this.#fullKeys.set(key, full)
+    }
+    return full
   }
 
   #badKey(key: unknown, name: string): never {
