@@ -83,7 +83,7 @@ export function renderDocument(doc) {
     '',
   ]
   if (doc.skipped.length) {
-    out.push('Not measured in this run:', '', ...doc.skipped.map((s) => `- ${s}`), '')
+    out.push('Notes on this run:', '', ...doc.skipped.map((s) => `- ${s}`), '')
   }
   out.push('## Method', '', ...doc.method.map((m) => (m.startsWith('  ') ? m : `- ${m}`)), '', '## Results', '')
   for (const table of doc.tables) out.push(renderMarkdown(table))

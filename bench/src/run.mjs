@@ -1,7 +1,7 @@
 // Runs every benchmark scenario, prints each table and writes BENCHMARKS.md at the repo root.
 //
 //   node --expose-gc src/run.mjs [--quick] [--only=hot-hit,stampede] [--out=path] [--no-write]
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +51,8 @@ for (const note of skippedNotes) log(`note: ${note}`)
 log(`measuring: ${adapters.map((a) => a.label).join(', ')}`)
 
 const startedAt = Date.now()
+// Versions as loaded at the start; core's dist can be rebuilt by someone else while this runs.
+const versionsAtStart = versions()
 const tables = []
 for (const scenario of selected) {
   log(`\n[${scenario.name}] running${args.quick ? ' (quick)' : ''}...`)
@@ -81,13 +83,21 @@ if (!args['no-write']) {
     generatedAt: new Date(startedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
     durationS,
     machine: machine(),
-    versions: versions(),
-    skipped: skippedNotes,
+    versions: versionsAtStart,
+    skipped: [...skippedNotes, ...rebuiltNote()],
     method: method(args.quick),
     tables,
   })
   writeFileSync(args.out, doc)
   log(`wrote ${args.out}`)
+}
+
+/** A warning when a measured package changed on disk during the run (e.g. core rebuilt meanwhile). */
+function rebuiltNote() {
+  const before = new Map(versionsAtStart)
+  return versions()
+    .filter(([name, version]) => before.get(name) !== version)
+    .map(([name, version]) => `${name} changed during this run (${before.get(name)} -> ${version}); processes started later (memory children) may have measured the newer build. Re-run for consistent numbers.`)
 }
 
 function machine() {
@@ -130,8 +140,10 @@ function versions() {
     const firstDir = direct(first)
     let version = read(firstDir)
     if (first === '@tiercache/core') {
-      const built = existsSync(join(firstDir, 'dist', 'index.js'))
-      version = `${version ?? '?'} (workspace${built ? '' : ', not built'})`
+      const dist = join(firstDir, 'dist', 'index.js')
+      const built = existsSync(dist) ? `dist built ${statSync(dist).mtime.toISOString().replace(/\.\d+Z$/, 'Z')}` : 'not built'
+      const override = process.env.TIERCACHE_CORE_MODULE
+      version = `${version ?? '?'} (workspace, ${override ? `measured from TIERCACHE_CORE_MODULE=${override}` : built})`
     }
     found.set(first, version ?? 'not installed')
     // Packages the first one depends on: look beside it in pnpm's store, then at the top level.
