@@ -1,2 +1,2 @@
-// @tiercache/browser: indexedDbStore, createCachedFetch, broadcastInvalidation land here.
-export {}
+export { IndexedDbStore, indexedDbStore, isQuotaError } from './indexeddb-store.js'
+export type { IndexedDbStoreOptions } from './indexeddb-store.js'

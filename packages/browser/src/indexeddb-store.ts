@@ -1,0 +1,512 @@
+import {
+  CacheError,
+  fromEnvelope,
+  lastServable,
+  toEnvelope,
+  type Duration,
+  type Entry,
+  type EvictionReason,
+  type Store,
+  type StoreEvent,
+} from '@tiercache/core'
+import { createStore, get as idbGet, getMany as idbGetMany, type UseStore } from 'idb-keyval'
+import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteger, optionalString } from './options.js'
+
+export interface IndexedDbStoreOptions {
+  /** IndexedDB database name. Give each app (and each test) its own. @default 'tiercache' */
+  dbName?: string
+  /**
+   * Object store inside the database. idb-keyval creates exactly one object store per database, when the
+   * database is first created: use another `dbName` rather than a second `storeName` in one database.
+   * @default 'entries'
+   */
+  storeName?: string
+  /** Most entries kept; past it the least recently used go first (down to 90% of it). @default 5000 */
+  maxEntries?: number
+  /** Longest an entry stays here, whatever its policy says: core ends every window of what it writes here by then. @default none */
+  maxTtl?: Duration
+  /** Shown in stats, events and the Cache-Status header. @default 'indexeddb' */
+  name?: string
+  /**
+   * Clock (epoch ms) for dropping expired entries and for access times. `createCache` does not hand its clock to
+   * this store (it only does that for memoryStore): pass the same function to both when you inject one.
+   * @default Date.now
+   */
+  now?: () => number
+  /** How often (by the clock above, checked when the store is used) a background sweep deletes expired entries. @default '1m' */
+  sweepInterval?: Duration
+  /** Most entries one sweep looks at; the next sweep goes on where it stopped. @default 200 */
+  sweepLimit?: number
+  /** Access times of reads are held in memory and written in one transaction after this long… @default '5s' */
+  accessFlushInterval?: Duration
+  /** …or as soon as this many keys were read. @default 100 */
+  accessFlushBatch?: number
+}
+
+/** Entries live under string keys; the access time of entry `k` under the array key `[k]` in the same object store. */
+const ENTRY_KEYS = lazyRange('entries')
+const ACCESS_KEYS = lazyRange('access')
+
+/** IDBKeyRange is read lazily: this module must load where IndexedDB does not exist (and then act as an empty tier). */
+function lazyRange(side: 'entries' | 'access'): () => IDBKeyRange {
+  let range: IDBKeyRange | undefined
+  // Every string sorts below every array in IndexedDB's key order, and [] below every other array.
+  return () => (range ??= side === 'entries' ? IDBKeyRange.upperBound([], true) : IDBKeyRange.lowerBound([]))
+}
+
+const accessKey = (key: string): [string] => [key]
+
+/**
+ * A persistent tier on IndexedDB (idb-keyval's `createStore`): entries survive reloads and are shared by every
+ * tab of the origin. Values are core envelopes (`toEnvelope`), so IndexedDB's structured clone keeps them as is.
+ *
+ * - `getMany` reads all keys in one transaction.
+ * - Expired entries are dropped when read, and by a bounded background sweep (`sweepLimit` entries every
+ *   `sweepInterval`), never on the read path.
+ * - `maxEntries` is enforced least-recently-used first. Reads do not rewrite entries: access times collect in
+ *   memory and are written in one transaction every `accessFlushInterval` or `accessFlushBatch` reads (and
+ *   when the page is hidden); other tabs' unflushed reads are not seen by an eviction.
+ * - `QuotaExceededError` on a write evicts a quarter of the entries and retries once; if that fails too the
+ *   write is dropped (an `evict` event with reason 'size'), never thrown.
+ * - Where IndexedDB is unavailable (`indexedDB` undefined, private modes, blocked storage, open failing) every
+ *   operation rejects with a `CacheError` (code 'TIER_ERROR'), which core reports as an `error` event and
+ *   treats as a miss: the tier acts empty, the page keeps working.
+ *
+ * @example
+ * const cache = createCache({
+ *   tiers: [memoryStore({ maxEntries: 500 }), indexedDbStore({ dbName: 'my-app', maxEntries: 2_000, maxTtl: '1d' })],
+ *   policy: { ttl: '5m', swr: '1m' },
+ * })
+ */
+export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbStore {
+  return new IndexedDbStore(options)
+}
+
+/** The store `indexedDbStore()` returns; besides the Store methods it can flush, sweep, count, clear and close. */
+export class IndexedDbStore implements Store {
+  readonly name: string
+  readonly maxTtl: number | undefined
+  readonly maxEntries: number
+  readonly dbName: string
+  readonly storeName: string
+
+  readonly #useStore: UseStore | undefined
+  readonly #now: () => number
+  readonly #sweepInterval: number
+  readonly #sweepLimit: number
+  readonly #flushInterval: number
+  readonly #flushBatch: number
+  /** Reads since the last flush: key -> access time. */
+  #touched = new Map<string, number>()
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
+  #lastSweep: number
+  #sweepFrom: string | undefined
+  #sweeping: Promise<number> | undefined
+  #evicting: Promise<void> | undefined
+  #listeners: ((event: StoreEvent) => void)[] = []
+  #closed = false
+  #background = new Set<Promise<unknown>>()
+  readonly #onHidden = (): void => {
+    if (typeof document === 'undefined' || document.visibilityState === 'hidden') this.#track(this.flush())
+  }
+
+  constructor(options: IndexedDbStoreOptions = {}) {
+    checkOptions(options, 'indexedDbStore')
+    this.dbName = optionalString(options.dbName, 'options.dbName', 'tiercache')
+    this.storeName = optionalString(options.storeName, 'options.storeName', 'entries')
+    this.name = optionalString(options.name, 'options.name', 'indexeddb')
+    this.maxEntries = optionalPositiveInteger(options.maxEntries, 'options.maxEntries', 5_000)
+    this.maxTtl = options.maxTtl === undefined ? undefined : optionalDuration(options.maxTtl, 'options.maxTtl', 0)
+    if (this.maxTtl === 0) throw new RangeError('options.maxTtl must be greater than 0')
+    this.#now = optionalFunction(options.now, 'options.now', Date.now)
+    this.#sweepInterval = optionalDuration(options.sweepInterval, 'options.sweepInterval', 60_000)
+    this.#sweepLimit = optionalPositiveInteger(options.sweepLimit, 'options.sweepLimit', 200)
+    this.#flushInterval = optionalDuration(options.accessFlushInterval, 'options.accessFlushInterval', 5_000)
+    this.#flushBatch = optionalPositiveInteger(options.accessFlushBatch, 'options.accessFlushBatch', 100)
+    this.#lastSweep = this.#now()
+    // Without IndexedDB (old runtimes, some sandboxes) the store exists but every call reports the reason.
+    this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.dbName, this.storeName)
+    if (this.#useStore !== undefined && typeof document !== 'undefined') {
+      document.addEventListener('visibilitychange', this.#onHidden)
+    }
+  }
+
+  // ---------------------------------------------------------------- Store
+
+  async get(key: string): Promise<Entry | undefined> {
+    const record: unknown = await this.#run('get', key, (useStore) => idbGet(key, useStore))
+    return this.#accept(key, record)
+  }
+
+  /** One readonly transaction for all keys (idb-keyval getMany). */
+  async getMany(keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    if (keys.length === 0) return []
+    const records: unknown[] = await this.#run('getMany', keys[0] as string, (useStore) => idbGetMany([...keys], useStore))
+    return records.map((record, i) => this.#accept(keys[i] as string, record))
+  }
+
+  async set(key: string, entry: Entry): Promise<void> {
+    await this.setMany([[key, entry]])
+  }
+
+  /** One readwrite transaction: the envelopes, their access times, and a count of entries for `maxEntries`. */
+  async setMany(items: readonly (readonly [key: string, entry: Entry])[]): Promise<void> {
+    if (items.length === 0) return
+    const now = this.#now()
+    const live: [string, unknown][] = []
+    const dead: string[] = []
+    for (const [key, entry] of items) {
+      // An entry whose every window has ended replaces what was there with nothing.
+      if (lastServable(entry) <= now) dead.push(key)
+      else live.push([key, toEnvelope(entry)])
+    }
+    const write = (): Promise<number> =>
+      this.#write('set', items[0]?.[0] as string, (os) => {
+        for (const [key, envelope] of live) {
+          os.put(envelope, key)
+          os.put(now, accessKey(key))
+        }
+        for (const key of dead) {
+          os.delete(key)
+          os.delete(accessKey(key))
+        }
+        return os.count(ENTRY_KEYS())
+      })
+    let count: number
+    try {
+      count = await write()
+    } catch (error) {
+      if (!isQuotaError(error)) throw error
+      // Storage is full: make room (least recently used first) and try once more, else keep going without it.
+      await this.#evict('size', new Set(live.map(([key]) => key)))
+      try {
+        count = await write()
+      } catch (again) {
+        if (!isQuotaError(again)) throw again
+        for (const [key] of live) this.#emit(key, 'size')
+        return
+      }
+    }
+    for (const [key] of live) this.#touched.delete(key)
+    if (count > this.maxEntries) await this.#evict('capacity', new Set(live.map(([key]) => key)))
+    this.#maybeSweep(now)
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#touched.delete(key)
+    await this.#write('delete', key, (os) => {
+      os.delete(key)
+      os.delete(accessKey(key))
+      return undefined
+    })
+  }
+
+  watch(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.push(listener)
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener)
+    }
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Writes the access times collected since the last flush, in one transaction. Never rejects. */
+  async flush(): Promise<void> {
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer)
+      this.#flushTimer = undefined
+    }
+    if (this.#touched.size === 0 || this.#useStore === undefined) return
+    const batch = [...this.#touched]
+    this.#touched = new Map()
+    try {
+      await this.#write('flush', batch[0]?.[0] ?? '', (os) => {
+        for (const [key, at] of batch) os.put(at, accessKey(key))
+        return undefined
+      })
+    } catch {
+      // Access order is advice for eviction; losing a batch (quota, a closed database) only makes it rougher.
+    }
+  }
+
+  /**
+   * Looks at up to `sweepLimit` entries, from where the previous sweep stopped, and deletes the expired and the
+   * undecodable ones. Resolves with how many it deleted. Runs on its own in the background; call it to force one.
+   */
+  sweep(): Promise<number> {
+    this.#sweeping ??= this.#sweep().finally(() => {
+      this.#sweeping = undefined
+    })
+    return this.#sweeping
+  }
+
+  /** How many entries the database holds now (all tabs). */
+  count(): Promise<number> {
+    return this.#run('count', '', (useStore) => useStore('readonly', (os) => request(os.count(ENTRY_KEYS()))))
+  }
+
+  /** Deletes every entry and access time. */
+  async clear(): Promise<void> {
+    this.#touched.clear()
+    await this.#write('clear', '', (os) => {
+      os.clear()
+      return undefined
+    })
+  }
+
+  /** Flushes access times, stops timers and listeners, waits for background work and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    await this.flush()
+    this.#closed = true
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#onHidden)
+    await Promise.allSettled([...this.#background, this.#sweeping, this.#evicting])
+    const useStore = this.#useStore
+    if (useStore !== undefined) {
+      await useStore('readonly', (os) => os.transaction.db.close()).catch(() => undefined)
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** The entry in a record read from the database, or undefined: expired and undecodable records are deleted. */
+  #accept(key: string, record: unknown): Entry | undefined {
+    if (record === undefined) return undefined
+    const entry = fromEnvelope(record)
+    const now = this.#now()
+    if (entry === undefined || lastServable(entry) <= now) {
+      // Out of the read path: the caller gets its miss now, the deletion runs in its own transaction.
+      this.#track(this.#dropIfDead(key))
+      return undefined
+    }
+    this.#touch(key, now)
+    this.#maybeSweep(now)
+    return entry
+  }
+
+  /** Deletes `key` if it is still expired or undecodable: another tab may have written a live entry since the read. */
+  async #dropIfDead(key: string): Promise<void> {
+    const now = this.#now()
+    let dropped = false
+    await this.#write('delete', key, (os) => {
+      const read = os.get(key)
+      read.onsuccess = () => {
+        const entry = read.result === undefined ? undefined : fromEnvelope(read.result)
+        if (read.result !== undefined && (entry === undefined || lastServable(entry) <= now)) {
+          os.delete(key)
+          os.delete(accessKey(key))
+          dropped = true
+        }
+      }
+      return undefined
+    })
+    this.#touched.delete(key)
+    if (dropped) this.#emit(key, 'expired')
+  }
+
+  #touch(key: string, now: number): void {
+    this.#touched.set(key, now)
+    if (this.#touched.size >= this.#flushBatch) this.#track(this.flush())
+    else if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined
+        this.#track(this.flush())
+      }, this.#flushInterval)
+      unrefTimer(this.#flushTimer)
+    }
+  }
+
+  #maybeSweep(now: number): void {
+    if (now - this.#lastSweep < this.#sweepInterval || this.#sweeping !== undefined) return
+    this.#lastSweep = now
+    // A macrotask later: the sweep's transaction must not queue in front of the operation that triggered it.
+    const timer = setTimeout(() => this.#track(this.sweep()), 0)
+    unrefTimer(timer)
+  }
+
+  async #sweep(): Promise<number> {
+    const now = this.#now()
+    const from = this.#sweepFrom
+    const limit = this.#sweepLimit
+    const removed: string[] = []
+    let next: string | undefined
+    await this.#write('sweep', from ?? '', (os) => {
+      const range = from === undefined ? ENTRY_KEYS() : IDBKeyRange.bound(from, [], true, true)
+      const cursorRequest = os.openCursor(range)
+      let seen = 0
+      return new Promise<void>((resolve, reject) => {
+        cursorRequest.onerror = () => reject(cursorRequest.error)
+        cursorRequest.onsuccess = () => {
+          const cursor = cursorRequest.result
+          if (cursor === null) {
+            next = undefined
+            return resolve()
+          }
+          const key = cursor.key as string
+          const entry = fromEnvelope(cursor.value)
+          if (entry === undefined || lastServable(entry) <= now) {
+            cursor.delete()
+            os.delete(accessKey(key))
+            removed.push(key)
+          }
+          if (++seen >= limit) {
+            next = key
+            return resolve()
+          }
+          cursor.continue()
+        }
+      })
+    })
+    this.#sweepFrom = next
+    for (const key of removed) {
+      this.#touched.delete(key)
+      this.#emit(key, 'expired')
+    }
+    return removed.length
+  }
+
+  /**
+   * Deletes least recently used entries in one transaction: for 'capacity', down to 90% of maxEntries once
+   * over it; for 'size' (quota), a quarter of them. Keys in `keep` (just written) go last.
+   */
+  #evict(reason: 'capacity' | 'size', keep: ReadonlySet<string>): Promise<void> {
+    const run = async (): Promise<void> => {
+      await this.flush()
+      const victims: string[] = []
+      await this.#write('evict', '', (os) => {
+        const entryKeys = os.getAllKeys(ENTRY_KEYS())
+        const accessKeys = os.getAllKeys(ACCESS_KEYS())
+        const accessTimes = os.getAll(ACCESS_KEYS())
+        return new Promise<void>((resolve, reject) => {
+          accessTimes.onerror = () => reject(accessTimes.error)
+          // Requests of one transaction complete in order: by now all three have results.
+          accessTimes.onsuccess = () => {
+            const times = new Map<string, number>()
+            accessKeys.result.forEach((k, i) => {
+              times.set((k as [string])[0], Number(accessTimes.result[i]))
+            })
+            const keys = entryKeys.result as string[]
+            const present = new Set(keys)
+            const target = reason === 'capacity' ? this.maxEntries - Math.floor(this.maxEntries / 10) : keys.length - Math.max(1, Math.ceil(keys.length / 4))
+            const excess = keys.length - Math.max(0, target)
+            if (excess > 0) {
+              const order = keys
+                .map((key) => ({ key, at: keep.has(key) ? Infinity : (times.get(key) ?? -Infinity) }))
+                .sort((a, b) => a.at - b.at)
+              for (let i = 0; i < excess; i++) {
+                const { key } = order[i] as { key: string }
+                os.delete(key)
+                os.delete(accessKey(key))
+                victims.push(key)
+              }
+            }
+            // Access times whose entry is gone (deleted by another tab, or flushed after a delete).
+            for (const key of times.keys()) if (!present.has(key)) os.delete(accessKey(key))
+            resolve()
+          }
+        })
+      })
+      for (const key of victims) {
+        this.#touched.delete(key)
+        this.#emit(key, reason)
+      }
+    }
+    // Concurrent writers over the limit share one eviction, then each checks again on its next write.
+    const evicting = (this.#evicting ?? Promise.resolve()).then(run, run)
+    this.#evicting = evicting
+    void evicting.finally(() => {
+      if (this.#evicting === evicting) this.#evicting = undefined
+    }).catch(() => undefined)
+    return evicting
+  }
+
+  /** A readwrite transaction running `fn`; resolves with fn's result once the transaction committed. */
+  #write<T>(operation: string, key: string, fn: (os: IDBObjectStore) => T | IDBRequest<T> | Promise<T>): Promise<T> {
+    return this.#run(operation, key, (useStore) =>
+      useStore('readwrite', async (os) => {
+        const committed = transactionDone(os.transaction)
+        // A failing request aborts the transaction: its error arrives through `committed`.
+        committed.catch(() => undefined)
+        const out = fn(os)
+        const result = out instanceof IDBRequest ? undefined : await out
+        await committed
+        // A request's result is there once its transaction has committed.
+        return out instanceof IDBRequest ? (out.result as T) : (result as T)
+      }),
+    )
+  }
+
+  async #run<T>(operation: string, key: string, fn: (useStore: UseStore) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new CacheError('TIER_ERROR', `${this.name} is closed`, { tier: this.name, key })
+    const useStore = this.#useStore
+    if (useStore === undefined) {
+      throw new CacheError('TIER_ERROR', `${this.name}: IndexedDB is not available here (indexedDB is undefined); the tier acts empty`, {
+        tier: this.name,
+        key,
+      })
+    }
+    try {
+      return await fn(useStore)
+    } catch (error) {
+      throw this.#wrap(error, operation, key)
+    }
+  }
+
+  #wrap(error: unknown, operation: string, key: string): unknown {
+    if (error instanceof CacheError || isQuotaError(error)) return error
+    const name = (error as { name?: unknown } | null)?.name
+    const message = error instanceof Error || error instanceof DOMException ? error.message : String(error)
+    const hint =
+      name === 'NotFoundError'
+        ? ` (database ${JSON.stringify(this.dbName)} has no object store ${JSON.stringify(this.storeName)}: idb-keyval creates one object store per database, use another dbName)`
+        : ''
+    return new CacheError('TIER_ERROR', `${this.name} ${operation} failed: ${String(name ?? 'Error')}: ${message}${hint}`, {
+      tier: this.name,
+      key,
+      cause: error,
+    })
+  }
+
+  #emit(key: string, reason: EvictionReason): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener({ type: 'evict', key, reason })
+      } catch {
+        // A listener's failure is not the store's.
+      }
+    }
+  }
+
+  /** Background work the caller does not wait for: kept for close(), never rejecting. */
+  #track(promise: Promise<unknown>): void {
+    const settled = promise.then(noop, noop)
+    this.#background.add(settled)
+    void settled.then(() => this.#background.delete(settled))
+  }
+}
+
+/** Chromium and Firefox name storage exhaustion differently across versions. */
+export function isQuotaError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name
+  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED'
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+}
+
+function transactionDone(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve()
+    tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'))
+  })
+}
+
+function unrefTimer(timer: unknown): void {
+  ;(timer as { unref?: () => void }).unref?.()
+}
+
+function noop(): void {}
