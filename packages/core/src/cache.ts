@@ -4,7 +4,7 @@ import { parseDuration, typeOf, type Duration } from './duration.js'
 import { createEntry, entryState, EntryState, type Entry } from './entry.js'
 import { CacheError, describeError } from './errors.js'
 import { resolvePolicy, validateTags, type Policy, type ResolvedPolicy } from './policy.js'
-import { createAbortController, sleep, startTimer, stopTimer, type AbortSignalLike } from './runtime.js'
+import { coarseClock, createAbortController, sleep, startTimer, stopTimer, type AbortSignalLike } from './runtime.js'
 import { Counters, type CacheEvent, type CacheStats } from './stats.js'
 import type { Store, StoreEvent } from './store.js'
 import { MemoryStore } from './stores/memory.js'
@@ -25,7 +25,7 @@ export interface CacheOptions {
   waitUntil?: WaitUntil
   /** Shared tag invalidation times and locks. @default an in-process memoryCoordinator() */
   coordinator?: Coordinator
-  /** Clock in epoch ms. @default Date.now */
+  /** Clock in epoch ms. @default Date.now, read at most every millisecond or 16 calls */
   now?: () => number
   /** Every hit, miss, stale answer, load, error, fill and eviction. Exceptions it throws are ignored. */
   onEvent?: (event: CacheEvent) => void
@@ -111,6 +111,15 @@ interface Found {
 
 interface Load {
   promise: Promise<Entry>
+  /** The value promise every joining caller shares, made on first need. */
+  value: Promise<unknown> | undefined
+  /** Set when the loader answered synchronously: the load is already complete and written. */
+  entry: Entry | undefined
+}
+
+interface Pending {
+  entry: Promise<Entry>
+  value: Promise<unknown> | undefined
 }
 
 const NO_MATCH: Found = { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined }
@@ -218,11 +227,15 @@ class Engine {
   readonly #lockWait: number
   readonly #maxKeyLength: number
   /** One read-and-decide per key at a time: concurrent callers share it. */
-  readonly #pending = new Map<string, Promise<Entry>>()
+  readonly #pending = new Map<string, Pending>()
   /** One load per key at a time, foreground or background. */
   readonly #loading = new Map<string, Load>()
   readonly #background = new Set<Promise<unknown>>()
   readonly #fullKeys = new Map<string, string>()
+  /** Whether loads take the coordinator's lock (it has locks and there are tiers to share). */
+  readonly #locking: boolean
+  /** A single memory tier: a miss can load at once, with nothing below to read or lock. */
+  readonly #direct: boolean
 
   constructor(options: CacheOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -265,7 +278,7 @@ class Engine {
     this.namespace = namespace
     this.#prefix = namespace === '' ? '' : `${namespace}:`
     this.#maxKeyLength = maxKeyLength
-    this.#now = options.now ?? Date.now
+    this.#now = options.now ?? coarseClock()
     this.#random = options.random ?? Math.random
     if (options.onEvent !== undefined) this.subscribe(options.onEvent)
     this.waitUntil = options.waitUntil
@@ -283,6 +296,8 @@ class Engine {
     )
     const first = tiers[0]
     this.#l1 = first instanceof MemoryStore ? first : undefined
+    this.#locking = coordinator.lock !== undefined && tiers.length > 1
+    this.#direct = this.#l1 !== undefined && tiers.length === 1
     tiers.forEach((store, i) => {
       if (store instanceof MemoryStore && options.now !== undefined) store.adoptClock(options.now)
       store.watch?.((event: StoreEvent) => {
@@ -324,14 +339,27 @@ class Engine {
               this.counters.bump(this.counters.staleHits, 0)
               this.counters.totalStale++
               if (this.#listening) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', at: now })
-              this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
+              if (!this.#loading.has(full)) this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
             }
             return Promise.resolve(value)
           }
         }
+      } else if (this.#direct) {
+        // Nothing cached and nothing below L1: join the load in flight, or load now.
+        const running = this.#loading.get(full)
+        if (running !== undefined) {
+          this.counters.coalesced++
+          return (running.value ??= running.promise.then(valueOf)) as Promise<V | null>
+        }
+        this.counters.bump(this.counters.misses, 0)
+        this.counters.totalMisses++
+        if (this.#listening) this.#emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
+        const load = this.#startLoad(key, full, loader, p, undefined, 1, false, waitUntil)
+        if (load.entry !== undefined) return Promise.resolve(load.entry.value as V | null)
+        return (load.value = load.promise.then(valueOf)) as Promise<V | null>
       }
     }
-    return this.#resolveShared(key, full, loader, p, waitUntil).then(valueOf) as Promise<V | null>
+    return this.#resolveShared(key, full, loader, p, waitUntil) as Promise<V | null>
   }
 
   async get(key: string, waitUntil: WaitUntil | undefined): Promise<unknown> {
@@ -340,20 +368,20 @@ class Engine {
     return found.entry === undefined ? undefined : found.entry.value
   }
 
-  /** Joins or starts the one read-and-decide of this key. */
-  #resolveShared<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<Entry> {
+  /** Joins or starts the one read-and-decide of this key; joiners share one value promise. */
+  #resolveShared<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<unknown> {
     const shared = this.#pending.get(full)
     if (shared !== undefined) {
       this.counters.coalesced++
-      return shared
+      return (shared.value ??= shared.entry.then(valueOf))
     }
-    const promise = this.#resolve(key, full, loader, p, waitUntil)
-    this.#pending.set(full, promise)
+    const pending: Pending = { entry: this.#resolve(key, full, loader, p, waitUntil), value: undefined }
+    this.#pending.set(full, pending)
     const clear = (): void => {
-      if (this.#pending.get(full) === promise) this.#pending.delete(full)
+      if (this.#pending.get(full) === pending) this.#pending.delete(full)
     }
-    promise.then(clear, clear)
-    return promise
+    pending.entry.then(clear, clear)
+    return (pending.value = pending.entry.then(valueOf))
   }
 
   async #resolve<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<Entry> {
@@ -378,7 +406,8 @@ class Engine {
     const tiers = this.tiers
     let fallback: Entry | undefined
     for (let i = from; i < tiers.length; i++) {
-      const entry = await tiers.read(i, full, key)
+      const store = tiers.stores[i]
+      const entry = store instanceof MemoryStore ? store.peek(full) : await tiers.read(i, full, key)
       const now = this.#now()
       let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
       if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
@@ -422,13 +451,15 @@ class Engine {
 
   /** Copies an entry found in tier `below` into every tier above it. */
   #fill(key: string, full: string, entry: Entry, below: number, waitUntil: WaitUntil | undefined): void {
+    const filled = (i: number, ok: boolean): void => {
+      if (!ok) return
+      this.counters.bump(this.counters.fills, i)
+      if (this.#listening) this.#emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
+    }
     for (let i = 0; i < below; i++) {
-      const written = this.tiers.write(i, full, key, entry).then((ok) => {
-        if (!ok) return
-        this.counters.bump(this.counters.fills, i)
-        if (this.#listening) this.#emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
-      })
-      this.#track(written, waitUntil)
+      const store = this.tiers.stores[i]
+      if (store instanceof MemoryStore) filled(i, this.tiers.writeNow(i, store, full, key, entry))
+      else this.#track(this.tiers.write(i, full, key, entry).then((ok) => filled(i, ok)), waitUntil)
     }
   }
 
@@ -498,14 +529,54 @@ class Engine {
     background: boolean,
     waitUntil: WaitUntil | undefined,
   ): Load {
-    const load: Load = { promise: undefined as unknown as Promise<Entry> }
-    load.promise = this.#runLoad(load, key, full, loader, p, stale, lookFrom, background, waitUntil)
+    const load: Load = { promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }
+    if (lookFrom >= this.tiers.length && !this.#locking) {
+      // Nothing to look up or lock first: the loader runs now. An immediate one completes synchronously and is
+      // never registered; a promise is registered before anything can join or delete.
+      let produced: Entry | Promise<Entry>
+      try {
+        produced = this.#callLoader(key, loader, p, stale, background)
+      } catch (error) {
+        load.promise = Promise.reject(error)
+        return load
+      }
+      if (!isThenable(produced)) {
+        this.#commit(key, full, produced, undefined, true, waitUntil)
+        load.entry = produced
+        load.promise = Promise.resolve(produced)
+        return load
+      }
+      load.promise = produced.then((entry) => {
+        this.#commit(key, full, entry, undefined, this.#loading.get(full) === load, waitUntil)
+        return entry
+      })
+    } else {
+      load.promise = this.#runLoad(load, key, full, loader, p, stale, lookFrom, background, waitUntil)
+    }
     this.#loading.set(full, load)
     const clear = (): void => {
       if (this.#loading.get(full) === load) this.#loading.delete(full)
     }
     load.promise.then(clear, clear)
     return load
+  }
+
+  /** Writes a loaded entry to every tier unless a delete or newer load claimed the key; releases the lock after. */
+  #commit(key: string, full: string, entry: Entry, lock: Lock | undefined, current: boolean, waitUntil: WaitUntil | undefined): void {
+    let written: Promise<unknown> | undefined
+    if (current) {
+      // The load just ended: its start plus its duration is now, without asking the clock again.
+      written = this.tiers.writeAll(full, key, entry, entry.createdAt + (entry.loadMs ?? 0))
+      if (this.#listening) this.#emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
+    }
+    if (lock !== undefined) this.#release(lock, written, key, waitUntil)
+    else if (written !== undefined) this.#track(written, waitUntil)
+  }
+
+  /** Releases a coordinator lock once the shared tiers hold the result, so waiters find it there. */
+  #release(lock: Lock, written: Promise<unknown> | undefined, key: string, waitUntil: WaitUntil | undefined): void {
+    const release = (written ?? Promise.resolve()).then(() => lock.release()).catch((error: unknown) => this.#coordinatorFailed(error, key))
+    this.#track(release, waitUntil)
   }
 
   async #runLoad<V>(
@@ -528,29 +599,20 @@ class Engine {
       }
     }
     let lock: Lock | undefined
-    if (this.#coordinator.lock !== undefined && this.tiers.length > 1) {
+    if (this.#locking) {
       const outcome = await this.#acquire(key, full, waitUntil)
       if ('entry' in outcome) return outcome.entry
       lock = outcome.lock
     }
-    let written: Promise<unknown> | undefined
+    let entry: Entry
     try {
-      const entry = await this.#callLoader(key, loader, p, stale, background)
-      // A delete (or newer load) since this load started means its result must not be written back.
-      if (this.#loading.get(full) === load) {
-        written = this.tiers.writeAll(full, key, entry)
-        if (this.#listening) this.#emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
-      }
-      return entry
-    } finally {
-      if (lock !== undefined) {
-        const held = lock
-        const release = (written ?? Promise.resolve()).then(() => held.release()).catch((error: unknown) => this.#coordinatorFailed(error, key))
-        this.#track(release, waitUntil)
-      } else if (written !== undefined) {
-        this.#track(written, waitUntil)
-      }
+      entry = await this.#callLoader(key, loader, p, stale, background)
+    } catch (error) {
+      if (lock !== undefined) this.#release(lock, undefined, key, waitUntil)
+      throw error
     }
+    this.#commit(key, full, entry, lock, this.#loading.get(full) === load, waitUntil)
+    return entry
   }
 
   /** Takes the coordinator's lock, or waits for whoever holds it to fill a shared tier. */
@@ -576,37 +638,56 @@ class Engine {
     return { lock: undefined }
   }
 
-  async #callLoader<V>(key: string, loader: Loader<V>, p: ResolvedPolicy, stale: Entry | undefined, background: boolean): Promise<Entry> {
+  /**
+   * Runs the loader and builds its entry. Answers synchronously when the loader does (and no hardTimeout
+   * applies), so an immediate loader costs no promise; failures are recorded, then thrown or rejected.
+   */
+  #callLoader<V>(key: string, loader: Loader<V>, p: ResolvedPolicy, stale: Entry | undefined, background: boolean): Entry | Promise<Entry> {
     const startedAt = this.#now()
-    const controller = createAbortController()
-    let policy = p
-    const context: LoaderContext<V> = {
-      key,
-      signal: controller.signal,
-      staleValue: stale === undefined || stale.negative === true ? undefined : (stale.value as V),
-      setPolicy: (override) => {
-        policy = resolvePolicy(override, p, 'ctx.setPolicy(policy)', this.#prefix)
-      },
-    }
-    let value: V | null | undefined
+    const context = new Context<V>(key, stale, p, this.#prefix)
+    let result: V | null | undefined | Promise<V | null | undefined>
     try {
-      const result = loader(context)
-      value = p.hardTimeout > 0 ? await hardTimeout(result, p.hardTimeout, controller, key) : await result
-      if (value !== null && value !== undefined) assertSerializable(value, 'the loaded value')
+      result = loader(context)
     } catch (error) {
-      this.counters.loadErrors++
-      const code = error instanceof CacheError && error.code === 'LOADER_TIMEOUT' ? 'LOADER_TIMEOUT' : 'LOADER_ERROR'
-      const wrapped = error instanceof CacheError ? error : new CacheError(code, `loader for ${key} failed: ${describeError(error)}`, { key, cause: error })
-      this.#emit({ type: 'error', key, error: wrapped, ms: this.#now() - startedAt, background, at: this.#now() })
-      throw error
+      throw this.#loadFailed(error, key, startedAt, background)
     }
-    const ms = this.#now() - startedAt
+    if (p.hardTimeout > 0) result = hardTimeout(result, p.hardTimeout, context, key)
+    if (isThenable(result)) {
+      return result.then(
+        (value) => this.#loaded(value, context, key, startedAt, background, true),
+        (error: unknown) => {
+          throw this.#loadFailed(error, key, startedAt, background)
+        },
+      )
+    }
+    return this.#loaded(result, context, key, startedAt, background, false)
+  }
+
+  #loaded<V>(value: V | null | undefined, context: Context<V>, key: string, startedAt: number, background: boolean, timed: boolean): Entry {
+    if (value !== null && value !== undefined) {
+      try {
+        assertSerializable(value, 'the loaded value')
+      } catch (error) {
+        throw this.#loadFailed(error, key, startedAt, background)
+      }
+    }
+    // The clock costs about 90 ns on some VMs: a synchronous loader is timed only when someone uses the time.
+    const ms = timed || this.#listening || context.policy.earlyRefresh > 0 ? this.#now() - startedAt : 0
     this.counters.loads++
-    const entry = createEntry(value, policy, startedAt, ms, this.#random)
-    if (this.#listening) {
-      this.#emit({ type: 'load', key, ms, background, negative: entry.negative === true, at: this.#now() })
-    }
+    const entry = createEntry(value, context.policy, startedAt, ms, this.#random)
+    if (this.#listening) this.#emit({ type: 'load', key, ms, background, negative: entry.negative === true, at: this.#now() })
     return entry
+  }
+
+  /** Records a failed load; returns the caller's own error to rethrow. */
+  #loadFailed(error: unknown, key: string, startedAt: number, background: boolean): unknown {
+    this.counters.loadErrors++
+    if (this.#listening) {
+      const wrapped =
+        error instanceof CacheError ? error : new CacheError('LOADER_ERROR', `loader for ${key} failed: ${describeError(error)}`, { key, cause: error })
+      this.#emit({ type: 'error', key, error: wrapped, ms: this.#now() - startedAt, background, at: this.#now() })
+    }
+    return error
   }
 
   /** XFetch: refresh when now - loadMs * beta * ln(random) passes freshUntil. */
@@ -732,7 +813,7 @@ class Engine {
   ): Map<string, Promise<Entry>> {
     const keys = fulls.map((full) => userKey.get(full) as string)
     const batch = this.#callBatch(keys, loadMany, p, background)
-    const loads: Load[] = fulls.map(() => ({ promise: undefined as unknown as Promise<Entry> }))
+    const loads: Load[] = fulls.map(() => ({ promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
     // Attached before the per-key handlers below, so it runs while every key is still registered.
     const written = batch.then((entries) => {
       const items: (readonly [string, string, Entry])[] = []
@@ -966,6 +1047,41 @@ function valueOf(entry: Entry): unknown {
   return entry.value
 }
 
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/** What a loader receives; its abort controller is only built when the signal is read or a hard timeout fires. */
+class Context<V> implements LoaderContext<V> {
+  readonly key: string
+  readonly staleValue: V | undefined
+  policy: ResolvedPolicy
+  readonly #base: ResolvedPolicy
+  readonly #prefix: string
+  #controller: ReturnType<typeof createAbortController> | undefined
+
+  constructor(key: string, stale: Entry | undefined, policy: ResolvedPolicy, prefix: string) {
+    this.key = key
+    this.staleValue = stale === undefined || stale.negative === true ? undefined : (stale.value as V)
+    this.policy = policy
+    this.#base = policy
+    this.#prefix = prefix
+  }
+
+  get signal(): AbortSignalLike {
+    this.#controller ??= createAbortController()
+    return this.#controller.signal
+  }
+
+  setPolicy(policy: Partial<Policy>): void {
+    this.policy = resolvePolicy(policy, this.#base, 'ctx.setPolicy(policy)', this.#prefix)
+  }
+
+  abort(reason: unknown): void {
+    this.#controller?.abort(reason)
+  }
+}
+
 function noop(): void {}
 
 /** Resolves with `fallback` after `ms` unless `promise` settles first. */
@@ -986,12 +1102,7 @@ function raceTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
 }
 
 /** Awaits the loader's result, aborting its signal and failing with LOADER_TIMEOUT after `ms`. */
-function hardTimeout<T>(
-  result: T | Promise<T>,
-  ms: number,
-  controller: { abort(reason?: unknown): void },
-  key: string,
-): Promise<T> {
+function hardTimeout<T>(result: T | Promise<T>, ms: number, controller: { abort(reason: unknown): void }, key: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = startTimer(() => {
       const error = new CacheError('LOADER_TIMEOUT', `loader for ${key} ran past hardTimeout (${ms} ms)`, { key })

@@ -5,7 +5,8 @@
  */
 
 export interface TimerHandle {
-  readonly __timer?: never
+  /** Node: do not keep the process alive for this timer. */
+  unref?(): void
 }
 
 export interface AbortSignalLike {
@@ -38,4 +39,32 @@ export function sleep(ms: number): Promise<void> {
 
 export function createAbortController(): AbortControllerLike {
   return new AbortController()
+}
+
+/**
+ * Date.now with a resolution of at most 1 ms or 16 reads, whichever ends first: on some VMs a clock read costs
+ * about 90 ns, more than the rest of a cache hit. The value is re-read after a timer of 1 ms (at most one pending)
+ * and after 16 reads, so a loop that never yields to timers still sees time move.
+ */
+export function coarseClock(read: () => number = Date.now): () => number {
+  let cached = 0
+  let budget = 0
+  let timerPending = false
+  const expire = (): void => {
+    timerPending = false
+    budget = 0
+  }
+  return () => {
+    if (budget > 0) {
+      budget--
+      return cached
+    }
+    cached = read()
+    budget = 15
+    if (!timerPending) {
+      timerPending = true
+      setTimeout(expire, 1).unref?.()
+    }
+    return cached
+  }
 }

@@ -3,6 +3,7 @@ import { CacheError, describeError, type CacheErrorCode } from './errors.js'
 import { startTimer, stopTimer } from './runtime.js'
 import type { Counters } from './stats.js'
 import type { Store } from './store.js'
+import { MemoryStore } from './stores/memory.js'
 
 /** How the tier layer tells the cache about failures: it never throws them. */
 export type FailureReporter = (error: CacheError, tierIndex: number | undefined, key: string) => void
@@ -94,12 +95,30 @@ export class Tiers {
     }
   }
 
-  /** Writes to tiers [from, to) concurrently; resolves when every write settled. */
-  writeAll(full: string, key: string, entry: Entry, from = 0, to = this.stores.length): Promise<unknown> {
-    if (to - from === 1) return this.write(from, full, key, entry)
-    const writes: Promise<boolean>[] = []
-    for (let i = from; i < to; i++) writes.push(this.write(i, full, key, entry))
-    return Promise.all(writes)
+  /**
+   * Writes to tiers [from, to) concurrently; resolves when every write settled. In-process stores are written
+   * synchronously, and when all of them are, there is no promise at all (undefined).
+   */
+  writeAll(full: string, key: string, entry: Entry, now?: number): Promise<unknown> | undefined {
+    let writes: Promise<boolean>[] | undefined
+    for (let i = 0; i < this.stores.length; i++) {
+      const store = this.stores[i]
+      if (store instanceof MemoryStore) this.writeNow(i, store, full, key, entry, now)
+      else (writes ??= []).push(this.write(i, full, key, entry))
+    }
+    if (writes === undefined) return undefined
+    return writes.length === 1 ? writes[0] : Promise.all(writes)
+  }
+
+  /** Writes into an in-process store at once; true when written. */
+  writeNow(i: number, store: MemoryStore, full: string, key: string, entry: Entry, now?: number): boolean {
+    try {
+      store.write(full, this.#capped(store, entry, now), now)
+      return true
+    } catch (error) {
+      this.#failed(i, error, 'set', key)
+      return false
+    }
   }
 
   async delete(i: number, full: string, key: string): Promise<void> {
@@ -114,8 +133,8 @@ export class Tiers {
     return Promise.all(this.stores.map((_, i) => this.delete(i, full, key)))
   }
 
-  #capped(store: Store, entry: Entry): Entry {
-    return store.maxTtl === undefined ? entry : capEntry(entry, this.#now() + store.maxTtl)
+  #capped(store: Store, entry: Entry, now?: number): Entry {
+    return store.maxTtl === undefined ? entry : capEntry(entry, (now ?? this.#now()) + store.maxTtl)
   }
 
   #checked(i: number, full: string, key: string, found: unknown): Entry | undefined {

@@ -11,53 +11,69 @@ export function assertKey(key: unknown, name: string, maxLength: number): assert
   }
 }
 
+// The walk below runs on every write, so it allocates nothing unless it fails: the objects and keys on the way
+// down live in two reused stacks, and the path in the message is built only for the error.
+const ancestors: object[] = []
+const path: (string | number)[] = []
+
 /**
  * Throws a TypeError naming the path of the first part of `value` that would not survive a round trip through
  * JSON (every tier that leaves the process serializes): functions, symbols, bigints, non-finite numbers,
  * Dates, Maps, class instances, cycles.
  */
 export function assertSerializable(value: unknown, name: string): void {
-  check(value, name, [])
+  ancestors.length = 0
+  path.length = 0
+  const why = check(value)
+  if (why !== undefined) {
+    const where = name + path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('')
+    ancestors.length = 0
+    path.length = 0
+    throw new TypeError(`${where} cannot be cached: ${why}`)
+  }
 }
 
-function check(value: unknown, path: string, ancestors: object[]): void {
+/** undefined when the value round-trips; otherwise why not, with `path` left pointing at the culprit. */
+function check(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return
+      return undefined
     case 'number':
-      if (!Number.isFinite(value)) throw unserializable(path, `${value} becomes null in JSON`)
-      return
+      return Number.isFinite(value) ? undefined : `${value} becomes null in JSON`
     case 'object': {
-      if (value === null) return
-      if (ancestors.includes(value)) throw unserializable(path, 'it refers back to itself (a cycle)')
+      if (value === null) return undefined
+      if (ancestors.includes(value)) return 'it refers back to itself (a cycle)'
       ancestors.push(value)
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           const item: unknown = value[i]
-          if (item === undefined) throw unserializable(`${path}[${i}]`, 'undefined array items become null in JSON')
-          check(item, `${path}[${i}]`, ancestors)
+          path.push(i)
+          if (item === undefined) return 'undefined array items become null in JSON'
+          const why = check(item)
+          if (why !== undefined) return why
+          path.pop()
         }
       } else {
         const proto: unknown = Object.getPrototypeOf(value)
         if (proto !== Object.prototype && proto !== null) {
           const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'an object with a prototype'
-          throw unserializable(path, `${kind} does not survive serialization; store plain objects, arrays, strings, numbers, booleans or null`)
+          return `${kind} does not survive serialization; store plain objects, arrays, strings, numbers, booleans or null`
         }
         for (const key in value) {
           const item: unknown = (value as Record<string, unknown>)[key]
           // JSON drops undefined properties, which reads back the same.
-          if (item !== undefined) check(item, `${path}.${key}`, ancestors)
+          if (item === undefined) continue
+          path.push(key)
+          const why = check(item)
+          if (why !== undefined) return why
+          path.pop()
         }
       }
       ancestors.pop()
-      return
+      return undefined
     }
     default:
-      throw unserializable(path, `${typeOf(value)} values cannot be serialized`)
+      return `${typeOf(value)} values cannot be serialized`
   }
-}
-
-function unserializable(path: string, why: string): TypeError {
-  return new TypeError(`${path} cannot be cached: ${why}`)
 }
