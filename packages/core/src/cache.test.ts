@@ -823,6 +823,69 @@ describe('the memory L1 fast path', () => {
   })
 })
 
+describe('a single memory tier (the direct load path)', () => {
+  function single() {
+    const clock = manualClock()
+    const events: CacheEvent[] = []
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: '1m' }, onEvent: (e) => events.push(e) })
+    return { cache, clock, events }
+  }
+
+  it('runs an async loader once for 1,000 concurrent callers', async () => {
+    const { cache } = single()
+    const gate = deferred<string>()
+    const loader = vi.fn(() => gate.promise)
+    const calls = Array.from({ length: 1000 }, () => cache.getOrSet('hot', loader))
+    gate.resolve('v')
+    expect(new Set(await Promise.all(calls))).toEqual(new Set(['v']))
+    expect(loader).toHaveBeenCalledTimes(1)
+    expect(cache.stats()).toMatchObject({ misses: 1, coalesced: 999, loads: 1 })
+  })
+
+  it('stores what a synchronous loader returns before the call resolves', async () => {
+    const { cache } = single()
+    const answer = cache.getOrSet('k', () => 'now')
+    expect(await cache.get('k')).toBe('now')
+    expect(await answer).toBe('now')
+  })
+
+  it('rejects with a synchronous loader error, records it, and caches nothing', async () => {
+    const { cache, events } = single()
+    const boom = new Error('sync failure')
+    await expect(cache.getOrSet('k', () => { throw boom })).rejects.toBe(boom)
+    expect(cache.stats().loadErrors).toBe(1)
+    expect(events.some((e) => e.type === 'error' && e.error?.code === 'LOADER_ERROR')).toBe(true)
+    expect(await cache.getOrSet('k', () => 'recovered')).toBe('recovered')
+  })
+
+  it('caches a synchronous "not found" for negativeTtl', async () => {
+    const { cache, clock } = single()
+    const loader = vi.fn(() => null)
+    expect(await cache.getOrSet('gone', loader, { ttl: '1m', negativeTtl: '10s' })).toBeNull()
+    clock.advance(9_999)
+    expect(await cache.getOrSet('gone', loader, { ttl: '1m', negativeTtl: '10s' })).toBeNull()
+    expect(loader).toHaveBeenCalledTimes(1)
+  })
+
+  it('rejects an unserializable value from a synchronous loader', async () => {
+    const { cache } = single()
+    await expect(cache.getOrSet('k', () => ({ when: new Date() }))).rejects.toThrow(/the loaded value\.when cannot be cached/)
+    expect(await cache.get('k')).toBeUndefined()
+  })
+
+  it('does not build the loader abort controller unless the loader reads the signal', async () => {
+    const { cache } = single()
+    let signal: unknown
+    await cache.getOrSet('a', () => 1)
+    await cache.getOrSet('b', (ctx) => {
+      signal = ctx.signal
+      return 2
+    })
+    expect(signal).toBeDefined()
+    expect((signal as { aborted: boolean }).aborted).toBe(false)
+  })
+})
+
 describe('entries written by other processes', () => {
   it('accepts entries with tags and windows written elsewhere', async () => {
     const { cache, clock, l2 } = setup()
