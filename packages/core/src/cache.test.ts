@@ -348,9 +348,10 @@ describe('tiers', () => {
     const { cache, clock, l2 } = setup()
     l2.map.set('k', { value: 'old', createdAt: 0, freshUntil: 1, staleUntil: 1 })
     clock.advance(1)
-    await cache.getOrSet('k', () => 'new')
+    expect(await cache.get('k')).toBeUndefined()
     await cache.idle()
-    expect(l2.map.get('k')?.value).toBe('new')
+    expect(l2.calls.delete).toBe(1)
+    expect(l2.map.has('k')).toBe(false)
   })
 
   it('writes through to every tier on set, and deletes from every tier', async () => {
@@ -404,6 +405,32 @@ describe('tags', () => {
     await cache.idle()
     expect(l1.peek('p1')?.value).toBe('one v2')
     expect(l2.map.get('p1')?.value).toBe('one v2')
+  })
+
+  it('detaches in-flight loads carrying the tag, and only those', async () => {
+    const { cache, clock } = setup()
+    const tagged = deferred<string>()
+    const other = deferred<string>()
+    const first = cache.getOrSet('p1', () => tagged.promise, { ttl: '1h', tags: ['product:1'] })
+    const unrelated = cache.getOrSet('p2', () => other.promise, { ttl: '1h', tags: ['product:2'] })
+    await flush()
+    clock.advance(1)
+    await cache.invalidateTags(['product:1'])
+    clock.advance(1)
+    // A caller arriving after the invalidation starts its own load instead of joining the old one.
+    const after = cache.getOrSet('p1', () => 'after', { ttl: '1h', tags: ['product:1'] })
+    const joiner = vi.fn(() => 'never')
+    const p2Again = cache.getOrSet('p2', joiner, { ttl: '1h', tags: ['product:2'] })
+    tagged.resolve('before')
+    other.resolve('two')
+    expect(await first).toBe('before')
+    expect(await after).toBe('after')
+    expect(await unrelated).toBe('two')
+    expect(await p2Again).toBe('two')
+    expect(joiner).not.toHaveBeenCalled()
+    await cache.idle()
+    expect(await cache.get('p1')).toBe('after')
+    expect(await cache.get('p2')).toBe('two')
   })
 
   it('reaches entries that only a lower tier holds', async () => {

@@ -110,6 +110,8 @@ interface Found {
 }
 
 interface Load {
+  /** Tags of the policy the load started with, for invalidateTags. */
+  tags: readonly string[] | undefined
   promise: Promise<Entry>
   /** The value promise every joining caller shares, made on first need. */
   value: Promise<unknown> | undefined
@@ -118,6 +120,7 @@ interface Load {
 }
 
 interface Pending {
+  tags: readonly string[] | undefined
   entry: Promise<Entry>
   value: Promise<unknown> | undefined
 }
@@ -375,7 +378,7 @@ class Engine {
       this.counters.coalesced++
       return (shared.value ??= shared.entry.then(valueOf))
     }
-    const pending: Pending = { entry: this.#resolve(key, full, loader, p, waitUntil), value: undefined }
+    const pending: Pending = { tags: p.tags, entry: this.#resolve(key, full, loader, p, waitUntil), value: undefined }
     this.#pending.set(full, pending)
     const clear = (): void => {
       if (this.#pending.get(full) === pending) this.#pending.delete(full)
@@ -411,11 +414,10 @@ class Engine {
       const now = this.#now()
       let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
       if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
-        if (!(await this.#tagsAliveAsync(entry.tags, entry.createdAt, key))) {
-          state = EntryState.Dead
-          this.#track(tiers.delete(i, full, key), waitUntil)
-        }
+        if (!(await this.#tagsAliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
       }
+      // Expired (a store whose clock runs behind ours) or killed by a tag: nobody may be served it again.
+      if (entry !== undefined && state === EntryState.Dead) this.#track(tiers.delete(i, full, key), waitUntil)
       if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
         if (entry !== undefined && state === EntryState.ErrorStale && (fallback === undefined || entry.createdAt > fallback.createdAt)) {
           fallback = entry
@@ -529,7 +531,7 @@ class Engine {
     background: boolean,
     waitUntil: WaitUntil | undefined,
   ): Load {
-    const load: Load = { promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }
+    const load: Load = { tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }
     if (lookFrom >= this.tiers.length && !this.#locking) {
       // Nothing to look up or lock first: the loader runs now. An immediate one completes synchronously and is
       // never registered; a promise is registered before anything can join or delete.
@@ -813,7 +815,7 @@ class Engine {
   ): Map<string, Promise<Entry>> {
     const keys = fulls.map((full) => userKey.get(full) as string)
     const batch = this.#callBatch(keys, loadMany, p, background)
-    const loads: Load[] = fulls.map(() => ({ promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
+    const loads: Load[] = fulls.map(() => ({ tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
     // Attached before the per-key handlers below, so it runs while every key is still registered.
     const written = batch.then((entries) => {
       const items: (readonly [string, string, Entry])[] = []
@@ -918,9 +920,11 @@ class Engine {
     validateTags(tags, 'tags')
     if (tags.length === 0) return
     const prefixed = tags.map((tag) => this.#prefix + tag)
-    // Loads that started before this moment may hold data the invalidation is about.
-    this.#pending.clear()
-    this.#loading.clear()
+    // A load that started before this moment may hold the data being invalidated. Its entry is dead on read anyway
+    // (created before the invalidation), but later callers must not join it, nor its result overwrite a newer one.
+    const touched = (work: { tags: readonly string[] | undefined }): boolean => work.tags?.some((tag) => prefixed.includes(tag)) === true
+    for (const [full, work] of this.#pending) if (touched(work)) this.#pending.delete(full)
+    for (const [full, work] of this.#loading) if (touched(work)) this.#loading.delete(full)
     const at = this.#now()
     const recorded = this.#coordinator.invalidateTags(prefixed, at)
     if (this.#listening) this.#emit({ type: 'invalidate', key: '', tags: [...tags], at })
