@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { correctedInitialAge, currentAge, freshnessLifetime, parseCacheControl, responseWindows } from './http-freshness.js'
+
+const T = 1_700_000_000_000
+const h = (fields: Record<string, string>): Headers => new Headers(fields)
+const none = { ttl: 0, swr: 0, staleIfError: 0 }
+
+describe('parseCacheControl', () => {
+  it('reads the directives a private cache acts on, case-insensitively', () => {
+    expect(parseCacheControl('Max-Age=60, STALE-WHILE-REVALIDATE=30, stale-if-error=600, must-revalidate')).toEqual({
+      maxAge: 60,
+      staleWhileRevalidate: 30,
+      staleIfError: 600,
+      mustRevalidate: true,
+      noStore: false,
+      noCache: false,
+      conflicting: false,
+    })
+    expect(parseCacheControl(null)).toMatchObject({ noStore: false, noCache: false })
+  })
+
+  it('treats qualified no-cache as no-cache and does not split inside quotes', () => {
+    expect(parseCacheControl('no-cache="set-cookie, x-a", max-age=5')).toMatchObject({ noCache: true, maxAge: 5 })
+  })
+
+  it('reads a quoted max-age, marks invalid values NaN and caps huge ones at 2^31 (RFC 9111 §1.2.2)', () => {
+    expect(parseCacheControl('max-age="30"').maxAge).toBe(30)
+    expect(parseCacheControl('max-age=soon').maxAge).toBeNaN()
+    expect(parseCacheControl('max-age=99999999999999').maxAge).toBe(2_147_483_648)
+  })
+
+  it('flags a directive repeated with another value (§4.2.1)', () => {
+    expect(parseCacheControl('max-age=60, max-age=10').conflicting).toBe(true)
+    expect(parseCacheControl('max-age=60, max-age=60').conflicting).toBe(false)
+  })
+})
+
+describe('freshnessLifetime (§4.2.1)', () => {
+  const lifetime = (fields: Record<string, string>) => freshnessLifetime(parseCacheControl(fields['cache-control'] ?? null), h(fields), T)
+
+  it('prefers max-age, ignores s-maxage, then Expires minus Date', () => {
+    expect(lifetime({ 'cache-control': 's-maxage=600, max-age=60' })).toBe(60_000)
+    expect(lifetime({ 'cache-control': 's-maxage=600' })).toBeUndefined()
+    expect(lifetime({ expires: new Date(T + 90_000).toUTCString(), date: new Date(T).toUTCString() })).toBe(90_000)
+  })
+
+  it('measures Expires from arrival when Date is missing, and reads invalid Expires as expired (§5.3)', () => {
+    expect(lifetime({ expires: new Date(T + 30_000).toUTCString() })).toBe(30_000)
+    expect(lifetime({ expires: '0' })).toBe(0)
+    expect(lifetime({ 'cache-control': 'max-age=x' })).toBe(0)
+    expect(lifetime({ 'cache-control': 'max-age=1, max-age=2' })).toBe(0)
+  })
+})
+
+describe('age (§4.2.3)', () => {
+  it('takes the larger of apparent age and Age plus the response delay', () => {
+    // Age 10 s, request took 2 s: corrected_age_value 12 s beats apparent_age 5 s.
+    expect(correctedInitialAge(h({ age: '10', date: new Date(T - 5_000).toUTCString() }), T - 2_000, T)).toBe(12_000)
+    // Date 30 s old, no Age: apparent_age wins.
+    expect(correctedInitialAge(h({ date: new Date(T - 30_000).toUTCString() }), T, T)).toBe(30_000)
+    // A Date in the future counts as 0; invalid Age as 0.
+    expect(correctedInitialAge(h({ date: new Date(T + 60_000).toUTCString(), age: 'x' }), T, T)).toBe(0)
+    expect(currentAge(12_000, T, T + 8_000)).toBe(20_000)
+  })
+})
+
+describe('responseWindows', () => {
+  it('starts the windows when the response was generated', () => {
+    const w = responseWindows(h({ 'cache-control': 'max-age=60, stale-while-revalidate=30, stale-if-error=300', age: '20' }), T, T, none)
+    expect(w).toMatchObject({ freshUntil: T + 40_000, staleUntil: T + 70_000, errorUntil: T + 340_000, initialAge: 20_000, explicit: true })
+  })
+
+  it('falls back to the policy only when the response gives no freshness, header extensions still winning', () => {
+    const fallback = { ttl: 10_000, swr: 5_000, staleIfError: 1_000 }
+    expect(responseWindows(h({}), T, T, fallback)).toMatchObject({ freshUntil: T + 10_000, staleUntil: T + 15_000, errorUntil: T + 11_000, explicit: false })
+    expect(responseWindows(h({ 'cache-control': 'stale-while-revalidate=60' }), T, T, fallback)).toMatchObject({ staleUntil: T + 70_000 })
+    expect(responseWindows(h({ 'cache-control': 'max-age=1' }), T, T, fallback)).toMatchObject({ freshUntil: T + 1_000, staleUntil: T + 1_000, errorUntil: T + 1_000 })
+  })
+
+  it('no-cache and must-revalidate close every stale window', () => {
+    expect(responseWindows(h({ 'cache-control': 'no-cache, max-age=60, stale-while-revalidate=9' }), T, T, none)).toMatchObject({
+      freshUntil: T,
+      staleUntil: T,
+      errorUntil: T,
+      explicit: true,
+    })
+    expect(responseWindows(h({ 'cache-control': 'max-age=60, must-revalidate, stale-if-error=9' }), T, T, none)).toMatchObject({ errorUntil: T + 60_000 })
+  })
+})
