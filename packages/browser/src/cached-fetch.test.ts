@@ -61,7 +61,7 @@ describe('createCachedFetch: options', () => {
     expect(() => createCachedFetch({ fetch, maxBodyBytes: 0 })).toThrow(/options\.maxBodyBytes must be a positive integer/)
     expect(() => createCachedFetch({ fetch, retain: 'soon' })).toThrow(/options\.retain/)
     expect(() => createCachedFetch({ fetch, cacheName: 'two words' })).toThrow(/cacheName must be an RFC 8941 token/)
-    expect(() => createCachedFetch({ fetch, fetch: 1 as unknown as typeof globalThis.fetch })).toThrow(/options\.fetch must be a function/)
+    expect(() => createCachedFetch({ fetch: 1 as unknown as typeof globalThis.fetch })).toThrow(/options\.fetch must be a function/)
     expect(() => createCachedFetch({ fetch, cache: {} as Cache })).toThrow(/options\.cache must be a cache from createCache/)
     expect(() => createCachedFetch({ fetch, policy: { ttl: -1 } })).toThrow(/policy\.ttl must not be negative/)
   })
