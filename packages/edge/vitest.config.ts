@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config'
 // Tests under test/workerd run INSIDE workerd (miniflare 4.20260426.0) through
 // @cloudflare/vitest-pool-workers 0.15.1, which is configured as a Vite plugin
 // (the 0.13+ API; `defineWorkersConfig` / `poolOptions.workers` are gone).
-// test/global-setup.ts runs in Node first; its `provide`d values reach the
-// runner both via `inject()` and, through the options function below, as
-// bindings. See test/HARNESS.md.
+// test/global-setup.ts runs in Node first (shared redis-server + Upstash
+// endpoint from @tiercache/testkit, and a control endpoint for per-file pairs);
+// its `provide`d values reach the runner both via `inject()` and, through the
+// options function below, as bindings. See test/HARNESS.md.
 export default defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => ({
@@ -19,8 +20,8 @@ export default defineConfig({
         compatibilityDate: '2026-04-01',
         compatibilityFlags: [],
         bindings: {
-          UPSTASH_STUB_URL: inject('upstashStubUrl'),
-          UPSTASH_STUB_TOKEN: inject('upstashStubToken'),
+          UPSTASH_REDIS_REST_URL: inject('UPSTASH_TEST_URL'),
+          UPSTASH_REDIS_REST_TOKEN: inject('UPSTASH_TEST_TOKEN'),
         },
       },
     })),

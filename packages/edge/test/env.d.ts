@@ -1,10 +1,9 @@
-// Types for the workerd test runner: its bindings (vitest.config.ts
-// `miniflare.bindings`) and its `main` module (for `exports` / ctx.exports).
+// Types for the workerd test runner: its bindings (vitest.config.ts `miniflare.bindings`) and its `main` module.
 declare namespace Cloudflare {
   interface Env {
-    /** Same value as inject('upstashStubUrl'), delivered as a miniflare binding. */
-    UPSTASH_STUB_URL: string
-    UPSTASH_STUB_TOKEN: string
+    /** The shared test endpoint, also delivered as the Upstash variables a Worker reads. */
+    UPSTASH_REDIS_REST_URL: string
+    UPSTASH_REDIS_REST_TOKEN: string
   }
   interface GlobalProps {
     mainModule: typeof import('./fixtures/probe-worker')

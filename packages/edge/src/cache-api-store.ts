@@ -1,0 +1,125 @@
+import { decodeEntry, encodeEntry, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
+import { assertOptions, optionalDuration, optionalFunction, optionalString, sha256Hex, typeOf } from './validate.js'
+
+/** The part of a Workers `Cache` the store uses. */
+export interface CacheLike {
+  match(request: string): Promise<Response | undefined>
+  put(request: string, response: Response): Promise<void>
+  delete(request: string): Promise<boolean>
+}
+
+/** The part of Workers `caches` the store uses: `caches.default` and `caches.open(name)`. */
+export interface CacheStorageLike {
+  readonly default?: CacheLike
+  open(cacheName: string): Promise<CacheLike>
+}
+
+export interface CacheApiStoreOptions {
+  /** Cache opened with `caches.open(cacheName)`; without it the store uses `caches.default`. @default undefined */
+  cacheName?: string
+  /** Longest time an entry stays here; core ends every window of what it writes by then. @default none */
+  maxTtl?: Duration
+  /** The CacheStorage to use (inject one in tests or outside Workers). @default globalThis.caches */
+  caches?: CacheStorageLike
+  /** Clock for remaining lifetimes, in epoch ms; give it the cache's clock. @default Date.now */
+  now?: () => number
+  /** The store's name in stats, events and Cache-Status. @default 'cache-api' */
+  name?: string
+}
+
+/** Origin of the synthetic request URLs entries are kept under; never fetched. */
+const ORIGIN = 'https://tiercache.internal'
+/** Keys whose escaped form is longer than this are kept under their SHA-256 instead (URLs stay short). */
+const MAX_ESCAPED_KEY = 1_024
+
+/**
+ * A Store on the Workers Cache API (per data centre, shared by the isolates there).
+ * An entry is a synthetic GET request, `https://tiercache.internal/k/<escaped key>` (or `/h/<sha-256>` for a long
+ * key), whose body is the entry's envelope and whose `Cache-Control: public, max-age=<s>` is the entry's
+ * remaining servable time, rounded up: the Cache API expires it on the real clock, and core decides freshness,
+ * stale-while-revalidate and stale-if-error from the times inside the envelope. An entry with no time left is
+ * deleted instead of written, and a body that does not decode is deleted and reads as a miss.
+ * The Cache API does nothing on `*.workers.dev` hosts: deploy on a route of your zone.
+ *
+ * @example
+ * const cache = createCache({ tiers: [cacheApiStore({ cacheName: 'api' }), upstashStore({ redis })] })
+ */
+export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
+  assertOptions(options, 'cacheApiStore(options)')
+  const { cacheName } = options
+  optionalString(cacheName, 'options.cacheName')
+  if (cacheName === '') throw new RangeError('options.cacheName must not be empty: leave it out to use caches.default')
+  optionalString(options.name, 'options.name', 64)
+  optionalFunction(options.now, 'options.now')
+  const maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
+  if (maxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')
+  const storage = options.caches ?? (globalThis as { caches?: CacheStorageLike }).caches
+  if (typeof storage !== 'object' || storage === null || typeof storage.open !== 'function') {
+    throw new TypeError(`options.caches must be a CacheStorage (Workers' caches), got ${typeOf(storage)}: outside Workers, pass one`)
+  }
+  if (cacheName === undefined && (typeof storage.default !== 'object' || storage.default === null)) {
+    throw new TypeError('options.caches has no default cache: pass options.cacheName to use caches.open(cacheName)')
+  }
+  const now = options.now ?? Date.now
+  let opened: Promise<CacheLike> | undefined
+  const open = (): Promise<CacheLike> => {
+    if (opened === undefined) {
+      opened = cacheName === undefined ? Promise.resolve(storage.default as CacheLike) : storage.open(cacheName)
+      // A failed open is retried by the next operation instead of failing every later one.
+      opened.catch(() => {
+        opened = undefined
+      })
+    }
+    return opened
+  }
+
+  return {
+    name: options.name ?? 'cache-api',
+    maxTtl,
+    async get(key) {
+      const [cache, url] = await Promise.all([open(), urlOf(key)])
+      const response = await cache.match(url)
+      if (response === undefined) return undefined
+      const entry = decodeEntry(await response.text())
+      if (entry === undefined) {
+        await cache.delete(url)
+        return undefined
+      }
+      return lastServable(entry) > now() ? entry : undefined
+    },
+    async set(key, entry) {
+      const [cache, url] = await Promise.all([open(), urlOf(key)])
+      const left = lastServable(entry) - now()
+      if (left <= 0) {
+        // Nothing servable is left: what was stored under the key is replaced by nothing.
+        await cache.delete(url)
+        return
+      }
+      await cache.put(url, entryResponse(entry, left))
+    },
+    async delete(key) {
+      const [cache, url] = await Promise.all([open(), urlOf(key)])
+      await cache.delete(url)
+    },
+  }
+}
+
+/**
+ * The response the Cache API keeps for an entry with `leftMs` to live. workerd stores nothing for
+ * `no-store`, `private`, `public` alone, `max-age=0` or a missing Cache-Control, so max-age is always >= 1.
+ */
+function entryResponse(entry: Entry, leftMs: number): Response {
+  return new Response(encodeEntry(entry), {
+    headers: {
+      'cache-control': `public, max-age=${Math.max(1, Math.ceil(leftMs / 1000))}`,
+      'content-type': 'application/json',
+    },
+  })
+}
+
+/** The synthetic URL a key is kept under (exported for tests and debugging). */
+export function urlOf(key: string): string | Promise<string> {
+  const escaped = encodeURIComponent(key)
+  if (escaped.length <= MAX_ESCAPED_KEY) return `${ORIGIN}/k/${escaped}`
+  return sha256Hex(key).then((digest) => `${ORIGIN}/h/${digest}`)
+}

@@ -1,0 +1,132 @@
+import { decodeEntry, lastServable, toEnvelope, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
+import { assertRedisClient, type RedisClient } from './redis-client.js'
+import { READ_WITH_TAG_TIMES } from './redis-scripts.js'
+import { tagLinkOf, type TagLink } from './upstash-coordinator.js'
+import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
+
+export interface UpstashStoreOptions {
+  /** An `@upstash/redis` client (with a request timeout: `signal: () => AbortSignal.timeout(ms)`). */
+  redis: RedisClient
+  /** Prefixed to every key this store writes. @default 'tc:v:' */
+  prefix?: string
+  /**
+   * The upstashCoordinator of the same cache (same database): reads then fetch the invalidation times of the
+   * entry's tags in the same round trip (one EVAL_RO), so checking tags after an L2 read costs no extra call.
+   */
+  coordinator?: Coordinator
+  /** Longest time an entry stays here; core ends every window of what it writes by then. @default none */
+  maxTtl?: Duration
+  /** Overrides the cache's `tierTimeout` for this store. @default the cache's tierTimeout */
+  timeout?: Duration
+  /** Clock for remaining lifetimes (PX), in epoch ms; give it the cache's clock. @default Date.now */
+  now?: () => number
+  /** The store's name in stats, events and Cache-Status. @default 'upstash' */
+  name?: string
+}
+
+/**
+ * A Store on Upstash Redis over HTTP, shared by every isolate and region. Each entry is one string key holding
+ * its envelope, expiring (PX) at the entry's last servable moment. `getMany` is one request (MGET, or the
+ * tag-reading script when linked to a coordinator), `setMany` one pipeline. A value that does not decode is
+ * deleted and reads as a miss.
+ *
+ * @example
+ * import { Redis } from '@upstash/redis/cloudflare'
+ * const redis = new Redis({ url, token, signal: () => AbortSignal.timeout(1000) })
+ * const coordinator = upstashCoordinator({ redis })
+ * const l2 = upstashStore({ redis, coordinator })
+ */
+export function upstashStore(options: UpstashStoreOptions): Store {
+  assertOptions(options, 'upstashStore(options)')
+  assertRedisClient(options.redis, 'options.redis')
+  optionalString(options.prefix, 'options.prefix', 128)
+  optionalString(options.name, 'options.name', 64)
+  optionalFunction(options.now, 'options.now')
+  const { coordinator } = options
+  if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.invalidatedAt !== 'function')) {
+    throw new TypeError(`options.coordinator must be a Coordinator (upstashCoordinator({ redis })), got ${typeOf(coordinator)}`)
+  }
+  const maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
+  if (maxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')
+  const timeout = optionalDuration(options.timeout, 'options.timeout')
+  const redis = options.redis
+  const prefix = options.prefix ?? 'tc:v:'
+  const now = options.now ?? Date.now
+  // Only an upstashCoordinator keeps its tags where the read script can find them.
+  const link = coordinator === undefined ? undefined : tagLinkOf(coordinator)
+
+  /** Decodes what Redis returned for `key`; deletes it when it is not an entry. */
+  async function decoded(key: string, raw: unknown, link: TagLink | undefined, times: unknown, readAt: number): Promise<Entry | undefined> {
+    if (raw === null || raw === undefined) return undefined
+    // The client parses JSON replies itself unless told not to: both an object and a string can arrive.
+    const entry = decodeEntry(raw)
+    if (entry === undefined) {
+      await redis.del(key)
+      return undefined
+    }
+    if (link !== undefined && entry.tags !== undefined && Array.isArray(times) && times.length === entry.tags.length) {
+      link.remember(entry.tags, times, readAt)
+    }
+    // Redis expires the key on its own clock; an injected clock may already be past the entry.
+    return lastServable(entry) > now() ? entry : undefined
+  }
+
+  async function readMany(keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    if (keys.length === 0) return []
+    const full = keys.map((key) => prefix + key)
+    if (link === undefined) {
+      const raws = await redis.mget(...full)
+      return Promise.all(full.map((key, i) => decoded(key, raws[i], undefined, undefined, 0)))
+    }
+    const readAt = link.now()
+    const rows = await redis.evalRo(READ_WITH_TAG_TIMES, full, [link.tagPrefix])
+    if (!Array.isArray(rows) || rows.length !== full.length) {
+      throw new Error(`upstashStore: the read script answered ${Array.isArray(rows) ? `${rows.length} rows` : typeOf(rows)} for ${full.length} keys`)
+    }
+    return Promise.all(
+      full.map((key, i) => {
+        const row: unknown = rows[i]
+        return Array.isArray(row) ? decoded(key, row[0], link, row[1], readAt) : decoded(key, row, undefined, undefined, readAt)
+      }),
+    )
+  }
+
+  return {
+    name: options.name ?? 'upstash',
+    maxTtl,
+    timeout,
+    async get(key) {
+      return (await readMany([key]))[0]
+    },
+    getMany: readMany,
+    async set(key, entry) {
+      const px = Math.ceil(lastServable(entry) - now())
+      // Nothing servable is left: what was stored under the key is replaced by nothing (PX must be > 0).
+      if (px <= 0) await redis.del(prefix + key)
+      else await redis.set(prefix + key, encodeTagsFirst(entry), { px })
+    },
+    async setMany(items) {
+      if (items.length === 0) return
+      const batch = redis.pipeline()
+      const time = now()
+      for (const [key, entry] of items) {
+        const px = Math.ceil(lastServable(entry) - time)
+        if (px <= 0) batch.del(prefix + key)
+        else batch.set(prefix + key, encodeTagsFirst(entry), { px })
+      }
+      await batch.exec()
+    },
+    async delete(key) {
+      await redis.del(prefix + key)
+    },
+  }
+}
+
+/**
+ * The entry's envelope as JSON with its tags first, so that the read script finds them at the head of the text.
+ * Key order does not matter to decodeEntry.
+ */
+function encodeTagsFirst(entry: Entry): string {
+  const envelope = toEnvelope(entry)
+  return JSON.stringify(envelope.t === undefined ? envelope : { t: envelope.t, ...envelope })
+}

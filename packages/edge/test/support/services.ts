@@ -1,0 +1,104 @@
+// Test helpers that run inside workerd: the testkit Upstash endpoints (shared, or a pair of this file's own),
+// their round-trip counters and fault injection over HTTP, real @upstash/redis clients, and a manual clock.
+import { Redis } from '@upstash/redis/cloudflare'
+import { inject } from 'vitest'
+
+export interface Endpoint {
+  url: string
+  token: string
+}
+
+export interface OwnEndpoint extends Endpoint {
+  /** Stops this file's redis-server and endpoint. */
+  stop(): Promise<void>
+}
+
+/** Round-trip counters of an endpoint (see tools/testkit README). */
+export interface EndpointStats {
+  requests: number
+  commands: number
+  byPath: Record<string, number>
+  byCommand: Record<string, number>
+  faulted: number
+}
+
+export type Fault = { mode: 'ok' } | { mode: 'error500' | 'down'; count?: number } | { mode: 'slow'; delayMs: number; count?: number }
+
+/** The endpoint every file shares: use unique keys, never flush, count or fault it. */
+export function sharedEndpoint(): Endpoint {
+  return { url: inject('UPSTASH_TEST_URL'), token: inject('UPSTASH_TEST_TOKEN') }
+}
+
+/** A redis-server + endpoint for this file alone (about 50 ms), through the globalSetup's control endpoint. */
+export async function ownEndpoint(): Promise<OwnEndpoint> {
+  const control = inject('SERVICES_CONTROL_URL')
+  const auth = { authorization: `Bearer ${inject('SERVICES_CONTROL_TOKEN')}` }
+  const res = await fetch(`${control}/pairs`, { method: 'POST', headers: auth })
+  if (!res.ok) throw new Error(`starting a redis + Upstash pair failed: ${res.status} ${await res.text()}`)
+  const { id, url, token } = (await res.json()) as { id: string; url: string; token: string }
+  return {
+    url,
+    token,
+    async stop() {
+      await (await fetch(`${control}/pairs/${id}`, { method: 'DELETE', headers: auth })).body?.cancel()
+    },
+  }
+}
+
+/**
+ * A real @upstash/redis client (the Workers build) for an endpoint, with a request timeout as the README
+ * recommends. `retry: false` still makes two attempts in 1.39.
+ */
+export function redisFor(endpoint: Endpoint, options: { timeoutMs?: number; autoPipelining?: boolean; deserialize?: boolean } = {}): Redis {
+  const timeoutMs = options.timeoutMs ?? 2_000
+  return new Redis({
+    url: endpoint.url,
+    token: endpoint.token,
+    enableTelemetry: false,
+    retry: false,
+    signal: () => AbortSignal.timeout(timeoutMs),
+    enableAutoPipelining: options.autoPipelining ?? true,
+    automaticDeserialization: options.deserialize ?? true,
+  })
+}
+
+async function testkit(endpoint: Endpoint, path: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(`${endpoint.url}/__testkit/${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json' },
+  })
+  if (!res.ok) throw new Error(`testkit ${path}: ${res.status} ${await res.text()}`)
+  return res
+}
+
+export async function statsOf(endpoint: Endpoint): Promise<EndpointStats> {
+  return (await testkit(endpoint, 'stats')).json()
+}
+
+/** Zeroes the counters; `flush` also empties redis. */
+export async function resetStats(endpoint: Endpoint, flush = false): Promise<void> {
+  await (await testkit(endpoint, `reset${flush ? '?flush=1' : ''}`, { method: 'POST' })).body?.cancel()
+}
+
+export async function setFault(endpoint: Endpoint, fault: Fault): Promise<void> {
+  await (await testkit(endpoint, 'fault', { method: 'POST', body: JSON.stringify(fault) })).body?.cancel()
+}
+
+/** A clock tests move by hand, starting at the real time (Cache API and Redis expiry follow the real clock). */
+export function manualClock(start = Date.now()): { now: () => number; advance(ms: number): void } {
+  let t = start
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms
+    },
+  }
+}
+
+let serial = 0
+/** A string no other test (or earlier run against a reused endpoint) has used. */
+export function unique(label: string): string {
+  return `${label}-${Date.now().toString(36)}-${(++serial).toString(36)}-${Math.random().toString(36).slice(2, 7)}`
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
