@@ -2,3 +2,5 @@ export { IndexedDbStore, indexedDbStore, isQuotaError } from './indexeddb-store.
 export type { IndexedDbStoreOptions } from './indexeddb-store.js'
 export { createCachedFetch } from './cached-fetch.js'
 export type { CachedFetchOptions } from './cached-fetch.js'
+export { broadcastInvalidation } from './broadcast-invalidation.js'
+export type { BroadcastHandle, BroadcastInvalidationOptions } from './broadcast-invalidation.js'

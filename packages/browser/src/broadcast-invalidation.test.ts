@@ -1,0 +1,162 @@
+// Two "tabs" in one Node process: two caches with their own memory tier over one (fake) IndexedDB database, and
+// Node's BroadcastChannel, which like the browser's delivers to every other channel object of the same name.
+import { createCache, memoryStore, type Cache, type MemoryStore } from '@tiercache/core'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { broadcastInvalidation, type BroadcastHandle } from './broadcast-invalidation.js'
+import { indexedDbStore } from './indexeddb-store.js'
+
+const open: { close(): unknown }[] = []
+afterEach(async () => {
+  for (const thing of open.splice(0).reverse()) await thing.close()
+})
+
+function tabs(options: { namespace?: string; channel?: string } = {}) {
+  const dbName = `tabs-${crypto.randomUUID()}`
+  const channel = options.channel ?? `test-${crypto.randomUUID()}`
+  const tab = () => {
+    const memory = memoryStore()
+    const idb = indexedDbStore({ dbName })
+    open.push(idb)
+    const cache = createCache({ tiers: [memory, idb], namespace: options.namespace, policy: { ttl: '1m' } })
+    const sync = broadcastInvalidation(cache, { channel })
+    open.push(sync)
+    return { cache, memory, idb, sync }
+  }
+  const spy = new BroadcastChannel(channel)
+  const heard: unknown[] = []
+  spy.onmessage = (e) => heard.push(e.data)
+  open.push(spy)
+  return { a: tab(), b: tab(), heard, channel }
+}
+
+describe('broadcastInvalidation', () => {
+  it('a set in one tab reaches the memory tier of the other', async () => {
+    const { a, b } = tabs()
+    await a.cache.set('user:1', { name: 'Ada' })
+    await vi.waitFor(() => expect(b.memory.peek('user:1')?.value).toEqual({ name: 'Ada' }))
+  })
+
+  it('a fresh load in one tab fills the other', async () => {
+    const { a, b } = tabs()
+    await a.cache.getOrSet('k', () => 'loaded')
+    await vi.waitFor(() => expect(b.memory.peek('k')?.value).toBe('loaded'))
+    const loader = vi.fn(() => 'again')
+    expect(await b.cache.getOrSet('k', loader)).toBe('loaded')
+    expect(loader).not.toHaveBeenCalled()
+  })
+
+  it("a delete in one tab removes the key from the other's memory tier", async () => {
+    const { a, b } = tabs()
+    await b.cache.set('k', 'v')
+    await vi.waitFor(() => expect(a.memory.peek('k')).toBeDefined())
+    await a.cache.delete('k')
+    await vi.waitFor(() => expect(b.memory.peek('k')).toBeUndefined())
+    expect(await b.cache.get('k')).toBeUndefined()
+  })
+
+  it('invalidateTags in one tab stops every tier of the other from serving the tags, without echo', async () => {
+    const { a, b, heard } = tabs()
+    await b.cache.set('p1', 'product', { ttl: '1m', tags: ['products'] })
+    await b.cache.idle()
+    await vi.waitFor(() => expect(heard).toHaveLength(1))
+    await a.cache.invalidateTags(['products'])
+    await vi.waitFor(() => expect(heard).toHaveLength(2))
+    // B applied it: its memory and its IndexedDB entry are dead to it now.
+    await vi.waitFor(async () => expect(await b.cache.get('p1')).toBeUndefined())
+    expect(await b.cache.getOrSet('p1', () => 'reloaded', { ttl: '1m', tags: ['products'] })).toBe('reloaded')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    // set, invalidate, the reload's write: B re-broadcast nothing it applied.
+    expect(heard.map((m) => (m as { op: string }).op)).toEqual(['write', 'invalidate', 'write'])
+  })
+
+  it('does not apply or re-send what a handle sent itself', async () => {
+    const { a, heard } = tabs()
+    const onInvalidate = vi.spyOn(a.cache, 'invalidateTags')
+    await a.cache.invalidateTags(['t'])
+    await vi.waitFor(() => expect(heard).toHaveLength(1))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(onInvalidate).toHaveBeenCalledTimes(1)
+    expect(heard).toHaveLength(1)
+  })
+
+  it('two handles on one cache in one tab do not bounce a message between them', async () => {
+    const { a, b, heard, channel } = tabs()
+    const second = broadcastInvalidation(a.cache, { channel })
+    open.push(second)
+    await b.cache.invalidateTags(['x'])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(heard).toHaveLength(1)
+  })
+
+  it('ignores caches of another namespace and messages that are not its own kind', async () => {
+    const channel = `ns-${crypto.randomUUID()}`
+    const one = tabs({ namespace: 'v1', channel })
+    const other = createCache({ tiers: [memoryStore()], namespace: 'v2', policy: { ttl: '1m' } })
+    const otherMemory = other.tiers[0] as MemoryStore
+    open.push(broadcastInvalidation(other, { channel }))
+    const junk = new BroadcastChannel(channel)
+    junk.postMessage('hello')
+    junk.postMessage({ tiercache: 1, from: 'x', ns: 'v1', op: 'write', key: 'v1:k', entry: { v: 99 } })
+    junk.close()
+    await one.a.cache.set('k', 'v')
+    await vi.waitFor(() => expect(one.b.memory.peek('v1:k')?.value).toBe('v'))
+    expect(otherMemory.size).toBe(0)
+  })
+
+  it("caps a received entry with the local tier's maxTtl", async () => {
+    const channel = `cap-${crypto.randomUUID()}`
+    let t = 1_700_000_000_000
+    const now = () => t
+    const a = createCache({ tiers: [memoryStore()], now, policy: { ttl: '1h' } })
+    const small = memoryStore({ maxTtl: '10s', now })
+    const b = createCache({ tiers: [small], now, policy: { ttl: '1h' } })
+    open.push(broadcastInvalidation(a, { channel, now }), broadcastInvalidation(b, { channel, now }))
+    await a.set('k', 'v')
+    await vi.waitFor(() => expect(small.peek('k')?.freshUntil).toBe(t + 10_000))
+    t += 10_001
+    expect(small.peek('k')).toBeUndefined()
+  })
+
+  it('close() stops both directions and can be called twice', async () => {
+    const { a, b } = tabs()
+    a.sync.close()
+    a.sync.close()
+    await a.cache.set('k', 'from a')
+    await b.cache.set('j', 'from b')
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(b.memory.peek('k')).toBeUndefined()
+    expect(a.memory.peek('j')).toBeUndefined()
+  })
+
+  it('is an inactive no-op where BroadcastChannel does not exist', async () => {
+    vi.stubGlobal('BroadcastChannel', undefined)
+    try {
+      const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' } })
+      const sync: BroadcastHandle = broadcastInvalidation(cache)
+      expect(sync.active).toBe(false)
+      await cache.set('k', 'v')
+      sync.close()
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('validates its arguments', () => {
+    expect(() => broadcastInvalidation({} as Cache)).toThrow(/broadcastInvalidation\(cache\) needs a cache from createCache/)
+    const cache = createCache({ tiers: [memoryStore()] })
+    expect(() => broadcastInvalidation(cache, { channel: '' })).toThrow(/options\.channel must be a non-empty string/)
+    expect(() => broadcastInvalidation(cache, { local: 'memory' as unknown as () => boolean })).toThrow(/options\.local must be a function/)
+  })
+
+  it('works with a custom choice of local tiers', async () => {
+    const channel = `local-${crypto.randomUUID()}`
+    const mine = memoryStore({ name: 'mine' })
+    const a = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' } })
+    const b = createCache({ tiers: [mine], policy: { ttl: '1m' } })
+    open.push(broadcastInvalidation(a, { channel }), broadcastInvalidation(b, { channel, local: (store) => store.name !== 'mine' }))
+    await a.set('k', 'v')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(mine.peek('k')).toBeUndefined()
+  })
+})
+
