@@ -1,0 +1,82 @@
+// indexedDbStore on Chromium's real IndexedDB (vitest browser mode). Files of one browser session share the
+// origin's IndexedDB: every store gets its own database.
+import { createCache, memoryStore, type Entry } from '@tiercache/core'
+import { runStoreContract } from '@tiercache/core/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { indexedDbStore, type IndexedDbStore } from '../../src/index.js'
+
+let clockAt = Date.now()
+const clock = { now: () => clockAt, advance: (ms: number) => void (clockAt += ms) }
+const dbName = (label: string): string => `${label}-${crypto.randomUUID()}`
+
+runStoreContract({
+  name: 'indexedDbStore (Chromium)',
+  create: () => indexedDbStore({ dbName: dbName('contract'), now: clock.now }),
+  clock,
+  cleanup: async (stores) => {
+    await Promise.all(stores.map((store) => (store as IndexedDbStore).close()))
+  },
+})
+
+const opened: IndexedDbStore[] = []
+afterAll(async () => {
+  await Promise.all(opened.map((store) => store.close()))
+})
+
+function entry(value: unknown): Entry {
+  const t = Date.now()
+  return { value, createdAt: t, freshUntil: t + 60_000, staleUntil: t + 60_000 }
+}
+
+describe('indexedDbStore in Chromium', () => {
+  it('measures get and getMany latency (logged, loosely bounded)', async () => {
+    const store = indexedDbStore({ dbName: dbName('latency') })
+    opened.push(store)
+    const keys = Array.from({ length: 100 }, (_, i) => `item:${i}`)
+    const value = { id: 0, name: 'product', tags: ['a', 'b'], body: 'x'.repeat(1_000) }
+    await store.setMany(keys.map((key, i) => [key, entry({ ...value, id: i })] as const))
+    await store.get(keys[0] as string) // the connection is open from here on
+    const rounds = 200
+    let started = performance.now()
+    for (let i = 0; i < rounds; i++) await store.get(keys[i % keys.length] as string)
+    const getMs = (performance.now() - started) / rounds
+    started = performance.now()
+    for (let i = 0; i < 20; i++) await store.getMany(keys)
+    const getManyMs = (performance.now() - started) / 20
+    started = performance.now()
+    for (let i = 0; i < 100; i++) await store.get(`missing:${i}`)
+    const missMs = (performance.now() - started) / 100
+    started = performance.now()
+    for (let i = 0; i < 50; i++) await store.set(`w:${i}`, entry(value))
+    const setMs = (performance.now() - started) / 50
+    console.log(
+      `[indexeddb latency] get hit ${getMs.toFixed(3)} ms, get miss ${missMs.toFixed(3)} ms, ` +
+        `getMany(100 keys, 1 KB each) ${getManyMs.toFixed(3)} ms, set ${setMs.toFixed(3)} ms`,
+    )
+    expect(getMs).toBeLessThan(20)
+    expect(getManyMs).toBeLessThan(200)
+  })
+
+  it('evicts least recently used entries instead of failing when large values exceed maxEntries', async () => {
+    const store = indexedDbStore({ dbName: dbName('pressure'), maxEntries: 5 })
+    opened.push(store)
+    const big = 'x'.repeat(512 * 1024)
+    for (let i = 0; i < 12; i++) await store.set(`big:${i}`, entry(big))
+    expect(await store.count()).toBeLessThanOrEqual(5)
+    expect((await store.get('big:11'))?.value).toBe(big)
+    expect(await store.get('big:0')).toBeUndefined()
+  })
+
+  it('is a working L2 behind memory under createCache', async () => {
+    const idb = indexedDbStore({ dbName: dbName('l2') })
+    opened.push(idb)
+    const first = createCache({ tiers: [memoryStore(), idb], policy: { ttl: '1m' } })
+    await first.getOrSet('k', () => 'from loader')
+    await first.idle()
+    const second = createCache({ tiers: [memoryStore(), idb], policy: { ttl: '1m' } })
+    const tiers: (string | undefined)[] = []
+    second.subscribe((e) => e.type === 'hit' && tiers.push(e.tier))
+    expect(await second.getOrSet('k', () => 'not again')).toBe('from loader')
+    expect(tiers).toEqual(['indexeddb'])
+  })
+})
