@@ -22,6 +22,7 @@ export interface RedisClient {
 export interface RedisPipeline {
   set(key: string, value: string, options: { px: number }): RedisPipeline
   del(...keys: string[]): RedisPipeline
+  mget(...keys: string[]): RedisPipeline
   exec(): Promise<unknown[]>
 }
 

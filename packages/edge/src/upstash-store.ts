@@ -91,6 +91,36 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     )
   }
 
+  /**
+   * Writes entries in one pipeline. Linked to a coordinator, the same request reads the times of their tags,
+   * so that the isolate that wrote an entry can check it later without a request of its own.
+   */
+  async function writeMany(items: readonly (readonly [string, Entry])[]): Promise<void> {
+    if (items.length === 0) return
+    const batch = redis.pipeline()
+    const time = now()
+    const tags = new Set<string>()
+    for (const [key, entry] of items) {
+      const px = Math.ceil(lastServable(entry) - time)
+      // Nothing servable is left: what was stored under the key is replaced by nothing (PX must be > 0).
+      if (px <= 0) batch.del(prefix + key)
+      else {
+        batch.set(prefix + key, encodeTagsFirst(entry), { px })
+        if (link !== undefined && entry.tags !== undefined) for (const tag of entry.tags) tags.add(tag)
+      }
+    }
+    if (link === undefined || tags.size === 0) {
+      await batch.exec()
+      return
+    }
+    const names = [...tags]
+    const readAt = link.now()
+    batch.mget(...names.map((tag) => link.tagPrefix + tag))
+    const results = await batch.exec()
+    const times: unknown = results[results.length - 1]
+    if (Array.isArray(times)) link.remember(names, times, readAt)
+  }
+
   return {
     name: options.name ?? 'upstash',
     maxTtl,
@@ -100,22 +130,9 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     },
     getMany: readMany,
     async set(key, entry) {
-      const px = Math.ceil(lastServable(entry) - now())
-      // Nothing servable is left: what was stored under the key is replaced by nothing (PX must be > 0).
-      if (px <= 0) await redis.del(prefix + key)
-      else await redis.set(prefix + key, encodeTagsFirst(entry), { px })
+      await writeMany([[key, entry]])
     },
-    async setMany(items) {
-      if (items.length === 0) return
-      const batch = redis.pipeline()
-      const time = now()
-      for (const [key, entry] of items) {
-        const px = Math.ceil(lastServable(entry) - time)
-        if (px <= 0) batch.del(prefix + key)
-        else batch.set(prefix + key, encodeTagsFirst(entry), { px })
-      }
-      await batch.exec()
-    },
+    setMany: writeMany,
     async delete(key) {
       await redis.del(prefix + key)
     },

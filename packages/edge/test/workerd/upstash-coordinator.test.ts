@@ -1,0 +1,211 @@
+// upstashCoordinator against a real redis-server through the Upstash endpoint: tag times, the local copy that
+// answers synchronously, locks, and the staleness bound of a global invalidation across isolates.
+import { createCache, memoryStore, type Cache, type CacheEvent } from '@tiercache/core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { cacheApiStore, upstashCoordinator, upstashStore } from '../../src/index'
+import { manualClock, ownEndpoint, redisFor, resetStats, setFault, statsOf, unique, type OwnEndpoint } from '../support/services'
+
+let endpoint: OwnEndpoint
+let redis: ReturnType<typeof redisFor>
+beforeAll(async () => {
+  endpoint = await ownEndpoint()
+  redis = redisFor(endpoint)
+})
+afterAll(async () => {
+  await endpoint.stop()
+})
+beforeEach(async () => {
+  await setFault(endpoint, { mode: 'ok' })
+  await resetStats(endpoint, true)
+})
+
+describe('tag invalidation times', () => {
+  it('records only ever later times, and a coordinator that never saw the tag reads them with one MGET', async () => {
+    const a = upstashCoordinator({ redis })
+    await a.invalidateTags(['t'], 2_000)
+    await a.invalidateTags(['t'], 1_000)
+    expect(await redis.get('tc:tag:t')).toBe(2_000)
+    const b = upstashCoordinator({ redis })
+    await resetStats(endpoint)
+    const answer = b.invalidatedAt(['t', 'never'])
+    expect(answer).toBeInstanceOf(Promise)
+    expect(await answer).toBe(2_000)
+    expect(await statsOf(endpoint)).toMatchObject({ requests: 1, byCommand: { MGET: 1 } })
+  })
+
+  it('answers synchronously, without Redis, for tags read within tagCacheTtl; reads again after it', async () => {
+    const clock = manualClock()
+    const c = upstashCoordinator({ redis, tagCacheTtl: '5s', now: clock.now })
+    await c.invalidatedAt(['x', 'y'])
+    await resetStats(endpoint)
+    clock.advance(4_999)
+    expect(c.invalidatedAt(['x', 'y'])).toBe(0)
+    expect(c.invalidatedAt(['y'])).toBe(0)
+    expect((await statsOf(endpoint)).requests).toBe(0)
+    clock.advance(1)
+    const again = c.invalidatedAt(['x', 'y'])
+    expect(again).toBeInstanceOf(Promise)
+    expect(await again).toBe(0)
+    expect((await statsOf(endpoint)).requests).toBe(1)
+  })
+
+  it('shares one read between concurrent callers asking for the same tags', async () => {
+    const c = upstashCoordinator({ redis })
+    await resetStats(endpoint)
+    const answers = await Promise.all(Array.from({ length: 20 }, () => c.invalidatedAt(['shared-a', 'shared-b'])))
+    expect(answers.every((at) => at === 0)).toBe(true)
+    expect((await statsOf(endpoint)).requests).toBe(1)
+  })
+
+  it('sees its own invalidation at once, even when it had read an older time moments before', async () => {
+    const c = upstashCoordinator({ redis })
+    expect(await c.invalidatedAt(['own'])).toBe(0)
+    await c.invalidateTags(['own'], 5_000)
+    expect(c.invalidatedAt(['own'])).toBe(5_000)
+  })
+
+  it('keeps tag keys for tagTtl', async () => {
+    await upstashCoordinator({ redis, tagTtl: '1h' }).invalidateTags(['ttl'], 1)
+    const pttl = await redis.pttl('tc:tag:ttl')
+    expect(pttl).toBeGreaterThan(3_590_000)
+    expect(pttl).toBeLessThanOrEqual(3_600_000)
+  })
+})
+
+describe('locks', () => {
+  it('gives a key to one holder at a time (SET NX PX with a random token)', async () => {
+    const a = upstashCoordinator({ redis })
+    const b = upstashCoordinator({ redis })
+    const held = await a.lock!('k', 10_000)
+    expect(held).toBeDefined()
+    expect(await b.lock!('k', 10_000)).toBeUndefined()
+    const pttl = await redis.pttl('tc:lock:k')
+    expect(pttl).toBeGreaterThan(9_000)
+    await held!.release()
+    const next = await b.lock!('k', 10_000)
+    expect(next).toBeDefined()
+    await next!.release()
+  })
+
+  it('releases only its own lock: a holder whose lock expired cannot delete the next holder\'s', async () => {
+    const a = upstashCoordinator({ redis })
+    const b = upstashCoordinator({ redis })
+    const first = await a.lock!('exp', 10_000)
+    await redis.del('tc:lock:exp') // as if it had expired
+    const second = await b.lock!('exp', 10_000)
+    expect(second).toBeDefined()
+    await first!.release()
+    expect(await redis.exists('tc:lock:exp')).toBe(1)
+    await second!.release()
+    expect(await redis.exists('tc:lock:exp')).toBe(0)
+  })
+
+  it('fails within its timeout when Redis does not answer, instead of hanging', async () => {
+    const c = upstashCoordinator({ redis: redisFor(endpoint, { timeoutMs: 5_000 }), timeout: '200ms' })
+    await setFault(endpoint, { mode: 'slow', delayMs: 2_000 })
+    const t0 = Date.now()
+    await expect(c.lock!('slow', 10_000)).rejects.toThrow(/within 200 ms/)
+    await expect(c.invalidatedAt(['slow']) as Promise<number>).rejects.toThrow(/within 200 ms/)
+    expect(Date.now() - t0).toBeLessThan(1_000)
+  })
+
+  it('rejects bad options at the factory, naming the option', () => {
+    expect(() => upstashCoordinator({} as never)).toThrow(/options\.redis/)
+    expect(() => upstashCoordinator({ redis, tagCacheTtl: 'later' })).toThrow(/options\.tagCacheTtl/)
+    expect(() => upstashCoordinator({ redis, tagTtl: 0 })).toThrow(/options\.tagTtl/)
+    expect(() => upstashCoordinator({ redis, timeout: -5 })).toThrow(/options\.timeout/)
+    expect(() => upstashCoordinator({ redis, maxTags: 0 })).toThrow(/options\.maxTags/)
+    expect(() => upstashCoordinator({ redis, prefix: {} as never })).toThrow(/options\.prefix/)
+  })
+})
+
+/** One simulated isolate: its own L1, its own coordinator and client, the shared Redis. */
+function isolate(label: string, options: { now?: () => number; tagCacheTtl?: string; l1?: 'memory' | 'cache-api' } = {}): { cache: Cache; events: CacheEvent[] } {
+  const client = redisFor(endpoint)
+  const coordinator = upstashCoordinator({ redis: client, tagCacheTtl: options.tagCacheTtl, now: options.now })
+  const l1 = options.l1 === 'cache-api' ? cacheApiStore({ cacheName: unique(label), now: options.now }) : memoryStore()
+  const events: CacheEvent[] = []
+  const cache = createCache({
+    tiers: [l1, upstashStore({ redis: client, coordinator, now: options.now })],
+    coordinator,
+    now: options.now,
+    policy: { ttl: '1h' },
+    lockWait: '3s',
+    onEvent: (e) => events.push(e),
+  })
+  return { cache, events }
+}
+
+describe('across isolates (separate L1s and coordinators, one Redis)', () => {
+  it('runs the origin once when five isolates miss the same key at the same moment', async () => {
+    const isolates = Array.from({ length: 5 }, (_, i) => isolate(`stampede${i}`).cache)
+    let calls = 0
+    const origin = async (): Promise<string> => {
+      calls++
+      await new Promise((r) => setTimeout(r, 100))
+      return 'loaded once'
+    }
+    const values = await Promise.all(isolates.map((cache) => cache.getOrSet('hot', origin)))
+    expect(values).toEqual(Array(5).fill('loaded once'))
+    expect(calls).toBe(1)
+    const lockWaits = isolates.reduce((n, cache) => n + cache.stats().lockWaits, 0)
+    expect(lockWaits).toBe(4)
+    await Promise.all(isolates.map((cache) => cache.idle()))
+    expect(await redis.exists('tc:lock:hot')).toBe(0)
+  })
+
+  it('with separate Cache API caches as L1s too', async () => {
+    const isolates = Array.from({ length: 3 }, (_, i) => isolate(`stampede-api${i}`, { l1: 'cache-api' }).cache)
+    let calls = 0
+    const values = await Promise.all(
+      isolates.map((cache) =>
+        cache.getOrSet('hot-api', async () => {
+          calls++
+          await new Promise((r) => setTimeout(r, 100))
+          return { n: calls }
+        }),
+      ),
+    )
+    expect(values).toEqual(Array(3).fill({ n: 1 }))
+    expect(calls).toBe(1)
+  })
+
+  it('stops serving an entry invalidated in another isolate within tagCacheTtl, and not before its copy of the tag time expires', async () => {
+    const clock = manualClock()
+    const a = isolate('inval-a', { now: clock.now, tagCacheTtl: '5s' })
+    const b = isolate('inval-b', { now: clock.now, tagCacheTtl: '5s' })
+    let version = 1
+    const load = (): string => `v${version}`
+    const policy = { ttl: '1h', tags: ['product:1'] }
+    expect(await a.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    await a.cache.idle()
+    // B reads it (from L2), so it sits in B's own L1 and B has just read the tag's time.
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    await b.cache.idle()
+    clock.advance(1_000)
+    version = 2
+    await a.cache.invalidateTags(['product:1'])
+    // A stops at once.
+    expect(await a.cache.getOrSet('product:1', load, policy)).toBe('v2')
+    // B still trusts its copy of the tag time, read 1 s ago: the documented staleness window.
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    clock.advance(3_999)
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    // tagCacheTtl after B's read: B reads the tag again, the entry in its L1 is dead.
+    clock.advance(1)
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v2')
+    expect(b.events.some((e) => e.type === 'hit' && e.tierIndex === 0)).toBe(true)
+  })
+
+  it('an isolate that never read the tag sees the invalidation on its first read', async () => {
+    const a = isolate('first-a')
+    const c = isolate('first-c')
+    const policy = { ttl: '1h', tags: ['t-first'] }
+    expect(await a.cache.getOrSet('first', () => 'old', policy)).toBe('old')
+    await a.cache.idle()
+    await new Promise((r) => setTimeout(r, 2))
+    await a.cache.invalidateTags(['t-first'])
+    await new Promise((r) => setTimeout(r, 2))
+    expect(await c.cache.getOrSet('first', () => 'new', policy)).toBe('new')
+  })
+})
