@@ -119,6 +119,15 @@ interface Load {
   entry: Entry | undefined
 }
 
+/** One caller's request, as it travels through the slow path. */
+interface Call<V = unknown> {
+  key: string
+  full: string
+  loader: Loader<V>
+  p: ResolvedPolicy
+  waitUntil: WaitUntil | undefined
+}
+
 interface Pending {
   tags: readonly string[] | undefined
   entry: Promise<Entry>
@@ -335,14 +344,14 @@ class Engine {
               this.counters.bump(this.counters.hits, 0)
               this.counters.totalHits++
               if (p.earlyRefresh > 0 && this.#refreshEarly(p.earlyRefresh, l1.loadMsAt(slot), freshUntil, now)) {
-                this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
+                this.#refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
               }
               if (this.#listening) this.#emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, at: now })
             } else {
               this.counters.bump(this.counters.staleHits, 0)
               this.counters.totalStale++
               if (this.#listening) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', at: now })
-              if (!this.#loading.has(full)) this.#refresh(key, full, loader, p, l1.entryAt(slot), 1, waitUntil)
+              if (!this.#loading.has(full)) this.#refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
             }
             return Promise.resolve(value)
           }
@@ -357,12 +366,12 @@ class Engine {
         this.counters.bump(this.counters.misses, 0)
         this.counters.totalMisses++
         if (this.#listening) this.#emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
-        const load = this.#startLoad(key, full, loader, p, undefined, 1, false, waitUntil)
+        const load = this.#startLoad({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, undefined, 1, false)
         if (load.entry !== undefined) return Promise.resolve(load.entry.value as V | null)
         return (load.value = load.promise.then(valueOf)) as Promise<V | null>
       }
     }
-    return this.#resolveShared(key, full, loader, p, waitUntil) as Promise<V | null>
+    return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }) as Promise<V | null>
   }
 
   async get(key: string, waitUntil: WaitUntil | undefined): Promise<unknown> {
@@ -372,33 +381,36 @@ class Engine {
   }
 
   /** Joins or starts the one read-and-decide of this key; joiners share one value promise. */
-  #resolveShared<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<unknown> {
-    const shared = this.#pending.get(full)
+  #resolveShared(call: Call): Promise<unknown> {
+    const shared = this.#pending.get(call.full)
     if (shared !== undefined) {
       this.counters.coalesced++
       return (shared.value ??= shared.entry.then(valueOf))
     }
-    const pending: Pending = { tags: p.tags, entry: this.#resolve(key, full, loader, p, waitUntil), value: undefined }
-    this.#pending.set(full, pending)
+    const pending: Pending = { tags: call.p.tags, entry: this.#resolve(call), value: undefined }
+    this.#pending.set(call.full, pending)
     const clear = (): void => {
-      if (this.#pending.get(full) === pending) this.#pending.delete(full)
+      if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
     }
     pending.entry.then(clear, clear)
     return (pending.value = pending.entry.then(valueOf))
   }
 
-  async #resolve<V>(key: string, full: string, loader: Loader<V>, p: ResolvedPolicy, waitUntil: WaitUntil | undefined): Promise<Entry> {
-    const found = await this.#find(key, full, 0, waitUntil, true)
+  async #resolve(call: Call): Promise<Entry> {
+    const found = await this.#find(call.key, call.full, 0, call.waitUntil, true)
     const { entry } = found
     if (entry !== undefined) {
-      if (found.state === EntryState.Stale) this.#refresh(key, full, loader, p, entry, found.tier + 1, waitUntil)
-      else if (p.earlyRefresh > 0 && this.#refreshEarly(p.earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now())) {
-        this.#refresh(key, full, loader, p, entry, found.tier + 1, waitUntil)
+      const { earlyRefresh } = call.p
+      if (
+        found.state === EntryState.Stale ||
+        (earlyRefresh > 0 && this.#refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))
+      ) {
+        this.#refresh(call, entry, found.tier + 1)
       }
       return entry
     }
     this.counters.totalMisses++
-    return this.#loadInForeground(key, full, loader, p, found.fallback, waitUntil)
+    return this.#loadInForeground(call, found.fallback)
   }
 
   /**
@@ -467,33 +479,26 @@ class Engine {
 
   // ---------------------------------------------------------------- loads
 
-  async #loadInForeground<V>(
-    key: string,
-    full: string,
-    loader: Loader<V>,
-    p: ResolvedPolicy,
-    fallback: Entry | undefined,
-    waitUntil: WaitUntil | undefined,
-  ): Promise<Entry> {
-    const running = this.#loading.get(full)
+  async #loadInForeground(call: Call, fallback: Entry | undefined): Promise<Entry> {
+    const running = this.#loading.get(call.full)
     if (running !== undefined) this.counters.coalesced++
-    const load = running ?? this.#startLoad(key, full, loader, p, fallback, this.tiers.length, false, waitUntil)
+    const load = running ?? this.#startLoad(call, fallback, this.tiers.length, false)
     let promise = load.promise
-    if (fallback !== undefined && p.timeout > 0) {
+    if (fallback !== undefined && call.p.timeout > 0) {
       // Soft timeout: the stale value answers after p.timeout; the load goes on and fills the tiers.
-      promise = raceTimeout(promise, p.timeout, fallback)
+      promise = raceTimeout(promise, call.p.timeout, fallback)
     }
     try {
       const entry = await promise
       if (entry === fallback) {
-        this.#servedStale(key, 'timeout')
+        this.#servedStale(call.key, 'timeout')
         // The load outlives the answer; the host must keep it alive until it has filled the tiers.
-        this.#track(load.promise, waitUntil)
+        this.#track(load.promise, call.waitUntil)
       }
       return entry
     } catch (error) {
       if (fallback !== undefined && fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil) {
-        this.#servedStale(key, 'error')
+        this.#servedStale(call.key, 'error')
         return fallback
       }
       throw error
@@ -501,43 +506,27 @@ class Engine {
   }
 
   /** Starts a background refresh of a stale or early-expiring entry, unless one is already running. */
-  #refresh<V>(
-    key: string,
-    full: string,
-    loader: Loader<V>,
-    p: ResolvedPolicy,
-    stale: Entry,
-    lookFrom: number,
-    waitUntil: WaitUntil | undefined,
-  ): void {
-    if (this.#loading.has(full)) return
+  #refresh(call: Call, stale: Entry, lookFrom: number): void {
+    if (this.#loading.has(call.full)) return
     this.counters.refreshes++
-    const load = this.#startLoad(key, full, loader, p, stale, lookFrom, true, waitUntil)
+    const load = this.#startLoad(call, stale, lookFrom, true)
     // Failures are already reported as events; the stale value keeps answering.
-    this.#track(load.promise.catch(noop), waitUntil)
+    this.#track(load.promise.catch(noop), call.waitUntil)
   }
 
   /**
    * Runs the loader once for this key (registered so that concurrent callers and refreshes join it), after
    * checking tiers from `lookFrom` for a fresher entry and taking the coordinator's lock when there is one.
    */
-  #startLoad<V>(
-    key: string,
-    full: string,
-    loader: Loader<V>,
-    p: ResolvedPolicy,
-    stale: Entry | undefined,
-    lookFrom: number,
-    background: boolean,
-    waitUntil: WaitUntil | undefined,
-  ): Load {
-    const load: Load = { tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }
+  #startLoad(call: Call, stale: Entry | undefined, lookFrom: number, background: boolean): Load {
+    const { key, full, waitUntil } = call
+    const load: Load = { tags: call.p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }
     if (lookFrom >= this.tiers.length && !this.#locking) {
       // Nothing to look up or lock first: the loader runs now. An immediate one completes synchronously and is
       // never registered; a promise is registered before anything can join or delete.
       let produced: Entry | Promise<Entry>
       try {
-        produced = this.#callLoader(key, loader, p, stale, background)
+        produced = this.#callLoader(call, stale, background)
       } catch (error) {
         load.promise = Promise.reject(error)
         return load
@@ -553,7 +542,7 @@ class Engine {
         return entry
       })
     } else {
-      load.promise = this.#runLoad(load, key, full, loader, p, stale, lookFrom, background, waitUntil)
+      load.promise = this.#runLoad(load, call, stale, lookFrom, background)
     }
     this.#loading.set(full, load)
     const clear = (): void => {
@@ -581,17 +570,8 @@ class Engine {
     this.#track(release, waitUntil)
   }
 
-  async #runLoad<V>(
-    load: Load,
-    key: string,
-    full: string,
-    loader: Loader<V>,
-    p: ResolvedPolicy,
-    stale: Entry | undefined,
-    lookFrom: number,
-    background: boolean,
-    waitUntil: WaitUntil | undefined,
-  ): Promise<Entry> {
+  async #runLoad(load: Load, call: Call, stale: Entry | undefined, lookFrom: number, background: boolean): Promise<Entry> {
+    const { key, full, waitUntil } = call
     // Another process may have refreshed a shared tier already.
     if (lookFrom < this.tiers.length) {
       const found = await this.#find(key, full, lookFrom, waitUntil, false)
@@ -608,7 +588,7 @@ class Engine {
     }
     let entry: Entry
     try {
-      entry = await this.#callLoader(key, loader, p, stale, background)
+      entry = await this.#callLoader(call, stale, background)
     } catch (error) {
       if (lock !== undefined) this.#release(lock, undefined, key, waitUntil)
       throw error
@@ -644,7 +624,7 @@ class Engine {
    * Runs the loader and builds its entry. Answers synchronously when the loader does (and no hardTimeout
    * applies), so an immediate loader costs no promise; failures are recorded, then thrown or rejected.
    */
-  #callLoader<V>(key: string, loader: Loader<V>, p: ResolvedPolicy, stale: Entry | undefined, background: boolean): Entry | Promise<Entry> {
+  #callLoader<V>({ key, loader, p }: Call<V>, stale: Entry | undefined, background: boolean): Entry | Promise<Entry> {
     const startedAt = this.#now()
     const context = new Context<V>(key, stale, p, this.#prefix)
     let result: V | null | undefined | Promise<V | null | undefined>
