@@ -1,0 +1,100 @@
+/**
+ * Page-side app for the *.driver.test.ts files: a cache (memory + IndexedDB), broadcastInvalidation and
+ * createCachedFetch, driven through `page.evaluate(() => window.app.…)`. Query parameters pick the database,
+ * channel and maxEntries, so each test gets its own storage. The clock can be moved forward (`advance`), so
+ * lifetimes are tested without sleeping; test routes send no Date header for the same reason.
+ */
+import { createCache, memoryStore } from '@tiercache/core'
+import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '../../../src/index.js'
+
+const params = new URLSearchParams(location.search)
+let offset = 0
+const now = (): number => Date.now() + offset
+
+const memory = memoryStore()
+const idb = indexedDbStore({ dbName: params.get('db') ?? 'app', now, maxEntries: Number(params.get('maxEntries') ?? 5_000) })
+export interface SeenEvent {
+  type: string
+  key: string
+  tier?: string | undefined
+  reason?: string | undefined
+  code?: string | undefined
+}
+const events: SeenEvent[] = []
+const cache = createCache({
+  tiers: [memory, idb],
+  now,
+  policy: { ttl: '1m' },
+  onEvent: (e) => events.push({ type: e.type, key: e.key, tier: e.tier, reason: e.reason, code: e.error?.code }),
+})
+const sync = broadcastInvalidation(cache, { channel: params.get('channel') ?? 'tiercache-test' })
+const cachedFetch = createCachedFetch({ cache, now })
+
+export interface FetchResult {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+const app = {
+  set: (key: string, value: unknown, tags?: string[]) => cache.set(key, value, tags === undefined ? undefined : { ttl: '1m', tags }),
+  get: (key: string) => cache.get(key),
+  getOrSet: (key: string, value: unknown) => cache.getOrSet(key, () => value),
+  delete: (key: string) => cache.delete(key),
+  invalidate: (tags: string[]) => cache.invalidateTags(tags),
+  /** What this tab's memory tier holds (namespace-free keys), null for nothing. */
+  memory: (key: string) => memory.peek(key)?.value ?? null,
+  idbCount: () => idb.count(),
+  idle: () => cache.idle(),
+  advance: (ms: number) => {
+    offset += ms
+  },
+  syncActive: () => sync.active,
+  events: () => events.slice(),
+  async fetch(url: string, init?: RequestInit): Promise<FetchResult> {
+    const res = await cachedFetch(url, init)
+    const headers: Record<string, string> = {}
+    res.headers.forEach((value, name) => {
+      headers[name] = value
+    })
+    return { status: res.status, headers, body: await res.text() }
+  },
+  /**
+   * Writes `count` values of `bytes` characters each through the cache; resolves with how many calls threw (must
+   * be 0). Random characters: Chromium compresses IndexedDB values, and 'x'.repeat(n) would take no room at all.
+   */
+  async fill(prefix: string, count: number, bytes: number): Promise<number> {
+    let failures = 0
+    for (let i = 0; i < count; i++) {
+      try {
+        await cache.set(`${prefix}${i}`, randomText(bytes))
+      } catch {
+        failures++
+      }
+    }
+    await cache.idle()
+    return failures
+  },
+  estimate: () => navigator.storage.estimate().then(({ quota, usage }) => ({ quota: quota ?? 0, usage: usage ?? 0 })),
+}
+
+function randomText(length: number): string {
+  const bytes = new Uint8Array(length)
+  // getRandomValues gives at most 64 KiB per call.
+  for (let at = 0; at < length; at += 65_536) crypto.getRandomValues(bytes.subarray(at, at + 65_536))
+  let text = ''
+  for (let at = 0; at < length; at += 8_192) text += String.fromCharCode(...bytes.subarray(at, at + 8_192).map((b) => 48 + (b % 64)))
+  return text
+}
+
+export type App = typeof app
+
+declare global {
+  interface Window {
+    app: App
+    __ready?: boolean
+  }
+}
+
+window.app = app
+window.__ready = true
