@@ -1,0 +1,96 @@
+import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '@tiercache/browser'
+import { createCache, memoryStore, type CacheStats } from '@tiercache/core'
+import { answeredBy, BROWSER_CACHE_NAME, type AnsweredBy } from './answered-by.js'
+
+/** The page's own tiers: memory (this tab) over IndexedDB (every tab of the origin, kept across reloads). */
+export const browserCache = createCache({
+  tiers: [memoryStore({ maxEntries: 200 }), indexedDbStore({ dbName: 'tiercache-demo' })],
+  namespace: 'demo',
+})
+
+// Writes, deletes and tag invalidations in one tab reach the memory tier of every other tab.
+broadcastInvalidation(browserCache, { channel: 'tiercache-demo' })
+
+/** The browser tag of a product: the same name the Worker tags its entries with. */
+export const productTag = (id: number): string => `product:${id}`
+
+/** Tags a stored API response with the products it holds, so that invalidateTags reaches it. */
+function tagsOf(url: URL): string[] {
+  const single = /^\/api\/products\/(\d+)$/.exec(url.pathname)
+  if (single !== null) return [productTag(Number(single[1]))]
+  return (url.searchParams.get('ids') ?? '').split(',').filter(Boolean).map((id) => productTag(Number(id)))
+}
+
+/** fetch through the browser tiers; follows the Worker's Cache-Control and reports the tier in Cache-Status. */
+const cachedFetch = createCachedFetch({
+  cache: browserCache,
+  cacheName: BROWSER_CACHE_NAME,
+  // Lifetimes come from the Worker's Cache-Control; this policy only adds the tags (its ttl applies to silent responses).
+  policy: (request) => ({ ttl: '10s', tags: tagsOf(new URL(request.url)) }),
+})
+
+/** One request as the page shows it. */
+export interface Exchange<T> extends AnsweredBy {
+  method: string
+  path: string
+  status: number
+  ms: number
+  body: T
+  cacheStatus: string
+}
+
+async function send<T>(method: string, path: string, init?: RequestInit): Promise<Exchange<T>> {
+  const started = performance.now()
+  // GETs go through the browser tiers; writes and the control endpoints go straight to the Worker.
+  const response = method === 'GET' ? await cachedFetch(path) : await fetch(path, { method, ...init })
+  const body = (await response.json()) as T
+  const ms = performance.now() - started
+  const cacheStatus = response.headers.get('cache-status') ?? ''
+  return { method, path, status: response.status, ms, body, cacheStatus, ...answeredBy(response.status, cacheStatus) }
+}
+
+export interface Product {
+  id: number
+  name: string
+  price: number
+  stock: number
+  version: number
+  updatedAt: string
+}
+
+export const getProduct = (id: number) => send<Product | { error: string }>('GET', `/api/products/${id}`)
+
+export const getProducts = (ids: readonly number[]) =>
+  send<{ products: (Product | null)[]; loadedFromOrigin: string[] }>('GET', `/api/products?ids=${ids.join(',')}`)
+
+/** Changes the price in the database; the Worker invalidates the product's tag, then so does this tab (and so every tab). */
+export async function updateProduct(id: number): Promise<Exchange<Product | { error: string }>> {
+  const exchange = await send<Product | { error: string }>('POST', `/api/products/${id}`, {
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
+  if (exchange.status === 200) await browserCache.invalidateTags([productTag(id)])
+  return exchange
+}
+
+export const setOriginDown = (failing: boolean) =>
+  send<{ failing: boolean }>('POST', '/api/origin/fail', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failing }) })
+
+export interface EdgeStats {
+  cache: CacheStats
+  origin: { calls: Record<string, number>; batches: number; total: number; failing: boolean }
+}
+
+export async function edgeStats(): Promise<EdgeStats> {
+  const response = await fetch('/api/stats', { cache: 'no-store' })
+  return (await response.json()) as EdgeStats
+}
+
+/** `count` concurrent requests for one product, past the browser tiers: how many reached the origin? */
+export async function stampede(id: number, count = 50): Promise<{ ms: number; ok: number; originCalls: number }> {
+  const started = performance.now()
+  const responses = await Promise.all(Array.from({ length: count }, () => fetch(`/api/products/${id}`, { cache: 'no-store' })))
+  const ms = performance.now() - started
+  const stats = await edgeStats()
+  return { ms, ok: responses.filter((r) => r.ok).length, originCalls: stats.origin.calls[productTag(id)] ?? 0 }
+}

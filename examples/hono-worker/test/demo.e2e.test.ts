@@ -1,0 +1,131 @@
+import { chromiumLaunchOptions, ensureChromium } from '@tiercache/testkit'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDemo, type Demo } from './demo-process.js'
+
+declare global {
+  interface Window {
+    /** Set by the page (src/page/main.ts). */
+    tiercacheDemo: { cache: { idle(): Promise<void> } }
+  }
+}
+
+interface Stats {
+  origin: { calls: Record<string, number>; batches: number; total: number; failing: boolean }
+}
+
+let demo: Demo
+let browser: Browser
+let context: BrowserContext
+
+beforeAll(async () => {
+  const [started] = await Promise.all([startDemo(), ensureChromium()])
+  demo = started
+  browser = await chromium.launch(chromiumLaunchOptions())
+  // One context: its pages share IndexedDB and BroadcastChannel, like tabs of one browser profile.
+  context = await browser.newContext()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await demo?.stop()
+})
+
+async function api(path: string, init?: RequestInit): Promise<Response> {
+  return fetch(`${demo.url}${path}`, init)
+}
+
+async function originCalls(key: string): Promise<number> {
+  const stats = (await (await api('/api/stats')).json()) as Stats
+  return stats.origin.calls[key] ?? 0
+}
+
+/** Opens the page on a product and waits for its first answer. */
+async function openProduct(id: number): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto(`${demo.url}/#${id}`)
+  await page.waitForSelector('body[data-ready="true"]')
+  return page
+}
+
+const shownTier = (page: Page) => page.locator('#product').getAttribute('data-tier')
+const shownVersion = (page: Page) => page.locator('#product').getAttribute('data-version')
+
+describe('the demo, started the way the README does', () => {
+  it('prints a loopback URL and serves the page there', async () => {
+    expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const response = await api('/')
+    expect(response.status).toBe(200)
+    expect(await response.text()).toContain('tiercache')
+  })
+
+  it('answers the first load from the origin, the reload from a browser tier', async () => {
+    const page = await openProduct(11)
+    expect(await shownTier(page)).toBe('origin')
+    expect(await originCalls('product:11')).toBe(1)
+
+    // Let the browser cache finish writing to IndexedDB, then reload: the tab's memory is gone, IndexedDB is not.
+    await page.evaluate(() => window.tiercacheDemo.cache.idle())
+    await page.reload()
+    await page.waitForSelector('body[data-ready="true"]')
+    expect(await shownTier(page)).toBe('indexeddb')
+
+    // Asked again in the same tab: its memory tier answers.
+    await page.click('#picker button[type="submit"]')
+    await expect.poll(() => page.locator('#log tr').count()).toBe(2)
+    expect(await page.locator('#log tr').first().locator('.pill').textContent()).toBe('memory')
+    expect(await originCalls('product:11')).toBe(1)
+    await page.close()
+  })
+
+  it('shows an update made in one tab in another tab', async () => {
+    const [a, b] = [await openProduct(12), await openProduct(12)]
+    expect(await shownVersion(b)).toBe('1')
+
+    await a.click('#update')
+    // Tab B hears the invalidation of tag product:12 and loads the product again, past every stale copy.
+    await expect.poll(() => shownVersion(b), { timeout: 5_000 }).toBe('2')
+    await expect.poll(() => shownVersion(a), { timeout: 5_000 }).toBe('2')
+    expect(await b.locator('[data-testid="price"]').textContent()).toBe(await a.locator('[data-testid="price"]').textContent())
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('caches a 404 negatively at the edge and in the browser', async () => {
+    const page = await openProduct(999)
+    expect(await shownTier(page)).toBe('origin')
+    await expect(page.locator('#log tr').first().locator('.status').textContent()).resolves.toBe('404')
+
+    // The edge remembers "not found": a second request is a hit and the database is not asked again.
+    const again = await api('/api/products/999')
+    expect(again.status).toBe(404)
+    expect(again.headers.get('cache-status')).toMatch(/^edge; hit/)
+    expect(again.headers.get('cache-control')).toMatch(/max-age=\d+/)
+    expect(await originCalls('product:999')).toBe(1)
+
+    // And so does the browser.
+    await page.click('#picker button[type="submit"]')
+    await expect.poll(() => page.locator('#log tr').count()).toBe(2)
+    expect(await page.locator('#log tr').first().locator('.pill').textContent()).toBe('memory')
+    await page.close()
+  })
+
+  it('keeps the origin at one call per key under 50 concurrent requests', async () => {
+    const responses = await Promise.all(Array.from({ length: 50 }, () => api('/api/products/40')))
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ id: number }>))
+    expect(new Set(bodies.map((b) => b.id))).toEqual(new Set([40]))
+    expect(await originCalls('product:40')).toBe(1)
+  })
+
+  it('loads every miss of a batch in one origin query', async () => {
+    await api('/api/products/21') // cached already: the batch must not ask for it
+    const before = ((await (await api('/api/stats')).json()) as Stats).origin.batches
+    const response = await api('/api/products?ids=20,21,22,23')
+    const body = (await response.json()) as { products: { id: number }[]; loadedFromOrigin: string[] }
+    expect(body.products.map((p) => p.id)).toEqual([20, 21, 22, 23])
+    expect(body.loadedFromOrigin).toEqual(['product:20', 'product:22', 'product:23'])
+    const stats = (await (await api('/api/stats')).json()) as Stats
+    expect(stats.origin.batches).toBe(before + 1)
+    for (const id of [20, 21, 22, 23]) expect(stats.origin.calls[`product:${id}`]).toBe(1)
+  })
+})
