@@ -73,36 +73,59 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
     return opened
   }
 
+  // Writes to one key apply in the order they were called: a fill started before a newer write must not land
+  // after it (Cache API puts and deletes are asynchronous and may otherwise finish in any order). Reads wait
+  // for the writes issued before them.
+  const writing = new Map<string, Promise<unknown>>()
+  function inOrder<T>(key: string, operation: () => Promise<T>): Promise<T> {
+    const previous = writing.get(key)
+    const run = previous === undefined ? operation() : previous.then(operation, operation)
+    writing.set(key, run)
+    const clear = (): void => {
+      if (writing.get(key) === run) writing.delete(key)
+    }
+    run.then(clear, clear)
+    return run
+  }
+  function afterWrites(key: string): Promise<unknown> | undefined {
+    const pending = writing.get(key)
+    return pending?.then(noop, noop)
+  }
+
   return {
     name: options.name ?? 'cache-api',
     maxTtl,
     async get(key) {
+      await afterWrites(key)
       const [cache, url] = await Promise.all([open(), urlOf(key)])
       const response = await cache.match(url)
       if (response === undefined) return undefined
       const entry = decodeEntry(await response.text())
       if (entry === undefined) {
-        await cache.delete(url)
+        await inOrder(key, () => cache.delete(url))
         return undefined
       }
       return lastServable(entry) > now() ? entry : undefined
     },
-    async set(key, entry) {
-      const [cache, url] = await Promise.all([open(), urlOf(key)])
-      const left = lastServable(entry) - now()
-      if (left <= 0) {
+    set(key, entry) {
+      return inOrder(key, async () => {
+        const [cache, url] = await Promise.all([open(), urlOf(key)])
+        const left = lastServable(entry) - now()
         // Nothing servable is left: what was stored under the key is replaced by nothing.
-        await cache.delete(url)
-        return
-      }
-      await cache.put(url, entryResponse(entry, left))
+        if (left <= 0) await cache.delete(url)
+        else await cache.put(url, entryResponse(entry, left))
+      })
     },
-    async delete(key) {
-      const [cache, url] = await Promise.all([open(), urlOf(key)])
-      await cache.delete(url)
+    delete(key) {
+      return inOrder(key, async () => {
+        const [cache, url] = await Promise.all([open(), urlOf(key)])
+        await cache.delete(url)
+      })
     },
   }
 }
+
+function noop(): void {}
 
 /**
  * The response the Cache API keeps for an entry with `leftMs` to live. workerd stores nothing for

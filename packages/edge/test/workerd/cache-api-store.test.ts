@@ -63,6 +63,19 @@ describe('cacheApiStore: what it puts in the Cache API', () => {
     expect(await store.get(key)).toBeUndefined()
   })
 
+  it('applies writes to one key in the order they were called, and reads after them', async () => {
+    const store = cacheApiStore()
+    const key = unique('order')
+    // A large put started first must not land after the delete started second.
+    const put = store.set(key, entry('x'.repeat(500_000), 60_000))
+    const removed = store.delete(key)
+    await Promise.all([put, removed])
+    expect(await store.get(key)).toBeUndefined()
+    void store.set(key, entry('older', 60_000))
+    void store.set(key, entry('newer', 60_000))
+    expect((await store.get(key))?.value).toBe('newer')
+  })
+
   it('keeps a long key under its SHA-256 and still round-trips it', async () => {
     const store = cacheApiStore()
     const key = `${unique('long')}/${'é'.repeat(900)}`
