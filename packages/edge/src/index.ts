@@ -1,5 +1,5 @@
 // @tiercache/edge: tiercache for Cloudflare Workers. Workers Cache API (L1, per data centre) and Upstash Redis
-// (L2, global) stores, and a Redis coordinator for tags and locks.
+// (L2, global) stores, a Redis coordinator for tags and locks, and whole-response caching for fetch handlers.
 export { cacheApiStore } from './cache-api-store.js'
 export type { CacheApiStoreOptions, CacheLike, CacheStorageLike } from './cache-api-store.js'
 export { upstashStore } from './upstash-store.js'
@@ -7,3 +7,9 @@ export type { UpstashStoreOptions } from './upstash-store.js'
 export { upstashCoordinator } from './upstash-coordinator.js'
 export type { UpstashCoordinatorOptions } from './upstash-coordinator.js'
 export type { RedisClient, RedisPipeline } from './redis-client.js'
+export { withCache } from './with-cache.js'
+export type { CachedFetchHandler, FetchHandler, WithCacheOptions } from './with-cache.js'
+export type { ExecutionContextLike, ResponseCacheOptions } from './response-cache.js'
+export type { PassReason } from './cacheability.js'
+export { createEdgeCache } from './edge-cache.js'
+export type { CreateEdgeCacheOptions, EdgeCacheEnv, RedisConstructor } from './edge-cache.js'

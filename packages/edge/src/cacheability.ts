@@ -1,0 +1,105 @@
+/** Why a request or a response is not cached; reported as Cache-Status `detail`. */
+export type PassReason =
+  | 'method'
+  | 'no-policy'
+  | 'authorization'
+  | 'cookie'
+  | 'upgrade'
+  | 'set-cookie'
+  | 'no-store'
+  | 'private'
+  | 'no-cache'
+  | 'vary'
+  | 'partial'
+  | 'status'
+  | 'stream'
+  | 'too-large'
+
+/** What the request rules need from the options. */
+export interface RequestRules {
+  allowAuthorization: boolean
+  allowCookie: boolean
+}
+
+/** What the response rules need from the options. */
+export interface ResponseRules {
+  /** Request header names (lowercase) the cache key includes: a response may Vary on these. */
+  vary: ReadonlySet<string>
+  /** Whether 404/410 are cached (for negativeTtl). */
+  negative: boolean
+  maxBodySize: number
+}
+
+/** How the origin's response is to be treated. */
+export type Verdict =
+  | { kind: 'store' }
+  /** 404/410: stored for negativeTtl. */
+  | { kind: 'negative' }
+  /** 5xx: a failure, so that stale-if-error can answer. */
+  | { kind: 'error' }
+  | { kind: 'pass'; reason: PassReason }
+
+/** Statuses cacheable by default (RFC 9110 §15.1), 206 excepted: it is never stored here. */
+const STORABLE = new Set([200, 203, 204, 300, 301, 308])
+const NEGATIVE = new Set([404, 410])
+
+/**
+ * Why this request must not use the cache, or undefined when it may. Only GET and HEAD are cached; requests
+ * carrying credentials are not, unless the options allow them (RFC 9111 §3.5: a shared cache must not reuse a
+ * response to a request with Authorization).
+ */
+export function requestPass(request: Request, rules: RequestRules): PassReason | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return 'method'
+  const headers = request.headers
+  if (headers.has('upgrade')) return 'upgrade'
+  if (!rules.allowAuthorization && headers.has('authorization')) return 'authorization'
+  if (!rules.allowCookie && headers.has('cookie')) return 'cookie'
+  return undefined
+}
+
+/**
+ * How to treat an origin response. Lifetimes come from the policy, never from the origin's Cache-Control, which
+ * is read only for what forbids storing: no-store, private, no-cache (RFC 9111 §5.2.2). Responses that set a
+ * cookie, vary on a request header the key does not include (or on `*`), are partial (206), are event streams, or
+ * announce a body larger than maxBodySize are passed through unstored.
+ */
+export function responseVerdict(response: Response, rules: ResponseRules): Verdict {
+  const { status, headers } = response
+  if (status === 206) return pass('partial')
+  if (status >= 500) return { kind: 'error' }
+  const directives = cacheControlDirectives(headers.get('cache-control'))
+  if (directives.has('no-store')) return pass('no-store')
+  if (directives.has('private')) return pass('private')
+  if (directives.has('no-cache')) return pass('no-cache')
+  if (headers.has('set-cookie')) return pass('set-cookie')
+  const vary = headers.get('vary')
+  if (vary !== null) {
+    for (const name of vary.split(',')) {
+      const field = name.trim().toLowerCase()
+      // Workers encodes bodies for each client itself, so Accept-Encoding does not select a variant here.
+      if (field === '' || field === 'accept-encoding') continue
+      if (field === '*' || !rules.vary.has(field)) return pass('vary')
+    }
+  }
+  if ((headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) return pass('stream')
+  const length = Number(headers.get('content-length') ?? Number.NaN)
+  if (length > rules.maxBodySize) return pass('too-large')
+  if (NEGATIVE.has(status)) return rules.negative ? { kind: 'negative' } : pass('status')
+  if (STORABLE.has(status)) return { kind: 'store' }
+  return pass('status')
+}
+
+/** Directive names of a Cache-Control value, lowercase (arguments dropped). */
+export function cacheControlDirectives(value: string | null): Set<string> {
+  const names = new Set<string>()
+  if (value === null) return names
+  for (const part of value.split(',')) {
+    const name = part.split('=', 1)[0]?.trim().toLowerCase()
+    if (name) names.add(name)
+  }
+  return names
+}
+
+function pass(reason: PassReason): Verdict {
+  return { kind: 'pass', reason }
+}

@@ -1,0 +1,364 @@
+import {
+  cacheHeaders,
+  formatCacheStatus,
+  parseDuration,
+  resolvePolicy,
+  type Cache,
+  type CacheEvent,
+  type CacheStatus,
+  type Duration,
+  type Loader,
+  type Policy,
+  type ResolvedPolicy,
+} from '@tiercache/core'
+import { requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
+import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
+import { fillRequest, requestKey } from './request-key.js'
+import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
+import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
+
+/** The part of a Worker's ExecutionContext tiercache uses. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+/** Options shared by `withCache` and the Hono `tiercache` middleware. */
+export interface ResponseCacheOptions<Env = unknown> {
+  /**
+   * The cache, or a factory of it from the Worker's env, called once per isolate (the first request's env):
+   * a cache lives per isolate, each request gets a view of it whose background work goes to its `ctx.waitUntil`.
+   */
+  cache: Cache | ((env: Env, ctx: ExecutionContextLike | undefined) => Cache)
+  /**
+   * How long responses live: one policy, or one per request; undefined passes the request through uncached
+   * (`Cache-Status: tiercache; fwd=bypass`). Lifetimes come from here, not from the origin's Cache-Control.
+   */
+  policy?: Policy | ((request: Request, env: Env) => Policy | undefined)
+  /**
+   * Request headers the cache key includes (case-insensitive). A response whose Vary names any other header
+   * (Accept-Encoding excepted: the runtime encodes per client) or `*` is passed through unstored. @default []
+   */
+  vary?: readonly string[]
+  /** Lifetime of 404 and 410 responses (no swr, no stale-if-error). @default the policy's negativeTtl when set, else 404/410 are not stored */
+  negativeTtl?: Duration
+  /** Also emit CDN-Cache-Control (RFC 9213) for Cloudflare and other CDNs. @default true */
+  cdn?: boolean
+  /** A shorter max-age for browsers; shared caches keep the policy's ttl through s-maxage. @default the policy's ttl */
+  browserTtl?: Duration
+  /** Cache requests that carry Authorization (the response must not depend on it). @default false */
+  allowAuthorization?: boolean
+  /** Cache requests that carry Cookie (the response must not depend on it). @default false */
+  allowCookie?: boolean
+  /** Largest body stored, in bytes; larger responses pass through. @default 524288 (512 KiB) */
+  maxBodySize?: number
+  /** Prefixed to every response key, keeping them apart from data keys of the same cache. @default 'res:' */
+  keyPrefix?: string
+  /** This cache's name in Cache-Status (RFC 9211). @default 'tiercache' */
+  statusName?: string
+  /** Clock for Age and remaining lifetimes, in epoch ms; give it the cache's clock. @default Date.now */
+  now?: () => number
+}
+
+/** How one request reaches the origin: the wrapped handler, or the rest of a middleware chain. */
+export interface Origin<Env> {
+  env: Env
+  ctx: ExecutionContextLike | undefined
+  /** Calls the origin. `background`: a refresh after the client was answered (stale-while-revalidate). */
+  fetch(request: Request, background: boolean): Promise<Response>
+  /** Whether the origin can be called in the background; if not, swr is served as stale-if-error instead. */
+  refreshInBackground: boolean
+}
+
+/** What a request for an uncacheable answer stores: nothing (the entry dies at once), and why. */
+interface PassMarker {
+  pass: PassReason
+}
+
+/** The origin failed (5xx): thrown from the loader so that core's stale-if-error applies. */
+class OriginError extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    readonly bytes: Uint8Array,
+  ) {
+    super(`origin answered ${status}`)
+    this.name = 'OriginError'
+  }
+}
+
+/** How a value was obtained, for Cache-Status. */
+type How =
+  | { kind: 'loaded' }
+  | { kind: 'hit'; tierIndex: number }
+  | { kind: 'stale'; because: 'error' | 'timeout' }
+  /** Another caller's load answered: another isolate filled L2 while this one waited for its lock, or a refresh in flight. */
+  | { kind: 'joined' }
+
+/** The outcome one getOrSet call produced, shared with requests that joined it. */
+interface Shared {
+  value: unknown
+  how: How
+  error?: unknown
+}
+
+/** What the events of one in-flight getOrSet said. */
+interface Recorder {
+  answeredFrom: number | undefined
+  /** Core answered with a stale value after the load failed ('error') or ran past the policy's timeout. */
+  staleBecause: 'error' | 'timeout' | undefined
+  loadedHere: boolean
+  /** The origin response of a pass, kept for the request that fetched it (only it may see it). */
+  passed: Response | undefined
+}
+
+const PASS_POLICY: Partial<Policy> = { ttl: 0, swr: 0, staleIfError: 0, jitter: 0, earlyRefresh: false, timeout: 0 }
+
+/** Resolved options and per-isolate state of one withCache or tiercache() instance. */
+export class ResponseCache<Env> {
+  readonly #cacheOption: ResponseCacheOptions<Env>['cache']
+  readonly #policy: ResponseCacheOptions<Env>['policy']
+  readonly #vary: readonly string[]
+  readonly #rules: ResponseRules
+  readonly #negativeTtl: number | undefined
+  readonly #cdn: boolean
+  readonly #browserTtl: Duration | undefined
+  readonly #allowAuthorization: boolean
+  readonly #allowCookie: boolean
+  readonly #keyPrefix: string
+  readonly #statusName: string
+  readonly #now: () => number
+  #cache: Cache | undefined
+  readonly #recorders = new Map<string, Recorder>()
+  readonly #inflight = new Map<string, Promise<Shared>>()
+  readonly #folded = new WeakMap<object, Policy>()
+
+  constructor(options: ResponseCacheOptions<Env>, call: string, policyRequired: boolean) {
+    assertOptions(options, call)
+    const { cache, policy } = options
+    if (typeof cache !== 'function' && !isCache(cache)) {
+      throw new TypeError(`options.cache must be a Cache (createCache(...)) or a function (env, ctx) => Cache, got ${typeOf(cache)}`)
+    }
+    if (policy === undefined) {
+      if (policyRequired) throw new TypeError('options.policy is required: a Policy like { ttl: "1m" }, or (request, env) => Policy | undefined')
+    } else if (typeof policy !== 'function') {
+      resolvePolicy(policy, undefined, 'options.policy', '')
+    }
+    const vary = options.vary ?? []
+    if (!Array.isArray(vary)) throw new TypeError(`options.vary must be an array of request header names, got ${typeOf(vary)}`)
+    this.#vary = vary.map((name: unknown, i) => {
+      if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+        throw new TypeError(`options.vary[${i}] must be a header name, got ${JSON.stringify(name)}`)
+      }
+      if (name === '*') throw new RangeError('options.vary must not contain "*": a response varying on everything cannot be cached')
+      return name.toLowerCase()
+    })
+    this.#negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
+    if (options.browserTtl !== undefined) parseDuration(options.browserTtl, 'options.browserTtl')
+    for (const name of ['cdn', 'allowAuthorization', 'allowCookie'] as const) optionalBoolean(options[name], `options.${name}`)
+    optionalInteger(options.maxBodySize, 'options.maxBodySize', 1)
+    optionalString(options.keyPrefix, 'options.keyPrefix', 64)
+    optionalFunction(options.now, 'options.now')
+    const statusName = options.statusName ?? 'tiercache'
+    if (typeof statusName !== 'string') throw new TypeError(`options.statusName must be a string, got ${typeOf(statusName)}`)
+    try {
+      formatCacheStatus({ hit: true }, statusName)
+    } catch {
+      throw new RangeError(`options.statusName must be an RFC 8941 token (letters, digits and _-.:*/), got ${JSON.stringify(statusName)}`)
+    }
+    this.#cacheOption = cache
+    this.#policy = policy
+    this.#rules = { vary: new Set(this.#vary), negative: false, maxBodySize: options.maxBodySize ?? 512 * 1024 }
+    this.#cdn = options.cdn ?? true
+    this.#browserTtl = options.browserTtl
+    this.#allowAuthorization = options.allowAuthorization ?? false
+    this.#allowCookie = options.allowCookie ?? false
+    this.#keyPrefix = options.keyPrefix ?? 'res:'
+    this.#statusName = statusName
+    this.#now = options.now ?? Date.now
+  }
+
+  /** The isolate's cache, built from the first request's env when the option is a factory. */
+  cacheFor(env: Env, ctx: ExecutionContextLike | undefined): Cache {
+    if (this.#cache !== undefined) return this.#cache
+    const option = this.#cacheOption
+    const cache = typeof option === 'function' ? option(env, ctx) : option
+    if (!isCache(cache)) throw new TypeError(`options.cache(env, ctx) must return a Cache (createCache(...)), got ${typeOf(cache)}`)
+    cache.subscribe((event) => this.#record(event))
+    this.#cache = cache
+    return cache
+  }
+
+  /** The request's view of the cache: background work goes to its ctx.waitUntil. */
+  viewFor(env: Env, ctx: ExecutionContextLike | undefined): Cache {
+    const cache = this.cacheFor(env, ctx)
+    return ctx === undefined ? cache : cache.withContext({ waitUntil: (promise) => ctx.waitUntil(promise) })
+  }
+
+  /**
+   * Answers a request: from the cache, or through the origin (storing what may be stored), or straight from the
+   * origin when the request, its policy or the response rules say so. Every answer carries Cache-Status.
+   */
+  async respond(request: Request, origin: Origin<Env>): Promise<Response> {
+    const reason = requestPass(request, { allowAuthorization: this.#allowAuthorization, allowCookie: this.#allowCookie })
+    // A WebSocket upgrade answer cannot be copied: it goes back untouched.
+    if (reason === 'upgrade') return origin.fetch(request, false)
+    if (reason !== undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: reason === 'method' ? 'method' : 'bypass', detail: reason })
+    const policy = typeof this.#policy === 'function' ? this.#policy(request, origin.env) : this.#policy
+    if (policy === undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass' })
+
+    const view = this.viewFor(origin.env, origin.ctx)
+    const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
+    const key = await requestKey(request, this.#vary, this.#keyPrefix)
+    let shared = this.#inflight.get(key)
+    let collapsed = true
+    let recorder: Recorder | undefined
+    if (shared === undefined) {
+      collapsed = false
+      recorder = { answeredFrom: undefined, staleBecause: undefined, loadedHere: false, passed: undefined }
+      shared = this.#lookup(view, key, request, effective, origin, recorder)
+      this.#inflight.set(key, shared)
+      const clear = (): void => {
+        if (this.#inflight.get(key) === shared) this.#inflight.delete(key)
+      }
+      void shared.then(clear, clear)
+    }
+    const { value, how, error } = await shared
+    if (error !== undefined) {
+      if (!(error instanceof OriginError)) throw error
+      // The origin failed and nothing stale could answer: its own answer, uncached.
+      const headers = new Headers(error.headers)
+      if (collapsed) headers.delete('set-cookie')
+      headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss', collapsed }, this.#statusName))
+      return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
+    }
+    if (isStoredResponse(value)) return this.#render(value, request, statusOf(how, collapsed))
+    const passReason = (value as PassMarker).pass
+    if (recorder?.passed !== undefined) return this.#passThrough(recorder.passed, { hit: false, fwd: 'miss', detail: passReason })
+    // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
+    return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed, detail: passReason })
+  }
+
+  /** Runs one getOrSet for `key` and says how it was answered. Never rejects. */
+  async #lookup(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, recorder: Recorder): Promise<Shared> {
+    const resolved = view.resolvePolicy(policy)
+    const negativeTtl = this.#negativeTtl ?? (resolved.negativeExplicit ? resolved.negativeTtl : undefined)
+    const rules: ResponseRules = negativeTtl === undefined ? this.#rules : { ...this.#rules, negative: true }
+    const loader: Loader<unknown> = async (context) => {
+      const t = this.#now()
+      // A hit or stale answer came first: this load is core's background refresh, after the client was answered.
+      const background = recorder.answeredFrom !== undefined
+      if (!background) recorder.loadedHere = true
+      const response = await origin.fetch(fillRequest(request), background)
+      const verdict = responseVerdict(response, rules)
+      if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, background, recorder)
+      const bytes = new Uint8Array(await response.arrayBuffer())
+      if (verdict.kind === 'error') throw new OriginError(response.status, response.headers, bytes)
+      if (bytes.byteLength > rules.maxBodySize) {
+        return this.#pass(context, new Response(bytes, response), 'too-large', background, recorder)
+      }
+      const windows = windowsFor(verdict.kind === 'negative' ? negativeTtl : undefined, resolved)
+      context.setPolicy({ ttl: windows[0], swr: windows[1], staleIfError: windows[2], jitter: 0, ...(verdict.kind === 'negative' ? { earlyRefresh: false, timeout: 0 } : {}) })
+      return storedResponse(response, bytes, t, windows)
+    }
+    this.#recorders.set(key, recorder)
+    try {
+      const value = await view.getOrSet(key, loader, policy)
+      return { value, how: howOf(recorder) }
+    } catch (error) {
+      return { value: undefined, how: howOf(recorder), error }
+    } finally {
+      if (this.#recorders.get(key) === recorder) this.#recorders.delete(key)
+    }
+  }
+
+  async #pass(context: { setPolicy(policy: Partial<Policy>): void }, response: Response, reason: PassReason, background: boolean, recorder: Recorder): Promise<PassMarker> {
+    if (background) await response.body?.cancel()
+    else recorder.passed = response
+    // An entry that is dead at once: the tiers drop whatever they held for this key.
+    context.setPolicy(PASS_POLICY)
+    return { pass: reason }
+  }
+
+  #record(event: CacheEvent): void {
+    const recorder = this.#recorders.get(event.key)
+    if (recorder === undefined) return
+    if (event.type === 'stale' && (event.reason === 'error' || event.reason === 'timeout')) recorder.staleBecause = event.reason
+    else if ((event.type === 'hit' || event.type === 'stale') && recorder.answeredFrom === undefined) recorder.answeredFrom = event.tierIndex ?? 0
+  }
+
+  /** A cached response: stored status, headers and body, with this cache's Cache-Control, Age and Cache-Status. */
+  #render(stored: StoredResponse, request: Request, status: CacheStatus): Response {
+    const headers = new Headers(stored.h)
+    const own = cacheHeaders(entryOf(stored), {
+      now: this.#now(),
+      scope: 'public',
+      cdn: this.#cdn,
+      browserTtl: this.#browserTtl,
+      status,
+      cacheName: this.#statusName,
+    })
+    for (const [name, value] of Object.entries(own)) headers.set(name, value)
+    if (notModified(request, stored.s, headers)) {
+      const kept = new Headers()
+      for (const name of [...NOT_MODIFIED_FIELDS, ...Object.keys(own)]) {
+        const value = headers.get(name)
+        if (value !== null) kept.set(name, value)
+      }
+      return new Response(null, { status: 304, headers: kept })
+    }
+    const empty = request.method === 'HEAD' || stored.s === 204 || stored.s === 304
+    return new Response(empty ? null : bodyOf(stored), { status: stored.s, headers })
+  }
+
+  /** The origin's response with this cache's Cache-Status member appended (RFC 9211 §2: closest to the client last). */
+  #passThrough(response: Response, status: CacheStatus): Response {
+    if (response.status === 101) return response
+    const out = new Response(response.body, response)
+    out.headers.append('cache-status', formatCacheStatus(status, this.#statusName))
+    return out
+  }
+
+  /** Without background refreshes, the swr window is served like stale-if-error: the request revalidates itself. */
+  #foldSwr(view: Cache, policy: Policy): Policy {
+    let folded = this.#folded.get(policy)
+    if (folded === undefined) {
+      const resolved = view.resolvePolicy(policy)
+      folded = { ...policy, swr: 0, staleIfError: Math.max(resolved.swr, resolved.staleIfError), earlyRefresh: false }
+      this.#folded.set(policy, folded)
+    }
+    return folded
+  }
+}
+
+/** Fresh, swr and stale-if-error windows in ms for a stored response: negative ones live negativeTtl only. */
+function windowsFor(negativeTtl: number | undefined, resolved: ResolvedPolicy): [number, number, number] {
+  if (negativeTtl !== undefined) return [negativeTtl, 0, 0]
+  // Jitter only shortens, as in core; it is applied here so the stored times match the entry's.
+  const ttl = resolved.jitter > 0 ? Math.floor(resolved.ttl * (1 - resolved.jitter * Math.random())) : resolved.ttl
+  return [ttl, resolved.swr, resolved.staleIfError]
+}
+
+function howOf(recorder: Recorder): How {
+  if (recorder.staleBecause !== undefined) return { kind: 'stale', because: recorder.staleBecause }
+  if (recorder.loadedHere) return { kind: 'loaded' }
+  if (recorder.answeredFrom !== undefined) return { kind: 'hit', tierIndex: recorder.answeredFrom }
+  return { kind: 'joined' }
+}
+
+function statusOf(how: How, collapsed: boolean): CacheStatus {
+  const status: CacheStatus =
+    how.kind === 'loaded'
+      ? { hit: false, fwd: 'miss', stored: true }
+      : how.kind === 'hit'
+        ? { hit: true, detail: `L${how.tierIndex + 1}` }
+        : how.kind === 'stale'
+          ? { hit: true, detail: how.because === 'error' ? 'stale-if-error' : 'stale-timeout' }
+          : { hit: true, collapsed: true }
+  if (collapsed) status.collapsed = true
+  return status
+}
+
+function isCache(value: unknown): value is Cache {
+  const c = value as Partial<Cache> | null
+  return typeof c === 'object' && c !== null && typeof c.getOrSet === 'function' && typeof c.withContext === 'function' && typeof c.subscribe === 'function'
+}

@@ -1,0 +1,110 @@
+import type { Entry } from '@tiercache/core'
+
+/**
+ * A whole HTTP response as a cache value: status, headers, body (UTF-8 text, or base64 for bytes), and the
+ * times of the entry it was stored in (core hands back values, not entries; the headers need the times).
+ */
+export interface StoredResponse {
+  /** Status code. */
+  s: number
+  /** Header fields as [name, value] pairs, lowercase names, in order. */
+  h: [string, string][]
+  /** Body: text, or base64 when `e` is 'b64'. */
+  b: string
+  e?: 'b64'
+  /** Epoch ms the load started at (the entry's createdAt, on the cache's clock). */
+  t: number
+  /** The entry's windows in ms: fresh, stale-while-revalidate, stale-if-error. */
+  w: [ttl: number, swr: number, staleIfError: number]
+}
+
+/** Response fields that describe one transfer or one cache's view, not the resource: never stored. */
+const NOT_STORED = new Set([
+  'age',
+  'cache-control',
+  'cache-status',
+  'cdn-cache-control',
+  'cf-cache-status',
+  'cloudflare-cdn-cache-control',
+  'connection',
+  'content-length',
+  'expires',
+  'keep-alive',
+  'pragma',
+  'proxy-authenticate',
+  'proxy-connection',
+  'set-cookie',
+  'surrogate-control',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+const TEXT_TYPE = /^(text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded)|image\/svg\+xml)/i
+
+/** A response whose body was read into `bytes`, as a StoredResponse created at `t` with `windows`. */
+export function storedResponse(response: Response, bytes: Uint8Array, t: number, windows: [number, number, number]): StoredResponse {
+  const headers: [string, string][] = []
+  response.headers.forEach((value, name) => {
+    if (!NOT_STORED.has(name)) headers.push([name, value])
+  })
+  const stored: StoredResponse = { s: response.status, h: headers, b: '', t, w: windows }
+  const text = TEXT_TYPE.test(response.headers.get('content-type') ?? '') ? utf8(bytes) : undefined
+  if (text !== undefined) stored.b = text
+  else {
+    stored.b = toBase64(bytes)
+    stored.e = 'b64'
+  }
+  return stored
+}
+
+/** The body bytes of a stored response. */
+export function bodyOf(stored: StoredResponse): Uint8Array {
+  return stored.e === 'b64' ? fromBase64(stored.b) : new TextEncoder().encode(stored.b)
+}
+
+/** The entry a stored response came from, rebuilt from the times it carries. */
+export function entryOf(stored: StoredResponse): Entry {
+  const [ttl, swr, staleIfError] = stored.w
+  const entry: Entry = { value: null, createdAt: stored.t, freshUntil: stored.t + ttl, staleUntil: stored.t + ttl + swr }
+  if (staleIfError > 0) entry.errorUntil = stored.t + ttl + staleIfError
+  return entry
+}
+
+/** Whether a value read from the cache is a StoredResponse this version wrote. */
+export function isStoredResponse(value: unknown): value is StoredResponse {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Partial<StoredResponse>
+  return (
+    typeof v.s === 'number' &&
+    Array.isArray(v.h) &&
+    typeof v.b === 'string' &&
+    typeof v.t === 'number' &&
+    Array.isArray(v.w) &&
+    v.w.length === 3 &&
+    v.w.every((n) => typeof n === 'number')
+  )
+}
+
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = ''
+  // Chunks keep String.fromCharCode within argument limits for large bodies.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(binary)
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}

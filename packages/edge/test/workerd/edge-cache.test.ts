@@ -1,0 +1,55 @@
+// createEdgeCache: the tiers a Worker gets from its env, with and without Upstash credentials.
+import { Redis } from '@upstash/redis/cloudflare'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { createEdgeCache } from '../../src/index'
+import { sharedEndpoint, unique } from '../support/services'
+
+describe('createEdgeCache(env, options)', () => {
+  it('uses the Cache API and Upstash (with its coordinator) when the env has the Upstash URL and token', async () => {
+    const cache = createEdgeCache(env, { Redis, cacheName: unique('edge'), redisPrefix: `${unique('edge')}:`, policy: { ttl: '1m', tags: ['t'] } })
+    expect(cache.tiers.map((t) => t.name)).toEqual(['cache-api', 'upstash'])
+    expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded')
+    await cache.idle()
+    expect(await cache.getOrSet('k', () => 'not again')).toBe('loaded')
+    expect(cache.stats().tiers[0]!.hits).toBe(1)
+  })
+
+  it('shares entries between isolates through Upstash', async () => {
+    const prefix = `${unique('share')}:`
+    const a = createEdgeCache(env, { Redis, cacheName: unique('a'), redisPrefix: prefix, policy: { ttl: '1m' } })
+    const b = createEdgeCache(env, { Redis, cacheName: unique('b'), redisPrefix: prefix, policy: { ttl: '1m' } })
+    await a.set('shared', { from: 'a' })
+    expect(await b.getOrSet('shared', () => ({ from: 'b' }))).toEqual({ from: 'a' })
+    expect(b.stats().tiers[1]!.hits).toBe(1)
+  })
+
+  it('falls back to an in-memory L2 without Upstash credentials, saying so once', async () => {
+    const logged: string[] = []
+    const log = (message: string): void => {
+      logged.push(message)
+    }
+    const first = createEdgeCache({}, { cacheName: unique('mem'), log })
+    const second = createEdgeCache({ UPSTASH_REDIS_REST_URL: '' }, { cacheName: unique('mem'), log })
+    expect(first.tiers.map((t) => t.name)).toEqual(['cache-api', 'memory'])
+    expect(second.tiers.map((t) => t.name)).toEqual(['cache-api', 'memory'])
+    expect(await first.getOrSet('m', () => 'in memory', { ttl: '1m' })).toBe('in memory')
+    // Once per isolate (module), not once per cache.
+    expect(logged).toEqual(['tiercache: no UPSTASH_REDIS_REST_URL, using an in-memory L2'])
+  })
+
+  it('takes a ready client instead of the class', () => {
+    const shared = sharedEndpoint()
+    const redis = new Redis({ url: shared.url, token: shared.token, enableTelemetry: false })
+    expect(createEdgeCache({}, { redis, cacheName: unique('ready') }).tiers.map((t) => t.name)).toEqual(['cache-api', 'upstash'])
+  })
+
+  it('says what is missing', () => {
+    expect(() => createEdgeCache({ UPSTASH_REDIS_REST_URL: env.UPSTASH_REDIS_REST_URL })).toThrow(/UPSTASH_REDIS_REST_TOKEN is required/)
+    expect(() => createEdgeCache(env)).toThrow(/options\.Redis is required/)
+    expect(() => createEdgeCache(env, { Redis: 'no' as never })).toThrow(/options\.Redis must be a function/)
+    expect(() => createEdgeCache(undefined as never)).toThrow(/needs the Worker's env/)
+    expect(() => createEdgeCache(env, { Redis, redisTimeout: 0 })).toThrow(/options\.redisTimeout/)
+    expect(() => createEdgeCache({}, { redis: {} as never })).toThrow(/options\.redis/)
+  })
+})

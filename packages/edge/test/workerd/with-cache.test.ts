@@ -1,0 +1,430 @@
+// withCache in workerd: real Cache API L1, real ctx.waitUntil, core's injected clock for lifetimes.
+import { createCache, memoryStore, type Cache, type CacheEvent, type Policy, type Store } from '@tiercache/core'
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { cacheApiStore, withCache, type WithCacheOptions } from '../../src/index'
+import { manualClock, unique } from '../support/services'
+
+type Route = (request: Request, n: number) => Response | Promise<Response>
+
+interface Setup {
+  /** Sends a request through withCache and waits for its background work (ctx.waitUntil). */
+  send(path: string, init?: RequestInit): Promise<Response>
+  /** Sends without waiting for background work; `done` waits for it. */
+  start(path: string, init?: RequestInit): Promise<{ response: Response; done: Promise<void> }>
+  /** Requests the origin received, per path. */
+  seen: Map<string, Request[]>
+  calls(path: string): number
+  clock: ReturnType<typeof manualClock>
+  cache: Cache
+  events: CacheEvent[]
+}
+
+function setup(routes: Record<string, Route>, options: Partial<WithCacheOptions> = {}, l2: Store = memoryStore(), clock = manualClock()): Setup {
+  const events: CacheEvent[] = []
+  const cache = createCache({ tiers: [cacheApiStore({ cacheName: unique('with-cache'), now: clock.now }), l2], now: clock.now, onEvent: (e) => events.push(e) })
+  const seen = new Map<string, Request[]>()
+  const handler = withCache(
+    async (request) => {
+      const path = new URL(request.url).pathname
+      const list = seen.get(path) ?? []
+      list.push(request)
+      seen.set(path, list)
+      const route = routes[path]
+      if (route === undefined) return new Response('no route', { status: 500 })
+      return route(request, list.length)
+    },
+    { cache, policy: { ttl: '1m' }, now: clock.now, ...options },
+  )
+  async function start(path: string, init?: RequestInit): Promise<{ response: Response; done: Promise<void> }> {
+    const ctx = createExecutionContext()
+    const response = await handler(new Request(`https://edge.test${path}`, init), {}, ctx)
+    return { response, done: waitOnExecutionContext(ctx) }
+  }
+  return {
+    start,
+    async send(path, init) {
+      const { response, done } = await start(path, init)
+      await done
+      return response
+    },
+    seen,
+    calls: (path) => seen.get(path)?.length ?? 0,
+    clock,
+    cache,
+    events,
+  }
+}
+
+const text = (body: string, headers: Record<string, string> = {}, status = 200): Response =>
+  new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } })
+
+describe('withCache: miss, hit and the headers of a cached answer', () => {
+  it('stores a miss and answers the next request from L1, with Cache-Control, CDN-Cache-Control, Age and Cache-Status', async () => {
+    const s = setup({ '/page': (_req, n) => text(`page ${n}`, { etag: `"v${n}"`, 'x-origin': 'yes', 'cache-control': 'public, max-age=5' }) }, {
+      policy: { ttl: '1m', swr: '5m', staleIfError: '1h' },
+    })
+    const miss = await s.send('/page')
+    expect(miss.status).toBe(200)
+    expect(await miss.text()).toBe('page 1')
+    expect(miss.headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
+    expect(miss.headers.get('cache-control')).toBe('public, max-age=60, stale-while-revalidate=300, stale-if-error=3600')
+    expect(miss.headers.get('cdn-cache-control')).toBe('max-age=60, stale-while-revalidate=300, stale-if-error=3600')
+    expect(miss.headers.get('age')).toBe('0')
+    s.clock.advance(15_000)
+    const hit = await s.send('/page')
+    expect(await hit.text()).toBe('page 1')
+    expect(hit.headers.get('cache-status')).toBe('tiercache; hit; ttl=45; detail=L1')
+    expect(hit.headers.get('age')).toBe('15')
+    // max-age stays the entry's lifetime: downstream caches subtract Age themselves (RFC 9111 §4.2.3).
+    expect(hit.headers.get('cache-control')).toBe('public, max-age=60, stale-while-revalidate=300, stale-if-error=3600')
+    expect(hit.headers.get('etag')).toBe('"v1"')
+    expect(hit.headers.get('x-origin')).toBe('yes')
+    expect(s.calls('/page')).toBe(1)
+  })
+
+  it('names L2 when the answer came from there (a fresh isolate sharing the L2)', async () => {
+    const l2 = memoryStore()
+    const clock = manualClock()
+    const routes = { '/shared': () => text('shared') }
+    await setup(routes, {}, l2, clock).send('/shared')
+    const other = setup(routes, {}, l2, clock)
+    const res = await other.send('/shared')
+    expect(res.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L2')
+    expect(other.calls('/shared')).toBe(0)
+    // ...and filled its own L1 through waitUntil.
+    expect((await other.send('/shared')).headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+  })
+
+  it('answers concurrent requests for one key with one origin call', async () => {
+    const s = setup({
+      '/slow': async () => {
+        await new Promise((r) => setTimeout(r, 50))
+        return text('slow')
+      },
+    })
+    const responses = await Promise.all(Array.from({ length: 5 }, () => s.send('/slow')))
+    expect(await Promise.all(responses.map((r) => r.text()))).toEqual(Array(5).fill('slow'))
+    expect(s.calls('/slow')).toBe(1)
+    const statuses = responses.map((r) => r.headers.get('cache-status'))
+    expect(statuses.filter((v) => v === 'tiercache; fwd=miss; stored')).toHaveLength(1)
+    expect(statuses.filter((v) => v === 'tiercache; fwd=miss; stored; collapsed')).toHaveLength(4)
+  })
+
+  it('keeps binary bodies byte for byte', async () => {
+    const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, 128, 7])
+    const s = setup({ '/logo.png': () => new Response(bytes, { headers: { 'content-type': 'image/png' } }) })
+    await s.send('/logo.png')
+    const hit = await s.send('/logo.png')
+    expect(hit.headers.get('cache-status')).toMatch(/hit/)
+    expect(new Uint8Array(await hit.arrayBuffer())).toEqual(bytes)
+    expect(hit.headers.get('content-type')).toBe('image/png')
+  })
+
+  it('uses a per-request policy, and passes requests whose policy is undefined straight through', async () => {
+    const s = setup({ '/api/x': () => text('api'), '/admin': () => text('admin') }, {
+      policy: (req: Request): Policy | undefined => (new URL(req.url).pathname.startsWith('/api/') ? { ttl: '10s' } : undefined),
+    })
+    expect((await s.send('/api/x')).headers.get('cache-control')).toBe('public, max-age=10')
+    const admin = await s.send('/admin')
+    expect(admin.headers.get('cache-status')).toBe('tiercache; fwd=bypass')
+    expect(admin.headers.get('cache-control')).toBeNull()
+    await s.send('/admin')
+    expect(s.calls('/admin')).toBe(2)
+  })
+
+  it('passes other methods through with fwd=method', async () => {
+    const s = setup({ '/form': () => text('posted') })
+    const res = await s.send('/form', { method: 'POST', body: 'a=1' })
+    expect(res.headers.get('cache-status')).toBe('tiercache; fwd=method; detail=method')
+    await s.send('/form', { method: 'POST', body: 'a=1' })
+    expect(s.calls('/form')).toBe(2)
+  })
+})
+
+describe('withCache: stale-while-revalidate, stale-if-error, origin errors', () => {
+  it('answers stale at once within swr and refreshes through ctx.waitUntil', async () => {
+    let delay = 0
+    const s = setup({
+      '/news': async (_req, n) => {
+        await new Promise((r) => setTimeout(r, delay))
+        return text(`news ${n}`)
+      },
+    }, { policy: { ttl: '1m', swr: '10m' } })
+    await s.send('/news')
+    s.clock.advance(90_000)
+    delay = 300
+    const t0 = Date.now()
+    const { response, done } = await s.start('/news')
+    expect(Date.now() - t0).toBeLessThan(200)
+    expect(await response.text()).toBe('news 1')
+    expect(response.headers.get('cache-status')).toBe('tiercache; hit; ttl=-30; detail=L1')
+    expect(response.headers.get('age')).toBe('90')
+    await done
+    expect(s.calls('/news')).toBe(2)
+    const fresh = await s.send('/news')
+    expect(await fresh.text()).toBe('news 2')
+    expect(fresh.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+  })
+
+  it('answers stale within staleIfError when the origin answers 5xx or throws', async () => {
+    let mode: 'ok' | '503' | 'throw' = 'ok'
+    const s = setup({
+      '/flaky': (_req, n) => {
+        if (mode === '503') return text('down', {}, 503)
+        if (mode === 'throw') throw new Error('origin exploded')
+        return text(`good ${n}`)
+      },
+    }, { policy: { ttl: '1m', staleIfError: '1h' } })
+    await s.send('/flaky')
+    s.clock.advance(120_000)
+    for (const m of ['503', 'throw'] as const) {
+      mode = m
+      const res = await s.send('/flaky')
+      expect(res.status).toBe(200)
+      expect(await res.text()).toBe('good 1')
+      expect(res.headers.get('cache-status')).toBe('tiercache; hit; ttl=-60; detail=stale-if-error')
+    }
+    expect(s.events.filter((e) => e.type === 'error' && e.error?.code === 'LOADER_ERROR')).toHaveLength(2)
+  })
+
+  it('answers the origin\'s own 5xx, uncached, when nothing stale can', async () => {
+    const s = setup({ '/broken': (_req, n) => text(`broken ${n}`, { 'retry-after': '5' }, 503) })
+    const first = await s.send('/broken')
+    expect(first.status).toBe(503)
+    expect(await first.text()).toBe('broken 1')
+    expect(first.headers.get('retry-after')).toBe('5')
+    expect(first.headers.get('cache-status')).toBe('tiercache; fwd=miss')
+    expect(await (await s.send('/broken')).text()).toBe('broken 2')
+  })
+
+  it('lets an origin exception through when nothing stale can answer', async () => {
+    const s = setup({
+      '/throws': () => {
+        throw new Error('handler bug')
+      },
+    })
+    await expect(s.send('/throws')).rejects.toThrow('handler bug')
+  })
+})
+
+describe('withCache: what is never stored', () => {
+  const uncacheable: Array<[string, Route, string]> = [
+    ['a response with Set-Cookie', () => text('hi', { 'set-cookie': 'session=abc; HttpOnly' }), 'set-cookie'],
+    ['Cache-Control: private', () => text('mine', { 'cache-control': 'private, max-age=600' }), 'private'],
+    ['Cache-Control: no-store', () => text('secret', { 'cache-control': 'no-store' }), 'no-store'],
+    ['Cache-Control: no-cache', () => text('check', { 'cache-control': 'no-cache' }), 'no-cache'],
+    ['Vary: *', () => text('any', { vary: '*' }), 'vary'],
+    ['Vary on a header the key does not include', () => text('ua', { vary: 'User-Agent' }), 'vary'],
+    ['206 Partial Content', () => text('pa', { 'content-range': 'bytes 0-1/10' }, 206), 'partial'],
+    ['a 302 redirect', () => new Response(null, { status: 302, headers: { location: '/elsewhere' } }), 'status'],
+    ['an event stream', () => text('data: 1\n\n', { 'content-type': 'text/event-stream' }), 'stream'],
+  ]
+  for (const [label, route, reason] of uncacheable) {
+    it(`passes ${label} through and asks the origin every time`, async () => {
+      const s = setup({ '/r': route })
+      const first = await s.send('/r')
+      expect(first.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=${reason}`)
+      const second = await s.send('/r')
+      expect(second.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=${reason}`)
+      expect(s.calls('/r')).toBe(2)
+      if (reason === 'set-cookie') expect(second.headers.get('set-cookie')).toBe('session=abc; HttpOnly')
+      if (reason === 'private') expect(second.headers.get('cache-control')).toBe('private, max-age=600')
+    })
+  }
+
+  it('drops what it held for a key when the origin turns uncacheable (a stale entry is not served again)', async () => {
+    let cookie = false
+    const s = setup({ '/turns': (_req, n) => text(`v${n}`, cookie ? { 'set-cookie': 'a=b' } : {}) }, { policy: { ttl: '1m', swr: '1h' } })
+    await s.send('/turns')
+    s.clock.advance(61_000)
+    cookie = true
+    // Served stale (swr), refreshed in the background: the refresh meets Set-Cookie and stores nothing.
+    expect(await (await s.send('/turns')).text()).toBe('v1')
+    const next = await s.send('/turns')
+    expect(await next.text()).toBe('v3')
+    expect(next.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=set-cookie')
+  })
+
+  it('does not cache a body larger than maxBodySize, whether announced or not', async () => {
+    const big = 'x'.repeat(2_000)
+    const s = setup({
+      '/announced': () => text(big, { 'content-length': String(big.length) }),
+      '/streamed': () => new Response(new Blob([big]).stream(), { headers: { 'content-type': 'text/plain' } }),
+    }, { maxBodySize: 1_000 })
+    for (const path of ['/announced', '/streamed']) {
+      const res = await s.send(path)
+      expect(await res.text()).toBe(big)
+      expect(res.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=too-large')
+      await s.send(path)
+      expect(s.calls(path)).toBe(2)
+    }
+  })
+
+  it('does not cache requests with Authorization or Cookie, unless allowed', async () => {
+    const s = setup({ '/me': (_req, n) => text(`me ${n}`) })
+    for (const [header, detail] of [['authorization', 'authorization'], ['cookie', 'cookie']] as const) {
+      const res = await s.send('/me', { headers: { [header]: 'x' } })
+      expect(res.headers.get('cache-status')).toBe(`tiercache; fwd=bypass; detail=${detail}`)
+    }
+    expect(s.calls('/me')).toBe(2)
+    // An anonymous request fills the cache; a request with credentials still does not read it.
+    await s.send('/me')
+    expect(await (await s.send('/me', { headers: { authorization: 'Bearer t' } })).text()).toBe('me 4')
+
+    const allowed = setup({ '/public': (_req, n) => text(`public ${n}`) }, { allowAuthorization: true, allowCookie: true })
+    await allowed.send('/public', { headers: { authorization: 'Bearer a', cookie: 'x=1' } })
+    const hit = await allowed.send('/public', { headers: { authorization: 'Bearer b' } })
+    expect(await hit.text()).toBe('public 1')
+    expect(hit.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+  })
+
+  it('leaves WebSocket upgrades alone', async () => {
+    const s = setup({ '/ws': () => text('upgrade answer', {}, 426) })
+    const res = await s.send('/ws', { headers: { upgrade: 'websocket' } })
+    expect(res.status).toBe(426)
+    expect(res.headers.get('cache-status')).toBeNull()
+  })
+})
+
+describe('withCache: Vary, HEAD, negative caching, conditional requests', () => {
+  it('keys by the request headers named in vary, and respects the response\'s Vary on them', async () => {
+    const s = setup({ '/hello': (req) => text(req.headers.get('accept-language')?.startsWith('fr') ? 'bonjour' : 'hello', { vary: 'Accept-Language, Accept-Encoding' }) }, {
+      vary: ['Accept-Language'],
+    })
+    expect(await (await s.send('/hello', { headers: { 'accept-language': 'en' } })).text()).toBe('hello')
+    expect(await (await s.send('/hello', { headers: { 'accept-language': 'fr' } })).text()).toBe('bonjour')
+    const en = await s.send('/hello', { headers: { 'accept-language': 'en' } })
+    expect(await en.text()).toBe('hello')
+    expect(en.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+    const fr = await s.send('/hello', { headers: { 'accept-language': 'fr' } })
+    expect(await fr.text()).toBe('bonjour')
+    expect(fr.headers.get('vary')).toBe('Accept-Language, Accept-Encoding')
+    expect(s.calls('/hello')).toBe(2)
+  })
+
+  it('answers HEAD from the GET entry, and fills it with a GET on a HEAD miss', async () => {
+    const s = setup({ '/doc': (req, n) => text(`doc ${n} via ${req.method}`, { etag: '"d"' }) })
+    const headMiss = await s.send('/doc', { method: 'HEAD' })
+    expect(headMiss.status).toBe(200)
+    expect(await headMiss.text()).toBe('')
+    expect(s.seen.get('/doc')![0]!.method).toBe('GET')
+    const get = await s.send('/doc')
+    expect(await get.text()).toBe('doc 1 via GET')
+    expect(get.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+    const head = await s.send('/doc', { method: 'HEAD' })
+    expect(head.headers.get('etag')).toBe('"d"')
+    expect(head.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+    expect(await head.text()).toBe('')
+    expect(s.calls('/doc')).toBe(1)
+  })
+
+  it('keeps a 404 (and 410) with its body for negativeTtl only', async () => {
+    const s = setup({ '/missing': (_req, n) => text(`not here ${n}`, {}, 404), '/gone': () => text('gone', {}, 410) }, {
+      policy: { ttl: '1h', swr: '1h', staleIfError: '1d' },
+      negativeTtl: '30s',
+    })
+    const first = await s.send('/missing')
+    expect(first.status).toBe(404)
+    expect(first.headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
+    expect(first.headers.get('cache-control')).toBe('public, max-age=30')
+    s.clock.advance(29_000)
+    const hit = await s.send('/missing')
+    expect(hit.status).toBe(404)
+    expect(await hit.text()).toBe('not here 1')
+    expect(hit.headers.get('cache-status')).toBe('tiercache; hit; ttl=1; detail=L1')
+    // No swr or stale-if-error for a negative entry: at 30 s it is gone.
+    s.clock.advance(1_000)
+    const again = await s.send('/missing')
+    expect(await again.text()).toBe('not here 2')
+    expect(s.calls('/missing')).toBe(2)
+    await s.send('/gone')
+    expect((await s.send('/gone')).headers.get('cache-status')).toMatch(/^tiercache; hit/)
+  })
+
+  it('takes negativeTtl from the policy, and does not store 404s when neither sets it', async () => {
+    const fromPolicy = setup({ '/nf': () => text('nf', {}, 404) }, { policy: { ttl: '1h', negativeTtl: '5s' } })
+    expect((await fromPolicy.send('/nf')).headers.get('cache-control')).toBe('public, max-age=5')
+    const none = setup({ '/nf': () => text('nf', {}, 404) })
+    expect((await none.send('/nf')).headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=status')
+    await none.send('/nf')
+    expect(none.calls('/nf')).toBe(2)
+  })
+
+  it('strips the client\'s conditional and range headers before calling the origin for a fill', async () => {
+    const s = setup({ '/cond': () => text('full body', { etag: '"e1"' }) })
+    const res = await s.send('/cond', {
+      headers: { 'if-none-match': '"other"', 'if-modified-since': new Date(0).toUTCString(), range: 'bytes=0-3', 'if-range': '"e1"', 'x-kept': 'yes' },
+    })
+    const sent = s.seen.get('/cond')![0]!
+    for (const name of ['if-none-match', 'if-modified-since', 'range', 'if-range']) expect(sent.headers.has(name)).toBe(false)
+    expect(sent.headers.get('x-kept')).toBe('yes')
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('full body')
+  })
+
+  it('answers 304 from the cache when If-None-Match or If-Modified-Since match the stored response', async () => {
+    const lastModified = new Date(Date.UTC(2024, 0, 1)).toUTCString()
+    const s = setup({ '/etag': () => text('etag body', { etag: 'W/"abc"', 'last-modified': lastModified }) })
+    await s.send('/etag')
+    const byEtag = await s.send('/etag', { headers: { 'if-none-match': '"xyz", "abc"' } })
+    expect(byEtag.status).toBe(304)
+    expect(await byEtag.text()).toBe('')
+    expect(byEtag.headers.get('etag')).toBe('W/"abc"')
+    expect(byEtag.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+    expect(byEtag.headers.get('cache-control')).toBe('public, max-age=60')
+    const byDate = await s.send('/etag', { headers: { 'if-modified-since': new Date(Date.UTC(2024, 5, 1)).toUTCString() } })
+    expect(byDate.status).toBe(304)
+    const changed = await s.send('/etag', { headers: { 'if-none-match': '"other"' } })
+    expect(changed.status).toBe(200)
+    expect(await changed.text()).toBe('etag body')
+    expect(s.calls('/etag')).toBe(1)
+  })
+})
+
+describe('withCache: cache factory, handler shapes and options', () => {
+  it('builds the cache once per isolate from the first env, and views it per request', async () => {
+    let built = 0
+    const handler = withCache(async () => text('x'), {
+      cache: () => {
+        built++
+        return createCache({ tiers: [cacheApiStore({ cacheName: unique('factory') }), memoryStore()] })
+      },
+      policy: { ttl: '1m' },
+    })
+    for (let i = 0; i < 3; i++) {
+      const ctx = createExecutionContext()
+      await (await handler(new Request('https://edge.test/f'), {}, ctx)).text()
+      await waitOnExecutionContext(ctx)
+    }
+    expect(built).toBe(1)
+  })
+
+  it('wraps a handler object (a module Worker export, a Hono app) and keeps its other members', async () => {
+    const worker: ExportedHandler = {
+      async fetch(): Promise<Response> {
+        return text('object')
+      },
+      async scheduled(): Promise<void> {},
+    }
+    const wrapped = withCache(worker, { cache: createCache({ tiers: [memoryStore()] }), policy: { ttl: '1m' } })
+    expect(wrapped.scheduled).toBe(worker.scheduled)
+    const res = await wrapped.fetch!(new Request('https://edge.test/o'), {}, createExecutionContext())
+    expect(res.headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
+  })
+
+  it('rejects bad options at the factory, naming the option and the rule', () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    const ok = async (): Promise<Response> => text('x')
+    expect(() => withCache(ok, { cache, policy: undefined as never })).toThrow(/options\.policy is required/)
+    expect(() => withCache(ok, { cache: {} as never, policy: { ttl: '1m' } })).toThrow(/options\.cache/)
+    expect(() => withCache(ok, { cache, policy: { ttl: 'forever' } })).toThrow(/options\.policy\.ttl/)
+    expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, vary: ['*'] })).toThrow(/options\.vary/)
+    expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, vary: ['bad header'] })).toThrow(/options\.vary\[0\]/)
+    expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, negativeTtl: -1 })).toThrow(/options\.negativeTtl/)
+    expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, maxBodySize: 0 })).toThrow(/options\.maxBodySize/)
+    expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, statusName: 'two words' })).toThrow(/options\.statusName/)
+    expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, allowCookie: 'yes' as never })).toThrow(/options\.allowCookie/)
+    expect(() => withCache({} as never, { cache, policy: { ttl: '1m' } })).toThrow(/withCache\(handler\)/)
+  })
+})
