@@ -1,0 +1,21 @@
+// The same Worker with no Upstash variables: an in-memory L2, announced once in the log.
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { describe, expect, it, vi } from 'vitest'
+import worker from '../src/index'
+
+describe('the edge example Worker without Upstash', () => {
+  it('still caches, with an in-memory L2, and says so once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const statuses: (string | null)[] = []
+    for (let i = 0; i < 2; i++) {
+      const ctx = createExecutionContext()
+      const res = await worker.fetch(new Request('https://example.test/api/products/1'), {}, ctx)
+      await waitOnExecutionContext(ctx)
+      statuses.push(res.headers.get('cache-status'))
+    }
+    expect(statuses[0]).toBe('tiercache; fwd=miss; stored')
+    expect(statuses[1]).toMatch(/^tiercache; hit; ttl=(9|10); detail=L1$/)
+    expect(warn.mock.calls).toEqual([['tiercache: no UPSTASH_REDIS_REST_URL, using an in-memory L2']])
+    warn.mockRestore()
+  })
+})
