@@ -1,5 +1,5 @@
 /** Where a response came from, nearest first. */
-export type Tier = 'memory' | 'indexeddb' | 'browser' | 'edge-l1' | 'edge-l2' | 'origin' | 'error'
+export type Tier = 'memory' | 'indexeddb' | 'browser' | 'edge-l1' | 'edge-l2' | 'edge' | 'origin' | 'error'
 
 export interface AnsweredBy {
   tier: Tier
@@ -36,10 +36,10 @@ export function parseCacheStatus(value: string | null): CacheStatusMember[] {
 
 /**
  * Which tier answered a response, read from its Cache-Status: the browser's member when a browser tier hit,
- * else the Worker's (an edge tier named in `detail`, or the origin when the edge forwarded the request).
- * `edgeL1` is the name of the Worker's first tier (its other tiers are shown as L2).
+ * else the Worker's (`detail=L1` or `L2` for its tiers, `stale-if-error` for a stale copy standing in for a failed
+ * origin, `fwd=miss` when the origin answered).
  */
-export function answeredBy(status: number, cacheStatus: string | null, edgeL1 = 'cache-api'): AnsweredBy {
+export function answeredBy(status: number, cacheStatus: string | null): AnsweredBy {
   const members = parseCacheStatus(cacheStatus)
   const browser = members.find((m) => m.name === BROWSER_CACHE_NAME)
   if (browser !== undefined) {
@@ -52,9 +52,10 @@ export function answeredBy(status: number, cacheStatus: string | null, edgeL1 = 
   }
   const edge = members.filter((m) => m.name !== BROWSER_CACHE_NAME).at(-1)
   if (edge === undefined) return { tier: status >= 500 ? 'error' : 'origin', stale: false }
-  const detail = String(edge.params.detail ?? '')
-  const [tierName = '', staleness] = detail.split('/')
-  const stale = staleness === 'stale-if-error' ? 'error' : staleness === 'stale-while-revalidate' ? 'swr' : false
-  if (edge.params.hit === true) return { tier: tierName === edgeL1 ? 'edge-l1' : 'edge-l2', stale }
-  return { tier: status >= 500 ? 'error' : 'origin', stale }
+  if (edge.params.hit !== true) return { tier: status >= 500 ? 'error' : 'origin', stale: false }
+  const { detail, ttl } = edge.params
+  if (detail === 'stale-if-error') return { tier: 'edge', stale: 'error' }
+  const stale = typeof ttl === 'string' && Number(ttl) < 0 ? 'swr' : false
+  // No detail: the request joined another one's load at the edge (collapsed).
+  return { tier: detail === 'L1' ? 'edge-l1' : detail === 'L2' ? 'edge-l2' : 'edge', stale }
 }

@@ -37,6 +37,13 @@ export interface Exchange<T> extends AnsweredBy {
   ms: number
   body: T
   cacheStatus: string
+  /** Seconds the response stays fresh (Cache-Control max-age minus Age); negative: stale for that long. */
+  freshFor: number | undefined
+}
+
+function freshFor(headers: Headers): number | undefined {
+  const maxAge = /max-age=(\d+)/.exec(headers.get('cache-control') ?? '')?.[1]
+  return maxAge === undefined ? undefined : Number(maxAge) - Number(headers.get('age') ?? 0)
 }
 
 async function send<T>(method: string, path: string, init?: RequestInit): Promise<Exchange<T>> {
@@ -46,7 +53,7 @@ async function send<T>(method: string, path: string, init?: RequestInit): Promis
   const body = (await response.json()) as T
   const ms = performance.now() - started
   const cacheStatus = response.headers.get('cache-status') ?? ''
-  return { method, path, status: response.status, ms, body, cacheStatus, ...answeredBy(response.status, cacheStatus) }
+  return { method, path, status: response.status, ms, body, cacheStatus, freshFor: freshFor(response.headers), ...answeredBy(response.status, cacheStatus) }
 }
 
 export interface Product {

@@ -1,16 +1,5 @@
-import type { Tier } from './answered-by.js'
-import {
-  browserCache,
-  edgeStats,
-  getProduct,
-  getProducts,
-  productTag,
-  setOriginDown,
-  stampede,
-  updateProduct,
-  type Exchange,
-  type Product,
-} from './client.js'
+import type { AnsweredBy, Tier } from './answered-by.js'
+import { browserCache, edgeStats, getProduct, getProducts, productTag, setOriginDown, stampede, updateProduct, type Exchange } from './client.js'
 
 const TIER_LABELS: Record<Tier, string> = {
   memory: 'memory',
@@ -18,10 +7,12 @@ const TIER_LABELS: Record<Tier, string> = {
   browser: 'browser',
   'edge-l1': 'edge L1',
   'edge-l2': 'edge L2',
+  edge: 'edge',
   origin: 'origin',
   error: 'error',
 }
 const QUICK_IDS = [1, 2, 3, 4, 5, 6, 999]
+const BATCH_IDS = [1, 2, 3, 4, 5, 6]
 const LOG_ROWS = 40
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T
@@ -34,26 +25,26 @@ function h(tag: string, attrs: Record<string, string> = {}, ...children: (Node |
   return el
 }
 
-function pill(exchange: Pick<Exchange<unknown>, 'tier' | 'stale'>): HTMLElement {
-  const stale = exchange.stale === false ? '' : exchange.stale === 'swr' ? ' · stale, refreshing' : ' · stale-if-error'
-  return h('span', { class: `pill ${exchange.tier}${exchange.stale === false ? '' : ' stale'}` }, TIER_LABELS[exchange.tier] + stale)
+function pill({ tier, stale }: AnsweredBy): HTMLElement {
+  const suffix = stale === 'swr' ? ' · stale, refreshing' : stale === 'error' ? ' · stale-if-error' : ''
+  return h('span', { class: `pill ${tier}${stale === false ? '' : ' stale'}` }, TIER_LABELS[tier] + suffix)
 }
 
 const money = (cents: number): string => `$${(cents / 100).toFixed(2)}`
+const isBrowserTier = (tier: Tier): boolean => tier === 'memory' || tier === 'indexeddb' || tier === 'browser'
 
 // ------------------------------------------------------------------ request log
 
-/** A row of the log; `answer` is what the "answered by" column shows (a tier pill for cached reads). */
-function log(exchange: Exchange<unknown>, note = '', answer: Node | string = exchange.method === 'GET' ? pill(exchange) : '—'): void {
-  const time = new Date().toLocaleTimeString([], { hour12: false })
+/** Adds a row to the log: the request, what answered it, how long it took. */
+function log(exchange: Exchange<unknown>, options: { note?: string; answer?: Node | string } = {}): void {
   const request = h('td', { class: 'request' }, h('code', {}, `${exchange.method} ${exchange.path}`))
-  if (note !== '') request.append(h('span', { class: 'note' }, note))
+  if (options.note) request.append(h('span', { class: 'note' }, options.note))
   const row = h(
     'tr',
     { title: exchange.cacheStatus === '' ? 'no Cache-Status' : `Cache-Status: ${exchange.cacheStatus}` },
-    h('td', { class: 'time' }, time),
+    h('td', { class: 'time' }, new Date().toLocaleTimeString([], { hour12: false })),
     request,
-    h('td', {}, answer),
+    h('td', {}, options.answer ?? (exchange.method === 'GET' ? pill(exchange) : '—')),
     h('td', { class: 'num' }, exchange.ms.toFixed(0)),
     h('td', { class: `num status s${String(exchange.status)[0]}` }, String(exchange.status)),
   )
@@ -66,27 +57,34 @@ function log(exchange: Exchange<unknown>, note = '', answer: Node | string = exc
 
 let current = 1
 
-async function show(id: number, note = ''): Promise<void> {
+/** Loads a product through the browser tiers and shows it, with what answered. */
+async function show(id: number, note?: string): Promise<void> {
   current = id
   $<HTMLInputElement>('product-id').value = String(id)
   $('update-tag').textContent = productTag(id)
   history.replaceState(null, '', `#${id}`)
   const exchange = await getProduct(id)
-  log(exchange, note)
+  log(exchange, { note })
   const card = $('product')
-  if ('error' in exchange.body) {
-    card.replaceChildren(h('p', { class: 'missing' }, exchange.body.error), h('p', { class: 'meta' }, missingHint(exchange.status)))
+  const body = exchange.body
+  const answered = h('p', { class: 'answered' }, pill(exchange), `${exchange.ms.toFixed(0)} ms`)
+  if (exchange.freshFor !== undefined) {
+    const s = exchange.freshFor
+    answered.append(h('span', { class: 'freshness' }, s >= 0 ? `fresh for ${s} s more` : `stale for ${-s} s`))
+  }
+  if ('error' in body) {
+    card.replaceChildren(answered, h('p', { class: 'missing' }, body.error), h('p', { class: 'meta' }, missingHint(exchange.status)))
   } else {
-    const p = exchange.body
+    const updated = body.version === 1 ? 'never' : new Date(body.updatedAt).toLocaleTimeString([], { hour12: false })
     card.replaceChildren(
-      h('h3', {}, p.name, h('span', { class: 'id' }, `#${p.id}`)),
-      h('p', { class: 'price', 'data-testid': 'price' }, money(p.price)),
-      h('dl', {}, ...fact('stock', String(p.stock)), ...fact('version', String(p.version)), ...fact('updated', new Date(p.updatedAt).toLocaleTimeString([], { hour12: false }))),
+      answered,
+      h('h3', {}, body.name, h('span', { class: 'id' }, `#${body.id}`)),
+      h('p', { class: 'price', 'data-testid': 'price' }, money(body.price)),
+      h('dl', {}, ...fact('in stock', String(body.stock)), ...fact('version', String(body.version)), ...fact('updated', updated)),
     )
   }
-  card.dataset.version = 'error' in exchange.body ? '' : String(exchange.body.version)
+  card.dataset.version = 'error' in body ? '' : String(body.version)
   card.dataset.tier = exchange.tier
-  card.prepend(h('p', { class: 'answered' }, pill(exchange), h('span', {}, `${exchange.ms.toFixed(0)} ms`)))
   void refreshStats()
 }
 
@@ -95,9 +93,27 @@ function fact(term: string, value: string): HTMLElement[] {
 }
 
 function missingHint(status: number): string {
-  if (status === 404) return 'Not found is cached too (negativeTtl 10 s): load it again and the database is not asked.'
+  if (status === 404) return '"Not found" is cached too, for 10 s: load it again and the database is not asked.'
   if (status === 503) return 'The database is down and no stored copy is left to stand in for it.'
   return ''
+}
+
+async function loadBatch(): Promise<void> {
+  const exchange = await getProducts(BATCH_IDS)
+  const loaded = exchange.body.loadedFromOrigin.length
+  if (isBrowserTier(exchange.tier)) log(exchange, { note: 'the stored response of an earlier batch' })
+  else if (loaded === 0) log(exchange, { note: 'every id from the edge tiers', answer: pill({ tier: 'edge', stale: false }) })
+  else log(exchange, { note: `1 database query for ${loaded} of ${BATCH_IDS.length} ids`, answer: pill({ tier: 'origin', stale: false }) })
+}
+
+async function loadBurst(): Promise<void> {
+  const id = 7 + Math.floor(Math.random() * 44)
+  const result = await stampede(id)
+  const queries = `${result.originCalls} database ${result.originCalls === 1 ? 'query' : 'queries'}`
+  log(
+    { method: 'GET', path: `/api/products/${id} ×50`, status: 200, ms: result.ms, body: null, cacheStatus: '', freshFor: undefined, tier: 'origin', stale: false },
+    { note: `${result.ok} of 50 answered, past the browser tiers`, answer: queries },
+  )
 }
 
 // ------------------------------------------------------------------ stats
@@ -105,8 +121,8 @@ function missingHint(status: number): string {
 async function refreshStats(): Promise<void> {
   const edge = await edgeStats()
   const rows = [
-    ...browserCache.stats().tiers.map((t) => ({ ...t, label: t.name === 'memory' ? 'memory' : 'IndexedDB', tier: t.name === 'memory' ? 'memory' : 'indexeddb' })),
-    ...edge.cache.tiers.map((t, i) => ({ ...t, label: `edge L${i + 1}: ${t.name}`, tier: i === 0 ? 'edge-l1' : 'edge-l2' })),
+    ...browserCache.stats().tiers.map((t, i) => ({ ...t, label: i === 0 ? 'memory' : 'IndexedDB', tier: i === 0 ? 'memory' : 'indexeddb' })),
+    ...edge.cache.tiers.map((t, i) => ({ ...t, label: `edge L${i + 1} · ${t.name}`, tier: i === 0 ? 'edge-l1' : 'edge-l2' })),
   ]
   $('stats').replaceChildren(
     ...rows.map((t) =>
@@ -122,32 +138,35 @@ async function refreshStats(): Promise<void> {
     ),
   )
   const l2 = edge.cache.tiers[1]?.name
-  if (l2 !== undefined) $('l2-name').textContent = l2 === 'upstash' ? 'Upstash Redis' : `${l2} (no Upstash configured)`
-  const keys = Object.keys(edge.origin.calls).length
-  $('origin-stats').textContent =
-    `Database: ${edge.origin.total} queries (${edge.origin.batches} of them batches) for ${keys} keys` +
-    (keys === 0 ? '' : `, at most ${Math.max(...Object.values(edge.origin.calls))} for one key`)
+  if (l2 !== undefined) $('l2-name').textContent = l2 === 'upstash' ? 'Upstash Redis' : 'in-memory'
+  const { total, batches, calls } = edge.origin
+  $('origin-stats').textContent = `Database: ${total} queries (${batches} of them batches) for ${Object.keys(calls).length} products.`
   $<HTMLInputElement>('origin-down').checked = edge.origin.failing
   document.body.classList.toggle('origin-down', edge.origin.failing)
 }
 
 // ------------------------------------------------------------------ wiring
 
-function busy(button: HTMLButtonElement, work: () => Promise<void>): void {
-  button.disabled = true
-  work()
-    .catch((error: unknown) => console.error(error))
-    .finally(() => {
-      button.disabled = false
-    })
+/** Runs a button's work with the button disabled meanwhile. */
+function onClick(id: string, work: () => Promise<void>): void {
+  const button = $<HTMLButtonElement>(id)
+  button.addEventListener('click', () => {
+    button.disabled = true
+    work()
+      .then(refreshStats)
+      .catch((error: unknown) => console.error(error))
+      .finally(() => {
+        button.disabled = false
+      })
+  })
 }
 
 function wire(): void {
   $('quick').append(
     ...QUICK_IDS.map((id) => {
-      const button = h('button', { type: 'button', class: 'chip' }, id === 999 ? '999 (404)' : String(id)) as HTMLButtonElement
-      button.addEventListener('click', () => void show(id))
-      return button
+      const chip = h('button', { type: 'button', class: 'chip' }, id === 999 ? '999 (404)' : String(id))
+      chip.addEventListener('click', () => void show(id))
+      return chip
     }),
   )
   $('picker').addEventListener('submit', (event) => {
@@ -155,43 +174,22 @@ function wire(): void {
     const id = Number($<HTMLInputElement>('product-id').value)
     if (Number.isInteger(id) && id > 0) void show(id)
   })
-  const update = $<HTMLButtonElement>('update')
-  update.addEventListener('click', () => busy(update, async () => log(await updateProduct(current))))
-  const batch = $<HTMLButtonElement>('batch')
-  batch.addEventListener('click', () =>
-    busy(batch, async () => {
-      const exchange = await getProducts([1, 2, 3, 4, 5, 6])
-      const loaded = exchange.body.loadedFromOrigin ?? []
-      log(exchange, loaded.length === 0 ? 'no database query' : `1 database query for ${loaded.length} ids`)
-      await refreshStats()
-    }),
-  )
-  const burst = $<HTMLButtonElement>('stampede')
-  burst.addEventListener('click', () =>
-    busy(burst, async () => {
-      const id = 7 + Math.floor(Math.random() * 44)
-      const result = await stampede(id)
-      log(
-        { method: 'GET', path: `/api/products/${id} ×50`, status: 200, ms: result.ms, body: null, cacheStatus: '', tier: 'origin', stale: false },
-        `${result.ok} answered, no browser tier`,
-        `${result.originCalls} database ${result.originCalls === 1 ? 'query' : 'queries'}`,
-      )
-      await refreshStats()
-    }),
-  )
+  onClick('update', async () => log(await updateProduct(current)))
+  onClick('batch', loadBatch)
+  onClick('stampede', loadBurst)
   const down = $<HTMLInputElement>('origin-down')
   down.addEventListener('change', () => void setOriginDown(down.checked).then(log).then(refreshStats))
   $('refresh-stats').addEventListener('click', () => void refreshStats())
 
   // A tag invalidated here or in another tab (broadcastInvalidation) drops the shown product: show it again.
   browserCache.subscribe((event) => {
-    if (event.type === 'invalidate' && event.tags?.includes(productTag(current))) void show(current, 'invalidated')
+    if (event.type === 'invalidate' && event.tags?.includes(productTag(current))) void show(current, `tag ${productTag(current)} invalidated`)
   })
 }
 
 declare global {
   interface Window {
-    /** For the devtools console: `await tiercacheDemo.cache.stats()`, `tiercacheDemo.cache.invalidateTags(['product:1'])`. */
+    /** For the devtools console: `tiercacheDemo.cache.stats()`, `await tiercacheDemo.cache.invalidateTags(['product:1'])`. */
     tiercacheDemo: { cache: typeof browserCache; show: typeof show }
   }
 }
