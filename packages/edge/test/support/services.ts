@@ -1,7 +1,9 @@
 // Test helpers that run inside workerd: the testkit Upstash endpoints (shared, or a pair of this file's own),
 // their round-trip counters and fault injection over HTTP, real @upstash/redis clients, and a manual clock.
+import { createCache, memoryStore, type Cache, type CacheEvent, type Duration, type Entry, type Policy } from '@tiercache/core'
 import { Redis } from '@upstash/redis/cloudflare'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest'
+import { cacheApiStore, upstashCoordinator, upstashStore } from '../../src/index'
 
 export interface Endpoint {
   url: string
@@ -43,6 +45,65 @@ export async function ownEndpoint(): Promise<OwnEndpoint> {
       await (await fetch(`${control}/pairs/${id}`, { method: 'DELETE', headers: auth })).body?.cancel()
     },
   }
+}
+
+/**
+ * Gives this file a redis + endpoint pair of its own: started before its tests (then `ready` is called), stopped
+ * after them; before each test, faults are cleared and redis is flushed.
+ */
+export function withOwnEndpoint(ready: (endpoint: OwnEndpoint) => void): void {
+  let endpoint: OwnEndpoint | undefined
+  beforeAll(async () => {
+    endpoint = await ownEndpoint()
+    ready(endpoint)
+  })
+  afterAll(async () => {
+    await endpoint?.stop()
+  })
+  beforeEach(async () => {
+    if (endpoint === undefined) return
+    await setFault(endpoint, { mode: 'ok' })
+    await resetStats(endpoint, true)
+  })
+}
+
+export interface IsolateOptions {
+  /** L1: a Cache API cache of its own (the default; name it to share one), or a memory store. */
+  l1?: 'cache-api' | 'memory'
+  cacheName?: string
+  now?: () => number
+  tagCacheTtl?: Duration
+  /** The client's own request timeout. @default 2000 */
+  clientTimeoutMs?: number
+  coordinatorTimeout?: Duration
+  tierTimeout?: Duration
+  lockWait?: Duration
+  policy?: Policy
+}
+
+/** One simulated isolate on the edge tiers: its own L1, client and upstashCoordinator, the endpoint's Redis. */
+export function edgeIsolate(endpoint: Endpoint, options: IsolateOptions = {}): { cache: Cache; events: CacheEvent[] } {
+  const { now } = options
+  const redis = redisFor(endpoint, { timeoutMs: options.clientTimeoutMs })
+  const coordinator = upstashCoordinator({ redis, tagCacheTtl: options.tagCacheTtl, timeout: options.coordinatorTimeout, now })
+  const l1 = options.l1 === 'memory' ? memoryStore() : cacheApiStore({ cacheName: options.cacheName ?? unique('isolate'), now })
+  const events: CacheEvent[] = []
+  const cache = createCache({
+    tiers: [l1, upstashStore({ redis, coordinator, now })],
+    coordinator,
+    now,
+    tierTimeout: options.tierTimeout,
+    lockWait: options.lockWait,
+    policy: options.policy ?? { ttl: '1h' },
+    onEvent: (e) => events.push(e),
+  })
+  return { cache, events }
+}
+
+/** An entry created now (real clock) with `lifeMs` of life. */
+export function entryFor(value: unknown, lifeMs: number, extra: Partial<Entry> = {}): Entry {
+  const t = Date.now()
+  return { value, createdAt: t, freshUntil: t + lifeMs, staleUntil: t + lifeMs, ...extra }
 }
 
 /**

@@ -1,10 +1,10 @@
 // cacheApiStore against workerd's real Cache API: the store contract, and what it really puts there.
-import { createCache, encodeEntry, memoryStore, type Entry } from '@tiercache/core'
+import { createCache, encodeEntry, memoryStore } from '@tiercache/core'
 import { runStoreContract } from '@tiercache/core/testing'
 import { describe, expect, it } from 'vitest'
 import { urlOf } from '../../src/cache-api-store'
 import { cacheApiStore } from '../../src/index'
-import { manualClock, unique } from '../support/services'
+import { entryFor as entry, manualClock, unique } from '../support/services'
 
 runStoreContract({ name: 'cacheApiStore on caches.default', create: () => cacheApiStore() })
 
@@ -14,11 +14,6 @@ runStoreContract({
   create: () => cacheApiStore({ cacheName: unique('contract'), now: clock.now }),
   clock,
 })
-
-function entry(value: unknown, lifeMs: number, extra: Partial<Entry> = {}): Entry {
-  const t = Date.now()
-  return { value, createdAt: t, freshUntil: t + lifeMs, staleUntil: t + lifeMs, ...extra }
-}
 
 describe('cacheApiStore: what it puts in the Cache API', () => {
   it('puts a synthetic GET whose Cache-Control max-age is the remaining servable time in whole seconds, rounded up', async () => {

@@ -3,28 +3,20 @@
 import { createCache, type Cache, type CacheEvent } from '@tiercache/core'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { Redis } from '@upstash/redis/cloudflare'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cacheApiStore, createEdgeCache, upstashCoordinator, upstashStore, withCache } from '../../src/index'
-import { ownEndpoint, redisFor, resetStats, setFault, statsOf, unique, type Fault, type OwnEndpoint } from '../support/services'
+import { edgeIsolate, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type Fault, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
+withOwnEndpoint((own) => {
+  endpoint = own
+})
 const unhandled: unknown[] = []
 const onUnhandled = (event: PromiseRejectionEvent): void => {
   unhandled.push(event.reason)
 }
-
-beforeAll(async () => {
-  endpoint = await ownEndpoint()
-  addEventListener('unhandledrejection', onUnhandled)
-})
-afterAll(async () => {
-  removeEventListener('unhandledrejection', onUnhandled)
-  await endpoint.stop()
-})
-beforeEach(async () => {
-  await setFault(endpoint, { mode: 'ok' })
-  await resetStats(endpoint, true)
-})
+beforeAll(() => addEventListener('unhandledrejection', onUnhandled))
+afterAll(() => removeEventListener('unhandledrejection', onUnhandled))
 afterEach(async () => {
   await setFault(endpoint, { mode: 'ok' })
   // Late rejections (a request given up on, finishing afterwards) surface after a moment.
@@ -33,18 +25,8 @@ afterEach(async () => {
 })
 
 /** An isolate with the edge tiers, a 300 ms client timeout, 400 ms tier timeout and 300 ms coordinator timeout. */
-function edgeIsolate(cacheName = unique('faults')): { cache: Cache; events: CacheEvent[] } {
-  const redis = redisFor(endpoint, { timeoutMs: 300 })
-  const coordinator = upstashCoordinator({ redis, timeout: '300ms', tagCacheTtl: '5s' })
-  const events: CacheEvent[] = []
-  const cache = createCache({
-    tiers: [cacheApiStore({ cacheName }), upstashStore({ redis, coordinator })],
-    coordinator,
-    tierTimeout: '400ms',
-    policy: { ttl: '1h', tags: ['faulty'] },
-    onEvent: (e) => events.push(e),
-  })
-  return { cache, events }
+function faultyIsolate(cacheName = unique('faults')): { cache: Cache; events: CacheEvent[] } {
+  return edgeIsolate(endpoint, { cacheName, clientTimeoutMs: 300, coordinatorTimeout: '300ms', tierTimeout: '400ms', tagCacheTtl: '5s', policy: { ttl: '1h', tags: ['faulty'] } })
 }
 
 describe('the unhandled-rejection detector', () => {
@@ -64,7 +46,7 @@ const faults: Array<[string, Fault]> = [
 
 describe.each(faults)('Upstash %s', (_label, fault) => {
   it('a miss is answered by the origin within the timeouts; the errors are events and stats', async () => {
-    const { cache, events } = edgeIsolate()
+    const { cache, events } = faultyIsolate()
     await setFault(endpoint, fault)
     const t0 = Date.now()
     expect(await cache.getOrSet('cold', () => 'from origin')).toBe('from origin')
@@ -82,7 +64,7 @@ describe.each(faults)('Upstash %s', (_label, fault) => {
   })
 
   it('an L1 hit is answered without Redis, as fast as ever', async () => {
-    const { cache } = edgeIsolate()
+    const { cache } = faultyIsolate()
     expect(await cache.getOrSet('warm', () => 'cached')).toBe('cached')
     await cache.idle()
     await setFault(endpoint, fault)
@@ -95,11 +77,11 @@ describe.each(faults)('Upstash %s', (_label, fault) => {
 
   it('an L1 hit whose tag times must be read is served from L1 when Redis fails, reporting it', async () => {
     const cacheName = unique('faults-shared-l1')
-    const writer = edgeIsolate(cacheName)
+    const writer = faultyIsolate(cacheName)
     await writer.cache.getOrSet('shared', () => 'in L1')
     await writer.cache.idle()
     // A new isolate in the same data centre: same Cache API cache, never read the tags.
-    const reader = edgeIsolate(cacheName)
+    const reader = faultyIsolate(cacheName)
     await setFault(endpoint, fault)
     const t0 = Date.now()
     expect(await reader.cache.getOrSet('shared', () => 'origin must not run')).toBe('in L1')
@@ -162,12 +144,12 @@ describe('a client without a timeout of its own', () => {
 
 describe('recovery', () => {
   it('uses Redis again as soon as it answers', async () => {
-    const { cache, events } = edgeIsolate()
+    const { cache, events } = faultyIsolate()
     await setFault(endpoint, { mode: 'error500' })
     expect(await cache.getOrSet('back', () => 'during outage')).toBe('during outage')
     await cache.idle()
     await setFault(endpoint, { mode: 'ok' })
-    const other = edgeIsolate()
+    const other = faultyIsolate()
     await other.cache.set('back2', 'written after recovery')
     await other.cache.idle()
     const before = events.filter((e) => e.type === 'error').length

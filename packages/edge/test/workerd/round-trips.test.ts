@@ -1,33 +1,19 @@
 // Upstash round trips per request kind with the full edge tiers (Cache API L1, Upstash L2, upstashCoordinator),
 // counted by the endpoint: an L1 hit makes none, an L1 miss one before deciding.
-import { createCache, type Cache } from '@tiercache/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { cacheApiStore, upstashCoordinator, upstashStore } from '../../src/index'
-import { manualClock, ownEndpoint, redisFor, resetStats, statsOf, unique, type OwnEndpoint } from '../support/services'
+import type { Cache } from '@tiercache/core'
+import { describe, expect, it } from 'vitest'
+import { edgeIsolate, manualClock, resetStats, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
-beforeAll(async () => {
-  endpoint = await ownEndpoint()
-})
-afterAll(async () => {
-  await endpoint.stop()
-})
-beforeEach(async () => {
-  await resetStats(endpoint, true)
+withOwnEndpoint((own) => {
+  endpoint = own
 })
 
 const clock = manualClock()
 
 /** One isolate with the edge tiers: a Cache API cache of its own, its own client and coordinator. */
-function edgeIsolate(cacheName = unique('rt')): Cache {
-  const redis = redisFor(endpoint)
-  const coordinator = upstashCoordinator({ redis, tagCacheTtl: '5s', now: clock.now })
-  return createCache({
-    tiers: [cacheApiStore({ cacheName, now: clock.now }), upstashStore({ redis, coordinator, now: clock.now })],
-    coordinator,
-    now: clock.now,
-    policy: { ttl: '1h', swr: '1h', tags: ['catalog', 'product:9'] },
-  })
+function isolate(): Cache {
+  return edgeIsolate(endpoint, { now: clock.now, tagCacheTtl: '5s', policy: { ttl: '1h', swr: '1h', tags: ['catalog', 'product:9'] } }).cache
 }
 
 async function requests(): Promise<number> {
@@ -42,7 +28,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 describe('Upstash round trips per request kind', () => {
   it('full miss: one read, one lock before the origin; write and release in the background', async () => {
-    const cache = edgeIsolate()
+    const cache = isolate()
     let beforeOrigin = -1
     const [value, ms] = await timed(() =>
       cache.getOrSet('p9', async () => {
@@ -62,7 +48,7 @@ describe('Upstash round trips per request kind', () => {
   })
 
   it('L1 hit: no Redis request (tag times known from the fill)', async () => {
-    const cache = edgeIsolate()
+    const cache = isolate()
     await cache.getOrSet('p9', () => ({ id: 9 }))
     await cache.idle()
     await resetStats(endpoint)
@@ -77,10 +63,10 @@ describe('Upstash round trips per request kind', () => {
   })
 
   it('L1 miss, L2 hit, in an isolate that never saw the tags: exactly one request (entry and tag times together)', async () => {
-    const writer = edgeIsolate()
+    const writer = isolate()
     await writer.getOrSet('p9', () => ({ id: 9 }))
     await writer.idle()
-    const reader = edgeIsolate()
+    const reader = isolate()
     await resetStats(endpoint)
     const [value, ms] = await timed(() => reader.getOrSet('p9', () => 'origin must not run'))
     expect(value).toEqual({ id: 9 })
@@ -94,7 +80,7 @@ describe('Upstash round trips per request kind', () => {
   })
 
   it('L1 hit once the tag copy is older than tagCacheTtl: one MGET, then none again', async () => {
-    const cache = edgeIsolate()
+    const cache = isolate()
     await cache.getOrSet('p9', () => ({ id: 9 }))
     await cache.idle()
     clock.advance(5_000)
@@ -106,7 +92,7 @@ describe('Upstash round trips per request kind', () => {
   })
 
   it('stale within swr: answered from L1 at once; the refresh (lock, origin, write, release) runs in the background', async () => {
-    const cache = edgeIsolate()
+    const cache = isolate()
     let version = 0
     const load = (): { v: number } => ({ v: ++version })
     await cache.getOrSet('p9', load)
@@ -122,10 +108,10 @@ describe('Upstash round trips per request kind', () => {
   })
 
   it('getManyOrSet: one L2 request for all the keys L1 misses', async () => {
-    const writer = edgeIsolate()
+    const writer = isolate()
     await writer.getManyOrSet(['m1', 'm2', 'm3'], (keys) => keys.map((k) => k.toUpperCase()))
     await writer.idle()
-    const reader = edgeIsolate()
+    const reader = isolate()
     await resetStats(endpoint)
     expect(await reader.getManyOrSet(['m1', 'm2', 'm3'], () => ['x', 'y', 'z'])).toEqual(['M1', 'M2', 'M3'])
     expect(await statsOf(endpoint)).toMatchObject({ requests: 1, byCommand: { EVAL_RO: 1 } })

@@ -1,22 +1,15 @@
 // upstashCoordinator against a real redis-server through the Upstash endpoint: tag times, the local copy that
 // answers synchronously, locks, and the staleness bound of a global invalidation across isolates.
-import { createCache, memoryStore, type Cache, type CacheEvent } from '@tiercache/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { cacheApiStore, upstashCoordinator, upstashStore } from '../../src/index'
-import { manualClock, ownEndpoint, redisFor, resetStats, setFault, statsOf, unique, type OwnEndpoint } from '../support/services'
+import type { Cache, CacheEvent } from '@tiercache/core'
+import { describe, expect, it } from 'vitest'
+import { upstashCoordinator } from '../../src/index'
+import { edgeIsolate, manualClock, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
 let redis: ReturnType<typeof redisFor>
-beforeAll(async () => {
-  endpoint = await ownEndpoint()
-  redis = redisFor(endpoint)
-})
-afterAll(async () => {
-  await endpoint.stop()
-})
-beforeEach(async () => {
-  await setFault(endpoint, { mode: 'ok' })
-  await resetStats(endpoint, true)
+withOwnEndpoint((own) => {
+  endpoint = own
+  redis = redisFor(own)
 })
 
 describe('tag invalidation times', () => {
@@ -121,19 +114,7 @@ describe('locks', () => {
 
 /** One simulated isolate: its own L1, its own coordinator and client, the shared Redis. */
 function isolate(label: string, options: { now?: () => number; tagCacheTtl?: string; l1?: 'memory' | 'cache-api' } = {}): { cache: Cache; events: CacheEvent[] } {
-  const client = redisFor(endpoint)
-  const coordinator = upstashCoordinator({ redis: client, tagCacheTtl: options.tagCacheTtl, now: options.now })
-  const l1 = options.l1 === 'cache-api' ? cacheApiStore({ cacheName: unique(label), now: options.now }) : memoryStore()
-  const events: CacheEvent[] = []
-  const cache = createCache({
-    tiers: [l1, upstashStore({ redis: client, coordinator, now: options.now })],
-    coordinator,
-    now: options.now,
-    policy: { ttl: '1h' },
-    lockWait: '3s',
-    onEvent: (e) => events.push(e),
-  })
-  return { cache, events }
+  return edgeIsolate(endpoint, { l1: options.l1 ?? 'memory', cacheName: unique(label), now: options.now, tagCacheTtl: options.tagCacheTtl, lockWait: '3s' })
 }
 
 describe('across isolates (separate L1s and coordinators, one Redis)', () => {

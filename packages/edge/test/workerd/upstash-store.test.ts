@@ -1,9 +1,9 @@
 // upstashStore with the real @upstash/redis client over HTTP to the testkit endpoint over a real redis-server.
-import { encodeEntry, memoryCoordinator, type Entry } from '@tiercache/core'
+import { encodeEntry, memoryCoordinator } from '@tiercache/core'
 import { runStoreContract } from '@tiercache/core/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { upstashCoordinator, upstashStore } from '../../src/index'
-import { manualClock, ownEndpoint, redisFor, resetStats, sharedEndpoint, statsOf, unique, type OwnEndpoint } from '../support/services'
+import { entryFor as entry, manualClock, redisFor, resetStats, sharedEndpoint, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 const shared = sharedEndpoint()
 const sharedRedis = redisFor(shared)
@@ -26,23 +26,12 @@ runStoreContract({
   clock,
 })
 
-function entry(value: unknown, lifeMs: number, extra: Partial<Entry> = {}): Entry {
-  const t = Date.now()
-  return { value, createdAt: t, freshUntil: t + lifeMs, staleUntil: t + lifeMs, ...extra }
-}
-
 describe('upstashStore: requests and what Redis holds (own redis + endpoint)', () => {
   let endpoint: OwnEndpoint
   let redis: ReturnType<typeof redisFor>
-  beforeAll(async () => {
-    endpoint = await ownEndpoint()
-    redis = redisFor(endpoint)
-  })
-  afterAll(async () => {
-    await endpoint.stop()
-  })
-  beforeEach(async () => {
-    await resetStats(endpoint, true)
+  withOwnEndpoint((own) => {
+    endpoint = own
+    redis = redisFor(own)
   })
 
   it('expires the key (PX) at the entry\'s last servable moment, stale-if-error included', async () => {
