@@ -1,22 +1,16 @@
+import { CHROMIUM_ARGS, findChromium } from '@tiercache/testkit'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 
-/** Debian's chromium; never let playwright download a browser. */
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-
-/** Flags that keep Chromium quiet and off the network (see HARNESS.md). */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+/**
+ * Debian's chromium; never let playwright download a browser. When it is missing, test/global-setup.ts installs
+ * it (apt-get) before any browser starts, at the path apt uses.
+ */
+const executablePath = findChromium() ?? '/usr/bin/chromium'
 
 export default defineConfig({
   test: {
+    globalSetup: ['./test/global-setup.ts'],
     projects: [
       {
         // Fast unit tests: plain Node, IndexedDB from fake-indexeddb.
@@ -40,7 +34,7 @@ export default defineConfig({
             screenshotFailures: false,
             api: { host: '127.0.0.1' },
             provider: playwright({
-              launchOptions: { executablePath, args: chromiumArgs },
+              launchOptions: { executablePath, args: [...CHROMIUM_ARGS] },
             }),
             instances: [{ browser: 'chromium' }],
           },
@@ -56,6 +50,20 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The harness probes (facts about Chromium the design relies on, ~7 launches, ~18 s): `pnpm test:probes`.
+      ...(process.env.TIERCACHE_PROBES === '1'
+        ? [
+            {
+              test: {
+                name: 'chromium-probes',
+                environment: 'node',
+                include: ['test/chromium/**/*.probe.test.ts'],
+                testTimeout: 30_000,
+                hookTimeout: 60_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 })

@@ -1,5 +1,5 @@
 /**
- * Probes (run in Node, drive Debian's Chromium through playwright-core): the facts the
+ * Probes (opt-in: `pnpm test:probes`; run in Node, drive Debian's Chromium through playwright-core): the facts the
  * browser package relies on. Each is a real assertion; timings are logged.
  */
 import { rm } from 'node:fs/promises'

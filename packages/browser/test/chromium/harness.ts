@@ -12,25 +12,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { chromiumLaunchOptions } from '@tiercache/testkit'
 import { build } from 'esbuild'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-
-/** Debian's chromium; playwright-core never downloads a browser. */
-export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-
-/**
- * Flags that keep Chromium headless-friendly and off the network.
- * Never add `--user-data-dir` here: playwright rejects it, pass the dir to launchPersistentContext.
- */
-export const chromiumArgs: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 export interface LaunchedChromium {
   /** The context every page of the test lives in (one profile, one origin storage). */
@@ -63,7 +47,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
   const persistent = options.persistent ?? true
   const started = performance.now()
   if (!persistent) {
-    const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...chromiumArgs] })
+    // Debian's chromium with testkit's flags (test/global-setup.ts installed it); playwright-core downloads nothing.
+    const browser = await chromium.launch(chromiumLaunchOptions())
     const context = await browser.newContext()
     return {
       context,
@@ -77,11 +62,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
   }
   const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'tiercache-chromium-')))
   const ownsDir = options.userDataDir === undefined && !options.keepUserDataDir
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [...chromiumArgs],
-  })
+  // Never pass --user-data-dir in args: playwright rejects it; the profile dir is the first argument.
+  const context = await chromium.launchPersistentContext(userDataDir, chromiumLaunchOptions())
   return {
     context,
     userDataDir,
@@ -199,8 +181,8 @@ export interface Harness {
   chromium: LaunchedChromium
   server: TestServer
   context: BrowserContext
-  /** Open a new page (tab) of the test origin at `path` and wait for `window.__ready`. */
-  open(path?: string): Promise<Page>
+  /** Open a new page (tab) at `path` of the test origin (or of another `startTestServer`) and wait for `window.__ready`. */
+  open(path?: string, server?: TestServer): Promise<Page>
   close(): Promise<void>
 }
 
@@ -222,9 +204,9 @@ export async function createHarness(options: TestServerOptions & LaunchOptions =
     chromium: launched,
     server,
     context: launched.context,
-    async open(path = '/') {
+    async open(path = '/', on = server) {
       const page = await launched.context.newPage()
-      await page.goto(server.url(path))
+      await page.goto(on.url(path))
       await page.waitForFunction(() => (globalThis as { __ready?: boolean }).__ready === true)
       return page
     },

@@ -1,65 +1,58 @@
 /**
  * indexedDbStore in a real page: entries survive a reload, and storage pressure (a small maxEntries with large
- * values) evicts instead of failing. A real QuotaExceededError: quota.driver.test.ts.
+ * values) evicts instead of failing. A real QuotaExceededError: quota.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createHarness, type Harness } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import type { RouteHandler } from '../harness.js'
+import { unique as db, type DriverEnv } from './env.js'
 
-let h: Harness
-beforeAll(async () => {
-  h = await createHarness({
-    bundles: { app: fileURLToPath(new URL('./pages/app.ts', import.meta.url)) },
-    routes: {
-      '/api/catalog': (_req: IncomingMessage, res: ServerResponse) => {
-        res.sendDate = false
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', etag: '"c1"' })
-        res.end(JSON.stringify({ items: [1, 2, 3] }))
-      },
-    },
+export const persistenceRoutes: Record<string, RouteHandler> = {
+  '/api/catalog': (_req: IncomingMessage, res: ServerResponse) => {
+    res.sendDate = false
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', etag: '"c1"' })
+    res.end(JSON.stringify({ items: [1, 2, 3] }))
+  },
+}
+
+export function persistenceScenarios(env: DriverEnv): void {
+  describe('persistence', () => {
+    const h = () => env.h
+    it('entries and fetched responses survive a page reload, answered by IndexedDB', async () => {
+      const name = db('reload')
+      const page = await h().open(`/?db=${name}`)
+      await page.evaluate(() => window.app.set('user:1', { name: 'Ada' }))
+      const first = await page.evaluate(() => window.app.fetch('/api/catalog'))
+      expect(first.headers['cache-status']).toMatch(/fwd=uri-miss; fwd-status=200; ttl=\d+; stored/)
+      await page.evaluate(() => window.app.idle())
+      expect(h().server.hits('/api/catalog')).toBe(1)
+
+      await page.reload()
+      await page.waitForFunction(() => window.__ready === true)
+      expect(await page.evaluate(() => window.app.memory('user:1'))).toBeNull()
+      expect(await page.evaluate(() => window.app.get('user:1'))).toEqual({ name: 'Ada' })
+      const again = await page.evaluate(() => window.app.fetch('/api/catalog'))
+      expect(again.body).toBe('{"items":[1,2,3]}')
+      expect(again.headers['cache-status']).toMatch(/^tiercache; hit; ttl=\d+; detail=indexeddb$/)
+      expect(h().server.hits('/api/catalog')).toBe(1)
+      // (cache.get reports no hit events; the fetch's getOrSet does.)
+      const hits = (await page.evaluate(() => window.app.events())).filter((e) => e.type === 'hit')
+      expect(hits.map((e) => e.tier)).toEqual(['indexeddb'])
+      await page.close()
+    })
   })
-})
-afterAll(async () => {
-  await h?.close()
-})
 
-const db = (label: string): string => `${label}-${Math.random().toString(36).slice(2)}`
-
-describe('persistence', () => {
-  it('entries and fetched responses survive a page reload, answered by IndexedDB', async () => {
-    const name = db('reload')
-    const page = await h.open(`/?db=${name}`)
-    await page.evaluate(() => window.app.set('user:1', { name: 'Ada' }))
-    const first = await page.evaluate(() => window.app.fetch('/api/catalog'))
-    expect(first.headers['cache-status']).toMatch(/fwd=uri-miss; fwd-status=200; ttl=\d+; stored/)
-    await page.evaluate(() => window.app.idle())
-    expect(h.server.hits('/api/catalog')).toBe(1)
-
-    await page.reload()
-    await page.waitForFunction(() => window.__ready === true)
-    expect(await page.evaluate(() => window.app.memory('user:1'))).toBeNull()
-    expect(await page.evaluate(() => window.app.get('user:1'))).toEqual({ name: 'Ada' })
-    const again = await page.evaluate(() => window.app.fetch('/api/catalog'))
-    expect(again.body).toBe('{"items":[1,2,3]}')
-    expect(again.headers['cache-status']).toMatch(/^tiercache; hit; ttl=\d+; detail=indexeddb$/)
-    expect(h.server.hits('/api/catalog')).toBe(1)
-    // (cache.get reports no hit events; the fetch's getOrSet does.)
-    const hits = (await page.evaluate(() => window.app.events())).filter((e) => e.type === 'hit')
-    expect(hits.map((e) => e.tier)).toEqual(['indexeddb'])
-    await page.close()
+  describe('storage pressure', () => {
+    const h = () => env.h
+    it('a small maxEntries with large values evicts the least recently used instead of failing', async () => {
+      const page = await h().open(`/?db=${db('max')}&maxEntries=4`)
+      const failures = await page.evaluate(() => window.app.fill('big:', 12, 512 * 1024))
+      expect(failures).toBe(0)
+      expect(await page.evaluate(() => window.app.idbCount())).toBeLessThanOrEqual(4)
+      const events = await page.evaluate(() => window.app.events())
+      expect(events.filter((e) => e.type === 'evict' && e.tier === 'indexeddb' && e.reason === 'capacity').length).toBeGreaterThanOrEqual(8)
+      expect(events.filter((e) => e.type === 'error')).toEqual([])
+      await page.close()
+    })
   })
-})
-
-describe('storage pressure', () => {
-  it('a small maxEntries with large values evicts the least recently used instead of failing', async () => {
-    const page = await h.open(`/?db=${db('max')}&maxEntries=4`)
-    const failures = await page.evaluate(() => window.app.fill('big:', 12, 512 * 1024))
-    expect(failures).toBe(0)
-    expect(await page.evaluate(() => window.app.idbCount())).toBeLessThanOrEqual(4)
-    const events = await page.evaluate(() => window.app.events())
-    expect(events.filter((e) => e.type === 'evict' && e.tier === 'indexeddb' && e.reason === 'capacity').length).toBeGreaterThanOrEqual(8)
-    expect(events.filter((e) => e.type === 'error')).toEqual([])
-    await page.close()
-  })
-})
+}
