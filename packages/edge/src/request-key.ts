@@ -30,11 +30,6 @@ export function fillRequest(request: Request): Request {
   return new Request(request, { method: 'GET', headers })
 }
 
-/** Whether the request carries conditional or range fields. */
-export function isConditional(request: Request): boolean {
-  return CONDITIONAL.some((name) => request.headers.has(name))
-}
-
 /** Header values differing only in spacing or case of list separators key the same. */
 function normalize(value: string | null): string {
   if (value === null) return ''
