@@ -324,6 +324,17 @@ describe('createCachedFetch: errors and offline', () => {
     expect(await failed.text()).toBe('down')
   })
 
+  it('forwards other 5xx (RFC 5861 covers 500, 502, 503, 504) and keeps the stored response', async () => {
+    const f = setup()
+    f.respond((_, n) => (n === 1 ? text('good', { 'cache-control': 'max-age=10, stale-if-error=60' }) : n === 2 ? text('nope', {}, { status: 501 }) : text('down', {}, { status: 503 })))
+    await f.cachedFetch(URL_A)
+    f.clock.advance(20_000)
+    expect((await f.cachedFetch(URL_A)).status).toBe(501)
+    const saved = await f.cachedFetch(URL_A)
+    expect(saved.status).toBe(200)
+    expect(await saved.text()).toBe('good')
+  })
+
   it('forwards a 5xx when the response allowed no stale-if-error', async () => {
     const f = setup()
     f.respond((_, n) => (n === 1 ? text('good', { 'cache-control': 'max-age=10', etag: '"1"' }) : text('broken', {}, { status: 500 })))

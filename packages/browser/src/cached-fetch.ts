@@ -115,6 +115,8 @@ const DEAD: Partial<Policy> = { ttl: 0, swr: 0, staleIfError: 0 }
 /** Statuses a cache may store with any freshness, the policy's included (RFC 9110 §15.1 "heuristically cacheable"). */
 const HEURISTIC = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414])
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+/** The errors stale-if-error covers (RFC 5861 §4). */
+const STALE_IF_ERROR_STATUSES = new Set([500, 502, 503, 504])
 const CALLER_CONDITIONS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']
 const NO_FALLBACK: FallbackWindows = { ttl: 0, swr: 0, staleIfError: 0 }
 /** Core's default key limit: longer keys are shortened with a hash (and verified against the stored URL). */
@@ -246,8 +248,10 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
       return { value: stored, policy: entryPolicy(stored, requestTime), outcome: { kind: 'stored', stored, status: { hit: false, fwd: forwarded, stored: true, detail: 'network' }, fwdStatus: 304, age: true } }
     }
     if (response.status >= 500 && stale !== undefined) {
-      // RFC 5861 §4 / RFC 9111 §4.3.3: a 5xx may be answered with the stored response within stale-if-error.
-      throw new Failure(new Error(`${url} answered ${response.status}`), response, !(responseTime < stale.errorUntil))
+      // RFC 5861 §4 / RFC 9111 §4.3.3: a 500, 502, 503 or 504 may be answered with the stored response within
+      // stale-if-error. Other 5xx go to the caller; the stored response stays either way.
+      const allowed = STALE_IF_ERROR_STATUSES.has(response.status) && responseTime < stale.errorUntil
+      throw new Failure(new Error(`${url} answered ${response.status}`), response, !allowed)
     }
 
     const pass = (res: Response): Exchange => ({
