@@ -84,8 +84,8 @@ describe('the demo, started the way the README does', () => {
 
     await a.click('#update')
     // Tab B hears the invalidation of tag product:12 and loads the product again, past every stale copy.
-    await expect.poll(() => shownVersion(b), { timeout: 5_000 }).toBe('2')
-    await expect.poll(() => shownVersion(a), { timeout: 5_000 }).toBe('2')
+    await expect.poll(() => shownVersion(b), { timeout: 10_000 }).toBe('2')
+    await expect.poll(() => shownVersion(a), { timeout: 10_000 }).toBe('2')
     expect(await b.locator('[data-testid="price"]').textContent()).toBe(await a.locator('[data-testid="price"]').textContent())
     await Promise.all([a.close(), b.close()])
   })

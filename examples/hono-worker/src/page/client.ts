@@ -49,7 +49,7 @@ function freshFor(headers: Headers): number | undefined {
 async function send<T>(method: string, path: string, init?: RequestInit): Promise<Exchange<T>> {
   const started = performance.now()
   // GETs go through the browser tiers; writes and the control endpoints go straight to the Worker.
-  const response = method === 'GET' ? await cachedFetch(path) : await fetch(path, { method, ...init })
+  const response = method === 'GET' ? await cachedFetch(path, init) : await fetch(path, { method, ...init })
   const body = (await response.json()) as T
   const ms = performance.now() - started
   const cacheStatus = response.headers.get('cache-status') ?? ''
@@ -65,7 +65,9 @@ export interface Product {
   updatedAt: string
 }
 
-export const getProduct = (id: number) => send<Product | { error: string }>('GET', `/api/products/${id}`)
+/** A product through the browser tiers; `skipBrowser` asks the Worker (cache mode 'reload') and stores its answer. */
+export const getProduct = (id: number, skipBrowser = false) =>
+  send<Product | { error: string }>('GET', `/api/products/${id}`, skipBrowser ? { cache: 'reload' } : undefined)
 
 export const getProducts = (ids: readonly number[]) =>
   send<{ products: (Product | null)[]; loadedFromOrigin: string[] }>('GET', `/api/products?ids=${ids.join(',')}`)

@@ -63,7 +63,7 @@ async function show(id: number, note?: string): Promise<void> {
   $<HTMLInputElement>('product-id').value = String(id)
   $('update-tag').textContent = productTag(id)
   history.replaceState(null, '', `#${id}`)
-  const exchange = await getProduct(id)
+  const exchange = await getProduct(id, $<HTMLInputElement>('skip-browser').checked)
   log(exchange, { note })
   const card = $('product')
   const body = exchange.body
@@ -140,7 +140,7 @@ async function refreshStats(): Promise<void> {
   const l2 = edge.cache.tiers[1]?.name
   if (l2 !== undefined) $('l2-name').textContent = l2 === 'upstash' ? 'Upstash Redis' : 'in-memory'
   const { total, batches, calls } = edge.origin
-  $('origin-stats').textContent = `Database: ${total} queries (${batches} of them batches) for ${Object.keys(calls).length} products.`
+  $('origin-stats').textContent = `Database: ${total} queries (${batches} of them batches) for ${Object.keys(calls).length} ids.`
   $<HTMLInputElement>('origin-down').checked = edge.origin.failing
   document.body.classList.toggle('origin-down', edge.origin.failing)
 }
