@@ -6,6 +6,7 @@
  */
 import { createCache, memoryStore } from '@tiercache/core'
 import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '../../../src/index.js'
+import { responseInfo, type ResponseInfo } from './response-info.js'
 
 const params = new URLSearchParams(location.search)
 let offset = 0
@@ -30,12 +31,6 @@ const cache = createCache({
 const sync = broadcastInvalidation(cache, { channel: params.get('channel') ?? 'tiercache-test' })
 const cachedFetch = createCachedFetch({ cache, now })
 
-export interface FetchResult {
-  status: number
-  headers: Record<string, string>
-  body: string
-}
-
 const app = {
   set: (key: string, value: unknown, tags?: string[]) => cache.set(key, value, tags === undefined ? undefined : { ttl: '1m', tags }),
   get: (key: string) => cache.get(key),
@@ -51,14 +46,7 @@ const app = {
   },
   syncActive: () => sync.active,
   events: () => events.slice(),
-  async fetch(url: string, init?: RequestInit): Promise<FetchResult> {
-    const res = await cachedFetch(url, init)
-    const headers: Record<string, string> = {}
-    res.headers.forEach((value, name) => {
-      headers[name] = value
-    })
-    return { status: res.status, headers, body: await res.text() }
-  },
+  fetch: async (url: string, init?: RequestInit): Promise<ResponseInfo> => responseInfo(await cachedFetch(url, init)),
   /**
    * Writes `count` values of `bytes` characters each through the cache; resolves with how many calls threw (must
    * be 0). Random characters: Chromium compresses IndexedDB values, and 'x'.repeat(n) would take no room at all.

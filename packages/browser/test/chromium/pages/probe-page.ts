@@ -4,6 +4,7 @@
  * structured-cloneable (plain data).
  */
 import { createStore, get, set } from 'idb-keyval'
+import { responseInfo, type ResponseInfo } from './response-info.js'
 
 const store = createStore('tiercache-probe', 'entries')
 const channelName = 'tiercache-probe'
@@ -11,13 +12,6 @@ const received: unknown[] = []
 // Keep a listener open from load so a message posted by another page is not missed.
 const listener = new BroadcastChannel(channelName)
 listener.onmessage = (e: MessageEvent) => received.push(e.data)
-
-export interface FetchInfo {
-  status: number
-  ok: boolean
-  headers: Record<string, string>
-  body: string
-}
 
 const probe = {
   idbPut: (key: string, value: unknown) => set(key, value, store),
@@ -32,14 +26,7 @@ const probe = {
     const { quota, usage } = await navigator.storage.estimate()
     return { quota, usage, persisted: await navigator.storage.persisted(), secure: isSecureContext }
   },
-  async fetchInfo(url: string, init?: RequestInit): Promise<FetchInfo> {
-    const res = await fetch(url, init)
-    const headers: Record<string, string> = {}
-    res.headers.forEach((v, k) => {
-      headers[k] = v
-    })
-    return { status: res.status, ok: res.ok, headers, body: await res.text() }
-  },
+  fetchInfo: async (url: string, init?: RequestInit): Promise<ResponseInfo> => responseInfo(await fetch(url, init)),
 }
 
 export type Probe = typeof probe
