@@ -41,6 +41,7 @@ export interface CreateEdgeCacheOptions extends Omit<CacheOptions, 'tiers' | 'co
 }
 
 let noticeGiven = false
+const TAG_TTL = 30 * 86_400_000
 
 /**
  * The edge tiers from a Worker's env: L1 the Workers Cache API, L2 Upstash Redis with an upstashCoordinator
@@ -61,7 +62,6 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
   optionalString(redisPrefix, 'options.redisPrefix', 128)
   const timeout = durationOption(redisTimeout, 'options.redisTimeout', 1_000, true)
   if (given !== undefined) assertRedisClient(given, 'options.redis')
-  const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now })
 
   const url = env.UPSTASH_REDIS_REST_URL
   const token = env.UPSTASH_REDIS_REST_TOKEN
@@ -85,10 +85,13 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
       noticeGiven = true
       ;(log ?? console.warn)('tiercache: no UPSTASH_REDIS_REST_URL, using an in-memory L2')
     }
+    const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now })
     return createCache({ ...cacheOptions, tiers: [l1, memoryStore(memory ?? { maxEntries: 1_000 })] })
   }
   const prefix = redisPrefix ?? 'tc:'
-  const coordinator = upstashCoordinator({ redis, prefix, tagCacheTtl, timeout, now: cacheOptions.now })
+  const coordinator = upstashCoordinator({ redis, prefix, tagCacheTtl, tagTtl: TAG_TTL, timeout, now: cacheOptions.now })
+  // Entries in either tier must not outlive Redis' record of their tags (the coordinator's tagTtl, 30 days).
+  const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now, maxTtl: TAG_TTL })
   const l2 = upstashStore({ redis, prefix: `${prefix}v:`, coordinator, now: cacheOptions.now })
   return createCache({ ...cacheOptions, tiers: [l1, l2], coordinator })
 }

@@ -38,6 +38,8 @@ interface TagTime {
 /** What an upstashStore linked to this coordinator needs: where tag keys live, and where to put what it read. */
 export interface TagLink {
   readonly tagPrefix: string
+  /** How long Redis keeps tag times: entries must not outlive it. */
+  readonly tagTtl: number
   remember(tags: readonly string[], times: readonly unknown[], checkedAt: number): void
   now(): number
 }
@@ -103,6 +105,7 @@ class UpstashCoordinator implements Coordinator {
     this.#now = options.now ?? Date.now
     this.link = {
       tagPrefix: this.#tagPrefix,
+      tagTtl: this.#tagTtl,
       remember: (tags, times, checkedAt) => {
         tags.forEach((tag, i) => this.#remember(tag, toTime(times[i]), checkedAt))
       },

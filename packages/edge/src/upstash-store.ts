@@ -14,7 +14,10 @@ export interface UpstashStoreOptions {
    * entry's tags in the same round trip (one EVAL_RO), so checking tags after an L2 read costs no extra call.
    */
   coordinator?: Coordinator
-  /** Longest time an entry stays here; core ends every window of what it writes by then. @default none */
+  /**
+   * Longest time an entry stays here; core ends every window of what it writes by then.
+   * @default the coordinator's tagTtl when linked to one (an entry must not outlive the record of its tags), else none
+   */
   maxTtl?: Duration
   /** Overrides the cache's `tierTimeout` for this store. @default the cache's tierTimeout */
   timeout?: Duration
@@ -46,14 +49,15 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.invalidatedAt !== 'function')) {
     throw new TypeError(`options.coordinator must be a Coordinator (upstashCoordinator({ redis })), got ${typeOf(coordinator)}`)
   }
-  const maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
-  if (maxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')
+  const ownMaxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
+  if (ownMaxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')
   const timeout = optionalDuration(options.timeout, 'options.timeout')
   const redis = options.redis
   const prefix = options.prefix ?? 'tc:v:'
   const now = options.now ?? Date.now
   // Only an upstashCoordinator keeps its tags where the read script can find them.
   const link = coordinator === undefined ? undefined : tagLinkOf(coordinator)
+  const maxTtl = ownMaxTtl ?? link?.tagTtl
 
   /** Decodes what Redis returned for `key`; deletes it when it is not an entry. */
   async function decoded(key: string, raw: unknown, link: TagLink | undefined, times: unknown, readAt: number): Promise<Entry | undefined> {

@@ -112,6 +112,13 @@ describe('upstashStore: requests and what Redis holds (own redis + endpoint)', (
     expect(await redis.exists('p:gone2')).toBe(0)
   })
 
+  it('keeps entries no longer than the linked coordinator keeps tag times', () => {
+    expect(upstashStore({ redis, coordinator: upstashCoordinator({ redis }) }).maxTtl).toBe(30 * 86_400_000)
+    expect(upstashStore({ redis, coordinator: upstashCoordinator({ redis, tagTtl: '2d' }) }).maxTtl).toBe(2 * 86_400_000)
+    expect(upstashStore({ redis, coordinator: upstashCoordinator({ redis }), maxTtl: '1h' }).maxTtl).toBe(3_600_000)
+    expect(upstashStore({ redis }).maxTtl).toBeUndefined()
+  })
+
   it('uses its prefix, so that stores with different prefixes do not see each other', async () => {
     const a = upstashStore({ redis, prefix: 'a:' })
     const b = upstashStore({ redis, prefix: 'b:' })
