@@ -259,6 +259,22 @@ describe('createCachedFetch: revalidation (§4.3)', () => {
     expect(f.hits()).toBe(2)
   })
 
+  it("takes the 304's directives as they are now: a no-cache dropped by the 304 is dropped", async () => {
+    const f = setup()
+    f.respond((_, n) => {
+      if (n === 1) return text('x', { 'cache-control': 'no-cache', etag: '"1"' })
+      if (n === 2) return new Response(null, { status: 304, headers: { 'cache-control': 'max-age=60', etag: '"1"' } })
+      throw new TypeError('Failed to fetch')
+    })
+    await f.cachedFetch(URL_A)
+    await f.cachedFetch(URL_A) // revalidated: now max-age=60, no longer no-cache
+    expect(status(await f.cachedFetch(URL_A))).toMatch(/; hit;/)
+    f.clock.advance(61_000)
+    // Offline: no longer forbidden from answering stale (it was, while the stored fields said no-cache).
+    const offline = await f.cachedFetch(URL_A)
+    expect(status(offline)).toMatch(/detail=stale-if-error/)
+  })
+
   it('replaces the stored response when revalidation gets a 200', async () => {
     const f = setup()
     f.respond((_, n) => text(`v${n}`, { 'cache-control': 'max-age=10', etag: `"${n}"` }))

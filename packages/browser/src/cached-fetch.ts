@@ -238,12 +238,14 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
       // Age and Cache-Control give the new lifetime.
       const merged = new Headers(freshenHeaders(stale.headers, response.headers))
       const windows = responseWindows(merged, requestTime, responseTime, fallback)
+      // The flags come from the merged fields alone: a 304 may drop a no-cache the stored response had.
+      const { noCache: _noCache, mustRevalidate: _mustRevalidate, ...kept } = stale
       const stored: StoredResponse = {
-        ...stale,
+        ...kept,
         headers: storableHeaders(merged),
         requestTime,
         responseTime,
-        ...timing(windows),
+        ...windowFields(windows),
       }
       return { value: stored, policy: entryPolicy(stored, requestTime), outcome: { kind: 'stored', stored, status: { hit: false, fwd: forwarded, stored: true, detail: 'network' }, fwdStatus: 304, age: true } }
     }
@@ -290,7 +292,7 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
       ...encodeBody(bytes),
       requestTime,
       responseTime,
-      ...timing(windows),
+      ...windowFields(windows),
     }
     if (response.redirected && response.url !== '' && response.url !== url) stored.finalUrl = response.url
     if (names.length > 0) stored.vary = selectedValues(names, request.headers)
@@ -499,7 +501,8 @@ function raw(response: Response, fwd: CacheStatus['fwd']): Outcome {
   return { kind: 'raw', response, status: { hit: false, fwd, detail: 'network' }, fwdStatus: response.status }
 }
 
-function timing(windows: ReturnType<typeof responseWindows>): Pick<StoredResponse, 'initialAge' | 'freshUntil' | 'staleUntil' | 'errorUntil' | 'noCache' | 'mustRevalidate'> {
+/** The stored form of a response's serving windows and no-stale flags. */
+function windowFields(windows: ReturnType<typeof responseWindows>): Pick<StoredResponse, 'initialAge' | 'freshUntil' | 'staleUntil' | 'errorUntil' | 'noCache' | 'mustRevalidate'> {
   const out: Pick<StoredResponse, 'initialAge' | 'freshUntil' | 'staleUntil' | 'errorUntil' | 'noCache' | 'mustRevalidate'> = {
     initialAge: windows.initialAge,
     freshUntil: windows.freshUntil,
