@@ -298,6 +298,8 @@ export class ResponseCache<Env> {
       cacheName: this.#statusName,
     })
     for (const [name, value] of Object.entries(own)) headers.set(name, value)
+    // The answer was selected by these request headers: downstream caches must know (RFC 9110 §12.5.5).
+    if (this.#vary.length > 0) headers.set('vary', mergeVary(headers.get('vary'), this.#vary))
     if (notModified(request, stored.s, headers)) {
       const kept = new Headers()
       for (const name of [...NOT_MODIFIED_FIELDS, ...Object.keys(own)]) {
@@ -336,6 +338,14 @@ function windowsFor(negativeTtl: number | undefined, resolved: ResolvedPolicy): 
   // Jitter only shortens, as in core; it is applied here so the stored times match the entry's.
   const ttl = resolved.jitter > 0 ? Math.floor(resolved.ttl * (1 - resolved.jitter * Math.random())) : resolved.ttl
   return [ttl, resolved.swr, resolved.staleIfError]
+}
+
+/** A Vary value naming every field in `current` and in `names`, each once (case-insensitive). */
+function mergeVary(current: string | null, names: readonly string[]): string {
+  const fields = current === null ? [] : current.split(',').map((f) => f.trim()).filter((f) => f !== '')
+  const seen = new Set(fields.map((f) => f.toLowerCase()))
+  for (const name of names) if (!seen.has(name)) fields.push(name)
+  return fields.join(', ')
 }
 
 function howOf(recorder: Recorder): How {

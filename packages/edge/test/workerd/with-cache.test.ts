@@ -303,6 +303,12 @@ describe('withCache: Vary, HEAD, negative caching, conditional requests', () => 
     expect(s.calls('/hello')).toBe(2)
   })
 
+  it('adds the keyed headers to Vary, so that downstream caches keep the variants apart too', async () => {
+    const s = setup({ '/v': () => text('v'), '/w': () => text('w', { vary: 'accept-encoding' }) }, { vary: ['Accept-Language', 'x-tenant'] })
+    expect((await s.send('/v')).headers.get('vary')).toBe('accept-language, x-tenant')
+    expect((await s.send('/w')).headers.get('vary')).toBe('accept-encoding, accept-language, x-tenant')
+  })
+
   it('answers HEAD from the GET entry, and fills it with a GET on a HEAD miss', async () => {
     const s = setup({ '/doc': (req, n) => text(`doc ${n} via ${req.method}`, { etag: '"d"' }) })
     const headMiss = await s.send('/doc', { method: 'HEAD' })
