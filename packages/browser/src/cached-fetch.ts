@@ -354,6 +354,8 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     } catch (error) {
       if (error instanceof Failure) {
         attempt.failure = error
+        // In a background refresh nobody reads the 5xx: the stale response keeps answering.
+        if (attempt.done) void error.response?.body?.cancel().catch(() => undefined)
         throw error.error
       }
       throw error
