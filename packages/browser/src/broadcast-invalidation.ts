@@ -1,6 +1,12 @@
 import { capEntry, fromEnvelope, MemoryStore, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
 import { checkOptions, optionalFunction, optionalString, typeOf } from './options.js'
 
+/**
+ * Options of `broadcastInvalidation`.
+ *
+ * @example
+ * const options: BroadcastInvalidationOptions = { channel: 'my-app', local: (store) => store.name === 'memory' }
+ */
 export interface BroadcastInvalidationOptions {
   /** BroadcastChannel name: caches on the same name (and namespace) in every tab of the origin hear each other. @default 'tiercache' */
   channel?: string
@@ -15,7 +21,14 @@ export interface BroadcastInvalidationOptions {
   BroadcastChannel?: typeof BroadcastChannel
 }
 
-/** What broadcastInvalidation returns. */
+/**
+ * What broadcastInvalidation returns.
+ *
+ * @example
+ * const sync: BroadcastHandle = broadcastInvalidation(cache)
+ * if (!sync.active) console.warn('no BroadcastChannel: tabs will not hear each other')
+ * window.addEventListener('pagehide', () => sync.close())
+ */
 export interface BroadcastHandle {
   /** false where there is no BroadcastChannel: nothing is sent or heard, and close() does nothing. */
   readonly active: boolean

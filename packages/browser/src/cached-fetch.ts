@@ -26,6 +26,12 @@ import {
   type StoredResponse,
 } from './stored-response.js'
 
+/**
+ * Options of `createCachedFetch`.
+ *
+ * @example
+ * const options: CachedFetchOptions = { cache, policy: { ttl: '30s', tags: ['api'] }, retain: '1h' }
+ */
 export interface CachedFetchOptions {
   /**
    * Where responses are kept. Pass the same `now` to it (and to its stores) as to this fetch when you inject a clock.

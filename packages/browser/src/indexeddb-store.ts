@@ -12,6 +12,12 @@ import {
 import { createStore, get as idbGet, getMany as idbGetMany, type UseStore } from 'idb-keyval'
 import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteger, optionalString } from './options.js'
 
+/**
+ * Options of `indexedDbStore`.
+ *
+ * @example
+ * const options: IndexedDbStoreOptions = { dbName: 'my-app', maxEntries: 2_000, maxTtl: '1d' }
+ */
 export interface IndexedDbStoreOptions {
   /** IndexedDB database name. Give each app (and each test) its own. @default 'tiercache' */
   dbName?: string
@@ -82,7 +88,15 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
   return new IndexedDbStore(options)
 }
 
-/** The store `indexedDbStore()` returns; besides the Store methods it can flush, sweep, count, clear and close. */
+/**
+ * The store `indexedDbStore()` returns; besides the Store methods it can flush, sweep, count, clear and close.
+ *
+ * @example
+ * const idb = indexedDbStore({ dbName: 'my-app' })
+ * await idb.sweep() // delete expired entries now rather than in the background
+ * console.log(await idb.count())
+ * await idb.close()
+ */
 export class IndexedDbStore implements Store {
   readonly name: string
   readonly maxTtl: number | undefined
@@ -485,7 +499,12 @@ export class IndexedDbStore implements Store {
   }
 }
 
-/** Chromium and Firefox name storage exhaustion differently across versions. */
+/**
+ * Whether an error means storage is full (Chromium and Firefox name it differently across versions).
+ *
+ * @example
+ * try { await set(key, value, useStore) } catch (error) { if (isQuotaError(error)) makeRoom() }
+ */
 export function isQuotaError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name
   return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED'
