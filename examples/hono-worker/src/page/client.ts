@@ -1,5 +1,6 @@
 import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '@tiercache/browser'
 import { createCache, memoryStore, type CacheStats } from '@tiercache/core'
+import type { OriginStats, Product } from '../origin.js'
 import { answeredBy, BROWSER_CACHE_NAME, type AnsweredBy } from './answered-by.js'
 
 /** The page's own tiers: memory (this tab) over IndexedDB (every tab of the origin, kept across reloads). */
@@ -56,15 +57,6 @@ async function send<T>(method: string, path: string, init?: RequestInit): Promis
   return { method, path, status: response.status, ms, body, cacheStatus, freshFor: freshFor(response.headers), ...answeredBy(response.status, cacheStatus) }
 }
 
-export interface Product {
-  id: number
-  name: string
-  price: number
-  stock: number
-  version: number
-  updatedAt: string
-}
-
 /** A product through the browser tiers; `skipBrowser` asks the Worker (cache mode 'reload') and stores its answer. */
 export const getProduct = (id: number, skipBrowser = false) =>
   send<Product | { error: string }>('GET', `/api/products/${id}`, skipBrowser ? { cache: 'reload' } : undefined)
@@ -85,9 +77,10 @@ export async function updateProduct(id: number): Promise<Exchange<Product | { er
 export const setOriginDown = (failing: boolean) =>
   send<{ failing: boolean }>('POST', '/api/origin/fail', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failing }) })
 
+/** What GET /api/stats answers. */
 export interface EdgeStats {
   cache: CacheStats
-  origin: { calls: Record<string, number>; batches: number; total: number; failing: boolean }
+  origin: OriginStats
 }
 
 export async function edgeStats(): Promise<EdgeStats> {
