@@ -3,6 +3,7 @@
 // then prints `tiercache demo: http://127.0.0.1:8787`. Ctrl-C (or SIGTERM) stops wrangler and its workerd.
 //
 //   node scripts/demo.mjs [--port 8787]     PORT and HOST work too; --port wins
+//   node scripts/demo.mjs --exit-on-stdin-end   also stop when stdin ends (a test holding a pipe to it died)
 //   UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… node scripts/demo.mjs   L2 on Upstash instead of in memory
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,7 +16,10 @@ import { parseArgs } from 'node:util'
 import { buildPage } from './build-page.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const { values: args } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } }, strict: false })
+const { values: args } = parseArgs({
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'exit-on-stdin-end': { type: 'boolean' } },
+  strict: false,
+})
 const host = String(args.host ?? process.env.HOST ?? '127.0.0.1')
 const port = Number(args.port ?? process.env.PORT ?? 8787)
 const READY_TIMEOUT_MS = 30_000
@@ -73,6 +77,11 @@ const parent = process.ppid
 setInterval(() => {
   if (process.ppid !== parent) stop('SIGTERM')
 }, 500).unref()
+if (args['exit-on-stdin-end']) {
+  process.stdin.on('end', () => stop('SIGTERM'))
+  process.stdin.on('error', () => stop('SIGTERM'))
+  process.stdin.resume()
+}
 wrangler.on('exit', (code, signal) => {
   rmSync(state, { recursive: true, force: true })
   if (!stopping) process.stderr.write(`tiercache demo: wrangler exited (${signal ?? `code ${code}`})\n`)

@@ -8,6 +8,8 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export interface Demo {
   /** The URL the demo printed, e.g. http://127.0.0.1:40123 */
   url: string
+  /** Milliseconds from starting the command to the printed URL. */
+  startupMs: number
   /** Everything it wrote so far (for failure messages). */
   output(): string
   /** Stops the demo and every process it started (wrangler, workerd); resolves once none is left. */
@@ -22,13 +24,16 @@ export interface Demo {
  */
 export async function startDemo({ timeoutMs = 110_000 } = {}): Promise<Demo> {
   const external = process.env.TIERCACHE_E2E_URL
-  if (external) return { url: external.replace(/\/$/, ''), output: () => '', stop: async () => {} }
+  if (external) return { url: external.replace(/\/$/, ''), startupMs: 0, output: () => '', stop: async () => {} }
 
   const port = await getFreePort()
-  const child = spawn(process.execPath, ['scripts/run.mjs', 'demo', '--port', String(port)], {
+  const started = Date.now()
+  // stdin is a pipe this process never writes to: if it dies without stopping the demo (a killed test
+  // worker runs no exit handler), the pipe ends and --exit-on-stdin-end stops the demo.
+  const child = spawn(process.execPath, ['scripts/run.mjs', 'demo', '--port', String(port), '--exit-on-stdin-end'], {
     cwd: repoRoot,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
   })
   let output = ''
@@ -70,7 +75,7 @@ export async function startDemo({ timeoutMs = 110_000 } = {}): Promise<Demo> {
         reject(new Error(`the demo exited (${signal ?? `code ${code}`}) before printing its URL`))
       })
     })
-    return { url, output: () => output, stop }
+    return { url, startupMs: Date.now() - started, output: () => output, stop }
   } catch (error) {
     await stop()
     throw new Error(`${(error as Error).message}\n--- demo output ---\n${output}`)

@@ -21,6 +21,7 @@ let context: BrowserContext
 beforeAll(async () => {
   const [started] = await Promise.all([startDemo(), ensureChromium()])
   demo = started
+  console.info(`demo at ${demo.url}, ${(demo.startupMs / 1000).toFixed(1)} s after \`node scripts/run.mjs demo\``)
   browser = await chromium.launch(chromiumLaunchOptions())
   // One context: its pages share IndexedDB and BroadcastChannel, like tabs of one browser profile.
   context = await browser.newContext()
