@@ -75,6 +75,29 @@ describe('getOrSet: cache-aside', () => {
     expect(await seen.promise).toEqual({ key: 'k', stale: 'old', aborted: false })
   })
 
+  it('tells the loader whether a caller waits on it', async () => {
+    const { cache, clock } = setup()
+    const seen: boolean[] = []
+    const loader = (ctx: { background: boolean }) => {
+      seen.push(ctx.background)
+      return 'v'
+    }
+    await cache.getOrSet('k', loader, { ttl: 1000, swr: 5000 })
+    clock.advance(1500)
+    await cache.getOrSet('k', loader, { ttl: 1000, swr: 5000 })
+    await cache.idle()
+    expect(seen).toEqual([false, true])
+  })
+
+  it('hands its injected clock to stores that judge expiry themselves', () => {
+    const clock = manualClock()
+    const store = new ScriptedStore('custom')
+    const received: (() => number)[] = []
+    Object.assign(store, { useClock: (now: () => number) => received.push(now) })
+    createCache({ tiers: [store], now: clock.now, policy: { ttl: 1 } })
+    expect(received).toEqual([clock.now])
+  })
+
   it('lets the loader shorten its own entry with setPolicy', async () => {
     const { cache, clock } = setup()
     const loader = vi.fn((ctx: { setPolicy(p: object): void }) => {
@@ -148,6 +171,25 @@ describe('stale-while-revalidate', () => {
     await cache.getOrSet('k', () => 'v1', policy)
     clock.advance(6000)
     expect(await cache.getOrSet('k', () => 'v2', policy)).toBe('v2')
+  })
+
+  it('never copies a stale entry up, so it cannot overwrite the refresh that replaces it', async () => {
+    const clock = manualClock()
+    const l1 = new ScriptedStore('l1')
+    const l2 = new ScriptedStore('l2')
+    const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: 1000, swr: 5000 } })
+    const t = clock.now()
+    l2.map.set('k', { value: 'stale', createdAt: t - 2000, freshUntil: t - 1000, staleUntil: t + 4000 })
+    const writtenToL1: unknown[] = []
+    const set = l1.set.bind(l1)
+    l1.set = async (key, entry) => {
+      writtenToL1.push(entry.value)
+      return set(key, entry)
+    }
+    expect(await cache.getOrSet('k', () => 'fresh', { ttl: 1000, swr: 5000 })).toBe('stale')
+    await cache.idle()
+    expect(writtenToL1).toEqual(['fresh'])
+    expect(l1.map.get('k')?.value).toBe('fresh')
   })
 
   it('takes a fresher entry from L2 instead of loading when L1 is stale', async () => {
@@ -749,6 +791,31 @@ describe('events and stats', () => {
     ])
     expect(seen[0]?.entry?.tags).toEqual(['t'])
     expect(() => cache.subscribe('x' as never)).toThrow(/listener must be a function/)
+  })
+
+  it('carries the entry and the tier on hit and stale events, stale-on-error included', async () => {
+    const { cache, clock, l2, events } = setup()
+    await cache.getOrSet('a', () => 'A', { ttl: 1000, staleIfError: 60_000 })
+    await cache.getOrSet('a', () => 'A')
+    const hit = events.find((e) => e.type === 'hit')
+    expect(hit).toMatchObject({ tier: 'l1', tierIndex: 0, entry: { value: 'A' } })
+    await cache.idle()
+    // Only L2 holds it now, past ttl: a failing load falls back to it.
+    await cache.tiers[0]?.delete('a')
+    clock.advance(2000)
+    await expect(cache.getOrSet('a', () => Promise.reject(new Error('down')))).resolves.toBe('A')
+    expect(events.at(-1)).toMatchObject({ type: 'stale', reason: 'error', tier: 'l2', tierIndex: 1, entry: { value: 'A' } })
+    expect(cache.stats().tiers[1]?.staleHits).toBe(1)
+    expect(l2.map.has('a')).toBe(true)
+  })
+
+  it('counts get() reads as hits and misses, with events', async () => {
+    const { cache, events } = setup()
+    await cache.set('k', 'v')
+    expect(await cache.get('k')).toBe('v')
+    expect(await cache.get('nothing')).toBeUndefined()
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 })
+    expect(events.filter((e) => e.type === 'hit')).toMatchObject([{ key: 'k', tier: 'l1', entry: { value: 'v' } }])
   })
 
   it('ignores a listener that throws', async () => {

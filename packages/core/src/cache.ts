@@ -51,6 +51,8 @@ export interface LoaderContext<V = unknown> {
   readonly staleValue: V | undefined
   /** Overrides the policy of the entry being loaded (e.g. a shorter ttl for a volatile value). */
   setPolicy(policy: Partial<Policy>): void
+  /** True for a refresh nobody waits on (stale-while-revalidate, early refresh), false when a caller waits. */
+  readonly background: boolean
 }
 
 export type Loader<V> = (context: LoaderContext<V>) => V | null | undefined | Promise<V | null | undefined>
@@ -107,6 +109,8 @@ interface Found {
   state: EntryState
   /** The newest entry usable only if a load fails. */
   fallback: Entry | undefined
+  /** The tier holding `fallback`. */
+  fallbackTier: number
 }
 
 interface Load {
@@ -134,7 +138,7 @@ interface Pending {
   value: Promise<unknown> | undefined
 }
 
-const NO_MATCH: Found = { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined }
+const NO_MATCH: Found = { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined, fallbackTier: -1 }
 
 /**
  * Creates a cache over ordered tiers.
@@ -311,7 +315,7 @@ class Engine {
     this.#locking = coordinator.lock !== undefined && tiers.length > 1
     this.#direct = this.#l1 !== undefined && tiers.length === 1
     tiers.forEach((store, i) => {
-      if (store instanceof MemoryStore && options.now !== undefined) store.adoptClock(options.now)
+      if (options.now !== undefined) store.useClock?.(options.now)
       store.watch?.((event: StoreEvent) => {
         this.counters.bump(this.counters.evictions, i)
         if (this.#listening) {
@@ -346,11 +350,11 @@ class Engine {
               if (p.earlyRefresh > 0 && this.#refreshEarly(p.earlyRefresh, l1.loadMsAt(slot), freshUntil, now)) {
                 this.#refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
               }
-              if (this.#listening) this.#emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, at: now })
+              if (this.#listening) this.#emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: l1.entryAt(slot), at: now })
             } else {
               this.counters.bump(this.counters.staleHits, 0)
               this.counters.totalStale++
-              if (this.#listening) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', at: now })
+              if (this.#listening) this.#emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: l1.entryAt(slot), at: now })
               if (!this.#loading.has(full)) this.#refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
             }
             return Promise.resolve(value)
@@ -376,8 +380,12 @@ class Engine {
 
   async get(key: string, waitUntil: WaitUntil | undefined): Promise<unknown> {
     const full = this.#full(key, 'key')
-    const found = await this.#find(key, full, 0, waitUntil, false)
-    return found.entry === undefined ? undefined : found.entry.value
+    const found = await this.#find(key, full, 0, waitUntil, true)
+    if (found.entry === undefined) {
+      this.counters.totalMisses++
+      return undefined
+    }
+    return found.entry.value
   }
 
   /** Joins or starts the one read-and-decide of this key; joiners share one value promise. */
@@ -410,16 +418,17 @@ class Engine {
       return entry
     }
     this.counters.totalMisses++
-    return this.#loadInForeground(call, found.fallback)
+    return this.#loadInForeground(call, found.fallback, found.fallbackTier)
   }
 
   /**
-   * Reads tiers from `from` down until one has a servable entry; fills the tiers above it.
+   * Reads tiers from `from` down until one has a servable entry; fills the tiers above it with a fresh one.
    * Dead entries (expired, or killed by a tag) are deleted where found.
    */
   async #find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean): Promise<Found> {
     const tiers = this.tiers
     let fallback: Entry | undefined
+    let fallbackTier = -1
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
       const entry = store instanceof MemoryStore ? store.peek(full) : await tiers.read(i, full, key)
@@ -433,6 +442,7 @@ class Engine {
       if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
         if (entry !== undefined && state === EntryState.ErrorStale && (fallback === undefined || entry.createdAt > fallback.createdAt)) {
           fallback = entry
+          fallbackTier = i
         }
         if (count) {
           this.counters.bump(this.counters.misses, i)
@@ -450,17 +460,20 @@ class Engine {
           this.counters.totalStale++
         }
         if (this.#listening) {
+          const tier = tiers.stores[i]?.name
           this.#emit(
             fresh
-              ? { type: 'hit', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now }
-              : { type: 'stale', key, tier: tiers.stores[i]?.name, tierIndex: i, reason: 'swr', at: now },
+              ? { type: 'hit', key, tier, tierIndex: i, entry, at: now }
+              : { type: 'stale', key, tier, tierIndex: i, reason: 'swr', entry, at: now },
           )
         }
       }
-      if (i > 0) this.#fill(key, full, entry, i, waitUntil)
-      return { entry, tier: i, state, fallback }
+      // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
+      // after the refresh's own write would bring it back.
+      if (i > 0 && state === EntryState.Fresh) this.#fill(key, full, entry, i, waitUntil)
+      return { entry, tier: i, state, fallback, fallbackTier }
     }
-    return fallback === undefined ? NO_MATCH : { ...NO_MATCH, fallback }
+    return fallback === undefined ? NO_MATCH : { ...NO_MATCH, fallback, fallbackTier }
   }
 
   /** Copies an entry found in tier `below` into every tier above it. */
@@ -479,7 +492,7 @@ class Engine {
 
   // ---------------------------------------------------------------- loads
 
-  async #loadInForeground(call: Call, fallback: Entry | undefined): Promise<Entry> {
+  async #loadInForeground(call: Call, fallback: Entry | undefined, fallbackTier: number): Promise<Entry> {
     const running = this.#loading.get(call.full)
     if (running !== undefined) this.counters.coalesced++
     const load = running ?? this.#startLoad(call, fallback, this.tiers.length, false)
@@ -491,14 +504,14 @@ class Engine {
     try {
       const entry = await promise
       if (entry === fallback) {
-        this.#servedStale(call.key, 'timeout')
+        this.#servedStale(call.key, 'timeout', fallback, fallbackTier)
         // The load outlives the answer; the host must keep it alive until it has filled the tiers.
         this.#track(load.promise, call.waitUntil)
       }
       return entry
     } catch (error) {
       if (fallback !== undefined && fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil) {
-        this.#servedStale(call.key, 'error')
+        this.#servedStale(call.key, 'error', fallback, fallbackTier)
         return fallback
       }
       throw error
@@ -626,7 +639,7 @@ class Engine {
    */
   #callLoader<V>({ key, loader, p }: Call<V>, stale: Entry | undefined, background: boolean): Entry | Promise<Entry> {
     const startedAt = this.#now()
-    const context = new Context<V>(key, stale, p, this.#prefix)
+    const context = new Context<V>(key, stale, p, this.#prefix, background)
     let result: V | null | undefined | Promise<V | null | undefined>
     try {
       result = loader(context)
@@ -701,7 +714,7 @@ class Engine {
         open.push(full)
       }
     })
-    const fallbacks = new Map<string, Entry>()
+    const fallbacks = new Map<string, [Entry, number]>()
     const stale: string[] = []
     for (let i = 0; i < this.tiers.length && open.length > 0; i++) {
       const entries = await this.tiers.readMany(i, open, open.map((full) => userKey.get(full) as string))
@@ -718,7 +731,7 @@ class Engine {
           this.#track(this.tiers.delete(i, full, key), waitUntil)
         }
         if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
-          if (entry !== undefined && state === EntryState.ErrorStale && !fallbacks.has(full)) fallbacks.set(full, entry)
+          if (entry !== undefined && state === EntryState.ErrorStale && !fallbacks.has(full)) fallbacks.set(full, [entry, i])
           this.counters.bump(this.counters.misses, i)
           next.push(full)
           continue
@@ -770,9 +783,9 @@ class Engine {
           results.set(full, outcome.value)
           return
         }
-        const fallback = fallbacks.get(full)
+        const [fallback, tier] = fallbacks.get(full) ?? []
         if (fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
-          this.#servedStale(userKey.get(full) as string, 'error')
+          this.#servedStale(userKey.get(full) as string, 'error', fallback, tier as number)
           results.set(full, fallback)
         } else failure ??= outcome.reason
       })
@@ -985,10 +998,14 @@ class Engine {
     this.#emit({ type: 'error', key, error: wrapped, at: this.#now() })
   }
 
-  #servedStale(key: string, reason: 'error' | 'timeout'): void {
+  #servedStale(key: string, reason: 'error' | 'timeout', entry: Entry, tierIndex: number): void {
     this.counters.totalStale++
     this.counters.totalMisses--
-    if (this.#listening) this.#emit({ type: 'stale', key, reason, at: this.#now() })
+    if (tierIndex >= 0) this.counters.bump(this.counters.staleHits, tierIndex)
+    if (this.#listening) {
+      const tier = tierIndex >= 0 ? this.tiers.stores[tierIndex]?.name : undefined
+      this.#emit({ type: 'stale', key, tier, tierIndex: tierIndex >= 0 ? tierIndex : undefined, reason, entry, at: this.#now() })
+    }
   }
 
   /** Background work: handed to waitUntil when there is one, always tracked for idle(), never rejecting. */
@@ -1039,13 +1056,15 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 class Context<V> implements LoaderContext<V> {
   readonly key: string
   readonly staleValue: V | undefined
+  readonly background: boolean
   policy: ResolvedPolicy
   readonly #base: ResolvedPolicy
   readonly #prefix: string
   #controller: ReturnType<typeof createAbortController> | undefined
 
-  constructor(key: string, stale: Entry | undefined, policy: ResolvedPolicy, prefix: string) {
+  constructor(key: string, stale: Entry | undefined, policy: ResolvedPolicy, prefix: string, background: boolean) {
     this.key = key
+    this.background = background
     this.staleValue = stale === undefined || stale.negative === true ? undefined : (stale.value as V)
     this.policy = policy
     this.#base = policy

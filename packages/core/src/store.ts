@@ -34,4 +34,9 @@ export interface Store {
   readonly timeout?: number | undefined
   /** Subscribes to evictions; returns the unsubscribe function. */
   watch?(listener: (event: StoreEvent) => void): () => void
+  /**
+   * Called by createCache with its injected clock (options.now), for stores that judge expiry themselves;
+   * a store given its own clock when built should keep it.
+   */
+  useClock?(now: () => number): void
 }

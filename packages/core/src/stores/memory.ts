@@ -248,8 +248,8 @@ export class MemoryStore implements Store {
     return this.#entryAt(slot)
   }
 
-  /** @internal Used by createCache: a store built without its own clock follows the cache's. */
-  adoptClock(now: () => number): void {
+  /** Follows the cache's injected clock, unless this store was built with its own `now`. */
+  useClock(now: () => number): void {
     if (!this.#clockFixed) {
       this.#now = now
       this.#clockFixed = true
