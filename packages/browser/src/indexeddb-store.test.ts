@@ -35,6 +35,23 @@ describe('indexedDbStore: options', () => {
     expect(() => indexedDbStore({ maxTtl: '-1s' })).toThrow(/options\.maxTtl/)
     expect(() => indexedDbStore({ maxTtl: 0 })).toThrow(/options\.maxTtl must be greater than 0/)
     expect(() => indexedDbStore({ now: 5 as unknown as () => number })).toThrow(/options\.now must be a function/)
+  })
+
+  it('follows the clock of the cache it is given to, unless built with its own', async () => {
+    let t = 1_000_000
+    const now = () => t
+    const follower = indexedDbStore({ dbName: `clock-${Math.random()}` })
+    const own = indexedDbStore({ dbName: `clock-own-${Math.random()}`, now: () => 5_000_000 })
+    createCache({ tiers: [memoryStore(), follower, own], now, policy: { ttl: '1m' } })
+    const e: Entry = { value: 'v', createdAt: t, freshUntil: t + 1000, staleUntil: t + 1000 }
+    // On Date.now this entry (times near 1,000,000 ms) would be long dead: the store judges by the cache's clock.
+    await follower.set('k', e)
+    expect((await follower.get('k'))?.value).toBe('v')
+    t += 1000
+    expect(await follower.get('k')).toBeUndefined()
+    // The store with its own clock judges by it: this entry ended long before 5,000,000.
+    await own.set('k', e)
+    expect(await own.get('k')).toBeUndefined()
     expect(() => indexedDbStore(null as unknown as IndexedDbStoreOptions)).toThrow(/indexedDbStore\(options\) must be an object/)
   })
 

@@ -105,7 +105,9 @@ export class IndexedDbStore implements Store {
   readonly storeName: string
 
   readonly #useStore: UseStore | undefined
-  readonly #now: () => number
+  #now: () => number
+  /** Whether `now` was given when built (createCache's clock then does not replace it). */
+  readonly #clockGiven: boolean
   readonly #sweepInterval: number
   readonly #sweepLimit: number
   readonly #flushInterval: number
@@ -133,6 +135,7 @@ export class IndexedDbStore implements Store {
     this.maxTtl = options.maxTtl === undefined ? undefined : optionalDuration(options.maxTtl, 'options.maxTtl', 0)
     if (this.maxTtl === 0) throw new RangeError('options.maxTtl must be greater than 0')
     this.#now = optionalFunction(options.now, 'options.now', Date.now)
+    this.#clockGiven = options.now !== undefined
     this.#sweepInterval = optionalDuration(options.sweepInterval, 'options.sweepInterval', 60_000)
     this.#sweepLimit = optionalPositiveInteger(options.sweepLimit, 'options.sweepLimit', 200)
     this.#flushInterval = optionalDuration(options.accessFlushInterval, 'options.accessFlushInterval', 5_000)
@@ -146,6 +149,11 @@ export class IndexedDbStore implements Store {
   }
 
   // ---------------------------------------------------------------- Store
+
+  /** Follows the clock of the cache this store is given to (createCache({ now })), unless built with its own. */
+  useClock(now: () => number): void {
+    if (!this.#clockGiven) this.#now = now
+  }
 
   async get(key: string): Promise<Entry | undefined> {
     const record: unknown = await this.#run('get', key, (useStore) => idbGet(key, useStore))
