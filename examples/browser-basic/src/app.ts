@@ -22,8 +22,10 @@ export interface TimeResult {
 }
 
 export function createApp(options: AppOptions = {}) {
+  const dbName = options.dbName ?? 'browser-basic'
+  // L1 in this tab's memory, L2 in IndexedDB (shared by the origin's tabs, survives reloads).
   const cache = createCache({
-    tiers: [memoryStore({ maxEntries: 500 }), indexedDbStore({ dbName: options.dbName ?? 'browser-basic', maxEntries: 1_000, maxTtl: '1d' })],
+    tiers: [memoryStore({ maxEntries: 500 }), indexedDbStore({ dbName, maxEntries: 1_000, maxTtl: '1d' })],
   })
   // Fills, deletes and tag invalidations in this tab reach the memory tier of every other open tab.
   const sync = broadcastInvalidation(cache, { channel: 'browser-basic' })
