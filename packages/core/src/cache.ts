@@ -4,7 +4,7 @@ import { parseDuration, typeOf, type Duration } from './duration.js'
 import { createEntry, entryState, EntryState, type Entry } from './entry.js'
 import { CacheError, describeError } from './errors.js'
 import { resolvePolicy, validateTags, type Policy, type ResolvedPolicy } from './policy.js'
-import { coarseClock, createAbortController, sleep, startTimer, stopTimer, type AbortSignalLike } from './runtime.js'
+import { createAbortController, defaultClock, sleep, startTimer, stopTimer, type AbortSignalLike } from './runtime.js'
 import { Counters, type CacheEvent, type CacheStats } from './stats.js'
 import type { Store, StoreEvent } from './store.js'
 import { MemoryStore } from './stores/memory.js'
@@ -25,7 +25,7 @@ export interface CacheOptions {
   waitUntil?: WaitUntil
   /** Shared tag invalidation times and locks. @default an in-process memoryCoordinator() */
   coordinator?: Coordinator
-  /** Clock in epoch ms. @default Date.now, read at most every millisecond or 16 calls */
+  /** Clock in epoch ms. @default Date.now (in Node read at most every millisecond or 16 calls) */
   now?: () => number
   /** Every hit, miss, stale answer, load, error, fill and eviction. Exceptions it throws are ignored. */
   onEvent?: (event: CacheEvent) => void
@@ -294,7 +294,7 @@ class Engine {
     this.namespace = namespace
     this.#prefix = namespace === '' ? '' : `${namespace}:`
     this.#maxKeyLength = maxKeyLength
-    this.#now = options.now ?? coarseClock()
+    this.#now = options.now ?? defaultClock()
     this.#random = options.random ?? Math.random
     if (options.onEvent !== undefined) this.subscribe(options.onEvent)
     this.waitUntil = options.waitUntil

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { coarseClock } from './runtime.js'
+import { coarseClock, defaultClock } from './runtime.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -33,5 +33,33 @@ describe('coarseClock', () => {
     const now = coarseClock(() => 1)
     for (let i = 0; i < 100; i++) now()
     expect(vi.getTimerCount()).toBe(1)
+  })
+})
+
+describe('defaultClock', () => {
+  it('is coarse in Node, where timers run between events', () => {
+    vi.useFakeTimers()
+    const now = defaultClock()
+    expect(now).not.toBe(Date.now)
+    now()
+    expect(vi.getTimerCount()).toBe(1)
+  })
+
+  it('is Date.now itself in workerd, even with nodejs_compat imitating Node', () => {
+    vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
+    try {
+      expect(defaultClock()).toBe(Date.now)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('is Date.now itself in browsers, whose background tabs throttle timers', () => {
+    vi.stubGlobal('navigator', { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0' })
+    try {
+      expect(defaultClock()).toBe(Date.now)
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 })

@@ -42,9 +42,23 @@ export function createAbortController(): AbortControllerLike {
 }
 
 /**
- * Date.now with a resolution of at most 1 ms or 16 reads, whichever ends first: on some VMs a clock read costs
- * about 90 ns, more than the rest of a cache hit. The value is re-read after a timer of 1 ms (at most one pending)
- * and after 16 reads, so a loop that never yields to timers still sees time move.
+ * The clock createCache uses unless given one: in Node, coarseClock (a clock read costs about 90 ns on some VMs,
+ * more than the rest of a cache hit); everywhere else Date.now itself. The coarse clock is only safe where timers
+ * run between events: workerd does not run a timer set during a request once its response is sent, so there a
+ * cached time would outlive the request. workerd with nodejs_compat imitates process.versions.node, hence the
+ * user agent is checked first.
+ */
+export function defaultClock(): () => number {
+  const { navigator, process } = globalThis as { navigator?: { userAgent?: unknown }; process?: { versions?: { node?: unknown } } }
+  const agent = navigator?.userAgent
+  const node = typeof agent === 'string' ? agent.startsWith('Node.js/') : typeof process?.versions?.node === 'string'
+  return node ? coarseClock() : Date.now
+}
+
+/**
+ * Date.now with a resolution of at most 1 ms or 16 reads, whichever ends first. The value is re-read after a
+ * timer of 1 ms (at most one pending) and after 16 reads, so a loop that never yields to timers still sees time
+ * move. Only for runtimes whose timers keep running between events (Node): see defaultClock.
  */
 export function coarseClock(read: () => number = Date.now): () => number {
   let cached = 0
