@@ -26,6 +26,11 @@ export interface CreateEdgeCacheOptions extends Omit<CacheOptions, 'tiers' | 'co
   redis?: RedisClient
   /** Cache API cache for L1 (`caches.open(cacheName)`). @default caches.default */
   cacheName?: string
+  /**
+   * Longest time L1 (this data centre's Cache API) keeps an entry before asking L2 again; shorter means fresher
+   * across data centres and more L2 reads. @default 30 days (the lifetime of tag records in Redis)
+   */
+  l1MaxTtl?: Duration
   /** The CacheStorage for L1. @default globalThis.caches */
   caches?: CacheStorageLike
   /** Prefix of every Redis key (values, tags, locks). @default 'tc:' */
@@ -56,11 +61,13 @@ const TAG_TTL = 30 * 86_400_000
 export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptions = {}): Cache {
   if (typeof env !== 'object' || env === null) throw new TypeError(`createEdgeCache(env) needs the Worker's env object, got ${typeOf(env)}`)
   assertOptions(options, 'createEdgeCache(env, options)')
-  const { Redis, redis: given, cacheName, caches, redisPrefix, redisTimeout, tagCacheTtl, memory, log, ...cacheOptions } = options
+  const { Redis, redis: given, cacheName, l1MaxTtl, caches, redisPrefix, redisTimeout, tagCacheTtl, memory, log, ...cacheOptions } = options
   optionalFunction(Redis, 'options.Redis')
   optionalFunction(log, 'options.log')
   optionalString(redisPrefix, 'options.redisPrefix', 128)
   const timeout = durationOption(redisTimeout, 'options.redisTimeout', 1_000, true)
+  // Entries in either tier must not outlive Redis' record of their tags (the coordinator's tagTtl, 30 days).
+  const l1Max = Math.min(durationOption(l1MaxTtl, 'options.l1MaxTtl', TAG_TTL, true), TAG_TTL)
   if (given !== undefined) assertRedisClient(given, 'options.redis')
 
   const url = env.UPSTASH_REDIS_REST_URL
@@ -85,13 +92,12 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
       noticeGiven = true
       ;(log ?? console.warn)('tiercache: no UPSTASH_REDIS_REST_URL, using an in-memory L2')
     }
-    const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now })
+    const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now, maxTtl: l1Max })
     return createCache({ ...cacheOptions, tiers: [l1, memoryStore(memory ?? { maxEntries: 1_000 })] })
   }
   const prefix = redisPrefix ?? 'tc:'
   const coordinator = upstashCoordinator({ redis, prefix, tagCacheTtl, tagTtl: TAG_TTL, timeout, now: cacheOptions.now })
-  // Entries in either tier must not outlive Redis' record of their tags (the coordinator's tagTtl, 30 days).
-  const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now, maxTtl: TAG_TTL })
+  const l1 = cacheApiStore({ cacheName, caches, now: cacheOptions.now, maxTtl: l1Max })
   const l2 = upstashStore({ redis, prefix: `${prefix}v:`, coordinator, now: cacheOptions.now })
   return createCache({ ...cacheOptions, tiers: [l1, l2], coordinator })
 }

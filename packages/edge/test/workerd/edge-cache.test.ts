@@ -44,6 +44,16 @@ describe('createEdgeCache(env, options)', () => {
     expect(createEdgeCache({}, { redis, cacheName: unique('ready') }).tiers.map((t) => t.name)).toEqual(['cache-api', 'upstash'])
   })
 
+  it('caps how long L1 keeps an entry with l1MaxTtl, with and without Upstash', () => {
+    const shared = sharedEndpoint()
+    const redis = new Redis({ url: shared.url, token: shared.token, enableTelemetry: false })
+    expect(createEdgeCache({}, { redis, cacheName: unique('cap'), l1MaxTtl: '5s' }).tiers[0]?.maxTtl).toBe(5_000)
+    expect(createEdgeCache({}, { cacheName: unique('cap-mem'), l1MaxTtl: '1m', log: () => {} }).tiers[0]?.maxTtl).toBe(60_000)
+    // Never longer than Redis keeps the record of an entry's tags.
+    expect(createEdgeCache({}, { redis, cacheName: unique('cap-long'), l1MaxTtl: '365d' }).tiers[0]?.maxTtl).toBe(30 * 86_400_000)
+    expect(() => createEdgeCache({}, { redis, l1MaxTtl: 0 })).toThrow(/options\.l1MaxTtl must be longer than 0 ms/)
+  })
+
   it('says what is missing', () => {
     expect(() => createEdgeCache({ UPSTASH_REDIS_REST_URL: env.UPSTASH_REDIS_REST_URL })).toThrow(/UPSTASH_REDIS_REST_TOKEN is required/)
     expect(() => createEdgeCache(env)).toThrow(/options\.Redis is required/)
