@@ -14,7 +14,7 @@ export type Env = EdgeCacheEnv
  */
 export const productPolicy = { ttl: '10s', swr: '10s', staleIfError: '10m', negativeTtl: '10s', tags: ['products'] } satisfies Policy
 
-/** Most ids one batch request may ask for (each loaded entry carries one tag per id, see below). */
+/** Most ids one batch request may ask for. */
 const MAX_BATCH = 50
 
 /** The database stand-in lives as long as the isolate (one under `wrangler dev`), like the cache. */
@@ -54,13 +54,12 @@ app.get('/api/products', async (c) => {
   let loadedFromOrigin: string[] = []
   const products = await c.var.cache.getManyOrSet<Product>(
     (ids as number[]).map(productKey),
-    (missing, ctx) => {
+    (missing) => {
       loadedFromOrigin = missing
-      // A batch has one policy: every entry it loads carries the tag of every id it loaded. Updating one of them
-      // drops its batch-mates too: one extra load each, never a stale product.
-      ctx.setPolicy({ tags: missing })
       return origin.products(missing.map((key) => Number(key.slice('product:'.length))))
     },
+    // A policy per key: each entry carries its own product's tag, so an update drops only that product.
+    (key) => ({ ...productPolicy, tags: [key] }),
   )
   return c.json({ products, loadedFromOrigin }, 200, { 'Cache-Control': c.var.cache.cacheControl() })
 })

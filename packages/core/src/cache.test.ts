@@ -645,6 +645,46 @@ describe('getManyOrSet', () => {
     await expect(cache.getManyOrSet(['a', 'b'], () => Promise.reject(boom), policy)).rejects.toBe(boom)
   })
 
+  it('takes a policy per key, so that each entry carries only its own tags', async () => {
+    const { cache, clock } = setup()
+    const perKey = (key: string) => ({ ttl: '1h', tags: [key] })
+    const loadMany = vi.fn((keys: string[]) => keys.map((k) => `${k}@1`))
+    expect(await cache.getManyOrSet(['p1', 'p2'], loadMany, perKey)).toEqual(['p1@1', 'p2@1'])
+    await cache.idle()
+    clock.advance(1)
+    await cache.invalidateTags(['p1'])
+    clock.advance(1)
+    const again = vi.fn((keys: string[]) => keys.map((k) => `${k}@2`))
+    expect(await cache.getManyOrSet(['p1', 'p2'], again, perKey)).toEqual(['p1@2', 'p2@1'])
+    expect(again.mock.calls[0]?.[0]).toEqual(['p1'])
+  })
+
+  it('names the key whose policy is wrong', async () => {
+    const { cache } = setup()
+    await expect(cache.getManyOrSet(['ok', 'bad'], () => [], (key) => (key === 'bad' ? { ttl: -1 } : undefined))).rejects.toThrow(
+      /policy\("bad"\)\.ttl must not be negative/,
+    )
+  })
+
+  it('does not copy stale entries up from a lower tier', async () => {
+    const clock = manualClock()
+    const l1 = new ScriptedStore('l1')
+    const l2 = new ScriptedStore('l2')
+    const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: 1000, swr: 5000 } })
+    const t = clock.now()
+    for (const k of ['a', 'b']) l2.map.set(k, { value: `${k}-stale`, createdAt: t - 2000, freshUntil: t - 1000, staleUntil: t + 4000 })
+    const written: unknown[] = []
+    l1.setMany = async (items) => {
+      for (const [key, entry] of items) {
+        written.push(entry.value)
+        l1.map.set(key, entry)
+      }
+    }
+    expect(await cache.getManyOrSet(['a', 'b'], (keys) => keys.map((k) => `${k}-fresh`))).toEqual(['a-stale', 'b-stale'])
+    await cache.idle()
+    expect(written).toEqual(['a-fresh', 'b-fresh'])
+  })
+
   it('rejects a loader result that is not aligned with its keys', async () => {
     const { cache } = setup()
     await expect(cache.getManyOrSet(['a', 'b'], () => ['only one'])).rejects.toThrow(/loadMany must resolve to an array aligned with its 2 keys, got 1 values/)

@@ -60,9 +60,12 @@ export type Loader<V> = (context: LoaderContext<V>) => V | null | undefined | Pr
 /** What a batch loader gets. */
 export interface BatchLoaderContext {
   readonly signal: AbortSignalLike
-  /** Overrides the policy of every entry of this batch. */
+  /** Overrides the policy of every entry of this batch (merged over each key's own). */
   setPolicy(policy: Partial<Policy>): void
 }
+
+/** The policy of a batch: one for every key, or one per key (e.g. its own tags); undefined = the cache's. */
+export type BatchPolicy = Partial<Policy> | ((key: string) => Partial<Policy> | undefined)
 
 /** Loads the values of `keys`, aligned with them; null or undefined = not found. */
 export type BatchLoader<V> = (
@@ -82,8 +85,11 @@ export interface Cache {
   delete(key: string): Promise<void>
   /** Every entry carrying any of these tags stops being served, in every tier. */
   invalidateTags(tags: readonly string[]): Promise<void>
-  /** Values aligned with `keys`: one read per tier for all of them, one loader call for all misses. */
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: Partial<Policy>): Promise<(V | null)[]>
+  /**
+   * Values aligned with `keys`: one read per tier for all of them, one loader call for all misses. `policy` may be
+   * a function of the key (say, to tag each entry with its own id); the batch's timeouts follow the first key's.
+   */
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy): Promise<(V | null)[]>
   /** Counters since creation. */
   stats(): CacheStats
   /** A view sharing every state of this cache whose background work goes to this `waitUntil`. */
@@ -188,7 +194,7 @@ class TieredCache implements Cache {
     return this.#engine.invalidateTags(tags)
   }
 
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: Partial<Policy>): Promise<(V | null)[]> {
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy): Promise<(V | null)[]> {
     return this.#engine.getManyOrSet(keys, loadMany, policy, this.#waitUntil)
   }
 
@@ -696,13 +702,19 @@ class Engine {
   async getManyOrSet<V>(
     keys: readonly string[],
     loadMany: BatchLoader<V>,
-    policy: Partial<Policy> | undefined,
+    policy: BatchPolicy | undefined,
     waitUntil: WaitUntil | undefined,
   ): Promise<(V | null)[]> {
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
     if (typeof loadMany !== 'function') throw new TypeError(`loadMany must be a function, got ${typeOf(loadMany)}`)
-    const p = this.policyFor(policy, 'policy')
     const fulls = keys.map((key, i) => this.#full(key, `keys[${i}]`))
+    const shared = typeof policy === 'function' ? undefined : this.policyFor(policy, 'policy')
+    const policies = new Map<string, ResolvedPolicy>()
+    fulls.forEach((full, i) => {
+      if (policies.has(full)) return
+      const key = keys[i] as string
+      policies.set(full, shared ?? this.policyFor((policy as (key: string) => Partial<Policy> | undefined)(key), `policy(${JSON.stringify(key)})`))
+    })
     const results = new Map<string, Entry>()
 
     // Unique keys still unanswered, in first-seen order.
@@ -728,8 +740,8 @@ class Engine {
         let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
         if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined && !(await this.#tagsAliveAsync(entry.tags, entry.createdAt, key))) {
           state = EntryState.Dead
-          this.#track(this.tiers.delete(i, full, key), waitUntil)
         }
+        if (entry !== undefined && state === EntryState.Dead) this.#track(this.tiers.delete(i, full, key), waitUntil)
         if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
           if (entry !== undefined && state === EntryState.ErrorStale && !fallbacks.has(full)) fallbacks.set(full, [entry, i])
           this.counters.bump(this.counters.misses, i)
@@ -745,7 +757,8 @@ class Engine {
           this.counters.totalStale++
           stale.push(full)
         }
-        if (i > 0) filled.push([full, key, entry])
+        // As in #find: only fresh entries are copied up, a stale one is about to be replaced by its refresh.
+        if (i > 0 && state === EntryState.Fresh) filled.push([full, key, entry])
       }
       if (filled.length > 0) this.#fillMany(filled, i, waitUntil)
       open = next
@@ -755,7 +768,7 @@ class Engine {
       const refresh = stale.filter((full) => !this.#loading.has(full))
       if (refresh.length > 0) {
         this.counters.refreshes += refresh.length
-        this.#startBatch(refresh, userKey, loadMany, p, true, waitUntil)
+        this.#startBatch(refresh, userKey, loadMany, policies, true, waitUntil)
       }
     }
 
@@ -772,7 +785,7 @@ class Engine {
         } else missing.push(full)
       }
       if (missing.length > 0) {
-        for (const [full, promise] of this.#startBatch(missing, userKey, loadMany, p, false, waitUntil)) loads.set(full, promise)
+        for (const [full, promise] of this.#startBatch(missing, userKey, loadMany, policies, false, waitUntil)) loads.set(full, promise)
       }
       const settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
       const now = this.#now()
@@ -802,13 +815,14 @@ class Engine {
     fulls: string[],
     userKey: Map<string, string>,
     loadMany: BatchLoader<V>,
-    p: ResolvedPolicy,
+    policies: Map<string, ResolvedPolicy>,
     background: boolean,
     waitUntil: WaitUntil | undefined,
   ): Map<string, Promise<Entry>> {
     const keys = fulls.map((full) => userKey.get(full) as string)
-    const batch = this.#callBatch(keys, loadMany, p, background)
-    const loads: Load[] = fulls.map(() => ({ tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
+    const own = fulls.map((full) => policies.get(full) as ResolvedPolicy)
+    const batch = this.#callBatch(keys, loadMany, own, background)
+    const loads: Load[] = own.map((p) => ({ tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
     // Attached before the per-key handlers below, so it runs while every key is still registered.
     const written = batch.then((entries) => {
       const items: (readonly [string, string, Entry])[] = []
@@ -836,14 +850,17 @@ class Engine {
     return out
   }
 
-  async #callBatch<V>(keys: string[], loadMany: BatchLoader<V>, p: ResolvedPolicy, background: boolean): Promise<Entry[]> {
+  /** One loadMany call; `policies` are each key's, and the first one's timeouts apply to the whole batch. */
+  async #callBatch<V>(keys: string[], loadMany: BatchLoader<V>, policies: ResolvedPolicy[], background: boolean): Promise<Entry[]> {
     const startedAt = this.#now()
     const controller = createAbortController()
-    let policy = p
+    const p = policies[0] as ResolvedPolicy
+    let override: Partial<Policy> | undefined
     const context: BatchLoaderContext = {
       signal: controller.signal,
-      setPolicy: (override) => {
-        policy = resolvePolicy(override, p, 'ctx.setPolicy(policy)', this.#prefix)
+      setPolicy: (given) => {
+        resolvePolicy(given, p, 'ctx.setPolicy(policy)', this.#prefix)
+        override = given
       },
     }
     let values: readonly (V | null | undefined)[]
@@ -867,6 +884,8 @@ class Engine {
     const ms = this.#now() - startedAt
     this.counters.loads++
     return values.map((value, n) => {
+      const own = policies[n] as ResolvedPolicy
+      const policy = override === undefined ? own : resolvePolicy(override, own, 'ctx.setPolicy(policy)', this.#prefix)
       const entry = createEntry(value, policy, startedAt, ms, this.#random)
       if (this.#listening) {
         this.#emit({ type: 'load', key: keys[n] as string, ms, background, negative: entry.negative === true, at: this.#now() })

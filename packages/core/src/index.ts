@@ -2,6 +2,7 @@ export { createCache } from './cache.js'
 export type {
   BatchLoader,
   BatchLoaderContext,
+  BatchPolicy,
   Cache,
   CacheOptions,
   Loader,
