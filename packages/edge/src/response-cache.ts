@@ -90,7 +90,7 @@ class OriginError extends Error {
 type How =
   | { kind: 'loaded' }
   | { kind: 'hit'; tierIndex: number }
-  | { kind: 'stale'; because: 'error' | 'timeout' }
+  | { kind: 'stale'; because: 'error' | 'timeout'; tierIndex: number | undefined }
   /** Another caller's load answered: another isolate filled L2 while this one waited for its lock, or a refresh in flight. */
   | { kind: 'joined' }
 
@@ -282,8 +282,10 @@ export class ResponseCache<Env> {
   #record(event: CacheEvent): void {
     const recorder = this.#recorders.get(event.key)
     if (recorder === undefined) return
-    if (event.type === 'stale' && (event.reason === 'error' || event.reason === 'timeout')) recorder.staleBecause = event.reason
-    else if ((event.type === 'hit' || event.type === 'stale') && recorder.answeredFrom === undefined) recorder.answeredFrom = event.tierIndex ?? 0
+    if (event.type === 'stale' && (event.reason === 'error' || event.reason === 'timeout')) {
+      recorder.staleBecause = event.reason
+      recorder.answeredFrom = event.tierIndex
+    } else if ((event.type === 'hit' || event.type === 'stale') && recorder.answeredFrom === undefined) recorder.answeredFrom = event.tierIndex ?? 0
   }
 
   /** A cached response: stored status, headers and body, with this cache's Cache-Control, Age and Cache-Status. */
@@ -349,7 +351,7 @@ function mergeVary(current: string | null, names: readonly string[]): string {
 }
 
 function howOf(recorder: Recorder): How {
-  if (recorder.staleBecause !== undefined) return { kind: 'stale', because: recorder.staleBecause }
+  if (recorder.staleBecause !== undefined) return { kind: 'stale', because: recorder.staleBecause, tierIndex: recorder.answeredFrom }
   if (recorder.loadedHere) return { kind: 'loaded' }
   if (recorder.answeredFrom !== undefined) return { kind: 'hit', tierIndex: recorder.answeredFrom }
   return { kind: 'joined' }
@@ -362,10 +364,16 @@ function statusOf(how: How, collapsed: boolean): CacheStatus {
       : how.kind === 'hit'
         ? { hit: true, detail: `L${how.tierIndex + 1}` }
         : how.kind === 'stale'
-          ? { hit: true, detail: how.because === 'error' ? 'stale-if-error' : 'stale-timeout' }
+          ? { hit: true, detail: staleDetail(how.because, how.tierIndex) }
           : { hit: true, collapsed: true }
   if (collapsed) status.collapsed = true
   return status
+}
+
+/** `L2/stale-if-error`: which tier held the stale copy and why it answered (the tier is omitted when unknown). */
+function staleDetail(because: 'error' | 'timeout', tierIndex: number | undefined): string {
+  const why = because === 'error' ? 'stale-if-error' : 'stale-timeout'
+  return tierIndex === undefined ? why : `L${tierIndex + 1}/${why}`
 }
 
 function isCache(value: unknown): value is Cache {

@@ -22,6 +22,7 @@ describe('answeredBy', () => {
     const browser = ', browser; fwd=miss; stored; detail=network'
     expect(answeredBy(200, `edge; hit; ttl=9; detail=L1${browser}`)).toEqual({ tier: 'edge-l1', stale: false })
     expect(answeredBy(200, `edge; hit; ttl=-4; detail=L2${browser}`)).toEqual({ tier: 'edge-l2', stale: 'swr' })
+    expect(answeredBy(200, `edge; hit; ttl=-30; detail=L2/stale-if-error${browser}`)).toEqual({ tier: 'edge-l2', stale: 'error' })
     expect(answeredBy(200, `edge; hit; ttl=-30; detail=stale-if-error${browser}`)).toEqual({ tier: 'edge', stale: 'error' })
     expect(answeredBy(200, `edge; hit; collapsed${browser}`)).toEqual({ tier: 'edge', stale: false })
   })

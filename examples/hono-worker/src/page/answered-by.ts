@@ -36,8 +36,8 @@ export function parseCacheStatus(value: string | null): CacheStatusMember[] {
 
 /**
  * Which tier answered a response, read from its Cache-Status: the browser's member when a browser tier hit,
- * else the Worker's (`detail=L1` or `L2` for its tiers, `stale-if-error` for a stale copy standing in for a failed
- * origin, `fwd=miss` when the origin answered).
+ * else the Worker's (`detail=L1` or `L2` for its tiers, `L2/stale-if-error` for that tier's stale copy standing in
+ * for a failed origin, `fwd=miss` when the origin answered).
  */
 export function answeredBy(status: number, cacheStatus: string | null): AnsweredBy {
   const members = parseCacheStatus(cacheStatus)
@@ -54,8 +54,9 @@ export function answeredBy(status: number, cacheStatus: string | null): Answered
   if (edge === undefined) return { tier: status >= 500 ? 'error' : 'origin', stale: false }
   if (edge.params.hit !== true) return { tier: status >= 500 ? 'error' : 'origin', stale: false }
   const { detail, ttl } = edge.params
-  if (detail === 'stale-if-error') return { tier: 'edge', stale: 'error' }
-  const stale = typeof ttl === 'string' && Number(ttl) < 0 ? 'swr' : false
+  // `L2/stale-if-error`: that tier's stale copy stood in for a failed origin.
+  const [tier, why] = typeof detail === 'string' ? detail.split('/') : []
+  const stale = why === 'stale-if-error' || tier === 'stale-if-error' ? 'error' : typeof ttl === 'string' && Number(ttl) < 0 ? 'swr' : false
   // No detail: the request joined another one's load at the edge (collapsed).
-  return { tier: detail === 'L1' ? 'edge-l1' : detail === 'L2' ? 'edge-l2' : 'edge', stale }
+  return { tier: tier === 'L1' ? 'edge-l1' : tier === 'L2' ? 'edge-l2' : 'edge', stale }
 }

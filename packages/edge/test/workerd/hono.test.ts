@@ -93,7 +93,7 @@ describe('tiercache() middleware', () => {
     const fallback = await h.send('/api/flaky')
     expect(fallback.status).toBe(200)
     expect(await fallback.text()).toBe('flaky 2')
-    expect(fallback.headers.get('cache-status')).toBe('tiercache; hit; ttl=-1; detail=stale-if-error')
+    expect(fallback.headers.get('cache-status')).toBe('tiercache; hit; ttl=-1; detail=L1/stale-if-error')
   })
 
   it('answers HEAD from the GET entry', async () => {

@@ -183,7 +183,7 @@ describe('withCache: stale-while-revalidate, stale-if-error, origin errors', () 
       const res = await s.send('/flaky')
       expect(res.status).toBe(200)
       expect(await res.text()).toBe('good 1')
-      expect(res.headers.get('cache-status')).toBe('tiercache; hit; ttl=-60; detail=stale-if-error')
+      expect(res.headers.get('cache-status')).toBe('tiercache; hit; ttl=-60; detail=L1/stale-if-error')
     }
     expect(s.events.filter((e) => e.type === 'error' && e.error?.code === 'LOADER_ERROR')).toHaveLength(2)
   })
