@@ -66,12 +66,19 @@ async function testkit() {
   return import(pathToFileURL(join(root, 'tools', 'testkit', 'src', 'index.mjs')).href)
 }
 
-/** Runs a command to completion, stopping `cleanup` first when this process is interrupted. */
+/**
+ * Runs a command to completion, then `cleanup`. The command gets its own process group, and an interrupt of this
+ * process goes to that whole group: pnpm does not pass SIGTERM on to the script it runs.
+ */
 function runWithCleanup(cmd, args, cleanup) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: 'inherit' })
+    const child = spawn(cmd, args, { cwd: root, env, stdio: 'inherit', detached: process.platform !== 'win32' })
     const stop = (signal) => {
-      child.kill(signal)
+      try {
+        process.kill(process.platform === 'win32' ? child.pid : -child.pid, signal)
+      } catch {
+        child.kill(signal)
+      }
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
