@@ -82,7 +82,15 @@ function runWithCleanup(cmd, args, cleanup) {
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+    // npm, killed with SIGTERM, takes down the shell between it and this process but not this one: a new parent
+    // means nobody is waiting any more.
+    const parent = process.ppid
+    const orphaned = setInterval(() => {
+      if (process.ppid !== parent) stop('SIGTERM')
+    }, 500)
+    orphaned.unref()
     child.on('exit', async (code, signal) => {
+      clearInterval(orphaned)
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       await cleanup()
