@@ -113,7 +113,7 @@ async function test() {
   delete env.UPSTASH_TEST_TOKEN
   const code = await runWithCleanup(
     'pnpm',
-    ['exec', 'turbo', 'run', 'build', 'typecheck', 'test', '--output-logs=full', '--concurrency=2', ...rest],
+    ['exec', 'turbo', 'run', 'build', 'typecheck', 'publint', 'test', '--output-logs=full', '--concurrency=2', ...rest],
     async () => {},
   )
   log(`${code === 0 ? 'all tests passed' : 'tests FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
