@@ -5,7 +5,9 @@ import coldMiss from './cold-miss.mjs'
 import stampede from './stampede.mjs'
 import stale from './stale.mjs'
 import memory from './memory.mjs'
+import edge from './edge.mjs'
+import browser from './browser.mjs'
 import bundle from './bundle.mjs'
 
 /** @type {import('./types.mjs').Scenario[]} */
-export const scenarios = [hotHit, coldMiss, stampede, stale, memory, bundle]
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, edge, browser, bundle]
