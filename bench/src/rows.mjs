@@ -37,3 +37,21 @@ export function ratioRows({ subjects, results, baseline, label, fmt, target, ext
     ]
   })
 }
+
+/**
+ * A subject's median, its baseline's median and their ratio; undefined when either has no samples.
+ * @template S
+ * @param {Map<S, { samples: number[], error?: string }>} results
+ * @param {S | undefined} subject
+ * @param {S | undefined} baseline
+ */
+export function medianRatio(results, subject, baseline) {
+  const of = (/** @type {S | undefined} */ s) => {
+    const r = s === undefined ? undefined : results.get(s)
+    return r && !r.error && r.samples.length ? summarize(r.samples).median : undefined
+  }
+  const median = of(subject)
+  const baseMedian = of(baseline)
+  if (median === undefined || baseMedian === undefined) return undefined
+  return { median, baseMedian, ratio: median / baseMedian }
+}

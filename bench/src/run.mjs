@@ -8,11 +8,25 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { allAdapters, loadAdapters } from './adapters/index.mjs'
-import { renderConsole, renderDocument } from './report.mjs'
+import { renderConsole, renderDocument, renderTargetsConsole } from './report.mjs'
 import { scenarios } from './scenarios/index.mjs'
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url))
 const repoRoot = join(benchDir, '..')
+
+/**
+ * Packages of the edge, browser and bundle scenarios, first the package, then ones resolved beside it
+ * (workerd is miniflare's dependency).
+ */
+const SCENARIO_PACKAGES = [
+  ['@tiercache/edge'],
+  ['@tiercache/browser'],
+  ['miniflare', 'workerd'],
+  ['hono'],
+  ['@upstash/redis'],
+  ['idb-keyval'],
+  ['playwright-core'],
+]
 
 const { values: args } = parseArgs({
   // `pnpm bench -- --quick` passes the `--` through; drop it.
@@ -74,6 +88,8 @@ for (const scenario of selected) {
   log(`[${scenario.name}] ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 const durationS = (Date.now() - startedAt) / 1000
+const targetsSummary = renderTargetsConsole(tables)
+if (targetsSummary) process.stdout.write(`${targetsSummary}\n`)
 log(`\ntotal ${durationS.toFixed(1)} s`)
 
 if (!args['no-write']) {
@@ -122,7 +138,7 @@ function gitCommit() {
   }
 }
 
-/** Versions of every package an adapter uses (including skipped ones), esbuild and pnpm-resolved transitive ones. */
+/** Versions of every package an adapter or scenario uses (including skipped ones), esbuild and pnpm-resolved transitive ones. */
 function versions() {
   /** @type {Map<string, string>} */
   const found = new Map()
@@ -134,15 +150,14 @@ function versions() {
     }
   }
   const direct = (/** @type {string} */ pkg) => join(benchDir, 'node_modules', pkg)
-  for (const adapter of allAdapters) {
-    const [first, ...rest] = adapter.packages
-    if (!first) continue
+  for (const [first, ...rest] of [...allAdapters.map((adapter) => adapter.packages), ...SCENARIO_PACKAGES]) {
+    if (!first || found.has(first)) continue
     const firstDir = direct(first)
     let version = read(firstDir)
-    if (first === '@tiercache/core') {
+    if (first.startsWith('@tiercache/')) {
       const dist = join(firstDir, 'dist', 'index.js')
       const built = existsSync(dist) ? `dist built ${statSync(dist).mtime.toISOString().replace(/\.\d+Z$/, 'Z')}` : 'not built'
-      const override = process.env.TIERCACHE_CORE_MODULE
+      const override = first === '@tiercache/core' ? process.env.TIERCACHE_CORE_MODULE : undefined
       version = `${version ?? '?'} (workspace, ${override ? `measured from TIERCACHE_CORE_MODULE=${override}` : built})`
     }
     found.set(first, version ?? 'not installed')
@@ -177,6 +192,8 @@ function method(quick) {
     'Timing uses process.hrtime.bigint(). Hot-hit and cold-miss slices are sized in the warm-up round to a fixed duration per library (100+ ms, tens of thousands to millions of ops), so timer resolution is irrelevant; the op count of a library stays the same across its rounds.',
     'Other processes share this machine; the load average at start is recorded above. Interleaving makes such noise hit every library, and the spread column shows how much there was.',
     'Each adapter is checked while it is measured: returned values must belong to their key; hot hits must run the loader 0 times; cold misses exactly once per op; stampede and stale loader runs are counted, not assumed. A library failing a check is shown with the error instead of numbers.',
+    'The edge (workerd) and browser (Chromium) scenarios run outside this process and describe their own method above their tables; they use the same rotating rounds, medians, spreads and ratios to a baseline measured in the same run.',
+    'A target tiercache misses is listed under Targets with its reason; where the reason is a CPU profile, it was taken in this run (node --cpu-prof of the same workload in a child process).',
     'How each library is called:',
   ]
   for (const adapter of allAdapters) list.push(`  - ${adapter.label}: ${adapter.usage}`)

@@ -1,8 +1,9 @@
 // Scenario 3: many concurrent getOrSet calls on one missing key with a slow loader.
 import { loadAdapters } from '../adapters/index.mjs'
 import { interleave, must, startClock, sinceNs } from '../harness.mjs'
-import { ratioRows } from '../rows.mjs'
-import { fmtMs, fmtNum, fmtInt, sleep } from '../stats.mjs'
+import { profileNote } from '../profile.mjs'
+import { medianRatio, ratioRows } from '../rows.mjs'
+import { fmtMs, fmtNum, fmtInt, fmtRatio, sleep } from '../stats.mjs'
 
 const CALLS = 10_000
 const LOADER_MS = 20
@@ -57,7 +58,21 @@ export default {
       return lo === hi ? fmtInt(lo) : `${fmtInt(lo)} .. ${fmtInt(hi)}`
     }
     const coalesced = (/** @type {Adapter} */ a) => must(loaderRuns, a).length > 0 && must(loaderRuns, a).every((n) => n === 1)
+    const tcAdapter = adapters.find((a) => a.id === 'tiercache')
+    const tc = medianRatio(results, tcAdapter, baseline)
+    const met = tc === undefined || !tcAdapter ? undefined : coalesced(tcAdapter) && tc.ratio <= TARGET
+    /** @type {import('../report.mjs').Target} */
+    const target = {
+      target: `Stampede: ${fmtNum(CALLS)} concurrent calls, ${LOADER_MS} ms loader: 1 loader run, wall time <= ${TARGET}x lru-cache fetch`,
+      measured: tc && tcAdapter ? `${runsCell(tcAdapter)} loader run(s), ${fmtRatio(tc.ratio)} (${fmtMs(tc.median)} vs ${fmtMs(tc.baseMedian)})` : 'not measured',
+      met,
+    }
+    if (met === false) {
+      log('  @tiercache/core misses its target: profiling its stampede...')
+      target.reason = await profileNote({ kind: 'stampede', adapterId: 'tiercache' })
+    }
     return {
+      targets: [target],
       title: `Stampede: ${fmtNum(CALLS)} concurrent calls on one missing key, ${LOADER_MS} ms loader`,
       description:
         `A fresh cache per slice; ${fmtNum(CALLS)} getOrSet calls are started in one tick on the same missing key ` +
