@@ -6,8 +6,8 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { interleave, must } from '../harness.mjs'
+import { bundleEntry, withStarted } from '../started.mjs'
 import { fmtNum, fmtRatio, quantile, summarize } from '../stats.mjs'
 
 const benchDir = fileURLToPath(new URL('../..', import.meta.url))
@@ -41,21 +41,27 @@ export default {
   async run({ quick, log }) {
     const rounds = quick ? 2 : 7
     const scale = quick ? 0.25 : 1
-    /** @type {Array<() => Promise<unknown>>} */
-    const cleanups = []
-    try {
+    const title = 'Browser path: IndexedDB tier and cached fetch in Chromium'
+    const needs = 'Needs Chromium (apt-get install chromium; testkit ensureChromium() tries that) and the workspace installed.'
+    return withStarted({ title, needs, log }, async (stopLater) => {
       const t0 = Date.now()
       const [{ chromium }, testkit] = await Promise.all([import('playwright-core'), import('@tiercache/testkit')])
       const executablePath = await testkit.ensureChromium()
-      const bundle = await bundlePage()
+      const bundle = await bundleEntry(pageEntry, benchDir, { platform: 'browser' })
       const server = await startServer(bundle)
-      cleanups.push(() => server.close())
+      stopLater(() => server.close())
       const profile = await mkdtemp(join(tmpdir(), 'tiercache-bench-chromium-'))
-      cleanups.push(() => rm(profile, { recursive: true, force: true }))
+      stopLater(() => rm(profile, { recursive: true, force: true }))
       // A persistent profile on disk: IndexedDB is written to files as on a user's machine, not kept in memory
       // as in an incognito context.
-      const context = await chromium.launchPersistentContext(profile, testkit.chromiumLaunchOptions({ executablePath }))
-      cleanups.unshift(() => context.close())
+      // Signals are handled by withStarted (close Chromium, then remove the profile); playwright still kills
+      // Chromium when this process exits any other way.
+      const context = await chromium.launchPersistentContext(profile, {
+        ...testkit.chromiumLaunchOptions({ executablePath }),
+        handleSIGINT: false,
+        handleSIGTERM: false,
+      })
+      stopLater(() => context.close())
       const browserVersion = context.browser()?.version() ?? (await versionFromPage(context))
       const page = await context.newPage()
       /** @type {string[]} */
@@ -87,36 +93,8 @@ export default {
         },
       })
       return tables({ results, rounds, quick, browserVersion, info })
-    } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      log(`  browser scenario failed: ${message}`)
-      return {
-        title: 'Browser path: IndexedDB tier and cached fetch in Chromium',
-        columns: ['could not run'],
-        rows: [[message.split('\n').slice(0, 3).join(' ')]],
-        notes: ['Needs Chromium (apt-get install chromium; testkit ensureChromium() tries that) and the workspace installed.'],
-      }
-    } finally {
-      for (const cleanup of cleanups) await cleanup().catch((error) => log(`  cleanup: ${error instanceof Error ? error.message : String(error)}`))
-    }
+    })
   },
-}
-
-/** The page bundled as one ES module for the browser. */
-async function bundlePage() {
-  const result = await build({
-    entryPoints: [pageEntry],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    absWorkingDir: benchDir,
-    write: false,
-    logLevel: 'silent',
-  })
-  const file = result.outputFiles[0]
-  if (!file) throw new Error('esbuild produced no page bundle')
-  return file.text
 }
 
 /**

@@ -5,11 +5,11 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { interleave, must } from '../harness.mjs'
 import { createClient } from '../edge/http-load.mjs'
 import { cpuTimeNs, descendants } from '../proc.mjs'
 import { startServices } from '../services.mjs'
+import { bundleEntry, withStarted } from '../started.mjs'
 import { fmtInt, fmtMs, fmtNum, fmtRatio, quantile, sleep, summarize } from '../stats.mjs'
 
 const benchDir = fileURLToPath(new URL('../..', import.meta.url))
@@ -139,13 +139,17 @@ export default {
     const sequential = quick ? 10 : 50
     const perSlice = quick ? 60 : 400
     const total = sequential + perSlice
-    /** @type {Array<() => Promise<unknown>>} */
-    const cleanups = []
-    try {
+    const title = 'Edge path: withCache in workerd (miniflare), Cache API L1 + Upstash L2'
+    const needs = 'Needs redis-server (apt-get install redis-server) and the workspace installed (`pnpm install`); see the error.'
+    return withStarted({ title, needs, log }, async (stopLater) => {
       const t0 = Date.now()
-      const script = await bundleWorker()
+      const script = await bundleEntry(workerEntry, benchDir, {
+        platform: 'neutral',
+        conditions: ['workerd', 'worker', 'browser', 'import'],
+        mainFields: ['module', 'main'],
+      })
       const services = await startServices()
-      cleanups.push(() => services.stop())
+      stopLater(() => services.stop())
       const { Miniflare } = await import('miniflare')
       const mf = new Miniflare({
         host: '127.0.0.1',
@@ -156,12 +160,12 @@ export default {
         bindings: { UPSTASH_REDIS_REST_URL: services.upstashUrl, UPSTASH_REDIS_REST_TOKEN: services.token },
         telemetry: { enabled: false },
       })
-      cleanups.unshift(() => mf.dispose())
+      stopLater(() => mf.dispose())
       const url = await mf.ready
       if (url.hostname !== '127.0.0.1') throw new Error(`miniflare listens on ${url.hostname}, expected 127.0.0.1`)
       const workerd = descendants(process.pid, (comm) => comm === 'workerd')
       const client = createClient(Number(url.port), CONCURRENCY)
-      cleanups.unshift(async () => client.close())
+      stopLater(() => client.close())
       log(`  workerd ready at ${url.origin} in ${Date.now() - t0} ms (pids ${workerd.join(', ') || 'not found'})`)
 
       const workerStats = async () => /** @type {{ originCalls: number, pending: number }} */ (JSON.parse((await client.get('/__bench/stats')).body))
@@ -258,39 +262,9 @@ export default {
       })
 
       const beforeOrigin = await probeMisses(client, services, settle, rounds)
-      return table({ results, rounds, perSlice, sequential, quick, beforeOrigin })
-    } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      log(`  edge scenario failed: ${message}`)
-      return {
-        title: 'Edge path: withCache in workerd (miniflare), Cache API L1 + Upstash L2',
-        columns: ['could not run'],
-        rows: [[message.split('\n').slice(0, 3).join(' ')]],
-        notes: ['Needs redis-server (apt-get install redis-server) and the workspace installed (`pnpm install`); see the error.'],
-      }
-    } finally {
-      for (const cleanup of cleanups) await cleanup().catch((error) => log(`  cleanup: ${error instanceof Error ? error.message : String(error)}`))
-    }
+      return table({ results, rounds, perSlice, sequential, quick, beforeOrigin, title })
+    })
   },
-}
-
-/** The Worker bundled as one ES module for workerd. */
-async function bundleWorker() {
-  const result = await build({
-    entryPoints: [workerEntry],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    mainFields: ['module', 'main'],
-    absWorkingDir: benchDir,
-    write: false,
-    logLevel: 'silent',
-  })
-  const file = result.outputFiles[0]
-  if (!file) throw new Error('esbuild produced no Worker bundle')
-  return file.text
 }
 
 /**
@@ -323,9 +297,10 @@ async function probeMisses(client, services, settle, rounds) {
  * @param {number} input.perSlice
  * @param {number} input.sequential
  * @param {boolean} input.quick
+ * @param {string} input.title
  * @param {Array<{ requests: number, byCommand: Record<string, number> }>} input.beforeOrigin
  */
-function table({ results, rounds, perSlice, sequential, quick, beforeOrigin }) {
+function table({ results, rounds, perSlice, sequential, quick, beforeOrigin, title }) {
   const byId = new Map(SUBJECTS.map((s) => [s.id, s]))
   const medianOf = (/** @type {Subject} */ s, /** @type {(x: Sample) => number} */ pick) => {
     const r = results.get(s)
@@ -405,7 +380,7 @@ function table({ results, rounds, perSlice, sequential, quick, beforeOrigin }) {
   }
   return {
     targets,
-    title: 'Edge path: withCache in workerd (miniflare), Cache API L1 + Upstash L2',
+    title,
     description:
       `One Worker script (bench/src/edge/worker.mjs, bundled with esbuild) in workerd via the miniflare ${versionOf('miniflare')} Node API ` +
       `(workerd ${workerdVersion()}), with miniflare's real Cache API. tiercache: \`withCache(origin, { cache: (env) => createEdgeCache(env, { Redis }), policy: { ttl: '1h' } })\` ` +
