@@ -1,5 +1,7 @@
 export { IndexedDbStore, indexedDbStore, isQuotaError } from './indexeddb-store.js'
 export type { IndexedDbStoreOptions } from './indexeddb-store.js'
+export { IndexedDbCoordinator, indexedDbCoordinator } from './indexeddb-coordinator.js'
+export type { IndexedDbCoordinatorOptions } from './indexeddb-coordinator.js'
 export { createCachedFetch } from './cached-fetch.js'
 export type { CachedFetchOptions } from './cached-fetch.js'
 export { broadcastInvalidation } from './broadcast-invalidation.js'

@@ -1,0 +1,308 @@
+import { CacheError, type Coordinator, type Duration } from '@tiercache/core'
+import { createStore, type UseStore } from 'idb-keyval'
+import { checkOptions, optionalDuration, optionalFunction, optionalString } from './options.js'
+
+/**
+ * Options of `indexedDbCoordinator`.
+ *
+ * @example
+ * const options: IndexedDbCoordinatorOptions = { dbName: 'my-app', tagTtl: '7d' }
+ */
+export interface IndexedDbCoordinatorOptions {
+  /**
+   * The app's IndexedDB name, the one given to `indexedDbStore`. Tag times get a database of their own,
+   * `<dbName>-tags`: idb-keyval creates one object store per database, so they cannot live beside the entries.
+   * @default 'tiercache' (database 'tiercache-tags')
+   */
+  dbName?: string
+  /**
+   * How long a tag's invalidation time is kept. A record is useless once every entry that could carry the tag has
+   * expired, so this must be at least the longest a tagged entry lives in a persistent tier (ttl + swr +
+   * staleIfError, or the indexedDbStore's `maxTtl`; for createCachedFetch, the response's lifetime plus `retain`).
+   * @default '30d'
+   */
+  tagTtl?: Duration
+  /** Clock (epoch ms) for `tagTtl`. Give it the cache's clock when you inject one. @default Date.now */
+  now?: () => number
+  /**
+   * Where IndexedDB failures go (code 'COORDINATOR_ERROR'); the coordinator keeps working in memory.
+   * @default console.warn
+   */
+  onError?: (error: CacheError) => void
+}
+
+/** The object store inside `<dbName>-tags`: namespaced tag -> latest invalidation time (epoch ms). */
+const STORE_NAME = 'tags'
+/** How often a long-lived page prunes, at most (besides once per page load, when it finds old records). */
+const PRUNE_EVERY = 86_400_000
+
+/**
+ * A Coordinator whose tag invalidation times persist in IndexedDB (idb-keyval's `createStore`), so that an
+ * `invalidateTags` still holds after a reload: the IndexedDB tier keeps entries across page loads, and now so
+ * does the record of which of them are dead.
+ *
+ * - The first call (`invalidatedAt` or `invalidateTags`, or `ready()`) reads every stored time into memory in one
+ *   transaction. Until that read is done `invalidatedAt` answers with a Promise; afterwards synchronously, from
+ *   memory, like core's `memoryCoordinator` (a memory hit then needs no await).
+ * - `invalidateTags` updates memory at once, then writes IndexedDB, keeping the later of the stored and the new
+ *   time (another tab may have written a later one). It resolves once the write committed.
+ * - Other tabs: a tab opened later reads the record. Tabs already open learn of it from `broadcastInvalidation`,
+ *   which calls their `cache.invalidateTags` (which writes the record again, with their own, slightly later time).
+ * - Records older than `tagTtl` are dropped: by the first read of each page load when it finds any, and at most
+ *   once a day from `invalidateTags`.
+ * - No locks: one browser, one user; core then loads without them.
+ * - Failures never reach the cache's callers. Where IndexedDB is unavailable (`indexedDB` undefined, blocked
+ *   storage, `open()` failing) it works in memory, as `memoryCoordinator` does, and reports once to `onError`.
+ *   If reading the stored times fails, it answers from what this page recorded: entries are served as if the
+ *   earlier invalidations never happened (rather than every tagged entry being dead). A failed write keeps the
+ *   invalidation in this page (and the open tabs); only a later page load will not know it. Each is reported.
+ *
+ * @example
+ * const cache = createCache({
+ *   tiers: [memoryStore(), indexedDbStore({ dbName: 'my-app' })],
+ *   coordinator: indexedDbCoordinator({ dbName: 'my-app' }),
+ * })
+ * await cache.invalidateTags(['products']) // still true after a reload
+ */
+export function indexedDbCoordinator(options: IndexedDbCoordinatorOptions = {}): IndexedDbCoordinator {
+  return new IndexedDbCoordinator(options)
+}
+
+/**
+ * The coordinator `indexedDbCoordinator()` returns; besides the Coordinator methods it can preload, prune and close.
+ *
+ * @example
+ * const coordinator = indexedDbCoordinator({ dbName: 'my-app' })
+ * await coordinator.ready() // invalidatedAt answers synchronously from here on
+ * await coordinator.close()
+ */
+export class IndexedDbCoordinator implements Coordinator {
+  readonly name = 'indexeddb'
+  /** The database holding the tag times: `<dbName>-tags`. */
+  readonly databaseName: string
+  /** How long a tag's invalidation time is kept, in ms. */
+  readonly tagTtl: number
+
+  readonly #useStore: UseStore | undefined
+  readonly #now: () => number
+  readonly #onError: (error: CacheError) => void
+  /** Namespaced tag -> latest invalidation time known here: read from IndexedDB, or recorded by this page. */
+  readonly #times = new Map<string, number>()
+  /** Whether #times holds what IndexedDB held (or reading it failed, or there is no IndexedDB). */
+  #loaded: boolean
+  #loading: Promise<void> | undefined
+  #lastPrune: number
+  #pruning: Promise<number> | undefined
+  #reportedUnavailable = false
+  #closed = false
+  readonly #background = new Set<Promise<unknown>>()
+
+  constructor(options: IndexedDbCoordinatorOptions = {}) {
+    checkOptions(options, 'indexedDbCoordinator')
+    this.databaseName = `${optionalString(options.dbName, 'options.dbName', 'tiercache')}-tags`
+    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', 30 * 86_400_000)
+    if (this.tagTtl === 0) throw new RangeError('options.tagTtl must be greater than 0')
+    this.#now = optionalFunction(options.now, 'options.now', Date.now)
+    this.#onError = optionalFunction(options.onError, 'options.onError', warn)
+    this.#lastPrune = this.#now()
+    // Without IndexedDB (old runtimes, some sandboxes) it is a memory coordinator from the start.
+    this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.databaseName, STORE_NAME)
+    this.#loaded = this.#useStore === undefined
+  }
+
+  // ---------------------------------------------------------------- Coordinator
+
+  invalidatedAt(tags: readonly string[]): number | Promise<number> {
+    if (!this.#loaded) return this.ready().then(() => this.#latest(tags))
+    return this.#latest(tags)
+  }
+
+  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+    if (tags.length === 0) return
+    // This page stops serving at once, before IndexedDB has answered; a load finishing later only raises times.
+    for (const tag of tags) this.#raise(tag, at)
+    if (this.#closed) return
+    const useStore = this.#useStore
+    if (useStore === undefined) {
+      if (!this.#reportedUnavailable) {
+        this.#reportedUnavailable = true
+        this.#report(
+          new CacheError('COORDINATOR_ERROR', 'indexeddb coordinator: IndexedDB is not available here (indexedDB is undefined); tag invalidations last until the page is closed'),
+        )
+      }
+      return
+    }
+    void this.ready()
+    const write = this.#run('invalidateTags', () =>
+      useStore('readwrite', (os) => {
+        for (const tag of tags) {
+          // Keep the later time: another tab may have recorded one since this page read the store.
+          const read = os.get(tag)
+          read.onsuccess = () => {
+            if (!isTime(read.result) || read.result < at) os.put(at, tag)
+          }
+        }
+        return transactionDone(os.transaction)
+      }),
+    )
+    this.#track(write)
+    await write.catch((error: unknown) => this.#report(error))
+    if (this.#now() - this.#lastPrune >= Math.min(PRUNE_EVERY, this.tagTtl)) this.#track(this.prune())
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /**
+   * Reads the stored times into memory, once; resolves when they are there (invalidatedAt is then synchronous).
+   * Never rejects: a failed read is reported and the coordinator goes on with what this page recorded.
+   */
+  ready(): Promise<void> {
+    if (this.#loaded) return Promise.resolve()
+    this.#loading ??= this.#load()
+    return this.#loading
+  }
+
+  /**
+   * Drops invalidation times older than `tagTtl`, from memory and from IndexedDB. Resolves with how many records
+   * it deleted from IndexedDB. Runs on its own (see above); call it to force one. Never rejects.
+   */
+  prune(): Promise<number> {
+    this.#pruning ??= this.#prune().finally(() => {
+      this.#pruning = undefined
+    })
+    return this.#pruning
+  }
+
+  /** Waits for pending writes and closes the connection. Afterwards it works in memory only. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.allSettled([this.#loading, this.#pruning, ...this.#background])
+    const useStore = this.#useStore
+    if (useStore !== undefined) await useStore('readonly', (os) => os.transaction.db.close()).catch(noop)
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #latest(tags: readonly string[]): number {
+    if (this.#times.size === 0) return 0
+    let latest = 0
+    for (let i = 0; i < tags.length; i++) {
+      const at = this.#times.get(tags[i] as string)
+      if (at !== undefined && at > latest) latest = at
+    }
+    return latest
+  }
+
+  #raise(tag: string, at: number): void {
+    const known = this.#times.get(tag)
+    if (known === undefined || at > known) this.#times.set(tag, at)
+  }
+
+  async #load(): Promise<void> {
+    const useStore = this.#useStore as UseStore
+    try {
+      const [keys, values] = await this.#run('load', () =>
+        useStore('readonly', async (os) => {
+          const keys = os.getAllKeys()
+          const values = os.getAll()
+          await transactionDone(os.transaction)
+          return [keys.result, values.result as unknown[]] as const
+        }),
+      )
+      const cutoff = this.#now() - this.tagTtl
+      let old = 0
+      keys.forEach((tag, i) => {
+        const at = values[i]
+        if (typeof tag === 'string' && isTime(at) && at > cutoff) this.#raise(tag, at)
+        else old++
+      })
+      if (old > 0 && !this.#closed) this.#track(this.prune())
+    } catch (error) {
+      // Every tagged entry dead would empty the persistent tier; served as if never invalidated is the lesser harm.
+      this.#report(error)
+    } finally {
+      this.#loaded = true
+    }
+  }
+
+  async #prune(): Promise<number> {
+    const now = this.#now()
+    this.#lastPrune = now
+    const cutoff = now - this.tagTtl
+    for (const [tag, at] of this.#times) if (at <= cutoff) this.#times.delete(tag)
+    const useStore = this.#useStore
+    if (useStore === undefined || this.#closed) return 0
+    let deleted = 0
+    try {
+      await this.#run('prune', () =>
+        useStore('readwrite', (os) => {
+          const cursorRequest = os.openCursor()
+          cursorRequest.onsuccess = () => {
+            const cursor = cursorRequest.result
+            if (cursor === null) return
+            // Read again in this transaction: another tab may have raised the time since.
+            if (!isTime(cursor.value) || cursor.value <= cutoff) {
+              cursor.delete()
+              deleted++
+            }
+            cursor.continue()
+          }
+          return transactionDone(os.transaction)
+        }),
+      )
+    } catch (error) {
+      this.#report(error)
+      return 0
+    }
+    return deleted
+  }
+
+  /** Runs an IndexedDB operation; its failure becomes a CacheError naming the operation and the cause. */
+  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      const name = String((error as { name?: unknown } | null)?.name ?? 'Error')
+      const message = error instanceof Error || error instanceof DOMException ? error.message : String(error)
+      const hint =
+        name === 'NotFoundError'
+          ? ` (database ${JSON.stringify(this.databaseName)} has no object store ${JSON.stringify(STORE_NAME)}: is it used by something else?)`
+          : ''
+      throw new CacheError('COORDINATOR_ERROR', `indexeddb coordinator ${operation} failed: ${name}: ${message}${hint}`, { cause: error })
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#onError(error instanceof CacheError ? error : new CacheError('COORDINATOR_ERROR', String(error), { cause: error }))
+    } catch {
+      // A failing onError is not the coordinator's.
+    }
+  }
+
+  /** Background work nobody waits for: kept for close(), never rejecting. */
+  #track(promise: Promise<unknown>): void {
+    const settled = promise.then(noop, noop)
+    this.#background.add(settled)
+    void settled.then(() => this.#background.delete(settled))
+  }
+}
+
+/** A stored invalidation time: anything else in the store is ignored, and pruned. */
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+}
+
+function transactionDone(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve()
+    tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'))
+  })
+}
+
+function warn(error: CacheError): void {
+  console.warn(`tiercache: ${error.message}`)
+}
+
+function noop(): void {}
