@@ -1,4 +1,4 @@
-import { CacheError, createCache, memoryStore, type CacheEvent } from '@tiercache/core'
+import { CacheError, createCache, memoryStore, type CacheEvent, type Coordinator } from '@tiercache/core'
 import { createStore, get as idbGet, keys as idbKeys, set as idbSet } from 'idb-keyval'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { indexedDbCoordinator, type IndexedDbCoordinator, type IndexedDbCoordinatorOptions } from './indexeddb-coordinator.js'
@@ -48,7 +48,8 @@ describe('indexedDbCoordinator: options', () => {
   it('keeps tag times in a database of its own beside the app one, with no locks', () => {
     const c = coordinator({ dbName: 'my-app', tagTtl: '7d' })
     expect(c).toMatchObject({ name: 'indexeddb', databaseName: 'my-app-tags', tagTtl: 7 * DAY })
-    expect(c.lock).toBeUndefined()
+    const asCoordinator: Coordinator = c
+    expect(asCoordinator.lock).toBeUndefined()
     expect(coordinator({}).databaseName).toBe('tiercache-tags')
   })
 })
