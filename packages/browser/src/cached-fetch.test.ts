@@ -1,6 +1,8 @@
 import { createCache, memoryStore, type Cache, type CacheEvent } from '@tiercache/core'
+import { createStore, get as idbGet } from 'idb-keyval'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createCachedFetch, type CachedFetchOptions } from './cached-fetch.js'
+import { indexedDbCoordinator } from './indexeddb-coordinator.js'
 import { indexedDbStore, type IndexedDbStore } from './indexeddb-store.js'
 
 const START = 1_700_000_000_000
@@ -64,6 +66,33 @@ describe('createCachedFetch: options', () => {
     expect(() => createCachedFetch({ fetch: 1 as unknown as typeof globalThis.fetch })).toThrow(/options\.fetch must be a function/)
     expect(() => createCachedFetch({ fetch, cache: {} as Cache })).toThrow(/options\.cache must be a cache from createCache/)
     expect(() => createCachedFetch({ fetch, policy: { ttl: -1 } })).toThrow(/policy\.ttl must not be negative/)
+  })
+})
+
+describe('createCachedFetch: default cache', () => {
+  it('memory + IndexedDB with indexedDbCoordinator: a tag invalidation on the default databases holds after a reload', async () => {
+    let t = START
+    const now = () => t
+    let n = 0
+    const upstream = (async () => new Response(`v${++n}`)) as typeof fetch
+    const options = { fetch: upstream, now, policy: { ttl: '1h', tags: ['api'] } }
+    expect(await (await createCachedFetch(options)(URL_A)).text()).toBe('v1')
+    // The write to IndexedDB runs in the background; this default cache has no handle to wait with.
+    await vi.waitFor(async () => expect(await idbGet(`fetch:GET ${URL_A}`, createStore('tiercache', 'entries'))).toBeDefined())
+
+    // A reload (a new default cache) is answered by IndexedDB…
+    const reloaded = await createCachedFetch(options)(URL_A)
+    expect(await reloaded.text()).toBe('v1')
+    expect(status(reloaded)).toMatch(/^tiercache; hit; .*detail=indexeddb$/)
+
+    // …until a cache on the same databases invalidates the tag; the next page load does not serve it.
+    t += 1_000
+    const app = indexedDbCoordinator({ now })
+    await createCache({ tiers: [indexedDbStore({ now })], coordinator: app, now }).invalidateTags(['api'])
+    await app.close()
+    const after = await createCachedFetch(options)(URL_A)
+    expect(await after.text()).toBe('v2')
+    expect(status(after)).toMatch(/fwd=uri-miss/)
   })
 })
 

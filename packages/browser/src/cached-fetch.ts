@@ -10,6 +10,7 @@ import {
   type Store,
 } from '@tiercache/core'
 import { parseCacheControl, responseWindows, type FallbackWindows } from './http-freshness.js'
+import { indexedDbCoordinator } from './indexeddb-coordinator.js'
 import { indexedDbStore } from './indexeddb-store.js'
 import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteger, optionalString, typeOf } from './options.js'
 import {
@@ -35,7 +36,7 @@ import {
 export interface CachedFetchOptions {
   /**
    * Where responses are kept. Pass the same `now` to it (and to its stores) as to this fetch when you inject a clock.
-   * @default createCache({ tiers: [memoryStore(), indexedDbStore()] }) (memory only where IndexedDB does not exist)
+   * @default createCache({ tiers: [memoryStore(), indexedDbStore()], coordinator: indexedDbCoordinator() }) (memory only where IndexedDB does not exist)
    */
   cache?: Cache
   /**
@@ -523,9 +524,10 @@ function windowFields(windows: ReturnType<typeof responseWindows>): Pick<StoredR
 }
 
 function defaultCache(now: () => number): Cache {
-  const tiers: Store[] = [memoryStore()]
-  if (typeof indexedDB !== 'undefined') tiers.push(indexedDbStore({ now }))
-  return createCache({ tiers, now })
+  if (typeof indexedDB === 'undefined') return createCache({ tiers: [memoryStore()], now })
+  // Tag invalidations must outlive the page as the IndexedDB entries do (made by another cache on these databases).
+  const tiers: Store[] = [memoryStore(), indexedDbStore({ now })]
+  return createCache({ tiers, coordinator: indexedDbCoordinator({ now }), now })
 }
 
 /** Rejects with the signal's reason as soon as it aborts; the shared work goes on for other callers. */
