@@ -65,6 +65,8 @@ for (const note of skippedNotes) log(`note: ${note}`)
 log(`measuring: ${adapters.map((a) => a.label).join(', ')}`)
 
 const startedAt = Date.now()
+// Taken now: the load average and the commit at the end would include this run's own load and others' commits.
+const machineAtStart = machine()
 // Versions as loaded at the start; core's dist can be rebuilt by someone else while this runs.
 const versionsAtStart = versions()
 const tables = []
@@ -98,7 +100,7 @@ if (!args['no-write']) {
     command: `pnpm --filter @tiercache/bench bench${flags}`,
     generatedAt: new Date(startedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
     durationS,
-    machine: machine(),
+    machine: { ...machineAtStart, 'load average at end (1/5/15 min)': loadAverage() },
     versions: versionsAtStart,
     skipped: [...skippedNotes, ...rebuiltNote()],
     method: method(args.quick),
@@ -123,9 +125,13 @@ function machine() {
     memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     OS: `${os.type()} ${os.release()} ${os.arch()}`,
     Node: `${process.version} (V8 ${process.versions.v8})`,
-    'load average at start (1/5/15 min)': os.loadavg().map((n) => n.toFixed(2)).join(' / '),
+    'load average at start (1/5/15 min)': loadAverage(),
     'repo commit': gitCommit(),
   }
+}
+
+function loadAverage() {
+  return os.loadavg().map((n) => n.toFixed(2)).join(' / ')
 }
 
 function gitCommit() {
@@ -190,7 +196,7 @@ function method(quick) {
     'Per library: the median of its slices, the spread (min .. max over measured rounds) and the ratio of its median to the baseline median. A ratio of 2.00x means twice the time of the baseline. Ratios are the comparable figures across machines; absolute ns depend on the CPU.',
     'Each benchmark loop is compiled separately per library (`new Function` with distinct source), so each call site stays monomorphic and no library pays for another\'s type feedback.',
     'Timing uses process.hrtime.bigint(). Hot-hit and cold-miss slices are sized in the warm-up round to a fixed duration per library (100+ ms, tens of thousands to millions of ops), so timer resolution is irrelevant; the op count of a library stays the same across its rounds.',
-    'Other processes share this machine; the load average at start is recorded above. Interleaving makes such noise hit every library, and the spread column shows how much there was.',
+    'Other processes share this machine; the load average at the start and at the end of the run is recorded above (this run's own processes count in the latter). Interleaving makes such noise hit every library, and the spread column shows how much there was.',
     'Each adapter is checked while it is measured: returned values must belong to their key; hot hits must run the loader 0 times; cold misses exactly once per op; stampede and stale loader runs are counted, not assumed. A library failing a check is shown with the error instead of numbers.',
     'The edge (workerd) and browser (Chromium) scenarios run outside this process and describe their own method above their tables; they use the same rotating rounds, medians, spreads and ratios to a baseline measured in the same run.',
     'A target tiercache misses is listed under Targets with its reason; where the reason is a CPU profile, it was taken in this run (node --cpu-prof of the same workload in a child process).',
