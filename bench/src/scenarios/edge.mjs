@@ -383,7 +383,7 @@ function table({ results, rounds, perSlice, sequential, quick, beforeOrigin, tit
     title,
     description:
       `One Worker script (bench/src/edge/worker.mjs, bundled with esbuild) in workerd via the miniflare ${versionOf('miniflare')} Node API ` +
-      `(workerd ${workerdVersion()}), with miniflare's real Cache API. tiercache: \`withCache(origin, { cache: (env) => createEdgeCache(env, { Redis }), policy: { ttl: '1h' } })\` ` +
+      `(workerd ${workerdVersion()}), with miniflare's real Cache API. tiercache: \`withCache(origin, { cache: (env) => createEdgeCache(env, { Redis, namespace: 'bench', cacheName: 'tc-l1' }), policy: { ttl: '1h' } })\` ` +
       `= cacheApiStore L1 + upstashStore L2 + upstashCoordinator, @upstash/redis ${versionOf('@upstash/redis')} (\`@upstash/redis/cloudflare\`) ` +
       `against ${redisVersion()} behind @tiercache/testkit's Upstash endpoint (its own Node process), all on 127.0.0.1. ` +
       `The origin is a handler in the same Worker answering ~300 bytes of JSON after a fixed 0 or 20 ms. ` +
