@@ -1,11 +1,11 @@
 /**
- * Page-side app for the *.driver.test.ts files: a cache (memory + IndexedDB), broadcastInvalidation and
- * createCachedFetch, driven through `page.evaluate(() => window.app.…)`. Query parameters pick the database,
+ * Page-side app for the *.driver.test.ts files: a cache (memory + IndexedDB, tag times in IndexedDB too),
+ * broadcastInvalidation and createCachedFetch, driven through `page.evaluate(() => window.app.…)`. Query parameters pick the database,
  * channel and maxEntries, so each test gets its own storage. The clock can be moved forward (`advance`), so
  * lifetimes are tested without sleeping; test routes send no Date header for the same reason.
  */
 import { createCache, memoryStore } from '@tiercache/core'
-import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '../../../src/index.js'
+import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '../../../src/index.js'
 import { responseInfo, type ResponseInfo } from './response-info.js'
 
 const params = new URLSearchParams(location.search)
@@ -13,7 +13,8 @@ let offset = 0
 const now = (): number => Date.now() + offset
 
 const memory = memoryStore()
-const idb = indexedDbStore({ dbName: params.get('db') ?? 'app', now, maxEntries: Number(params.get('maxEntries') ?? 5_000) })
+const dbName = params.get('db') ?? 'app'
+const idb = indexedDbStore({ dbName, now, maxEntries: Number(params.get('maxEntries') ?? 5_000) })
 export interface SeenEvent {
   type: string
   key: string
@@ -24,17 +25,20 @@ export interface SeenEvent {
 const events: SeenEvent[] = []
 const cache = createCache({
   tiers: [memory, idb],
+  coordinator: indexedDbCoordinator({ dbName, now }),
   now,
   policy: { ttl: '1m' },
   onEvent: (e) => events.push({ type: e.type, key: e.key, tier: e.tier, reason: e.reason, code: e.error?.code }),
 })
 const sync = broadcastInvalidation(cache, { channel: params.get('channel') ?? 'tiercache-test' })
 const cachedFetch = createCachedFetch({ cache, now })
+/** A second cached fetch whose stored responses carry the tag 'catalog'. */
+const taggedFetch = createCachedFetch({ cache, now, keyPrefix: 'tagged:', policy: { ttl: '1m', tags: ['catalog'] } })
 
 const app = {
   set: (key: string, value: unknown, tags?: string[]) => cache.set(key, value, tags === undefined ? undefined : { ttl: '1m', tags }),
   get: (key: string) => cache.get(key),
-  getOrSet: (key: string, value: unknown) => cache.getOrSet(key, () => value),
+  getOrSet: (key: string, value: unknown, tags?: string[]) => cache.getOrSet(key, () => value, tags === undefined ? undefined : { ttl: '1m', tags }),
   delete: (key: string) => cache.delete(key),
   invalidate: (tags: string[]) => cache.invalidateTags(tags),
   /** What this tab's memory tier holds (namespace-free keys), null for nothing. */
@@ -47,6 +51,7 @@ const app = {
   syncActive: () => sync.active,
   events: () => events.slice(),
   fetch: async (url: string, init?: RequestInit): Promise<ResponseInfo> => responseInfo(await cachedFetch(url, init)),
+  taggedFetch: async (url: string): Promise<ResponseInfo> => responseInfo(await taggedFetch(url)),
   /**
    * Writes `count` values of `bytes` characters each through the cache; resolves with how many calls threw (must
    * be 0). Random characters: Chromium compresses IndexedDB values, and 'x'.repeat(n) would take no room at all.
