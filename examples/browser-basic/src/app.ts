@@ -2,7 +2,7 @@
  * The page's data layer: one cache (memory in front of IndexedDB), a cached fetch that follows the server's
  * caching headers, and cross-tab coherence. Nothing here touches the DOM, so the test runs it under Node.
  */
-import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '@tiercache/browser'
+import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '@tiercache/browser'
 import { createCache, memoryStore } from '@tiercache/core'
 
 export interface AppOptions {
@@ -26,6 +26,8 @@ export function createApp(options: AppOptions = {}) {
   // L1 in this tab's memory, L2 in IndexedDB (shared by the origin's tabs, survives reloads).
   const cache = createCache({
     tiers: [memoryStore({ maxEntries: 500 }), indexedDbStore({ dbName, maxEntries: 1_000, maxTtl: '1d' })],
+    // Tag invalidation times in IndexedDB too (database `${dbName}-tags`): they hold after a reload.
+    coordinator: indexedDbCoordinator({ dbName }),
   })
   // Fills, deletes and tag invalidations in this tab reach the memory tier of every other open tab.
   const sync = broadcastInvalidation(cache, { channel: 'browser-basic' })
@@ -48,7 +50,7 @@ export function createApp(options: AppOptions = {}) {
     async bump(): Promise<void> {
       await cachedFetch(url('/api/time'), { method: 'POST' })
     },
-    /** Drops every response stored under the policy's 'api' tag, in every tab. */
+    /** Drops every response stored under the policy's 'api' tag, in every tab, and for pages loaded later. */
     forgetAll: () => cache.invalidateTags(['api']),
     close: () => sync.close(),
   }

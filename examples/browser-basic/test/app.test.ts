@@ -40,3 +40,29 @@ it('answers from the cache, revalidates with ETag, and drops the URL after a POS
     app.close()
   }
 })
+
+it("forgetAll() holds after a reload: the next page's cache does not serve what IndexedDB still holds", async () => {
+  const dbName = `example-${crypto.randomUUID()}`
+  const first = createApp({ baseUrl: server.origin, dbName })
+  const stored = await first.time()
+  expect(stored.cacheStatus).toMatch(/stored; detail=network$/)
+  await first.cache.idle()
+  first.close()
+
+  // A reload: a new app (new memory tier) on the same databases is answered by IndexedDB…
+  const second = createApp({ baseUrl: server.origin, dbName })
+  try {
+    expect(await second.time()).toMatchObject({ time: stored.time, cacheStatus: expect.stringMatching(/^tiercache; hit; ttl=\d; detail=indexeddb$/) })
+    await second.forgetAll()
+  } finally {
+    second.close()
+  }
+
+  // …and after forgetAll() and another reload, it is not.
+  const third = createApp({ baseUrl: server.origin, dbName })
+  try {
+    expect((await third.time()).cacheStatus).toMatch(/^tiercache; fwd=uri-miss; fwd-status=200; ttl=\d; stored; detail=network$/)
+  } finally {
+    third.close()
+  }
+})
