@@ -1,11 +1,16 @@
-import { broadcastInvalidation, createCachedFetch, indexedDbStore } from '@tiercache/browser'
+import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '@tiercache/browser'
 import { createCache, memoryStore, type CacheStats } from '@tiercache/core'
 import type { OriginStats, Product } from '../origin.js'
 import { answeredBy, BROWSER_CACHE_NAME, type AnsweredBy } from './answered-by.js'
 
-/** The page's own tiers: memory (this tab) over IndexedDB (every tab of the origin, kept across reloads). */
+/**
+ * The page's own tiers: memory (this tab) over IndexedDB (every tab of the origin, kept across reloads). Tag
+ * invalidation times are kept in IndexedDB too (database 'tiercache-demo-tags'): a product changed before a
+ * reload is not answered from IndexedDB after it.
+ */
 export const browserCache = createCache({
   tiers: [memoryStore({ maxEntries: 200 }), indexedDbStore({ dbName: 'tiercache-demo' })],
+  coordinator: indexedDbCoordinator({ dbName: 'tiercache-demo' }),
   namespace: 'demo',
 })
 
