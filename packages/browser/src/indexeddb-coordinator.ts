@@ -1,5 +1,6 @@
 import { CacheError, type Coordinator, type Duration } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
+import { transactionDone } from './indexeddb-store.js'
 import { checkOptions, optionalDuration, optionalFunction, optionalString } from './options.js'
 
 /**
@@ -292,13 +293,6 @@ export class IndexedDbCoordinator implements Coordinator {
 /** A stored invalidation time: anything else in the store is ignored, and pruned. */
 function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0
-}
-
-function transactionDone(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve()
-    tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'))
-  })
 }
 
 function warn(error: CacheError): void {

@@ -525,7 +525,8 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
   })
 }
 
-function transactionDone(tx: IDBTransaction): Promise<void> {
+/** Resolves when the transaction committed; rejects with its error when it aborts. */
+export function transactionDone(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve()
     tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'))
