@@ -36,6 +36,13 @@ describe('assertSerializable', () => {
     expect(() => assertSerializable(a, 'value')).toThrow(/value\.self\.back cannot be cached: it refers back to itself/)
   })
 
+  it('starts clean after a getter threw half-way down', () => {
+    const shared = { x: 1 }
+    const trap = { a: shared, get b(): never { throw new Error('getter failed') } }
+    expect(() => assertSerializable(trap, 'value')).toThrow('getter failed')
+    expect(() => assertSerializable({ again: shared }, 'value')).not.toThrow()
+  })
+
   it('accepts the same object twice when it is not a cycle', () => {
     const shared = { x: 1 }
     expect(() => assertSerializable({ a: shared, b: shared }, 'value')).not.toThrow()

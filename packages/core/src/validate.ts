@@ -22,9 +22,16 @@ const path: (string | number)[] = []
  * Dates, Maps, class instances, cycles.
  */
 export function assertSerializable(value: unknown, name: string): void {
-  ancestors.length = 0
-  path.length = 0
-  const why = check(value)
+  // A successful walk pops all it pushed, and a failed one clears both below: the stacks start empty.
+  let why: string | undefined
+  try {
+    why = check(value)
+  } catch (error) {
+    // A getter that throws leaves the walk half-way down.
+    ancestors.length = 0
+    path.length = 0
+    throw error
+  }
   if (why !== undefined) {
     const where = name + path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('')
     ancestors.length = 0
