@@ -4,7 +4,7 @@ import { parseDuration, typeOf, type Duration } from './duration.js'
 import { createEntry, entryState, EntryState, type Entry } from './entry.js'
 import { CacheError, describeError } from './errors.js'
 import { resolvePolicy, validateTags, type Policy, type ResolvedPolicy } from './policy.js'
-import { createAbortController, defaultClock, sleep, startTimer, stopTimer, type AbortSignalLike } from './runtime.js'
+import { createAbortController, defaultClock, sleep, withDeadline, type AbortSignalLike } from './runtime.js'
 import { Counters, type CacheEvent, type CacheStats } from './stats.js'
 import type { Store, StoreEvent } from './store.js'
 import { MemoryStore } from './stores/memory.js'
@@ -505,7 +505,7 @@ class Engine {
     let promise = load.promise
     if (fallback !== undefined && call.p.timeout > 0) {
       // Soft timeout: the stale value answers after p.timeout; the load goes on and fills the tiers.
-      promise = raceTimeout(promise, call.p.timeout, fallback)
+      promise = withDeadline(promise, call.p.timeout, () => fallback)
     }
     try {
       const entry = await promise
@@ -652,7 +652,7 @@ class Engine {
     } catch (error) {
       throw this.#loadFailed(error, key, startedAt, background)
     }
-    if (p.hardTimeout > 0) result = hardTimeout(result, p.hardTimeout, context, key)
+    if (p.hardTimeout > 0) result = this.#hardTimeout(result, p.hardTimeout, context, key)
     if (isThenable(result)) {
       return result.then(
         (value) => this.#loaded(value, context, key, startedAt, background, true),
@@ -689,6 +689,15 @@ class Engine {
       this.#emit({ type: 'error', key, error: wrapped, ms: this.#now() - startedAt, background, at: this.#now() })
     }
     return error
+  }
+
+  /** Awaits a loader's result, aborting its signal and failing with LOADER_TIMEOUT after `ms`. */
+  #hardTimeout<T>(result: T | Promise<T>, ms: number, controller: { abort(reason: unknown): void }, key: string): Promise<T> {
+    return withDeadline(result, ms, () => {
+      const error = new CacheError('LOADER_TIMEOUT', `loader for ${key} ran past hardTimeout (${ms} ms)`, { key })
+      controller.abort(error)
+      throw error
+    })
   }
 
   /** XFetch: refresh when now - loadMs * beta * ln(random) passes freshUntil. */
@@ -866,7 +875,7 @@ class Engine {
     let values: readonly (V | null | undefined)[]
     try {
       const result = loadMany([...keys], context)
-      values = p.hardTimeout > 0 ? await hardTimeout(result, p.hardTimeout, controller, keys[0] as string) : await result
+      values = p.hardTimeout > 0 ? await this.#hardTimeout(result, p.hardTimeout, controller, keys[0] as string) : await result
       if (!Array.isArray(values) || values.length !== keys.length) {
         throw new TypeError(
           `loadMany must resolve to an array aligned with its ${keys.length} keys, got ${Array.isArray(values) ? `${values.length} values` : typeOf(values)}`,
@@ -1105,41 +1114,3 @@ class Context<V> implements LoaderContext<V> {
 }
 
 function noop(): void {}
-
-/** Resolves with `fallback` after `ms` unless `promise` settles first. */
-function raceTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = startTimer(() => resolve(fallback), ms)
-    promise.then(
-      (value) => {
-        stopTimer(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        stopTimer(timer)
-        reject(error)
-      },
-    )
-  })
-}
-
-/** Awaits the loader's result, aborting its signal and failing with LOADER_TIMEOUT after `ms`. */
-function hardTimeout<T>(result: T | Promise<T>, ms: number, controller: { abort(reason: unknown): void }, key: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = startTimer(() => {
-      const error = new CacheError('LOADER_TIMEOUT', `loader for ${key} ran past hardTimeout (${ms} ms)`, { key })
-      controller.abort(error)
-      reject(error)
-    }, ms)
-    Promise.resolve(result).then(
-      (value) => {
-        stopTimer(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        stopTimer(timer)
-        reject(error)
-      },
-    )
-  })
-}

@@ -33,6 +33,32 @@ export function stopTimer(handle: TimerHandle | undefined): void {
   if (handle !== undefined) clearTimeout(handle)
 }
 
+/**
+ * Settles like `work`, unless `ms` pass first: then `onTimeout` decides, by returning the value to resolve with
+ * or by throwing the error to reject with. Whatever `work` does later is absorbed (never an unhandled rejection).
+ */
+export function withDeadline<T>(work: T | Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = startTimer(() => {
+      try {
+        resolve(onTimeout())
+      } catch (error) {
+        reject(error)
+      }
+    }, ms)
+    Promise.resolve(work).then(
+      (value) => {
+        stopTimer(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        stopTimer(timer)
+        reject(error)
+      },
+    )
+  })
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -1,6 +1,6 @@
 import { capEntry, isEntry, type Entry } from './entry.js'
 import { CacheError, describeError, type CacheErrorCode } from './errors.js'
-import { startTimer, stopTimer } from './runtime.js'
+import { withDeadline } from './runtime.js'
 import type { Counters } from './stats.js'
 import type { Store } from './store.js'
 import { MemoryStore } from './stores/memory.js'
@@ -157,18 +157,8 @@ export class Tiers {
   #guard<T>(i: number, operation: Promise<T>): Promise<T> {
     const ms = this.#timeouts[i] as number
     if (ms === 0) return operation
-    return new Promise<T>((resolve, reject) => {
-      const timer = startTimer(() => reject(new TierTimeout()), ms)
-      operation.then(
-        (value) => {
-          stopTimer(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          stopTimer(timer)
-          reject(error)
-        },
-      )
+    return withDeadline(operation, ms, () => {
+      throw new TierTimeout()
     })
   }
 
