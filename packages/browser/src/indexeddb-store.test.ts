@@ -13,8 +13,11 @@ function setup(options: IndexedDbStoreOptions = {}) {
   const events: StoreEvent[] = []
   store.watch((e) => events.push(e))
   opened.push(store)
-  return { store, clock, events, dbName, raw: createStore(dbName, 'entries') }
+  return { store, clock, events, dbName, raw: createStore(dbName, 'entries'), rawTimes: createStore(`${dbName}-lru`, 'access') }
 }
+
+/** The database an object store method was called on (`this` of a spied IDBObjectStore method). */
+const dbOf = (os: unknown): string => (os as IDBObjectStore).transaction.db.name
 
 function entry(value: unknown, now: number, lifeMs = 60_000): Entry {
   return { value, createdAt: now, freshUntil: now + lifeMs, staleUntil: now + lifeMs }
@@ -132,30 +135,87 @@ describe('indexedDbStore: storage', () => {
 })
 
 describe('indexedDbStore: least recently used eviction', () => {
-  it('reads do not rewrite entries: access times are written in batches, under their own keys', async () => {
-    const { store, clock } = setup({ accessFlushBatch: 3 })
+  it('reads do not rewrite entries: access times are written in batches, to a database of their own', async () => {
+    const { store, clock, dbName } = setup({ accessFlushBatch: 3 })
     await store.setMany(['a', 'b', 'c'].map((k) => [k, entry(k, clock.now())] as const))
+    await store.flush()
     const put = vi.spyOn(IDBObjectStore.prototype, 'put')
     await store.get('a')
     await store.get('b')
     expect(put).not.toHaveBeenCalled()
     await store.get('c') // the third read fills the batch
     await vi.waitFor(() => expect(put).toHaveBeenCalledTimes(3))
-    // Only access-time records ([key] array keys), never an entry.
-    expect(put.mock.calls.map((call) => call[1])).toEqual([['a'], ['b'], ['c']])
+    expect(put.mock.calls.map((call) => call[1])).toEqual(['a', 'b', 'c'])
+    // Only access-time records, in `<dbName>-lru`: never an entry, never in the entries' database.
+    expect(put.mock.contexts.map(dbOf)).toEqual([`${dbName}-lru`, `${dbName}-lru`, `${dbName}-lru`])
+    expect(store.lruDbName).toBe(`${dbName}-lru`)
+  })
+
+  it('by default only the interval writes access times: many reads, one time per key, in transactions of 100', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const { store, clock, dbName } = setup()
+      const keys = Array.from({ length: 150 }, (_, i) => `k${i}`)
+      await store.setMany(keys.map((k) => [k, entry(k, clock.now())] as const))
+      const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction')
+      const put = vi.spyOn(IDBObjectStore.prototype, 'put')
+      for (let i = 0; i < 4; i++) await store.getMany(keys)
+      await vi.advanceTimersByTimeAsync(4_999)
+      expect(put).not.toHaveBeenCalled()
+      await vi.advanceTimersByTimeAsync(1)
+      vi.useRealTimers()
+      await vi.waitFor(() => expect(put).toHaveBeenCalledTimes(150))
+      const writes = transaction.mock.calls.filter((call) => call[1] === 'readwrite')
+      expect(writes).toHaveLength(2)
+      expect(new Set(put.mock.contexts.map(dbOf))).toEqual(new Set([`${dbName}-lru`]))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('flushes write one after the other: flush() waits for the one before, a newer time is never overwritten', async () => {
+    const { store, clock, rawTimes } = setup()
+    const keys = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}`)
+    await store.setMany(keys.map((k) => [k, entry(k, clock.now())] as const))
+    clock.advance(10)
+    await store.getMany(keys)
+    const first = store.flush() // 300 times, in 3 transactions; k299 in the last
+    clock.advance(10)
+    await store.get('k299')
+    const second = store.flush() // k299 again, newer: written after the first
+    const drained = store.flush() // nothing new: resolves once both are written (what an eviction relies on)
+    await drained
+    expect((await idbKeys(rawTimes)).length).toBe(300)
+    expect(await idbGet('k000', rawTimes)).toBe(clock.now() - 10)
+    expect(await idbGet('k299', rawTimes)).toBe(clock.now())
+    await Promise.all([first, second])
+  })
+
+  it('reads never queue a readwrite transaction on the entries, even when they fill the batch', async () => {
+    const { store, clock, dbName } = setup({ accessFlushBatch: 2 })
+    await store.setMany(['a', 'b', 'c', 'd'].map((k) => [k, entry(k, clock.now())] as const))
+    await store.flush()
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction')
+    for (let i = 0; i < 3; i++) expect((await store.getMany(['a', 'b', 'c', 'd'])).map((e) => e?.value)).toEqual(['a', 'b', 'c', 'd'])
+    await store.flush()
+    const writes = transaction.mock.calls.flatMap((call, i) => (call[1] === 'readwrite' ? [(transaction.mock.contexts[i] as IDBDatabase).name] : []))
+    expect(writes.length).toBeGreaterThan(0)
+    expect(new Set(writes)).toEqual(new Set([`${dbName}-lru`]))
   })
 
   it('flushes pending access times after accessFlushInterval', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     try {
-      const { store, clock } = setup({ accessFlushInterval: '5s' })
+      const { store, clock, rawTimes } = setup({ accessFlushInterval: '5s' })
       await store.set('a', entry('a', clock.now()))
+      clock.advance(1_000)
       const put = vi.spyOn(IDBObjectStore.prototype, 'put')
       await store.get('a')
       expect(put).not.toHaveBeenCalled()
       await vi.advanceTimersByTimeAsync(5_000)
       vi.useRealTimers()
-      await vi.waitFor(() => expect(put).toHaveBeenCalledWith(expect.any(Number), ['a']))
+      await vi.waitFor(() => expect(put).toHaveBeenCalledWith(clock.now(), 'a'))
+      await vi.waitFor(async () => expect(await idbGet('a', rawTimes)).toBe(clock.now()))
     } finally {
       vi.useRealTimers()
     }
@@ -205,6 +265,121 @@ describe('indexedDbStore: least recently used eviction', () => {
   })
 })
 
+describe('indexedDbStore: access times in <dbName>-lru', () => {
+  it('writes and reads record times there at the next flush; delete, sweep and clear remove them with their entries', async () => {
+    const { store, clock, rawTimes } = setup()
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put')
+    await store.setMany([
+      ['a', entry('a', clock.now())],
+      ['b', entry('b', clock.now(), 1_000)],
+      ['c', entry('c', clock.now())],
+    ])
+    // The write is one transaction of the entries; its times wait in memory with those of reads.
+    expect(put.mock.contexts.map((os) => (os as IDBObjectStore).name)).toEqual(['entries', 'entries', 'entries'])
+    expect(await idbKeys(rawTimes)).toEqual([])
+    await store.flush()
+    expect(new Set(await idbKeys(rawTimes))).toEqual(new Set(['a', 'b', 'c']))
+    expect(await idbGet('a', rawTimes)).toBe(clock.now())
+    await store.delete('a')
+    clock.advance(1_000)
+    expect(await store.sweep()).toBe(1)
+    await store.flush()
+    expect(await idbKeys(rawTimes)).toEqual(['c'])
+    await store.clear()
+    expect(await idbKeys(rawTimes)).toEqual([])
+  })
+
+  it('an entry without a time (another tab wrote it, its time not in yet) counts as used at the eviction, and gets that time', async () => {
+    const { store, clock, raw, rawTimes, events } = setup({ maxEntries: 4 })
+    for (const k of ['a', 'b', 'c']) {
+      await store.set(k, entry(k, clock.now()))
+      clock.advance(10)
+    }
+    await idbSet('other-tab', toEnvelope(entry('x', clock.now())), raw)
+    clock.advance(10)
+    await store.set('d', entry('d', clock.now()))
+    expect(events.map((e) => e.key)).toEqual(['a'])
+    expect(await idbGet('other-tab', rawTimes)).toBe(clock.now())
+    expect((await store.get('other-tab'))?.value).toBe('x')
+  })
+
+  it('drops times whose entry is gone (evicted or deleted by another tab)', async () => {
+    const { store, clock, rawTimes } = setup({ maxEntries: 2 })
+    await idbSet('gone', clock.now() - 5, rawTimes)
+    for (const k of ['a', 'b', 'c']) await store.set(k, entry(k, clock.now()))
+    expect(await store.count()).toBe(2)
+    expect(await idbGet('gone', rawTimes)).toBeUndefined()
+    expect((await idbKeys(rawTimes)).length).toBe(2)
+  })
+
+  it('still evicts when the access times cannot be read', async () => {
+    const { store, clock } = setup({ maxEntries: 3 })
+    const realGetAllKeys = IDBObjectStore.prototype.getAllKeys
+    vi.spyOn(IDBObjectStore.prototype, 'getAllKeys').mockImplementation(function (this: IDBObjectStore, ...args) {
+      if (this.name === 'access') throw new DOMException('broken', 'UnknownError')
+      return realGetAllKeys.apply(this, args)
+    })
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await store.set(k, entry(k, clock.now()))
+    expect(await store.count()).toBeLessThanOrEqual(3)
+    expect((await store.get('e'))?.value).toBe('e')
+  })
+
+  it('two tabs evicting at once keep the database bounded, and every entry left is readable', async () => {
+    const { store: tabA, clock, dbName } = setup({ maxEntries: 10 })
+    const tabB = indexedDbStore({ dbName, now: clock.now, maxEntries: 10 })
+    opened.push(tabB)
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const tab = i % 2 === 0 ? tabA : tabB
+        await tab.set(`k${i}`, entry(i, clock.now()))
+        await tab.get(`k${i - 1}`)
+      }),
+    )
+    expect(await tabA.count()).toBeLessThanOrEqual(10)
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`)
+    const [fromA, fromB] = await Promise.all([tabA.getMany(keys), tabB.getMany(keys)])
+    expect(fromA.filter(Boolean).length).toBe(await tabA.count())
+    expect(fromB.map((e) => e?.value)).toEqual(fromA.map((e) => e?.value))
+  })
+})
+
+describe('indexedDbStore: databases of the earlier layout (access times beside the entries)', () => {
+  /** As an earlier version left them: entries, and their access times under array keys `[key]` in the same store. */
+  async function legacy(raw: ReturnType<typeof createStore>, times: Record<string, number>, now: number): Promise<void> {
+    for (const [key, at] of Object.entries(times)) {
+      await idbSet(key, toEnvelope(entry(key, now)), raw)
+      await idbSet([key], at, raw)
+    }
+  }
+
+  it('never returns or counts those records, and eviction goes by their times, then removes them', async () => {
+    const { store, clock, raw, rawTimes, events } = setup({ maxEntries: 4 })
+    const t = clock.now()
+    await legacy(raw, { a: t - 10, b: t - 100, c: t - 90, d: t - 80 }, t)
+    expect(await store.count()).toBe(4)
+    expect((await store.getMany(['a', 'b'])).map((e) => e?.value)).toEqual(['a', 'b'])
+    clock.advance(200)
+    await store.set('e', entry('e', clock.now()))
+    // b, the oldest by its legacy time, was read since: c is the least recently used.
+    expect(events).toEqual([{ type: 'evict', key: 'c', reason: 'capacity' }])
+    expect((await idbKeys(raw)).every((k) => typeof k === 'string')).toBe(true)
+    expect(await idbGet('b', rawTimes)).toBe(t)
+    expect(await idbGet('c', rawTimes)).toBeUndefined()
+    expect(await idbGet('d', rawTimes)).toBe(t - 80)
+  })
+
+  it('a sweep moves them to <dbName>-lru, keeping a later time stored there', async () => {
+    const { store, clock, raw, rawTimes } = setup()
+    const t = clock.now()
+    await legacy(raw, { a: t - 50, b: t - 40 }, t)
+    await idbSet('b', t - 10, rawTimes)
+    await store.sweep()
+    expect(await idbKeys(raw)).toEqual(['a', 'b'])
+    expect(await idbGet('a', rawTimes)).toBe(t - 50)
+    expect(await idbGet('b', rawTimes)).toBe(t - 10)
+  })
+})
+
 describe('indexedDbStore: sweep', () => {
   it('deletes at most sweepLimit expired entries per sweep, resuming where it stopped', async () => {
     const { store, clock, events } = setup({ sweepLimit: 3 })
@@ -244,7 +419,7 @@ describe('indexedDbStore: quota', () => {
     const realPut = IDBObjectStore.prototype.put
     let failures = 1
     vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value, key) {
-      if (typeof key === 'string' && failures-- > 0) throw quota()
+      if (this.name === 'entries' && failures-- > 0) throw quota()
       return realPut.call(this, value, key)
     })
     await store.set('big', entry('big', clock.now()))
