@@ -133,7 +133,7 @@ const api = {
     raw = createStore(DB, 'entries')
     const sample = await get(keys[0], raw)
     if (sample === undefined) throw new Error(`idb-keyval cannot see ${keys[0]} in ${DB}/entries: the store layout changed`)
-    deferred = indexedDbStore({ dbName: DB, maxEntries: 10 * ENTRIES, accessFlushBatch: 1_000_000, accessFlushInterval: '1h' })
+    deferred = indexedDbStore({ dbName: DB, maxEntries: 10 * ENTRIES, accessFlushInterval: '1h' })
 
     fetchStore = indexedDbStore({ dbName: FETCH_DB, maxEntries: 10 * URLS })
     const primeCache = createCache({ tiers: [memoryStore({ maxEntries: 500 }), fetchStore], policy: { ttl: '1h' } })

@@ -205,8 +205,8 @@ function tables({ results, rounds, quick, browserVersion, info }) {
       columns,
       rows: rowsOf('store'),
       notes: [
-        'indexedDbStore adds to the idb-keyval call: decoding and checking the envelope, the expiry check, and recording the access time for its LRU in memory, written in one readwrite transaction every `accessFlushBatch` (100) reads or `accessFlushInterval` (5 s). A getMany(100) therefore queues a write of 100 access times after every call, and the next read transaction on that store waits for it.',
-        'The "access-time writes deferred" rows are a diagnostic, not a configuration to copy: a second indexedDbStore on the same database with `accessFlushBatch: 1_000_000, accessFlushInterval: \'1h\'`, so no access-time write falls inside the run. The difference to the row above it is what those writes cost the reads.',
+        'indexedDbStore adds to the idb-keyval call: decoding and checking the envelope, the expiry check, and recording the access time for its LRU in memory. Access times are written to their own database (`<dbName>-lru`) by a timer every `accessFlushInterval` (5 s), in transactions of 100, never from a read; a flush that lands inside a slice still slows the reads near it.',
+        'The "access-time writes deferred" rows are a diagnostic: a second indexedDbStore on the same database with `accessFlushInterval: \'1h\'`, so no access-time write falls inside the run. The difference to the row above it is what the periodic writes cost the reads.',
         'After every slice the page waits (untimed) for a readwrite transaction on each database, so writes a slice queued do not land in the next contender\'s slice.',
         'Every operation checks its result: the value of each key (indexedDbStore), a record for each key (idb-keyval).',
       ],
