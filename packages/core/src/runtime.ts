@@ -25,21 +25,13 @@ declare const setTimeout: (callback: () => void, ms: number) => TimerHandle
 declare const clearTimeout: (handle: TimerHandle | undefined) => void
 declare const AbortController: { new (): AbortControllerLike }
 
-export function startTimer(callback: () => void, ms: number): TimerHandle {
-  return setTimeout(callback, ms)
-}
-
-export function stopTimer(handle: TimerHandle | undefined): void {
-  if (handle !== undefined) clearTimeout(handle)
-}
-
 /**
  * Settles like `work`, unless `ms` pass first: then `onTimeout` decides, by returning the value to resolve with
  * or by throwing the error to reject with. Whatever `work` does later is absorbed (never an unhandled rejection).
  */
 export function withDeadline<T>(work: T | Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = startTimer(() => {
+    const timer = setTimeout(() => {
       try {
         resolve(onTimeout())
       } catch (error) {
@@ -48,11 +40,11 @@ export function withDeadline<T>(work: T | Promise<T>, ms: number, onTimeout: () 
     }, ms)
     Promise.resolve(work).then(
       (value) => {
-        stopTimer(timer)
+        clearTimeout(timer)
         resolve(value)
       },
       (error: unknown) => {
-        stopTimer(timer)
+        clearTimeout(timer)
         reject(error)
       },
     )
