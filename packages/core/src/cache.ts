@@ -718,23 +718,18 @@ class Engine {
     if (typeof loadMany !== 'function') throw new TypeError(`loadMany must be a function, got ${typeOf(loadMany)}`)
     const fulls = keys.map((key, i) => this.#full(key, `keys[${i}]`))
     const shared = typeof policy === 'function' ? undefined : this.policyFor(policy, 'policy')
+    // Unique keys still unanswered, in first-seen order, with each one's key as given and its policy.
+    let open: string[] = []
+    const userKey = new Map<string, string>()
     const policies = new Map<string, ResolvedPolicy>()
     fulls.forEach((full, i) => {
-      if (policies.has(full)) return
+      if (userKey.has(full)) return
       const key = keys[i] as string
+      userKey.set(full, key)
+      open.push(full)
       policies.set(full, shared ?? this.policyFor((policy as (key: string) => Partial<Policy> | undefined)(key), `policy(${JSON.stringify(key)})`))
     })
     const results = new Map<string, Entry>()
-
-    // Unique keys still unanswered, in first-seen order.
-    let open: string[] = []
-    const userKey = new Map<string, string>()
-    fulls.forEach((full, i) => {
-      if (!userKey.has(full)) {
-        userKey.set(full, keys[i] as string)
-        open.push(full)
-      }
-    })
     const fallbacks = new Map<string, [Entry, number]>()
     const stale: string[] = []
     for (let i = 0; i < this.tiers.length && open.length > 0; i++) {
