@@ -358,3 +358,12 @@ describe('SELF / main worker', () => {
     expect(await res.json()).toMatchObject({ method: 'GET', url: 'https://edge.test/echo', hasUpstashUrl: true })
   })
 })
+
+describe('the runtime as core sees it', () => {
+  it('reports the Workers user agent even with nodejs_compat, so core reads Date.now on every call here', () => {
+    // core's defaultClock keeps its cached, timer-refreshed clock to Node; workerd drops timers set during a
+    // request once the response is sent, and nodejs_compat (on in this pool) imitates process.versions.node.
+    expect(navigator.userAgent).toBe('Cloudflare-Workers')
+    expect(typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node).toBe('string')
+  })
+})
