@@ -62,16 +62,28 @@ describe('capEntry', () => {
 })
 
 describe('envelopes', () => {
-  const e: Entry = { value: { n: 1 }, createdAt: 1, freshUntil: 2, staleUntil: 3, errorUntil: 4, tags: ['x'], loadMs: 7 }
+  const e: Entry = { value: { n: 1 }, createdAt: 1, freshUntil: 2, staleUntil: 3, errorUntil: 4, tags: ['x'], loadMs: 7, stamp: 5 }
 
   it('round-trip through JSON text', () => {
     expect(decodeEntry(encodeEntry(e))).toEqual(e)
+    expect(JSON.parse(encodeEntry(e))).toMatchObject({ g: 5 })
     const negative: Entry = { value: null, createdAt: 1, freshUntil: 2, staleUntil: 2, negative: true }
     expect(decodeEntry(encodeEntry(negative))).toEqual(negative)
   })
 
   it('carry the format version', () => {
     expect(JSON.parse(encodeEntry(e)).v).toBe(ENTRY_VERSION)
+  })
+
+  it('start with the tags, where a Redis script finds them without decoding the value', () => {
+    expect(encodeEntry(e).startsWith('{"t":["x"],"v":1,')).toBe(true)
+    expect(encodeEntry({ ...e, tags: undefined }).startsWith('{"v":1,')).toBe(true)
+  })
+
+  it('without a stamp (written by 0.1) decode as before', () => {
+    const { g: _, ...old } = JSON.parse(encodeEntry(e))
+    expect(fromEnvelope(old)).toEqual({ ...e, stamp: undefined })
+    expect('stamp' in (fromEnvelope(old) as Entry)).toBe(false)
   })
 
   it('decode anything else as undefined, never throwing', () => {
@@ -85,6 +97,8 @@ describe('envelopes', () => {
       JSON.stringify({ ...valid, s: 1 }),
       JSON.stringify({ ...valid, t: [1] }),
       JSON.stringify({ ...valid, n: 1 }),
+      JSON.stringify({ ...valid, g: -1 }),
+      JSON.stringify({ ...valid, g: '5' }),
       '42',
       'null',
       42,

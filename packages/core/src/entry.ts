@@ -7,7 +7,7 @@ import type { ResolvedPolicy } from './policy.js'
 export interface Entry<V = unknown> {
   /** The cached value; null for a negative ("not found") entry. */
   value: V
-  /** When the load that produced the value started: tag invalidations after this moment kill the entry. */
+  /** When the load that produced the value started (the clock of the process that loaded it). */
   createdAt: number
   /** Served as fresh before this moment. */
   freshUntil: number
@@ -21,22 +21,42 @@ export interface Entry<V = unknown> {
   negative?: boolean
   /** How long the loader took, for early refresh. */
   loadMs?: number
+  /**
+   * The coordinator's stamp when the load started (the greatest this process knew then): the entry is dead once
+   * any of its tags carries a greater stamp. Entries without one (written by 0.1) compare their tags' stamps with
+   * createdAt instead.
+   */
+  stamp?: number
 }
 
 /** Format version of serialized entries; an envelope with another version is a miss. */
 export const ENTRY_VERSION = 1
 
-/** The serialized shape of an entry: short field names, a format version. */
+/**
+ * The serialized shape of an entry: short field names, a format version. Fields are added (never renamed) by core
+ * only; a reader ignores fields it does not know.
+ *
+ * | key | Entry field |
+ * |---|---|
+ * | `v` | format version (ENTRY_VERSION) |
+ * | `t` | tags (written first, so a Redis script finds them at the head of the text) |
+ * | `value` | value |
+ * | `c`, `f`, `s`, `e` | createdAt, freshUntil, staleUntil, errorUntil |
+ * | `n` | 1 for a negative entry |
+ * | `d` | loadMs |
+ * | `g` | stamp (the coordinator's stamp when the load started) |
+ */
 export interface Envelope {
+  t?: readonly string[]
   v: number
   value: unknown
   c: number
   f: number
   s: number
   e?: number
-  t?: readonly string[]
   n?: 1
   d?: number
+  g?: number
 }
 
 export const enum EntryState {
@@ -97,13 +117,14 @@ export function capEntry<V>(entry: Entry<V>, until: number): Entry<V> {
   return capped
 }
 
-/** The versioned, serializable form of an entry. */
+/** The versioned, serializable form of an entry; its tags come first. */
 export function toEnvelope(entry: Entry): Envelope {
-  const envelope: Envelope = { v: ENTRY_VERSION, value: entry.value, c: entry.createdAt, f: entry.freshUntil, s: entry.staleUntil }
+  const base = { v: ENTRY_VERSION, value: entry.value, c: entry.createdAt, f: entry.freshUntil, s: entry.staleUntil }
+  const envelope: Envelope = entry.tags === undefined ? base : { t: entry.tags, ...base }
   if (entry.errorUntil !== undefined) envelope.e = entry.errorUntil
-  if (entry.tags !== undefined) envelope.t = entry.tags
   if (entry.negative === true) envelope.n = 1
   if (entry.loadMs !== undefined) envelope.d = entry.loadMs
+  if (entry.stamp !== undefined) envelope.g = entry.stamp
   return envelope
 }
 
@@ -112,22 +133,24 @@ export function fromEnvelope(input: unknown): Entry | undefined {
   if (typeof input !== 'object' || input === null) return undefined
   const env = input as Partial<Envelope>
   if (env.v !== ENTRY_VERSION || !('value' in env)) return undefined
-  const { c, f, s, e, t, n, d } = env
+  const { c, f, s, e, t, n, d, g } = env
   if (!isTime(c) || !isTime(f) || !isTime(s) || f < c || s < f) return undefined
   if (e !== undefined && (!isTime(e) || e < f)) return undefined
   if (t !== undefined && !(Array.isArray(t) && t.every((tag) => typeof tag === 'string'))) return undefined
   if (n !== undefined && n !== 1) return undefined
   if (d !== undefined && !(typeof d === 'number' && d >= 0)) return undefined
+  if (g !== undefined && !isStamp(g)) return undefined
   if (n === 1 && env.value !== null) return undefined
   const entry: Entry = { value: env.value, createdAt: c, freshUntil: f, staleUntil: s }
   if (e !== undefined) entry.errorUntil = e
   if (t !== undefined) entry.tags = t
   if (n === 1) entry.negative = true
   if (d !== undefined) entry.loadMs = d
+  if (g !== undefined) entry.stamp = g
   return entry
 }
 
-/** JSON text of an entry's envelope, for stores that hold strings (Redis, Cache API bodies). */
+/** JSON text of an entry's envelope (tags first), for stores that hold strings (Redis, Cache API bodies). */
 export function encodeEntry(entry: Entry): string {
   return JSON.stringify(toEnvelope(entry))
 }
@@ -151,10 +174,15 @@ export function isEntry(input: unknown): input is Entry {
     isTime(entry.createdAt) &&
     isTime(entry.freshUntil) &&
     isTime(entry.staleUntil) &&
-    (entry.errorUntil === undefined || isTime(entry.errorUntil))
+    (entry.errorUntil === undefined || isTime(entry.errorUntil)) &&
+    (entry.stamp === undefined || isStamp(entry.stamp))
   )
 }
 
 function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
+}
+
+function isStamp(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
 }
