@@ -1,0 +1,201 @@
+import { typeOf } from '../duration.js'
+import { entryState, EntryState, type Entry } from '../entry.js'
+import type { Policy, ResolvedPolicy } from '../policy.js'
+import type { Background, WaitUntil } from './background.js'
+import type { Instrumentation } from './instrumentation.js'
+import type { Keys } from './keys.js'
+import type { BatchLoader, BatchPolicy, LoaderRunner } from './loader.js'
+import type { Load, Loads } from './loads.js'
+import type { Policies } from './policies.js'
+import type { ReadPath } from './read-path.js'
+import type { Tags } from './tags.js'
+
+/** getManyOrSet: one read per tier for every key, one loadMany call for the misses, joined with single-key loads. */
+export class Batches {
+  readonly #keys: Keys
+  readonly #policies: Policies
+  readonly #reads: ReadPath
+  readonly #loads: Loads
+  readonly #runner: LoaderRunner
+  readonly #tags: Tags
+  readonly #inst: Instrumentation
+  readonly #background: Background
+  readonly #now: () => number
+
+  constructor(
+    keys: Keys,
+    policies: Policies,
+    reads: ReadPath,
+    loads: Loads,
+    runner: LoaderRunner,
+    tags: Tags,
+    inst: Instrumentation,
+    background: Background,
+    now: () => number,
+  ) {
+    this.#keys = keys
+    this.#policies = policies
+    this.#reads = reads
+    this.#loads = loads
+    this.#runner = runner
+    this.#tags = tags
+    this.#inst = inst
+    this.#background = background
+    this.#now = now
+  }
+
+  async getManyOrSet<V>(
+    keys: readonly string[],
+    loadMany: BatchLoader<V>,
+    policy: BatchPolicy | undefined,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<(V | null)[]> {
+    if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
+    if (typeof loadMany !== 'function') throw new TypeError(`loadMany must be a function, got ${typeOf(loadMany)}`)
+    const fulls = keys.map((key, i) => this.#keys.full(key, `keys[${i}]`))
+    const shared = typeof policy === 'function' ? undefined : this.#policies.resolve(policy, 'policy')
+    // Unique keys still unanswered, in first-seen order, with each one's key as given and its policy.
+    let open: string[] = []
+    const userKey = new Map<string, string>()
+    const policies = new Map<string, ResolvedPolicy>()
+    fulls.forEach((full, i) => {
+      if (userKey.has(full)) return
+      const key = keys[i] as string
+      userKey.set(full, key)
+      open.push(full)
+      policies.set(
+        full,
+        shared ?? this.#policies.resolve((policy as (key: string) => Partial<Policy> | undefined)(key), `policy(${JSON.stringify(key)})`),
+      )
+    })
+    const tiers = this.#reads.tiers
+    const counters = this.#inst.counters
+    const results = new Map<string, Entry>()
+    const fallbacks = new Map<string, [Entry, number]>()
+    const stale: string[] = []
+    for (let i = 0; i < tiers.length && open.length > 0; i++) {
+      const entries = await tiers.readMany(i, open, open.map((full) => userKey.get(full) as string))
+      const now = this.#now()
+      const next: string[] = []
+      const filled: (readonly [string, string, Entry])[] = []
+      for (let n = 0; n < open.length; n++) {
+        const full = open[n] as string
+        const key = userKey.get(full) as string
+        const entry = entries[n]
+        let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
+        if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined && !(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) {
+          state = EntryState.Dead
+        }
+        if (entry !== undefined && state === EntryState.Dead) this.#background.track(tiers.delete(i, full, key), waitUntil)
+        if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
+          if (entry !== undefined && state === EntryState.ErrorStale && !fallbacks.has(full)) fallbacks.set(full, [entry, i])
+          counters.bump(counters.misses, i)
+          next.push(full)
+          continue
+        }
+        results.set(full, entry)
+        if (state === EntryState.Fresh) {
+          counters.bump(counters.hits, i)
+          counters.totalHits++
+        } else {
+          counters.bump(counters.staleHits, i)
+          counters.totalStale++
+          stale.push(full)
+        }
+        // As in ReadPath.find: only fresh entries are copied up, a stale one is about to be replaced by its refresh.
+        if (i > 0 && state === EntryState.Fresh) filled.push([full, key, entry])
+      }
+      if (filled.length > 0) this.#reads.fillMany(filled, i, waitUntil)
+      open = next
+    }
+
+    const loading = this.#loads.loading
+    if (stale.length > 0) {
+      const refresh = stale.filter((full) => !loading.has(full))
+      if (refresh.length > 0) {
+        counters.refreshes += refresh.length
+        this.#start(refresh, userKey, loadMany, policies, true, waitUntil)
+      }
+    }
+
+    if (open.length > 0) {
+      counters.totalMisses += open.length
+      // Keys another call is loading already are joined; the rest go to one loadMany call.
+      const loads = new Map<string, Promise<Entry>>()
+      const missing: string[] = []
+      for (const full of open) {
+        const running = loading.get(full)
+        if (running !== undefined) {
+          counters.coalesced++
+          loads.set(full, running.promise)
+        } else missing.push(full)
+      }
+      if (missing.length > 0) {
+        for (const [full, promise] of this.#start(missing, userKey, loadMany, policies, false, waitUntil)) loads.set(full, promise)
+      }
+      const settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
+      const now = this.#now()
+      let failure: unknown
+      settled.forEach((outcome, n) => {
+        const full = open[n] as string
+        if (outcome.status === 'fulfilled') {
+          results.set(full, outcome.value)
+          return
+        }
+        const [fallback, tier] = fallbacks.get(full) ?? []
+        if (fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
+          this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, tier as number)
+          results.set(full, fallback)
+        } else failure ??= outcome.reason
+      })
+      if (failure !== undefined) throw failure
+    }
+    return fulls.map((full) => (results.get(full) as Entry).value as V | null)
+  }
+
+  /**
+   * One loadMany call for `fulls`, registered per key so that single-key callers join it. Its entries are written
+   * back together (one setMany per tier) for the keys that no delete or newer load has claimed meanwhile.
+   */
+  #start<V>(
+    fulls: string[],
+    userKey: Map<string, string>,
+    loadMany: BatchLoader<V>,
+    policies: Map<string, ResolvedPolicy>,
+    background: boolean,
+    waitUntil: WaitUntil | undefined,
+  ): Map<string, Promise<Entry>> {
+    const loading = this.#loads.loading
+    const inst = this.#inst
+    const tiers = this.#reads.tiers
+    const keys = fulls.map((full) => userKey.get(full) as string)
+    const own = fulls.map((full) => policies.get(full) as ResolvedPolicy)
+    const batch = this.#runner.batch(keys, loadMany, own, background)
+    const loads: Load[] = own.map((p) => ({ tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
+    // Attached before the per-key handlers below, so it runs while every key is still registered.
+    const written = batch.then((entries) => {
+      const items: (readonly [string, string, Entry])[] = []
+      fulls.forEach((full, n) => {
+        if (loading.get(full) === loads[n]) items.push([full, keys[n] as string, entries[n] as Entry])
+      })
+      if (items.length === 0) return undefined
+      if (inst.listening) {
+        for (const [, key, entry] of items) inst.emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
+      }
+      return Promise.all(tiers.stores.map((_, i) => tiers.writeMany(i, items)))
+    })
+    this.#background.track(written, waitUntil)
+    const out = new Map<string, Promise<Entry>>()
+    fulls.forEach((full, n) => {
+      const load = loads[n] as Load
+      load.promise = batch.then((entries) => entries[n] as Entry)
+      loading.set(full, load)
+      const clear = (): void => {
+        if (loading.get(full) === load) loading.delete(full)
+      }
+      load.promise.then(clear, clear)
+      out.set(full, load.promise)
+    })
+    return out
+  }
+}

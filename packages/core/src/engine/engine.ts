@@ -1,0 +1,255 @@
+import type { Coordinator } from '../coordinator.js'
+import { typeOf } from '../duration.js'
+import { createEntry, EntryState, type Entry } from '../entry.js'
+import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
+import type { CacheEvent } from '../stats.js'
+import type { Store, StoreEvent } from '../store.js'
+import { MemoryStore } from '../stores/memory.js'
+import { Tiers } from '../tiered.js'
+import { assertSerializable } from '../validate.js'
+import { Background, type WaitUntil } from './background.js'
+import { Batches } from './batch.js'
+import { Instrumentation } from './instrumentation.js'
+import { Keys } from './keys.js'
+import { LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
+import { Loads, valueOf } from './loads.js'
+import { Locks } from './locks.js'
+import { Policies } from './policies.js'
+import { ReadPath } from './read-path.js'
+import { Tags } from './tags.js'
+
+/** The options of createCache, checked and resolved (durations in ms). */
+export interface EngineConfig {
+  stores: readonly Store[]
+  namespace: string
+  maxKeyLength: number
+  defaults: ResolvedPolicy | undefined
+  coordinator: Coordinator
+  now: () => number
+  /** The clock the caller injected, handed to stores that judge expiry themselves. */
+  injectedNow: (() => number) | undefined
+  random: () => number
+  onEvent: ((event: CacheEvent) => void) | undefined
+  waitUntil: WaitUntil | undefined
+  tierTimeout: number
+  lockTtl: number
+  lockWait: number
+}
+
+interface Pending {
+  tags: readonly string[] | undefined
+  entry: Promise<Entry>
+  value: Promise<unknown> | undefined
+}
+
+/** The state every view of one cache shares: tiers, in-flight work, counters; and the single-key data path. */
+export class Engine {
+  readonly tiers: Tiers
+  readonly namespace: string
+  readonly waitUntil: WaitUntil | undefined
+  readonly inst: Instrumentation
+  readonly policies: Policies
+  readonly background = new Background()
+  readonly batches: Batches
+  readonly #keys: Keys
+  readonly #l1: MemoryStore | undefined
+  readonly #defaults: ResolvedPolicy | undefined
+  readonly #now: () => number
+  readonly #random: () => number
+  readonly #tags: Tags
+  readonly #reads: ReadPath
+  readonly #loads: Loads
+  /** One read-and-decide per key at a time: concurrent callers share it. */
+  readonly #pending = new Map<string, Pending>()
+  /** A single memory tier: a miss can load at once, with nothing below to read or lock. */
+  readonly #direct: boolean
+
+  constructor(config: EngineConfig) {
+    const { stores, now } = config
+    this.namespace = config.namespace
+    this.#keys = new Keys(config.namespace, config.maxKeyLength)
+    this.#now = now
+    this.#random = config.random
+    this.inst = new Instrumentation(
+      stores.map((store) => store.name),
+      now,
+    )
+    if (config.onEvent !== undefined) this.inst.subscribe(config.onEvent)
+    this.waitUntil = config.waitUntil
+    this.#defaults = config.defaults
+    this.policies = new Policies(config.defaults, this.#keys.prefix)
+    const inst = this.inst
+    this.tiers = new Tiers(
+      stores,
+      config.tierTimeout,
+      inst.counters,
+      (error, tierIndex, key) => inst.emit({ type: 'error', key, tier: error.tier, tierIndex, error, at: now() }),
+      now,
+    )
+    this.#tags = new Tags(config.coordinator, inst)
+    this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now)
+    const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, this.#reads, inst, this.background)
+    const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix)
+    this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
+    this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, this.#tags, inst, this.background, now)
+    const first = stores[0]
+    this.#l1 = first instanceof MemoryStore ? first : undefined
+    this.#direct = this.#l1 !== undefined && stores.length === 1
+    stores.forEach((store, i) => {
+      if (config.injectedNow !== undefined) store.useClock?.(config.injectedNow)
+      store.watch?.((event: StoreEvent) => {
+        inst.counters.bump(inst.counters.evictions, i)
+        if (inst.listening) {
+          inst.emit({ type: 'evict', key: this.#keys.unprefix(event.key), tier: store.name, tierIndex: i, reason: event.reason, at: now() })
+        }
+      })
+    })
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  getOrSet<V>(key: string, loader: Loader<V>, policy: Partial<Policy> | undefined, waitUntil: WaitUntil | undefined): Promise<V | null> {
+    const keys = this.#keys
+    if (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max) keys.bad(key, 'key')
+    if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
+    const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
+    const full = keys.prefix === '' ? key : keys.prefixed(key)
+
+    // Fast path: a fresh (or swr-stale) L1 memory hit answers without allocating an entry or awaiting.
+    const l1 = this.#l1
+    if (l1 !== undefined) {
+      const inst = this.inst
+      const slot = l1.find(full)
+      if (slot !== -1) {
+        const now = this.#now()
+        const freshUntil = l1.freshUntilAt(slot)
+        if (now < l1.staleUntilAt(slot)) {
+          const tags = l1.tagsAt(slot)
+          if (tags === undefined || this.#tags.alive(tags, l1.createdAtAt(slot)) === true) {
+            const value = l1.valueAt(slot) as V | null
+            const counters = inst.counters
+            if (now < freshUntil) {
+              counters.bump(counters.hits, 0)
+              counters.totalHits++
+              if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, l1.loadMsAt(slot), freshUntil, now)) {
+                this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
+              }
+              if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: l1.entryAt(slot), at: now })
+            } else {
+              counters.bump(counters.staleHits, 0)
+              counters.totalStale++
+              if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: l1.entryAt(slot), at: now })
+              if (!this.#loads.loading.has(full)) {
+                this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
+              }
+            }
+            return Promise.resolve(value)
+          }
+        }
+      } else if (this.#direct) {
+        // Nothing cached and nothing below L1: join the load in flight, or load now.
+        const running = this.#loads.loading.get(full)
+        const counters = inst.counters
+        if (running !== undefined) {
+          counters.coalesced++
+          return (running.value ??= running.promise.then(valueOf)) as Promise<V | null>
+        }
+        counters.bump(counters.misses, 0)
+        counters.totalMisses++
+        if (inst.listening) inst.emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
+        const load = this.#loads.start({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, undefined, 1, false)
+        if (load.entry !== undefined) return Promise.resolve(load.entry.value as V | null)
+        return (load.value = load.promise.then(valueOf)) as Promise<V | null>
+      }
+    }
+    return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }) as Promise<V | null>
+  }
+
+  async get(key: string, waitUntil: WaitUntil | undefined): Promise<unknown> {
+    const full = this.#keys.full(key, 'key')
+    const found = await this.#reads.find(key, full, 0, waitUntil, true)
+    if (found.entry === undefined) {
+      this.inst.counters.totalMisses++
+      return undefined
+    }
+    return found.entry.value
+  }
+
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, waitUntil: WaitUntil | undefined): Promise<(V | null)[]> {
+    return this.batches.getManyOrSet(keys, loadMany, policy, waitUntil)
+  }
+
+  /** Joins or starts the one read-and-decide of this key; joiners share one value promise. */
+  #resolveShared(call: Call): Promise<unknown> {
+    const shared = this.#pending.get(call.full)
+    if (shared !== undefined) {
+      this.inst.counters.coalesced++
+      return (shared.value ??= shared.entry.then(valueOf))
+    }
+    const pending: Pending = { tags: call.p.tags, entry: this.#resolve(call), value: undefined }
+    this.#pending.set(call.full, pending)
+    const clear = (): void => {
+      if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
+    }
+    pending.entry.then(clear, clear)
+    return (pending.value = pending.entry.then(valueOf))
+  }
+
+  async #resolve(call: Call): Promise<Entry> {
+    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true)
+    const { entry } = found
+    if (entry !== undefined) {
+      const { earlyRefresh } = call.p
+      if (
+        found.state === EntryState.Stale ||
+        (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))
+      ) {
+        this.#loads.refresh(call, entry, found.tier + 1)
+      }
+      return entry
+    }
+    this.inst.counters.totalMisses++
+    return this.#loads.foreground(call, found.fallback, found.fallbackTier)
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async set(key: string, value: unknown, policy: Partial<Policy> | undefined): Promise<void> {
+    const full = this.#keys.full(key, 'key')
+    const p = this.policies.resolve(policy, 'policy')
+    if (value !== null && value !== undefined) assertSerializable(value, 'value')
+    const entry = createEntry(value, p, this.#now(), undefined, this.#random)
+    // A load in flight for this key would overwrite the value set here with older data.
+    this.#loads.loading.delete(full)
+    const written = this.tiers.writeAll(full, key, entry)
+    if (this.inst.listening) this.inst.emit({ type: 'write', key, entry, source: 'set', at: this.#now() })
+    await written
+  }
+
+  async delete(key: string): Promise<void> {
+    const full = this.#keys.full(key, 'key')
+    this.#loads.loading.delete(full)
+    this.#pending.delete(full)
+    const deleted = this.tiers.deleteAll(full, key)
+    if (this.inst.listening) this.inst.emit({ type: 'delete', key, at: this.#now() })
+    await deleted
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    validateTags(tags, 'tags')
+    if (tags.length === 0) return
+    const prefix = this.#keys.prefix
+    const prefixed = tags.map((tag) => prefix + tag)
+    // A load that started before this moment may hold the data being invalidated. Its entry is dead on read anyway
+    // (created before the invalidation), but later callers must not join it, nor its result overwrite a newer one.
+    const touched = (work: { tags: readonly string[] | undefined }): boolean => work.tags?.some((tag) => prefixed.includes(tag)) === true
+    for (const [full, work] of this.#pending) if (touched(work)) this.#pending.delete(full)
+    const loading = this.#loads.loading
+    for (const [full, work] of loading) if (touched(work)) loading.delete(full)
+    const at = this.#now()
+    const recorded = this.#tags.invalidate(prefixed, at)
+    if (this.inst.listening) this.inst.emit({ type: 'invalidate', key: '', tags: [...tags], at })
+    await recorded
+  }
+}
+

@@ -1,0 +1,122 @@
+import { entryState, EntryState, type Entry } from '../entry.js'
+import { MemoryStore } from '../stores/memory.js'
+import type { Tiers } from '../tiered.js'
+import type { Background, WaitUntil } from './background.js'
+import type { Instrumentation } from './instrumentation.js'
+import type { Tags } from './tags.js'
+
+/** The result of reading the tiers for one key. */
+export interface Found {
+  /** A servable entry: fresh, or stale within swr. */
+  entry: Entry | undefined
+  tier: number
+  state: EntryState
+  /** The newest entry usable only if a load fails. */
+  fallback: Entry | undefined
+  /** The tier holding `fallback`. */
+  fallbackTier: number
+}
+
+const NO_MATCH: Found = { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined, fallbackTier: -1 }
+
+/** Reads down the tiers, judges what it finds, and copies what it served into the tiers above. */
+export class ReadPath {
+  readonly tiers: Tiers
+  readonly #inst: Instrumentation
+  readonly #tags: Tags
+  readonly #background: Background
+  readonly #now: () => number
+
+  constructor(tiers: Tiers, inst: Instrumentation, tags: Tags, background: Background, now: () => number) {
+    this.tiers = tiers
+    this.#inst = inst
+    this.#tags = tags
+    this.#background = background
+    this.#now = now
+  }
+
+  /**
+   * Reads tiers from `from` down until one has a servable entry; fills the tiers above it with a fresh one.
+   * Dead entries (expired, or killed by a tag) are deleted where found.
+   */
+  async find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean): Promise<Found> {
+    const tiers = this.tiers
+    const inst = this.#inst
+    const counters = inst.counters
+    let fallback: Entry | undefined
+    let fallbackTier = -1
+    for (let i = from; i < tiers.length; i++) {
+      const store = tiers.stores[i]
+      const entry = store instanceof MemoryStore ? store.peek(full) : await tiers.read(i, full, key)
+      const now = this.#now()
+      let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
+      if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
+        if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
+      }
+      // Expired (a store whose clock runs behind ours) or killed by a tag: nobody may be served it again.
+      if (entry !== undefined && state === EntryState.Dead) this.#background.track(tiers.delete(i, full, key), waitUntil)
+      if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
+        if (entry !== undefined && state === EntryState.ErrorStale && (fallback === undefined || entry.createdAt > fallback.createdAt)) {
+          fallback = entry
+          fallbackTier = i
+        }
+        if (count) {
+          counters.bump(counters.misses, i)
+          if (inst.listening) inst.emit({ type: 'miss', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now })
+        }
+        continue
+      }
+      if (count) {
+        const fresh = state === EntryState.Fresh
+        if (fresh) {
+          counters.bump(counters.hits, i)
+          counters.totalHits++
+        } else {
+          counters.bump(counters.staleHits, i)
+          counters.totalStale++
+        }
+        if (inst.listening) {
+          const tier = tiers.stores[i]?.name
+          inst.emit(
+            fresh
+              ? { type: 'hit', key, tier, tierIndex: i, entry, at: now }
+              : { type: 'stale', key, tier, tierIndex: i, reason: 'swr', entry, at: now },
+          )
+        }
+      }
+      // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
+      // after the refresh's own write would bring it back.
+      if (i > 0 && state === EntryState.Fresh) this.fill(key, full, entry, i, waitUntil)
+      return { entry, tier: i, state, fallback, fallbackTier }
+    }
+    return fallback === undefined ? NO_MATCH : { ...NO_MATCH, fallback, fallbackTier }
+  }
+
+  /** Copies an entry found in tier `below` into every tier above it. */
+  fill(key: string, full: string, entry: Entry, below: number, waitUntil: WaitUntil | undefined): void {
+    const inst = this.#inst
+    const filled = (i: number, ok: boolean): void => {
+      if (!ok) return
+      inst.counters.bump(inst.counters.fills, i)
+      if (inst.listening) inst.emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
+    }
+    for (let i = 0; i < below; i++) {
+      const store = this.tiers.stores[i]
+      if (store instanceof MemoryStore) filled(i, this.tiers.writeNow(i, store, full, key, entry))
+      else this.#background.track(this.tiers.write(i, full, key, entry).then((ok) => filled(i, ok)), waitUntil)
+    }
+  }
+
+  /** Copies entries found in tier `below` into every tier above it, one write per tier. */
+  fillMany(items: (readonly [string, string, Entry])[], below: number, waitUntil: WaitUntil | undefined): void {
+    const counters = this.#inst.counters
+    for (let i = 0; i < below; i++) {
+      this.#background.track(
+        this.tiers.writeMany(i, items).then((ok) => {
+          if (ok) counters.bump(counters.fills, i, items.length)
+        }),
+        waitUntil,
+      )
+    }
+  }
+}
