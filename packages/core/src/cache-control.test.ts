@@ -38,6 +38,11 @@ describe('cacheControl', () => {
     [{ ttl: 0 }, {}, 'public, no-cache'],
     [{ ttl: 0, swr: '30s' }, {}, 'public, max-age=0, stale-while-revalidate=30'],
     [{ ttl: 1999 }, {}, 'public, max-age=1'],
+    // RFC 9111 §1.2.2: never more than 2^31 seconds, always digits (1e24 ms would print as 1e+21 s).
+    [{ ttl: 1e24, swr: 1e24, staleIfError: `${'9'.repeat(30)}d` }, {}, 'public, max-age=2147483648, stale-while-revalidate=2147483648, stale-if-error=2147483648'],
+    [{ ttl: 2_147_483_648_000 }, { cdn: true }, 'max-age=2147483648'],
+    [{ ttl: 2_147_483_649_999 }, {}, 'public, max-age=2147483648'],
+    [{ ttl: '100000d' }, { browserTtl: 1e30 }, 'public, max-age=2147483648'],
   ])('%j %j -> %s', (policy, options, expected) => {
     expect(cacheControl(policy, options)).toBe(expected)
   })
@@ -116,6 +121,19 @@ describe('cacheHeaders, judged by http-cache-semantics', () => {
 
   it('accepts a raw policy as well as a resolved one', () => {
     expect(cacheHeaders({ ttl: '1m' })['Cache-Control']).toBe('public, max-age=60')
+  })
+
+  it('caps every lifetime, Age and Cache-Status ttl at 2^31 seconds, digits only (RFC 9111 §1.2.2)', () => {
+    const forever = createEntry('v', resolvePolicy({ ttl: 1e24, swr: 1e24 }, undefined, 'policy', ''), 0, 0, Math.random)
+    const headers = cacheHeaders(forever, { now: 1e15, cdn: true, status: { hit: true } })
+    expect(headers).toEqual({
+      'Cache-Control': 'public, max-age=2147483648, stale-while-revalidate=2147483648',
+      'CDN-Cache-Control': 'max-age=2147483648, stale-while-revalidate=2147483648',
+      Age: '2147483648',
+      'Cache-Status': 'tiercache; hit; ttl=2147483648',
+    })
+    for (const value of Object.values(headers)) expect(value).not.toMatch(/e\+|\./)
+    expect(formatCacheStatus({ hit: true, ttl: -1e30 })).toBe('tiercache; hit; ttl=-2147483648')
   })
 })
 

@@ -84,7 +84,7 @@ export function cacheHeaders(source: Entry | Policy | ResolvedPolicy, options: C
     headers['Cache-Control'] = directives(ttl, swr, sie, scope, false, browserTtl)
     if (options.cdn === true && scope === 'public') headers['CDN-Cache-Control'] = directives(ttl, swr, sie, scope, true, undefined)
     // Rounded up, so that max-age minus Age never exceeds what the entry has left.
-    headers.Age = String(Math.max(0, Math.ceil((now - source.createdAt) / 1000)))
+    headers.Age = String(Math.min(Math.max(0, Math.ceil((now - source.createdAt) / 1000)), MAX_DELTA_SECONDS))
     remaining = Math.floor((source.freshUntil - now) / 1000)
   } else {
     const p = toResolved(source)
@@ -112,7 +112,9 @@ export function formatCacheStatus(status: CacheStatus, cacheName = 'tiercache'):
   let out = cacheName
   if (status.hit) out += '; hit'
   else if (status.fwd !== undefined) out += `; fwd=${status.fwd}`
-  if (status.ttl !== undefined && Number.isFinite(status.ttl)) out += `; ttl=${Math.trunc(status.ttl)}`
+  if (status.ttl !== undefined && Number.isFinite(status.ttl)) {
+    out += `; ttl=${Math.max(-MAX_DELTA_SECONDS, Math.min(Math.trunc(status.ttl), MAX_DELTA_SECONDS))}`
+  }
   if (status.stored === true) out += '; stored'
   if (status.collapsed === true) out += '; collapsed'
   if (status.detail !== undefined) {
@@ -136,8 +138,17 @@ function directives(ttl: number, swr: number, sie: number, scope: 'public' | 'pr
   return `${scope}, max-age=${browser}${shared}${extensions}`
 }
 
+/**
+ * The greatest delta-seconds a sender should generate (RFC 9111 §1.2.2): caches treat anything larger as this.
+ * Capping keeps every lifetime we emit a plain run of digits (String(1e21) would be '1e+21').
+ */
+export const MAX_DELTA_SECONDS = 2_147_483_648
+
+/** Whole seconds of a lifetime in ms, rounded down, at most MAX_DELTA_SECONDS. */
 function seconds(ms: number): number {
-  return ms > 0 ? Math.floor(ms / 1000) : 0
+  if (!(ms > 0)) return 0
+  const s = Math.floor(ms / 1000)
+  return s > MAX_DELTA_SECONDS ? MAX_DELTA_SECONDS : s
 }
 
 function checkScope(options: { scope?: unknown }): 'public' | 'private' {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseDuration } from './duration.js'
+import { MAX_DURATION_MS, parseDuration } from './duration.js'
 
 describe('parseDuration', () => {
   it.each([
@@ -20,6 +20,14 @@ describe('parseDuration', () => {
     expect(() => parseDuration(-1, 'policy.ttl')).toThrow(new RangeError('policy.ttl must not be negative, got -1'))
     expect(() => parseDuration(Number.NaN, 'policy.swr')).toThrow(/policy\.swr must be a number of milliseconds, got NaN/)
     expect(() => parseDuration(Infinity, 'policy.ttl')).toThrow(RangeError)
+  })
+
+  it('rejects strings whose number overflows to Infinity, and clamps finite ones past 2^53 - 1 ms', () => {
+    expect(() => parseDuration(`${'9'.repeat(400)}s`, 'policy.ttl')).toThrow(/policy\.ttl must be finite/)
+    expect(() => parseDuration(`${'9'.repeat(310)}ms`, 'policy.swr')).toThrow(RangeError)
+    expect(parseDuration(1e24, 'policy.ttl')).toBe(MAX_DURATION_MS)
+    expect(parseDuration(`${'9'.repeat(30)}d`, 'policy.ttl')).toBe(MAX_DURATION_MS)
+    expect(parseDuration(MAX_DURATION_MS, 'policy.ttl')).toBe(Number.MAX_SAFE_INTEGER)
   })
 
   it('rejects strings it cannot read, naming the accepted forms', () => {

@@ -5,7 +5,15 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
 
 /**
- * Milliseconds for a Duration; throws a TypeError or RangeError naming `name` when it is not one.
+ * The longest duration, in ms (2^53 - 1, about 285,000 years): longer finite ones count as this long, so that
+ * every sum of an entry's windows stays a finite, exact number of milliseconds.
+ */
+export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER
+
+/**
+ * Milliseconds for a Duration; throws a TypeError or RangeError naming `name` when it is not one. NaN, negative
+ * and infinite values (also strings too long to be finite, like '9'.repeat(400) + 's') are rejected; finite ones
+ * longer than MAX_DURATION_MS count as MAX_DURATION_MS.
  *
  * @example
  * parseDuration('5m', 'policy.ttl') // 300000
@@ -15,7 +23,7 @@ export function parseDuration(input: Duration, name: string): number {
     if (Number.isNaN(input)) throw new RangeError(`${name} must be a number of milliseconds, got NaN`)
     if (input < 0) throw new RangeError(`${name} must not be negative, got ${input}`)
     if (!Number.isFinite(input)) throw new RangeError(`${name} must be finite, got ${input}`)
-    return input
+    return input > MAX_DURATION_MS ? MAX_DURATION_MS : input
   }
   if (typeof input !== 'string') {
     throw new TypeError(`${name} must be a number of milliseconds or a string like '30s', got ${typeOf(input)}`)
@@ -26,7 +34,9 @@ export function parseDuration(input: Duration, name: string): number {
       `${name} must be a duration like '500ms', '30s', '5m', '1h' or '1d', got ${JSON.stringify(input)}`,
     )
   }
-  return Number(match[1]) * (UNIT_MS[match[2] as string] as number)
+  const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number)
+  if (!Number.isFinite(ms)) throw new RangeError(`${name} must be finite, got ${JSON.stringify(input.length > 40 ? `${input.slice(0, 20)}…${input.slice(-10)}` : input)} (${input.length} characters)`)
+  return ms > MAX_DURATION_MS ? MAX_DURATION_MS : ms
 }
 
 /** Like parseDuration, but undefined stays undefined. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { coarseClock, defaultClock } from './runtime.js'
+import { coarseClock, defaultClock, withDeadline } from './runtime.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -60,6 +60,25 @@ describe('defaultClock', () => {
       expect(defaultClock()).toBe(Date.now)
     } finally {
       vi.unstubAllGlobals()
+    }
+  })
+})
+
+describe('withDeadline', () => {
+  it('waits for a deadline past 2^31 - 1 ms instead of firing at once (setTimeout overflow)', async () => {
+    vi.useFakeTimers()
+    try {
+      let timedOut = false
+      const pending = withDeadline(new Promise<string>(() => {}), 30 * 86_400_000, () => {
+        timedOut = true
+        return 'timeout'
+      })
+      await vi.advanceTimersByTimeAsync(10)
+      expect(timedOut).toBe(false)
+      await vi.advanceTimersByTimeAsync(2_147_483_647)
+      expect(await pending).toBe('timeout')
+    } finally {
+      vi.useRealTimers()
     }
   })
 })

@@ -25,6 +25,9 @@ declare const setTimeout: (callback: () => void, ms: number) => TimerHandle
 declare const clearTimeout: (handle: TimerHandle | undefined) => void
 declare const AbortController: { new (): AbortControllerLike }
 
+/** setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days): longer ones wait this long. */
+const MAX_TIMER_MS = 2_147_483_647
+
 /**
  * Settles like `work`, unless `ms` pass first: then `onTimeout` decides, by returning the value to resolve with
  * or by throwing the error to reject with. Whatever `work` does later is absorbed (never an unhandled rejection).
@@ -37,7 +40,7 @@ export function withDeadline<T>(work: T | Promise<T>, ms: number, onTimeout: () 
       } catch (error) {
         reject(error)
       }
-    }, ms)
+    }, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms)
     Promise.resolve(work).then(
       (value) => {
         clearTimeout(timer)
@@ -52,7 +55,7 @@ export function withDeadline<T>(work: T | Promise<T>, ms: number, onTimeout: () 
 }
 
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+  return new Promise((resolve) => setTimeout(resolve, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms))
 }
 
 export function createAbortController(): AbortControllerLike {
