@@ -71,6 +71,7 @@ describe('resolvePolicy', () => {
   it('validates tags', () => {
     expect(() => resolvePolicy({ ttl: 1, tags: 'a' as never }, undefined, 'policy', '')).toThrow(/policy\.tags must be an array of strings/)
     expect(() => resolvePolicy({ ttl: 1, tags: [''] }, undefined, 'policy', '')).toThrow(/policy\.tags\[0\] must be 1 to 256 characters/)
+    expect(() => resolvePolicy({ ttl: 1, tags: ['ok', 'x\ud800'] }, undefined, 'policy', '')).toThrow(/policy\.tags\[1\] must be well-formed UTF-16/)
     expect(() => resolvePolicy({ ttl: 1, tags: [1 as never] }, undefined, 'policy', '')).toThrow(TypeError)
   })
 

@@ -1,4 +1,5 @@
 import { parseDuration, typeOf, type Duration } from './duration.js'
+import { assertWellFormed } from './validate.js'
 
 /**
  * How long a value may be served, from every tier and in every Cache-Control header.
@@ -177,7 +178,7 @@ export function mergeTags(
   return out.length === 0 ? undefined : Object.freeze(out)
 }
 
-/** Throws unless `tags` is an array of 1..256-character strings. */
+/** Throws unless `tags` is an array of 1..256-character well-formed (no lone surrogate) strings. */
 export function validateTags(tags: unknown, name: string): readonly string[] {
   if (!Array.isArray(tags)) throw new TypeError(`${name} must be an array of strings, got ${typeOf(tags)}`)
   for (let i = 0; i < tags.length; i++) {
@@ -186,6 +187,7 @@ export function validateTags(tags: unknown, name: string): readonly string[] {
     if (tag.length === 0 || tag.length > MAX_TAG_LENGTH) {
       throw new RangeError(`${name}[${i}] must be 1 to ${MAX_TAG_LENGTH} characters, got ${tag.length}`)
     }
+    assertWellFormed(tag, `${name}[${i}]`)
   }
   return tags as readonly string[]
 }

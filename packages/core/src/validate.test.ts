@@ -11,6 +11,13 @@ describe('assertKey', () => {
     expect(() => assertKey('abcde', 'keys[2]', 4)).toThrow(/keys\[2\] must be 1 to 4 characters, got 5/)
     expect(() => assertKey(42, 'key', 4)).toThrow(new TypeError('key must be a string, got number'))
   })
+  it('rejects lone surrogates (no UTF-8 form: "a\\ud800" and "a\\udbff" would be one Redis key), accepts pairs', () => {
+    expect(() => assertKey('a\ud800', 'key', 10)).toThrow(RangeError)
+    expect(() => assertKey('a\udbff', 'keys[1]', 10)).toThrow(/keys\[1\] must be well-formed UTF-16 text: it has a lone surrogate \\udbff at index 1/)
+    expect(() => assertKey('\udc00x', 'key', 10)).toThrow(/\\udc00 at index 0/)
+    expect(() => assertKey('\ud83d\ude00\ud83d', 'key', 10)).toThrow(/index 2/)
+    expect(() => assertKey('\ud83d\ude00 ok é', 'key', 10)).not.toThrow()
+  })
 })
 
 describe('assertSerializable', () => {

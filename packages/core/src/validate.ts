@@ -1,13 +1,26 @@
 import { typeOf } from './duration.js'
+import { loneSurrogateAt } from './keys.js'
 
 /** Longest key accepted, namespace included: keys travel as Redis keys and Cache API URLs. */
 export const MAX_KEY_LENGTH = 1024
 
-/** Throws unless `key` is a string of 1..maxLength characters. */
+/** Throws unless `key` is well-formed UTF-16 text (no lone surrogate) of 1..maxLength characters. */
 export function assertKey(key: unknown, name: string, maxLength: number): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`${name} must be a string, got ${typeOf(key)}`)
   if (key.length === 0 || key.length > maxLength) {
     throw new RangeError(`${name} must be 1 to ${maxLength} characters, got ${key.length}`)
+  }
+  assertWellFormed(key, name)
+}
+
+/** Throws a RangeError naming `name` when `text` holds a lone surrogate (it has no UTF-8 form). */
+export function assertWellFormed(text: string, name: string): void {
+  const at = loneSurrogateAt(text)
+  if (at !== -1) {
+    const unit = text.charCodeAt(at).toString(16).padStart(4, '0')
+    throw new RangeError(
+      `${name} must be well-formed UTF-16 text: it has a lone surrogate \\u${unit} at index ${at}, which UTF-8 (Redis, URLs) cannot hold`,
+    )
   }
 }
 
