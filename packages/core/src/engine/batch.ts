@@ -1,5 +1,5 @@
 import { typeOf } from '../duration.js'
-import { entryState, EntryState, type Entry } from '../entry.js'
+import { EntryState, type Entry } from '../entry.js'
 import type { Policy, ResolvedPolicy } from '../policy.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -7,8 +7,7 @@ import type { Keys } from './keys.js'
 import type { BatchLoader, BatchPolicy, LoaderRunner } from './loader.js'
 import type { Load, Loads } from './loads.js'
 import type { Policies } from './policies.js'
-import type { ReadPath } from './read-path.js'
-import type { Tags } from './tags.js'
+import { notFound, type Found, type ReadPath } from './read-path.js'
 
 /** getManyOrSet: one read per tier for every key, one loadMany call for the misses, joined with single-key loads. */
 export class Batches {
@@ -17,7 +16,6 @@ export class Batches {
   readonly #reads: ReadPath
   readonly #loads: Loads
   readonly #runner: LoaderRunner
-  readonly #tags: Tags
   readonly #inst: Instrumentation
   readonly #background: Background
   readonly #now: () => number
@@ -28,7 +26,6 @@ export class Batches {
     reads: ReadPath,
     loads: Loads,
     runner: LoaderRunner,
-    tags: Tags,
     inst: Instrumentation,
     background: Background,
     now: () => number,
@@ -38,7 +35,6 @@ export class Batches {
     this.#reads = reads
     this.#loads = loads
     this.#runner = runner
-    this.#tags = tags
     this.#inst = inst
     this.#background = background
     this.#now = now
@@ -69,43 +65,31 @@ export class Batches {
       )
     })
     const tiers = this.#reads.tiers
+    const reads = this.#reads
     const counters = this.#inst.counters
     const results = new Map<string, Entry>()
-    const fallbacks = new Map<string, [Entry, number]>()
+    const finds = new Map<string, Found>()
     const stale: string[] = []
     for (let i = 0; i < tiers.length && open.length > 0; i++) {
       const entries = await tiers.readMany(i, open, open.map((full) => userKey.get(full) as string))
-      const now = this.#now()
       const next: string[] = []
       const filled: (readonly [string, string, Entry])[] = []
       for (let n = 0; n < open.length; n++) {
         const full = open[n] as string
         const key = userKey.get(full) as string
-        const entry = entries[n]
-        let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
-        if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined && !(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) {
-          state = EntryState.Dead
-        }
-        if (entry !== undefined && state === EntryState.Dead) this.#background.track(tiers.delete(i, full, key), waitUntil)
-        if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
-          if (entry !== undefined && state === EntryState.ErrorStale && !fallbacks.has(full)) fallbacks.set(full, [entry, i])
-          counters.bump(counters.misses, i)
+        let found = finds.get(full)
+        if (found === undefined) finds.set(full, (found = notFound()))
+        if (!(await reads.take(found, i, key, full, entries[n], waitUntil, true))) {
           next.push(full)
           continue
         }
+        const entry = found.entry as Entry
         results.set(full, entry)
-        if (state === EntryState.Fresh) {
-          counters.bump(counters.hits, i)
-          counters.totalHits++
-        } else {
-          counters.bump(counters.staleHits, i)
-          counters.totalStale++
-          stale.push(full)
-        }
+        if (found.state === EntryState.Stale) stale.push(full)
         // As in ReadPath.find: only fresh entries are copied up, a stale one is about to be replaced by its refresh.
-        if (i > 0 && state === EntryState.Fresh) filled.push([full, key, entry])
+        else if (i > 0) filled.push([full, key, entry])
       }
-      if (filled.length > 0) this.#reads.fillMany(filled, i, waitUntil)
+      if (filled.length > 0) reads.fillMany(filled, i, waitUntil)
       open = next
     }
 
@@ -142,9 +126,9 @@ export class Batches {
           results.set(full, outcome.value)
           return
         }
-        const [fallback, tier] = fallbacks.get(full) ?? []
+        const { fallback, fallbackTier } = finds.get(full) as Found
         if (fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
-          this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, tier as number)
+          this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
           results.set(full, fallback)
         } else failure ??= outcome.reason
       })

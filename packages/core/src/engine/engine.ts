@@ -91,7 +91,7 @@ export class Engine {
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, this.#reads, inst, this.background)
     const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
-    this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, this.#tags, inst, this.background, now)
+    this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     const first = stores[0]
     this.#l1 = first instanceof MemoryStore ? first : undefined
     this.#direct = this.#l1 !== undefined && stores.length === 1

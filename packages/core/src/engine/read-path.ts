@@ -5,10 +5,11 @@ import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import type { Tags } from './tags.js'
 
-/** The result of reading the tiers for one key. */
+/** What reading the tiers for one key found: the entry to serve, if any, and the newest error-stale fallback. */
 export interface Found {
   /** A servable entry: fresh, or stale within swr. */
   entry: Entry | undefined
+  /** The tier holding `entry`, -1 without one. */
   tier: number
   state: EntryState
   /** The newest entry usable only if a load fails. */
@@ -17,7 +18,9 @@ export interface Found {
   fallbackTier: number
 }
 
-const NO_MATCH: Found = { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined, fallbackTier: -1 }
+export function notFound(): Found {
+  return { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined, fallbackTier: -1 }
+}
 
 /** Reads down the tiers, judges what it finds, and copies what it served into the tiers above. */
 export class ReadPath {
@@ -41,55 +44,69 @@ export class ReadPath {
    */
   async find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean): Promise<Found> {
     const tiers = this.tiers
-    const inst = this.#inst
-    const counters = inst.counters
-    let fallback: Entry | undefined
-    let fallbackTier = -1
+    const found = notFound()
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
       const entry = store instanceof MemoryStore ? store.peek(full) : await tiers.read(i, full, key)
-      const now = this.#now()
-      let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
-      if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
-        if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
-      }
-      // Expired (a store whose clock runs behind ours) or killed by a tag: nobody may be served it again.
-      if (entry !== undefined && state === EntryState.Dead) this.#background.track(tiers.delete(i, full, key), waitUntil)
-      if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
-        if (entry !== undefined && state === EntryState.ErrorStale && (fallback === undefined || entry.createdAt > fallback.createdAt)) {
-          fallback = entry
-          fallbackTier = i
-        }
-        if (count) {
-          counters.bump(counters.misses, i)
-          if (inst.listening) inst.emit({ type: 'miss', key, tier: tiers.stores[i]?.name, tierIndex: i, at: now })
-        }
-        continue
-      }
-      if (count) {
-        const fresh = state === EntryState.Fresh
-        if (fresh) {
-          counters.bump(counters.hits, i)
-          counters.totalHits++
-        } else {
-          counters.bump(counters.staleHits, i)
-          counters.totalStale++
-        }
-        if (inst.listening) {
-          const tier = tiers.stores[i]?.name
-          inst.emit(
-            fresh
-              ? { type: 'hit', key, tier, tierIndex: i, entry, at: now }
-              : { type: 'stale', key, tier, tierIndex: i, reason: 'swr', entry, at: now },
-          )
-        }
-      }
+      if (!(await this.take(found, i, key, full, entry, waitUntil, count))) continue
       // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
       // after the refresh's own write would bring it back.
-      if (i > 0 && state === EntryState.Fresh) this.fill(key, full, entry, i, waitUntil)
-      return { entry, tier: i, state, fallback, fallbackTier }
+      if (i > 0 && found.state === EntryState.Fresh) this.fill(key, full, found.entry as Entry, i, waitUntil)
+      return found
     }
-    return fallback === undefined ? NO_MATCH : { ...NO_MATCH, fallback, fallbackTier }
+    return found
+  }
+
+  /**
+   * The one rule for what tier `i` held for a key, shared by single-key and batch reads: judges the entry by its
+   * times and its tags, deletes it when dead, keeps the newest error-stale entry as the fallback, and (when `count`)
+   * counts and reports the hit, stale answer or miss. True when the entry can be served; `found` then holds it.
+   */
+  async take(
+    found: Found,
+    i: number,
+    key: string,
+    full: string,
+    entry: Entry | undefined,
+    waitUntil: WaitUntil | undefined,
+    count: boolean,
+  ): Promise<boolean> {
+    const now = this.#now()
+    let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
+    if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
+      if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
+    }
+    const inst = this.#inst
+    const counters = inst.counters
+    const tier = inst.listening ? this.tiers.stores[i]?.name : undefined
+    if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
+      // Expired (a store whose clock runs behind ours) or killed by a tag: nobody may be served it again.
+      if (entry !== undefined && state === EntryState.Dead) this.#background.track(this.tiers.delete(i, full, key), waitUntil)
+      if (entry !== undefined && state === EntryState.ErrorStale && (found.fallback === undefined || entry.createdAt > found.fallback.createdAt)) {
+        found.fallback = entry
+        found.fallbackTier = i
+      }
+      if (count) {
+        counters.bump(counters.misses, i)
+        if (inst.listening) inst.emit({ type: 'miss', key, tier, tierIndex: i, at: now })
+      }
+      return false
+    }
+    found.entry = entry
+    found.tier = i
+    found.state = state
+    if (count) {
+      if (state === EntryState.Fresh) {
+        counters.bump(counters.hits, i)
+        counters.totalHits++
+        if (inst.listening) inst.emit({ type: 'hit', key, tier, tierIndex: i, entry, at: now })
+      } else {
+        counters.bump(counters.staleHits, i)
+        counters.totalStale++
+        if (inst.listening) inst.emit({ type: 'stale', key, tier, tierIndex: i, reason: 'swr', entry, at: now })
+      }
+    }
+    return true
   }
 
   /** Copies an entry found in tier `below` into every tier above it. */
@@ -109,11 +126,16 @@ export class ReadPath {
 
   /** Copies entries found in tier `below` into every tier above it, one write per tier. */
   fillMany(items: (readonly [string, string, Entry])[], below: number, waitUntil: WaitUntil | undefined): void {
-    const counters = this.#inst.counters
+    const inst = this.#inst
     for (let i = 0; i < below; i++) {
       this.#background.track(
         this.tiers.writeMany(i, items).then((ok) => {
-          if (ok) counters.bump(counters.fills, i, items.length)
+          if (!ok) return
+          inst.counters.bump(inst.counters.fills, i, items.length)
+          if (inst.listening) {
+            const tier = this.tiers.stores[i]?.name
+            for (const [, key] of items) inst.emit({ type: 'fill', key, tier, tierIndex: i, at: this.#now() })
+          }
         }),
         waitUntil,
       )
