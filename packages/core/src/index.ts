@@ -35,4 +35,5 @@ export type { CacheEvent, CacheEventType, CacheStats, TierStats } from './stats.
 export type { EvictionReason, Store, StoreEvent } from './store.js'
 export { estimateSize, MemoryStore, memoryStore } from './stores/memory.js'
 export type { MemoryStoreOptions } from './stores/memory.js'
+export type { EvictionPolicy } from './stores/eviction.js'
 export { assertKey, assertSerializable, MAX_KEY_LENGTH } from './validate.js'

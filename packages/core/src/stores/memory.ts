@@ -1,14 +1,25 @@
 import { parseOptionalDuration, typeOf } from '../duration.js'
 import type { Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent } from '../store.js'
+import { type EvictionOrder, type EvictionPolicy, ListOrder, NONE } from './eviction.js'
+import { TinyLfuOrder } from './tiny-lfu.js'
 
 export interface MemoryStoreOptions {
   /** Shown in stats and events. @default 'memory' */
   name?: string
-  /** Most entries kept; the least recently used goes first. @default 10000 */
+  /** Most entries kept; past it, `eviction` picks who goes. @default 10000 */
   maxEntries?: number
-  /** Most bytes kept, as estimated by `sizeOf`; least recently used entries go first. @default unbounded */
+  /** Most bytes kept, as estimated by `sizeOf`; past it, `eviction` picks who goes. @default unbounded */
   maxBytes?: number
+  /**
+   * Who goes first when the store is full:
+   * - `'lru'`: the least recently read or written entry.
+   * - `'lfu'`: W-TinyLFU. A newcomer replaces an entry only if a frequency sketch says it is read more often, so a
+   *   one-time scan of many keys cannot flush the frequently read set. About 10 bytes more per entry.
+   * - `'fifo'`: the oldest write; reads change nothing (the cheapest read path, the lowest hit ratio).
+   * @default 'lru'
+   */
+  eviction?: EvictionPolicy
   /** Longest time an entry stays here, whatever its policy says (e.g. '10s' for an L1 in front of a shared L2). */
   maxTtl?: number | string
   /** Estimated bytes of a value, for `maxBytes`. @default a walk counting 2 bytes per string character */
@@ -17,7 +28,6 @@ export interface MemoryStoreOptions {
   now?: () => number
 }
 
-const NONE = -1
 const INITIAL_CAPACITY = 64
 /** Columns of the times table, per slot. */
 const CREATED = 0
@@ -26,12 +36,13 @@ const STALE = 2
 const ERROR = 3
 
 /**
- * A bounded in-process LRU store (the usual L1). Entries live in parallel typed arrays rather than one object
- * each, which keeps memory near 50 bytes per entry beyond the key and value, and lets core answer a fresh hit
- * without allocating.
+ * A bounded in-process store (the usual L1), evicting by LRU unless told otherwise. Entries live in parallel typed
+ * arrays rather than one object each, which keeps memory near 50 bytes per entry beyond the key and value, and lets
+ * core answer a fresh hit without allocating.
  *
  * @example
  * const cache = createCache({ tiers: [memoryStore({ maxEntries: 5_000, maxTtl: '30s' })], policy: { ttl: '5m' } })
+ * const scanProof = memoryStore({ maxEntries: 5_000, eviction: 'lfu' })
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return new MemoryStore(options)
@@ -43,6 +54,7 @@ export class MemoryStore implements Store {
   readonly timeout = 0
   readonly maxEntries: number
   readonly maxBytes: number
+  readonly eviction: EvictionPolicy
 
   #index = new Map<string, number>()
   #keys: (string | undefined)[] = []
@@ -51,12 +63,9 @@ export class MemoryStore implements Store {
   #times: Float64Array
   #loadMs: Float32Array
   #negative: Uint8Array
-  #prev: Int32Array
-  #next: Int32Array
+  #order: EvictionOrder
   #sizes: Float64Array | undefined
   #bytes = 0
-  #head = NONE
-  #tail = NONE
   #free: number[] = []
   #used = 0
   #capacity: number
@@ -69,12 +78,15 @@ export class MemoryStore implements Store {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`memoryStore(options) must be an object, got ${typeOf(options)}`)
     }
-    const { maxEntries = 10_000, maxBytes = Infinity } = options
+    const { maxEntries = 10_000, maxBytes = Infinity, eviction = 'lru' } = options
     if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 0x7fffffff) {
       throw new RangeError(`options.maxEntries must be a positive integer, got ${String(maxEntries)}`)
     }
     if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
       throw new RangeError(`options.maxBytes must be a positive number, got ${String(maxBytes)}`)
+    }
+    if (eviction !== 'lru' && eviction !== 'lfu' && eviction !== 'fifo') {
+      throw new RangeError(`options.eviction must be 'lru', 'lfu' or 'fifo', got ${String(eviction)}`)
     }
     if (options.sizeOf !== undefined && typeof options.sizeOf !== 'function') {
       throw new TypeError(`options.sizeOf must be a function, got ${typeOf(options.sizeOf)}`)
@@ -85,17 +97,19 @@ export class MemoryStore implements Store {
     this.name = options.name ?? 'memory'
     this.maxEntries = maxEntries
     this.maxBytes = maxBytes
+    this.eviction = eviction
     this.maxTtl = parseOptionalDuration(options.maxTtl, 'options.maxTtl')
     if (this.maxTtl === 0) throw new RangeError('options.maxTtl must be greater than 0')
     this.#sizeOf = options.sizeOf ?? estimateSize
     this.#now = options.now ?? Date.now
     this.#clockFixed = options.now !== undefined
-    this.#capacity = Math.min(maxEntries, INITIAL_CAPACITY)
+    // One slot beyond maxEntries: a newcomer is stored first, then the eviction order picks who leaves (under LFU
+    // that can be the newcomer itself).
+    this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY)
     this.#times = new Float64Array(this.#capacity * 4)
     this.#loadMs = new Float32Array(this.#capacity)
     this.#negative = new Uint8Array(this.#capacity)
-    this.#prev = new Int32Array(this.#capacity)
-    this.#next = new Int32Array(this.#capacity)
+    this.#order = eviction === 'lfu' ? new TinyLfuOrder(this.#capacity, maxEntries) : new ListOrder(this.#capacity, eviction === 'lru')
     if (maxBytes !== Infinity) this.#sizes = new Float64Array(this.#capacity)
   }
 
@@ -140,7 +154,7 @@ export class MemoryStore implements Store {
     this.#used = 0
     this.#bytes = 0
     this.#sizes?.fill(0)
-    this.#head = this.#tail = NONE
+    this.#order.clear()
   }
 
   watch(listener: (event: StoreEvent) => void): () => void {
@@ -162,7 +176,7 @@ export class MemoryStore implements Store {
       this.#remove(slot, 'expired')
       return undefined
     }
-    this.#touch(slot)
+    this.#order.used(slot)
     return this.#entryAt(slot)
   }
 
@@ -174,13 +188,14 @@ export class MemoryStore implements Store {
       if (slot !== undefined) this.#remove(slot)
       return
     }
+    const added = slot === undefined
     if (slot === undefined) {
       slot = this.#allocate()
       this.#index.set(key, slot)
       this.#keys[slot] = key
-      this.#linkHead(slot)
+      this.#order.added(slot, key)
     } else {
-      this.#touch(slot)
+      this.#order.used(slot)
     }
     const base = slot * 4
     const t = this.#times
@@ -197,10 +212,13 @@ export class MemoryStore implements Store {
       const size = key.length * 2 + this.#sizeOf(entry.value) + 64
       this.#bytes += size - (sizes[slot] as number)
       sizes[slot] = size
-      while (this.#bytes > this.maxBytes && this.#tail !== NONE) {
-        this.#remove(this.#tail, 'size')
+      while (this.#bytes > this.maxBytes) {
+        const victim = this.#order.victim()
+        if (victim === NONE) break
+        this.#remove(victim, 'size')
       }
     }
+    if (added && this.#index.size > this.maxEntries) this.#remove(this.#order.victim(), 'capacity')
   }
 
   // ---- In-package fast path: core reads a fresh L1 hit through these without allocating. ----
@@ -209,7 +227,7 @@ export class MemoryStore implements Store {
   find(key: string): number {
     const slot = this.#index.get(key)
     if (slot === undefined) return NONE
-    this.#touch(slot)
+    this.#order.used(slot)
     return slot
   }
 
@@ -278,15 +296,8 @@ export class MemoryStore implements Store {
   #allocate(): number {
     const reused = this.#free.pop()
     if (reused !== undefined) return reused
-    if (this.#used < this.#capacity) return this.#used++
-    if (this.#capacity < this.maxEntries) {
-      this.#grow(Math.min(this.maxEntries, this.#capacity * 2))
-      return this.#used++
-    }
-    // Full: the least recently used entry makes room.
-    const victim = this.#tail
-    this.#remove(victim, 'capacity')
-    return this.#free.pop() as number
+    if (this.#used === this.#capacity) this.#grow(Math.min(this.maxEntries + 1, this.#capacity * 2))
+    return this.#used++
   }
 
   #grow(capacity: number): void {
@@ -295,8 +306,7 @@ export class MemoryStore implements Store {
     this.#times = times
     this.#loadMs = copyInto(new Float32Array(capacity), this.#loadMs)
     this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
-    this.#prev = copyInto(new Int32Array(capacity), this.#prev)
-    this.#next = copyInto(new Int32Array(capacity), this.#next)
+    this.#order.grow(capacity)
     if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
     this.#capacity = capacity
   }
@@ -304,7 +314,7 @@ export class MemoryStore implements Store {
   #remove(slot: number, reason?: EvictionReason): void {
     const key = this.#keys[slot] as string
     this.#index.delete(key)
-    this.#unlink(slot)
+    this.#order.removed(slot)
     this.#keys[slot] = undefined
     this.#values[slot] = undefined
     this.#tags[slot] = undefined
@@ -318,32 +328,9 @@ export class MemoryStore implements Store {
       for (const listener of this.#listeners) listener(event)
     }
   }
-
-  #touch(slot: number): void {
-    if (slot === this.#head) return
-    this.#unlink(slot)
-    this.#linkHead(slot)
-  }
-
-  #linkHead(slot: number): void {
-    this.#prev[slot] = NONE
-    this.#next[slot] = this.#head
-    if (this.#head !== NONE) this.#prev[this.#head] = slot
-    this.#head = slot
-    if (this.#tail === NONE) this.#tail = slot
-  }
-
-  #unlink(slot: number): void {
-    const prev = this.#prev[slot] as number
-    const next = this.#next[slot] as number
-    if (prev === NONE) this.#head = next
-    else this.#next[prev] = next
-    if (next === NONE) this.#tail = prev
-    else this.#prev[next] = prev
-  }
 }
 
-function copyInto<T extends Float32Array | Float64Array | Uint8Array | Int32Array>(target: T, source: T): T {
+function copyInto<T extends Float32Array | Float64Array | Uint8Array>(target: T, source: T): T {
   target.set(source as never)
   return target
 }

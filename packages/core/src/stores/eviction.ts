@@ -1,0 +1,122 @@
+/** Which entry a full memory store lets go of first. */
+export type EvictionPolicy = 'lru' | 'lfu' | 'fifo'
+
+/**
+ * The order in which a memory store evicts its slots. The store keeps the entries; an order only sees slot numbers
+ * (and the key when a slot is filled) and names the next victim.
+ */
+export interface EvictionOrder {
+  /** Makes room for slots up to `capacity` (only ever grows). */
+  grow(capacity: number): void
+  /** A new entry took `slot`. */
+  added(slot: number, key: string): void
+  /** The entry in `slot` was read or overwritten. */
+  used(slot: number): void
+  /** The entry in `slot` is gone. */
+  removed(slot: number): void
+  /** The slot to evict now, or -1 when there is none; the store removes it (and calls `removed`). */
+  victim(): number
+  clear(): void
+}
+
+export const NONE = -1
+
+/**
+ * Doubly linked lists threaded through slot numbers in typed arrays: no object per entry. A slot is in at most one
+ * list at a time; the caller knows which.
+ */
+export class SlotLists {
+  prev: Int32Array
+  next: Int32Array
+  readonly heads: Int32Array
+  readonly tails: Int32Array
+  readonly sizes: Int32Array
+
+  constructor(lists: number, capacity: number) {
+    this.prev = new Int32Array(capacity)
+    this.next = new Int32Array(capacity)
+    this.heads = new Int32Array(lists).fill(NONE)
+    this.tails = new Int32Array(lists).fill(NONE)
+    this.sizes = new Int32Array(lists)
+  }
+
+  grow(capacity: number): void {
+    const prev = new Int32Array(capacity)
+    prev.set(this.prev)
+    this.prev = prev
+    const next = new Int32Array(capacity)
+    next.set(this.next)
+    this.next = next
+  }
+
+  pushHead(list: number, slot: number): void {
+    const head = this.heads[list] as number
+    this.prev[slot] = NONE
+    this.next[slot] = head
+    if (head === NONE) this.tails[list] = slot
+    else this.prev[head] = slot
+    this.heads[list] = slot
+    this.sizes[list] = (this.sizes[list] as number) + 1
+  }
+
+  unlink(list: number, slot: number): void {
+    const prev = this.prev[slot] as number
+    const next = this.next[slot] as number
+    if (prev === NONE) this.heads[list] = next
+    else this.next[prev] = next
+    if (next === NONE) this.tails[list] = prev
+    else this.prev[next] = prev
+    this.sizes[list] = (this.sizes[list] as number) - 1
+  }
+
+  /** Moves a slot already in `list` to its head. */
+  toHead(list: number, slot: number): void {
+    if (this.heads[list] === slot) return
+    this.unlink(list, slot)
+    this.pushHead(list, slot)
+  }
+
+  clear(): void {
+    this.heads.fill(NONE)
+    this.tails.fill(NONE)
+    this.sizes.fill(0)
+  }
+}
+
+/**
+ * Least recently used (reads and writes move an entry to the front) or, with `recency` false, first in first out
+ * (only insertion order counts; a hot entry goes when its turn comes).
+ */
+export class ListOrder implements EvictionOrder {
+  readonly #lists: SlotLists
+  readonly #recency: boolean
+
+  constructor(capacity: number, recency: boolean) {
+    this.#lists = new SlotLists(1, capacity)
+    this.#recency = recency
+  }
+
+  grow(capacity: number): void {
+    this.#lists.grow(capacity)
+  }
+
+  added(slot: number): void {
+    this.#lists.pushHead(0, slot)
+  }
+
+  used(slot: number): void {
+    if (this.#recency) this.#lists.toHead(0, slot)
+  }
+
+  removed(slot: number): void {
+    this.#lists.unlink(0, slot)
+  }
+
+  victim(): number {
+    return this.#lists.tails[0] as number
+  }
+
+  clear(): void {
+    this.#lists.clear()
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A count-min sketch of 4-bit counters (conservative update) that estimates how often each key was seen recently, in a fixed amount of
+ * memory (8 bytes per expected key). Each key maps to four counters; its estimate is the smallest of them, so
+ * collisions can only overestimate. Counters stop at 15, and once `10 x capacity` increments have been counted every
+ * counter is halved (aging), so popularity that has passed fades instead of pinning entries forever.
+ *
+ * The TinyLFU admission policy (Einziger, Friedman, Manes: "TinyLFU: A Highly Efficient Cache Admission Policy")
+ * uses it to compare a newcomer with the entry it would replace.
+ */
+export class FrequencySketch {
+  /** Eight 4-bit counters per word. */
+  readonly #table: Uint32Array
+  readonly #mask: number
+  readonly #sampleSize: number
+  #additions = 0
+
+  constructor(capacity: number) {
+    // 16 counters per expected key, a power of two so an index is a mask away.
+    const counters = nextPowerOfTwo(Math.max(capacity, 4)) * 16
+    this.#table = new Uint32Array(counters / 8)
+    this.#mask = counters - 1
+    this.#sampleSize = Math.max(capacity, 4) * 10
+  }
+
+  /** Counts one occurrence of the key whose `hashKey` is `hash`. */
+  increment(hash: number): void {
+    const table = this.#table
+    const mask = this.#mask
+    // Four counters by double hashing: hash + i * step, with an odd step from the high bits.
+    const step = ((hash >>> 16) | (hash << 16)) | 1
+    const a = hash & mask
+    const b = (hash + step) & mask
+    const c = (hash + 2 * step) & mask
+    const d = (hash + 3 * step) & mask
+    const ca = count(table, a)
+    const cb = count(table, b)
+    const cc = count(table, c)
+    const cd = count(table, d)
+    let min = ca < cb ? ca : cb
+    if (cc < min) min = cc
+    if (cd < min) min = cd
+    if (min === 15) return
+    // Conservative update: only the counters at the minimum grow, so a collision inflates no estimate by itself.
+    if (ca === min) table[a >>> 3] = (table[a >>> 3] as number) + (1 << ((a & 7) << 2))
+    if (cb === min) table[b >>> 3] = (table[b >>> 3] as number) + (1 << ((b & 7) << 2))
+    if (cc === min) table[c >>> 3] = (table[c >>> 3] as number) + (1 << ((c & 7) << 2))
+    if (cd === min) table[d >>> 3] = (table[d >>> 3] as number) + (1 << ((d & 7) << 2))
+    if (++this.#additions >= this.#sampleSize) this.#age()
+  }
+
+  /** Estimated recent occurrences of the key whose hash is `hash`, 0 to 15. */
+  frequency(hash: number): number {
+    const table = this.#table
+    const mask = this.#mask
+    const step = ((hash >>> 16) | (hash << 16)) | 1
+    let min = 15
+    for (let i = 0; i < 4; i++) {
+      const n = count(table, (hash + i * step) & mask)
+      if (n < min) min = n
+    }
+    return min
+  }
+
+  /** Increments counted since the last aging. */
+  get additions(): number {
+    return this.#additions
+  }
+
+  /** Halves every counter (the top bit of each nibble is dropped by the mask after the shift). */
+  #age(): void {
+    const table = this.#table
+    for (let i = 0; i < table.length; i++) table[i] = ((table[i] as number) >>> 1) & 0x77777777
+    this.#additions = this.#additions >>> 1
+  }
+}
+
+function count(table: Uint32Array, index: number): number {
+  return ((table[index >>> 3] as number) >>> ((index & 7) << 2)) & 15
+}
+
+/** A 32-bit hash of a string (FNV-1a over UTF-16 code units, then a finalizer so nearby keys spread apart). */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return h ^ (h >>> 16)
+}
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(n))
+}

@@ -1,0 +1,136 @@
+import { type EvictionOrder, NONE, SlotLists } from './eviction.js'
+import { FrequencySketch, hashKey } from './frequency-sketch.js'
+
+/** Segments, as list numbers. */
+const WINDOW = 0
+const PROBATION = 1
+const PROTECTED = 2
+
+/** Share of the capacity given to the admission window (the rest is the main region). */
+const WINDOW_SHARE = 0.01
+/** Share of the main region for entries read again after admission. */
+const PROTECTED_SHARE = 0.8
+/** A newcomer at least this frequent, when it loses, is still admitted once in 128 (see #admit). */
+const WARM = 6
+
+/**
+ * W-TinyLFU (Einziger, Friedman, Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", 2017): new entries
+ * land in a small LRU window; one leaving the window enters the main region only if a frequency sketch says it is
+ * seen more often than the entry it would push out. The main region is a segmented LRU: entries read again move from
+ * probation to protected, so a burst of one-time keys (a scan) cycles through the window and never displaces the
+ * frequently read set.
+ */
+export class TinyLfuOrder implements EvictionOrder {
+  readonly #lists: SlotLists
+  readonly #maxEntries: number
+  readonly #windowMax: number
+  readonly #protectedMax: number
+  #segment: Uint8Array
+  #hashes: Int32Array
+  #sketch: FrequencySketch
+  #seed = 0x2545f491
+
+  constructor(capacity: number, maxEntries: number) {
+    this.#lists = new SlotLists(3, capacity)
+    this.#maxEntries = maxEntries
+    this.#windowMax = Math.max(1, Math.round(maxEntries * WINDOW_SHARE))
+    this.#protectedMax = Math.floor((maxEntries - this.#windowMax) * PROTECTED_SHARE)
+    this.#segment = new Uint8Array(capacity)
+    this.#hashes = new Int32Array(capacity)
+    this.#sketch = new FrequencySketch(capacity)
+  }
+
+  /** Estimated recent reads and writes of `key` (0 to 15). */
+  frequency(key: string): number {
+    return this.#sketch.frequency(hashKey(key))
+  }
+
+  grow(capacity: number): void {
+    this.#lists.grow(capacity)
+    const segment = new Uint8Array(capacity)
+    segment.set(this.#segment)
+    this.#segment = segment
+    const hashes = new Int32Array(capacity)
+    hashes.set(this.#hashes)
+    this.#hashes = hashes
+    // The sketch grows with the store (a store that never fills stays small); resident entries keep their counts.
+    const sketch = new FrequencySketch(capacity)
+    const lists = this.#lists
+    for (let list = WINDOW; list <= PROTECTED; list++) {
+      for (let slot = lists.heads[list] as number; slot !== NONE; slot = lists.next[slot] as number) {
+        const hash = hashes[slot] as number
+        for (let n = this.#sketch.frequency(hash); n > 0; n--) sketch.increment(hash)
+      }
+    }
+    this.#sketch = sketch
+  }
+
+  added(slot: number, key: string): void {
+    const hash = hashKey(key)
+    this.#hashes[slot] = hash
+    this.#sketch.increment(hash)
+    this.#segment[slot] = WINDOW
+    const lists = this.#lists
+    lists.pushHead(WINDOW, slot)
+    // Until the store is full, the window's oldest entry passes to the main region without a contest.
+    const sizes = lists.sizes
+    if ((sizes[WINDOW] as number) > this.#windowMax && (sizes[WINDOW] as number) + (sizes[PROBATION] as number) + (sizes[PROTECTED] as number) <= this.#maxEntries) {
+      this.#move(lists.tails[WINDOW] as number, WINDOW, PROBATION)
+    }
+  }
+
+  used(slot: number): void {
+    this.#sketch.increment(this.#hashes[slot] as number)
+    const lists = this.#lists
+    const segment = this.#segment[slot] as number
+    if (segment === PROBATION) {
+      this.#move(slot, PROBATION, PROTECTED)
+      if ((lists.sizes[PROTECTED] as number) > this.#protectedMax) this.#move(lists.tails[PROTECTED] as number, PROTECTED, PROBATION)
+    } else {
+      lists.toHead(segment, slot)
+    }
+  }
+
+  removed(slot: number): void {
+    this.#lists.unlink(this.#segment[slot] as number, slot)
+  }
+
+  victim(): number {
+    const { tails, sizes } = this.#lists
+    const mainVictim = tails[PROBATION] !== NONE ? (tails[PROBATION] as number) : (tails[PROTECTED] as number)
+    if ((sizes[WINDOW] as number) > this.#windowMax && mainVictim !== NONE) {
+      // The window's oldest entry contests the main region's next victim; the loser leaves.
+      const candidate = tails[WINDOW] as number
+      if (!this.#admit(candidate, mainVictim)) return candidate
+      this.#move(candidate, WINDOW, PROBATION)
+      return mainVictim
+    }
+    return mainVictim !== NONE ? mainVictim : (tails[WINDOW] as number)
+  }
+
+  clear(): void {
+    this.#lists.clear()
+  }
+
+  #admit(candidate: number, victim: number): boolean {
+    const sketch = this.#sketch
+    const candidateFrequency = sketch.frequency(this.#hashes[candidate] as number)
+    const victimFrequency = sketch.frequency(this.#hashes[victim] as number)
+    if (candidateFrequency > victimFrequency) return true
+    if (candidateFrequency < WARM) return false
+    // Keys crafted to collide with a victim's counters could keep it unbeatable; a warm newcomer sometimes wins
+    // anyway (xorshift32: deterministic, so evictions are reproducible).
+    let x = this.#seed
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.#seed = x
+    return (x & 127) === 0
+  }
+
+  #move(slot: number, from: number, to: number): void {
+    this.#lists.unlink(from, slot)
+    this.#lists.pushHead(to, slot)
+    this.#segment[slot] = to
+  }
+}
