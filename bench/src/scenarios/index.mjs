@@ -8,6 +8,7 @@ import memory from './memory.mjs'
 import edge from './edge.mjs'
 import browser from './browser.mjs'
 import bundle from './bundle.mjs'
+import hitRatio from './hit-ratio.mjs'
 
 /** @type {import('./types.mjs').Scenario[]} */
-export const scenarios = [hotHit, coldMiss, stampede, stale, memory, edge, browser, bundle]
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, edge, browser, bundle]

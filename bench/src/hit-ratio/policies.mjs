@@ -1,0 +1,93 @@
+// The caches the hit-ratio scenario replays traces through, each reduced to "hits on this trace at this capacity".
+import { beladyHits } from './belady.mjs'
+
+/**
+ * @typedef {object} Replay
+ * @property {Int32Array} trace
+ * @property {string[]} keys       key strings by id (built once, shared by every policy)
+ * @property {number} capacity     entries the cache may hold
+ */
+
+/**
+ * @typedef {object} Policy
+ * @property {string} id
+ * @property {string} label
+ * @property {(replay: Replay) => number} hits
+ */
+
+/** One entry object for every write: its times never run out on the store's fixed clock. */
+const ENTRY = { value: 1, createdAt: 0, freshUntil: Number.MAX_SAFE_INTEGER, staleUntil: Number.MAX_SAFE_INTEGER }
+const zero = () => 0
+
+/**
+ * @param {any} core   @tiercache/core
+ * @param {'lru' | 'lfu' | 'fifo'} eviction
+ * @returns {Policy}
+ */
+export function tiercachePolicy(core, eviction) {
+  return {
+    id: `tiercache-${eviction}`,
+    label: `tiercache ${eviction.toUpperCase()}`,
+    hits({ trace, keys, capacity }) {
+      // peek/write are the store's synchronous reads and writes (what core calls on an in-process L1).
+      const store = core.memoryStore({ maxEntries: capacity, eviction, now: zero })
+      let hits = 0
+      for (let i = 0; i < trace.length; i++) {
+        const key = /** @type {string} */ (keys[/** @type {number} */ (trace[i])])
+        if (store.peek(key) !== undefined) hits++
+        else store.write(key, ENTRY, 0)
+      }
+      return hits
+    },
+  }
+}
+
+/**
+ * @param {typeof import('lru-cache').LRUCache} LRUCache
+ * @returns {Policy}
+ */
+export function lruCachePolicy(LRUCache) {
+  return {
+    id: 'lru-cache',
+    label: 'lru-cache',
+    hits({ trace, keys, capacity }) {
+      const lru = new LRUCache({ max: capacity })
+      let hits = 0
+      for (let i = 0; i < trace.length; i++) {
+        const key = /** @type {string} */ (keys[/** @type {number} */ (trace[i])])
+        if (lru.get(key) !== undefined) hits++
+        else lru.set(key, 1)
+      }
+      return hits
+    },
+  }
+}
+
+/** @type {Policy} */
+export const optimalPolicy = {
+  id: 'optimal',
+  label: "Belady's optimal",
+  hits({ trace, keys, capacity }) {
+    return beladyHits(trace, keys.length, capacity)
+  },
+}
+
+/**
+ * The best any policy that ranks keys by frequency alone can do: it knows how often each key is read over the whole
+ * trace and keeps the `capacity` most read ones from their first read on. Unlike Belady it cannot use the order of
+ * future reads, so it is the ceiling for LFU on a trace without phases (an online LFU also has to learn the counts).
+ * @type {Policy}
+ */
+export const topByCountPolicy = {
+  id: 'top-by-count',
+  label: 'most read keys (knows the counts)',
+  hits({ trace, keys, capacity }) {
+    const counts = new Int32Array(keys.length)
+    for (let i = 0; i < trace.length; i++) counts[/** @type {number} */ (trace[i])]++
+    const sorted = counts.sort().reverse()
+    let hits = 0
+    // Each kept key misses once, on its first read.
+    for (let i = 0; i < capacity && i < sorted.length; i++) hits += Math.max(0, /** @type {number} */ (sorted[i]) - 1)
+    return hits
+  },
+}
