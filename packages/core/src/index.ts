@@ -37,3 +37,18 @@ export { estimateSize, MemoryStore, memoryStore } from './stores/memory.js'
 export type { MemoryStoreOptions } from './stores/memory.js'
 export type { EvictionPolicy } from './stores/eviction.js'
 export { assertKey, assertSerializable, MAX_KEY_LENGTH } from './validate.js'
+export { createWriteBehind } from './write-behind/write-behind.js'
+export type { Timers, WriteBehind, WriteBehindOptions } from './write-behind/write-behind.js'
+export { memoryWriteQueue } from './write-behind/memory-queue.js'
+export { persistWriteBatch } from './write-behind/batch.js'
+export type { Outcome as WriteOutcome, WriteBatchOptions } from './write-behind/batch.js'
+export type {
+  DeadLetter,
+  Persist,
+  PersistResult,
+  QueuedWrite,
+  RetryOptions,
+  WriteBehindEvent,
+  WriteQueue,
+  WriteRecord,
+} from './write-behind/types.js'

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest'
+import { createCache } from '../cache.js'
+import { memoryStore } from '../stores/memory.js'
+import { manualClock } from '../test-support/helpers.js'
+import { memoryWriteQueue } from './memory-queue.js'
+import type { PersistResult, WriteBehindEvent, WriteQueue, WriteRecord } from './types.js'
+import { createWriteBehind, type Timers } from './write-behind.js'
+
+/** Timers on a manual clock: advance() moves it and runs every timer that came due, letting promises settle. */
+function manualTimers(clock = manualClock()) {
+  let timers: { at: number; fn: () => void; id: number }[] = []
+  let serial = 0
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 50; i++) await Promise.resolve()
+  }
+  const api: Timers = {
+    setTimeout(fn, ms) {
+      const timer = { at: clock.now() + ms, fn, id: ++serial }
+      timers.push(timer)
+      return timer.id
+    },
+    clearTimeout(id) {
+      timers = timers.filter((t) => t.id !== id)
+    },
+  }
+  return {
+    clock,
+    timers: api,
+    settle,
+    pending: () => timers.length,
+    async advance(ms: number): Promise<void> {
+      const end = clock.now() + ms
+      for (;;) {
+        await settle()
+        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0]
+        if (due === undefined) break
+        timers = timers.filter((t) => t !== due)
+        clock.set(Math.max(clock.now(), due.at))
+        due.fn()
+      }
+      clock.set(end)
+      await settle()
+    },
+  }
+}
+
+interface Db {
+  rows: Map<string, { value: unknown; version: number }>
+  calls: { at: number; batch: WriteRecord<unknown>[] }[]
+}
+
+function setup(options: { persist?: (batch: readonly WriteRecord<unknown>[], db: Db) => void | PersistResult; maxBatch?: number; queue?: WriteQueue } = {}) {
+  const t = manualTimers()
+  const db: Db = { rows: new Map(), calls: [] }
+  const events: WriteBehindEvent[] = []
+  const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1h' }, now: t.clock.now })
+  const writes = createWriteBehind<unknown>({
+    cache,
+    queue: options.queue,
+    persist(batch) {
+      db.calls.push({ at: t.clock.now(), batch: batch.map((r) => ({ ...r })) })
+      const result = options.persist?.(batch, db)
+      for (const record of batch) {
+        if (result?.failed?.some((f) => f.key === record.key)) continue
+        const row = db.rows.get(record.key)
+        if (row !== undefined && row.version >= record.version) continue
+        if (record.op === 'delete') db.rows.delete(record.key)
+        else db.rows.set(record.key, { value: record.value, version: record.version })
+      }
+      return result
+    },
+    flushInterval: '1s',
+    maxBatch: options.maxBatch ?? 100,
+    retry: { attempts: 3, backoff: '1s', maxBackoff: '10s' },
+    onEvent: (e) => events.push(e),
+    now: t.clock.now,
+    timers: t.timers,
+  })
+  return { t, db, events, cache, writes }
+}
+
+describe('createWriteBehind', () => {
+  it('answers once the cache and the queue hold the write, and persists it at the next flush', async () => {
+    const { t, db, events, cache, writes } = setup()
+    await writes.set('cart:1', { items: 2 })
+    expect(await cache.get('cart:1')).toEqual({ items: 2 })
+    expect(db.calls).toHaveLength(0)
+    expect(await writes.size()).toBe(1)
+    await t.advance(999)
+    expect(db.calls).toHaveLength(0)
+    await t.advance(1)
+    expect(db.calls).toHaveLength(1)
+    expect(db.rows.get('cart:1')?.value).toEqual({ items: 2 })
+    expect(await writes.size()).toBe(0)
+    expect(events.map((e) => e.type)).toEqual(['queued', 'persisted'])
+    // The flusher keeps running.
+    await writes.set('cart:2', 1)
+    await t.advance(1_000)
+    expect(db.rows.get('cart:2')?.value).toBe(1)
+  })
+
+  it('collapses several writes of one key into the newest', async () => {
+    const { t, db, events, writes } = setup()
+    for (const n of [1, 2, 3]) await writes.set('cart:1', n)
+    await writes.set('cart:2', 'x')
+    await t.advance(1_000)
+    expect(db.calls).toHaveLength(1)
+    expect(db.calls[0]?.batch.map((r) => [r.key, r.value])).toEqual([
+      ['cart:1', 3],
+      ['cart:2', 'x'],
+    ])
+    expect(events.filter((e) => e.type === 'coalesced')).toHaveLength(2)
+    expect(await writes.size()).toBe(0)
+  })
+
+  it('gives every write of a process a larger version, even within one millisecond or when the clock steps back', async () => {
+    const { t, db, writes } = setup()
+    await writes.set('a', 1)
+    await writes.set('b', 1)
+    t.clock.advance(-60_000)
+    await writes.set('c', 1)
+    await writes.flush()
+    const versions = db.calls[0]?.batch.map((r) => r.version) ?? []
+    expect(versions).toHaveLength(3)
+    expect(versions[1]).toBeGreaterThan(versions[0] as number)
+    expect(versions[2]).toBeGreaterThan(versions[1] as number)
+  })
+
+  it('starts a flush at once when maxBatch writes are waiting', async () => {
+    const { t, db, writes } = setup({ maxBatch: 10 })
+    for (let i = 0; i < 25; i++) await writes.set(`k${i}`, i)
+    await t.settle()
+    // Without the timer: batches of at most 10, started as writes piled up.
+    expect(db.calls.every((c) => c.batch.length <= 10)).toBe(true)
+    expect(db.rows.size).toBeGreaterThanOrEqual(20)
+    await t.advance(1_000)
+    expect(db.rows.size).toBe(25)
+  })
+
+  it('retries a failed batch with doubling backoff, then persists it', async () => {
+    let failures = 2
+    const { t, db, events, writes } = setup({
+      persist() {
+        if (failures-- > 0) throw new Error('db down')
+      },
+    })
+    await writes.set('a', 1)
+    await t.advance(1_000) // fails at t+1s: retry 1 s later
+    await t.advance(1_000) // fails again at t+2s: retry 2 s later
+    await t.advance(1_000)
+    expect(db.rows.size).toBe(0)
+    await t.advance(1_000)
+    expect(db.rows.get('a')?.value).toBe(1)
+    const start = db.calls[0]?.at as number
+    expect(db.calls.map((c) => c.at - start)).toEqual([0, 1_000, 3_000])
+    expect(events.filter((e) => e.type === 'retry').map((e) => (e.type === 'retry' ? [e.attempts, e.error] : []))).toEqual([
+      [1, 'db down'],
+      [2, 'db down'],
+    ])
+  })
+
+  it('isolates a record the database keeps rejecting: the rest of its batch goes through, it ends in the dead letters', async () => {
+    const { t, db, events, writes } = setup({
+      persist(batch) {
+        if (batch.some((r) => r.key === 'poison')) throw new Error('constraint violated')
+      },
+    })
+    await writes.set('a', 1)
+    await writes.set('poison', 2)
+    await writes.set('b', 3)
+    await t.advance(1_000) // the batch fails: every record retried alone
+    await t.advance(1_000)
+    expect([...db.rows.keys()].sort()).toEqual(['a', 'b'])
+    await t.advance(10_000)
+    const dead = await writes.deadLetters()
+    expect(dead.map((d) => [d.record.key, d.record.attempts, d.error])).toEqual([['poison', 3, 'constraint violated']])
+    expect(events.filter((e) => e.type === 'dead-letter')).toHaveLength(1)
+    expect(await writes.size()).toBe(0)
+    // Redriven (say, after fixing the data), it is persisted once the database accepts it.
+    const calls = db.calls.length
+    expect(await writes.redrive()).toBe(1)
+    expect(await writes.deadLetters()).toEqual([])
+    await t.advance(1_000)
+    expect(db.calls.length).toBe(calls + 1)
+  })
+
+  it('retries only the keys a partial persist reports as failed', async () => {
+    let fail = true
+    const { t, db, writes } = setup({
+      persist: () => (fail ? ((fail = false), { failed: [{ key: 'b', error: new Error('lock timeout') }] }) : undefined),
+    })
+    await writes.set('a', 1)
+    await writes.set('b', 2)
+    await t.advance(1_000)
+    expect([...db.rows.keys()]).toEqual(['a'])
+    await t.advance(1_000)
+    expect(db.calls.map((c) => c.batch.map((r) => r.key))).toEqual([['a', 'b'], ['b']])
+    expect(db.rows.get('b')?.value).toBe(2)
+  })
+
+  it('queues deletes and removes the key from the cache', async () => {
+    const { t, db, cache, writes } = setup()
+    await writes.set('a', 1)
+    await t.advance(1_000)
+    await writes.delete('a')
+    expect(await cache.get('a')).toBeUndefined()
+    await t.advance(1_000)
+    expect(db.rows.has('a')).toBe(false)
+    expect(db.calls[1]?.batch.map((r) => r.op)).toEqual(['delete'])
+  })
+
+  it('close() persists everything queued, retries included, and refuses later writes', async () => {
+    let failures = 1
+    const { t, db, writes } = setup({
+      persist() {
+        if (failures-- > 0) throw new Error('blip')
+      },
+    })
+    await writes.set('a', 1)
+    await writes.set('b', 2)
+    const closed = writes.close()
+    await t.advance(5_000)
+    await closed
+    expect(db.rows.size).toBe(2)
+    expect(t.pending()).toBe(0)
+    await expect(writes.set('c', 3)).rejects.toThrow(/closed/)
+  })
+
+  it('does not acknowledge a write the queue did not take, and leaves the cache untouched', async () => {
+    const queue = memoryWriteQueue()
+    queue.add = async () => {
+      throw new Error('queue unavailable')
+    }
+    const { cache, writes } = setup({ queue })
+    await expect(writes.set('a', 1)).rejects.toThrow('queue unavailable')
+    expect(await cache.get('a')).toBeUndefined()
+  })
+
+  it('rejects bad input before queueing it', async () => {
+    const { writes } = setup()
+    await expect(writes.set('', 1)).rejects.toThrow(/key/)
+    await expect(writes.set('a', 1, { ttl: -5 })).rejects.toThrow(RangeError)
+    await expect(writes.set('a', () => 1)).rejects.toThrow(TypeError)
+    expect(await writes.size()).toBe(0)
+    const cache = createCache({ tiers: [memoryStore()] })
+    const persist = () => {}
+    expect(() => createWriteBehind({ cache, persist, maxBatch: 0 })).toThrow(/options\.maxBatch must be a positive integer/)
+    expect(() => createWriteBehind({ cache, persist, flushInterval: 0 })).toThrow(/options\.flushInterval must be greater than 0/)
+    expect(() => createWriteBehind({ cache, persist, retry: { attempts: 0 } })).toThrow(/options\.retry\.attempts/)
+    expect(() => createWriteBehind({ cache, persist, retry: { backoff: '1m', maxBackoff: '1s' } })).toThrow(/maxBackoff/)
+    expect(() => createWriteBehind({ cache: {} as never, persist })).toThrow(/options\.cache/)
+    expect(() => createWriteBehind({ cache, persist: 1 as never })).toThrow(/options\.persist must be a function/)
+  })
+
+  it('with flusher: false only queues; a flushing instance on the same queue persists', async () => {
+    const t = manualTimers()
+    const queue = memoryWriteQueue()
+    const persisted: WriteRecord<unknown>[] = []
+    const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' } })
+    const producer = createWriteBehind({ cache, queue, persist: () => {}, flusher: false, timers: t.timers, now: t.clock.now })
+    await producer.set('from-producer', 1)
+    await t.advance(5_000)
+    expect(t.pending()).toBe(0)
+    expect(await queue.size()).toBe(1)
+    const flusher = createWriteBehind({ cache, queue, persist: (batch) => void persisted.push(...batch), timers: t.timers, now: t.clock.now })
+    await t.advance(1_000)
+    expect(persisted.map((r) => r.key)).toEqual(['from-producer'])
+    await flusher.close()
+    expect(t.pending()).toBe(0)
+  })
+})
