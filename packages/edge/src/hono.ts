@@ -12,7 +12,7 @@ export interface TiercacheVariables {
 
 /** Something that answers requests like a Hono app: used to run a route again for background refreshes. */
 export interface FetchApp {
-  fetch(request: Request, env?: unknown, executionCtx?: ExecutionContext): Response | Promise<Response>
+  fetch(request: Request, env?: unknown, executionCtx?: ExecutionContextLike): Response | Promise<Response>
 }
 
 /** Options of the tiercache() middleware: those of withCache, plus `app`. Without `policy`, only `c.var.cache` is set. */
@@ -25,6 +25,14 @@ export interface TiercacheOptions<Env = unknown> extends ResponseCacheOptions<En
    */
   app?: FetchApp
 }
+
+/**
+ * The bindings of a Hono env: `E['Bindings']`, or `object` when it has none. The middleware's own `Bindings`
+ * parameter defaults to it (`tiercache<{ Bindings: Env }>(...)`) and is otherwise inferred from a typed
+ * `cache: (env: Env) => Cache`, so the middleware fits `new Hono<{ Bindings: Env }>()` under `strict` and
+ * `exactOptionalPropertyTypes`.
+ */
+export type BindingsOf<E extends HonoEnv> = E['Bindings'] extends object ? E['Bindings'] : object
 
 /** Requests this middleware sent through the app itself to refresh an entry: let through to the handler. */
 const refreshes = new WeakSet<Request>()
@@ -39,10 +47,10 @@ const refreshes = new WeakSet<Request>()
  * app.use('/api/*', tiercache({ app, cache: (env) => createEdgeCache(env, { Redis }), policy: { ttl: '30s', swr: '5m' } }))
  * app.get('/api/user/:id', async (c) => c.json(await cached(c, `user:${c.req.param('id')}`, () => loadUser(c.req.param('id')), { ttl: '1m' })))
  */
-export function tiercache<E extends HonoEnv = HonoEnv>(
-  options: TiercacheOptions<E['Bindings']>,
-): MiddlewareHandler<{ Bindings: E['Bindings']; Variables: TiercacheVariables }> {
-  const responses = new ResponseCache<E['Bindings']>(options, 'tiercache(options)', false)
+export function tiercache<E extends HonoEnv = HonoEnv, Bindings extends object = BindingsOf<E>>(
+  options: TiercacheOptions<Bindings>,
+): MiddlewareHandler<{ Bindings: Bindings; Variables: TiercacheVariables }> {
+  const responses = new ResponseCache<Bindings>(options, 'tiercache(options)', false)
   const { app } = options
   if (app !== undefined && (typeof app !== 'object' || app === null || typeof app.fetch !== 'function')) {
     throw new TypeError(`options.app must be the Hono app (something with fetch), got ${typeOf(app)}`)

@@ -1,15 +1,19 @@
 import { ResponseCache, type ExecutionContextLike, type ResponseCacheOptions } from './response-cache.js'
 import { typeOf } from './validate.js'
 
-/** A module Worker's fetch handler (the shape of `ExportedHandler<Env>['fetch']`). */
-export type FetchHandler<Env = unknown> = (
-  request: Request<unknown, IncomingRequestCfProperties>,
-  env: Env,
-  ctx: ExecutionContext,
-) => Response | Promise<Response>
+/**
+ * A module Worker's fetch handler (the shape of `ExportedHandler<Env>['fetch']`), declared on the global `Request`
+ * and on the part of the ExecutionContext tiercache needs, so that it type-checks without Cloudflare's types.
+ * Its parameters are checked bivariantly (a method's), so a handler written for workers-types' narrower
+ * `Request<unknown, IncomingRequestCfProperties>` and full `ExecutionContext` fits (so does a Hono app's
+ * `fetch`, whose context is optional): in a Worker the runtime passes exactly those.
+ */
+export type FetchHandler<Env = unknown> = {
+  handle(request: Request, env: Env, ctx: ExecutionContextLike | undefined): Response | Promise<Response>
+}['handle']
 
 /** The fetch function withCache returns: it takes any Request (it needs no `cf`), so it fits every handler slot. */
-export type CachedFetchHandler<Env = unknown> = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response>
+export type CachedFetchHandler<Env = unknown> = (request: Request, env: Env, ctx: ExecutionContextLike) => Promise<Response>
 
 /** Options of withCache: see ResponseCacheOptions; `policy` is required. */
 export interface WithCacheOptions<Env = unknown> extends ResponseCacheOptions<Env> {
