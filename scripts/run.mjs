@@ -2,7 +2,8 @@
 // The README's commands on a fresh machine that has only Node 20 and npm:
 //   npm test           installs pnpm and the workspace, installs redis-server and chromium when missing,
 //                      then builds, type-checks and runs every package's tests (test setups start and stop
-//                      their own redis-server and Upstash endpoint on 127.0.0.1)
+//                      their own redis-server and Upstash endpoint on 127.0.0.1), then the consumer test
+//                      (tools/consumer: the packed packages on Node, Bun and Deno)
 //   npm run demo       installs, builds and serves the demo Worker (prints its URL)
 //   npm run bench      installs, builds and runs the benchmarks (pass --quick for a short run)
 // Only Node built-ins are used before the workspace is installed.
@@ -111,11 +112,17 @@ async function test() {
   // and stops it, so packages running in parallel never see each other's data, faults or request counts.
   delete env.UPSTASH_TEST_URL
   delete env.UPSTASH_TEST_TOKEN
-  const code = await runWithCleanup(
+  let code = await runWithCleanup(
     'pnpm',
     ['exec', 'turbo', 'run', 'build', 'typecheck', 'publint', 'test', '--output-logs=full', '--concurrency=2', ...rest],
     async () => {},
   )
+  // The consumer test: the packed packages installed with npm outside the workspace, type-checked and run on
+  // Node, Bun and Deno (tools/consumer). After turbo, so that it finds every package built, new ones included.
+  if (code === 0 && rest.length === 0) {
+    log('consumer test (tools/consumer)')
+    code = await runWithCleanup('node', [join('tools', 'consumer', 'src', 'run.mjs'), '--no-build'], async () => {})
+  }
   log(`${code === 0 ? 'all tests passed' : 'tests FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
   process.exit(code)
 }

@@ -33,7 +33,7 @@ export function createApp(options: AppOptions = {}) {
   const sync = broadcastInvalidation(cache, { channel: 'browser-basic' })
   const cachedFetch = createCachedFetch({
     cache,
-    fetch: options.fetch,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     // Only for responses that say nothing about caching; /api/time sends its own Cache-Control.
     policy: { ttl: '10s', tags: ['api'] },
   })

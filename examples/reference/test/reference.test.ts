@@ -1,0 +1,67 @@
+import { createCache, memoryStore } from '@tiercache/core'
+import { describe, expect, it } from 'vitest'
+import { syncTabs } from '../browser/broadcast.js'
+import { createAppCache, dropProducts } from '../browser/indexeddb-coordinator.js'
+import { userFromCache } from '../browser/indexeddb-store.js'
+
+describe('the browser README code, under Node with fake-indexeddb', () => {
+  it('indexedDbStore: a new page (a new cache on the same database) is answered by IndexedDB', async () => {
+    let calls = 0
+    const api = { user: async (id: string) => ({ id, name: `user ${id} #${++calls}` }) }
+    const first = await userFromCache(api, '7')
+    const afterReload = await userFromCache(api, '7')
+    expect(first).toEqual({ id: '7', name: 'user 7 #1' })
+    expect(afterReload).toEqual(first)
+    expect(calls).toBe(1)
+  })
+
+  it('indexedDbCoordinator: an invalidation survives a reload', async () => {
+    const before = createAppCache()
+    let loads = 0
+    const load = async () => ({ n: ++loads })
+    await before.getOrSet('product:1', load, { ttl: '1h', tags: ['products'] })
+    await dropProducts()
+    const afterReload = createAppCache()
+    expect(await afterReload.getOrSet('product:1', load, { ttl: '1h', tags: ['products'] })).toEqual({ n: 2 })
+  })
+
+  it('broadcastInvalidation: deletes and tag invalidations apply, then the channel closes', async () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    await cache.set('cart', ['teapot'], { ttl: '1h' })
+    await cache.set('p', 1, { ttl: '1h', tags: ['catalog'] })
+    const sync = await syncTabs(cache)
+    expect(sync.active).toBe(true)
+    expect(await cache.get('cart')).toBeUndefined()
+    expect(await cache.get('p')).toBeUndefined()
+  })
+})
+
+describe('the core README code', () => {
+  it('a custom store round-trips entries through the envelope and expires with them', async () => {
+    const { keyValueStore } = await import('../core/store.js')
+    const map = new Map<string, { value: string; expiresAt: number }>()
+    const kv = {
+      get: async (key: string) => map.get(key)?.value,
+      set: async (key: string, value: string, expiresAt: number) => void map.set(key, { value, expiresAt }),
+      delete: async (key: string) => void map.delete(key),
+    }
+    const cache = createCache({ tiers: [keyValueStore(kv)], policy: { ttl: '1m', swr: '1m' } })
+    let loads = 0
+    expect(await cache.getOrSet('a', () => ++loads)).toBe(1)
+    expect(await cache.getOrSet('a', () => ++loads)).toBe(1)
+    const [stored] = [...map.values()]
+    expect(stored?.expiresAt).toBeGreaterThan(Date.now() + 100_000) // ttl + swr
+    map.set('app:bad', { value: '{"v":999}', expiresAt: 0 })
+    expect(await keyValueStore(kv).get('bad')).toBeUndefined()
+    expect(map.has('app:bad')).toBe(false)
+  })
+
+  it('events reach onEvent and subscribers', async () => {
+    const { observedCache } = await import('../core/events.js')
+    const lines: string[] = []
+    const { cache, stats } = observedCache((line) => lines.push(line))
+    await cache.getOrSet('k', () => 'v')
+    expect(lines.some((line) => /^loaded k in \d+ ms$/.test(line))).toBe(true)
+    expect(stats().loads).toBe(1)
+  })
+})
