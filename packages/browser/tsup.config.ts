@@ -7,7 +7,6 @@ export default defineConfig({
   platform: 'browser',
   dts: true,
   clean: true,
-  sourcemap: true,
   treeshake: true,
   external: ['@tiercache/core', 'idb-keyval'],
 })

@@ -6,7 +6,6 @@ export default defineConfig({
   target: 'es2022',
   dts: true,
   clean: true,
-  sourcemap: true,
   treeshake: true,
   // Peers and the core package stay imports in the output.
   external: ['@tiercache/core', 'hono', '@upstash/redis'],
