@@ -32,6 +32,15 @@ export interface Store {
   readonly maxTtl?: number | undefined
   /** Overrides the cache's `tierTimeout` for this store, in ms; 0 for in-process stores that cannot hang. */
   readonly timeout?: number | undefined
+  /**
+   * Optional sync capability, for stores in this process: the entry under `key` without a promise, or undefined.
+   * With it, core answers from this tier without awaiting, and a fresh hit from the first tier without allocating.
+   * The object returned may be reused by the store's next call (core reads it at once and copies what it keeps),
+   * and may be past its last servable moment (core judges the times). Implement it together with `setSync`.
+   */
+  getSync?(key: string): Entry | undefined
+  /** Optional sync capability: stores the entry before returning; `now` (epoch ms) when the caller knows the time. */
+  setSync?(key: string, entry: Entry, now?: number): void
   /** Subscribes to evictions; returns the unsubscribe function. */
   watch?(listener: (event: StoreEvent) => void): () => void
   /**

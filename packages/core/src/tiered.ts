@@ -3,12 +3,26 @@ import { CacheError, describeError, type CacheErrorCode } from './errors.js'
 import { withDeadline } from './runtime.js'
 import type { Counters } from './stats.js'
 import type { Store } from './store.js'
-import { MemoryStore } from './stores/memory.js'
 
 /** How the tier layer tells the cache about failures: it never throws them. */
 export type FailureReporter = (error: CacheError, tierIndex: number | undefined, key: string) => void
 
 class TierTimeout extends Error {}
+
+/**
+ * A plain copy of an entry a store handed out through getSync (possibly a reused view with getters, which a spread
+ * would not copy), with only the fields that are set.
+ */
+export function copyEntry(view: Entry): Entry {
+  const entry: Entry = { value: view.value, createdAt: view.createdAt, freshUntil: view.freshUntil, staleUntil: view.staleUntil }
+  const { errorUntil, tags, negative, loadMs, stamp } = view
+  if (errorUntil !== undefined) entry.errorUntil = errorUntil
+  if (tags !== undefined) entry.tags = tags
+  if (negative === true) entry.negative = true
+  if (loadMs !== undefined) entry.loadMs = loadMs
+  if (stamp !== undefined) entry.stamp = stamp
+  return entry
+}
 
 /**
  * I/O with the ordered stores, at the tier boundary: a store that throws, rejects, hangs past its timeout or
@@ -45,6 +59,24 @@ export class Tiers {
       return undefined
     }
     return this.#checked(i, full, key, found)
+  }
+
+  /**
+   * The entry in tier `i`, read synchronously through the store's sync capability (`getSync`), as an object of the
+   * caller's own; undefined on a miss or any failure.
+   */
+  readNow(i: number, full: string, key: string): Entry | undefined {
+    const store = this.stores[i] as Store
+    let found: unknown
+    try {
+      found = store.getSync?.(full)
+    } catch (error) {
+      this.#failed(i, error, 'getSync', key)
+      return undefined
+    }
+    const entry = this.#checked(i, full, key, found)
+    // The store may hand out one reused view: keep a copy.
+    return entry === undefined ? undefined : copyEntry(entry)
   }
 
   /** Entries of tier `i` aligned with `fulls`, in one round trip when the store has getMany. */
@@ -96,24 +128,24 @@ export class Tiers {
   }
 
   /**
-   * Writes to tiers [from, to) concurrently; resolves when every write settled. In-process stores are written
-   * synchronously, and when all of them are, there is no promise at all (undefined).
+   * Writes to every tier concurrently; resolves when every write settled. Stores with the sync capability are
+   * written synchronously, and when all of them are, there is no promise at all (undefined).
    */
   writeAll(full: string, key: string, entry: Entry, now?: number): Promise<unknown> | undefined {
     let writes: Promise<boolean>[] | undefined
     for (let i = 0; i < this.stores.length; i++) {
-      const store = this.stores[i]
-      if (store instanceof MemoryStore) this.writeNow(i, store, full, key, entry, now)
+      if ((this.stores[i] as Store).setSync !== undefined) this.writeNow(i, full, key, entry, now)
       else (writes ??= []).push(this.write(i, full, key, entry))
     }
     if (writes === undefined) return undefined
     return writes.length === 1 ? writes[0] : Promise.all(writes)
   }
 
-  /** Writes into an in-process store at once; true when written. */
-  writeNow(i: number, store: MemoryStore, full: string, key: string, entry: Entry, now?: number): boolean {
+  /** Writes into tier `i` at once through its sync capability (`setSync`); true when written. */
+  writeNow(i: number, full: string, key: string, entry: Entry, now?: number): boolean {
+    const store = this.stores[i] as Store
     try {
-      store.write(full, this.#capped(store, entry, now), now)
+      store.setSync?.(full, this.#capped(store, entry, now), now)
       return true
     } catch (error) {
       this.#failed(i, error, 'set', key)

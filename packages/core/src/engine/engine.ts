@@ -4,8 +4,7 @@ import { createEntry, EntryState, type Entry } from '../entry.js'
 import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
 import type { CacheEvent } from '../stats.js'
 import type { Store, StoreEvent } from '../store.js'
-import { MemoryStore } from '../stores/memory.js'
-import { Tiers } from '../tiered.js'
+import { copyEntry, Tiers } from '../tiered.js'
 import { assertSerializable } from '../validate.js'
 import { Background, type WaitUntil } from './background.js'
 import { Batches } from './batch.js'
@@ -52,7 +51,8 @@ export class Engine {
   readonly background = new Background()
   readonly batches: Batches
   readonly #keys: Keys
-  readonly #l1: MemoryStore | undefined
+  /** The first tier, when it has the sync capability. */
+  readonly #l1: Store | undefined
   readonly #defaults: ResolvedPolicy | undefined
   readonly #now: () => number
   readonly #random: () => number
@@ -93,7 +93,7 @@ export class Engine {
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     const first = stores[0]
-    this.#l1 = first instanceof MemoryStore ? first : undefined
+    this.#l1 = first?.getSync !== undefined && first.setSync !== undefined ? first : undefined
     this.#direct = this.#l1 !== undefined && stores.length === 1
     stores.forEach((store, i) => {
       if (config.injectedNow !== undefined) store.useClock?.(config.injectedNow)
@@ -115,38 +115,43 @@ export class Engine {
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
     const full = keys.prefix === '' ? key : keys.prefixed(key)
 
-    // Fast path: a fresh (or swr-stale) L1 memory hit answers without allocating an entry or awaiting.
+    // Fast path: a fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
     const l1 = this.#l1
     if (l1 !== undefined) {
       const inst = this.inst
-      const slot = l1.find(full)
-      if (slot !== -1) {
+      let e: Entry | undefined | null
+      try {
+        e = l1.getSync?.(full)
+      } catch {
+        // The slow path reads again and reports the failure.
+        e = null
+      }
+      if (e !== undefined && e !== null) {
         const now = this.#now()
-        const freshUntil = l1.freshUntilAt(slot)
-        if (now < l1.staleUntilAt(slot)) {
-          const tags = l1.tagsAt(slot)
-          if (tags === undefined || this.#tags.alive(tags, l1.createdAtAt(slot)) === true) {
-            const value = l1.valueAt(slot) as V | null
-            const counters = inst.counters
-            if (now < freshUntil) {
-              counters.bump(counters.hits, 0)
-              counters.totalHits++
-              if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, l1.loadMsAt(slot), freshUntil, now)) {
-                this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
-              }
-              if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: l1.entryAt(slot), at: now })
-            } else {
-              counters.bump(counters.staleHits, 0)
-              counters.totalStale++
-              if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: l1.entryAt(slot), at: now })
-              if (!this.#loads.loading.has(full)) {
-                this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, l1.entryAt(slot), 1)
-              }
+        const freshUntil = e.freshUntil
+        const tags = e.tags
+        if (now < e.staleUntil && (tags === undefined || this.#tags.alive(tags, e.createdAt) === true)) {
+          const value = e.value as V | null
+          const counters = inst.counters
+          if (now < freshUntil) {
+            counters.bump(counters.hits, 0)
+            counters.totalHits++
+            if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)) {
+              this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, copyEntry(e), 1)
             }
-            return Promise.resolve(value)
+            if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
+          } else {
+            const stale = copyEntry(e)
+            counters.bump(counters.staleHits, 0)
+            counters.totalStale++
+            if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: stale, at: now })
+            if (!this.#loads.loading.has(full)) {
+              this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, stale, 1)
+            }
           }
+          return Promise.resolve(value)
         }
-      } else if (this.#direct) {
+      } else if (e === undefined && this.#direct) {
         // Nothing cached and nothing below L1: join the load in flight, or load now.
         const running = this.#loads.loading.get(full)
         const counters = inst.counters

@@ -1,5 +1,4 @@
 import { entryState, EntryState, type Entry } from '../entry.js'
-import { MemoryStore } from '../stores/memory.js'
 import type { Tiers } from '../tiered.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -47,7 +46,7 @@ export class ReadPath {
     const found = notFound()
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
-      const entry = store instanceof MemoryStore ? store.peek(full) : await tiers.read(i, full, key)
+      const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key)
       if (!(await this.take(found, i, key, full, entry, waitUntil, count))) continue
       // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
       // after the refresh's own write would bring it back.
@@ -119,7 +118,7 @@ export class ReadPath {
     }
     for (let i = 0; i < below; i++) {
       const store = this.tiers.stores[i]
-      if (store instanceof MemoryStore) filled(i, this.tiers.writeNow(i, store, full, key, entry))
+      if (store?.setSync !== undefined) filled(i, this.tiers.writeNow(i, full, key, entry))
       else this.#background.track(this.tiers.write(i, full, key, entry).then((ok) => filled(i, ok)), waitUntil)
     }
   }

@@ -31,9 +31,9 @@ function random(seed: number): () => number {
   }
 }
 
-/** Reads `key` the way core does on a hit (find), writing it on a miss; true on a hit. */
+/** Reads `key` the way core does on a hit (getSync), writing it on a miss; true on a hit. */
 function access(store: ReturnType<typeof memoryStore>, key: string): boolean {
-  if (store.find(key) !== -1) return true
+  if (store.getSync(key) !== undefined) return true
   store.write(key, entry(key))
   return false
 }

@@ -73,6 +73,8 @@ export class MemoryStore implements Store {
   #now: () => number
   #clockFixed: boolean
   #listeners: ((event: StoreEvent) => void)[] = []
+  /** What getSync hands out: reads the columns of slot `s` through getters, so a hit copies nothing. */
+  readonly #view: SlotView
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -111,6 +113,8 @@ export class MemoryStore implements Store {
     this.#negative = new Uint8Array(this.#capacity)
     this.#order = eviction === 'lfu' ? new TinyLfuOrder(this.#capacity, maxEntries) : new ListOrder(this.#capacity, eviction === 'lru')
     if (maxBytes !== Infinity) this.#sizes = new Float64Array(this.#capacity)
+    this.#view = new SlotView()
+    this.#syncView()
   }
 
   /** Entries held now. */
@@ -155,6 +159,7 @@ export class MemoryStore implements Store {
     this.#bytes = 0
     this.#sizes?.fill(0)
     this.#order.clear()
+    this.#syncView()
   }
 
   watch(listener: (event: StoreEvent) => void): () => void {
@@ -221,49 +226,23 @@ export class MemoryStore implements Store {
     if (added && this.#index.size > this.maxEntries) this.#remove(this.#order.victim(), 'capacity')
   }
 
-  // ---- In-package fast path: core reads a fresh L1 hit through these without allocating. ----
-
-  /** @internal The slot of `key` marked most recently used, or -1. */
-  find(key: string): number {
+  /**
+   * The entry under `key` without a promise or an allocation (the Store sync capability core's L1 fast path uses),
+   * marked as recently used; undefined when absent. The object returned is this store's one reusable view,
+   * overwritten by the next call: read it at once, copy what you keep. Times are not judged here.
+   */
+  getSync(key: string): Entry | undefined {
     const slot = this.#index.get(key)
-    if (slot === undefined) return NONE
+    if (slot === undefined) return undefined
     this.#order.used(slot)
-    return slot
+    const view = this.#view
+    view.s = slot
+    return view
   }
 
-  /** @internal */
-  freshUntilAt(slot: number): number {
-    return this.#times[slot * 4 + FRESH] as number
-  }
-
-  /** @internal */
-  staleUntilAt(slot: number): number {
-    return this.#times[slot * 4 + STALE] as number
-  }
-
-  /** @internal */
-  createdAtAt(slot: number): number {
-    return this.#times[slot * 4 + CREATED] as number
-  }
-
-  /** @internal The value, null for a negative entry. */
-  valueAt(slot: number): unknown {
-    return this.#values[slot]
-  }
-
-  /** @internal */
-  tagsAt(slot: number): readonly string[] | undefined {
-    return this.#tags[slot]
-  }
-
-  /** @internal NaN when unknown. */
-  loadMsAt(slot: number): number {
-    return this.#loadMs[slot] as number
-  }
-
-  /** @internal The entry object at a slot (allocates). */
-  entryAt(slot: number): Entry {
-    return this.#entryAt(slot)
+  /** Stores an entry synchronously (the Store sync capability); `now` saves a clock read when the caller knows it. */
+  setSync(key: string, entry: Entry, now?: number): void {
+    this.write(key, entry, now)
   }
 
   /** Follows the cache's injected clock, unless this store was built with its own `now`. */
@@ -309,6 +288,17 @@ export class MemoryStore implements Store {
     this.#order.grow(capacity)
     if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
     this.#capacity = capacity
+    this.#syncView()
+  }
+
+  /** Points the view at the current columns (grow and clear replace them). */
+  #syncView(): void {
+    const view = this.#view
+    view.t = this.#times
+    view.v = this.#values
+    view.g = this.#tags
+    view.n = this.#negative
+    view.d = this.#loadMs
   }
 
   #remove(slot: number, reason?: EvictionReason): void {
@@ -327,6 +317,50 @@ export class MemoryStore implements Store {
       const event: StoreEvent = { type: 'evict', key, reason }
       for (const listener of this.#listeners) listener(event)
     }
+  }
+}
+
+/** The Entry getSync hands out: getters over one slot's columns, so that a hit copies nothing. */
+class SlotView implements Entry {
+  s = 0
+  t: Float64Array = new Float64Array(0)
+  v: unknown[] = []
+  g: (readonly string[] | undefined)[] = []
+  n: Uint8Array = new Uint8Array(0)
+  d: Float32Array = new Float32Array(0)
+
+  get value(): unknown {
+    return this.v[this.s]
+  }
+
+  get createdAt(): number {
+    return this.t[this.s * 4 + CREATED] as number
+  }
+
+  get freshUntil(): number {
+    return this.t[this.s * 4 + FRESH] as number
+  }
+
+  get staleUntil(): number {
+    return this.t[this.s * 4 + STALE] as number
+  }
+
+  get errorUntil(): number | undefined {
+    const error = this.t[this.s * 4 + ERROR] as number
+    return error === error ? error : undefined
+  }
+
+  get tags(): readonly string[] | undefined {
+    return this.g[this.s]
+  }
+
+  get negative(): true | undefined {
+    return this.n[this.s] === 1 ? true : undefined
+  }
+
+  get loadMs(): number | undefined {
+    const loadMs = this.d[this.s] as number
+    return loadMs === loadMs ? loadMs : undefined
   }
 }
 

@@ -198,5 +198,35 @@ export function runStoreContract(options: StoreContractOptions): void {
       await s.setMany(keys.map((k, i) => [k, entry(`v${i}`)] as const))
       for (const [i, k] of keys.entries()) expect((await s.get(k))?.value).toBe(`v${i}`)
     })
+
+    it('getSync and setSync, when present, come together and agree with get and set', async () => {
+      const s = await store()
+      expect(s.getSync === undefined).toBe(s.setSync === undefined)
+      if (s.getSync === undefined || s.setSync === undefined) return
+      const [a, b] = [key('sync-a'), key('sync-b')]
+      const t = Math.floor(now())
+      const full: Entry = { value: { n: 1 }, createdAt: t, freshUntil: t + 60_000, staleUntil: t + 90_000, errorUntil: t + 600_000, tags: ['x'], loadMs: 3 }
+      expect(s.getSync(a)).toBeUndefined()
+      s.setSync(a, full)
+      // The sync read may be a reused view: read it before the next call.
+      const seen = { ...pick(s.getSync(a)) }
+      expect(seen).toEqual(full)
+      expect(await s.get(a)).toEqual(full)
+      await s.set(b, entry('async'))
+      expect(s.getSync(b)?.value).toBe('async')
+      expect(s.getSync(a)?.value).toEqual({ n: 1 })
+      await s.delete(a)
+      expect(s.getSync(a)).toBeUndefined()
+    })
   })
+}
+
+/** The fields of an entry read through getters too (a sync view may have no own properties). */
+function pick(entry: Entry | undefined): Partial<Entry> {
+  if (entry === undefined) return {}
+  const out: Partial<Entry> = {}
+  for (const field of ['value', 'createdAt', 'freshUntil', 'staleUntil', 'errorUntil', 'tags', 'negative', 'loadMs', 'stamp'] as const) {
+    if (entry[field] !== undefined) (out as Record<string, unknown>)[field] = entry[field]
+  }
+  return out
 }
