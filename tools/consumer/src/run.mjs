@@ -95,7 +95,9 @@ const dependencies = {
 for (const p of packed) Object.assign(dependencies, p.peers)
 const examples = [...new Set([...exampleFiles].map((file) => file.split('/').slice(0, 2).join('/')))].sort()
 for (const example of examples) {
-  for (const [name, version] of Object.entries(readJson(join(root, example, 'package.json')).dependencies ?? {})) {
+  const manifest = readJson(join(root, example, 'package.json'))
+  const types = Object.entries(manifest.devDependencies ?? {}).filter(([name]) => name.startsWith('@types/'))
+  for (const [name, version] of [...Object.entries(manifest.dependencies ?? {}), ...types]) {
     if (!String(version).startsWith('workspace:')) dependencies[name] ??= version
   }
   // The example's source as a user would copy it, next to the installed packages.

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { tarEntries } from './tarball.mjs'
 import { formatTable } from './table.mjs'
 import { parseDiagnostics } from './typecheck.mjs'
-import { publicEntries } from './workspace.mjs'
+import { publicEntries, typesPackage } from './workspace.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'tarball-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -29,6 +29,11 @@ describe('helpers', () => {
   it('publicEntries: exports subpaths as import specifiers, without package.json', () => {
     const manifest = { exports: { '.': {}, './hono': {}, './package.json': './package.json' } }
     expect(publicEntries('@tiercache/edge', manifest)).toEqual(['@tiercache/edge', '@tiercache/edge/hono'])
+  })
+
+  it('typesPackage: the DefinitelyTyped name, scoped packages included', () => {
+    expect(typesPackage('memjs')).toBe('@types/memjs')
+    expect(typesPackage('@scope/name')).toBe('@types/scope__name')
   })
 
   it('parseDiagnostics: one entry per error line', () => {

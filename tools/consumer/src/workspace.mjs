@@ -47,6 +47,14 @@ function testedVersion(manifest, dependency) {
 }
 
 /**
+ * The DefinitelyTyped package of a package: 'memjs' -> '@types/memjs', '@scope/name' -> '@types/scope__name'.
+ * @param {string} name
+ */
+export function typesPackage(name) {
+  return `@types/${name.startsWith('@') ? name.slice(1).replace('/', '__') : name}`
+}
+
+/**
  * Every package under packages/ that is published (not private), sorted by name.
  * @param {string} root the workspace root
  * @returns {PublishedPackage[]}
@@ -62,7 +70,12 @@ export function publishedPackages(root) {
     const peers = Object.fromEntries(
       Object.keys(manifest.peerDependencies ?? {})
         .filter((peer) => !peer.startsWith('@tiercache/'))
-        .map((peer) => [peer, testedVersion(manifest, peer)]),
+        .flatMap((peer) => {
+          // A peer without types of its own comes with its @types package, as a user would install it.
+          const types = typesPackage(peer)
+          const pinned = manifest.devDependencies?.[types]
+          return [[peer, testedVersion(manifest, peer)], ...(typeof pinned === 'string' ? [[types, pinned]] : [])]
+        }),
     )
     found.push({
       name: manifest.name,
