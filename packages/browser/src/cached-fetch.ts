@@ -5,27 +5,18 @@ import {
   type Cache,
   type CacheStatus,
   type Duration,
-  type LoaderContext,
   type Policy,
   type Store,
 } from '@tiercache/core'
-import { parseCacheControl, responseWindows, type FallbackWindows } from './http-freshness.js'
+import { freshened, keepable, keepUntil, networkRequest, storedResponse } from './exchange.js'
+import { fetchKeys, newGen } from './fetch-keys.js'
+import type { FallbackWindows } from './http-freshness.js'
 import { indexedDbCoordinator } from './indexeddb-coordinator.js'
 import { indexedDbStore } from './indexeddb-store.js'
 import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteger, optionalString, typeOf } from './options.js'
-import {
-  answers,
-  encodeBody,
-  freshenHeaders,
-  isStoredResponse,
-  selectedValue,
-  selectedValues,
-  storableHeaders,
-  toResponse,
-  varyNames,
-  withCacheStatus,
-  type StoredResponse,
-} from './stored-response.js'
+import { partialResponse, singleByteRange } from './range.js'
+import { judge, requestRules, type RequestRules } from './request-rules.js'
+import { answers, decodeBody, isStoredResponse, toResponse, withCacheStatus, type StoredResponse } from './stored-response.js'
 
 /**
  * Options of `createCachedFetch`.
@@ -64,52 +55,24 @@ export interface CachedFetchOptions {
   cacheName?: string
 }
 
-/** What a stored value is when the response was not kept: an entry that dies at once (removing the old one). */
-interface PassMarker {
-  v: 1
-  pass: 1
-}
-type CachedValue = StoredResponse | PassMarker
-
 /** How one request was answered. */
 type Outcome =
   /** From a stored response (fresh, stale, revalidated or just stored). */
   | { kind: 'stored'; stored: StoredResponse; status: CacheStatus; fwdStatus?: number; age: boolean }
   /** The network's response as it came, not stored; only its initiator may read it. */
   | { kind: 'raw'; response: Response; status: CacheStatus; fwdStatus: number }
-  /** A collapsed request whose shared answer was not storable: it goes to the network itself. */
-  | { kind: 'refetch' }
-  /** A stored response for another Vary variant of the URL. */
-  | { kind: 'mismatch'; stored: StoredResponse }
+  /** A collapsed request whose shared answer was not for it: it goes on by itself. */
+  | { kind: 'again' }
 
-interface Exchange {
-  value: CachedValue
-  /** The entry's windows for core, relative to when the load started. */
-  policy: Partial<Policy>
-  outcome: Outcome
-}
-
-/** A failed exchange: the network error, or a 5xx (then `response`); `forbidStale` when no stored response may stand in. */
-class Failure extends Error {
-  constructor(
-    readonly error: unknown,
-    readonly response: Response | undefined,
-    readonly forbidStale: boolean,
-  ) {
-    super(response === undefined ? 'network error' : `origin answered ${response.status}`, { cause: error })
-  }
-}
-
-/** What one getOrSet call's loader did, read after the call. */
-interface Attempt {
-  request: Request
-  url: string
+/** What the cache holds for a request: the key its response lives (or would live) under, and the response if any. */
+interface Found {
+  key: string
+  stored: StoredResponse | undefined
+  /** The tier that answered the read. */
+  tier: string | undefined
+  /** Generation of the URL's Vary variants (for a variant key). */
   gen: string | undefined
-  fwd: CacheStatus['fwd']
-  policy: RequestPolicy
-  done: boolean
-  loaded?: Exchange
-  failure?: Failure
+  fwd: 'uri-miss' | 'vary-miss'
 }
 
 /** The getOrSet policy of a request (tags only; HTTP sets the lifetimes) and the freshness for silent responses. */
@@ -118,14 +81,12 @@ interface RequestPolicy {
   fallback: FallbackWindows
 }
 
-const DEAD: Partial<Policy> = { ttl: 0, swr: 0, staleIfError: 0 }
-/** Statuses a cache may store with any freshness, the policy's included (RFC 9110 §15.1 "heuristically cacheable"). */
-const HEURISTIC = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414])
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /** The errors stale-if-error covers (RFC 5861 §4). */
 const STALE_IF_ERROR_STATUSES = new Set([500, 502, 503, 504])
-const CALLER_CONDITIONS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']
-const NO_FALLBACK: FallbackWindows = { ttl: 0, swr: 0, staleIfError: 0 }
+/** The caller validates itself: its answer is for it alone. */
+const CALLER_CONDITIONS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']
+const NO_FALLBACK: FallbackWindows = { ttl: 0, swr: 0, staleIfError: 0, given: false }
 /** Core's default key limit: longer keys are shortened with a hash (and verified against the stored URL). */
 const MAX_KEY = 1024
 
@@ -134,19 +95,30 @@ const MAX_KEY = 1024
  * headers (RFC 9111 for a private cache, RFC 5861 for stale-while-revalidate / stale-if-error).
  *
  * - Freshness from `Cache-Control: max-age` or `Expires` - `Date`, minus the age (`Age`, `Date`, request time);
- *   `policy` only when the response says nothing. `s-maxage` is ignored (shared caches only).
- * - `no-store` responses are never stored; `no-cache` ones are stored and revalidated on every use.
+ *   `policy` when the response says nothing; without a policy, 10% of the time since `Last-Modified` (heuristic
+ *   freshness, RFC 9111 §4.2.2, at most a week) for the statuses RFC 9110 calls heuristically cacheable. An
+ *   invalid `Age` makes a response stale. `s-maxage` is ignored (shared caches only).
+ * - Stored: responses of those statuses, and of any other status (5xx included) that states its own freshness.
+ *   Never stored: `no-store`, `must-understand` with an unknown status, `Vary: *` or `Vary: Cookie`, 206,
+ *   Set-Cookie (dropped from stored responses) and the fields `Connection` names. `no-cache` ones are stored and
+ *   revalidated on every use.
  * - Stale responses are revalidated with `If-None-Match` / `If-Modified-Since`; a 304 refreshes the stored headers
  *   and lifetime. Within `stale-while-revalidate` the stale response answers at once and revalidation runs in the
  *   background. Within `stale-if-error`, a 5xx gets the stored response instead; offline (fetch rejects) any
  *   stored response that is not no-cache / must-revalidate answers.
+ * - The request's own directives count (RFC 9111 §5.2.1): `no-cache` and `cache: 'no-cache'` revalidate, `max-age`,
+ *   `min-fresh` and `max-stale` bound what is used, `only-if-cached` answers 504 when nothing usable is stored,
+ *   `no-store` and `cache: 'no-store'` bypass the cache, `cache: 'reload'` refetches and stores.
+ * - A `Range` request for one byte range is answered 206 from a stored complete response.
  * - Keyed by URL and the request headers the response's `Vary` names. Concurrent identical requests share one
  *   network request. Every answer is a new `Response` with its own body.
  * - `Cache-Status` (RFC 9211) gets a `tiercache` member saying what happened, e.g.
  *   `tiercache; hit; ttl=42; detail=memory` (the tier that answered) or `tiercache; fwd=stale; fwd-status=304; stored; detail=network`.
  * - Other methods go to the network untouched; after a non-error answer to an unsafe one (POST, PUT, DELETE, …)
  *   the URL's stored response is dropped (RFC 9111 §4.4).
- * - The network is always asked with `cache: 'no-store'`, so the browser's own HTTP cache does not answer first.
+ * - The network is asked with `cache: 'no-store'`, so the browser's own HTTP cache does not answer first, and, for
+ *   same-origin requests, with empty `Cache-Control` and `Pragma` fields so that fetch does not add `no-cache` ones
+ *   (see `networkRequest` in exchange.ts).
  *
  * @example
  * const cachedFetch = createCachedFetch({ policy: { ttl: '30s', swr: '5m' } })
@@ -170,284 +142,188 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   const maxBodyBytes = optionalPositiveInteger(options.maxBodyBytes, 'options.maxBodyBytes', 5 * 1024 * 1024)
   const cacheName = optionalString(options.cacheName, 'options.cacheName', 'tiercache')
   formatCacheStatus({ hit: true }, cacheName) // throws when it is not a token
-  const keyRoom = MAX_KEY - (cache.namespace === '' ? 0 : cache.namespace.length + 1)
+  const { baseKey, variantKey } = fetchKeys(prefix, MAX_KEY - (cache.namespace === '' ? 0 : cache.namespace.length + 1))
   const staticPolicy = policyOption === undefined || typeof policyOption === 'object' ? callPolicy(policyOption) : undefined
 
-  /** Which tier answered the getOrSet call running for a key: core reports it synchronously with the hit. */
+  /** Which tier answered a read running for a key: core reports it synchronously with the hit. */
   const answeredBy = new Map<string, string | undefined>()
   cache.subscribe((event) => {
-    if ((event.type === 'hit' || (event.type === 'stale' && event.reason === 'swr')) && answeredBy.has(event.key)) {
-      answeredBy.set(event.key, event.tier)
-    }
+    if (event.type === 'hit' && answeredBy.has(event.key)) answeredBy.set(event.key, event.tier)
   })
-  /** One getOrSet per key at a time; collapsed requests share its outcome. */
+  /** One network exchange per key at a time; collapsed requests share its outcome. */
   const inflight = new Map<string, Promise<Outcome>>()
 
-  // ---------------------------------------------------------------- keys
+  // ---------------------------------------------------------------- reads
 
-  function fitKey(key: string): string {
-    return key.length <= keyRoom ? key : `${key.slice(0, keyRoom - 16)}#${hash(key)}`
+  async function read(key: string): Promise<{ stored: StoredResponse | undefined; tier: string | undefined }> {
+    answeredBy.set(key, undefined)
+    try {
+      const value = await cache.get(key)
+      return { stored: isStoredResponse(value) ? value : undefined, tier: answeredBy.get(key) }
+    } finally {
+      answeredBy.delete(key)
+    }
   }
-  const baseKey = (url: string): string => fitKey(`${prefix}GET ${url}`)
-  const variantKey = (url: string, of: StoredResponse, headers: Headers): string =>
-    fitKey(`${prefix}GET ${url} ${of.gen ?? ''} ${JSON.stringify(Object.keys(of.vary ?? {}).map((name) => selectedValue(headers, name)))}`)
+
+  /** The stored response for this request: under the URL's key, or under its Vary variant's (RFC 9111 §4.1). */
+  async function find(url: string, headers: Headers): Promise<Found> {
+    const key = baseKey(url)
+    const base = await read(key)
+    if (base.stored === undefined || base.stored.url !== url) return { key, stored: undefined, tier: undefined, gen: undefined, fwd: 'uri-miss' }
+    if (answers(base.stored, url, headers)) return { key, ...base, gen: base.stored.gen, fwd: 'uri-miss' }
+    const variant = variantKey(url, base.stored, headers)
+    const found = await read(variant)
+    // A variant stored under this key for other header values (a hash collision, or Vary changed) is replaced.
+    const stored = found.stored !== undefined && answers(found.stored, url, headers) ? found.stored : undefined
+    return { key: variant, stored, tier: found.tier, gen: base.stored.gen, fwd: 'vary-miss' }
+  }
+
+  /** Keeps a stored response for its windows and `retain` past its freshness (core drops it after that). */
+  async function write(key: string, stored: StoredResponse, policy: RequestPolicy): Promise<void> {
+    const ttl = keepUntil(stored, retain) - now()
+    if (ttl <= 0) await cache.delete(key)
+    else await cache.set(key, stored, { ...policy.call, ttl })
+  }
 
   // ---------------------------------------------------------------- policies
 
-  /** The policy of getOrSet calls: tags from the caller's, and nothing that would bend HTTP's lifetimes. */
+  /** The set policy of stored responses: tags from the caller's, and nothing that would bend HTTP's lifetimes. */
   function callPolicy(policy: Policy | undefined): RequestPolicy {
     const resolved = policy === undefined ? undefined : cache.resolvePolicy(policy)
     const call: Partial<Policy> = { ttl: 0, swr: 0, staleIfError: 0, jitter: 0, earlyRefresh: false, timeout: 0, hardTimeout: 0 }
     if (policy?.tags !== undefined) call.tags = policy.tags
-    const fallback = resolved === undefined ? NO_FALLBACK : { ttl: resolved.ttl, swr: resolved.swr, staleIfError: resolved.staleIfError }
+    const fallback = resolved === undefined ? NO_FALLBACK : { ttl: resolved.ttl, swr: resolved.swr, staleIfError: resolved.staleIfError, given: true }
     return { call, fallback }
   }
 
-  /** The entry windows for core, relative to `start` (when the load began; core's createdAt is that moment too). */
-  function entryPolicy(stored: StoredResponse, start: number): Partial<Policy> {
-    const ttl = Math.max(0, stored.freshUntil - start)
-    // Kept past its windows (retain) to be revalidated with its validators, and to answer offline.
-    const keepUntil = Math.max(stored.errorUntil, stored.staleUntil, stored.freshUntil + retain)
-    return {
-      ttl,
-      swr: Math.max(0, stored.staleUntil - start - ttl),
-      staleIfError: Math.max(0, keepUntil - start - ttl),
-    }
+  function policyFor(request: Request): RequestPolicy | undefined {
+    if (staticPolicy !== undefined) return staticPolicy
+    const chosen = (policyOption as (request: Request) => Policy | undefined)(request)
+    return chosen === undefined ? undefined : callPolicy(chosen)
   }
 
   // ---------------------------------------------------------------- the network
 
-  /** One request to the network, conditional when a stored response can be revalidated; decides what to keep. */
-  async function exchange(request: Request, url: string, stale: StoredResponse | undefined, gen: string, fallback: FallbackWindows, fwd: CacheStatus['fwd']): Promise<Exchange> {
-    const headers = new Headers(request.headers)
-    if (stale !== undefined) {
-      // RFC 9111 §4.3.1: validators of the stored response.
-      const etag = stale.headers.find(([name]) => name === 'etag')?.[1]
-      const lastModified = stale.headers.find(([name]) => name === 'last-modified')?.[1]
-      if (etag !== undefined) headers.set('if-none-match', etag)
-      if (lastModified !== undefined) headers.set('if-modified-since', lastModified)
-    }
+  /**
+   * One request to the network for `found.key`, conditional when `stale` is given; stores what may be stored.
+   * `forced`: the request itself asked for the origin (no-cache, reload, max-age, min-fresh): no stored response
+   * stands in when the network fails.
+   */
+  async function exchange(found: Found, request: Request, url: string, policy: RequestPolicy, rules: RequestRules, stale: StoredResponse | undefined, fwd: CacheStatus['fwd'], forced: boolean): Promise<Outcome> {
+    const { key } = found
     const requestTime = now()
     let response: Response
     try {
-      // no-store: the browser's HTTP cache must neither answer nor revalidate on its own. No signal: the
-      // request is shared by every collapsed caller, and one of them giving up must not cancel the others.
-      response = await upstream(new Request(request, { headers, cache: 'no-store', signal: null }))
+      response = await upstream(networkRequest(request, stale, rules, crossOrigin(url)))
     } catch (error) {
       // RFC 9111 §4.2.4: a cache cut off from the origin may answer stale, unless no-cache or must-revalidate forbid it.
-      throw new Failure(error, undefined, stale === undefined || stale.noCache === 1 || stale.mustRevalidate === 1)
+      const fallback = found.stored
+      if (forced || fallback === undefined || fallback.noCache === 1 || fallback.mustRevalidate === 1) throw error
+      return { kind: 'stored', stored: fallback, status: { hit: false, fwd: 'stale', detail: 'stale-if-error' }, age: true }
     }
     const responseTime = now()
-    const forwarded = fwd === 'request' || stale === undefined ? fwd : 'stale'
+    const status = response.status
 
-    if (response.status === 304 && stale !== undefined) {
-      // RFC 9111 §4.3.4: the 304 freshens the stored response: its fields replace the stored ones, and its Date,
-      // Age and Cache-Control give the new lifetime.
-      const merged = new Headers(freshenHeaders(stale.headers, response.headers))
-      const windows = responseWindows(merged, requestTime, responseTime, fallback)
-      // The flags come from the merged fields alone: a 304 may drop a no-cache the stored response had.
-      const { noCache: _noCache, mustRevalidate: _mustRevalidate, ...kept } = stale
-      const stored: StoredResponse = {
-        ...kept,
-        headers: storableHeaders(merged),
-        requestTime,
-        responseTime,
-        ...windowFields(windows),
-      }
-      return { value: stored, policy: entryPolicy(stored, requestTime), outcome: { kind: 'stored', stored, status: { hit: false, fwd: forwarded, stored: true, detail: 'network' }, fwdStatus: 304, age: true } }
+    if (status === 304 && stale !== undefined) {
+      const stored = freshened(stale, response, requestTime, responseTime, policy.fallback)
+      await write(key, stored, policy)
+      return { kind: 'stored', stored, status: { hit: false, fwd, stored: true, detail: 'network' }, fwdStatus: 304, age: true }
     }
-    if (response.status >= 500 && stale !== undefined) {
-      // RFC 5861 §4 / RFC 9111 §4.3.3: a 500, 502, 503 or 504 may be answered with the stored response within
-      // stale-if-error. Other 5xx go to the caller; the stored response stays either way.
-      const allowed = STALE_IF_ERROR_STATUSES.has(response.status) && responseTime < stale.errorUntil
-      throw new Failure(new Error(`${url} answered ${response.status}`), response, !allowed)
+    const previous = found.stored
+    if (!forced && previous !== undefined && STALE_IF_ERROR_STATUSES.has(status) && responseTime < previous.errorUntil) {
+      // RFC 5861 §4 / RFC 9111 §4.3.3: a 500, 502, 503 or 504 may be answered with the stored response within stale-if-error.
+      void response.body?.cancel().catch(() => undefined)
+      return { kind: 'stored', stored: previous, status: { hit: false, fwd: 'stale', detail: 'stale-if-error' }, fwdStatus: status, age: true }
     }
-
-    const pass = (res: Response): Exchange => ({
-      value: { v: 1, pass: 1 },
-      policy: DEAD,
-      outcome: { kind: 'raw', response: res, status: { hit: false, fwd: forwarded, detail: 'network' }, fwdStatus: res.status },
-    })
-    if (response.type === 'opaque' || response.type === 'opaqueredirect' || response.status < 200 || response.status === 206 || response.status >= 500) {
-      return pass(response)
+    const keep = keepable(response, requestTime, responseTime, policy.fallback, maxBodyBytes)
+    const pass = async (res: Response): Promise<Outcome> => {
+      // A newer answer that may not be stored replaces the stored one; a failing origin (5xx) does not.
+      if (status < 500 && status !== 304 && previous !== undefined) await cache.delete(key)
+      return { kind: 'raw', response: res, status: { hit: false, fwd, detail: 'network' }, fwdStatus: status }
     }
-    const windows = responseWindows(response.headers, requestTime, responseTime, fallback)
-    const names = varyNames(response.headers)
-    const validators = response.headers.has('etag') || response.headers.has('last-modified')
-    const keepsSomething = windows.staleUntil > requestTime || windows.errorUntil > requestTime || windows.freshUntil > requestTime || validators
-    if (
-      windows.directives.noStore || // RFC 9111 §5.2.2.5
-      names === '*' || // §4.1: Vary: * never matches
-      names.includes('cookie') || // the page cannot see the cookie the browser sends: a variant per cookie is impossible
-      (!HEURISTIC.has(response.status) && !windows.explicit) || // §3: other statuses need explicit freshness
-      !keepsSomething ||
-      (response.headers.get('content-type') ?? '').startsWith('text/event-stream') ||
-      Number(response.headers.get('content-length') ?? 0) > maxBodyBytes
-    ) {
-      return pass(response)
-    }
+    if (typeof keep === 'string') return pass(response)
     const bytes = new Uint8Array(await response.arrayBuffer())
-    if (bytes.byteLength > maxBodyBytes) {
-      return pass(new Response(bytes, { status: response.status, statusText: response.statusText, headers: response.headers }))
-    }
-    const stored: StoredResponse = {
-      v: 1,
-      url,
-      status: response.status,
-      statusText: response.statusText,
-      headers: storableHeaders(response.headers),
-      ...encodeBody(bytes),
-      requestTime,
-      responseTime,
-      ...windowFields(windows),
-    }
-    if (response.redirected && response.url !== '' && response.url !== url) stored.finalUrl = response.url
-    if (names.length > 0) stored.vary = selectedValues(names, request.headers)
-    stored.gen = gen
-    return {
-      value: stored,
-      policy: entryPolicy(stored, requestTime),
-      outcome: { kind: 'stored', stored, status: { hit: false, fwd: forwarded, stored: true, detail: 'network' }, fwdStatus: response.status, age: false },
-    }
+    if (bytes.byteLength > maxBodyBytes) return pass(new Response(bytes, { status, statusText: response.statusText, headers: response.headers }))
+    const gen = found.gen ?? newGen()
+    const stored = storedResponse(url, request, response, bytes, keep, gen, requestTime, responseTime)
+    await write(key, stored, policy)
+    return { kind: 'stored', stored, status: { hit: false, fwd, stored: true, detail: 'network' }, fwdStatus: status, age: false }
   }
 
-  // ---------------------------------------------------------------- through the cache
-
-  /** getOrSet on `key` with the exchange as loader; what the loader did tells how the call was answered. */
-  async function viaCore(key: string, attempt: Attempt): Promise<Outcome> {
-    answeredBy.set(key, undefined)
-    let value: CachedValue | null
-    let tier: string | undefined
-    try {
-      value = await cache.getOrSet<CachedValue>(key, (ctx) => load(ctx, attempt), attempt.policy.call)
-    } catch (error) {
-      // No stored response could stand in: a 5xx goes back as the origin sent it, a network error as thrown.
-      if (attempt.failure?.response !== undefined) return raw(attempt.failure.response, 'stale')
-      throw error
-    } finally {
-      attempt.done = true
-      tier = answeredBy.get(key)
-      answeredBy.delete(key)
-    }
-    const { loaded, failure } = attempt
-    if (loaded !== undefined && loaded.value === value) return loaded.outcome
-    if (failure !== undefined) {
-      // Core answered with the stored response because the load failed: allowed only where HTTP allows it.
-      if (failure.forbidStale || !isStoredResponse(value) || !answers(value, attempt.url, attempt.request.headers)) {
-        if (failure.response !== undefined) return raw(failure.response, 'stale')
-        throw failure.error
-      }
-      const outcome: Outcome = { kind: 'stored', stored: value, status: { hit: false, fwd: 'stale', detail: 'stale-if-error' }, age: true }
-      if (failure.response !== undefined) {
-        outcome.fwdStatus = failure.response.status
-        void failure.response.body?.cancel().catch(() => undefined)
-      }
-      return outcome
-    }
-    if (!isStoredResponse(value)) return { kind: 'refetch' }
-    if (!answers(value, attempt.url, attempt.request.headers)) return { kind: 'mismatch', stored: value }
-    if (tier === undefined) return { kind: 'stored', stored: value, status: { hit: false, fwd: attempt.fwd, collapsed: true, detail: 'network' }, age: true }
-    return { kind: 'stored', stored: value, status: { hit: true, detail: tier }, age: true }
-  }
-
-  async function load(ctx: LoaderContext<CachedValue>, attempt: Attempt): Promise<CachedValue> {
-    const previous = isStoredResponse(ctx.staleValue) ? ctx.staleValue : undefined
-    // Only a stored response for this very request (URL, Vary values) may be revalidated or stand in.
-    const stale = previous !== undefined && answers(previous, attempt.url, attempt.request.headers) ? previous : undefined
-    const gen = attempt.gen ?? previous?.gen ?? newGen()
-    let result: Exchange
-    try {
-      result = await exchange(attempt.request, attempt.url, stale, gen, attempt.policy.fallback, attempt.fwd)
-    } catch (error) {
-      if (error instanceof Failure) {
-        attempt.failure = error
-        // In a background refresh nobody reads the 5xx: the stale response keeps answering.
-        if (attempt.done) void error.response?.body?.cancel().catch(() => undefined)
-        throw error.error
-      }
-      throw error
-    }
-    ctx.setPolicy(result.policy)
-    attempt.loaded = result
-    // A background refresh (stale-while-revalidate) has no caller left to read a response that was not stored.
-    if (attempt.done && result.outcome.kind === 'raw') void result.outcome.response.body?.cancel().catch(() => undefined)
-    return result.value
-  }
-
-  /** request cache mode 'reload' / 'no-cache' (or request Cache-Control no-cache): to the network, then stored. */
-  async function forced(key: string, request: Request, url: string, policy: RequestPolicy, revalidate: boolean, gen: string | undefined): Promise<Outcome> {
-    const current = await cache.get<CachedValue>(key)
-    const stored = isStoredResponse(current) ? current : undefined
-    const stale = revalidate && stored !== undefined && answers(stored, url, request.headers) ? stored : undefined
-    let result: Exchange
-    try {
-      result = await exchange(request, url, stale, gen ?? stored?.gen ?? newGen(), policy.fallback, 'request')
-    } catch (error) {
-      // The request asked for the origin's answer: no stored response stands in.
-      if (error instanceof Failure) {
-        if (error.response !== undefined) return raw(error.response, 'request')
-        throw error.error
-      }
-      throw error
-    }
-    if (result.outcome.kind === 'raw') await cache.delete(key)
-    else await cache.set(key, result.value, { ...policy.call, ...result.policy })
-    return result.outcome
-  }
-
-  async function lookup(
-    key: string,
-    request: Request,
-    url: string,
-    policy: RequestPolicy,
-    mode: 'default' | 'reload' | 'revalidate',
-    gen: string | undefined,
-    fwd: CacheStatus['fwd'],
-  ): Promise<Outcome> {
-    if (mode !== 'default') return forced(key, request, url, policy, mode === 'revalidate', gen)
-    const running = inflight.get(key)
-    if (running !== undefined) return collapse(await running, request, url)
-    const attempt: Attempt = { request, url, gen, fwd, policy, done: false }
-    const promise = viaCore(key, attempt)
-    inflight.set(key, promise)
+  /** The exchange for a key, shared by the requests that arrive while it runs (unless the request forces its own). */
+  async function shared(found: Found, run: () => Promise<Outcome>, share: boolean): Promise<{ outcome: Outcome; joined: boolean }> {
+    if (!share) return { outcome: await run(), joined: false }
+    const running = inflight.get(found.key)
+    if (running !== undefined) return { outcome: await running, joined: true }
+    const promise = run()
+    inflight.set(found.key, promise)
     const clear = (): void => {
-      if (inflight.get(key) === promise) inflight.delete(key)
+      if (inflight.get(found.key) === promise) inflight.delete(found.key)
     }
     promise.then(clear, clear)
-    return promise
+    return { outcome: await promise, joined: false }
   }
 
-  async function get(request: Request, url: string, policy: RequestPolicy): Promise<Response> {
-    const directives = parseCacheControl(request.headers.get('cache-control'))
-    // RFC 9111 §5.2.1.4 (request no-cache) and §5.2.1.1 (request max-age=0): use nothing stored without revalidation.
-    const mode = request.cache === 'reload' ? 'reload' : request.cache === 'no-cache' || directives.noCache || directives.maxAge === 0 ? 'revalidate' : 'default'
-    let outcome = await lookup(baseKey(url), request, url, policy, mode, undefined, 'uri-miss')
-    if (outcome.kind === 'mismatch') {
-      const of = outcome.stored
-      const key = variantKey(url, of, request.headers)
-      outcome = await lookup(key, request, url, policy, mode, of.gen, 'vary-miss')
-      // A variant stored under this key for other header values (a hash collision, or Vary changed): replace it.
-      if (outcome.kind === 'mismatch') outcome = await lookup(key, request, url, policy, 'reload', of.gen, 'vary-miss')
+  // ---------------------------------------------------------------- answering
+
+  async function get(request: Request, url: string, policy: RequestPolicy, rules: RequestRules, attempt = 0): Promise<Response> {
+    const found = await find(url, request.headers)
+    const { stored } = found
+    const verdict = stored === undefined ? undefined : judge(stored, rules, now())
+    if (stored !== undefined && (verdict === 'fresh' || verdict === 'stale' || verdict === 'swr')) {
+      if (verdict === 'swr') {
+        // RFC 5861 §3: answer now, revalidate once in the background; nobody reads what it gets.
+        void shared(found, () => exchange(found, request, url, policy, rules, stored, 'stale', false), true)
+          .then(({ outcome, joined }) => (outcome.kind === 'raw' && !joined ? outcome.response.body?.cancel() : undefined))
+          .catch(() => undefined)
+      }
+      return render({ kind: 'stored', stored, status: { hit: true, detail: found.tier }, age: true })
     }
-    switch (outcome.kind) {
-      case 'stored':
-        return toResponse(outcome.stored, { method: 'GET', now: now(), age: outcome.age, cacheStatus: member(outcome.status, outcome.stored, outcome.fwdStatus) })
-      case 'raw':
-        return withCacheStatus(outcome.response, member(outcome.status, undefined, outcome.fwdStatus))
-      default:
-        return upstream(new Request(request, { cache: 'no-store' }))
+    if (rules.mode === 'only-if-cached') return onlyIfCached()
+    const byRequest = rules.mode === 'no-cache' || rules.mode === 'reload' || (stored !== undefined && stored.freshUntil > now())
+    const fwd: CacheStatus['fwd'] = byRequest ? 'request' : stored !== undefined ? 'stale' : found.fwd
+    const stale = verdict === 'validate' ? stored : undefined
+    const ran = await shared(found, () => exchange(found, request, url, policy, rules, stale, fwd, byRequest), !byRequest)
+    const outcome = ran.joined ? joined(ran.outcome, request, url) : ran.outcome
+    if (outcome.kind === 'again') {
+      // Another request's answer was for other Vary values (now stored: look again) or not storable.
+      return attempt === 0 ? get(request, url, policy, rules, 1) : withCacheStatus(await upstream(networkRequest(request, undefined, rules, crossOrigin(url))), member({ hit: false, fwd: found.fwd, detail: 'network' }, undefined))
     }
+    return render(outcome)
+  }
+
+  function render(outcome: Exclude<Outcome, { kind: 'again' }>): Response {
+    if (outcome.kind === 'raw') return withCacheStatus(outcome.response, member(outcome.status, undefined, outcome.fwdStatus))
+    return toResponse(outcome.stored, { method: 'GET', now: now(), age: outcome.age, cacheStatus: member(outcome.status, outcome.stored, outcome.fwdStatus) })
+  }
+
+  /** RFC 9111 §5.2.1.7: nothing usable stored, and the network may not be asked. */
+  function onlyIfCached(): Response {
+    const headers = new Headers({ 'cache-status': member({ hit: false, fwd: 'miss', detail: 'only-if-cached' }, undefined) })
+    return new Response(null, { status: 504, statusText: 'Gateway Timeout', headers })
   }
 
   /** HEAD is answered from a fresh stored GET response (RFC 9110 §9.3.2), else sent to the network as is. */
-  async function head(request: Request, url: string): Promise<Response> {
-    let value = await cache.get<CachedValue>(baseKey(url))
-    if (isStoredResponse(value) && value.url === url && !answers(value, url, request.headers)) {
-      value = await cache.get<CachedValue>(variantKey(url, value, request.headers))
+  async function head(request: Request, url: string, rules: RequestRules): Promise<Response> {
+    const found = await find(url, request.headers)
+    if (found.stored !== undefined && judge(found.stored, rules, now()) === 'fresh') {
+      return toResponse(found.stored, { method: 'HEAD', now: now(), age: true, cacheStatus: member({ hit: true, detail: found.tier }, found.stored) })
     }
-    const at = now()
-    if (isStoredResponse(value) && answers(value, url, request.headers) && at < value.freshUntil) {
-      return toResponse(value, { method: 'HEAD', now: at, age: true, cacheStatus: member({ hit: true }, value) })
+    return upstream(request)
+  }
+
+  /** A single byte range of a usable stored complete response, as a 206 (RFC 9110 §14); else the network's answer, unstored. */
+  async function range(request: Request, url: string, rules: RequestRules, header: string): Promise<Response> {
+    const found = await find(url, request.headers)
+    const { stored } = found
+    const verdict = stored === undefined ? undefined : judge(stored, rules, now())
+    if (stored !== undefined && stored.status === 200 && (verdict === 'fresh' || verdict === 'stale')) {
+      const bytes = decodeBody(stored)
+      const part = singleByteRange(header, bytes.byteLength)
+      if (part !== undefined) {
+        const full = toResponse(stored, { method: 'GET', now: now(), age: true, cacheStatus: member({ hit: true, detail: found.tier }, stored) })
+        return partialResponse(full, bytes, part)
+      }
     }
     return upstream(request)
   }
@@ -467,12 +343,6 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     return response
   }
 
-  function policyFor(request: Request): RequestPolicy | undefined {
-    if (staticPolicy !== undefined) return staticPolicy
-    const chosen = (policyOption as (request: Request) => Policy | undefined)(request)
-    return chosen === undefined ? undefined : callPolicy(chosen)
-  }
-
   /** The Cache-Status member (RFC 9211 §2); ttl is the stored response's remaining freshness, negative when stale. */
   function member(status: CacheStatus, stored: StoredResponse | undefined, fwdStatus?: number): string {
     const withTtl = stored !== undefined ? { ...status, ttl: Math.floor((stored.freshUntil - now()) / 1000) } : status
@@ -484,43 +354,28 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
     if (method !== 'GET' && method !== 'HEAD') return unsafe(input, init, method)
     const request = new Request(input, init)
-    const directives = parseCacheControl(request.headers.get('cache-control'))
+    const rules = requestRules(request)
     const policy =
-      request.cache === 'no-store' || // RFC 9111 §5.2.1.5 and the Fetch cache mode: neither use nor store
-      directives.noStore ||
-      // The caller validates or asks for a range itself: its answer is for it alone.
-      CALLER_CONDITIONS.some((name) => request.headers.has(name))
-        ? undefined
-        : policyFor(request)
+      rules.mode === 'no-store' || CALLER_CONDITIONS.some((name) => request.headers.has(name)) ? undefined : policyFor(request)
     if (policy === undefined) return upstream(request)
     const url = request.url.replace(/#.*$/, '')
-    return abortable(method === 'HEAD' ? head(request, url) : get(request, url, policy), request.signal)
+    const rangeHeader = request.headers.get('range')
+    const work =
+      method === 'HEAD' ? head(request, url, rules) : rangeHeader !== null ? range(request, url, rules, rangeHeader) : get(request, url, policy, rules)
+    return abortable(work, request.signal)
   }
 }
 
-/** What a collapsed request gets from the request it joined. */
-function collapse(shared: Outcome, request: Request, url: string): Outcome {
-  if (shared.kind === 'raw' || shared.kind === 'refetch') return { kind: 'refetch' }
-  if (!answers(shared.stored, url, request.headers)) return { kind: 'mismatch', stored: shared.stored }
-  if (shared.kind === 'mismatch') return { kind: 'stored', stored: shared.stored, status: { hit: true }, age: true }
-  return { ...shared, status: { ...shared.status, collapsed: true } }
+/** What a request that joined another's exchange gets: the stored response when it answers this request too. */
+function joined(shared: Outcome, request: Request, url: string): Outcome {
+  if (shared.kind !== 'stored' || !answers(shared.stored, url, request.headers)) return { kind: 'again' }
+  return { kind: 'stored', stored: shared.stored, status: { ...shared.status, collapsed: true }, age: true, ...(shared.fwdStatus === undefined ? {} : { fwdStatus: shared.fwdStatus }) }
 }
 
-function raw(response: Response, fwd: CacheStatus['fwd']): Outcome {
-  return { kind: 'raw', response, status: { hit: false, fwd, detail: 'network' }, fwdStatus: response.status }
-}
-
-/** The stored form of a response's serving windows and no-stale flags. */
-function windowFields(windows: ReturnType<typeof responseWindows>): Pick<StoredResponse, 'initialAge' | 'freshUntil' | 'staleUntil' | 'errorUntil' | 'noCache' | 'mustRevalidate'> {
-  const out: Pick<StoredResponse, 'initialAge' | 'freshUntil' | 'staleUntil' | 'errorUntil' | 'noCache' | 'mustRevalidate'> = {
-    initialAge: windows.initialAge,
-    freshUntil: windows.freshUntil,
-    staleUntil: windows.staleUntil,
-    errorUntil: windows.errorUntil,
-  }
-  if (windows.directives.noCache) out.noCache = 1
-  if (windows.directives.mustRevalidate) out.mustRevalidate = 1
-  return out
+/** Whether the runtime sends this request with CORS (a page's cross-origin request); Node and Workers have no `location`. */
+function crossOrigin(url: string): boolean {
+  const here = globalThis.location?.origin
+  return here !== undefined && here !== 'null' && new URL(url).origin !== here
 }
 
 function defaultCache(now: () => number): Cache {
@@ -529,6 +384,7 @@ function defaultCache(now: () => number): Cache {
   const tiers: Store[] = [memoryStore(), indexedDbStore({ now })]
   return createCache({ tiers, coordinator: indexedDbCoordinator({ now }), now })
 }
+28113
 
 /** Rejects with the signal's reason as soon as it aborts; the shared work goes on for other callers. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
@@ -557,22 +413,4 @@ function absoluteUrl(value: string | null, base: string | undefined): URL | unde
   } catch {
     return undefined
   }
-}
-
-function newGen(): string {
-  return Math.random().toString(36).slice(2, 10)
-}
-
-/** cyrb53: a fast 53-bit string hash, for shortening over-long keys. */
-function hash(text: string): string {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)
 }

@@ -40,7 +40,11 @@ export interface StoredResponse {
   gen?: string
 }
 
-/** Response fields never stored or replayed (RFC 9111 §3.1): connection-specific ones, cookies, and body framing that no longer applies to the decoded bytes. */
+/**
+ * Response fields never stored or replayed (RFC 9111 §3.1): connection-specific ones, cookies (a page never sees
+ * Set-Cookie, and a cache shared by the users of one server-side process must not replay one user's cookies to
+ * another), and Content-Length, which is recomputed from the stored bytes.
+ */
 const UNSTORED = new Set([
   'connection',
   'keep-alive',
@@ -52,28 +56,69 @@ const UNSTORED = new Set([
   'set-cookie',
   'set-cookie2',
   'content-length',
-  'content-encoding',
 ])
 
-/** The response's header fields worth storing, in order. */
-export function storableHeaders(headers: Headers): [string, string][] {
+/**
+ * Fields a 304 does not update (RFC 9111 §3.2 lets a cache that stores processed content keep the fields that
+ * describe it): the stored bytes' coding, length, digest and range, and the validator they were stored under.
+ */
+const KEPT_ON_304 = new Set(['content-encoding', 'content-length', 'content-md5', 'content-range', 'etag'])
+
+/** Content codings every fetch decodes (Fetch "handle content codings"): the body arrives decoded. */
+const DECODED_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br'])
+/** zstd is decoded only by newer runtimes: a body still starting with its magic number was not. */
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd]
+
+/**
+ * Whether fetch decoded the body of a response with this Content-Encoding: every listed coding is one fetch
+ * decodes (an unknown one anywhere leaves the whole body as sent), zstd judged by the bytes.
+ */
+export function bodyDecoded(contentEncoding: string | null, bytes: Uint8Array): boolean {
+  if (contentEncoding === null) return false
+  const codings = contentEncoding.toLowerCase().split(',').map((c) => c.trim()).filter((c) => c !== '' && c !== 'identity')
+  if (codings.length === 0) return false
+  return codings.every((c) => DECODED_CODINGS.has(c) || (c === 'zstd' && !ZSTD_MAGIC.every((b, i) => bytes[i] === b)))
+}
+
+/** The field names a Connection header lists (RFC 9110 §7.6.1): hop-by-hop, never stored. */
+function connectionOptions(headers: Headers): Set<string> {
+  const out = new Set<string>()
+  for (const name of (headers.get('connection') ?? '').split(',')) {
+    const trimmed = name.trim().toLowerCase()
+    if (trimmed !== '') out.add(trimmed)
+  }
+  return out
+}
+
+/**
+ * The response's header fields worth storing, in order. `decoded`: the body was decoded by fetch, so
+ * Content-Encoding no longer describes the stored bytes and is dropped; otherwise it is kept with them.
+ */
+export function storableHeaders(headers: Headers, decoded = true): [string, string][] {
+  const hopByHop = connectionOptions(headers)
   const out: [string, string][] = []
   headers.forEach((value, name) => {
-    if (!UNSTORED.has(name)) out.push([name, value])
+    if (UNSTORED.has(name) || hopByHop.has(name)) return
+    if (name === 'content-encoding' && decoded) return
+    out.push([name, value])
   })
   return out
 }
 
 /**
  * The stored fields updated from a 304 (RFC 9111 §3.2, §4.3.4): every field of the 304 replaces the stored
- * one, except those never stored and Content-Length; fields the 304 does not carry stay.
+ * one, except those never stored and those describing the stored bytes (KEPT_ON_304); fields the 304 does not
+ * carry stay.
  */
 export function freshenHeaders(stored: readonly [string, string][], notModified: Headers): [string, string][] {
   const merged = new Headers(stored as [string, string][])
+  const hopByHop = connectionOptions(notModified)
   notModified.forEach((value, name) => {
-    if (!UNSTORED.has(name)) merged.set(name, value)
+    if (!UNSTORED.has(name) && !KEPT_ON_304.has(name) && !hopByHop.has(name)) merged.set(name, value)
   })
-  return storableHeaders(merged)
+  const out: [string, string][] = []
+  merged.forEach((value, name) => out.push([name, value]))
+  return out
 }
 
 /** The request header names a response's Vary field lists, lowercase and sorted; '*' when it varies on everything. */
@@ -89,10 +134,21 @@ export function varyNames(headers: Headers): string[] | '*' {
   return [...names].sort()
 }
 
-/** A request header value, normalized as RFC 9111 §4.1 allows (whitespace runs collapsed). */
+/** Request fields whose values are case-insensitive (language ranges, codings, charsets). */
+const CASE_INSENSITIVE = new Set(['accept-language', 'accept-encoding', 'accept-charset'])
+
+/**
+ * A request header value, normalized as RFC 9111 §4.1 allows: whitespace around list commas dropped and runs of it
+ * collapsed, and lowercased where the field's values are case-insensitive.
+ */
 export function selectedValue(headers: Headers, name: string): string | null {
   const value = headers.get(name)
-  return value === null ? null : value.replace(/\s+/g, ' ').trim()
+  if (value === null) return null
+  const normalized = value
+    .split(',')
+    .map((part) => part.replace(/\s+/g, ' ').trim())
+    .join(',')
+  return CASE_INSENSITIVE.has(name) ? normalized.toLowerCase() : normalized
 }
 
 /** The values a request has for the given Vary names. */
@@ -158,7 +214,7 @@ export function toResponse(stored: StoredResponse, options: ResponseOptions): Re
   if (options.age) headers.set('age', String(Math.floor(currentAge(stored.initialAge, stored.responseTime, options.now) / 1000)))
   appendCacheStatus(headers, options.cacheStatus)
   const bytes = NULL_BODY.has(stored.status) ? null : decodeBody(stored)
-  // The stored bytes are decoded (no Content-Encoding): their length, for GET and HEAD alike (RFC 9110 §8.6).
+  // The length of the stored bytes (as sent when Content-Encoding was kept), for GET and HEAD alike (RFC 9110 §8.6).
   if (bytes !== null) headers.set('content-length', String(bytes.byteLength))
   const response = new Response(options.method === 'HEAD' ? null : bytes, { status: stored.status, statusText: stored.statusText, headers })
   Object.defineProperty(response, 'url', { value: stored.finalUrl ?? stored.url })

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RouteHandler } from '../harness.js'
+import { startTestServer, type RouteHandler, type TestServer } from '../harness.js'
 import { unique, type DriverEnv } from './env.js'
 
 const versions = new Map<string, number>()
@@ -31,6 +31,8 @@ export const cachedFetchRoutes: Record<string, RouteHandler> = {
   '/api/max-age': versioned('max-age=60'),
   '/api/etag': versioned('max-age=10'),
   '/api/no-cache': versioned('no-cache'),
+  '/api/revalidate': versioned('max-age=0'),
+  '/api/browser-cached': versioned('max-age=600'),
   '/api/swr': versioned('max-age=10, stale-while-revalidate=60'),
   '/api/no-store': versioned('no-store'),
   '/api/vary': versioned('max-age=60', () => ({ vary: 'Accept-Language' })),
@@ -147,6 +149,60 @@ export function cachedFetchScenarios(env: DriverEnv): void {
       const bodies = await page.evaluate(() => Promise.all(Array.from({ length: 5 }, () => window.app.fetch('/api/max-age?burst'))))
       expect(new Set(bodies.map((b) => b.body)).size).toBe(1)
       expect(requests('/api/max-age?burst')).toHaveLength(1)
+    })
+
+    it('the request it sends: the browser cache is bypassed, and no no-cache goes to the caches on the way', async () => {
+      // The page's own fetch fills Chromium's HTTP cache (fresh for 10 min); the cached fetch still reaches the server.
+      await page.evaluate(async () => (await fetch('/api/browser-cached')).text())
+      await get('/api/browser-cached')
+      expect(requests('/api/browser-cached')).toHaveLength(2)
+      await get('/api/revalidate')
+      await get('/api/revalidate')
+      await get('/api/revalidate', { cache: 'no-cache' })
+      // Same origin: empty Cache-Control and Pragma fields keep fetch from adding its no-cache ones.
+      const fields = [...requests('/api/browser-cached').slice(1), ...requests('/api/revalidate')].map((r) => [
+        r.headers['cache-control'] ?? null,
+        r.headers.pragma ?? null,
+        r.headers['if-none-match'] ?? null,
+      ])
+      expect(fields).toEqual([
+        ['', '', null],
+        ['', '', null],
+        ['', '', '"v1"'],
+        ['max-age=0', '', '"v1"'],
+      ])
+    })
+
+    describe('cross-origin (another port)', () => {
+      let other: TestServer
+      afterAll(async () => {
+        await other?.close()
+      })
+
+      it("keeps fetch's no-cache fields: empty ones would cost a CORS preflight, which a server without Allow-Headers refuses", async () => {
+        other = await startTestServer({
+          routes: {
+            '/api/cors': (_req, res) => {
+              res.writeHead(200, { 'access-control-allow-origin': '*', 'cache-control': 'max-age=60', 'content-type': 'text/plain' })
+              res.end('cors')
+            },
+          },
+        })
+        const url = other.url('/api/cors')
+        const res = await get(url)
+        expect(res.body).toBe('cors')
+        expect(other.requests.map((r) => [r.method, r.headers['cache-control'] ?? null, r.headers.pragma ?? null])).toEqual([['GET', 'no-cache', 'no-cache']])
+        // The alternative, measured: the same request with empty fields is preflighted, and the preflight fails here.
+        const alternative = await page.evaluate(async (u) => {
+          try {
+            return (await fetch(u, { cache: 'no-store', headers: { 'cache-control': '', pragma: '' } })).status
+          } catch (error) {
+            return String(error)
+          }
+        }, url)
+        expect(alternative).toMatch(/TypeError/)
+        expect(other.requests.map((r) => r.method)).toEqual(['GET', 'OPTIONS'])
+      })
     })
 
     it('after a reload, the response comes from IndexedDB and the server sees nothing', async () => {
