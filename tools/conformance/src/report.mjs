@@ -1,6 +1,6 @@
 // Counting and reporting: per-suite pass counts of a run beside the published results, and CONFORMANCE.md.
 import { determineTestResult, loadSuites, publishedResults } from './suite.mjs'
-import { REASONS } from './reasons.mjs'
+import { NOTES, REASONS } from './reasons.mjs'
 
 /**
  * @typedef {import('./suite.mjs').Suite} Suite
@@ -113,6 +113,12 @@ function markdownSection(t, run) {
   out.push(`|---|--:|${t.columns.map(() => '--:').join('|')}|`)
   for (const row of t.rows) out.push(`| ${cell(row.name)} | ${row.total} | ${row.counts.join(' | ')} |`)
   out.push(`| **total** | ${t.total} | ${t.totals.map((n, i) => (i === 0 ? `**${n}**` : String(n))).join(' | ')} |`, '')
+  const beaten = t.misses.filter((m) => m.kind === 'required' && m.passedBy.length > 0)
+  out.push(
+    `Required tests failed here that a published ${t.mode === 'private' ? 'browser' : 'cache'} passes: ${beaten.length === 0 ? 'none' : beaten.map((m) => `\`${m.id}\``).join(', ')}.`,
+    '',
+  )
+  if (NOTES[t.mode] !== undefined) out.push(NOTES[t.mode] ?? '', '')
   const onPurpose = t.misses.filter((m) => REASONS[t.mode][m.id] !== undefined)
   const open = t.misses.filter((m) => REASONS[t.mode][m.id] === undefined)
   out.push(`#### Failed on purpose (${onPurpose.length})`, '')
