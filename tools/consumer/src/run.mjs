@@ -47,6 +47,11 @@ if (!flags.has('--no-build')) {
 
 // 2. Pack them.
 const project = mkdtempSync(join(tmpdir(), 'tiercache-consumer-'))
+// Removed however the run ends (a failed install throws), unless asked to keep it.
+process.on('exit', () => {
+  if (flags.has('--keep')) log(`kept ${project}`)
+  else rmSync(project, { recursive: true, force: true })
+})
 const tarballDir = join(project, 'tarballs')
 mkdirSync(tarballDir)
 const packed = packages.map((p) => {
@@ -257,7 +262,5 @@ process.stdout.write(`${out.join('\n')}\n`)
 if (failures.length > 0) {
   process.stdout.write(`Problems (${failures.length}):\n${failures.map((f) => `- ${f}`).join('\n')}\n`)
 }
-if (flags.has('--keep')) log(`kept ${project}`)
-else rmSync(project, { recursive: true, force: true })
 log(`${failures.length === 0 ? 'consumer test passed' : `consumer test FAILED (${failures.length} problems)`} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 process.exit(failures.length === 0 ? 0 : 1)
