@@ -51,4 +51,5 @@ export type {
   WriteBehindEvent,
   WriteQueue,
   WriteRecord,
+  WriteSink,
 } from './write-behind/types.js'

@@ -13,3 +13,5 @@ export type { ExecutionContextLike, ResponseCacheOptions } from './response-cach
 export type { PassReason } from './cacheability.js'
 export { createEdgeCache } from './edge-cache.js'
 export type { CreateEdgeCacheOptions, EdgeCacheEnv, RedisConstructor } from './edge-cache.js'
+export { cloudflareWriteQueue, consumeWriteBatch } from './cloudflare-queue.js'
+export type { ConsumeWriteBatchOptions } from './cloudflare-queue.js'

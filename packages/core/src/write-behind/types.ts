@@ -32,15 +32,22 @@ export interface DeadLetter<V = unknown> {
 }
 
 /**
- * Where acknowledged writes wait for the flusher. In-memory (`memoryWriteQueue`) for development; Redis Streams
- * (`@tiercache/redis`) where writes must survive a crash.
+ * A queue this process only writes to: another consumer (a Cloudflare Queues handler, say) persists what it holds.
+ * A write-behind given one runs no flusher.
  */
-export interface WriteQueue<V = unknown> {
+export interface WriteSink<V = unknown> {
   readonly name: string
   /** True when an acknowledged write survives the crash of the process that took it. */
   readonly durable: boolean
   /** Holds the records; resolves once they are safe by this queue's standard. */
   add(records: readonly WriteRecord<V>[]): Promise<void>
+}
+
+/**
+ * Where acknowledged writes wait for the flusher. In-memory (`memoryWriteQueue`) for development; Redis Streams
+ * (`@tiercache/redis`) where writes must survive a crash.
+ */
+export interface WriteQueue<V = unknown> extends WriteSink<V> {
   /**
    * Up to `max` records ready at `now`, leased to this flusher: no other flusher gets them unless this one stops
    * answering (durable queues hand a dead flusher's records to another).

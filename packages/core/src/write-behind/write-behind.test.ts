@@ -268,4 +268,20 @@ describe('createWriteBehind', () => {
     await flusher.close()
     expect(t.pending()).toBe(0)
   })
+
+  it('given a sink (a queue consumed elsewhere), only queues: no flusher, no persist needed', async () => {
+    const t = manualTimers()
+    const sent: WriteRecord<unknown>[] = []
+    const sink = { name: 'elsewhere', durable: true, add: async (records: readonly WriteRecord<unknown>[]) => void sent.push(...records) }
+    const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' } })
+    const writes = createWriteBehind({ cache, queue: sink, timers: t.timers, now: t.clock.now })
+    await writes.set('a', 1)
+    expect(sent.map((r) => [r.key, r.value])).toEqual([['a', 1]])
+    expect(await cache.get('a')).toBe(1)
+    expect(t.pending()).toBe(0)
+    await expect(writes.size()).rejects.toThrow(/consumed elsewhere/)
+    await writes.close()
+    expect(() => createWriteBehind({ cache })).toThrow(/options\.persist must be a function/)
+    expect(() => createWriteBehind({ cache, queue: {} as never })).toThrow(/options\.queue/)
+  })
 })

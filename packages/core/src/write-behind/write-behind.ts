@@ -2,9 +2,9 @@ import type { Cache } from '../cache.js'
 import { parseDuration, typeOf, type Duration } from '../duration.js'
 import type { Policy } from '../policy.js'
 import { assertKey, assertSerializable, MAX_KEY_LENGTH } from '../validate.js'
-import { batchSettings, runBatch, type BatchSettings } from './batch.js'
+import { batchSettings, runBatch, type BatchSettings, type WriteBatchOptions } from './batch.js'
 import { memoryWriteQueue } from './memory-queue.js'
-import type { DeadLetter, Persist, RetryOptions, WriteBehindEvent, WriteQueue, WriteRecord } from './types.js'
+import type { DeadLetter, Persist, RetryOptions, WriteBehindEvent, WriteQueue, WriteRecord, WriteSink } from './types.js'
 
 /** The timer functions the flusher uses; inject fake ones to drive it from a test clock. */
 export interface Timers {
@@ -18,10 +18,13 @@ declare const clearTimeout: (handle: unknown) => void
 export interface WriteBehindOptions<V> {
   /** The cache every write lands in at once. */
   cache: Cache
-  /** Writes a batch to the database; see `Persist`. Make it idempotent by `version`. */
-  persist: Persist<V>
-  /** Where acknowledged writes wait. @default memoryWriteQueue() (lost if the process dies: see its docs) */
-  queue?: WriteQueue<V>
+  /** Writes a batch to the database; see `Persist`. Make it idempotent by `version`. Not needed without a flusher. */
+  persist?: Persist<V>
+  /**
+   * Where acknowledged writes wait. A `WriteSink` (a queue consumed elsewhere, e.g. `cloudflareWriteQueue`) means no
+   * flusher here. @default memoryWriteQueue() (lost if the process dies: see its docs)
+   */
+  queue?: WriteQueue<V> | WriteSink<V>
   /** How often the flusher persists what is waiting. @default '1s' */
   flushInterval?: Duration
   /** Most records per persist call; this many waiting also starts a flush at once. @default 100 */
@@ -53,8 +56,9 @@ export interface WriteBehind<V> {
    * record failing until its dead letter ends there); a durable queue keeps what is left for the next flusher.
    */
   close(): Promise<void>
-  /** Records waiting, in flight or retrying. */
+  /** Records waiting, in flight or retrying (rejects for a queue consumed elsewhere). */
   size(): Promise<number>
+  /** The records that failed for good (rejects for a queue consumed elsewhere). */
   deadLetters(): Promise<DeadLetter<V>[]>
   /** Queues every dead letter again with its attempts reset; resolves to how many. */
   redrive(): Promise<number>
@@ -80,18 +84,33 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
   if (typeof cache !== 'object' || cache === null || typeof cache.set !== 'function') {
     throw new TypeError(`options.cache must be a cache from createCache(), got ${typeOf(cache)}`)
   }
-  const settings = batchSettings(options)
+  const queue = options.queue ?? memoryWriteQueue<V>()
+  if (typeof queue !== 'object' || queue === null || typeof queue.add !== 'function') {
+    throw new TypeError(`options.queue must be a write queue (add, take, ack, ...) or sink (add), got ${typeOf(queue)}`)
+  }
+  const pull = isPull(queue)
+  const flusher = pull && options.flusher !== false
+  // Without a flusher nothing here persists: a missing persist only matters when one runs.
+  const settings = batchSettings({ ...options, persist: options.persist ?? (flusher ? options.persist : noPersist) } as WriteBatchOptions<V>)
   const maxBatch = options.maxBatch ?? 100
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`options.maxBatch must be a positive integer, got ${String(maxBatch)}`)
   const flushInterval = parseDuration(options.flushInterval ?? 1_000, 'options.flushInterval')
   if (flushInterval === 0) throw new RangeError('options.flushInterval must be greater than 0')
-  return new WriteBehindRunner(cache, options.queue ?? memoryWriteQueue<V>(), settings, {
+  return new WriteBehindRunner(cache, queue, settings, {
     maxBatch,
     flushInterval,
     policy: options.policy,
-    flusher: options.flusher !== false,
+    flusher,
     timers: options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle) },
   })
+}
+
+function isPull<V>(queue: WriteQueue<V> | WriteSink<V>): queue is WriteQueue<V> {
+  return typeof (queue as Partial<WriteQueue<V>>).take === 'function'
+}
+
+function noPersist(): never {
+  throw new Error('this write-behind has no persist')
 }
 
 interface RunnerOptions {
@@ -104,7 +123,7 @@ interface RunnerOptions {
 
 class WriteBehindRunner<V> implements WriteBehind<V> {
   readonly #cache: Cache
-  readonly #queue: WriteQueue<V>
+  readonly #queue: WriteQueue<V> | WriteSink<V>
   readonly #settings: BatchSettings<V>
   readonly #options: RunnerOptions
   #lastVersion = 0
@@ -113,7 +132,7 @@ class WriteBehindRunner<V> implements WriteBehind<V> {
   #timer: unknown
   #closed = false
 
-  constructor(cache: Cache, queue: WriteQueue<V>, settings: BatchSettings<V>, options: RunnerOptions) {
+  constructor(cache: Cache, queue: WriteQueue<V> | WriteSink<V>, settings: BatchSettings<V>, options: RunnerOptions) {
     this.#cache = cache
     this.#queue = queue
     this.#settings = settings
@@ -147,24 +166,31 @@ class WriteBehindRunner<V> implements WriteBehind<V> {
     this.#options.timers.clearTimeout(this.#timer)
     this.#timer = undefined
     await this.flush()
-    if (this.#queue.durable) return
+    const queue = this.#queue
+    if (queue.durable || !isPull(queue)) return
     // Retries wait for their backoff: keep flushing until nothing is left.
-    while ((await this.#queue.size()) > 0) {
+    while ((await queue.size()) > 0) {
       await new Promise<void>((resolve) => this.#options.timers.setTimeout(resolve, this.#options.flushInterval))
       await this.flush()
     }
   }
 
-  size(): Promise<number> {
-    return this.#queue.size()
+  async size(): Promise<number> {
+    return this.#pull('size').size()
   }
 
-  deadLetters(): Promise<DeadLetter<V>[]> {
-    return this.#queue.deadLetters()
+  async deadLetters(): Promise<DeadLetter<V>[]> {
+    return this.#pull('deadLetters').deadLetters()
   }
 
-  redrive(): Promise<number> {
-    return this.#queue.redrive(this.#settings.now())
+  async redrive(): Promise<number> {
+    return this.#pull('redrive').redrive(this.#settings.now())
+  }
+
+  #pull(method: string): WriteQueue<V> {
+    const queue = this.#queue
+    if (!isPull(queue)) throw new Error(`${method}(): the queue '${queue.name}' is consumed elsewhere; ask its consumer`)
+    return queue
   }
 
   #record(key: string, op: 'set' | 'delete'): WriteRecord<V> {
@@ -207,6 +233,7 @@ class WriteBehindRunner<V> implements WriteBehind<V> {
   async #cycle(): Promise<void> {
     const { now, emit } = this.#settings
     const queue = this.#queue
+    if (!isPull(queue)) return
     for (;;) {
       let batch
       try {
