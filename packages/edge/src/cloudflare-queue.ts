@@ -1,5 +1,27 @@
 import { persistWriteBatch, type DeadLetter, type WriteBatchOptions, type WriteRecord, type WriteSink } from '@tiercache/core'
 
+/** The part of a Queue producer binding (workers-types `Queue<Body>`) this module uses. */
+export interface QueueProducerLike<Body> {
+  send(body: Body, options?: { contentType?: 'json' }): Promise<unknown>
+  sendBatch(messages: Iterable<{ body: Body; contentType?: 'json' }>): Promise<unknown>
+}
+
+/** The part of a delivered message (workers-types `Message<Body>`) this module uses. */
+export interface QueueMessageLike<Body> {
+  readonly id: string
+  readonly body: Body
+  /** Deliveries so far, this one included (from 1). */
+  readonly attempts: number
+  ack(): void
+  retry(options?: { delaySeconds?: number }): void
+}
+
+/** The part of a consumer's batch (workers-types `MessageBatch<Body>`) this module uses. */
+export interface MessageBatchLike<Body> {
+  readonly queue: string
+  readonly messages: readonly QueueMessageLike<Body>[]
+}
+
 /** Messages per `sendBatch` call (the platform's limit). */
 const SEND_BATCH_MAX = 100
 /** Longest delay `message.retry()` accepts: 12 hours. */
@@ -14,7 +36,7 @@ const MAX_DELAY_SECONDS = 43_200
  * const carts = createWriteBehind({ cache, queue: cloudflareWriteQueue(env.CART_WRITES) })
  * await carts.set(`cart:${id}`, cart)
  */
-export function cloudflareWriteQueue<V>(queue: Queue<WriteRecord<V>>): WriteSink<V> {
+export function cloudflareWriteQueue<V>(queue: QueueProducerLike<WriteRecord<V>>): WriteSink<V> {
   if (typeof queue !== 'object' || queue === null || typeof queue.sendBatch !== 'function') {
     throw new TypeError('cloudflareWriteQueue(queue) needs a Queue producer binding (env.<BINDING> from wrangler "queues.producers")')
   }
@@ -35,7 +57,7 @@ export interface ConsumeWriteBatchOptions<V> extends WriteBatchOptions<V> {
    * back with `message.retry()`, for the platform's own dead letter queue (set the consumer's `max_retries` to
    * `retry.attempts`).
    */
-  deadLetter?: Queue<DeadLetter<V>>
+  deadLetter?: QueueProducerLike<DeadLetter<V>>
 }
 
 /**
@@ -51,7 +73,7 @@ export interface ConsumeWriteBatchOptions<V> extends WriteBatchOptions<V> {
  *   },
  * }
  */
-export async function consumeWriteBatch<V>(batch: MessageBatch<WriteRecord<V>>, options: ConsumeWriteBatchOptions<V>): Promise<void> {
+export async function consumeWriteBatch<V>(batch: MessageBatchLike<WriteRecord<V>>, options: ConsumeWriteBatchOptions<V>): Promise<void> {
   const { deadLetter, ...batchOptions } = options
   const now = options.now ?? Date.now
   // The platform counts deliveries from 1; a record counts failed persists.

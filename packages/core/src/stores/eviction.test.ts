@@ -70,7 +70,8 @@ describe('memoryStore eviction', () => {
         const op = next()
         if (op < 0.5) {
           const found = store.peek(key)
-          expect(found?.value).toBe(model.get(key))
+          // Plain checks in the loop (expect() per step is slow on a loaded machine); the first mismatch throws.
+          if (found?.value !== model.get(key)) expect({ step: i, key, value: found?.value }).toEqual({ step: i, key, value: model.get(key) })
           if (found !== undefined && eviction === 'lru') {
             model.delete(key)
             model.set(key, found.value as number)
@@ -84,7 +85,7 @@ describe('memoryStore eviction', () => {
           void store.delete(key)
           model.delete(key)
         }
-        expect(store.size).toBe(model.size)
+        if (store.size !== model.size) expect({ step: i, size: store.size }).toEqual({ step: i, size: model.size })
       }
     })
   }
@@ -155,7 +156,7 @@ describe('memoryStore eviction', () => {
         const op = next()
         if (op < 0.6) {
           const found = store.peek(key)
-          if (found !== undefined) expect(found.value).toBe(written.get(key))
+          if (found !== undefined && found.value !== written.get(key)) expect({ step: i, key, value: found.value }).toEqual({ step: i, key, value: written.get(key) })
         } else if (op < 0.95) {
           const value = `${i}`.padEnd(Math.floor(next() * 400), '.')
           store.write(key, entry(value))
@@ -163,8 +164,7 @@ describe('memoryStore eviction', () => {
         } else {
           void store.delete(key)
         }
-        expect(store.size).toBeLessThanOrEqual(64)
-        expect(store.bytes).toBeLessThanOrEqual(20_000)
+        if (store.size > 64 || store.bytes > 20_000) expect({ step: i, size: store.size, bytes: store.bytes }).toEqual({ step: i, size: '<= 64', bytes: '<= 20000' })
       }
       expect(store.size).toBeGreaterThan(20)
     })
