@@ -33,13 +33,13 @@ describe('broadcastInvalidation', () => {
   it('a set in one tab reaches the memory tier of the other', async () => {
     const { a, b } = tabs()
     await a.cache.set('user:1', { name: 'Ada' })
-    await vi.waitFor(() => expect(b.memory.peek('user:1')?.value).toEqual({ name: 'Ada' }))
+    await vi.waitFor(() => expect(b.memory.peek(':user:1')?.value).toEqual({ name: 'Ada' }))
   })
 
   it('a fresh load in one tab fills the other', async () => {
     const { a, b } = tabs()
     await a.cache.getOrSet('k', () => 'loaded')
-    await vi.waitFor(() => expect(b.memory.peek('k')?.value).toBe('loaded'))
+    await vi.waitFor(() => expect(b.memory.peek(':k')?.value).toBe('loaded'))
     const loader = vi.fn(() => 'again')
     expect(await b.cache.getOrSet('k', loader)).toBe('loaded')
     expect(loader).not.toHaveBeenCalled()
@@ -48,9 +48,9 @@ describe('broadcastInvalidation', () => {
   it("a delete in one tab removes the key from the other's memory tier", async () => {
     const { a, b } = tabs()
     await b.cache.set('k', 'v')
-    await vi.waitFor(() => expect(a.memory.peek('k')).toBeDefined())
+    await vi.waitFor(() => expect(a.memory.peek(':k')).toBeDefined())
     await a.cache.delete('k')
-    await vi.waitFor(() => expect(b.memory.peek('k')).toBeUndefined())
+    await vi.waitFor(() => expect(b.memory.peek(':k')).toBeUndefined())
     expect(await b.cache.get('k')).toBeUndefined()
   })
 
@@ -112,9 +112,9 @@ describe('broadcastInvalidation', () => {
     const b = createCache({ tiers: [small], now, policy: { ttl: '1h' } })
     open.push(broadcastInvalidation(a, { channel, now }), broadcastInvalidation(b, { channel, now }))
     await a.set('k', 'v')
-    await vi.waitFor(() => expect(small.peek('k')?.freshUntil).toBe(t + 10_000))
+    await vi.waitFor(() => expect(small.peek(':k')?.freshUntil).toBe(t + 10_000))
     t += 10_001
-    expect(small.peek('k')).toBeUndefined()
+    expect(small.peek(':k')).toBeUndefined()
   })
 
   it('close() stops both directions and can be called twice', async () => {
@@ -124,8 +124,8 @@ describe('broadcastInvalidation', () => {
     await a.cache.set('k', 'from a')
     await b.cache.set('j', 'from b')
     await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(b.memory.peek('k')).toBeUndefined()
-    expect(a.memory.peek('j')).toBeUndefined()
+    expect(b.memory.peek(':k')).toBeUndefined()
+    expect(a.memory.peek(':j')).toBeUndefined()
   })
 
   it('is an inactive no-op where BroadcastChannel does not exist', async () => {
@@ -156,7 +156,7 @@ describe('broadcastInvalidation', () => {
     open.push(broadcastInvalidation(a, { channel }), broadcastInvalidation(b, { channel, local: (store) => store.name !== 'mine' }))
     await a.set('k', 'v')
     await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(mine.peek('k')).toBeUndefined()
+    expect(mine.peek(':k')).toBeUndefined()
   })
 })
 

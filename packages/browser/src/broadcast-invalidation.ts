@@ -1,4 +1,4 @@
-import { capEntry, fromEnvelope, MemoryStore, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
+import { capEntry, fromEnvelope, MemoryStore, namespacePrefix, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
 import { checkOptions, optionalFunction, optionalString, typeOf } from './options.js'
 
 /**
@@ -82,7 +82,7 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
 
   const local = cache.tiers.filter((store, i) => isLocal(store, i))
   const ns = cache.namespace
-  const prefix = ns === '' ? '' : `${ns}:`
+  const prefix = namespacePrefix(ns)
   const from = Math.random().toString(36).slice(2) + Date.now().toString(36)
   const channel = new Channel(name)
 

@@ -2,6 +2,7 @@ import {
   createCache,
   formatCacheStatus,
   memoryStore,
+  namespacePrefix,
   type Cache,
   type CacheStatus,
   type Duration,
@@ -142,7 +143,7 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   const maxBodyBytes = optionalPositiveInteger(options.maxBodyBytes, 'options.maxBodyBytes', 5 * 1024 * 1024)
   const cacheName = optionalString(options.cacheName, 'options.cacheName', 'tiercache')
   formatCacheStatus({ hit: true }, cacheName) // throws when it is not a token
-  const { baseKey, variantKey } = fetchKeys(prefix, MAX_KEY - (cache.namespace === '' ? 0 : cache.namespace.length + 1))
+  const { baseKey, variantKey } = fetchKeys(prefix, MAX_KEY - namespacePrefix(cache.namespace).length)
   const staticPolicy = policyOption === undefined || typeof policyOption === 'object' ? callPolicy(policyOption) : undefined
 
   /** Which tier answered a read running for a key: core reports it synchronously with the hit. */

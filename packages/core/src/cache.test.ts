@@ -31,8 +31,8 @@ describe('getOrSet: cache-aside', () => {
     const loader = vi.fn(() => ({ id: 1 }))
     expect(await cache.getOrSet('k', loader)).toEqual({ id: 1 })
     await cache.idle()
-    expect(l1.peek('k')?.value).toEqual({ id: 1 })
-    expect(l2.map.get('k')?.value).toEqual({ id: 1 })
+    expect(l1.peek(':k')?.value).toEqual({ id: 1 })
+    expect(l2.map.get(':k')?.value).toEqual({ id: 1 })
     expect(await cache.getOrSet('k', loader)).toEqual({ id: 1 })
     expect(loader).toHaveBeenCalledTimes(1)
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, loads: 1 })
@@ -179,7 +179,7 @@ describe('stale-while-revalidate', () => {
     const l2 = new ScriptedStore('l2')
     const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: 1000, swr: 5000 } })
     const t = clock.now()
-    l2.map.set('k', { value: 'stale', createdAt: t - 2000, freshUntil: t - 1000, staleUntil: t + 4000 })
+    l2.map.set(':k', { value: 'stale', createdAt: t - 2000, freshUntil: t - 1000, staleUntil: t + 4000 })
     const writtenToL1: unknown[] = []
     const set = l1.set.bind(l1)
     l1.set = async (key, entry) => {
@@ -189,7 +189,7 @@ describe('stale-while-revalidate', () => {
     expect(await cache.getOrSet('k', () => 'fresh', { ttl: 1000, swr: 5000 })).toBe('stale')
     await cache.idle()
     expect(writtenToL1).toEqual(['fresh'])
-    expect(l1.map.get('k')?.value).toBe('fresh')
+    expect(l1.map.get(':k')?.value).toBe('fresh')
   })
 
   it('takes a fresher entry from L2 instead of loading when L1 is stale', async () => {
@@ -198,12 +198,12 @@ describe('stale-while-revalidate', () => {
     await cache.idle()
     clock.advance(1500)
     // Another isolate refreshed the shared tier meanwhile.
-    l2.map.set('k', { value: 'v2', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 6000 })
+    l2.map.set(':k', { value: 'v2', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 6000 })
     const loader = vi.fn(() => 'v3')
     expect(await cache.getOrSet('k', loader, policy)).toBe('v1')
     await cache.idle()
     expect(loader).not.toHaveBeenCalled()
-    expect(l1.peek('k')?.value).toBe('v2')
+    expect(l1.peek(':k')?.value).toBe('v2')
   })
 })
 
@@ -254,7 +254,7 @@ describe('stale-if-error', () => {
     expect(await answer).toBe('old')
     gate.resolve('new')
     await cache.idle()
-    expect(l1.peek('k')?.value).toBe('new')
+    expect(l1.peek(':k')?.value).toBe('new')
   })
 
   it('aborts the loader at hardTimeout and fails with LOADER_TIMEOUT when nothing stale can answer', async () => {
@@ -292,7 +292,7 @@ describe('negative caching', () => {
     const { cache, l2 } = setup()
     await cache.getOrSet('gone', () => null)
     await cache.idle()
-    expect(l2.map.get('gone')).toMatchObject({ value: null, negative: true })
+    expect(l2.map.get(':gone')).toMatchObject({ value: null, negative: true })
   })
 })
 
@@ -300,12 +300,12 @@ describe('tiers', () => {
   it('fills L1 from an L2 hit with the remaining lifetime, really writing it', async () => {
     const { cache, clock, l1, l2, events } = setup()
     const t = clock.now()
-    l2.map.set('k', { value: 'from-l2', createdAt: t - 10_000, freshUntil: t + 50_000, staleUntil: t + 50_000 })
+    l2.map.set(':k', { value: 'from-l2', createdAt: t - 10_000, freshUntil: t + 50_000, staleUntil: t + 50_000 })
     const loader = vi.fn(() => 'loaded')
     expect(await cache.getOrSet('k', loader)).toBe('from-l2')
     await cache.idle()
     expect(loader).not.toHaveBeenCalled()
-    expect(l1.peek('k')).toMatchObject({ value: 'from-l2', createdAt: t - 10_000, freshUntil: t + 50_000 })
+    expect(l1.peek(':k')).toMatchObject({ value: 'from-l2', createdAt: t - 10_000, freshUntil: t + 50_000 })
     expect(events.map((e) => `${e.type}:${e.tier ?? ''}`)).toEqual(['miss:l1', 'hit:l2', 'fill:l1'])
     expect(cache.stats().tiers.map((s) => [s.name, s.hits, s.misses, s.fills])).toEqual([
       ['l1', 0, 1, 1],
@@ -320,8 +320,8 @@ describe('tiers', () => {
     const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: '1h' } })
     await cache.getOrSet('k', () => 'v')
     await cache.idle()
-    expect(l1.peek('k')?.freshUntil).toBe(clock.now() + 10_000)
-    expect(l2.map.get('k')?.freshUntil).toBe(clock.now() + 3_600_000)
+    expect(l1.peek(':k')?.freshUntil).toBe(clock.now() + 10_000)
+    expect(l2.map.get(':k')?.freshUntil).toBe(clock.now() + 3_600_000)
     clock.advance(10_000)
     const loader = vi.fn(() => 'reloaded')
     expect(await cache.getOrSet('k', loader)).toBe('v')
@@ -333,12 +333,12 @@ describe('tiers', () => {
     const [a, b, c] = [new ScriptedStore('a'), new ScriptedStore('b'), new ScriptedStore('c')]
     const handed: Promise<unknown>[] = []
     const cache = createCache({ tiers: [a, b, c], now: clock.now, policy: { ttl: '1m' }, waitUntil: (p) => handed.push(p) })
-    c.map.set('k', { value: 'deep', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 1000 })
+    c.map.set(':k', { value: 'deep', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 1000 })
     expect(await cache.get('k')).toBe('deep')
     expect(handed.length).toBeGreaterThanOrEqual(2)
     await Promise.all(handed)
-    expect(a.map.get('k')?.value).toBe('deep')
-    expect(b.map.get('k')?.value).toBe('deep')
+    expect(a.map.get(':k')?.value).toBe('deep')
+    expect(b.map.get(':k')?.value).toBe('deep')
   })
 
   it('treats a throwing tier as a miss and reports it, while the loader answers', async () => {
@@ -371,7 +371,7 @@ describe('tiers', () => {
     const l2 = new ScriptedStore('l2')
     l1.behaviour.get = 'throw'
     const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: '1m' } })
-    l2.map.set('k', { value: 'l2', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 1000 })
+    l2.map.set(':k', { value: 'l2', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 1000 })
     const loader = vi.fn(() => 'origin')
     expect(await cache.getOrSet('k', loader)).toBe('l2')
     expect(loader).not.toHaveBeenCalled()
@@ -388,22 +388,22 @@ describe('tiers', () => {
 
   it('deletes dead entries where it finds them', async () => {
     const { cache, clock, l2 } = setup()
-    l2.map.set('k', { value: 'old', createdAt: 0, freshUntil: 1, staleUntil: 1 })
+    l2.map.set(':k', { value: 'old', createdAt: 0, freshUntil: 1, staleUntil: 1 })
     clock.advance(1)
     expect(await cache.get('k')).toBeUndefined()
     await cache.idle()
     expect(l2.calls.delete).toBe(1)
-    expect(l2.map.has('k')).toBe(false)
+    expect(l2.map.has(':k')).toBe(false)
   })
 
   it('writes through to every tier on set, and deletes from every tier', async () => {
     const { cache, l1, l2 } = setup()
     await cache.set('k', { a: 1 }, { ttl: '5m', tags: ['x'] })
-    expect(l1.peek('k')).toMatchObject({ value: { a: 1 }, tags: ['x'] })
-    expect(l2.map.get('k')?.value).toEqual({ a: 1 })
+    expect(l1.peek(':k')).toMatchObject({ value: { a: 1 }, tags: [':x'] })
+    expect(l2.map.get(':k')?.value).toEqual({ a: 1 })
     await cache.delete('k')
-    expect(l1.peek('k')).toBeUndefined()
-    expect(l2.map.has('k')).toBe(false)
+    expect(l1.peek(':k')).toBeUndefined()
+    expect(l2.map.has(':k')).toBe(false)
     expect(await cache.get('k')).toBeUndefined()
   })
 
@@ -416,8 +416,8 @@ describe('tiers', () => {
     gate.resolve('pre-delete data')
     expect(await answer).toBe('pre-delete data')
     await cache.idle()
-    expect(l1.peek('k')).toBeUndefined()
-    expect(l2.map.has('k')).toBe(false)
+    expect(l1.peek(':k')).toBeUndefined()
+    expect(l2.map.has(':k')).toBe(false)
   })
 
   it('set resolves even when a tier fails, reporting it', async () => {
@@ -445,8 +445,8 @@ describe('tags', () => {
     // The dead L2 copy was not served either: L1 and L2 were both read, and the loader ran.
     expect(l2.calls.get).toBe(l2Reads + 1)
     await cache.idle()
-    expect(l1.peek('p1')?.value).toBe('one v2')
-    expect(l2.map.get('p1')?.value).toBe('one v2')
+    expect(l1.peek(':p1')?.value).toBe('one v2')
+    expect(l2.map.get(':p1')?.value).toBe('one v2')
   })
 
   it('detaches in-flight loads carrying the tag, and only those', async () => {
@@ -477,7 +477,7 @@ describe('tags', () => {
 
   it('reaches entries that only a lower tier holds', async () => {
     const { cache, clock, l2 } = setup()
-    l2.map.set('k', { value: 'tagged', createdAt: clock.now(), freshUntil: clock.now() + 60_000, staleUntil: clock.now() + 60_000, tags: ['t'] })
+    l2.map.set(':k', { value: 'tagged', createdAt: clock.now(), freshUntil: clock.now() + 60_000, staleUntil: clock.now() + 60_000, tags: [':t'] })
     clock.advance(1)
     await cache.invalidateTags(['t'])
     clock.advance(1)
@@ -585,7 +585,7 @@ describe('getManyOrSet', () => {
   it('reads each tier once for all keys and calls the loader once for every miss', async () => {
     const { cache, clock, l2 } = setup()
     await cache.set('a', 'A')
-    l2.map.set('b', { value: 'B', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 1000 })
+    l2.map.set(':b', { value: 'B', createdAt: clock.now(), freshUntil: clock.now() + 1000, staleUntil: clock.now() + 1000 })
     const getManyBefore = l2.calls.getMany
     const loadMany = vi.fn((keys: string[], _ctx?: unknown) => keys.map((k) => (k === "nope" ? null : k.toUpperCase())))
     const values = await cache.getManyOrSet(['a', 'b', 'c', 'd', 'nope', 'c'], loadMany)
@@ -594,8 +594,8 @@ describe('getManyOrSet', () => {
     expect(loadMany.mock.calls[0]?.[0]).toEqual(['c', 'd', 'nope'])
     expect(l2.calls.getMany - getManyBefore).toBe(1)
     await cache.idle()
-    expect(l2.map.get('c')?.value).toBe('C')
-    expect(l2.map.get('nope')?.negative).toBe(true)
+    expect(l2.map.get(':c')?.value).toBe('C')
+    expect(l2.map.get(':nope')?.negative).toBe(true)
     const again = vi.fn((keys: string[]) => keys)
     expect(await cache.getManyOrSet(['a', 'b', 'c', 'd', 'nope'], again)).toEqual(['A', 'B', 'C', 'D', null])
     expect(again).not.toHaveBeenCalled()
@@ -672,7 +672,7 @@ describe('getManyOrSet', () => {
     const l2 = new ScriptedStore('l2')
     const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: 1000, swr: 5000 } })
     const t = clock.now()
-    for (const k of ['a', 'b']) l2.map.set(k, { value: `${k}-stale`, createdAt: t - 2000, freshUntil: t - 1000, staleUntil: t + 4000 })
+    for (const k of ['a', 'b']) l2.map.set(`:${k}`, { value: `${k}-stale`, createdAt: t - 2000, freshUntil: t - 1000, staleUntil: t + 4000 })
     const written: unknown[] = []
     l1.setMany = async (items) => {
       for (const [key, entry] of items) {
@@ -829,7 +829,7 @@ describe('events and stats', () => {
       ['delete', 'a', null, null],
       ['invalidate', '', ['t'], null],
     ])
-    expect(seen[0]?.entry?.tags).toEqual(['t'])
+    expect(seen[0]?.entry?.tags).toEqual([':t'])
     expect(() => cache.subscribe('x' as never)).toThrow(/listener must be a function/)
   })
 
@@ -841,12 +841,12 @@ describe('events and stats', () => {
     expect(hit).toMatchObject({ tier: 'l1', tierIndex: 0, entry: { value: 'A' } })
     await cache.idle()
     // Only L2 holds it now, past ttl: a failing load falls back to it.
-    await cache.tiers[0]?.delete('a')
+    await cache.tiers[0]?.delete(':a')
     clock.advance(2000)
     await expect(cache.getOrSet('a', () => Promise.reject(new Error('down')))).resolves.toBe('A')
     expect(events.at(-1)).toMatchObject({ type: 'stale', reason: 'error', tier: 'l2', tierIndex: 1, entry: { value: 'A' } })
     expect(cache.stats().tiers[1]?.staleHits).toBe(1)
-    expect(l2.map.has('a')).toBe(true)
+    expect(l2.map.has(':a')).toBe(true)
   })
 
   it('counts get() reads as hits and misses, with events', async () => {
@@ -877,9 +877,9 @@ describe('events and stats', () => {
 describe('validation at the call site', () => {
   it('rejects bad keys', () => {
     const { cache } = setup()
-    expect(() => cache.getOrSet('', () => 1)).toThrow(new RangeError('key must be 1 to 1024 characters, got 0'))
+    expect(() => cache.getOrSet('', () => 1)).toThrow(new RangeError('key must be 1 to 1023 characters, got 0'))
     expect(() => cache.getOrSet(7 as never, () => 1)).toThrow(new TypeError('key must be a string, got number'))
-    expect(() => cache.getOrSet('k'.repeat(1025), () => 1)).toThrow(/key must be 1 to 1024 characters, got 1025/)
+    expect(() => cache.getOrSet('k'.repeat(1024), () => 1)).toThrow(/key must be 1 to 1023 characters, got 1024/)
     expect(() => cache.getOrSet('k', 'loader' as never)).toThrow(/loader must be a function, got string/)
   })
 
@@ -1024,7 +1024,7 @@ describe('entries written by other processes', () => {
   it('accepts entries with tags and windows written elsewhere', async () => {
     const { cache, clock, l2 } = setup()
     const e: Entry = { value: { ok: 1 }, createdAt: clock.now() - 5, freshUntil: clock.now() + 100, staleUntil: clock.now() + 200, errorUntil: clock.now() + 300, tags: ['x'] }
-    l2.map.set('k', e)
+    l2.map.set(':k', e)
     expect(await cache.get('k')).toEqual({ ok: 1 })
   })
 })

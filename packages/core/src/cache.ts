@@ -3,13 +3,13 @@ import { memoryCoordinator, type Coordinator } from './coordinator.js'
 import { parseDuration, typeOf, type Duration } from './duration.js'
 import type { WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
-import { prefixOf } from './engine/keys.js'
 import type { BatchLoader, BatchPolicy, Loader } from './engine/loader.js'
+import { namespacePrefix } from './keys.js'
 import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js'
 import { defaultClock } from './runtime.js'
 import type { CacheEvent, CacheStats } from './stats.js'
 import type { Store } from './store.js'
-import { MAX_KEY_LENGTH } from './validate.js'
+import { assertWellFormed, MAX_KEY_LENGTH } from './validate.js'
 
 export type { WaitUntil } from './engine/background.js'
 export type { BatchLoader, BatchLoaderContext, BatchPolicy, Loader, LoaderContext } from './engine/loader.js'
@@ -17,7 +17,11 @@ export type { BatchLoader, BatchLoaderContext, BatchPolicy, Loader, LoaderContex
 export interface CacheOptions {
   /** Stores ordered fastest to slowest: tiers[0] is L1. */
   tiers: readonly Store[]
-  /** Prefixed to every key and tag; change it ('v2') to drop everything at once. @default '' */
+  /**
+   * Prefixed to every key and tag (escaped: ':' and '%' inside it are written '%3A' and '%25', then ':'), so caches
+   * with different namespaces sharing a store never read or invalidate each other's entries; change it ('v2') to
+   * drop everything at once. @default ''
+   */
   namespace?: string
   /** Defaults for every call; a call's policy is merged over it. */
   policy?: Policy
@@ -111,6 +115,7 @@ export function createCache(options: CacheOptions): Cache {
   const namespace = options.namespace ?? ''
   if (typeof namespace !== 'string') throw new TypeError(`options.namespace must be a string, got ${typeOf(namespace)}`)
   if (namespace.length > 128) throw new RangeError(`options.namespace must be at most 128 characters, got ${namespace.length}`)
+  assertWellFormed(namespace, 'options.namespace')
   const maxKeyLength = options.maxKeyLength ?? MAX_KEY_LENGTH
   if (!Number.isInteger(maxKeyLength) || maxKeyLength < 1) {
     throw new RangeError(`options.maxKeyLength must be a positive integer, got ${String(maxKeyLength)}`)
@@ -122,7 +127,7 @@ export function createCache(options: CacheOptions): Cache {
   const now = options.now ?? defaultClock()
   const lockTtl = parseDuration(options.lockTtl ?? 10_000, 'options.lockTtl')
   const lockWait = parseDuration(options.lockWait ?? 2_000, 'options.lockWait')
-  const defaults = options.policy === undefined ? undefined : resolvePolicy(options.policy, undefined, 'options.policy', prefixOf(namespace))
+  const defaults = options.policy === undefined ? undefined : resolvePolicy(options.policy, undefined, 'options.policy', namespacePrefix(namespace))
   const tierTimeout = parseDuration(options.tierTimeout ?? 1_000, 'options.tierTimeout')
   const engine = new Engine({
     stores: tiers,

@@ -113,7 +113,7 @@ export class Engine {
     if (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max) keys.bad(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
-    const full = keys.prefix === '' ? key : keys.prefixed(key)
+    const full = keys.prefixed(key)
 
     // Fast path: a fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
     const l1 = this.#l1

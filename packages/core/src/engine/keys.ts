@@ -1,36 +1,38 @@
-import { assertKey } from '../validate.js'
+import { namespacePrefix } from '../keys.js'
+import { assertKey, assertWellFormed } from '../validate.js'
 
-/** What the cache puts before every key and tag of `namespace`. */
-export function prefixOf(namespace: string): string {
-  return namespace === '' ? '' : `${namespace}:`
-}
-
-/** The cache's namespace prefix on keys: checks a key, adds the prefix (memoized), takes it off again. */
+/**
+ * The cache's namespace prefix on keys: checks a key, adds the prefix (memoized), takes it off again. The prefix is
+ * `namespacePrefix(namespace)`, never empty, so no key of one namespace can be read as a key of another.
+ */
 export class Keys {
-  /** `namespace:`, or '' without a namespace. */
+  /** The escaped namespace and ':' (just ':' without a namespace). */
   readonly prefix: string
   /** Longest key, prefix included. */
   readonly max: number
   readonly #memo = new Map<string, string>()
 
   constructor(namespace: string, maxKeyLength: number) {
-    this.prefix = prefixOf(namespace)
+    this.prefix = namespacePrefix(namespace)
     this.max = maxKeyLength
   }
 
   /** The stored key of `key`; throws naming `name` when it is not a valid key. */
   full(key: string, name: string): string {
     if (typeof key !== 'string' || key.length === 0 || key.length + this.prefix.length > this.max) this.bad(key, name)
-    return this.prefix === '' ? key : this.prefixed(key)
+    return this.prefixed(key, name)
   }
 
   /**
    * prefix + key, memoized: the caller's key string carries a cached hash, a fresh concatenation must be hashed
-   * (and flattened) again on every lookup, which costs more than the rest of a hit.
+   * (and flattened) again on every lookup, which costs more than the rest of a hit. A key is checked for lone
+   * surrogates the first time it is seen (the memo holds only checked keys), so a hit pays nothing for it.
+   * The caller has checked the type and length.
    */
-  prefixed(key: string): string {
+  prefixed(key: string, name = 'key'): string {
     let full = this.#memo.get(key)
     if (full === undefined) {
+      assertWellFormed(key, name)
       if (this.#memo.size >= 10_000) this.#memo.clear()
       full = this.prefix + key
       this.#memo.set(key, full)
@@ -45,6 +47,6 @@ export class Keys {
 
   /** The key as the caller gave it. */
   unprefix(full: string): string {
-    return this.prefix !== '' && full.startsWith(this.prefix) ? full.slice(this.prefix.length) : full
+    return full.startsWith(this.prefix) ? full.slice(this.prefix.length) : full
   }
 }

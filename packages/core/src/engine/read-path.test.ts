@@ -35,9 +35,9 @@ describe('one classification for single-key and batch reads', () => {
     for (const batch of [false, true]) {
       const { cache, clock, l1, l2, events, entry } = twoTiers()
       const t = clock.now()
-      l1.write('fresh-l1', entry('A', t, 1000))
-      l2.map.set('fresh-l2', entry('B', t, 1000))
-      l1.write('stale-l1', entry('C', t - 2000, 1000, 5000))
+      l1.write(':fresh-l1', entry('A', t, 1000))
+      l2.map.set(':fresh-l2', entry('B', t, 1000))
+      l1.write(':stale-l1', entry('C', t - 2000, 1000, 5000))
       const keys = ['fresh-l1', 'fresh-l2', 'stale-l1', 'nowhere']
       const loaded = (key: string) => `${key}!`
       const values = batch
@@ -62,8 +62,8 @@ describe('one classification for single-key and batch reads', () => {
       const cache = createCache({ tiers: [l1, l2], now: clock.now, policy: { ttl: 1000, staleIfError: 60_000 } })
       const t = clock.now()
       // Both past their swr window, within staleIfError: usable only if the load fails. L2's is the newer one.
-      l1.map.set('k', entry('older', t - 9000, 1000, 1000, 60_000))
-      l2.map.set('k', entry('newer', t - 5000, 1000, 1000, 60_000))
+      l1.map.set(':k', entry('older', t - 9000, 1000, 1000, 60_000))
+      l2.map.set(':k', entry('newer', t - 5000, 1000, 1000, 60_000))
       const boom = new Error('origin down')
       const value = batch ? (await cache.getManyOrSet(['k'], () => Promise.reject(boom)))[0] : await cache.getOrSet('k', () => Promise.reject(boom))
       expect(value).toBe('newer')

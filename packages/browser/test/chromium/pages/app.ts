@@ -4,7 +4,7 @@
  * channel and maxEntries, so each test gets its own storage. The clock can be moved forward (`advance`), so
  * lifetimes are tested without sleeping; test routes send no Date header for the same reason.
  */
-import { createCache, memoryStore } from '@tiercache/core'
+import { createCache, memoryStore, namespacePrefix } from '@tiercache/core'
 import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '../../../src/index.js'
 import { responseInfo, type ResponseInfo } from './response-info.js'
 
@@ -42,7 +42,7 @@ const app = {
   delete: (key: string) => cache.delete(key),
   invalidate: (tags: string[]) => cache.invalidateTags(tags),
   /** What this tab's memory tier holds (namespace-free keys), null for nothing. */
-  memory: (key: string) => memory.peek(key)?.value ?? null,
+  memory: (key: string) => memory.peek(namespacePrefix(cache.namespace) + key)?.value ?? null,
   idbCount: () => idb.count(),
   idle: () => cache.idle(),
   advance: (ms: number) => {
