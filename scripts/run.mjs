@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The README's commands on a fresh machine that has only Node 20 and npm:
-//   npm test           installs pnpm and the workspace, installs redis-server and chromium when missing,
+//   npm test           installs pnpm and the workspace, installs redis-server, memcached and chromium when missing,
 //                      then builds, type-checks and runs every package's tests (test setups start and stop
 //                      their own redis-server and Upstash endpoint on 127.0.0.1), then the consumer test
 //                      (tools/consumer: the packed packages on Node, Bun and Deno)
@@ -106,6 +106,7 @@ async function test() {
   const kit = await testkit()
   // Installed once here, so that parallel test packages do not race apt.
   await kit.ensureRedisServer()
+  await kit.ensureMemcached()
   await kit.ensureChromium()
   env.CHROMIUM_PATH ??= kit.findChromium()
   // Each package's vitest globalSetup starts its own redis-server + Upstash endpoint on 127.0.0.1 (about 40 ms)

@@ -36,6 +36,90 @@ export interface RedisServer {
  */
 export function startRedis(options?: StartRedisOptions): Promise<RedisServer>;
 
+// ---- Redis Cluster -----------------------------------------------------------
+
+export interface StartRedisClusterOptions {
+  /** @default 3 (the minimum redis-cli accepts) */
+  masters?: number;
+  /** Replicas per master. @default 0 */
+  replicas?: number;
+  /** cluster-node-timeout: how soon a silent node is marked failed. @default 1000 */
+  nodeTimeoutMs?: number;
+  /**
+   * cluster-require-full-coverage. @default false: the other masters keep answering for their slots while one
+   * master is down
+   */
+  requireFullCoverage?: boolean;
+  /** Extra redis-server arguments for every node. */
+  args?: string[];
+  /** @default 20000 */
+  readyTimeoutMs?: number;
+}
+
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+  pid: number;
+  /** Kills this node (SIGKILL); the others go on. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface RedisCluster {
+  /** Masters first, then replicas, in start order. */
+  nodes: RedisClusterNode[];
+  /** What `new Redis.Cluster(startupNodes)` (ioredis) takes: the masters. */
+  startupNodes: { host: string; port: number }[];
+  /** The master serving `key` (CLUSTER KEYSLOT + CLUSTER SLOTS on a live node). */
+  nodeFor(key: string): Promise<RedisClusterNode>;
+  /** Kills every node and resolves once all exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Redis Cluster on 127.0.0.1: `masters * (1 + replicas)` redis-server processes with
+ * `--cluster-enabled yes` on free ports, joined by `redis-cli --cluster create`; resolves once every node reports
+ * `cluster_state:ok`. Every node dies with this process.
+ */
+export function startRedisCluster(options?: StartRedisClusterOptions): Promise<RedisCluster>;
+
+// ---- Memcached ---------------------------------------------------------------
+
+/** The memcached executable: `$MEMCACHED_BIN`, then PATH, then /usr/bin/memcached. */
+export function findMemcached(): string | undefined;
+
+/** Returns the memcached path, installing Debian's `memcached` with apt-get (sudo when not root) when missing. */
+export function ensureMemcached(): Promise<string>;
+
+export interface StartMemcachedOptions {
+  /** @default a free port picked by the OS */
+  port?: number;
+  /** @default findMemcached(), installing it if missing */
+  bin?: string;
+  /** Cache size in MB (`-m`). @default 64 */
+  memoryMb?: number;
+  /** Extra memcached arguments, e.g. `['-I', '2m']` (largest item). */
+  args?: string[];
+  /** @default 10000 */
+  readyTimeoutMs?: number;
+}
+
+export interface MemcachedServer {
+  /** `127.0.0.1:PORT`, as memjs takes it. */
+  address: string;
+  port: number;
+  pid: number;
+  /** Recent memcached output. */
+  logs(): string;
+  /** Kills memcached and resolves once it exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts memcached on 127.0.0.1 only (TCP, UDP off) as a child process; resolves once it answers `version`.
+ * It dies with this process.
+ */
+export function startMemcached(options?: StartMemcachedOptions): Promise<MemcachedServer>;
+
 // ---- Upstash-compatible endpoint ---------------------------------------------
 
 export type FaultMode = 'ok' | 'error500' | 'slow' | 'down';
