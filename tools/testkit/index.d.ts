@@ -120,6 +120,48 @@ export interface MemcachedServer {
  */
 export function startMemcached(options?: StartMemcachedOptions): Promise<MemcachedServer>;
 
+// ---- TCP proxy ----------------------------------------------------------------
+
+export interface StartTcpProxyOptions {
+  /** Where to forward. */
+  targetPort: number;
+  /** @default '127.0.0.1' */
+  targetHost?: string;
+  /** @default a free port */
+  port?: number;
+  /** Added to each direction of each chunk. @default 0 */
+  delayMs?: number;
+}
+
+export interface TcpProxyStats {
+  /**
+   * Client-to-server bursts: data from the client that follows data from the server (or opens the connection).
+   * Pipelined or concurrent commands written together count once; a command sent after the answer to the
+   * previous one counts again.
+   */
+  roundTrips: number;
+  connections: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface TcpProxy {
+  port: number;
+  /** `redis://127.0.0.1:PORT`, for Redis targets. */
+  url: string;
+  stats(): TcpProxyStats;
+  resetStats(): void;
+  setDelay(ms: number): void;
+  /** blackhole: accept and read, never forward nor answer (a server that hangs, a partition). */
+  setMode(mode: 'pass' | 'blackhole'): void;
+  /** Closes every open connection (a network blip). */
+  dropConnections(): void;
+  stop(): Promise<void>;
+}
+
+/** A TCP proxy on 127.0.0.1 that counts round trips and can add latency or stop answering. */
+export function startTcpProxy(options: StartTcpProxyOptions): Promise<TcpProxy>;
+
 // ---- Upstash-compatible endpoint ---------------------------------------------
 
 export type FaultMode = 'ok' | 'error500' | 'slow' | 'down';

@@ -4,6 +4,7 @@ export { findRedisServer, ensureRedisServer, startRedis } from './redis-server.m
 export { startUpstashServer } from './upstash-server.mjs';
 export { startRedisCluster } from './redis-cluster.mjs';
 export { findMemcached, ensureMemcached, startMemcached } from './memcached.mjs';
+export { startTcpProxy } from './tcp-proxy.mjs';
 export { setupServices } from './services.mjs';
 export { findChromium, ensureChromium, chromiumLaunchOptions, CHROMIUM_ARGS } from './chromium.mjs';
 export { getFreePort } from './system.mjs';
