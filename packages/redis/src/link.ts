@@ -8,6 +8,10 @@ export interface StoreLink {
   keysMessage(keys: readonly string[]): string
   /** How long Redis keeps tag stamps: entries must not outlive it. */
   readonly tagTtl: number
+  /** A counter of the key messages the bus heard; read before a read, passed to evictedSince after it. */
+  heard(): number
+  /** Whether another server wrote or deleted `key` since `heard`: what a read in flight got may be older. */
+  evictedSince(key: string, heard: number): boolean
 }
 
 const links = new WeakMap<Coordinator, StoreLink>()

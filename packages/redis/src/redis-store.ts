@@ -128,13 +128,46 @@ class RedisStore implements Store {
   }
 
   async get(key: string): Promise<Entry | undefined> {
-    const full = this.#prefix + key
-    const raw = await this.#onNode(full, 'get', () => this.#client.get(full))
-    return this.#decoded(full, raw)
+    return (await this.#read([key], 1))[0]
   }
 
-  async getMany(keys: readonly string[]): Promise<(Entry | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(Entry | undefined)[]> {
+    return this.#read(keys, 1)
+  }
+
+  /**
+   * Reads keys; those another server wrote or deleted while the read was in flight (its bus message arrived
+   * meanwhile) are read again, since the value read may be the old one and core would copy it into L1 after the
+   * bus dropped it there. A read that starts after the message sees the write. Twice overtaken: a miss.
+   */
+  async #read(keys: readonly string[], attempt: number): Promise<(Entry | undefined)[]> {
+    const link = this.#link
+    const heard = link?.heard() ?? 0
+    const found = await this.#fetch(keys)
+    if (link === undefined || link.heard() === heard) return found
+    const again: number[] = []
+    for (let i = 0; i < keys.length; i++) if (link.evictedSince(keys[i] as string, heard)) again.push(i)
+    if (again.length === 0) return found
+    if (attempt >= 2) {
+      for (const i of again) found[i] = undefined
+      return found
+    }
+    const fresh = await this.#read(
+      again.map((i) => keys[i] as string),
+      attempt + 1,
+    )
+    again.forEach((i, n) => {
+      found[i] = fresh[n]
+    })
+    return found
+  }
+
+  async #fetch(keys: readonly string[]): Promise<(Entry | undefined)[]> {
     if (keys.length === 0) return []
+    if (keys.length === 1) {
+      const full = this.#prefix + (keys[0] as string)
+      return [this.#decoded(full, await this.#onNode(full, 'get', () => this.#client.get(full)))]
+    }
     const full = keys.map((key) => this.#prefix + key)
     const cluster = this.cluster
     if (cluster === undefined) {

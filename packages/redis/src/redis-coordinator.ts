@@ -1,0 +1,303 @@
+import { Circuit, type CircuitBreakerOptions, type Coordinator, type Duration, type Lock, type Store } from '@tiercache/core'
+import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, RELEASE_LOCK, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
+import { randomUUID } from 'node:crypto'
+import { RedisBus, type BusEvent } from './bus.js'
+import { assertRedisClient, pipelineResult, type RedisClient } from './client.js'
+import { registerLink } from './link.js'
+import { assertOptions, optionalDuration, optionalFunction, typeOf } from './options.js'
+
+export interface RedisCoordinatorOptions {
+  /** An ioredis client (single node or Cluster), on the same database as the redisStore it works with. */
+  client: RedisClient
+  /**
+   * Prefix of its Redis keys, in the layout of `@tiercache/core/redis` shared with upstashCoordinator: the stamp at
+   * `<prefix>{tags}:stamp`, tags at `<prefix>{tags}:tag:<tag>`, locks at `<prefix>lock:<key>`. No `{` or `}`.
+   * @default 'tc:'
+   */
+  prefix?: string
+  /**
+   * How long this process trusts a tag stamp it read from Redis, when the bus said nothing about the tag: the
+   * staleness bound of invalidations that do not come over the bus (a Worker's through Upstash, a message missed).
+   * @default '5s'
+   */
+  tagCacheTtl?: Duration
+  /** How long Redis keeps a tag's stamp; entries must not live longer (redisStore caps them). @default '30d' */
+  tagTtl?: Duration
+  /** A Redis call slower than this fails (core then serves what the tiers hold, or loads without a lock). @default '1s' */
+  timeout?: Duration
+  /** The circuit breaker in front of the coordinator's Redis calls, or false. @default { failures: 5, cooldown: '500ms' } */
+  breaker?: CircuitBreakerOptions | false
+  /**
+   * The invalidation bus on pub/sub, or false for none. On by default: writes, deletes and tag invalidations made
+   * here reach every other server of the same prefix within milliseconds.
+   */
+  bus?: RedisBusOptions | false
+  /** Most tag stamps one process remembers; the least recently read are forgotten first. @default 10000 */
+  maxTags?: number
+  /** Clock for the local tag cache, in epoch ms. @default Date.now */
+  now?: () => number
+}
+
+export interface RedisBusOptions {
+  /**
+   * The in-process tiers of this server (usually the memoryStore L1) that the bus drops a key from when another
+   * server writes or deletes it, and clears after a gap in the bus (messages may have been missed). @default []
+   */
+  local?: readonly Store[]
+  /** The pub/sub channel. @default '<prefix>bus' */
+  channel?: string
+  /**
+   * How often the bus publishes a heartbeat to itself; three missed in a row mark it down (invalidations may be
+   * lost until it is up again, then local tiers are cleared). @default '1s'
+   */
+  heartbeat?: Duration
+  /** Told when the bus goes up or down, and of each message from another server (with its delay). */
+  onEvent?: (event: BusEvent) => void
+}
+
+/** A redisCoordinator: a Coordinator, with its bus and a way to close the bus's connection. */
+export interface RedisCoordinator extends Coordinator {
+  /** The bus, when on: `up` says whether its subscription works. */
+  readonly bus: { readonly up: boolean; readonly channel: string; readonly id: string } | undefined
+  /** The greatest stamp this process has seen (from an invalidation here, a read, or a bus message). */
+  readonly stamp: number
+  /** Closes the bus's subscriber connection and stops its heartbeat (the app's client stays open). */
+  close(): void
+}
+
+/** What this process knows about one tag. */
+interface Known {
+  stamp: number
+  /** When that was read from Redis (or written there by this process); -Infinity = must be read again. */
+  checkedAt: number
+}
+
+const INVALIDATE_COMMAND = 'tiercacheInvalidateTags'
+const RELEASE_COMMAND = 'tiercacheReleaseLock'
+
+/**
+ * A Coordinator on Redis over TCP, in the key layout every tiercache coordinator on Redis shares
+ * (`@tiercache/core/redis`), so that servers and Workers (upstashCoordinator on the same database) invalidate each
+ * other's entries and take each other's locks. Works on a single node and on a Cluster (tag keys share the
+ * `{tags}` slot).
+ *
+ * - Tags: `invalidateTags` runs the shared INVALIDATE_TAGS script (a new stamp from Redis' clock, raised on every
+ *   tag atomically) and publishes the tags on the bus in the same round trip. `invalidatedAt` answers from this
+ *   process's copy of tag stamps, read at most `tagCacheTtl` ago, synchronously; otherwise one MGET.
+ * - Locks: `SET <prefix>lock:<key> <token> NX PX`, released by the shared compare-and-delete script.
+ * - Bus: see RedisBusOptions. Without it, an invalidation made on another server is seen here within `tagCacheTtl`.
+ *
+ * @example
+ * const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+ * const l1 = memoryStore({ maxEntries: 10_000 })
+ * const coordinator = redisCoordinator({ client, bus: { local: [l1] } })
+ * const cache = createCache({ tiers: [l1, redisStore({ client, coordinator })], coordinator })
+ */
+export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordinator {
+  assertOptions(options, 'redisCoordinator(options)')
+  assertRedisClient(options.client, 'options.client')
+  optionalFunction(options.now, 'options.now')
+  const { bus, breaker, maxTags } = options
+  if (bus !== undefined && bus !== false) {
+    assertOptions(bus, 'options.bus')
+    if (bus.local !== undefined && (!Array.isArray(bus.local) || bus.local.some((s) => typeof s !== 'object' || s === null || typeof (s as Store).delete !== 'function'))) {
+      throw new TypeError('options.bus.local must be an array of stores (the in-process tiers, e.g. [memoryStore()])')
+    }
+    if (bus.channel !== undefined && (typeof bus.channel !== 'string' || bus.channel.length === 0)) {
+      throw new TypeError(`options.bus.channel must be a non-empty string, got ${typeOf(bus.channel)}`)
+    }
+    optionalFunction(bus.onEvent, 'options.bus.onEvent')
+  }
+  if (breaker !== undefined && breaker !== false && (typeof breaker !== 'object' || breaker === null)) {
+    throw new TypeError(`options.breaker must be circuit breaker options or false, got ${typeOf(breaker)}`)
+  }
+  if (maxTags !== undefined && (!Number.isInteger(maxTags) || maxTags < 1)) {
+    throw new RangeError(`options.maxTags must be an integer >= 1, got ${String(maxTags)}`)
+  }
+  const coordinator = new RedisTagCoordinator(options)
+  registerLink(coordinator, {
+    channel: coordinator.bus?.channel,
+    keysMessage: (keys) => (coordinator.bus as RedisBus).keysMessage(keys),
+    tagTtl: coordinator.tagTtl,
+    heard: () => coordinator.bus?.heard ?? 0,
+    evictedSince: (key, heard) => coordinator.bus?.evictedSince(key, heard) ?? false,
+  })
+  return coordinator
+}
+
+class RedisTagCoordinator implements RedisCoordinator {
+  readonly name = 'redis'
+  readonly tagTtl: number
+  readonly bus: RedisBus | undefined
+  readonly #client: RedisClient
+  readonly #layout: RedisLayout
+  readonly #tagCacheTtl: number
+  readonly #maxTags: number
+  readonly #now: () => number
+  readonly #circuit: Circuit | undefined
+  readonly #timeout: number
+  /** Insertion order = recency of the last read: the first entries are the first forgotten. */
+  readonly #tags = new Map<string, Known>()
+  /** One Redis read per tag at a time. */
+  readonly #reading = new Map<string, Promise<number>>()
+  #stamp = 0
+
+  constructor(options: RedisCoordinatorOptions) {
+    this.#client = options.client
+    this.#layout = redisLayout(options.prefix)
+    this.#tagCacheTtl = optionalDuration(options.tagCacheTtl, 'options.tagCacheTtl') ?? 5_000
+    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', true) ?? 30 * 86_400_000
+    this.#timeout = optionalDuration(options.timeout, 'options.timeout', true) ?? 1_000
+    this.#maxTags = options.maxTags ?? 10_000
+    this.#now = options.now ?? Date.now
+    this.#circuit = options.breaker === false ? undefined : new Circuit('redis coordinator', options.breaker ?? {}, this.#timeout)
+    defineScripts(this.#client)
+    const bus = options.bus
+    if (bus !== false) {
+      const heartbeat = optionalDuration(bus?.heartbeat, 'options.bus.heartbeat', true) ?? 1_000
+      this.bus = new RedisBus(
+        this.#client,
+        { channel: bus?.channel ?? `${this.#layout.prefix}bus`, local: bus?.local ?? [], heartbeat, remember: 10_000, onEvent: bus?.onEvent },
+        {
+          tags: (tags) => {
+            for (const tag of tags) {
+              const known = this.#tags.get(tag)
+              if (known !== undefined) known.checkedAt = Number.NEGATIVE_INFINITY
+            }
+          },
+          gap: () => {
+            for (const known of this.#tags.values()) known.checkedAt = Number.NEGATIVE_INFINITY
+          },
+        },
+      )
+    }
+  }
+
+  get stamp(): number {
+    return this.#stamp
+  }
+
+  close(): void {
+    this.bus?.close()
+  }
+
+  invalidatedAt(tags: readonly string[]): number | Promise<number> {
+    const now = this.#now()
+    let latest = 0
+    let unknown: string[] | undefined
+    for (let i = 0; i < tags.length; i++) {
+      const tag = tags[i] as string
+      const known = this.#tags.get(tag)
+      if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
+        if (known.stamp > latest) latest = known.stamp
+      } else (unknown ??= []).push(tag)
+    }
+    if (unknown === undefined) return latest
+    return this.#read(unknown).then((stamps) => stamps.reduce((max, s) => (s > max ? s : max), latest))
+  }
+
+  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+    if (tags.length === 0) return
+    // This process stops serving at once, before Redis has answered.
+    const now = this.#now()
+    for (const tag of tags) this.#remember(tag, at, now)
+    const keys = tagStampKeys(this.#layout, tags)
+    const results = await this.#call('invalidateTags', () => {
+      const pipeline = this.#client.pipeline()
+      ;(pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[INVALIDATE_COMMAND]!(keys.length, ...keys, String(this.tagTtl))
+      if (this.bus !== undefined) pipeline.publish(this.bus.channel, this.bus.tagsMessage(tags))
+      return pipeline.exec()
+    })
+    const stamp = parseStamp(pipelineResult(results, 0))
+    this.#raise(stamp)
+    for (const tag of tags) this.#remember(tag, stamp, now)
+  }
+
+  async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
+    const lockKey = this.#layout.lockKey(key)
+    const token = randomUUID()
+    const px = Math.max(1, Math.ceil(ttlMs))
+    const taking = this.#client.set(lockKey, token, 'PX', px, 'NX')
+    let taken: unknown
+    try {
+      taken = await this.#call('lock', () => taking)
+    } catch (error) {
+      // Given up on, the SET may still land: release what it took so that nobody waits for a holder that left.
+      taking.then((late) => (late === 'OK' ? this.#release(lockKey, token) : undefined)).catch(() => undefined)
+      throw error
+    }
+    if (taken !== 'OK') return undefined
+    return { release: () => this.#release(lockKey, token) }
+  }
+
+  async #release(lockKey: string, token: string): Promise<void> {
+    await this.#call('release', () => (this.#client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[RELEASE_COMMAND]!(1, lockKey, token))
+  }
+
+  /** Reads the stamps of `tags` (and the current stamp) with one MGET, joining reads in flight. */
+  #read(tags: string[]): Promise<number[]> {
+    const fresh = tags.filter((tag) => !this.#reading.has(tag))
+    if (fresh.length > 0) {
+      const checkedAt = this.#now()
+      const batch = this.#call('invalidatedAt', () => this.#client.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
+        const { stamp, tags: stamps } = parseTagStamps(reply, fresh.length)
+        this.#raise(stamp)
+        fresh.forEach((tag, i) => this.#remember(tag, stamps[i] as number, checkedAt))
+      })
+      for (const tag of fresh) {
+        const one = batch.then(() => this.#tags.get(tag)?.stamp ?? 0)
+        this.#reading.set(tag, one)
+        const clear = (): void => {
+          if (this.#reading.get(tag) === one) this.#reading.delete(tag)
+        }
+        one.then(clear, clear)
+      }
+    }
+    return Promise.all(tags.map((tag) => this.#reading.get(tag) as Promise<number>))
+  }
+
+  #remember(tag: string, stamp: number, checkedAt: number): void {
+    const known = this.#tags.get(tag)
+    // Stamps only grow; a read that started before this process's own invalidation must not lower it.
+    const latest = known !== undefined && known.stamp > stamp ? known.stamp : stamp
+    const checked = known !== undefined && known.checkedAt > checkedAt ? known.checkedAt : checkedAt
+    this.#tags.delete(tag)
+    this.#tags.set(tag, { stamp: latest, checkedAt: checked })
+    if (this.#tags.size > this.#maxTags) {
+      const oldest = this.#tags.keys().next().value
+      if (oldest !== undefined) this.#tags.delete(oldest)
+    }
+  }
+
+  #raise(stamp: number): void {
+    if (stamp > this.#stamp) this.#stamp = stamp
+  }
+
+  #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.#circuit !== undefined) return this.#circuit.run(operation, run)
+    return withTimeout(run(), this.#timeout, `redis coordinator: ${operation} got no answer from Redis within ${this.#timeout} ms`)
+  }
+}
+
+/** Defines the shared scripts on the client once (ioredis sends EVALSHA, and EVAL when Redis does not know it). */
+function defineScripts(client: RedisClient): void {
+  const named = client as unknown as Record<string, unknown>
+  if (typeof named[INVALIDATE_COMMAND] !== 'function') client.defineCommand(INVALIDATE_COMMAND, { lua: INVALIDATE_TAGS })
+  if (typeof named[RELEASE_COMMAND] !== 'function') client.defineCommand(RELEASE_COMMAND, { lua: RELEASE_LOCK })
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}
