@@ -42,7 +42,7 @@ export interface RedisStoreOptions {
   timeout?: Duration
   /**
    * The circuit breaker in front of Redis (per node on a Cluster, so that a node that is down does not stop the
-   * others), or false for none. @default { failures: 5, cooldown: '500ms', maxCooldown: '30s' }
+   * others), or false for none. @default { failures: 5, cooldown: '500ms', maxCooldown: '5s' }
    */
   breaker?: CircuitBreakerOptions | false
   /**

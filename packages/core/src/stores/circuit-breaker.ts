@@ -27,7 +27,10 @@ export interface CircuitBreakerOptions {
   failures?: number
   /** How long the circuit stays open before one probe call is let through. @default '500ms' */
   cooldown?: Duration
-  /** Each failed probe doubles the cooldown, up to this. @default '30s' */
+  /**
+   * Each failed probe doubles the cooldown, up to this: the longest a recovered server waits to be used again.
+   * @default '5s'
+   */
   maxCooldown?: Duration
   /**
    * A call still unanswered after this long fails (for the caller and the breaker alike), so that a server that
@@ -112,7 +115,7 @@ export class Circuit {
     const threshold = options.failures ?? 5
     if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`options.failures must be an integer >= 1, got ${String(threshold)}`)
     const cooldown = parseOptionalDuration(options.cooldown, 'options.cooldown') ?? 500
-    const maxCooldown = parseOptionalDuration(options.maxCooldown, 'options.maxCooldown') ?? 30_000
+    const maxCooldown = parseOptionalDuration(options.maxCooldown, 'options.maxCooldown') ?? 5_000
     if (cooldown <= 0) throw new RangeError(`options.cooldown must be longer than 0 ms, got ${cooldown}`)
     if (maxCooldown < cooldown) throw new RangeError(`options.maxCooldown (${maxCooldown} ms) must not be shorter than options.cooldown (${cooldown} ms)`)
     const callTimeout = parseOptionalDuration(options.callTimeout, 'options.callTimeout') ?? timeout ?? 1_000
