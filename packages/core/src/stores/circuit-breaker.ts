@@ -29,7 +29,7 @@ export interface CircuitBreakerOptions {
   cooldown?: Duration
   /**
    * Each failed probe doubles the cooldown, up to this: the longest a recovered server waits to be used again.
-   * @default '5s'
+   * @default '5s' (or the cooldown, when longer)
    */
   maxCooldown?: Duration
   /**
@@ -115,7 +115,7 @@ export class Circuit {
     const threshold = options.failures ?? 5
     if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`options.failures must be an integer >= 1, got ${String(threshold)}`)
     const cooldown = parseOptionalDuration(options.cooldown, 'options.cooldown') ?? 500
-    const maxCooldown = parseOptionalDuration(options.maxCooldown, 'options.maxCooldown') ?? 5_000
+    const maxCooldown = parseOptionalDuration(options.maxCooldown, 'options.maxCooldown') ?? Math.max(5_000, cooldown)
     if (cooldown <= 0) throw new RangeError(`options.cooldown must be longer than 0 ms, got ${cooldown}`)
     if (maxCooldown < cooldown) throw new RangeError(`options.maxCooldown (${maxCooldown} ms) must not be shorter than options.cooldown (${cooldown} ms)`)
     const callTimeout = parseOptionalDuration(options.callTimeout, 'options.callTimeout') ?? timeout ?? 1_000
