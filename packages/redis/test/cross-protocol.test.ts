@@ -1,0 +1,67 @@
+import { createCache, memoryStore, type Entry } from '@tiercache/core'
+import { upstashStore } from '@tiercache/edge'
+import { Redis as Upstash } from '@upstash/redis'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { redisCoordinator, redisStore } from '../src/index.js'
+
+// The Worker side: the real @upstash/redis client over HTTP, through testkit's Upstash endpoint. The server side:
+// ioredis over TCP. Both reach the same redis-server (the endpoint sits in front of REDIS_URL).
+let upstash: Upstash
+let tcp: Redis
+beforeAll(async () => {
+  upstash = new Upstash({ url: inject('UPSTASH_TEST_URL'), token: inject('UPSTASH_TEST_TOKEN'), signal: () => AbortSignal.timeout(2_000) })
+  tcp = new Redis(inject('REDIS_URL'), { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  await new Promise((resolve) => tcp.once('ready', resolve))
+})
+afterAll(async () => {
+  await tcp?.quit()
+})
+
+let serial = 0
+const ns = (): string => `x${process.pid}n${++serial}`
+
+function entry(value: unknown, tags?: string[]): Entry {
+  const t = Date.now()
+  const e: Entry = { value, createdAt: t, freshUntil: t + 60_000, staleUntil: t + 90_000, errorUntil: t + 600_000, loadMs: 3 }
+  if (tags !== undefined) e.tags = tags
+  return e
+}
+
+describe('one database, two protocols: upstashStore (HTTP) and redisStore (TCP)', () => {
+  it('an entry written by upstashStore is read by redisStore, every field intact, and the reverse', async () => {
+    const edge = upstashStore({ redis: upstash })
+    const server = redisStore({ client: tcp })
+    const key = `${ns()}:product:1`
+    const written = entry({ id: 1, name: 'Grüße 👋', price: 1_250 }, ['demo:product:1'])
+    await edge.set(key, written)
+    expect(await server.get(key)).toEqual(written)
+    expect(await server.getMany?.([key, `${key}:missing`])).toEqual([written, undefined])
+
+    const back = entry(['from', 'the', 'server'], ['demo:catalog'])
+    await server.set(`${key}:b`, back)
+    expect(await edge.get(`${key}:b`)).toEqual(back)
+    await edge.delete(key)
+    expect(await server.get(key)).toBeUndefined()
+  })
+
+  it('the same key names: the stored value is one string at <prefix><key>, expiring at the last servable moment', async () => {
+    const key = `${ns()}:k`
+    await redisStore({ client: tcp }).set(key, entry('v'))
+    const ttl = await tcp.pttl(`tc:v:${key}`)
+    expect(ttl).toBeGreaterThan(590_000)
+    expect(ttl).toBeLessThanOrEqual(600_000)
+    expect(await upstash.exists(`tc:v:${key}`)).toBe(1)
+  })
+
+  it('a cache on the server fills its L1 from what a Worker stored', async () => {
+    const namespace = ns()
+    const edgeCache = createCache({ tiers: [upstashStore({ redis: upstash })], namespace, policy: { ttl: '1m' } })
+    await edgeCache.set('greeting', { text: 'hello from the edge' })
+    const coordinator = redisCoordinator({ client: tcp, bus: false })
+    const serverCache = createCache({ tiers: [memoryStore(), redisStore({ client: tcp, coordinator })], coordinator, namespace, policy: { ttl: '1m' } })
+    let loads = 0
+    expect(await serverCache.getOrSet('greeting', () => (++loads, { text: 'from the database' }))).toEqual({ text: 'hello from the edge' })
+    expect(loads).toBe(0)
+  })
+})
