@@ -135,6 +135,8 @@ async function spawnMemcached(bin, port, options) {
 
   async function stop() {
     if (!exited) {
+      // The child was unref'd so that a forgotten server does not keep the process alive; while stopping it, wait.
+      child.ref();
       child.kill('SIGKILL');
       child.stdin.destroy();
       await exitedPromise;

@@ -177,6 +177,8 @@ async function spawnRedis(bin, port, options) {
     if (!exited) {
       // Nothing to save (no RDB, no AOF), and SIGTERM waits for redis' next
       // cron tick (up to 100 ms): SIGKILL stops it at once.
+      // The child was unref'd so that a forgotten server does not keep the process alive; while stopping it, wait.
+      child.ref();
       child.kill('SIGKILL');
       child.stdin.destroy();
       await exitedPromise;
