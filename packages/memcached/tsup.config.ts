@@ -6,7 +6,6 @@ export default defineConfig({
   target: 'es2022',
   dts: true,
   clean: true,
-  sourcemap: true,
   treeshake: true,
   external: ['@tiercache/core', 'memjs'],
 })

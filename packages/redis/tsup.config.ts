@@ -6,7 +6,6 @@ export default defineConfig({
   target: 'es2022',
   dts: true,
   clean: true,
-  sourcemap: true,
   treeshake: true,
   // The client is the app's (a peer); core stays an import.
   external: ['@tiercache/core', 'ioredis'],
