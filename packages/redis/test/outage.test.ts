@@ -128,7 +128,9 @@ describe('redis-server killed mid-run, then restarted', () => {
     await expect
       .poll(async () => {
         await cache.set('there', 'yes')
-        return client.get('tc:v:there').catch(() => null)
+        // The stored key is the store's prefix + core's namespaced key.
+        const [stored] = await client.keys('tc:v:*there').catch(() => [] as string[])
+        return stored === undefined ? null : client.get(stored)
       }, { timeout: 15_000 })
       .toContain('yes')
   }, 40_000)
@@ -157,10 +159,20 @@ describe('a Cluster node down', () => {
     const keys = Array.from({ length: 30 }, (_, i) => `node-down:${i}`)
     await cache.getManyOrSet(keys, (missing) => missing.map((k) => `loaded ${k}`))
     await cache.idle()
-    const victim = await cluster.nodeFor(`tc:v:${keys[0]}`)
-    const owners = await Promise.all(keys.map((k) => cluster.nodeFor(`tc:v:${k}`)))
-    const onVictim = keys.filter((_, i) => owners[i] === victim)
-    const elsewhere = keys.filter((_, i) => owners[i] !== victim)
+    // Where each key lives: asked of each master (the stored key is the store's prefix + core's namespaced key).
+    const owners = new Map<string, (typeof cluster.nodes)[number]>()
+    for (const node of cluster.nodes) {
+      const direct = new Redis(node.port, '127.0.0.1')
+      for (const stored of await direct.keys('tc:v:*node-down:*')) {
+        const key = keys.find((k) => stored.endsWith(`:${k}`))
+        if (key !== undefined) owners.set(key, node)
+      }
+      direct.disconnect()
+    }
+    expect(owners.size).toBe(keys.length)
+    const victim = owners.get(keys[0] as string) as (typeof cluster.nodes)[number]
+    const onVictim = keys.filter((k) => owners.get(k) === victim)
+    const elsewhere = keys.filter((k) => owners.get(k) !== victim)
     expect(onVictim.length).toBeGreaterThan(0)
     expect(elsewhere.length).toBeGreaterThan(0)
     await victim.stop()
