@@ -53,6 +53,16 @@ export interface Cache {
   get<V = unknown>(key: string): Promise<V | null | undefined>
   /** Writes through to every tier. null or undefined stores a "not found". Tier failures are reported, not thrown. */
   set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void>
+  /**
+   * Write-through: runs `persist(value)` (the database write) and, once it resolved, writes the value to every
+   * tier. If `persist` throws, nothing is cached and the error reaches the caller. Writes of one key run one after
+   * another in call order; loads and reads begun before a write cannot put their older value back over it in this
+   * process.
+   *
+   * @example
+   * await cache.write(`user:${id}`, user, (u) => db.users.update(id, u))
+   */
+  write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void>
   /** Removes the key from every tier (and stops in-flight loads from writing it back). */
   delete(key: string): Promise<void>
   /** Every entry carrying any of these tags stops being served, in every tier. */
@@ -175,6 +185,10 @@ class TieredCache implements Cache {
 
   set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {
     return this.#engine.set(key, value, policy)
+  }
+
+  write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
+    return this.#engine.write(key, value, persist as (value: unknown) => unknown, policy)
   }
 
   delete(key: string): Promise<void> {

@@ -15,7 +15,9 @@ import { Loads, valueOf } from './loads.js'
 import { Locks } from './locks.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
+import { KeyedQueue } from './keyed-queue.js'
 import { Tags } from './tags.js'
+import { WriteOrder } from './write-order.js'
 
 /** The options of createCache, checked and resolved (durations in ms). */
 export interface EngineConfig {
@@ -63,6 +65,10 @@ export class Engine {
   readonly #pending = new Map<string, Pending>()
   /** A single memory tier: a miss can load at once, with nothing below to read or lock. */
   readonly #direct: boolean
+  /** When each key was last written, so that reads begun before do not copy older values over it. */
+  readonly #order = new WriteOrder()
+  /** Write-through writes, one key at a time. */
+  readonly #writes = new KeyedQueue()
 
   constructor(config: EngineConfig) {
     const { stores, now } = config
@@ -87,7 +93,7 @@ export class Engine {
       now,
     )
     this.#tags = new Tags(config.coordinator, inst)
-    this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now)
+    this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, this.#reads, inst, this.background)
     const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
@@ -226,15 +232,35 @@ export class Engine {
     const entry = createEntry(value, p, this.#now(), undefined, this.#random)
     // A load in flight for this key would overwrite the value set here with older data.
     this.#loads.loading.delete(full)
+    this.#order.wrote(full)
     const written = this.tiers.writeAll(full, key, entry)
     if (this.inst.listening) this.inst.emit({ type: 'write', key, entry, source: 'set', at: this.#now() })
     await written
+  }
+
+  /**
+   * Write-through: `persist(value)` first, then every tier; writes of one key run one after another in call order,
+   * so the tiers end with the value of the last write the database took.
+   */
+  async write(key: string, value: unknown, persist: (value: unknown) => unknown, policy: Partial<Policy> | undefined): Promise<void> {
+    const full = this.#keys.full(key, 'key')
+    if (typeof persist !== 'function') throw new TypeError(`persist must be a function, got ${typeOf(persist)}`)
+    // Bad input throws before the database is touched.
+    this.policies.resolve(policy, 'policy')
+    if (value !== null && value !== undefined) assertSerializable(value, 'value')
+    await this.#writes.run(full, async () => {
+      await persist(value)
+      // Readers that joined a read begun before the database changed get its answer; later ones read again.
+      this.#pending.delete(full)
+      await this.set(key, value, policy)
+    })
   }
 
   async delete(key: string): Promise<void> {
     const full = this.#keys.full(key, 'key')
     this.#loads.loading.delete(full)
     this.#pending.delete(full)
+    this.#order.wrote(full)
     const deleted = this.tiers.deleteAll(full, key)
     if (this.inst.listening) this.inst.emit({ type: 'delete', key, at: this.#now() })
     await deleted

@@ -3,6 +3,7 @@ import type { Tiers } from '../tiered.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import type { Tags } from './tags.js'
+import type { WriteOrder } from './write-order.js'
 
 /** What reading the tiers for one key found: the entry to serve, if any, and the newest error-stale fallback. */
 export interface Found {
@@ -28,9 +29,11 @@ export class ReadPath {
   readonly #tags: Tags
   readonly #background: Background
   readonly #now: () => number
+  readonly #order: WriteOrder
 
-  constructor(tiers: Tiers, inst: Instrumentation, tags: Tags, background: Background, now: () => number) {
+  constructor(tiers: Tiers, inst: Instrumentation, tags: Tags, background: Background, now: () => number, order: WriteOrder) {
     this.tiers = tiers
+    this.#order = order
     this.#inst = inst
     this.#tags = tags
     this.#background = background
@@ -44,13 +47,15 @@ export class ReadPath {
   async find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean): Promise<Found> {
     const tiers = this.tiers
     const found = notFound()
+    const token = this.#order.token()
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
       const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key)
       if (!(await this.take(found, i, key, full, entry, waitUntil, count))) continue
       // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
       // after the refresh's own write would bring it back.
-      if (i > 0 && found.state === EntryState.Fresh) this.fill(key, full, found.entry as Entry, i, waitUntil)
+      // Nor one the key was written over (set, write, delete) while this read was under way.
+      if (i > 0 && found.state === EntryState.Fresh && !this.#order.overtaken(full, token)) this.fill(key, full, found.entry as Entry, i, waitUntil)
       return found
     }
     return found
