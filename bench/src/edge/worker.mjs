@@ -20,6 +20,7 @@ import { cache as honoCache } from 'hono/cache'
 /** @typedef {{ UPSTASH_REDIS_REST_URL: string, UPSTASH_REDIS_REST_TOKEN: string }} Env */
 /** @typedef {{ waitUntil(promise: Promise<unknown>): void, passThroughOnException(): void, props?: unknown }} Context */
 
+/** @type {import('@tiercache/core').Policy} */
 const POLICY = { ttl: '1h' }
 const NAMESPACE = 'bench'
 let originCalls = 0

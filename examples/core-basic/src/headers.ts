@@ -1,6 +1,6 @@
-import { cacheControl, cacheHeaders, createEntry, resolvePolicy } from '@tiercache/core'
+import { cacheControl, cacheHeaders, createEntry, resolvePolicy, type Policy } from '@tiercache/core'
 
-const policy = { ttl: '5m', swr: '1m', staleIfError: '1d' }
+const policy: Policy = { ttl: '5m', swr: '1m', staleIfError: '1d' }
 
 // One policy, the same lifetimes for the browser and the CDN:
 cacheControl(policy) // 'public, max-age=300, stale-while-revalidate=60, stale-if-error=86400'

@@ -61,7 +61,7 @@ describe('createCachedFetch: options', () => {
   it('validates once, naming the option', () => {
     const fetch = (async () => new Response('')) as typeof globalThis.fetch
     expect(() => createCachedFetch({ fetch, maxBodyBytes: 0 })).toThrow(/options\.maxBodyBytes must be a positive integer/)
-    expect(() => createCachedFetch({ fetch, retain: 'soon' })).toThrow(/options\.retain/)
+    expect(() => createCachedFetch({ fetch, retain: 'soon' as never })).toThrow(/options\.retain/)
     expect(() => createCachedFetch({ fetch, cacheName: 'two words' })).toThrow(/cacheName must be an RFC 8941 token/)
     expect(() => createCachedFetch({ fetch: 1 as unknown as typeof globalThis.fetch })).toThrow(/options\.fetch must be a function/)
     expect(() => createCachedFetch({ fetch, cache: {} as Cache })).toThrow(/options\.cache must be a cache from createCache/)
@@ -75,7 +75,7 @@ describe('createCachedFetch: default cache', () => {
     const now = () => t
     let n = 0
     const upstream = (async () => new Response(`v${++n}`)) as typeof fetch
-    const options = { fetch: upstream, now, policy: { ttl: '1h', tags: ['api'] } }
+    const options = { fetch: upstream, now, policy: { ttl: '1h', tags: ['api'] } as const }
     expect(await (await createCachedFetch(options)(URL_A)).text()).toBe('v1')
     // The write to IndexedDB runs in the background; this default cache has no handle to wait with.
     await vi.waitFor(async () => expect(await idbGet(`:fetch:GET ${URL_A}`, createStore('tiercache', 'entries'))).toBeDefined())

@@ -40,7 +40,7 @@ describe('indexedDbCoordinator: options', () => {
     expect(() => indexedDbCoordinator(1 as unknown as IndexedDbCoordinatorOptions)).toThrow(/indexedDbCoordinator\(options\) must be an object/)
     expect(() => indexedDbCoordinator({ dbName: '' })).toThrow(/options\.dbName must be a non-empty string/)
     expect(() => indexedDbCoordinator({ tagTtl: 0 })).toThrow(/options\.tagTtl must be greater than 0/)
-    expect(() => indexedDbCoordinator({ tagTtl: 'soon' })).toThrow(/options\.tagTtl/)
+    expect(() => indexedDbCoordinator({ tagTtl: 'soon' as never })).toThrow(/options\.tagTtl/)
     expect(() => indexedDbCoordinator({ now: 1 as unknown as () => number })).toThrow(/options\.now must be a function/)
     expect(() => indexedDbCoordinator({ onError: 'log' as unknown as () => void })).toThrow(/options\.onError must be a function/)
   })

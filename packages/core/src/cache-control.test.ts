@@ -1,8 +1,8 @@
 import CachePolicy from 'http-cache-semantics'
 import { describe, expect, it } from 'vitest'
-import { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
+import { cacheControl, cacheHeaders, formatCacheStatus, type CacheControlOptions } from './cache-control.js'
 import { createEntry } from './entry.js'
-import { resolvePolicy } from './policy.js'
+import { resolvePolicy, type Policy } from './policy.js'
 
 /** Judges our headers with an independent RFC 9111 implementation: what a browser (private) or CDN (shared) would do. */
 function judge(headers: Record<string, string>, shared: boolean, now: number): CachePolicy {
@@ -44,7 +44,7 @@ describe('cacheControl', () => {
     [{ ttl: 2_147_483_649_999 }, {}, 'public, max-age=2147483648'],
     [{ ttl: '100000d' }, { browserTtl: 1e30 }, 'public, max-age=2147483648'],
   ])('%j %j -> %s', (policy, options, expected) => {
-    expect(cacheControl(policy, options)).toBe(expected)
+    expect(cacheControl(policy as Policy, options as CacheControlOptions)).toBe(expected)
   })
 
   it('speaks seconds, never milliseconds or absolute times', () => {
@@ -53,7 +53,7 @@ describe('cacheControl', () => {
   })
 
   it('never lets a private response reach a shared cache', () => {
-    for (const policy of [{ ttl: '1h' }, { ttl: '1h', swr: '1m', staleIfError: '1d' }]) {
+    for (const policy of [{ ttl: '1h' }, { ttl: '1h', swr: '1m', staleIfError: '1d' }] as Policy[]) {
       const value = cacheControl(policy, { scope: 'private', browserTtl: '1m' })
       expect(value).not.toMatch(/public|s-maxage/)
       expect(judge({ 'Cache-Control': value }, true, Date.now()).storable()).toBe(false)

@@ -647,7 +647,7 @@ describe('getManyOrSet', () => {
 
   it('takes a policy per key, so that each entry carries only its own tags', async () => {
     const { cache, clock } = setup()
-    const perKey = (key: string) => ({ ttl: '1h', tags: [key] })
+    const perKey = (key: string) => ({ ttl: '1h' as const, tags: [key] })
     const loadMany = vi.fn((keys: string[]) => keys.map((k) => `${k}@1`))
     expect(await cache.getManyOrSet(['p1', 'p2'], loadMany, perKey)).toEqual(['p1@1', 'p2@1'])
     await cache.idle()
@@ -891,7 +891,7 @@ describe('validation at the call site', () => {
   it('rejects bad policies on every call that takes one', async () => {
     const { cache } = setup()
     expect(() => cache.getOrSet('k', () => 1, { ttl: -1 })).toThrow(/policy\.ttl must not be negative/)
-    expect(() => cache.getOrSet('k', () => 1, { ttl: '5 mins' })).toThrow(/policy\.ttl must be a duration/)
+    expect(() => cache.getOrSet('k', () => 1, { ttl: '5 mins' as never })).toThrow(/policy\.ttl must be a duration/)
     await expect(cache.set('k', 1, { ttl: '1m', jitter: 2 })).rejects.toThrow(/policy\.jitter must be a number from 0 to 1/)
     expect(() => cache.cacheControl({ ttl: '1m', timeout: '1s' })).toThrow(/policy\.timeout answers with a stale value/)
   })
@@ -913,7 +913,7 @@ describe('validation at the call site', () => {
     expect(() => createCache({} as never)).toThrow(/options\.tiers must be a non-empty array of stores/)
     expect(() => createCache({ tiers: [] })).toThrow(TypeError)
     expect(() => createCache({ tiers: [{ name: 'x' } as never] })).toThrow(/options\.tiers\[0\] must be a store with get, set and delete/)
-    expect(() => createCache({ tiers: [memoryStore()], policy: { ttl: 'forever' } })).toThrow(/options\.policy\.ttl must be a duration/)
+    expect(() => createCache({ tiers: [memoryStore()], policy: { ttl: 'forever' as never } })).toThrow(/options\.policy\.ttl must be a duration/)
     expect(() => createCache({ tiers: [memoryStore()], tierTimeout: -5 })).toThrow(/options\.tierTimeout must not be negative/)
     expect(() => createCache({ tiers: [memoryStore()], now: 5 as never })).toThrow(/options\.now must be a function/)
     expect(() => createCache({ tiers: [memoryStore()], namespace: 5 as never })).toThrow(/options\.namespace must be a string/)

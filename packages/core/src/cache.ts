@@ -48,7 +48,7 @@ export interface CacheOptions {
 /** The cache: one policy over ordered tiers. */
 export interface Cache {
   /** Cache-aside: the cached value, or the loader's (stored in every tier). null = cached "not found". */
-  getOrSet<V>(key: string, loader: Loader<V>, policy?: Partial<Policy>): Promise<V | null>
+  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>): Promise<V | null>
   /** The servable value (fresh, or stale within swr), undefined for a miss, null for a cached "not found". */
   get<V = unknown>(key: string): Promise<V | null | undefined>
   /** Writes through to every tier. null or undefined stores a "not found". Tier failures are reported, not thrown. */
@@ -175,8 +175,8 @@ class TieredCache implements Cache {
     return this.#engine.namespace
   }
 
-  getOrSet<V>(key: string, loader: Loader<V>, policy?: Partial<Policy>): Promise<V | null> {
-    return this.#engine.getOrSet(key, loader, policy, this.#waitUntil)
+  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>): Promise<V | null> {
+    return this.#engine.getOrSet(key, loader as unknown as Loader<V>, policy, this.#waitUntil)
   }
 
   get<V = unknown>(key: string): Promise<V | null | undefined> {

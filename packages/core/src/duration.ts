@@ -1,5 +1,12 @@
-/** A length of time: milliseconds as a number, or a string such as '500ms', '30s', '5m', '1h', '1d'. */
-export type Duration = number | string
+/** The units a Duration string may end with. */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd'
+
+/**
+ * A length of time: milliseconds as a number, or a number with a unit such as '500ms', '30s', '5m', '1.5h', '1d'
+ * (a space before the unit is allowed). Anything else, like '5x', fails to compile; parseDuration checks the rest
+ * (no negatives, NaN or infinities) at run time.
+ */
+export type Duration = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/

@@ -14,7 +14,7 @@ export type { CacheControlOptions, CacheHeaders, CacheHeadersOptions, CacheStatu
 export { memoryCoordinator } from './coordinator.js'
 export type { Coordinator, Lock, MemoryCoordinatorOptions } from './coordinator.js'
 export { parseDuration } from './duration.js'
-export type { Duration } from './duration.js'
+export type { Duration, DurationUnit } from './duration.js'
 export {
   capEntry,
   createEntry,
@@ -31,7 +31,23 @@ export { CacheError } from './errors.js'
 export type { CacheErrorCode } from './errors.js'
 export { resolvePolicy, validateTags } from './policy.js'
 export type { Policy, ResolvedPolicy } from './policy.js'
-export type { CacheEvent, CacheEventType, CacheStats, TierStats } from './stats.js'
+export type {
+  CacheEvent,
+  CacheEventType,
+  DeleteEvent,
+  ErrorEvent,
+  EvictEvent,
+  ExpireEvent,
+  FillEvent,
+  HitEvent,
+  InvalidateEvent,
+  LoadEvent,
+  MissEvent,
+  StaleEvent,
+  StaleReason,
+  WriteEvent,
+} from './events.js'
+export type { CacheStats, TierStats } from './stats.js'
 export type { EvictionReason, Store, StoreEvent } from './store.js'
 export { Circuit, circuitBreaker } from './stores/circuit-breaker.js'
 export type { CircuitBreakerOptions, CircuitChange, CircuitState, GuardedStore } from './stores/circuit-breaker.js'

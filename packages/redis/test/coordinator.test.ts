@@ -1,4 +1,4 @@
-import { createCache, memoryStore, type Cache, type Store } from '@tiercache/core'
+import { createCache, memoryStore, type Cache, type Duration, type Store } from '@tiercache/core'
 import { redisLayout } from '@tiercache/core/redis'
 import { startRedisCluster, startTcpProxy, type RedisCluster, type TcpProxy } from '@tiercache/testkit'
 import { Redis } from 'ioredis'
@@ -46,7 +46,7 @@ interface Server {
 }
 
 /** One "server": its own clients, L1, coordinator with a bus, and cache, on a shared prefix. */
-async function server(prefix: string, given?: AnyClient, heartbeat: number | string = '1s'): Promise<Server> {
+async function server(prefix: string, given?: AnyClient, heartbeat: Duration = '1s'): Promise<Server> {
   const client = given ?? (await single())
   const l1 = memoryStore({ maxEntries: 1_000 })
   const events: BusEvent[] = []

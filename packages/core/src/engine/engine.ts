@@ -279,7 +279,7 @@ export class Engine {
     for (const [full, work] of loading) if (touched(work)) loading.delete(full)
     const at = this.#now()
     const recorded = this.#tags.invalidate(prefixed, at)
-    if (this.inst.listening) this.inst.emit({ type: 'invalidate', key: '', tags: [...tags], at })
+    if (this.inst.listening) this.inst.emit({ type: 'invalidate', key: '', tags: [...tags], mode: 'hard', at })
     await recorded
   }
 }

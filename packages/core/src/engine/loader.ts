@@ -21,7 +21,12 @@ export interface LoaderContext<V = unknown> {
   readonly background: boolean
 }
 
-export type Loader<V> = (context: LoaderContext<V>) => V | null | undefined | Promise<V | null | undefined>
+/**
+ * Produces the value of a key; null or undefined means not found (cached as a negative entry). `S` types
+ * `ctx.staleValue`: the value type when it is given (`getOrSet<User>(...)`), unknown when it is inferred from what
+ * the loader returns (TypeScript cannot type a parameter from the result of the same function).
+ */
+export type Loader<V, S = V> = (context: LoaderContext<S>) => V | null | undefined | Promise<V | null | undefined>
 
 /** What a batch loader gets. */
 export interface BatchLoaderContext {

@@ -1,4 +1,5 @@
 import { entryState, EntryState, type Entry } from '../entry.js'
+import type { Store } from '../store.js'
 import type { Tiers } from '../tiered.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -82,7 +83,7 @@ export class ReadPath {
     }
     const inst = this.#inst
     const counters = inst.counters
-    const tier = inst.listening ? this.tiers.stores[i]?.name : undefined
+    const tier = inst.listening ? this.#name(i) : ''
     if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
       // Expired (a store whose clock runs behind ours) or killed by a tag: nobody may be served it again.
       if (entry !== undefined && state === EntryState.Dead) this.#background.track(this.tiers.delete(i, full, key), waitUntil)
@@ -113,13 +114,17 @@ export class ReadPath {
     return true
   }
 
+  #name(i: number): string {
+    return (this.tiers.stores[i] as Store).name
+  }
+
   /** Copies an entry found in tier `below` into every tier above it. */
   fill(key: string, full: string, entry: Entry, below: number, waitUntil: WaitUntil | undefined): void {
     const inst = this.#inst
     const filled = (i: number, ok: boolean): void => {
       if (!ok) return
       inst.counters.bump(inst.counters.fills, i)
-      if (inst.listening) inst.emit({ type: 'fill', key, tier: this.tiers.stores[i]?.name, tierIndex: i, at: this.#now() })
+      if (inst.listening) inst.emit({ type: 'fill', key, tier: this.#name(i), tierIndex: i, at: this.#now() })
     }
     for (let i = 0; i < below; i++) {
       const store = this.tiers.stores[i]
@@ -137,7 +142,7 @@ export class ReadPath {
           if (!ok) return
           inst.counters.bump(inst.counters.fills, i, items.length)
           if (inst.listening) {
-            const tier = this.tiers.stores[i]?.name
+            const tier = this.#name(i)
             for (const [, key] of items) inst.emit({ type: 'fill', key, tier, tierIndex: i, at: this.#now() })
           }
         }),

@@ -1,4 +1,4 @@
-import { parseOptionalDuration, typeOf } from '../duration.js'
+import { parseOptionalDuration, typeOf, type Duration } from '../duration.js'
 import type { Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent } from '../store.js'
 import { type EvictionOrder, type EvictionPolicy, ListOrder, NONE } from './eviction.js'
@@ -21,7 +21,7 @@ export interface MemoryStoreOptions {
    */
   eviction?: EvictionPolicy
   /** Longest time an entry stays here, whatever its policy says (e.g. '10s' for an L1 in front of a shared L2). */
-  maxTtl?: number | string
+  maxTtl?: Duration
   /** Estimated bytes of a value, for `maxBytes`. @default a walk counting 2 bytes per string character */
   sizeOf?: (value: unknown) => number
   /** Clock for dropping expired entries. @default the clock of the cache it is given to, else Date.now */

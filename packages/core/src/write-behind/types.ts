@@ -1,3 +1,5 @@
+import type { Duration } from '../duration.js'
+
 /** One write on its way to the database. */
 export interface WriteRecord<V = unknown> {
   /** The cache key, as the app wrote it (without the namespace). */
@@ -90,7 +92,7 @@ export interface RetryOptions {
   /** Failed persists after which a record goes to the dead letters. @default 8 */
   attempts?: number
   /** Wait before the first retry; doubled for each further one. @default '1s' */
-  backoff?: number | string
+  backoff?: Duration
   /** Longest wait between retries. @default '5m' */
-  maxBackoff?: number | string
+  maxBackoff?: Duration
 }

@@ -1,6 +1,6 @@
 // upstashCoordinator against a real redis-server through the Upstash endpoint: tag times, the local copy that
 // answers synchronously, locks, and the staleness bound of a global invalidation across isolates.
-import type { Cache, CacheEvent } from '@tiercache/core'
+import type { Cache, CacheEvent, Duration } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
 import { upstashCoordinator } from '../../src/index'
 import { edgeIsolate, manualClock, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
@@ -104,7 +104,7 @@ describe('locks', () => {
 
   it('rejects bad options at the factory, naming the option', () => {
     expect(() => upstashCoordinator({} as never)).toThrow(/options\.redis/)
-    expect(() => upstashCoordinator({ redis, tagCacheTtl: 'later' })).toThrow(/options\.tagCacheTtl/)
+    expect(() => upstashCoordinator({ redis, tagCacheTtl: 'later' as never })).toThrow(/options\.tagCacheTtl/)
     expect(() => upstashCoordinator({ redis, tagTtl: 0 })).toThrow(/options\.tagTtl/)
     expect(() => upstashCoordinator({ redis, timeout: -5 })).toThrow(/options\.timeout/)
     expect(() => upstashCoordinator({ redis, maxTags: 0 })).toThrow(/options\.maxTags/)
@@ -113,7 +113,7 @@ describe('locks', () => {
 })
 
 /** One simulated isolate: its own L1, its own coordinator and client, the shared Redis. */
-function isolate(label: string, options: { now?: () => number; tagCacheTtl?: string; l1?: 'memory' | 'cache-api' } = {}): { cache: Cache; events: CacheEvent[] } {
+function isolate(label: string, options: { now?: () => number; tagCacheTtl?: Duration; l1?: 'memory' | 'cache-api' } = {}): { cache: Cache; events: CacheEvent[] } {
   return edgeIsolate(endpoint, { l1: options.l1 ?? 'memory', cacheName: unique(label), now: options.now, tagCacheTtl: options.tagCacheTtl, lockWait: '3s' })
 }
 
@@ -160,7 +160,7 @@ describe('across isolates (separate L1s and coordinators, one Redis)', () => {
     const b = isolate('inval-b', { now: clock.now, tagCacheTtl: '5s' })
     let version = 1
     const load = (): string => `v${version}`
-    const policy = { ttl: '1h', tags: ['product:1'] }
+    const policy = { ttl: '1h', tags: ['product:1'] } as const
     expect(await a.cache.getOrSet('product:1', load, policy)).toBe('v1')
     await a.cache.idle()
     // B reads it (from L2), so it sits in B's own L1 and B has just read the tag's time.
@@ -184,7 +184,7 @@ describe('across isolates (separate L1s and coordinators, one Redis)', () => {
   it('an isolate that never read the tag sees the invalidation on its first read', async () => {
     const a = isolate('first-a')
     const c = isolate('first-c')
-    const policy = { ttl: '1h', tags: ['t-first'] }
+    const policy = { ttl: '1h', tags: ['t-first'] } as const
     expect(await a.cache.getOrSet('first', () => 'old', policy)).toBe('old')
     await a.cache.idle()
     await new Promise((r) => setTimeout(r, 2))

@@ -131,7 +131,7 @@ describe('upstashStore: requests and what Redis holds (own redis + endpoint)', (
     expect(() => upstashStore({} as never)).toThrow(/options\.redis/)
     expect(() => upstashStore({ redis: {} as never })).toThrow(/options\.redis .*no get/)
     expect(() => upstashStore({ redis, prefix: 3 as unknown as string })).toThrow(/options\.prefix/)
-    expect(() => upstashStore({ redis, maxTtl: 'soon' })).toThrow(/options\.maxTtl/)
+    expect(() => upstashStore({ redis, maxTtl: 'soon' as never })).toThrow(/options\.maxTtl/)
     expect(() => upstashStore({ redis, timeout: -1 })).toThrow(/options\.timeout/)
     expect(() => upstashStore({ redis, coordinator: 'x' as never })).toThrow(/options\.coordinator/)
     // Another coordinator is accepted: reads then simply do not bring tag times along.

@@ -424,7 +424,7 @@ describe('withCache: cache factory, handler shapes and options', () => {
     const ok = async (): Promise<Response> => text('x')
     expect(() => withCache(ok, { cache, policy: undefined as never })).toThrow(/options\.policy is required/)
     expect(() => withCache(ok, { cache: {} as never, policy: { ttl: '1m' } })).toThrow(/options\.cache/)
-    expect(() => withCache(ok, { cache, policy: { ttl: 'forever' } })).toThrow(/options\.policy\.ttl/)
+    expect(() => withCache(ok, { cache, policy: { ttl: 'forever' as never } })).toThrow(/options\.policy\.ttl/)
     expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, vary: ['*'] })).toThrow(/options\.vary/)
     expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, vary: ['bad header'] })).toThrow(/options\.vary\[0\]/)
     expect(() => withCache(ok, { cache, policy: { ttl: '1m' }, negativeTtl: -1 })).toThrow(/options\.negativeTtl/)
