@@ -1,0 +1,48 @@
+import { createCache, createWriteBehind, memoryStore, type WriteRecord } from '@tiercache/core'
+import { redisWriteQueue } from '@tiercache/redis'
+import Database from 'better-sqlite3'
+import { Redis } from 'ioredis'
+
+export interface Cart {
+  items: string[]
+}
+
+/** Carts answered from the cache at once, queued in Redis Streams, persisted into SQLite in batches. */
+export function createCarts(options: { redisUrl: string; file: string; prefix?: string; flusher?: boolean }) {
+  const db = new Database(options.file)
+  db.exec('CREATE TABLE IF NOT EXISTS carts (id TEXT PRIMARY KEY, items TEXT NOT NULL, version INTEGER NOT NULL)')
+  // Applied only when newer: a record delivered twice (a flusher died before acknowledging it) changes nothing.
+  const upsert = db.prepare(
+    'INSERT INTO carts (id, items, version) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (id) DO UPDATE SET items = excluded.items, version = excluded.version WHERE carts.version < excluded.version',
+  )
+  const remove = db.prepare('DELETE FROM carts WHERE id = ? AND version < ?')
+  const persistBatch = db.transaction((batch: readonly WriteRecord<Cart>[]) => {
+    for (const { key, op, value, version } of batch) {
+      if (op === 'delete') remove.run(key, version)
+      else upsert.run(key, JSON.stringify(value?.items ?? []), version)
+    }
+  })
+
+  const client = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 })
+  const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1h' } })
+  const carts = createWriteBehind<Cart>({
+    cache,
+    queue: redisWriteQueue({ client, name: 'carts', prefix: options.prefix }), // an acknowledged write is in Redis
+    persist: (batch) => persistBatch(batch), // one SQLite transaction per batch
+    flushInterval: '200ms',
+    maxBatch: 500,
+    flusher: options.flusher ?? true, // false in processes that only take writes; a worker process flushes
+  })
+
+  return {
+    carts,
+    cache,
+    row: (id: string) => db.prepare('SELECT items, version FROM carts WHERE id = ?').get(id) as { items: string; version: number } | undefined,
+    async close() {
+      await carts.close() // a durable queue keeps what is left for the next flusher
+      await client.quit()
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { createCarts } from '../src/carts.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'tc-carts-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('server write-behind example', () => {
+  it('answers from the cache at once and persists the newest write of each cart in SQLite', async () => {
+    const app = createCarts({ redisUrl: inject('REDIS_URL'), file: join(dir, 'carts.db'), prefix: `ex${process.pid}:` })
+    await app.carts.set('cart:1', { items: ['apple'] })
+    await app.carts.set('cart:1', { items: ['apple', 'pear'] })
+    await app.carts.set('cart:2', { items: ['fig'] })
+    expect(await app.cache.get('cart:1')).toEqual({ items: ['apple', 'pear'] })
+    await app.carts.flush()
+    expect(JSON.parse(app.row('cart:1')?.items ?? 'null')).toEqual(['apple', 'pear'])
+    expect(JSON.parse(app.row('cart:2')?.items ?? 'null')).toEqual(['fig'])
+    await app.carts.delete('cart:2')
+    await app.carts.flush()
+    expect(app.row('cart:2')).toBeUndefined()
+    expect(await app.carts.size()).toBe(0)
+    await app.close()
+  })
+
+  it('a write acknowledged by a process that does not flush is persisted by another one, later', async () => {
+    const file = join(dir, 'restart.db')
+    const prefix = `ex${process.pid}r:`
+    const first = createCarts({ redisUrl: inject('REDIS_URL'), file, prefix, flusher: false })
+    await first.carts.set('cart:9', { items: ['kiwi'] })
+    expect(first.row('cart:9')).toBeUndefined()
+    await first.close() // nothing persisted: the write waits in Redis
+    const second = createCarts({ redisUrl: inject('REDIS_URL'), file, prefix })
+    await second.carts.flush()
+    expect(JSON.parse(second.row('cart:9')?.items ?? 'null')).toEqual(['kiwi'])
+    await second.close()
+  })
+})

@@ -1,0 +1,202 @@
+import type { DeadLetter, Duration, QueuedWrite, WriteQueue, WriteRecord } from '@tiercache/core'
+import { assertRedisClient, type RedisClient } from './client.js'
+import { assertOptions, optionalDuration, optionalString } from './options.js'
+
+export interface RedisWriteQueueOptions {
+  /** An ioredis client (single node or Cluster; the queue's keys share one hash slot). */
+  client: RedisClient
+  /** Names this queue; its keys are `<prefix>{wb:<name>}:stream`, `:delayed` and `:dead`. @default 'writes' */
+  name?: string
+  /** @default 'tc:' */
+  prefix?: string
+  /** The consumer group every flusher of this queue joins. @default 'flushers' */
+  group?: string
+  /** This flusher's name in the group. @default a random one per queue object */
+  consumer?: string
+  /**
+   * A record a flusher took and has not settled after this long is handed to another flusher (the first one
+   * probably died mid-batch). Longer than your slowest persist, or records are persisted twice (harmless when
+   * persist is idempotent by version, only slower). @default '30s'
+   */
+  claimAfter?: Duration
+}
+
+/**
+ * A durable write-behind queue on Redis Streams: an acknowledged write is in Redis, and a flusher that dies
+ * mid-batch leaves its records pending in the consumer group, where another flusher claims them after
+ * `claimAfter`. Delivery is at least once: make `persist` idempotent by `version`. Retries wait in a sorted set
+ * until their time; records that failed for good go to a list (`deadLetters()`, `redrive()`).
+ *
+ * @example
+ * const queue = redisWriteQueue({ client, name: 'carts' })
+ * const carts = createWriteBehind({ cache, queue, persist: (batch) => db.upsertCarts(batch) })
+ */
+export function redisWriteQueue<V = unknown>(options: RedisWriteQueueOptions): WriteQueue<V> {
+  assertOptions(options, 'redisWriteQueue(options)')
+  assertRedisClient(options.client, 'options.client')
+  for (const name of ['name', 'prefix', 'group', 'consumer'] as const) optionalString(options[name], `options.${name}`, 128)
+  const name = options.name ?? 'writes'
+  if (/[{}]/.test(name) || /[{}]/.test(options.prefix ?? '')) throw new RangeError('options.name and options.prefix must not contain { or } (the queue uses a hash tag)')
+  const claimAfter = optionalDuration(options.claimAfter, 'options.claimAfter', true) ?? 30_000
+  return new RedisWriteQueue<V>(options.client, `${options.prefix ?? 'tc:'}{wb:${name}}`, options.group ?? 'flushers', options.consumer ?? randomName(), claimAfter)
+}
+
+/** Moves the retries that are due into the stream, atomically: KEYS stream, delayed; ARGV now, max. */
+const PROMOTE = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(due) do
+  redis.call('XADD', KEYS[1], '*', 'r', string.sub(member, 1, string.find(member, '\\n', 1, true) - 1))
+  redis.call('ZREM', KEYS[2], member)
+end
+return #due`
+
+/** Moves every dead letter back into the stream with its attempts reset: KEYS stream, dead. */
+const REDRIVE = `
+local dead = redis.call('LRANGE', KEYS[2], 0, -1)
+for _, letter in ipairs(dead) do
+  local record = cjson.decode(letter)['record']
+  record['attempts'] = 0
+  redis.call('XADD', KEYS[1], '*', 'r', cjson.encode(record))
+end
+redis.call('DEL', KEYS[2])
+return #dead`
+
+type StreamEntry = [id: string, fields: string[]]
+
+class RedisWriteQueue<V> implements WriteQueue<V> {
+  readonly name = 'redis-streams'
+  readonly durable = true
+  readonly #client: RedisClient
+  readonly #stream: string
+  readonly #delayed: string
+  readonly #dead: string
+  readonly #group: string
+  readonly #consumer: string
+  readonly #claimAfter: number
+  #ready: Promise<void> | undefined
+  #serial = 0
+
+  constructor(client: RedisClient, base: string, group: string, consumer: string, claimAfter: number) {
+    this.#client = client
+    this.#stream = `${base}:stream`
+    this.#delayed = `${base}:delayed`
+    this.#dead = `${base}:dead`
+    this.#group = group
+    this.#consumer = consumer
+    this.#claimAfter = claimAfter
+  }
+
+  async add(records: readonly WriteRecord<V>[]): Promise<void> {
+    if (records.length === 0) return
+    const pipeline = this.#client.pipeline()
+    for (const record of records) pipeline.xadd(this.#stream, '*', 'r', JSON.stringify(record))
+    await exec(pipeline)
+  }
+
+  async take(max: number, now: number): Promise<QueuedWrite<V>[]> {
+    await this.#ensureGroup()
+    const client = this.#client
+    await client.eval(PROMOTE, 2, this.#stream, this.#delayed, now, max)
+    // First what a flusher that stopped answering left pending, then new entries.
+    const claimed = (await client.xautoclaim(this.#stream, this.#group, this.#consumer, this.#claimAfter, '0-0', 'COUNT', max)) as [
+      string,
+      (StreamEntry | null)[],
+      string[]?,
+    ]
+    const taken: QueuedWrite<V>[] = []
+    const orphans: string[] = []
+    for (const entry of claimed[1] ?? []) {
+      if (entry === null) continue
+      const record = this.#decode(entry)
+      if (record === undefined) orphans.push(entry[0])
+      else taken.push(record)
+    }
+    // Entries deleted while pending (settled by a flusher just before it died) come back as ids without data.
+    orphans.push(...(claimed[2] ?? []))
+    if (orphans.length > 0) await client.xack(this.#stream, this.#group, ...orphans)
+    if (taken.length < max) {
+      const read = (await client.xreadgroup('GROUP', this.#group, this.#consumer, 'COUNT', max - taken.length, 'STREAMS', this.#stream, '>')) as
+        | [string, StreamEntry[]][]
+        | null
+      for (const entry of read?.[0]?.[1] ?? []) {
+        const record = this.#decode(entry)
+        if (record === undefined) await this.#settle(this.#client.multi(), entry[0])
+        else taken.push(record)
+      }
+    }
+    return taken
+  }
+
+  async ack(records: readonly QueuedWrite<V>[]): Promise<void> {
+    if (records.length === 0) return
+    const ids = records.map((r) => r.id)
+    await exec(this.#client.multi().xack(this.#stream, this.#group, ...ids).xdel(this.#stream, ...ids))
+  }
+
+  async retry(record: QueuedWrite<V>, notBefore: number): Promise<void> {
+    // A member of the sorted set must be unique: the record's JSON (which holds no raw newline), then a retry id.
+    const member = `${JSON.stringify(plain(record))}\n${this.#consumer}.${++this.#serial}`
+    await this.#settle(this.#client.multi().zadd(this.#delayed, notBefore, member), record.id)
+  }
+
+  async deadLetter(record: QueuedWrite<V>, error: string, now: number): Promise<void> {
+    const letter: DeadLetter<V> = { record: plain(record), error, at: now }
+    await this.#settle(this.#client.multi().rpush(this.#dead, JSON.stringify(letter)), record.id)
+  }
+
+  async deadLetters(): Promise<DeadLetter<V>[]> {
+    const letters = await this.#client.lrange(this.#dead, 0, -1)
+    return letters.map((letter) => JSON.parse(letter) as DeadLetter<V>)
+  }
+
+  async redrive(): Promise<number> {
+    return Number(await this.#client.eval(REDRIVE, 2, this.#stream, this.#dead))
+  }
+
+  async size(): Promise<number> {
+    const [length, delayed] = await Promise.all([this.#client.xlen(this.#stream), this.#client.zcard(this.#delayed)])
+    return length + delayed
+  }
+
+  /** Ends a delivery in the same transaction as what `multi` already holds (its retry or dead letter). */
+  async #settle(multi: ReturnType<RedisClient['multi']>, id: string): Promise<void> {
+    await exec(multi.xack(this.#stream, this.#group, id).xdel(this.#stream, id))
+  }
+
+  #decode([id, fields]: StreamEntry): QueuedWrite<V> | undefined {
+    const at = fields.indexOf('r')
+    if (at === -1) return undefined
+    try {
+      return { ...(JSON.parse(fields[at + 1] as string) as WriteRecord<V>), id }
+    } catch {
+      return undefined
+    }
+  }
+
+  #ensureGroup(): Promise<void> {
+    this.#ready ??= this.#client.xgroup('CREATE', this.#stream, this.#group, '0', 'MKSTREAM').then(
+      () => undefined,
+      (error: unknown) => {
+        if (error instanceof Error && error.message.includes('BUSYGROUP')) return
+        this.#ready = undefined
+        throw error
+      },
+    )
+    return this.#ready
+  }
+}
+
+function plain<V>(record: QueuedWrite<V>): WriteRecord<V> {
+  const { id: _id, ...rest } = record
+  return rest
+}
+
+async function exec(commands: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<void> {
+  const results = await commands.exec()
+  if (results === null) throw new Error('the Redis transaction was discarded (connection lost)')
+  for (const [error] of results) if (error !== null) throw error
+}
+
+function randomName(): string {
+  return `flusher-${Math.random().toString(36).slice(2, 10)}${Date.now().toString(36)}`
+}

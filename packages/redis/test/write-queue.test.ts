@@ -1,0 +1,84 @@
+import { runWriteQueueContract } from '@tiercache/core/testing'
+import { startRedisCluster, type RedisCluster } from '@tiercache/testkit'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { redisWriteQueue } from '../src/index.js'
+
+const clients: Redis[] = []
+let serial = 0
+const prefix = `wq${process.pid}:`
+
+function client(): Redis {
+  const c = new Redis(inject('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 })
+  clients.push(c)
+  return c
+}
+
+afterAll(async () => {
+  const c = clients[0]
+  if (c !== undefined) {
+    const keys = await c.keys(`${prefix}*`)
+    if (keys.length > 0) await c.del(...keys)
+  }
+  await Promise.all(clients.map((c) => c.quit()))
+})
+
+runWriteQueueContract({
+  name: 'redisWriteQueue (redis-server)',
+  create: () => redisWriteQueue({ client: client(), prefix, name: `contract${++serial}` }),
+})
+
+let cluster: RedisCluster
+let clusterClient: InstanceType<typeof Redis.Cluster>
+beforeAll(async () => {
+  cluster = await startRedisCluster()
+  clusterClient = new Redis.Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 1 } })
+})
+afterAll(async () => {
+  await clusterClient?.quit()
+  await cluster?.stop()
+})
+
+runWriteQueueContract({
+  name: 'redisWriteQueue (3-node Redis Cluster)',
+  create: () => redisWriteQueue({ client: clusterClient, prefix, name: `cluster${++serial}` }),
+})
+
+describe('redisWriteQueue', () => {
+  const record = (key: string, version: number) => ({ key, op: 'set' as const, value: version, version, writtenAt: 0, attempts: 0 })
+
+  it('hands the records a flusher took but never settled to another flusher after claimAfter, and only then', async () => {
+    const name = `claim${++serial}`
+    const dead = redisWriteQueue({ client: client(), prefix, name, consumer: 'dies', claimAfter: '300ms' })
+    const alive = redisWriteQueue({ client: client(), prefix, name, consumer: 'lives', claimAfter: '300ms' })
+    await dead.add([record('a', 1), record('b', 2)])
+    expect((await dead.take(10, 0)).map((r) => r.key)).toEqual(['a', 'b'])
+    expect(await alive.take(10, 0)).toEqual([])
+    // The claim is judged by Redis's own clock (idle time of the pending entry): wait past it, then claim.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const claimed = await alive.take(10, 0)
+    expect(claimed.map((r) => [r.key, r.version])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ])
+    await alive.ack(claimed)
+    expect(await alive.size()).toBe(0)
+  })
+
+  it('keeps retries in Redis until their time, whichever flusher takes them', async () => {
+    const name = `retry${++serial}`
+    const one = redisWriteQueue({ client: client(), prefix, name })
+    const other = redisWriteQueue({ client: client(), prefix, name })
+    await one.add([record('a', 1)])
+    const [taken] = await one.take(1, 1_000)
+    await one.retry({ ...(taken as NonNullable<typeof taken>), attempts: 2 }, 5_000)
+    expect(await other.take(10, 4_999)).toEqual([])
+    expect((await other.take(10, 5_000)).map((r) => [r.key, r.attempts])).toEqual([['a', 2]])
+  })
+
+  it('validates its options', () => {
+    expect(() => redisWriteQueue({ client: {} as never })).toThrow(/options\.client must be an ioredis client/)
+    expect(() => redisWriteQueue({ client: client(), name: 'a{b}' })).toThrow(/must not contain \{ or \}/)
+    expect(() => redisWriteQueue({ client: client(), claimAfter: 0 })).toThrow(/options\.claimAfter/)
+  })
+})
