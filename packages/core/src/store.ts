@@ -37,8 +37,10 @@ export interface Store {
    * With it, core answers from this tier without awaiting, and a fresh hit from the first tier without allocating.
    * The object returned may be reused by the store's next call (core reads it at once and copies what it keeps),
    * and may be past its last servable moment (core judges the times). Implement it together with `setSync`.
+   * `hint` is an object core keeps per key across calls: the store may note where the key lives in it (say, its
+   * slot) and check that note first next time, instead of an index lookup. Ignoring it is fine.
    */
-  getSync?(key: string): Entry | undefined
+  getSync?(key: string, hint?: SyncHint): Entry | undefined
   /** Optional sync capability: stores the entry before returning; `now` (epoch ms) when the caller knows the time. */
   setSync?(key: string, entry: Entry, now?: number): void
   /** Subscribes to evictions; returns the unsubscribe function. */
@@ -48,4 +50,12 @@ export interface Store {
    * a store given its own clock when built should keep it.
    */
   useClock?(now: () => number): void
+}
+
+/**
+ * A per-key note core hands to a sync store's `getSync` on every call for that key; the store alone reads and writes
+ * `slot` (core starts it at -1). It must be checked before use: the key may have moved or gone since.
+ */
+export interface SyncHint {
+  slot: number
 }

@@ -119,7 +119,8 @@ export class Engine {
     if (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max) keys.bad(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
-    const full = keys.prefixed(key)
+    const ref = keys.ref(key)
+    const full = ref.full
 
     // Fast path: a fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
     const l1 = this.#l1
@@ -127,7 +128,7 @@ export class Engine {
       const inst = this.inst
       let e: Entry | undefined | null
       try {
-        e = l1.getSync?.(full)
+        e = l1.getSync?.(full, ref)
       } catch {
         // The slow path reads again and reports the failure.
         e = null

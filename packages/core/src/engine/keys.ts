@@ -1,5 +1,11 @@
 import { namespacePrefix } from '../keys.js'
+import type { SyncHint } from '../store.js'
 import { assertKey, assertWellFormed } from '../validate.js'
+
+/** A caller's key as stored (prefix + key), with the sync L1's note of where it lives (see Store.getSync). */
+export interface KeyRef extends SyncHint {
+  readonly full: string
+}
 
 /**
  * The cache's namespace prefix on keys: checks a key, adds the prefix (memoized), takes it off again. The prefix is
@@ -10,7 +16,7 @@ export class Keys {
   readonly prefix: string
   /** Longest key, prefix included. */
   readonly max: number
-  readonly #memo = new Map<string, string>()
+  readonly #memo = new Map<string, KeyRef>()
 
   constructor(namespace: string, maxKeyLength: number) {
     this.prefix = namespacePrefix(namespace)
@@ -30,14 +36,19 @@ export class Keys {
    * The caller has checked the type and length.
    */
   prefixed(key: string, name = 'key'): string {
-    let full = this.#memo.get(key)
-    if (full === undefined) {
+    return this.ref(key, name).full
+  }
+
+  /** The memo record of a checked key: its stored key, and the hint the sync L1 keeps in it. */
+  ref(key: string, name = 'key'): KeyRef {
+    let ref = this.#memo.get(key)
+    if (ref === undefined) {
       assertWellFormed(key, name)
       if (this.#memo.size >= 10_000) this.#memo.clear()
-      full = this.prefix + key
-      this.#memo.set(key, full)
+      ref = { full: this.prefix + key, slot: -1 }
+      this.#memo.set(key, ref)
     }
-    return full
+    return ref
   }
 
   bad(key: unknown, name: string): never {

@@ -113,3 +113,21 @@ describe('estimateSize', () => {
     expect(estimateSize([1, 2, 3])).toBeGreaterThan(estimateSize([1]))
   })
 })
+
+describe('getSync with a hint', () => {
+  it('notes the slot, uses it while it still holds the key, and looks the key up again once it moved or went', () => {
+    const store = memoryStore({ maxEntries: 1 })
+    const e = (value: string) => ({ value, createdAt: 0, freshUntil: Number.MAX_SAFE_INTEGER, staleUntil: Number.MAX_SAFE_INTEGER })
+    store.write('a', e('A'), 0)
+    const hint = { slot: -1 }
+    expect(store.getSync('a', hint)?.value).toBe('A')
+    expect(hint.slot).toBeGreaterThanOrEqual(0)
+    expect(store.getSync('a', hint)?.value).toBe('A')
+    // 'b' evicts 'a' and takes its slot: the note must not answer for 'a'.
+    store.write('b', e('B'), 0)
+    expect(store.getSync('a', hint)).toBeUndefined()
+    expect(hint.slot).toBe(-1)
+    expect(store.getSync('b', { slot: 0 })?.value).toBe('B')
+    expect(store.getSync('b', { slot: 5 })?.value).toBe('B')
+  })
+})

@@ -1,6 +1,6 @@
 import { parseOptionalDuration, typeOf, type Duration } from '../duration.js'
 import type { Entry } from '../entry.js'
-import type { EvictionReason, Store, StoreEvent } from '../store.js'
+import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
 import { type EvictionOrder, type EvictionPolicy, ListOrder, NONE } from './eviction.js'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
@@ -231,8 +231,15 @@ export class MemoryStore implements Store {
    * marked as recently used; undefined when absent. The object returned is this store's one reusable view,
    * overwritten by the next call: read it at once, copy what you keep. Times are not judged here.
    */
-  getSync(key: string): Entry | undefined {
-    const slot = this.#index.get(key)
+  getSync(key: string, hint?: SyncHint): Entry | undefined {
+    let slot: number | undefined
+    if (hint === undefined) slot = this.#index.get(key)
+    else {
+      // The slot noted at the last call, when it still holds this key (usually the very same string object).
+      slot = hint.slot
+      if (slot < 0 || this.#keys[slot] !== key) hint.slot = slot = this.#index.get(key) ?? -1
+      if (slot < 0) return undefined
+    }
     if (slot === undefined) return undefined
     this.#order.used(slot)
     const view = this.#view
