@@ -23,6 +23,8 @@ export default defineConfig({
           UPSTASH_REDIS_REST_URL: inject('UPSTASH_TEST_URL'),
           UPSTASH_REDIS_REST_TOKEN: inject('UPSTASH_TEST_TOKEN'),
         },
+        // Workers KV and Durable Objects, miniflare's real implementations (test/platform-env.d.ts types them).
+        kvNamespaces: ['TEST_KV'],
       },
     })),
   ],

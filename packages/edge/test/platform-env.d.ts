@@ -1,0 +1,7 @@
+// Bindings of the Cloudflare platform tests (KV, Durable Objects, D1), merged into the runner's Env.
+declare namespace Cloudflare {
+  interface Env {
+    /** A Workers KV namespace (miniflare's real KV), for kvStore. */
+    TEST_KV: KVNamespace
+  }
+}
