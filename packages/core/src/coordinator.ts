@@ -1,7 +1,26 @@
+import type { Entry } from './entry.js'
+
 /** A lock held on one key until released or expired. */
 export interface Lock {
   release(): Promise<void>
+  /**
+   * Optional (coordinators with `acquire`): hands the holder's fresh entry to the processes waiting for this lock
+   * before it is released, so that they answer with it instead of reading a shared tier. Core calls it as soon as
+   * the load produced a fresh entry, then `release()` once the tiers hold it. A holder with nothing to share (its
+   * load failed, or its answer is not cacheable) calls only `release()`, at once: its waiters stop waiting.
+   */
+  share?(entry: Entry): Promise<void>
 }
+
+/**
+ * What asking for a lock with `Coordinator.acquire` ended with: the lock; the holder's shared entry; the holder's
+ * release without one (it failed, its answer was not cacheable, or its lock expired); or nothing heard in time.
+ */
+export type LockAttempt =
+  | { readonly status: 'acquired'; readonly lock: Lock }
+  | { readonly status: 'shared'; readonly entry: Entry }
+  | { readonly status: 'released' }
+  | { readonly status: 'timeout' }
 
 /**
  * What several processes or isolates sharing tiers must agree on: when each tag was last invalidated,
@@ -19,6 +38,14 @@ export interface Coordinator {
   invalidateTags(tags: readonly string[], at: number): Promise<void>
   /** Takes the lock on `key` for at most `ttlMs`; undefined when another holder has it. */
   lock?(key: string, ttlMs: number): Promise<Lock | undefined>
+  /**
+   * Optional, for coordinators that can tell a waiter about the holder (a Durable Object): takes the lock on `key`
+   * for at most `ttlMs`, or, when another process holds it, waits at most `waitMs` for that holder to share its
+   * entry or release. Core then answers with the shared entry, or loads at once on a release, instead of polling
+   * the shared tiers. Coordinators without it only implement `lock`, and their waiters poll. The wait must be
+   * bounded by the caller's own timers (in workerd, a request must not wait on another request's work).
+   */
+  acquire?(key: string, ttlMs: number, waitMs: number): Promise<LockAttempt>
 }
 
 export interface MemoryCoordinatorOptions {

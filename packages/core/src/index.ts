@@ -12,7 +12,7 @@ export type {
 export { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
 export type { CacheControlOptions, CacheHeaders, CacheHeadersOptions, CacheStatus, CacheStatusForward } from './cache-control.js'
 export { memoryCoordinator } from './coordinator.js'
-export type { Coordinator, Lock, MemoryCoordinatorOptions } from './coordinator.js'
+export type { Coordinator, Lock, LockAttempt, MemoryCoordinatorOptions } from './coordinator.js'
 export { parseDuration } from './duration.js'
 export type { Duration, DurationUnit } from './duration.js'
 export {

@@ -94,7 +94,7 @@ export class Engine {
     )
     this.#tags = new Tags(config.coordinator, inst)
     this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
-    const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, this.#reads, inst, this.background)
+    const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, config.tierTimeout, this.#reads, inst, this.background, now)
     const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)

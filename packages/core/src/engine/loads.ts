@@ -140,7 +140,8 @@ export class Loads {
       written = this.#reads.tiers.writeAll(full, key, entry, entry.createdAt + (entry.loadMs ?? 0))
       if (this.#inst.listening) this.#inst.emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
     }
-    if (lock !== undefined) this.#locks.release(lock, written, key, waitUntil)
+    // Only a written entry is handed to waiters: one a delete or newer load overtook must not be served.
+    if (lock !== undefined) this.#locks.release(lock, written, key, waitUntil, written === undefined ? undefined : entry)
     else if (written !== undefined) this.#background.track(written, waitUntil)
   }
 

@@ -1,0 +1,198 @@
+// The lock contract with a coordinator that hands waiters the holder's outcome (`acquire` + `Lock.share`), against
+// polling for coordinators that only have `lock`. Two caches stand for two processes sharing an L2 and a coordinator.
+import { describe, expect, it } from 'vitest'
+import { createCache, type Cache } from '../cache.js'
+import { memoryCoordinator, type Coordinator, type Lock, type LockAttempt } from '../coordinator.js'
+import type { Entry } from '../entry.js'
+import type { CacheEvent } from '../stats.js'
+import { memoryStore } from '../stores/memory.js'
+import { deferred, ScriptedStore } from '../test-support/helpers.js'
+
+interface Held {
+  waiters: ((attempt: LockAttempt) => void)[]
+  shared: Entry | undefined
+}
+
+/** An in-process coordinator with `acquire`: waiters are answered when the holder shares or releases. */
+function handingCoordinator(): Coordinator & { calls: string[] } {
+  const base = memoryCoordinator()
+  const held = new Map<string, Held>()
+  const calls: string[] = []
+  return {
+    name: 'handing',
+    calls,
+    invalidatedAt: (tags) => base.invalidatedAt(tags),
+    invalidateTags: (tags, at) => base.invalidateTags(tags, at),
+    async acquire(key, _ttlMs, waitMs) {
+      calls.push('acquire')
+      const current = held.get(key)
+      if (current === undefined) {
+        const mine: Held = { waiters: [], shared: undefined }
+        held.set(key, mine)
+        const settle = (attempt: LockAttempt): void => {
+          for (const waiter of mine.waiters.splice(0)) waiter(attempt)
+        }
+        const lock: Lock = {
+          async share(entry) {
+            calls.push('share')
+            mine.shared = entry
+            settle({ status: 'shared', entry })
+          },
+          async release() {
+            calls.push('release')
+            if (held.get(key) === mine) held.delete(key)
+            settle({ status: 'released' })
+          },
+        }
+        return { status: 'acquired', lock }
+      }
+      if (current.shared !== undefined) return { status: 'shared', entry: current.shared }
+      return new Promise<LockAttempt>((resolve) => {
+        current.waiters.push(resolve)
+        setTimeout(() => resolve({ status: 'timeout' }), waitMs)
+      })
+    },
+  }
+}
+
+/** Two caches ("processes") with their own L1 and one shared L2 and coordinator. */
+function twoProcesses(coordinator: Coordinator, options: { lockWait?: number; tierTimeout?: number } = {}) {
+  const l2 = new ScriptedStore('shared')
+  const events: CacheEvent[] = []
+  const make = (): Cache =>
+    createCache({
+      tiers: [memoryStore(), l2],
+      coordinator,
+      policy: { ttl: '1h' },
+      lockWait: options.lockWait ?? 10_000,
+      tierTimeout: options.tierTimeout,
+      onEvent: (e) => events.push(e),
+    })
+  return { a: make(), b: make(), l2, events }
+}
+
+describe('a coordinator that hands the holder outcome to waiters', () => {
+  it('answers the waiter with the shared entry as soon as the holder has loaded, without polling the shared tier', async () => {
+    const coordinator = handingCoordinator()
+    const { a, b, l2 } = twoProcesses(coordinator)
+    const origin = deferred<string>()
+    let loads = 0
+    const loader = (): Promise<string> => {
+      loads++
+      return origin.promise
+    }
+    const first = a.getOrSet('k', loader)
+    await new Promise((r) => setTimeout(r, 5))
+    const started = Date.now()
+    const second = b.getOrSet('k', loader)
+    await new Promise((r) => setTimeout(r, 20))
+    const readsBefore = l2.calls.get
+    origin.resolve('v')
+    expect(await first).toBe('v')
+    expect(await second).toBe('v')
+    // lockWait is 10 s: the waiter was answered by the hand-over, long before.
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(loads).toBe(1)
+    // No polling reads of L2 while waiting.
+    expect(l2.calls.get).toBe(readsBefore)
+    expect(b.stats().lockWaits).toBe(1)
+    await Promise.all([a.idle(), b.idle()])
+    expect(coordinator.calls).toEqual(['acquire', 'acquire', 'share', 'release'])
+    // The waiter copied the shared entry into its own L1: its next read needs neither L2 nor the loader.
+    const reads = l2.calls.get
+    expect(await b.getOrSet('k', loader)).toBe('v')
+    expect(l2.calls.get).toBe(reads)
+  })
+
+  it('releases the waiters at once when the holder has nothing to share (an answer dead at once), and they load themselves', async () => {
+    const coordinator = handingCoordinator()
+    const { a, b } = twoProcesses(coordinator)
+    const origin = deferred<string>()
+    let loads = 0
+    const uncacheable = (ctx: { setPolicy(p: { ttl: number }): void }): Promise<string> => {
+      loads++
+      ctx.setPolicy({ ttl: 0 })
+      return loads === 1 ? origin.promise : Promise.resolve('own')
+    }
+    const first = a.getOrSet('k', uncacheable)
+    await new Promise((r) => setTimeout(r, 5))
+    const started = Date.now()
+    const second = b.getOrSet('k', uncacheable)
+    await new Promise((r) => setTimeout(r, 20))
+    origin.resolve('private')
+    expect(await first).toBe('private')
+    expect(await second).toBe('own')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(loads).toBe(2)
+    await Promise.all([a.idle(), b.idle()])
+    expect(coordinator.calls).toEqual(['acquire', 'acquire', 'release'])
+  })
+
+  it('releases the waiters at once when the holder fails', async () => {
+    const coordinator = handingCoordinator()
+    const { a, b } = twoProcesses(coordinator)
+    const origin = deferred<string>()
+    const first = a.getOrSet('k', () => origin.promise)
+    await new Promise((r) => setTimeout(r, 5))
+    const second = b.getOrSet('k', () => 'mine')
+    await new Promise((r) => setTimeout(r, 20))
+    origin.reject(new Error('origin down'))
+    await expect(first).rejects.toThrow('origin down')
+    expect(await second).toBe('mine')
+  })
+
+  it('does not serve a shared entry whose tag was invalidated meanwhile', async () => {
+    const coordinator = handingCoordinator()
+    const { a, b } = twoProcesses(coordinator)
+    const origin = deferred<string>()
+    const first = a.getOrSet('k', () => origin.promise, { ttl: '1h', tags: ['t'] })
+    await new Promise((r) => setTimeout(r, 5))
+    const second = b.getOrSet('k', () => 'after invalidation', { ttl: '1h', tags: ['t'] })
+    await new Promise((r) => setTimeout(r, 20))
+    await a.invalidateTags(['t'])
+    await new Promise((r) => setTimeout(r, 2))
+    origin.resolve('before')
+    await first
+    expect(await second).toBe('after invalidation')
+  })
+
+  it("waits on its own deadline (lockWait + tierTimeout) when the coordinator's acquire never answers, then loads", async () => {
+    const coordinator: Coordinator = { name: 'silent', invalidatedAt: () => 0, invalidateTags: async () => {}, acquire: () => new Promise(() => {}) }
+    const { a } = twoProcesses(coordinator, { lockWait: 50, tierTimeout: 50 })
+    const started = Date.now()
+    expect(await a.getOrSet('k', () => 'loaded')).toBe('loaded')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('loads without the lock, reporting the coordinator error, when acquire rejects', async () => {
+    const coordinator: Coordinator = { name: 'broken', invalidatedAt: () => 0, invalidateTags: async () => {}, acquire: () => Promise.reject(new Error('unreachable')) }
+    const { a, events } = twoProcesses(coordinator)
+    expect(await a.getOrSet('k', () => 'loaded')).toBe('loaded')
+    const error = events.find((e) => e.type === 'error')
+    expect(error?.error.code).toBe('COORDINATOR_ERROR')
+  })
+})
+
+describe('a coordinator with only lock (polling fallback)', () => {
+  it('still runs the loader once across two processes: the waiter polls the shared tier', async () => {
+    const coordinator = memoryCoordinator()
+    const { a, b, l2 } = twoProcesses(coordinator)
+    const origin = deferred<string>()
+    let loads = 0
+    const loader = (): Promise<string> => {
+      loads++
+      return origin.promise
+    }
+    const first = a.getOrSet('k', loader)
+    await new Promise((r) => setTimeout(r, 5))
+    const second = b.getOrSet('k', loader)
+    await new Promise((r) => setTimeout(r, 50))
+    const reads = l2.calls.get
+    origin.resolve('v')
+    expect(await first).toBe('v')
+    expect(await second).toBe('v')
+    expect(loads).toBe(1)
+    expect(l2.calls.get).toBeGreaterThan(reads)
+  })
+})
