@@ -1,11 +1,18 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'redis/index': 'src/redis/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'redis/index': 'src/redis/index.ts',
+    'codec/index': 'src/codec/index.ts',
+    'devalue/index': 'src/codec/devalue.ts',
+    'msgpack/index': 'src/codec/msgpack.ts',
+  },
   format: ['esm'],
   target: 'es2022',
   dts: true,
   clean: true,
   treeshake: true,
-  external: ['vitest'],
+  external: ['vitest', 'devalue', 'msgpackr'],
 })

@@ -1,4 +1,5 @@
 import { cacheControl, type CacheControlOptions } from './cache-control.js'
+import type { TierCodecs } from './codec.js'
 import { memoryCoordinator, type Coordinator } from './coordinator.js'
 import { parseDuration, typeOf, type Duration } from './duration.js'
 import type { WaitUntil } from './engine/background.js'
@@ -9,7 +10,7 @@ import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js'
 import { defaultClock } from './runtime.js'
 import type { CacheEvent, CacheStats } from './stats.js'
 import type { Store } from './store.js'
-import { assertWellFormed, MAX_KEY_LENGTH } from './validate.js'
+import { assertSerializable, assertWellFormed, MAX_KEY_LENGTH } from './validate.js'
 
 export type { WaitUntil } from './engine/background.js'
 export type { BatchLoader, BatchLoaderContext, BatchPolicy, Loader, LoaderContext } from './engine/loader.js'
@@ -43,6 +44,12 @@ export interface CacheOptions {
   maxKeyLength?: number
   /** Random numbers in [0, 1) for jitter and early refresh. @default Math.random */
   random?: () => number
+  /**
+   * How entries are encoded for the tiers outside this process: serializer, compression, encryption, size guard
+   * (`createCodec()` from `@tiercache/core/codec`, or `perTier()` to choose one per tier). In-process tiers
+   * (memory) keep values in the clear. @default none: values are stored in JSON envelopes as they are
+   */
+  codec?: TierCodecs
 }
 
 /** The cache: one policy over ordered tiers. */
@@ -139,7 +146,10 @@ export function createCache(options: CacheOptions): Cache {
   const lockWait = parseDuration(options.lockWait ?? 2_000, 'options.lockWait')
   const defaults = options.policy === undefined ? undefined : resolvePolicy(options.policy, undefined, 'options.policy', namespacePrefix(namespace))
   const tierTimeout = parseDuration(options.tierTimeout ?? 1_000, 'options.tierTimeout')
+  const { codec } = options
+  if (codec !== undefined && typeof codec?.plan !== 'function') throw new TypeError('options.codec must come from createCodec() or perTier()')
   const engine = new Engine({
+    plan: codec?.plan(tiers, assertSerializable),
     stores: tiers,
     namespace,
     maxKeyLength,

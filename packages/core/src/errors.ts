@@ -12,6 +12,14 @@ export type CacheErrorCode =
   | 'LOADER_TIMEOUT'
   /** The coordinator (tag times or locks) failed. */
   | 'COORDINATOR_ERROR'
+  /** An entry was written by another codec (serializer, or in the clear where encryption is required): a miss. */
+  | 'CODEC_MISMATCH'
+  /** An encrypted entry did not decrypt (key id not listed, wrong key, altered bytes, moved entry): a miss. */
+  | 'DECRYPT_ERROR'
+  /** An entry is larger than the tier's `maxValueBytes`: not written to that tier (the caller still gets it). */
+  | 'VALUE_TOO_LARGE'
+  /** A value failed the policy's `schema` (a loaded one; a stored one is dropped with an `invalid` event). */
+  | 'INVALID_VALUE'
 
 /**
  * The one error class of tiercache: a failing tier, loader or coordinator, with where it happened.

@@ -11,6 +11,7 @@ export type {
 } from './cache.js'
 export { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
 export type { CacheControlOptions, CacheHeaders, CacheHeadersOptions, CacheStatus, CacheStatusForward } from './cache-control.js'
+export type { Codec, CodecContext, CodecPlan, Encoded, TierCodecs, ValueCheck } from './codec.js'
 export { memoryCoordinator } from './coordinator.js'
 export type { Coordinator, Lock, LockAttempt, MemoryCoordinatorOptions } from './coordinator.js'
 export { parseDuration } from './duration.js'
@@ -19,7 +20,9 @@ export {
   capEntry,
   createEntry,
   decodeEntry,
+  ENCODED_ENTRY_VERSION,
   encodeEntry,
+  encodeEntryBytes,
   ENTRY_VERSION,
   fromEnvelope,
   isEntry,

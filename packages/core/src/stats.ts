@@ -14,6 +14,8 @@ export interface TierStats {
   /** Entries copied into this tier from a lower one. */
   fills: number
   evictions: number
+  /** Bytes compression kept out of this tier (a codec with `compression`); 0 without one. */
+  bytesSaved: number
   /** (hits + staleHits) / reads that reached this tier; 0 before any. */
   hitRate: number
 }
@@ -49,6 +51,7 @@ export class Counters {
   readonly errors: number[]
   readonly fills: number[]
   readonly evictions: number[]
+  readonly bytesSaved: number[]
   totalHits = 0
   totalStale = 0
   totalMisses = 0
@@ -66,6 +69,7 @@ export class Counters {
     this.errors = zeros()
     this.fills = zeros()
     this.evictions = zeros()
+    this.bytesSaved = zeros()
   }
 
   /** Adds `n` to a per-tier counter. */
@@ -95,6 +99,7 @@ export class Counters {
           errors: this.errors[i] as number,
           fills: this.fills[i] as number,
           evictions: this.evictions[i] as number,
+          bytesSaved: this.bytesSaved[i] as number,
           hitRate: rate(tierServed, tierServed + (this.misses[i] as number)),
         }
       }),

@@ -30,6 +30,11 @@ export interface Store {
   setMany?(items: readonly (readonly [key: string, entry: Entry])[]): Promise<void>
   /** Longest time in ms this store keeps an entry: core ends every window of what it writes here by then. */
   readonly maxTtl?: number | undefined
+  /**
+   * Largest value, in bytes as encoded, this store's backend takes (Workers KV 25 MiB, Memcached 1 MB, an Upstash
+   * request 10 MB): a codec (`createCache({ codec })`) does not write larger ones here, and reports them.
+   */
+  readonly maxValueBytes?: number | undefined
   /** Overrides the cache's `tierTimeout` for this store, in ms; 0 for in-process stores that cannot hang. */
   readonly timeout?: number | undefined
   /**

@@ -169,20 +169,28 @@ export class Tiers {
     return store.maxTtl === undefined ? entry : capEntry(entry, (now ?? this.#now()) + store.maxTtl)
   }
 
+  /**
+   * Whether tier `i` decodes entries that a codec encoded (Entry.codec): only the codec layer's tiers do
+   * (`@tiercache/core/codec`); here such an entry is a miss, left in place for the processes that can read it.
+   */
+  protected decodes(_i: number): boolean {
+    return false
+  }
+
   #checked(i: number, full: string, key: string, found: unknown): Entry | undefined {
     if (found === undefined || found === null) return undefined
-    if (isEntry(found)) return found
+    const entry = isEntry(found) ? found : undefined
+    if (entry !== undefined && (entry.codec === undefined || this.decodes(i))) return entry
     const store = this.stores[i] as Store
     this.#counters.bump(this.#counters.errors, i)
     this.#fail(
-      new CacheError('DECODE_ERROR', `tier ${store.name} returned something that is not an entry for key ${key}; deleting it`, {
-        tier: store.name,
-        key,
-      }),
+      entry === undefined
+        ? new CacheError('DECODE_ERROR', `tier ${store.name} returned something that is not an entry for key ${key}; deleting it`, { tier: store.name, key })
+        : new CacheError('CODEC_MISMATCH', `tier ${store.name}: ${key} is ${entry.codec}, and no codec here`, { tier: store.name, key }),
       i,
       key,
     )
-    void this.delete(i, full, key)
+    if (entry === undefined) void this.delete(i, full, key)
     return undefined
   }
 

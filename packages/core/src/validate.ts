@@ -32,9 +32,11 @@ const path: (string | number)[] = []
 /**
  * Throws a TypeError naming the path of the first part of `value` that would not survive a round trip through
  * JSON (every tier that leaves the process serializes): functions, symbols, bigints, non-finite numbers,
- * Dates, Maps, class instances, cycles.
+ * Dates, Maps, class instances, cycles. A value that is binary as a whole (Uint8Array, ArrayBuffer) is fine: the
+ * envelope holds it as bytes (base64 only in stores that keep text).
  */
 export function assertSerializable(value: unknown, name: string): void {
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return
   // A successful walk pops all it pushed, and a failed one clears both below: the stacks start empty.
   let why: string | undefined
   try {

@@ -1,10 +1,11 @@
+import type { CodecPlan } from '../codec.js'
 import type { Coordinator } from '../coordinator.js'
 import { typeOf } from '../duration.js'
 import { createEntry, EntryState, type Entry } from '../entry.js'
 import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
 import type { CacheEvent } from '../stats.js'
 import type { Store, StoreEvent } from '../store.js'
-import { copyEntry, Tiers } from '../tiered.js'
+import { copyEntry, Tiers, type FailureReporter } from '../tiered.js'
 import { assertSerializable } from '../validate.js'
 import { Background, type WaitUntil } from './background.js'
 import { Batches } from './batch.js'
@@ -35,6 +36,8 @@ export interface EngineConfig {
   tierTimeout: number
   lockTtl: number
   lockWait: number
+  /** options.codec's plan: the tier layer running the codecs and the check of stored values. @default none */
+  plan?: CodecPlan | undefined
 }
 
 interface Pending {
@@ -69,6 +72,7 @@ export class Engine {
   readonly #order = new WriteOrder()
   /** Write-through writes, one key at a time. */
   readonly #writes = new KeyedQueue()
+  readonly #check: (value: unknown, name: string) => void
 
   constructor(config: EngineConfig) {
     const { stores, now } = config
@@ -85,17 +89,14 @@ export class Engine {
     this.#defaults = config.defaults
     this.policies = new Policies(config.defaults, this.#keys.prefix)
     const inst = this.inst
-    this.tiers = new Tiers(
-      stores,
-      config.tierTimeout,
-      inst.counters,
-      (error, tierIndex, key) => inst.emit({ type: 'error', key, tier: error.tier, tierIndex, error, at: now() }),
-      now,
-    )
+    const fail: FailureReporter = (error, tierIndex, key) => inst.emit({ type: 'error', key, tier: error.tier, tierIndex, error, at: now() })
+    const { plan } = config
+    this.tiers = plan ? plan.tiers(stores, config.tierTimeout, inst.counters, fail, now) : new Tiers(stores, config.tierTimeout, inst.counters, fail, now)
+    const check = (this.#check = plan?.check ?? assertSerializable)
     this.#tags = new Tags(config.coordinator, inst)
     this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, config.tierTimeout, this.#reads, inst, this.background, now)
-    const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix)
+    const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix, check)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     const first = stores[0]
@@ -229,7 +230,7 @@ export class Engine {
   async set(key: string, value: unknown, policy: Partial<Policy> | undefined): Promise<void> {
     const full = this.#keys.full(key, 'key')
     const p = this.policies.resolve(policy, 'policy')
-    if (value !== null && value !== undefined) assertSerializable(value, 'value')
+    if (value !== null && value !== undefined) this.#check(value, 'value')
     const entry = createEntry(value, p, this.#now(), undefined, this.#random)
     // A load in flight for this key would overwrite the value set here with older data.
     this.#loads.loading.delete(full)
@@ -248,7 +249,7 @@ export class Engine {
     if (typeof persist !== 'function') throw new TypeError(`persist must be a function, got ${typeOf(persist)}`)
     // Bad input throws before the database is touched.
     this.policies.resolve(policy, 'policy')
-    if (value !== null && value !== undefined) assertSerializable(value, 'value')
+    if (value !== null && value !== undefined) this.#check(value, 'value')
     await this.#writes.run(full, async () => {
       await persist(value)
       // Readers that joined a read begun before the database changed get its answer; later ones read again.

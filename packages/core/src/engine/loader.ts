@@ -63,12 +63,20 @@ export class LoaderRunner {
   readonly #now: () => number
   readonly #random: () => number
   readonly #prefix: string
+  readonly #check: (value: unknown, name: string) => void
 
-  constructor(inst: Instrumentation, now: () => number, random: () => number, tagPrefix: string) {
+  constructor(
+    inst: Instrumentation,
+    now: () => number,
+    random: () => number,
+    tagPrefix: string,
+    check: (value: unknown, name: string) => void = assertSerializable,
+  ) {
     this.#inst = inst
     this.#now = now
     this.#random = random
     this.#prefix = tagPrefix
+    this.#check = check
   }
 
   /**
@@ -99,7 +107,7 @@ export class LoaderRunner {
   #loaded<V>(value: V | null | undefined, context: Context<V>, key: string, startedAt: number, background: boolean, timed: boolean): Entry {
     if (value !== null && value !== undefined) {
       try {
-        assertSerializable(value, 'the loaded value')
+        this.#check(value, 'the loaded value')
       } catch (error) {
         throw this.#failed(error, key, startedAt, background)
       }
@@ -158,7 +166,7 @@ export class LoaderRunner {
         )
       }
       values.forEach((value, n) => {
-        if (value !== null && value !== undefined) assertSerializable(value, `the loaded value for ${keys[n]}`)
+        if (value !== null && value !== undefined) this.#check(value, `the loaded value for ${keys[n]}`)
       })
     } catch (error) {
       inst.counters.loadErrors++
