@@ -25,6 +25,7 @@ export default defineConfig({
         },
         // Workers KV and Durable Objects, miniflare's real implementations (test/platform-env.d.ts types them).
         kvNamespaces: ['TEST_KV'],
+        durableObjects: { TIERCACHE: 'TiercacheCoordinator' },
       },
     })),
   ],

@@ -6,6 +6,15 @@ export { upstashStore } from './upstash-store.js'
 export type { UpstashStoreOptions } from './upstash-store.js'
 export { kvStore, KV_MAX_VALUE_BYTES } from './kv-store.js'
 export type { KvEntryMetadata, KvNamespaceLike, KvStoreOptions } from './kv-store.js'
+export { durableObjectCoordinator } from './durable-object-coordinator.js'
+export type {
+  DurableObjectCoordinator,
+  DurableObjectCoordinatorOptions,
+  DurableObjectNamespaceLike,
+  DurableObjectStubLike,
+} from './durable-object-coordinator.js'
+export { TiercacheCoordinator } from './durable-object.js'
+export type { DurableObjectStateLike, DurableObjectStorageLike } from './durable-object.js'
 export { upstashCoordinator } from './upstash-coordinator.js'
 export type { UpstashCoordinatorOptions } from './upstash-coordinator.js'
 export type { RedisClient, RedisPipeline } from './redis-client.js'

@@ -1,0 +1,304 @@
+import { CacheError, decodeEntry, encodeEntry, type Coordinator, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
+import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
+import { assertOptions, durationOption, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
+
+/** A Durable Object stub: what `namespace.get(id)` returns. */
+export interface DurableObjectStubLike {
+  fetch(input: string, init?: { method?: string; body?: string; headers?: Record<string, string> }): Promise<Response>
+}
+
+/** The part of a Durable Object namespace binding (`env.TIERCACHE`) the coordinator uses. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown
+  get(id: never): DurableObjectStubLike
+}
+
+export interface DurableObjectCoordinatorOptions {
+  /** The binding of the TiercacheCoordinator class, `env.TIERCACHE`. */
+  namespace: DurableObjectNamespaceLike
+  /**
+   * Prefix of the objects' names: coordinators with different prefixes share nothing. No more than 64 characters.
+   * @default 'tc:'
+   */
+  prefix?: string
+  /**
+   * Objects that tags and locks are spread over by name, so that one hot tag or key does not serialise the rest.
+   * Choose it once: changing it moves tags to other objects, which forgets their invalidations (bump the cache's
+   * namespace when you do). @default 8
+   */
+  shards?: number
+  /**
+   * How long this isolate trusts the tag stamps it read. Within it, tag checks answer synchronously with no request
+   * to an object; it is also the staleness bound of an invalidation made elsewhere. @default '5s'
+   */
+  tagCacheTtl?: Duration
+  /** How long the objects keep a tag's stamp; entries must not live longer. @default '30d' */
+  tagTtl?: Duration
+  /** A request to an object slower than this fails (core then loads without the lock, or serves what tiers hold). @default '1s' */
+  timeout?: Duration
+  /** Most tag stamps one isolate remembers; the least recently read are forgotten first. @default 10000 */
+  maxTags?: number
+  /** Clock for the local tag cache, in epoch ms; give it the cache's clock. @default Date.now */
+  now?: () => number
+}
+
+/** A durableObjectCoordinator: a Coordinator, and the greatest stamp this isolate has seen. */
+export interface DurableObjectCoordinator extends Coordinator {
+  readonly stamp: number
+  /** How long the objects keep tag stamps (stores linked to it cap entries to this). */
+  readonly tagTtl: number
+}
+
+/** What this isolate knows about one tag. */
+interface Known {
+  stamp: number
+  /** When that was read from its object (or written there by this isolate). */
+  checkedAt: number
+}
+
+/** Origin of the requests to the objects; never leaves the Durable Object binding. */
+const ORIGIN = 'https://tiercache.do'
+
+/**
+ * A Coordinator on Durable Objects: tag stamps and per-key locks with no service outside Cloudflare.
+ *
+ * - Tags: `invalidateTags` takes a new stamp from one clock object (strictly increasing) and records it on each
+ *   tag in the tag's shard object (durable storage, strongly consistent). Tag checks answer from a per-isolate copy
+ *   read at most `tagCacheTtl` ago, synchronously; otherwise one request per shard involved. Staleness bound: an
+ *   invalidation made anywhere is seen by every isolate within `tagCacheTtl`; by the invalidating isolate at once.
+ * - Locks: in the key's shard object. An isolate that does not get the lock does not poll: its request is held by
+ *   the object until the holder shares its entry (`Lock.share`, answered with the entry itself), releases without
+ *   one (uncacheable answer, failure: the waiter loads at once), its lock expires, or the wait ends. Every wait is
+ *   bounded by the waiter's own timer as well.
+ *
+ * Bind the object once (see TiercacheCoordinator) and build the coordinator once per isolate.
+ *
+ * @example
+ * export { TiercacheCoordinator } from '@tiercache/edge'
+ * const coordinator = durableObjectCoordinator({ namespace: env.TIERCACHE })
+ * const cache = createCache({ tiers: [cacheApiStore(), kvStore({ namespace: env.CACHE_KV })], coordinator })
+ */
+export function durableObjectCoordinator(options: DurableObjectCoordinatorOptions): DurableObjectCoordinator {
+  assertOptions(options, 'durableObjectCoordinator(options)')
+  const ns = options.namespace
+  if (typeof ns !== 'object' || ns === null || typeof ns.idFromName !== 'function' || typeof ns.get !== 'function') {
+    throw new TypeError(`options.namespace must be a Durable Object namespace binding (env.TIERCACHE), got ${typeOf(ns)}`)
+  }
+  optionalString(options.prefix, 'options.prefix', 64)
+  optionalInteger(options.shards, 'options.shards', 1, 1_024)
+  optionalInteger(options.maxTags, 'options.maxTags', 1)
+  optionalFunction(options.now, 'options.now')
+  return new DurableObjectTagCoordinator(options)
+}
+
+class DurableObjectTagCoordinator implements DurableObjectCoordinator {
+  readonly name = 'durable-object'
+  readonly tagTtl: number
+  readonly #namespace: DurableObjectNamespaceLike
+  readonly #prefix: string
+  readonly #shards: number
+  readonly #tagCacheTtl: number
+  readonly #timeout: number
+  readonly #maxTags: number
+  readonly #now: () => number
+  /** Object ids by name (deriving one hashes the name). */
+  readonly #ids = new Map<string, unknown>()
+  /** Insertion order = recency of the last read: the first entries are the first forgotten. */
+  readonly #tags = new Map<string, Known>()
+  #stamp = 0
+
+  constructor(options: DurableObjectCoordinatorOptions) {
+    this.#namespace = options.namespace
+    this.#prefix = options.prefix ?? 'tc:'
+    this.#shards = options.shards ?? 8
+    this.#tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
+    this.tagTtl = durationOption(options.tagTtl, 'options.tagTtl', 30 * 86_400_000, true)
+    this.#timeout = durationOption(options.timeout, 'options.timeout', 1_000, true)
+    this.#maxTags = options.maxTags ?? 10_000
+    this.#now = options.now ?? Date.now
+  }
+
+  get stamp(): number {
+    return this.#stamp
+  }
+
+  invalidatedAt(tags: readonly string[]): number | Promise<number> {
+    const now = this.#now()
+    let latest = 0
+    let unknown: string[] | undefined
+    for (let i = 0; i < tags.length; i++) {
+      const tag = tags[i] as string
+      const known = this.#tags.get(tag)
+      if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
+        if (known.stamp > latest) latest = known.stamp
+      } else (unknown ??= []).push(tag)
+    }
+    if (unknown === undefined) return latest
+    return this.#read(unknown, now).then((stamps) => stamps.reduce((max, s) => (s > max ? s : max), latest))
+  }
+
+  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
+    if (tags.length === 0) return
+    // This isolate stops serving at once, before the objects have answered.
+    const now = this.#now()
+    for (const tag of tags) this.#remember(tag, at, now)
+    const { stamp } = (await this.#call(this.#clock(), '/stamp', { known: this.#stamp }, 'invalidateTags')) as { stamp: number }
+    this.#raise(stamp)
+    await Promise.all(
+      [...this.#byShard(tags)].map(async ([shard, group]) => {
+        const answer = (await this.#call(shard, '/tags/raise', { tags: group, stamp, ttl: this.tagTtl }, 'invalidateTags')) as { stamp: number }
+        this.#raise(answer.stamp)
+      }),
+    )
+    for (const tag of tags) this.#remember(tag, stamp, now)
+  }
+
+  async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
+    const attempt = await this.acquire(key, ttlMs, 0)
+    return attempt.status === 'acquired' ? attempt.lock : undefined
+  }
+
+  async acquire(key: string, ttlMs: number, waitMs: number): Promise<LockAttempt> {
+    const shard = this.#shard(`k${key}`)
+    const query = `key=${encodeURIComponent(key)}&ttl=${Math.max(1, Math.ceil(ttlMs))}&wait=${Math.max(0, Math.floor(waitMs))}`
+    // The object answers by the end of the wait; this isolate's own timer adds the usual request timeout.
+    const response = await this.#send(shard, `/lock/acquire?${query}`, undefined, 'lock', this.#timeout + waitMs, (late) => {
+      // Given up on, the lock may still have been taken: release it so that nobody waits for a holder that left.
+      const token = late.headers.get(TOKEN_HEADER)
+      if (late.headers.get(LOCK_HEADER) === 'acquired' && token !== null) return this.#lock(shard, key, token).release()
+      return late.body?.cancel()
+    })
+    const status = response.headers.get(LOCK_HEADER)
+    if (status === 'acquired') {
+      const token = response.headers.get(TOKEN_HEADER) ?? ''
+      await response.body?.cancel()
+      return { status, lock: this.#lock(shard, key, token) }
+    }
+    if (status === 'shared') {
+      const entry = decodeEntry(await response.text())
+      return entry === undefined ? { status: 'released' } : { status, entry }
+    }
+    await response.body?.cancel()
+    if (status === 'released' || status === 'timeout') return { status }
+    throw new CacheError('COORDINATOR_ERROR', `durable object coordinator: lock answered ${response.status} without a lock status`)
+  }
+
+  #lock(shard: string, key: string, token: string): Lock {
+    const query = `key=${encodeURIComponent(key)}&token=${encodeURIComponent(token)}`
+    return {
+      share: async (entry) => {
+        await (await this.#send(shard, `/lock/share?${query}`, encodeEntry(entry), 'share', this.#timeout)).body?.cancel()
+      },
+      release: async () => {
+        await (await this.#send(shard, `/lock/release?${query}`, undefined, 'release', this.#timeout)).body?.cancel()
+      },
+    }
+  }
+
+  /**
+   * Reads the stamps of `tags`, one request per shard. Reads are not shared between callers: in workerd a request
+   * must not wait on a read another request started (and may not outlive).
+   */
+  async #read(tags: string[], checkedAt: number): Promise<number[]> {
+    const stamps = new Map<string, number>()
+    await Promise.all(
+      [...this.#byShard(tags)].map(async ([shard, group]) => {
+        const answer = (await this.#call(shard, '/tags/read', { tags: group }, 'invalidatedAt')) as { stamp: number; tags: number[] }
+        this.#raise(answer.stamp)
+        group.forEach((tag, i) => {
+          this.#remember(tag, answer.tags[i] ?? 0, checkedAt)
+          stamps.set(tag, this.#tags.get(tag)?.stamp ?? 0)
+        })
+      }),
+    )
+    return tags.map((tag) => stamps.get(tag) ?? 0)
+  }
+
+  #byShard(tags: readonly string[]): Map<string, string[]> {
+    const groups = new Map<string, string[]>()
+    for (const tag of tags) {
+      const shard = this.#shard(`t${tag}`)
+      const group = groups.get(shard)
+      if (group === undefined) groups.set(shard, [tag])
+      else if (!group.includes(tag)) group.push(tag)
+    }
+    return groups
+  }
+
+  #clock(): string {
+    return `${this.#prefix}stamp`
+  }
+
+  /** The shard object holding a tag (`t…`) or a key's lock (`k…`). */
+  #shard(name: string): string {
+    return `${this.#prefix}shard:${fnv1a(name) % this.#shards}`
+  }
+
+  #remember(tag: string, stamp: number, checkedAt: number): void {
+    const known = this.#tags.get(tag)
+    // Stamps only grow; a read that started before this isolate's own invalidation must not lower it.
+    const latest = known !== undefined && known.stamp > stamp ? known.stamp : stamp
+    const checked = known !== undefined && known.checkedAt > checkedAt ? known.checkedAt : checkedAt
+    this.#tags.delete(tag)
+    this.#tags.set(tag, { stamp: latest, checkedAt: checked })
+    if (this.#tags.size > this.#maxTags) {
+      const oldest = this.#tags.keys().next().value
+      if (oldest !== undefined) this.#tags.delete(oldest)
+    }
+  }
+
+  #raise(stamp: number): void {
+    if (typeof stamp === 'number' && stamp > this.#stamp) this.#stamp = stamp
+  }
+
+  async #call(object: string, path: string, body: unknown, operation: string): Promise<unknown> {
+    const response = await this.#send(object, path, JSON.stringify(body), operation, this.#timeout)
+    return response.json()
+  }
+
+  /**
+   * One request to the named object, failing after `ms` on this isolate's own timer, or on a non-2xx answer;
+   * `late` gets an answer that arrives after the timeout.
+   */
+  async #send(object: string, path: string, body: string | undefined, operation: string, ms: number, late?: (response: Response) => unknown): Promise<Response> {
+    let id = this.#ids.get(object)
+    if (id === undefined) {
+      id = this.#namespace.idFromName(object)
+      this.#ids.set(object, id)
+    }
+    // A stub per request: stubs are I/O objects of the request that made them.
+    const stub = this.#namespace.get(id as never)
+    const sent = stub.fetch(`${ORIGIN}${path}`, { method: 'POST', body })
+    let fail: (error: Error) => void = noop
+    const timedOut = new Promise<never>((_, reject) => {
+      fail = reject
+    })
+    const timer = setTimeout(() => fail(new CacheError('COORDINATOR_ERROR', `durable object coordinator: ${operation} got no answer from ${object} within ${ms} ms`)), ms)
+    let response: Response
+    try {
+      response = await Promise.race([sent, timedOut])
+    } catch (error) {
+      if (late !== undefined) sent.then(late).catch(noop)
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '')
+      throw new CacheError('COORDINATOR_ERROR', `durable object coordinator: ${operation} failed in ${object}: ${response.status} ${text}`)
+    }
+    return response
+  }
+}
+
+function noop(): void {}
+
+/** FNV-1a, 32 bits: a stable spread of names over shards. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}

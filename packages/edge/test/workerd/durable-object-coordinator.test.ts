@@ -1,0 +1,292 @@
+// durableObjectCoordinator over miniflare's real Durable Objects (the TiercacheCoordinator class exported by the
+// main module): stamps, tag shards, the per-isolate tag copy, locks whose waiters get the holder's outcome, and
+// caches in simulated isolates (own L1 and coordinator, one KV L2 and one object namespace). The same behaviour
+// across real isolates (separate workers) is in test/isolates.
+import { createCache, encodeEntry, memoryStore, type Cache, type CacheEvent, type Duration, type Entry, type LockAttempt } from '@tiercache/core'
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { durableObjectCoordinator, kvStore, type DurableObjectNamespaceLike, type TiercacheCoordinator } from '../../src/index'
+import { entryFor, manualClock, unique } from '../support/services'
+
+/** The binding with every request to an object recorded (object name and path); `hang` makes them never answer. */
+function recorded(options: { hang?: boolean } = {}): { namespace: DurableObjectNamespaceLike; requests: { object: string; path: string }[] } {
+  const requests: { object: string; path: string }[] = []
+  const names = new Map<string, string>()
+  const namespace: DurableObjectNamespaceLike = {
+    idFromName(name) {
+      const id = env.TIERCACHE.idFromName(name)
+      names.set(id.toString(), name)
+      return id
+    },
+    get(id: never) {
+      const stub = env.TIERCACHE.get(id as DurableObjectId)
+      return {
+        fetch(input, init) {
+          requests.push({ object: names.get(String(id)) ?? '?', path: new URL(input).pathname })
+          if (options.hang === true) return new Promise<Response>(() => {})
+          return stub.fetch(input, init)
+        },
+      }
+    },
+  }
+  return { namespace, requests }
+}
+
+const entry = (value: unknown): Entry => entryFor(value, 60_000)
+
+describe('tags: stamps from one clock object, records in shard objects', () => {
+  it('issues strictly increasing stamps (two invalidations in one millisecond included), raising what the isolate knows', async () => {
+    const prefix = `${unique('stamps')}:`
+    const a = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix })
+    await a.invalidateTags(['x'], Date.now())
+    const first = a.stamp
+    await Promise.all([a.invalidateTags(['x'], Date.now()), a.invalidateTags(['y'], Date.now())])
+    expect(first).toBeGreaterThan(0)
+    expect(a.stamp).toBeGreaterThanOrEqual(first + 2)
+    // Another isolate reads the stamps from the objects.
+    const b = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix })
+    const seen = await b.invalidatedAt(['x', 'y'])
+    expect(seen).toBeGreaterThan(first)
+    expect(b.stamp).toBeGreaterThan(first)
+    expect(await b.invalidatedAt(['never-invalidated'])).toBe(0)
+  })
+
+  it('answers synchronously for tags read within tagCacheTtl, and asks the shard again after it', async () => {
+    const clock = manualClock()
+    const { namespace, requests } = recorded()
+    const c = durableObjectCoordinator({ namespace, prefix: `${unique('sync')}:`, tagCacheTtl: '5s', now: clock.now })
+    expect(await c.invalidatedAt(['a'])).toBe(0)
+    expect(requests.map((r) => r.path)).toEqual(['/tags/read'])
+    expect(c.invalidatedAt(['a'])).toBe(0)
+    clock.advance(4_999)
+    expect(c.invalidatedAt(['a'])).toBe(0)
+    clock.advance(1)
+    expect(typeof c.invalidatedAt(['a'])).toBe('object')
+    expect(requests).toHaveLength(2)
+  })
+
+  it('spreads tags over `shards` objects and reads each shard once for many tags', async () => {
+    const { namespace, requests } = recorded()
+    const prefix = `${unique('shards')}:`
+    const c = durableObjectCoordinator({ namespace, prefix, shards: 4 })
+    const tags = Array.from({ length: 40 }, (_, i) => `tag${i}`)
+    await c.invalidateTags(tags, Date.now())
+    const raised = requests.filter((r) => r.path === '/tags/raise').map((r) => r.object)
+    expect(new Set(raised).size).toBe(4)
+    expect(raised).toHaveLength(4)
+    expect(requests.filter((r) => r.path === '/stamp').map((r) => r.object)).toEqual([`${prefix}stamp`])
+    const reader = recorded()
+    const d = durableObjectCoordinator({ namespace: reader.namespace, prefix, shards: 4 })
+    expect(await d.invalidatedAt(tags)).toBe(c.stamp)
+    expect(reader.requests).toHaveLength(4)
+  })
+
+  it('sees its own invalidation at once, before the objects answer', async () => {
+    const { namespace } = recorded({ hang: true })
+    const c = durableObjectCoordinator({ namespace, prefix: `${unique('own')}:`, timeout: '100ms' })
+    const at = Date.now()
+    const pending = c.invalidateTags(['mine'], at)
+    expect(c.invalidatedAt(['mine'])).toBe(at)
+    await expect(pending).rejects.toThrow(/no answer .* within 100 ms/)
+  })
+
+  it('keeps tag records durably in the shard, for tagTtl, and its alarm sweeps expired ones', async () => {
+    const prefix = `${unique('ttl')}:`
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 1, tagTtl: 40 })
+    await c.invalidateTags(['short'], Date.now())
+    const shard = env.TIERCACHE.get(env.TIERCACHE.idFromName(`${prefix}shard:0`))
+    const stored = await runInDurableObject(shard, async (_instance: TiercacheCoordinator, state) => [...(await state.storage.list({ prefix: 't:' })).keys()])
+    expect(stored).toEqual(['t:short'])
+    // The objects have no injected clock: wait out the 40 ms on the real one.
+    await new Promise((r) => setTimeout(r, 80))
+    const fresh = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 1 })
+    expect(await fresh.invalidatedAt(['short'])).toBe(0)
+    expect(await runDurableObjectAlarm(shard)).toBe(true)
+    const left = await runInDurableObject(shard, async (_instance: TiercacheCoordinator, state) => (await state.storage.list({ prefix: 't:' })).size)
+    expect(left).toBe(0)
+  })
+})
+
+describe('locks: one holder, waiters held by the object until the holder shares or releases', () => {
+  it('gives the lock to one caller; another asking without waiting gets timeout', async () => {
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix: `${unique('lock')}:` })
+    const first = await c.acquire?.('k', 10_000, 0)
+    expect(first?.status).toBe('acquired')
+    expect((await c.acquire?.('k', 10_000, 0))?.status).toBe('timeout')
+    expect(await c.lock?.('k', 10_000)).toBeUndefined()
+    await (first as Extract<LockAttempt, { status: 'acquired' }>).lock.release()
+    expect((await c.acquire?.('k', 10_000, 0))?.status).toBe('acquired')
+  })
+
+  it('answers a waiting caller with the entry the holder shares, as soon as it shares it; later callers too until release', async () => {
+    const prefix = `${unique('share')}:`
+    const holder = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix })
+    const waiter = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix })
+    const taken = (await holder.acquire?.('k', 10_000, 0)) as Extract<LockAttempt, { status: 'acquired' }>
+    const asked = Date.now()
+    let answeredAt = 0
+    const waiting = waiter.acquire?.('k', 10_000, 10_000).then((a) => {
+      answeredAt = Date.now()
+      return a
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(answeredAt).toBe(0)
+    const sharedAt = Date.now()
+    const e = entry({ n: 1 })
+    await taken.lock.share?.(e)
+    const got = await waiting
+    expect(got?.status).toBe('shared')
+    expect(encodeEntry((got as Extract<LockAttempt, { status: 'shared' }>).entry)).toBe(encodeEntry(e))
+    // Held for the 100 ms before the share, answered right after it (the wait bound was 10 s).
+    expect(answeredAt - asked).toBeGreaterThanOrEqual(90)
+    expect(answeredAt - sharedAt).toBeLessThan(2_000)
+    expect((await waiter.acquire?.('k', 10_000, 10_000))?.status).toBe('shared')
+    await taken.lock.release()
+    expect((await waiter.acquire?.('k', 10_000, 0))?.status).toBe('acquired')
+  })
+
+  it('releases waiters at once when the holder releases without sharing', async () => {
+    const prefix = `${unique('release')}:`
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix })
+    const taken = (await c.acquire?.('k', 10_000, 0)) as Extract<LockAttempt, { status: 'acquired' }>
+    const started = Date.now()
+    const waiting = c.acquire?.('k', 10_000, 10_000)
+    await new Promise((r) => setTimeout(r, 50))
+    await taken.lock.release()
+    expect((await waiting)?.status).toBe('released')
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('releases waiters when the holder lock expires, and a waiter gives up after its wait', async () => {
+    const prefix = `${unique('expire')}:`
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix })
+    await c.acquire?.('gone', 150, 0)
+    const started = Date.now()
+    expect((await c.acquire?.('gone', 10_000, 10_000))?.status).toBe('released')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    await c.acquire?.('slow', 10_000, 0)
+    expect((await c.acquire?.('slow', 10_000, 100))?.status).toBe('timeout')
+  })
+
+  it('releases only with the holder token', async () => {
+    const prefix = `${unique('token')}:`
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 1 })
+    await c.acquire?.('k', 10_000, 0)
+    const shard = env.TIERCACHE.get(env.TIERCACHE.idFromName(`${prefix}shard:0`))
+    const forged = await shard.fetch(`https://tiercache.do/lock/release?key=k&token=forged`, { method: 'POST' })
+    expect(await forged.json()).toEqual({ ok: false })
+    expect((await c.acquire?.('k', 10_000, 0))?.status).toBe('timeout')
+  })
+
+  it('fails within its timeout plus the wait when the object never answers', async () => {
+    const { namespace } = recorded({ hang: true })
+    const c = durableObjectCoordinator({ namespace, prefix: `${unique('hang')}:`, timeout: '100ms' })
+    const started = Date.now()
+    await expect(c.acquire?.('k', 10_000, 100)).rejects.toThrow(/within 200 ms/)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('rejects bad options at the factory, naming the option', () => {
+    expect(() => durableObjectCoordinator({ namespace: {} as DurableObjectNamespaceLike })).toThrow(/options.namespace must be a Durable Object namespace binding/)
+    expect(() => durableObjectCoordinator({ namespace: env.TIERCACHE, shards: 0 })).toThrow(/options.shards must be from 1/)
+    expect(() => durableObjectCoordinator({ namespace: env.TIERCACHE, tagCacheTtl: -1 as Duration })).toThrow(RangeError)
+    expect(() => durableObjectCoordinator({ namespace: env.TIERCACHE, prefix: 'x'.repeat(65) })).toThrow(/at most 64/)
+  })
+})
+
+/** One simulated isolate: its own memory L1 and coordinator, the shared KV L2 and objects. */
+function isolate(prefix: string, kvPrefix: string, options: { now?: () => number; tagCacheTtl?: Duration } = {}): { cache: Cache; events: CacheEvent[] } {
+  const events: CacheEvent[] = []
+  const coordinator = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, tagCacheTtl: options.tagCacheTtl, now: options.now })
+  const cache = createCache({
+    tiers: [memoryStore(), kvStore({ namespace: env.TEST_KV, prefix: kvPrefix, now: options.now })],
+    coordinator,
+    now: options.now,
+    lockWait: '10s',
+    policy: { ttl: '1h' },
+    onEvent: (e) => events.push(e),
+  })
+  return { cache, events }
+}
+
+describe('caches in simulated isolates sharing KV and the objects', () => {
+  it('runs the origin once when three isolates miss one key together; the waiters get the value as the holder loads it', async () => {
+    const prefix = `${unique('stampede')}:`
+    const kvPrefix = `${unique('stampede-kv')}:`
+    const isolates = Array.from({ length: 3 }, () => isolate(prefix, kvPrefix).cache)
+    let calls = 0
+    let loadedAt = 0
+    const origin = async (): Promise<string> => {
+      calls++
+      await new Promise((r) => setTimeout(r, 200))
+      loadedAt = Date.now()
+      return 'loaded once'
+    }
+    const answeredAt: number[] = []
+    const values = await Promise.all(isolates.map((cache) => cache.getOrSet('hot', origin).then((v) => (answeredAt.push(Date.now()), v))))
+    expect(values).toEqual(Array(3).fill('loaded once'))
+    expect(calls).toBe(1)
+    expect(isolates.reduce((n, cache) => n + cache.stats().lockWaits, 0)).toBe(2)
+    // lockWait is 10 s: every answer came right after the load, not at the end of a wait.
+    const lag = Math.max(...answeredAt) - loadedAt
+    console.log(`[do stampede] 3 simulated isolates: ${calls} origin call, last waiter answered ${lag} ms after the load`)
+    expect(lag).toBeLessThan(2_000)
+    await Promise.all(isolates.map((cache) => cache.idle()))
+  })
+
+  it('a waiter loads at once when the holder answer is not cacheable', async () => {
+    const prefix = `${unique('uncacheable')}:`
+    const kvPrefix = `${unique('uncacheable-kv')}:`
+    const [a, b] = [isolate(prefix, kvPrefix).cache, isolate(prefix, kvPrefix).cache]
+    let calls = 0
+    const origin = async (ctx: { setPolicy(p: { ttl: number }): void }): Promise<string> => {
+      calls++
+      ctx.setPolicy({ ttl: 0 })
+      await new Promise((r) => setTimeout(r, calls === 1 ? 200 : 0))
+      return `private ${calls}`
+    }
+    const first = a.getOrSet('private', origin)
+    await new Promise((r) => setTimeout(r, 50))
+    const started = Date.now()
+    const second = await b.getOrSet('private', origin)
+    expect(await first).toBe('private 1')
+    expect(second).toBe('private 2')
+    // Released with the holder's answer (about 150 ms), far from lockWait (10 s).
+    expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
+  it('stops serving an entry invalidated in another isolate within tagCacheTtl', async () => {
+    const clock = manualClock()
+    const prefix = `${unique('inval')}:`
+    const kvPrefix = `${unique('inval-kv')}:`
+    const a = isolate(prefix, kvPrefix, { now: clock.now, tagCacheTtl: '5s' })
+    const b = isolate(prefix, kvPrefix, { now: clock.now, tagCacheTtl: '5s' })
+    let version = 1
+    const load = (): string => `v${version}`
+    const policy = { ttl: '1h', tags: ['product:1'] } as const
+    expect(await a.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    await a.cache.idle()
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    await b.cache.idle()
+    clock.advance(1_000)
+    version = 2
+    await a.cache.invalidateTags(['product:1'])
+    expect(await a.cache.getOrSet('product:1', load, policy)).toBe('v2')
+    // B trusts its copy of the tag stamp, read 1 s ago, for the rest of tagCacheTtl: the documented bound.
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    clock.advance(3_999)
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
+    clock.advance(1)
+    expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v2')
+  })
+
+  it('lists the objects it used: the clock and the shards, no more', async () => {
+    const prefix = `${unique('objects')}:`
+    const before = (await listDurableObjectIds(env.TIERCACHE)).length
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 2 })
+    await c.invalidateTags(['a', 'b', 'c', 'd', 'e', 'f'], Date.now())
+    const after = (await listDurableObjectIds(env.TIERCACHE)).length
+    expect(after - before).toBe(3)
+  })
+})
