@@ -117,6 +117,7 @@ export function kvStore(options: KvStoreOptions): Store {
     name,
     maxTtl,
     timeout,
+    maxValueBytes,
     async get(key) {
       const id = await kvKey(key)
       return decoded(id, await kv.get(id, read))

@@ -4,7 +4,7 @@ import { createCache, encodeEntry, memoryStore, type CacheEvent } from '@tiercac
 import { runStoreContract } from '@tiercache/core/testing'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { kvStore, type KvEntryMetadata, type KvNamespaceLike } from '../../src/index'
+import { KV_MAX_VALUE_BYTES, kvStore, type KvEntryMetadata, type KvNamespaceLike } from '../../src/index'
 import { entryFor as entry, manualClock, unique } from '../support/services'
 
 const kv = env.TEST_KV
@@ -149,6 +149,18 @@ describe('kvStore: the value size limit', () => {
     expect(error).toBeInstanceOf(RangeError)
     expect(String(error)).toMatch(/"huge" is 2621\d{4} bytes encoded, over the 26214400-byte value limit of Workers KV \(25 MiB\)/)
     expect(calls).toEqual([])
+  })
+
+  it('tells core its limit (Store.maxValueBytes), so a codec refuses larger values before KV is asked', () => {
+    expect(kvStore({ namespace: kv }).maxValueBytes).toBe(KV_MAX_VALUE_BYTES)
+    expect(kvStore({ namespace: kv, maxValueBytes: 1_000 }).maxValueBytes).toBe(1_000)
+  })
+
+  it('keeps a binary value (a Uint8Array) byte for byte', async () => {
+    const cache = createCache({ tiers: [kvStore({ namespace: kv, prefix: `${unique('binary')}:` })], policy: { ttl: '1h' } })
+    const bytes = new Uint8Array([0, 1, 2, 250, 255])
+    await cache.set('b', bytes)
+    expect(await cache.get('b')).toEqual(bytes)
   })
 
   it('applies a lower maxValueBytes, and the cache reports the refusal as a tier error while still answering', async () => {
