@@ -18,6 +18,7 @@ import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteg
 import { partialResponse, singleByteRange } from './range.js'
 import { judge, requestRules, type RequestRules } from './request-rules.js'
 import { answers, decodeBody, isStoredResponse, toResponse, withCacheStatus, type StoredResponse } from './stored-response.js'
+import { exclusive, webLocks } from './web-locks.js'
 
 /**
  * Options of `createCachedFetch`.
@@ -54,6 +55,13 @@ export interface CachedFetchOptions {
   maxBodyBytes?: number
   /** This cache's name in the Cache-Status header (an RFC 8941 token). @default 'tiercache' */
   cacheName?: string
+  /**
+   * Other tabs: a request that finds another tab of the origin fetching the same URL (Web Locks) waits this long
+   * for its stored answer before fetching itself; `0` turns this off (each tab fetches for itself, as where the
+   * browser has no `navigator.locks`).
+   * @default '5s'
+   */
+  lockWait?: Duration
 }
 
 /** How one request was answered. */
@@ -112,7 +120,8 @@ const MAX_KEY = 1024
  *   `no-store` and `cache: 'no-store'` bypass the cache, `cache: 'reload'` refetches and stores.
  * - A `Range` request for one byte range is answered 206 from a stored complete response.
  * - Keyed by URL and the request headers the response's `Vary` names. Concurrent identical requests share one
- *   network request. Every answer is a new `Response` with its own body.
+ *   network request, in this tab and, where the browser has Web Locks, across the origin's tabs (`lockWait`).
+ *   Every answer is a new `Response` with its own body.
  * - `Cache-Status` (RFC 9211) gets a `tiercache` member saying what happened, e.g.
  *   `tiercache; hit; ttl=42; detail=memory` (the tier that answered) or `tiercache; fwd=stale; fwd-status=304; stored; detail=network`.
  * - Other methods go to the network untouched; after a non-error answer to an unsafe one (POST, PUT, DELETE, …)
@@ -142,6 +151,8 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   const retain = optionalDuration(options.retain, 'options.retain', 86_400_000)
   const maxBodyBytes = optionalPositiveInteger(options.maxBodyBytes, 'options.maxBodyBytes', 5 * 1024 * 1024)
   const cacheName = optionalString(options.cacheName, 'options.cacheName', 'tiercache')
+  const lockWait = optionalDuration(options.lockWait, 'options.lockWait', 5_000)
+  const locks = lockWait > 0 ? webLocks() : undefined
   formatCacheStatus({ hit: true }, cacheName) // throws when it is not a token
   const { baseKey, variantKey } = fetchKeys(prefix, MAX_KEY - namespacePrefix(cache.namespace).length)
   const staticPolicy = policyOption === undefined || typeof policyOption === 'object' ? callPolicy(policyOption) : undefined
@@ -251,18 +262,29 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     return { kind: 'stored', stored, status: { hit: false, fwd, stored: true, detail: 'network' }, fwdStatus: status, age: false }
   }
 
-  /** The exchange for a key, shared by the requests that arrive while it runs (unless the request forces its own). */
-  async function shared(found: Found, run: () => Promise<Outcome>, share: boolean): Promise<{ outcome: Outcome; joined: boolean }> {
+  /**
+   * The exchange for a key, shared by the requests that arrive while it runs (unless the request forces its own),
+   * and by the other tabs: one tab at a time holds the key's Web Lock for its exchange; a tab that waited for it
+   * answers from what the holder stored when that is fresh for its request (`recheck`).
+   */
+  async function shared(found: Found, run: () => Promise<Outcome>, share: boolean, recheck: () => Promise<Outcome | undefined>): Promise<{ outcome: Outcome; joined: boolean }> {
     if (!share) return { outcome: await run(), joined: false }
     const running = inflight.get(found.key)
     if (running !== undefined) return { outcome: await running, joined: true }
-    const promise = run()
+    const promise = locks === undefined ? run() : exclusive(locks, `tiercache:${namespacePrefix(cache.namespace)}${found.key}`, lockWait, run, recheck)
     inflight.set(found.key, promise)
     const clear = (): void => {
       if (inflight.get(found.key) === promise) inflight.delete(found.key)
     }
     promise.then(clear, clear)
     return { outcome: await promise, joined: false }
+  }
+
+  /** After waiting for another tab's exchange: the response it stored, when it answers this request fresh. */
+  async function storedMeanwhile(request: Request, url: string, rules: RequestRules): Promise<Outcome | undefined> {
+    const found = await find(url, request.headers)
+    if (found.stored === undefined || judge(found.stored, rules, now()) !== 'fresh') return undefined
+    return { kind: 'stored', stored: found.stored, status: { hit: true, collapsed: true, detail: found.tier }, age: true }
   }
 
   // ---------------------------------------------------------------- answering
@@ -274,7 +296,7 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     if (stored !== undefined && (verdict === 'fresh' || verdict === 'stale' || verdict === 'swr')) {
       if (verdict === 'swr') {
         // RFC 5861 §3: answer now, revalidate once in the background; nobody reads what it gets.
-        void shared(found, () => exchange(found, request, url, policy, rules, stored, 'stale', false), true)
+        void shared(found, () => exchange(found, request, url, policy, rules, stored, 'stale', false), true, () => storedMeanwhile(request, url, rules))
           .then(({ outcome, joined }) => (outcome.kind === 'raw' && !joined ? outcome.response.body?.cancel() : undefined))
           .catch(() => undefined)
       }
@@ -284,7 +306,7 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     const byRequest = rules.mode === 'no-cache' || rules.mode === 'reload' || (stored !== undefined && stored.freshUntil > now())
     const fwd: CacheStatus['fwd'] = byRequest ? 'request' : stored !== undefined ? 'stale' : found.fwd
     const stale = verdict === 'validate' ? stored : undefined
-    const ran = await shared(found, () => exchange(found, request, url, policy, rules, stale, fwd, byRequest), !byRequest)
+    const ran = await shared(found, () => exchange(found, request, url, policy, rules, stale, fwd, byRequest), !byRequest, () => storedMeanwhile(request, url, rules))
     const outcome = ran.joined ? joined(ran.outcome, request, url) : ran.outcome
     if (outcome.kind === 'again') {
       // Another request's answer was for other Vary values (now stored: look again) or not storable.

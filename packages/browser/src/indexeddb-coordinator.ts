@@ -1,7 +1,8 @@
-import { CacheError, type Coordinator, type Duration } from '@tiercache/core'
+import { CacheError, type Coordinator, type Duration, type Lock } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
 import { transactionDone } from './indexeddb-store.js'
 import { checkOptions, optionalDuration, optionalFunction, optionalString } from './options.js'
+import { tryLock, webLocks } from './web-locks.js'
 
 /**
  * Options of `indexedDbCoordinator`.
@@ -51,7 +52,9 @@ const PRUNE_EVERY = 86_400_000
  *   which calls their `cache.invalidateTags` (which writes the record again, with their own, slightly later time).
  * - Records older than `tagTtl` are dropped: by the first read of each page load when it finds any, and at most
  *   once a day from `invalidateTags`.
- * - No locks: one browser, one user; core then loads without them.
+ * - Locks across tabs on the Web Locks API (`navigator.locks`), where the browser has it: two tabs missing one key
+ *   load it once, the other waits for IndexedDB (core's lockWait). The browser releases a closed tab's locks, so its
+ *   waiters load themselves. Without the API, `lock` is undefined and each tab loads on its own.
  * - Failures never reach the cache's callers. Where IndexedDB is unavailable (`indexedDB` undefined, blocked
  *   storage, `open()` failing) it works in memory, as `memoryCoordinator` does, and reports once to `onError`.
  *   If reading the stored times fails, it answers from what this page recorded: entries are served as if the
@@ -83,6 +86,8 @@ export class IndexedDbCoordinator implements Coordinator {
   readonly databaseName: string
   /** How long a tag's invalidation time is kept, in ms. */
   readonly tagTtl: number
+  /** Per-key locks shared by the origin's tabs (Web Locks); absent where the browser has no `navigator.locks`. */
+  readonly lock?: (key: string, ttlMs: number) => Promise<Lock | undefined>
 
   readonly #useStore: UseStore | undefined
   readonly #now: () => number
@@ -109,6 +114,8 @@ export class IndexedDbCoordinator implements Coordinator {
     // Without IndexedDB (old runtimes, some sandboxes) it is a memory coordinator from the start.
     this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.databaseName, STORE_NAME)
     this.#loaded = this.#useStore === undefined
+    const locks = webLocks()
+    if (locks !== undefined) this.lock = (key, ttlMs) => tryLock(locks, `tiercache:${this.databaseName}:${key}`, ttlMs)
   }
 
   // ---------------------------------------------------------------- Coordinator
