@@ -20,8 +20,8 @@ export function newGen(): string {
   return Math.random().toString(36).slice(2, 10)
 }
 
-/** cyrb53: a fast 53-bit string hash, for shortening over-long keys. */
-function hash(text: string): string {
+/** cyrb53: a fast 53-bit string hash, for shortening over-long keys (and telling values apart in updates.ts). */
+export function hash(text: string): string {
   let h1 = 0xdeadbeef
   let h2 = 0x41c6ce57
   for (let i = 0; i < text.length; i++) {
