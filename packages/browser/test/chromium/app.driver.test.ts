@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { createHarness, type Harness } from './harness.js'
 import { cachedFetchRoutes, cachedFetchScenarios } from './scenarios/cached-fetch.js'
 import { coherenceScenarios } from './scenarios/coherence.js'
+import { crossTabRoutes, crossTabScenarios } from './scenarios/cross-tab.js'
 import { appEntry, type DriverEnv } from './scenarios/env.js'
 import { persistenceRoutes, persistenceScenarios } from './scenarios/persistence.js'
 import { quotaScenarios } from './scenarios/quota.js'
@@ -20,7 +21,7 @@ const env: DriverEnv = {
 }
 
 beforeAll(async () => {
-  harness = await createHarness({ bundles: { app: appEntry }, routes: { ...persistenceRoutes, ...cachedFetchRoutes } })
+  harness = await createHarness({ bundles: { app: appEntry }, routes: { ...persistenceRoutes, ...cachedFetchRoutes, ...crossTabRoutes } })
 })
 afterAll(async () => {
   await harness?.close()
@@ -28,5 +29,6 @@ afterAll(async () => {
 
 persistenceScenarios(env)
 coherenceScenarios(env)
+crossTabScenarios(env)
 cachedFetchScenarios(env)
 quotaScenarios(env)

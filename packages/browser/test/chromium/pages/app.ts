@@ -5,7 +5,7 @@
  * lifetimes are tested without sleeping; test routes send no Date header for the same reason.
  */
 import { createCache, memoryStore, namespacePrefix } from '@tiercache/core'
-import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '../../../src/index.js'
+import { broadcastInvalidation, cacheUpdates, createCachedFetch, indexedDbCoordinator, indexedDbStore, type CacheUpdate, type FetchUpdate } from '../../../src/index.js'
 import { responseInfo, type ResponseInfo } from './response-info.js'
 
 const params = new URLSearchParams(location.search)
@@ -30,7 +30,11 @@ const cache = createCache({
   policy: { ttl: '1m' },
   onEvent: (e) => events.push({ type: e.type, key: e.key, tier: e.tier, reason: e.reason, code: e.error?.code }),
 })
-const sync = broadcastInvalidation(cache, { channel: params.get('channel') ?? 'tiercache-test' })
+const channel = params.get('channel') ?? 'tiercache-test'
+const sync = broadcastInvalidation(cache, { channel })
+const updates = cacheUpdates(cache, { channel, now })
+/** What the subscriptions of watch() / watchFetch() heard, in order. */
+const heard: { key: string; value: unknown; changed: boolean; remote: boolean }[] = []
 const cachedFetch = createCachedFetch({ cache, now })
 /** A second cached fetch whose stored responses carry the tag 'catalog'. */
 const taggedFetch = createCachedFetch({ cache, now, keyPrefix: 'tagged:', policy: { ttl: '1m', tags: ['catalog'] } })
@@ -67,6 +71,28 @@ const app = {
     }
     await cache.idle()
     return failures
+  },
+  /** Subscribes to a key's updates (recorded in heard()). */
+  watch: (key: string) => {
+    updates.onUpdate(key, (u: CacheUpdate) => heard.push({ key, value: u.value, changed: u.changed, remote: u.remote }))
+  },
+  /** Subscribes to a URL's updates; records the new body. */
+  watchFetch: (url: string) => {
+    updates.onFetchUpdate(url, (u: FetchUpdate) => {
+      void u
+        .response()
+        .text()
+        .then((body) => heard.push({ key: u.url, value: body, changed: u.changed, remote: u.remote }))
+    })
+  },
+  heard: () => heard.slice(),
+  /** getOrSet whose loader asks the server (JSON), for counting requests at the server across tabs. */
+  loadFromServer: (key: string, url: string) => cache.getOrSet(key, async () => (await fetch(url, { cache: 'no-store' })).json() as Promise<unknown>),
+  stats: () => cache.stats(),
+  /** The Web Locks this origin's tabs hold and wait for, by name. */
+  locks: async () => {
+    const state = await navigator.locks.query()
+    return { held: (state.held ?? []).map((l) => l.name ?? ''), pending: (state.pending ?? []).map((l) => l.name ?? '') }
   },
   estimate: () => navigator.storage.estimate().then(({ quota, usage }) => ({ quota: quota ?? 0, usage: usage ?? 0 })),
 }
