@@ -92,6 +92,19 @@ describe('cacheUpdates', () => {
     expect(later.got).toEqual([])
   })
 
+  it('a function of the key watches every key it accepts', async () => {
+    const { a } = tabs()
+    const users = recorder()
+    a.updates.onUpdate((key) => key.startsWith('user:'), users.listener)
+    await a.cache.set('user:1', 'ada')
+    await a.cache.set('product:1', 'shoe')
+    await a.cache.set('user:2', 'grace')
+    expect(users.got.map((u) => [u.key, u.value])).toEqual([
+      ['user:1', 'ada'],
+      ['user:2', 'grace'],
+    ])
+  })
+
   it('unsubscribing and close() stop the listener', async () => {
     const { a } = tabs()
     const got = recorder()

@@ -80,8 +80,11 @@ export interface OnFetchUpdateOptions extends OnUpdateOptions {
  * updates.close()
  */
 export interface CacheUpdates {
-  /** Calls `listener` whenever a new value for `key` is stored, in this tab or another; returns the unsubscribe function. */
-  onUpdate<V = unknown>(key: string, listener: (update: CacheUpdate<V>) => void, options?: OnUpdateOptions): () => void
+  /**
+   * Calls `listener` whenever a new value for `key` is stored, in this tab or another; returns the unsubscribe
+   * function. A function instead of a key watches every key it accepts (e.g. `(key) => key.startsWith('user:')`).
+   */
+  onUpdate<V = unknown>(key: string | ((key: string) => boolean), listener: (update: CacheUpdate<V>) => void, options?: OnUpdateOptions): () => void
   /** The same for the response a `createCachedFetch` on this cache stores for `url` (relative URLs resolve against the page). */
   onFetchUpdate(url: string | URL, listener: (update: FetchUpdate) => void, options?: OnFetchUpdateOptions): () => void
   /** Whether other tabs' updates are heard (false where there is no BroadcastChannel). */
@@ -93,6 +96,8 @@ export interface CacheUpdates {
 interface Subscription {
   listener: (update: CacheUpdate) => void
   unchanged: boolean
+  /** For a subscription to every key it accepts. */
+  match?: (key: string) => boolean
 }
 
 interface Write {
@@ -140,6 +145,8 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
   /** The last write of each key, for subscribers that come late (`since`). */
   const writes = new Map<string, Write>()
   const subscriptions = new Map<string, Set<Subscription>>()
+  /** Subscriptions to keys a function accepts. */
+  const matching = new Set<Subscription>()
   /** Fingerprints of entries, computed once. */
   const prints = new WeakMap<Entry, string>()
 
@@ -185,6 +192,7 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
     bounded(writes, key, write)
     const subs = subscriptions.get(key)
     if (subs !== undefined) deliver(key, write, [...subs])
+    if (matching.size > 0) deliver(key, write, [...matching].filter((sub) => (sub.match as (key: string) => boolean)(key)))
   }
 
   const forget = (key: string): void => {
@@ -197,7 +205,7 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
       case 'hit':
       case 'stale':
         // What the callers of this tab were given: the baseline of the next write. Only keys someone may watch.
-        if (subscriptions.has(event.key) || seen.has(event.key) || seen.size < remember) bounded(seen, event.key, event.entry)
+        if (subscriptions.has(event.key) || matching.size > 0 || seen.has(event.key) || seen.size < remember) bounded(seen, event.key, event.entry)
         break
       case 'write':
         wrote(event.key, event.entry, false)
@@ -228,13 +236,28 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
     }
   }
 
-  function onUpdate<V = unknown>(key: string, listener: (update: CacheUpdate<V>) => void, options: OnUpdateOptions = {}): () => void {
-    if (typeof key !== 'string' || key.length === 0) throw new TypeError(`key must be a non-empty string, got ${typeOf(key)}`)
+  function onUpdate<V = unknown>(key: string | ((key: string) => boolean), listener: (update: CacheUpdate<V>) => void, options: OnUpdateOptions = {}): () => void {
+    if (typeof key !== 'function' && (typeof key !== 'string' || key.length === 0)) {
+      throw new TypeError(`key must be a non-empty string or a function of the key, got ${typeOf(key)}`)
+    }
     if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeOf(listener)}`)
     checkOptions(options, 'onUpdate')
     const since = options.since
     if (since !== undefined && (typeof since !== 'number' || Number.isNaN(since))) throw new TypeError(`options.since must be a time in epoch ms, got ${typeOf(since)}`)
     const sub: Subscription = { listener: listener as (update: CacheUpdate) => void, unchanged: options.unchanged === true }
+    if (typeof key === 'function') {
+      sub.match = key
+      matching.add(sub)
+      if (since !== undefined) {
+        const missed = [...writes].filter(([k, write]) => write.at > since && key(k))
+        if (missed.length > 0) queueMicrotask(() => {
+          for (const [k, write] of missed) if (matching.has(sub)) deliver(k, write, [sub])
+        })
+      }
+      return () => {
+        matching.delete(sub)
+      }
+    }
     let subs = subscriptions.get(key)
     if (subs === undefined) subscriptions.set(key, (subs = new Set()))
     subs.add(sub)
@@ -291,6 +314,7 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
       closed = true
       unsubscribe()
       subscriptions.clear()
+      matching.clear()
       if (channel !== undefined) {
         channel.onmessage = null
         channel.close()
