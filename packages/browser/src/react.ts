@@ -103,14 +103,15 @@ const LOADING: Answer<never> = { data: undefined, error: undefined, status: 'loa
 const suspended = new WeakMap<Cache, Map<string, { promise: Promise<void>; answer?: Answer<unknown> }>>()
 
 /**
- * The shared machinery: subscribe to `watch` first (so nothing stored from then on is missed), then `read`; an
- * update that arrives before the read resolves wins, since it was stored after the read began.
+ * The shared machinery: subscribe to `watch` first (so nothing stored from then on is missed), then `read`. An update
+ * that arrives while the read runs is usually the read's own load being stored: it is kept aside, and wins over the
+ * read's answer only when it came from another tab or holds other data.
  */
 function useAnswer<T>(
   context: Context,
   id: string | null,
   read: () => Promise<Answer<T>>,
-  watch: (apply: (answer: Answer<T>) => void) => () => void,
+  watch: (apply: (answer: Answer<T>, remote: boolean) => void) => () => void,
   suspense: boolean,
 ): CacheResult<T> {
   const pending = id === null ? undefined : suspended.get(context.cache)?.get(id)
@@ -123,25 +124,27 @@ function useAnswer<T>(
   useEffect(() => {
     if (id === null) return undefined
     let active = true
-    let updated = false
-    const stop = watchRef.current((answer) => {
+    let reading = true
+    /** An update heard while the read ran. */
+    let heard: { answer: Answer<T>; remote: boolean } | undefined
+    const stop = watchRef.current((answer, remote) => {
       if (!active) return
-      updated = true
-      setState({ id, answer })
+      if (reading) heard = { answer, remote }
+      else setState({ id, answer })
     })
+    const settle = (answer: Answer<T>): void => {
+      reading = false
+      if (!active) return
+      const newer = heard !== undefined && (heard.remote || answer.status !== 'success' || !sameData(heard.answer.data, answer.data))
+      setState({ id, answer: newer ? (heard as { answer: Answer<T> }).answer : answer })
+    }
     const taken = suspended.get(context.cache)?.get(id)?.answer as Answer<T> | undefined
     if (taken !== undefined) {
+      reading = false
       suspended.get(context.cache)?.delete(id)
       setState((current) => (current.id === id && current.answer === taken ? current : { id, answer: taken }))
     } else {
-      readRef.current().then(
-        (answer) => {
-          if (active && !updated) setState({ id, answer })
-        },
-        (error: unknown) => {
-          if (active && !updated) setState({ id, answer: { data: undefined, error, status: 'error', isStale: false, tier: undefined } })
-        },
-      )
+      readRef.current().then(settle, (error: unknown) => settle({ data: undefined, error, status: 'error', isStale: false, tier: undefined }))
     }
     return () => {
       active = false
@@ -171,6 +174,15 @@ function useAnswer<T>(
   return result(answer)
 }
 
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  try {
+    return JSON.stringify(a) === JSON.stringify(b)
+  } catch {
+    return false
+  }
+}
+
 function result<T>(answer: Answer<T>): CacheResult<T> {
   return { data: answer.data, status: answer.status, error: answer.error, isStale: answer.isStale, tier: answer.tier }
 }
@@ -197,7 +209,7 @@ export function useCache<V>(key: string | null, loader: Loader<V>, policy?: Part
     key === null ? null : `k:${key}`,
     () => readProvenance(cache, key as string, loader, policy),
     (apply) =>
-      updates.onUpdate<V>(key as string, (update) => apply({ data: update.value, error: undefined, status: 'success', isStale: false, tier: 'update' })),
+      updates.onUpdate<V>(key as string, (update) => apply({ data: update.value, error: undefined, status: 'success', isStale: false, tier: 'update' }, update.remote)),
     options.suspense === true,
   )
 }
@@ -232,7 +244,7 @@ export function useCachedFetch<T = unknown>(url: string | URL | null, init?: Req
         (update) => {
           if (update.status < 200 || update.status > 299) return
           parse(update.response()).then(
-            (data) => apply({ data, error: undefined, status: 'success', isStale: false, tier: 'update' }),
+            (data) => apply({ data, error: undefined, status: 'success', isStale: false, tier: 'update' }, update.remote),
             () => undefined,
           )
         },

@@ -4,7 +4,8 @@
  * all of them: a launch costs about a second of CPU, and CI machines have two cores.
  */
 import { afterAll, beforeAll } from 'vitest'
-import { createHarness, type Harness } from './harness.js'
+import { createHarness, modulePage, type Harness } from './harness.js'
+import { adapterBundles, adapterRoutes, adapterScenarios } from './scenarios/adapters.js'
 import { cachedFetchRoutes, cachedFetchScenarios } from './scenarios/cached-fetch.js'
 import { coherenceScenarios } from './scenarios/coherence.js'
 import { crossTabRoutes, crossTabScenarios } from './scenarios/cross-tab.js'
@@ -21,7 +22,11 @@ const env: DriverEnv = {
 }
 
 beforeAll(async () => {
-  harness = await createHarness({ bundles: { app: appEntry }, routes: { ...persistenceRoutes, ...cachedFetchRoutes, ...crossTabRoutes } })
+  harness = await createHarness({
+    bundles: { app: appEntry, ...adapterBundles },
+    pages: { '/swr': modulePage('swr'), '/react': modulePage('react') },
+    routes: { ...persistenceRoutes, ...cachedFetchRoutes, ...crossTabRoutes, ...adapterRoutes },
+  })
 })
 afterAll(async () => {
   await harness?.close()
@@ -30,5 +35,6 @@ afterAll(async () => {
 persistenceScenarios(env)
 coherenceScenarios(env)
 crossTabScenarios(env)
+adapterScenarios(env)
 cachedFetchScenarios(env)
 quotaScenarios(env)

@@ -85,6 +85,9 @@ export async function bundleForPage(entry: string): Promise<string> {
     target: 'es2022',
     write: false,
     sourcemap: 'inline',
+    // React and the libraries on it read process.env.NODE_ENV; pages are .ts or .tsx (automatic JSX runtime).
+    define: { 'process.env.NODE_ENV': '"production"' },
+    jsx: 'automatic',
     logLevel: 'silent',
   })
   const file = result.outputFiles[0]

@@ -11,6 +11,10 @@ import type { RouteHandler } from '../harness.js'
 import { unique, type DriverEnv } from './env.js'
 
 const versions = new Map<string, number>()
+/** The version `/api/news?id=<id>` answers from now on (its ETag changes with it). */
+export function setNewsVersion(id: string, version: number): void {
+  versions.set(id, version)
+}
 /** Responses of /api/held waiting for release(). */
 const held: { res: ServerResponse; id: string }[] = []
 
