@@ -8,8 +8,9 @@ import memory from './memory.mjs'
 import edge from './edge.mjs'
 import redis from './redis.mjs'
 import browser from './browser.mjs'
+import queryPersist from './query-persist.mjs'
 import bundle from './bundle.mjs'
 import hitRatio from './hit-ratio.mjs'
 
 /** @type {import('./types.mjs').Scenario[]} */
-export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, edge, redis, browser, bundle]
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, edge, redis, browser, queryPersist, bundle]
