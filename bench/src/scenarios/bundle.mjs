@@ -22,6 +22,17 @@ const OURS = [
   { label: '@tiercache/core: createCache + memoryStore only (tree-shaken)', pkg: '@tiercache/core', subpath: '.', names: ['createCache', 'memoryStore'] },
   { label: '@tiercache/browser (idb-keyval bundled)', pkg: '@tiercache/browser', subpath: '.' },
   { label: '@tiercache/browser (idb-keyval external)', pkg: '@tiercache/browser', subpath: '.', external: ['idb-keyval'] },
+  // What a page using the cached fetch across tabs imports: the adapters below must not add to it.
+  {
+    label: '@tiercache/browser: createCachedFetch + indexedDbStore + broadcastInvalidation (tree-shaken)',
+    pkg: '@tiercache/browser',
+    subpath: '.',
+    names: ['createCachedFetch', 'indexedDbStore', 'broadcastInvalidation'],
+  },
+  // The adapters alone: the main entry (which they import), React, SWR and TanStack are the app's.
+  { label: '@tiercache/browser/tanstack-query', pkg: '@tiercache/browser', subpath: './tanstack-query', external: ['@tiercache/browser', '@tiercache/core', '@tanstack/*'] },
+  { label: '@tiercache/browser/swr', pkg: '@tiercache/browser', subpath: './swr', external: ['@tiercache/browser', '@tiercache/core', 'swr'] },
+  { label: '@tiercache/browser/react', pkg: '@tiercache/browser', subpath: './react', external: ['@tiercache/browser', '@tiercache/core', 'react'] },
   { label: '@tiercache/edge', pkg: '@tiercache/edge', subpath: '.' },
   { label: '@tiercache/edge/hono', pkg: '@tiercache/edge', subpath: './hono' },
 ]
