@@ -1,5 +1,5 @@
 // examples/react-query: the cache, the persister and the QueryClient (packages/browser/README.md, "TanStack Query").
-import { broadcastInvalidation, indexedDbCoordinator, indexedDbStore } from '@tiercache/browser'
+import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '@tiercache/browser'
 import { createQueryPersister } from '@tiercache/browser/tanstack-query'
 import { createCache, memoryStore } from '@tiercache/core'
 import { QueryClient } from '@tanstack/react-query'
@@ -24,5 +24,8 @@ export function setup(dbName = 'react-query-example') {
   })
   persister.connect(queryClient) // invalidateTags and the other tabs' results reach the queries in memory
 
-  return { cache, idb, persister, queryClient }
+  // For the hooks of @tiercache/browser/react (<CacheProvider cache={cache} fetch={cachedFetch}>).
+  const cachedFetch = createCachedFetch({ cache })
+
+  return { cache, idb, persister, queryClient, cachedFetch }
 }

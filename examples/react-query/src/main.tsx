@@ -1,8 +1,10 @@
 // examples/react-query: the page. `?count=N` products are shown (default 6); each is a query persisted on its own.
 import { createEntry, namespacePrefix } from '@tiercache/core'
+import { CacheProvider } from '@tiercache/browser/react'
 import { QueryClientProvider, useQuery } from '@tanstack/react-query'
 import { createRoot } from 'react-dom/client'
 import { setup } from './cache.js'
+import { Greeting, Notice } from './notice.js'
 
 interface Product {
   id: number
@@ -12,7 +14,8 @@ interface Product {
 
 const params = new URLSearchParams(location.search)
 const count = Number(params.get('count') ?? 6)
-const { cache, idb, queryClient } = setup(params.get('db') ?? undefined)
+const dbName = params.get('db') ?? undefined
+const { cache, idb, queryClient, cachedFetch } = setup(dbName)
 
 /** Long tasks of the main thread since the page started (a reload's blocking time). */
 const longTasks: number[] = []
@@ -36,6 +39,8 @@ function ProductCard({ id }: { id: number }) {
 function App() {
   return (
     <>
+      <Greeting name="tiercache" />
+      <Notice />
       <button type="button" onClick={() => void cache.invalidateTags(['products'])}>
         invalidateTags(['products'])
       </button>
@@ -51,6 +56,7 @@ function App() {
 /** What the test (and a curious reader in devtools) can ask the page. */
 const demo = {
   shown: () => [...document.querySelectorAll('li')].map((li) => li.textContent ?? ''),
+  text: (id: string) => document.getElementById(id)?.textContent ?? null,
   invalidate: () => cache.invalidateTags(['products']),
   storageReads: () => storageReads,
   longTasks: () => ({ count: longTasks.length, longest: Math.max(0, ...longTasks), blocking: longTasks.reduce((sum, d) => sum + Math.max(0, d - 50), 0) }),
@@ -81,8 +87,10 @@ window.demo = demo
 
 const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'))
 createRoot(root).render(
-  <QueryClientProvider client={queryClient}>
-    <App />
-  </QueryClientProvider>,
+  <CacheProvider cache={cache} fetch={cachedFetch} {...(dbName === undefined ? {} : { channel: dbName })}>
+    <QueryClientProvider client={queryClient}>
+      <App />
+    </QueryClientProvider>
+  </CacheProvider>,
 )
 window.__ready = true

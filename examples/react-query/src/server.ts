@@ -60,6 +60,16 @@ export async function startServer(port = 0): Promise<ExampleServer> {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
       return res.end(JSON.stringify({ id, name: `product ${id}`, version }))
     }
+    if (url.pathname === '/api/notice') {
+      const etag = `"n${version}"`
+      const headers = { etag, 'cache-control': 'max-age=60, stale-while-revalidate=3600' }
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers)
+        return res.end()
+      }
+      res.writeHead(200, { ...headers, 'content-type': 'application/json' })
+      return res.end(JSON.stringify({ text: `Notice v${version}` }))
+    }
     const [type, body] = url.pathname === '/main.js' ? ['text/javascript', script] : url.pathname === '/' ? ['text/html', PAGE] : ['text/plain', 'not found']
     res.writeHead(body === 'not found' ? 404 : 200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' })
     res.end(body)

@@ -47,6 +47,9 @@ describe('React + TanStack Query + createQueryPersister', () => {
     await reload(page)
     await expect.poll(() => shown(page)).toEqual(products(4, version))
     expect(server.productRequests() - before).toBe(4)
+    // The hooks of @tiercache/browser/react on the same cache: after the reload, IndexedDB answered them too.
+    expect(await page.evaluate(() => window.demo.text('notice'))).toBe(`Notice v${version} (indexeddb)`)
+    expect(await page.evaluate(() => window.demo.text('greeting'))).toBe('Hello, tiercache (indexeddb)')
     await page.close()
   })
 
@@ -78,7 +81,7 @@ describe('React + TanStack Query + createQueryPersister', () => {
     await reload(page)
     await expect.poll(() => shown(page)).toEqual(products(6, version))
     expect(server.productRequests()).toBe(before)
-    expect(await page.evaluate(() => window.demo.storageReads())).toBe(6)
+    expect(await page.evaluate(() => window.demo.storageReads())).toBe(6 + 2) // the products shown, the notice and the greeting
     // Far above what six reads cost; restoring a whole-cache snapshot of 5,000 queries is what would block.
     expect((await page.evaluate(() => window.demo.longTasks())).longest).toBeLessThan(1_000)
     await page.close()

@@ -1,8 +1,9 @@
 import { createCache, memoryStore } from '@tiercache/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { syncTabs } from '../browser/broadcast.js'
 import { createAppCache, dropProducts } from '../browser/indexeddb-coordinator.js'
 import { userFromCache } from '../browser/indexeddb-store.js'
+import { watchProducts, watchUser } from '../browser/updates.js'
 
 describe('the browser README code, under Node with fake-indexeddb', () => {
   it('indexedDbStore: a new page (a new cache on the same database) is answered by IndexedDB', async () => {
@@ -33,6 +34,64 @@ describe('the browser README code, under Node with fake-indexeddb', () => {
     expect(sync.active).toBe(true)
     expect(await cache.get('cart')).toBeUndefined()
     expect(await cache.get('p')).toBeUndefined()
+  })
+})
+
+describe('the browser README code: notifications and adapters', () => {
+  it('cacheUpdates: a newer value stored for the key reaches the subscriber', async () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    const seen: unknown[] = []
+    const { updates, stop } = watchUser(cache, (user) => seen.push(user))
+    await vi.waitFor(() => expect(seen).toEqual([{ name: 'Ada' }]))
+    await cache.set('user:1', { name: 'Grace' }, { ttl: '1m' })
+    await cache.set('user:1', { name: 'Grace' }, { ttl: '1m' }) // the same value again: no notification
+    expect(seen).toEqual([{ name: 'Ada' }, { name: 'Grace' }])
+    stop()
+    updates.close()
+  })
+
+  it('onFetchUpdate: a revalidation that brought a new body is shown', async () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    let version = 1
+    const origin = vi
+      .spyOn(globalThis, 'fetch')
+      .mockImplementation(async () => new Response(JSON.stringify({ version }), { headers: { 'cache-control': 'max-age=60', 'content-type': 'application/json' } }))
+    try {
+      const shown: unknown[] = []
+      const updates = await watchProducts(cache, (products) => shown.push(products))
+      version = 2
+      const { createCachedFetch } = await import('@tiercache/browser')
+      await createCachedFetch({ cache })('https://shop.example/api/products', { cache: 'reload' })
+      await vi.waitFor(() => expect(shown).toEqual([{ version: 1 }, { version: 2 }]))
+      updates.close()
+    } finally {
+      origin.mockRestore()
+    }
+  })
+
+  it('createSWRCache: fetchers run through the cache, and invalidateTags revalidates the hooks on the tagged keys', async () => {
+    const { swrCache, cache, refreshProducts } = await import('../browser/swr.js')
+    const map = swrCache.config.provider(new Map())
+    const mutated: unknown[][] = []
+    const mutate = async (...args: unknown[]) => {
+      mutated.push(args)
+    }
+    let wrapped: ((url: string) => Promise<unknown>) | undefined
+    const useSWRNext = (_key: unknown, fetcher: unknown) => {
+      wrapped = fetcher as (url: string) => Promise<unknown>
+      return {}
+    }
+    let fetches = 0
+    const fetcher = async () => [{ name: `teapot ${++fetches}` }]
+    swrCache.middleware(useSWRNext as never)('/api/products', fetcher, { cache: map, mutate } as never)
+    expect(await wrapped?.('/api/products')).toEqual([{ name: 'teapot 1' }])
+    expect(await wrapped?.('/api/products')).toEqual([{ name: 'teapot 1' }]) // fresh in the cache: no fetch
+    expect(await cache.get('swr:/api/products')).toEqual([{ name: 'teapot 1' }])
+    map.set('/api/products', { data: [{ name: 'teapot 1' }] })
+    await refreshProducts()
+    expect(mutated).toEqual([['/api/products']])
+    expect(await wrapped?.('/api/products')).toEqual([{ name: 'teapot 2' }])
+    swrCache.close()
   })
 })
 

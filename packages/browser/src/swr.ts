@@ -177,8 +177,8 @@ export function createSWRCache(options: SWRCacheOptions): SWRCache {
     (cacheKey) => cacheKey.startsWith(prefix),
     (update) => {
       const key = shortened.get(update.key) ?? update.key.slice(prefix.length)
-      // A fetch in this tab hands its data to SWR itself.
-      if (!update.remote && fetching.has(key)) return
+      // A fetch in this tab hands its data to SWR itself; data SWR wrote through is what it holds already.
+      if (!update.remote && (fetching.has(key) || sameData(persisted.get(key), update.value))) return
       for (const [map, mutate] of maps) {
         // A key no hook of that SWRConfig holds is read when one mounts.
         if (mutate === undefined || map.get(key) === undefined) continue
@@ -201,6 +201,15 @@ export function createSWRCache(options: SWRCacheOptions): SWRCache {
       stopUpdates()
       if (ownUpdates) updates.close()
     },
+  }
+}
+
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  try {
+    return JSON.stringify(a) === JSON.stringify(b)
+  } catch {
+    return false
   }
 }
 

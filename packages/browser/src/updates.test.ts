@@ -94,6 +94,7 @@ describe('cacheUpdates', () => {
 
   it('a function of the key watches every key it accepts', async () => {
     const { a } = tabs()
+    for (const key of ['user:1', 'product:1', 'user:2']) await a.cache.set(key, 'first')
     const users = recorder()
     a.updates.onUpdate((key) => key.startsWith('user:'), users.listener)
     await a.cache.set('user:1', 'ada')
@@ -105,8 +106,22 @@ describe('cacheUpdates', () => {
     ])
   })
 
+  it("the first value a tab stores for a key is its caller's, not an update; the first one another tab stores is", async () => {
+    const { a, b } = tabs()
+    const inA = recorder()
+    const inB = recorder()
+    a.updates.onUpdate('k', inA.listener)
+    b.updates.onUpdate('k', inB.listener)
+    expect(await a.cache.getOrSet('k', () => 'loaded')).toBe('loaded')
+    await vi.waitFor(() => expect(inB.got.map((u) => [u.value, u.changed, u.remote])).toEqual([['loaded', true, true]]))
+    expect(inA.got).toEqual([])
+    await a.cache.set('k', 'set')
+    expect(inA.got.map((u) => u.value)).toEqual(['set'])
+  })
+
   it('unsubscribing and close() stop the listener', async () => {
     const { a } = tabs()
+    await a.cache.set('k', 0)
     const got = recorder()
     const stop = a.updates.onUpdate('k', got.listener)
     await a.cache.set('k', 1)
@@ -124,6 +139,7 @@ describe('cacheUpdates', () => {
     const onError = (e: unknown) => errors.push(e)
     process.on('uncaughtException', onError)
     try {
+      await a.cache.set('k', 0)
       const got = recorder()
       a.updates.onUpdate('k', () => {
         throw new Error('listener bug')

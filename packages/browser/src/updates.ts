@@ -36,7 +36,11 @@ export interface OnUpdateOptions {
   unchanged?: boolean
 }
 
-/** A new value stored for a key: by a load (a background refresh, or a load after a miss) or a set, here or in another tab. */
+/**
+ * A new value stored for a key: by a load (a background refresh, or a load after a miss) or a set, in another tab,
+ * or in this one when it already had a value for the key (the first value this tab loads or sets is its caller's,
+ * not an update).
+ */
 export interface CacheUpdate<V = unknown> {
   /** The key as the caller gives it to the cache. */
   readonly key: string
@@ -44,7 +48,7 @@ export interface CacheUpdate<V = unknown> {
   readonly value: V | null
   /** The new entry: its times (createdAt, freshUntil, staleUntil), tags (namespaced). */
   readonly entry: Entry
-  /** Whether the value differs from the last one this tab knew for the key (true when it knew none). */
+  /** Whether the value differs from the last one this tab knew for the key (true when another tab stored the first one this tab hears of). */
   readonly changed: boolean
   /** Written by another tab (heard over the BroadcastChannel). */
   readonly remote: boolean
@@ -183,12 +187,19 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
     }
   }
 
+  /** When this tab's last write of each key was created: its echo from this tab's broadcastInvalidation is no news. */
+  const own = new Map<string, number>()
+
   const wrote = (key: string, entry: Entry, remote: boolean): void => {
+    // This tab's own write coming back over the channel (broadcastInvalidation of this tab sent it): handled already.
+    if (remote && own.get(key) === entry.createdAt) return
+    if (!remote) bounded(own, key, entry.createdAt)
     const before = seen.get(key)
-    // Our own write coming back from this tab's broadcastInvalidation: already handled.
-    if (remote && before !== undefined && before.createdAt === entry.createdAt && print(before) === print(entry)) return
     const write: Write = { entry, before, at: now(), remote }
     bounded(seen, key, entry)
+    // The first value this tab has for a key, stored by this tab (a load after a miss, a first set): whoever
+    // loaded or set it has it. Not an update; it is the baseline of the next one.
+    if (!remote && before === undefined) return
     bounded(writes, key, write)
     const subs = subscriptions.get(key)
     if (subs !== undefined) deliver(key, write, [...subs])
