@@ -14,6 +14,8 @@ export const STRICTEST = {
   skipDefaultLibCheck: true,
   noEmit: true,
   forceConsistentCasingInFileNames: true,
+  // README snippets of the React adapters live in .tsx example files (the automatic runtime, react/jsx-runtime).
+  jsx: 'react-jsx',
 }
 
 export const RESOLUTIONS = {
