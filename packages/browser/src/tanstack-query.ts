@@ -5,6 +5,9 @@
  */
 import { namespacePrefix, type Cache, type Policy } from '@tiercache/core'
 import { experimental_createQueryPersister, type AsyncStorage, type PersistedQuery } from '@tanstack/query-persist-client-core'
+
+// The public types below are structural, with no import from TanStack's packages: TanStack's declarations need the
+// DOM lib (and a version of their own), and an app type-checks this subpath whichever it has.
 import { hash } from './fetch-keys.js'
 import { checkOptions, optionalFunction, optionalString, typeOf } from './options.js'
 import { cacheUpdates, type CacheUpdates } from './updates.js'
@@ -54,10 +57,31 @@ export interface QueryPersisterOptions {
   onError?: (error: unknown) => void
 }
 
+/** A query as the persister stores it (TanStack's `PersistedQuery`, its state cleared of errors). */
+export interface PersistedQueryLike {
+  buster: string
+  queryHash: string
+  queryKey: readonly unknown[]
+  state: { readonly data?: unknown; readonly dataUpdatedAt: number }
+}
+
+/** The storage the persister runs on: one cache entry per query. */
+export interface QueryStorage {
+  getItem(storageKey: string): Promise<PersistedQueryLike | undefined>
+  setItem(storageKey: string, query: PersistedQueryLike): Promise<void>
+  removeItem(storageKey: string): Promise<void>
+}
+
 /** What `createQueryPersister` returns: TanStack's per-query persister, its storage, and `connect`. */
-export type QueryPersister = ReturnType<typeof experimental_createQueryPersister<PersistedQuery>> & {
+export interface QueryPersister {
+  /** The `persister` option of a query (or of `defaultOptions.queries`): restores, then persists each result. */
+  persisterFn<T>(queryFn: (context: never) => T | Promise<T>, context: unknown, query: unknown): Promise<T>
+  /** Persists a query now (a `Query` of the QueryClient). */
+  persistQuery(query: unknown): Promise<void>
+  /** The persisted data of a query hash, if any. */
+  retrieveQuery<T>(queryHash: string): Promise<T | undefined>
   /** The storage given to `experimental_createQueryPersister` (one cache entry per query). */
-  readonly storage: AsyncStorage<PersistedQuery>
+  readonly storage: QueryStorage
   /**
    * Keeps `queryClient` in step: `cache.invalidateTags` (in any tab) invalidates its queries carrying the tags
    * (refetching the active ones), and a query result persisted by another tab replaces the data of the same query
@@ -104,8 +128,8 @@ export function createQueryPersister(options: QueryPersisterOptions): QueryPersi
     return tags.length === 0 ? { ...options.policy } : { ...options.policy, tags: [...tags] }
   }
 
-  const storage: AsyncStorage<PersistedQuery> = {
-    async getItem(storageKey) {
+  const storage: QueryStorage & AsyncStorage<PersistedQuery> = {
+    async getItem(storageKey: string) {
       try {
         const value = await cache.get<PersistedQuery>(keyOf(storageKey))
         return isPersistedQuery(value) ? value : undefined
@@ -114,7 +138,7 @@ export function createQueryPersister(options: QueryPersisterOptions): QueryPersi
         return undefined
       }
     },
-    async setItem(storageKey, query) {
+    async setItem(storageKey: string, query: PersistedQueryLike) {
       try {
         await cache.set(keyOf(storageKey), storable(query), policyOf(query.queryKey))
       } catch (error) {
@@ -122,7 +146,7 @@ export function createQueryPersister(options: QueryPersisterOptions): QueryPersi
         onError(error)
       }
     },
-    async removeItem(storageKey) {
+    async removeItem(storageKey: string) {
       try {
         await cache.delete(keyOf(storageKey))
       } catch (error) {
@@ -181,25 +205,28 @@ export function createQueryPersister(options: QueryPersisterOptions): QueryPersi
     return stop
   }
 
-  return Object.assign(persister, {
+  return {
+    persisterFn: persister.persisterFn as QueryPersister['persisterFn'],
+    persistQuery: persister.persistQuery as QueryPersister['persistQuery'],
+    retrieveQuery: (queryHash) => persister.retrieveQuery(queryHash),
     storage,
     connect,
     close() {
       for (const stop of [...connections]) stop()
       if (ownUpdates) updates.close()
     },
-  })
+  }
 
-  function storable(query: PersistedQuery): PersistedQuery {
+  function storable(query: PersistedQueryLike): PersistedQueryLike {
     // Errors are not JSON, and a restored query must not come back fetching or failed.
     const state = { ...query.state, error: null, fetchFailureReason: null, fetchFailureCount: 0, fetchStatus: 'idle' as const }
     return { buster: query.buster, queryHash: query.queryHash, queryKey: query.queryKey, state }
   }
 }
 
-function isPersistedQuery(value: unknown): value is PersistedQuery {
+function isPersistedQuery(value: unknown): value is PersistedQuery & PersistedQueryLike {
   if (typeof value !== 'object' || value === null) return false
-  const q = value as Partial<PersistedQuery>
+  const q = value as Partial<PersistedQueryLike>
   return typeof q.queryHash === 'string' && Array.isArray(q.queryKey) && typeof q.state === 'object' && q.state !== null
 }
 
