@@ -1,4 +1,4 @@
-import { CacheError, decodeEntry, encodeEntry, type Coordinator, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
+import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
 import { assertOptions, durationOption, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
 
@@ -42,10 +42,31 @@ export interface DurableObjectCoordinatorOptions {
   now?: () => number
 }
 
-/** A durableObjectCoordinator: a Coordinator, and the greatest stamp this isolate has seen. */
-export interface DurableObjectCoordinator extends Coordinator {
-  readonly stamp: number
-  /** How long the objects keep tag stamps (stores linked to it cap entries to this). */
+/**
+ * A durableObjectCoordinator: a Coordinator by stamps (`stamp`, `tagStamp`, `invalidateTags(tags)` resolving with
+ * the new stamp), which also answers the 0.1 clock shape (`invalidatedAt`), and hands lock waiters the holder's
+ * outcome (`acquire`).
+ */
+export interface DurableObjectCoordinator {
+  readonly name: string
+  /**
+   * The greatest stamp this isolate knows. The first call of an isolate asks the clock object (a Promise, one
+   * request of this caller's own); after that it answers at once, raised by every answer carrying stamps.
+   */
+  stamp(): number | Promise<number>
+  /** The greatest stamp recorded on any of these tags (0: never invalidated; Infinity while this isolate invalidates one). */
+  tagStamp(tags: readonly string[]): number | Promise<number>
+  /** The same answer, under the 0.1 name. */
+  invalidatedAt(tags: readonly string[]): number | Promise<number>
+  /**
+   * Issues a new stamp from the clock object, records it on each tag's shard, and resolves with it (a number;
+   * typed `any` while core accepts both the 0.1 shape, resolving void, and the stamp shape).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  invalidateTags(tags: readonly string[], at?: number): Promise<any>
+  lock(key: string, ttlMs: number): Promise<Lock | undefined>
+  acquire(key: string, ttlMs: number, waitMs: number): Promise<LockAttempt>
+  /** How long the objects keep tag stamps (stores used with it should cap entries to this). */
   readonly tagTtl: number
 }
 
@@ -105,7 +126,11 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   readonly #ids = new Map<string, unknown>()
   /** Insertion order = recency of the last read: the first entries are the first forgotten. */
   readonly #tags = new Map<string, Known>()
+  /** Tags this isolate is invalidating right now (count of calls in flight): dead here until the stamp is known. */
+  readonly #pending = new Map<string, number>()
   #stamp = 0
+  /** Whether #stamp came from the clock object (or an invalidation) at least once. */
+  #stampKnown = false
 
   constructor(options: DurableObjectCoordinatorOptions) {
     this.#namespace = options.namespace
@@ -118,16 +143,27 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     this.#now = options.now ?? Date.now
   }
 
-  get stamp(): number {
-    return this.#stamp
+  stamp(): number | Promise<number> {
+    if (this.#stampKnown) return this.#stamp
+    // Not shared with other callers: in workerd a request must not wait on a read another request started.
+    return this.#call(this.#clock(), '/stamp/read', {}, 'stamp').then((answer) => {
+      this.#raise((answer as { stamp: number }).stamp)
+      this.#stampKnown = true
+      return this.#stamp
+    })
   }
 
   invalidatedAt(tags: readonly string[]): number | Promise<number> {
+    return this.tagStamp(tags)
+  }
+
+  tagStamp(tags: readonly string[]): number | Promise<number> {
     const now = this.#now()
     let latest = 0
     let unknown: string[] | undefined
     for (let i = 0; i < tags.length; i++) {
       const tag = tags[i] as string
+      if (this.#pending.size > 0 && this.#pending.has(tag)) return Number.POSITIVE_INFINITY
       const known = this.#tags.get(tag)
       if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
         if (known.stamp > latest) latest = known.stamp
@@ -137,20 +173,33 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     return this.#read(unknown, now).then((stamps) => stamps.reduce((max, s) => (s > max ? s : max), latest))
   }
 
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
-    if (tags.length === 0) return
-    // This isolate stops serving at once, before the objects have answered.
-    const now = this.#now()
-    for (const tag of tags) this.#remember(tag, at, now)
-    const { stamp } = (await this.#call(this.#clock(), '/stamp', { known: this.#stamp }, 'invalidateTags')) as { stamp: number }
-    this.#raise(stamp)
-    await Promise.all(
-      [...this.#byShard(tags)].map(async ([shard, group]) => {
-        const answer = (await this.#call(shard, '/tags/raise', { tags: group, stamp, ttl: this.tagTtl }, 'invalidateTags')) as { stamp: number }
-        this.#raise(answer.stamp)
-      }),
-    )
-    for (const tag of tags) this.#remember(tag, stamp, now)
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    if (tags.length === 0) return this.#stamp
+    // This isolate stops serving at once, before the objects have answered (its reads see its own write).
+    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
+    let stamp = Number.POSITIVE_INFINITY
+    try {
+      const issued = (await this.#call(this.#clock(), '/stamp', { known: this.#stamp }, 'invalidateTags')) as { stamp: number }
+      stamp = issued.stamp
+      this.#raise(stamp)
+      this.#stampKnown = true
+      await Promise.all(
+        [...this.#byShard(tags)].map(async ([shard, group]) => {
+          const answer = (await this.#call(shard, '/tags/raise', { tags: group, stamp, ttl: this.tagTtl }, 'invalidateTags')) as { stamp: number }
+          this.#raise(answer.stamp)
+        }),
+      )
+      return stamp
+    } finally {
+      // Failed part-way, the tags stay dead here (Infinity) until read again after tagCacheTtl.
+      const now = this.#now()
+      for (const tag of tags) {
+        const left = (this.#pending.get(tag) ?? 1) - 1
+        if (left > 0) this.#pending.set(tag, left)
+        else this.#pending.delete(tag)
+        this.#remember(tag, stamp, now)
+      }
+    }
   }
 
   async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
@@ -236,8 +285,9 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
 
   #remember(tag: string, stamp: number, checkedAt: number): void {
     const known = this.#tags.get(tag)
-    // Stamps only grow; a read that started before this isolate's own invalidation must not lower it.
-    const latest = known !== undefined && known.stamp > stamp ? known.stamp : stamp
+    // Stamps only grow; a read that started before this isolate's own invalidation must not lower it. Infinity
+    // (a failed invalidation) is replaced by the next read.
+    const latest = known !== undefined && known.stamp > stamp && known.stamp !== Number.POSITIVE_INFINITY ? known.stamp : stamp
     const checked = known !== undefined && known.checkedAt > checkedAt ? known.checkedAt : checkedAt
     this.#tags.delete(tag)
     this.#tags.set(tag, { stamp: latest, checkedAt: checked })
@@ -248,7 +298,7 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   }
 
   #raise(stamp: number): void {
-    if (typeof stamp === 'number' && stamp > this.#stamp) this.#stamp = stamp
+    if (typeof stamp === 'number' && Number.isFinite(stamp) && stamp > this.#stamp) this.#stamp = stamp
   }
 
   async #call(object: string, path: string, body: unknown, operation: string): Promise<unknown> {

@@ -77,6 +77,8 @@ export class TiercacheCoordinator {
       switch (url.pathname) {
         case '/stamp':
           return Response.json({ stamp: await this.#issue(numberField(await request.json(), 'known')) })
+        case '/stamp/read':
+          return Response.json({ stamp: await this.#current() })
         case '/tags/read': {
           const body = await request.json()
           return Response.json(await this.#read(tagsField(body)))

@@ -3,7 +3,6 @@ import {
   memoryStore,
   type Cache,
   type CacheOptions,
-  type Coordinator,
   type Duration,
   type MemoryStoreOptions,
   type Store,
@@ -39,6 +38,9 @@ export type RedisConstructor = new (config: {
 
 /** Which shared tier createEdgeCache uses below the Cache API. */
 export type EdgeL2 = 'upstash' | 'kv' | 'memory'
+/** A coordinator createCache accepts. */
+type AnyCoordinator = NonNullable<CacheOptions['coordinator']>
+
 /** Which coordinator createEdgeCache uses: Upstash Redis, the Durable Object, or the in-process one (per isolate). */
 export type EdgeCoordinatorKind = 'upstash' | 'durable-object' | 'local'
 
@@ -60,7 +62,7 @@ export interface CreateEdgeCacheOptions extends Omit<CacheOptions, 'tiers' | 'co
    * The coordinator (tags and locks), instead of the one chosen from env: a kind, or a Coordinator of your own.
    * @default 'upstash' with the Upstash L2; else 'durable-object' when the binding is there; else 'local'
    */
-  coordinator?: EdgeCoordinatorKind | Coordinator
+  coordinator?: EdgeCoordinatorKind | AnyCoordinator
   /** Name of the KV namespace binding for the 'kv' L2. @default 'TIERCACHE_KV' */
   kvBinding?: string
   /** Name of the TiercacheCoordinator Durable Object binding. @default 'TIERCACHE' */
@@ -147,8 +149,8 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
       `options.coordinator must be one of ${COORDINATOR_KINDS.map((k) => `'${k}'`).join(', ')} or a Coordinator, got ${JSON.stringify(coordinatorAsked)}`,
     )
   }
-  if (ownCoordinator !== undefined && typeof ownCoordinator.invalidatedAt !== 'function') {
-    throw new TypeError('options.coordinator must be a Coordinator (with invalidatedAt and invalidateTags)')
+  if (ownCoordinator !== undefined && typeof ownCoordinator.invalidateTags !== 'function') {
+    throw new TypeError('options.coordinator must be a Coordinator (see @tiercache/core)')
   }
   const timeout = durationOption(redisTimeout, 'options.redisTimeout', 1_000, true)
   // Entries in any tier must not outlive the record of their tags (the coordinator's tagTtl, 30 days).
@@ -169,7 +171,7 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
         (l2Kind === 'upstash' ? 'upstash' : objects !== undefined && objects !== null ? 'durable-object' : 'local'))
 
   const client = l2Kind === 'upstash' || coordinatorKind === 'upstash' ? redis() : undefined
-  let coordinator: Coordinator | undefined = ownCoordinator
+  let coordinator: AnyCoordinator | undefined = ownCoordinator
   if (coordinatorKind === 'upstash') {
     coordinator = upstashCoordinator({ redis: client as RedisClient, prefix, tagCacheTtl, tagTtl: TAG_TTL, timeout, now: cacheOptions.now })
   } else if (coordinatorKind === 'durable-object') {
@@ -184,7 +186,7 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
     l2 = upstashStore({
       redis: client as RedisClient,
       prefix: `${prefix}v:`,
-      coordinator: coordinatorKind === 'upstash' ? coordinator : undefined,
+      coordinator: coordinatorKind === 'upstash' ? (coordinator as Parameters<typeof upstashStore>[0]['coordinator']) : undefined,
       maxTtl: TAG_TTL,
       now: cacheOptions.now,
     })
