@@ -44,8 +44,13 @@ function countingBindings(): { TIERCACHE_KV: KvNamespaceLike; TIERCACHE: Durable
   return { TIERCACHE_KV, TIERCACHE, counts }
 }
 
+/** Reads of the current stamp from the clock object: at most one per isolate, the first time it loads a tagged entry. */
+let stampReads = 0
+
 function take(counts: Counts): Counts {
-  const copy = { kv: [...counts.kv], objects: [...counts.objects] }
+  const objects = counts.objects.filter((path) => path !== '/stamp/read')
+  stampReads += counts.objects.length - objects.length
+  const copy = { kv: [...counts.kv], objects }
   counts.kv.length = 0
   counts.objects.length = 0
   return copy
@@ -118,6 +123,11 @@ describe('KV and Durable Object requests per request kind (Cache API + KV + dura
   it('invalidateTags: one stamp from the clock object, one raise per shard touched', async () => {
     await a.invalidateTags(['rt'])
     expect(take(bindings.counts)).toEqual({ kv: [], objects: ['/stamp', '/tags/raise'] })
+  })
+
+  it('asks the clock object for the current stamp at most once per isolate', () => {
+    // Isolates a and c loaded tagged entries (b and d only read or waited): two reads at most, whatever the loads.
+    expect(stampReads).toBeLessThanOrEqual(2)
   })
 
   it('getManyOrSet of 3 keys missing L1 and L2: one KV bulk read', async () => {
