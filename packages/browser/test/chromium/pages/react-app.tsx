@@ -5,6 +5,7 @@
  * of the app would.
  */
 import { createCache, memoryStore } from '@tiercache/core'
+import { Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { broadcastInvalidation, createCachedFetch, indexedDbCoordinator, indexedDbStore } from '../../../src/index.js'
 import { CacheProvider, useCache, useCachedFetch } from '../../../src/react.js'
@@ -41,8 +42,27 @@ function User() {
   return <p id="user">{status === 'success' ? `${data?.name} v${data?.version}` : status}</p>
 }
 
+let fallbacks = 0
+function Fallback() {
+  fallbacks++
+  return <p id="suspended">waiting</p>
+}
+
+/** Suspends until its first answer (the loader takes a while): the fallback shows meanwhile. */
+function SuspendedUser() {
+  const { data, tier } = useCache(
+    'suspended-user',
+    () => new Promise<{ name: string }>((resolve) => setTimeout(() => resolve({ name: 'Grace' }), 50)),
+    undefined,
+    { suspense: true },
+  )
+  return <p id="suspended">{`${data?.name} from ${tier}`}</p>
+}
+
 const reactApp = {
   renders: () => ({ ...renders }),
+  /** How often the Suspense fallback rendered. */
+  fallbacks: () => fallbacks,
   seen: () => structuredClone(seen),
   text: (id: string) => document.getElementById(id)?.textContent ?? null,
   advance: (ms: number) => {
@@ -71,6 +91,9 @@ createRoot(root).render(
   <CacheProvider cache={cache} fetch={cachedFetch} channel={dbName}>
     <News />
     <User />
+    <Suspense fallback={<Fallback />}>
+      <SuspendedUser />
+    </Suspense>
   </CacheProvider>,
 )
 window.__ready = true

@@ -92,7 +92,11 @@ export function adapterScenarios(env: DriverEnv): void {
       await expect.poll(() => page.evaluate(() => window.reactApp.text('news'))).toBe('news v1 from network')
       await expect.poll(() => page.evaluate(() => window.reactApp.text('user'))).toBe('Ada v1')
       expect((await seen(page)).user.at(-1)).toEqual({ status: 'success', version: 1, tier: 'loader', isStale: false })
+      // Suspense: the boundary showed its fallback until the first answer.
+      await expect.poll(() => page.evaluate(() => window.reactApp.text('suspended'))).toBe('Grace from loader')
+      expect(await page.evaluate(() => window.reactApp.fallbacks())).toBeGreaterThan(0)
       await reload(page)
+      await expect.poll(() => page.evaluate(() => window.reactApp.text('suspended'))).toBe('Grace from indexeddb')
       await expect.poll(() => page.evaluate(() => window.reactApp.text('news'))).toBe('news v1 from indexeddb')
       expect((await seen(page)).user.at(-1)).toMatchObject({ version: 1, tier: 'indexeddb', isStale: false })
       await page.close()
