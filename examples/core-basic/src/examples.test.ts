@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { headers, policy } from './headers.js'
+import { provenance } from './provenance.js'
 import { quickStart } from './quick-start.js'
 import { resilience } from './resilience.js'
 import { tagsAndBatches } from './tags-and-batches.js'
@@ -31,6 +32,16 @@ describe('core examples do what the README says', () => {
     expect(r.batchCalls).toBe(1)
     expect(r.fresh?.price).toBe(99)
     expect(r.singleCalls).toBe(1)
+  })
+
+  it('provenance and loader control: status, skip, fail, forceFresh', async () => {
+    const r = await provenance()
+    expect(r.first).toBe('loaded')
+    expect(r.second).toMatch(/^fresh from memory, fresh until \d+$/)
+    expect(r.personal).toBe('Hello, Ada')
+    expect(r.gone).toBe('gone')
+    expect(r.reloaded).toBe('Product 1')
+    expect(r.loads).toBe(3) // product 1, product 999, product 1 forced
   })
 
   it('headers: remaining lifetime through max-age and Age', () => {

@@ -5,6 +5,7 @@ import { parseDuration, typeOf, type Duration } from './duration.js'
 import type { WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
 import type { BatchLoader, BatchPolicy, Loader } from './engine/loader.js'
+import type { GetOptions, GetOrSetOptions } from './engine/status.js'
 import { namespacePrefix } from './keys.js'
 import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js'
 import { defaultClock } from './runtime.js'
@@ -14,6 +15,7 @@ import { assertSerializable, assertWellFormed, MAX_KEY_LENGTH } from './validate
 
 export type { WaitUntil } from './engine/background.js'
 export type { BatchLoader, BatchLoaderContext, BatchPolicy, Loader, LoaderContext } from './engine/loader.js'
+export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
 
 export interface CacheOptions {
   /** Stores ordered fastest to slowest: tiers[0] is L1. */
@@ -54,10 +56,16 @@ export interface CacheOptions {
 
 /** The cache: one policy over ordered tiers. */
 export interface Cache {
-  /** Cache-aside: the cached value, or the loader's (stored in every tier). null = cached "not found". */
-  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>): Promise<V | null>
-  /** The servable value (fresh, or stale within swr), undefined for a miss, null for a cached "not found". */
-  get<V = unknown>(key: string): Promise<V | null | undefined>
+  /**
+   * Cache-aside: the cached value, or the loader's (stored in every tier). null = cached "not found".
+   * `options.status` is filled in with how the value was answered; `options.forceFresh` skips the tiers.
+   */
+  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null>
+  /**
+   * The servable value (fresh, or stale within swr), undefined for a miss, null for a cached "not found".
+   * `options.status` is filled in with where it was found ('miss' when nowhere).
+   */
+  get<V = unknown>(key: string, options?: GetOptions): Promise<V | null | undefined>
   /** Writes through to every tier. null or undefined stores a "not found". Tier failures are reported, not thrown. */
   set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void>
   /**
@@ -185,12 +193,12 @@ class TieredCache implements Cache {
     return this.#engine.namespace
   }
 
-  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>): Promise<V | null> {
-    return this.#engine.getOrSet(key, loader as unknown as Loader<V>, policy, this.#waitUntil)
+  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null> {
+    return this.#engine.getOrSet(key, loader as unknown as Loader<V>, policy, options, this.#waitUntil)
   }
 
-  get<V = unknown>(key: string): Promise<V | null | undefined> {
-    return this.#engine.get(key, this.#waitUntil) as Promise<V | null | undefined>
+  get<V = unknown>(key: string, options?: GetOptions): Promise<V | null | undefined> {
+    return this.#engine.get(key, options, this.#waitUntil) as Promise<V | null | undefined>
   }
 
   set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {

@@ -9,6 +9,7 @@ export type {
   LoaderContext,
   WaitUntil,
 } from './cache.js'
+export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
 export { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
 export type { CacheControlOptions, CacheHeaders, CacheHeadersOptions, CacheStatus, CacheStatusForward } from './cache-control.js'
 export type { Codec, CodecContext, CodecPlan, Encoded, TierCodecs, ValueCheck } from './codec.js'

@@ -5,7 +5,7 @@ import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import type { Keys } from './keys.js'
 import type { BatchLoader, BatchPolicy, LoaderRunner } from './loader.js'
-import type { Load, Loads } from './loads.js'
+import { newLoad, type Load, type Loads } from './loads.js'
 import type { Policies } from './policies.js'
 import { notFound, type Found, type ReadPath } from './read-path.js'
 
@@ -106,18 +106,29 @@ export class Batches {
       counters.totalMisses += open.length
       // Keys another call is loading already are joined; the rest go to one loadMany call.
       const loads = new Map<string, Promise<Entry>>()
+      const joined = new Map<string, Load>()
       const missing: string[] = []
       for (const full of open) {
         const running = loading.get(full)
         if (running !== undefined) {
           counters.coalesced++
+          joined.set(full, running)
           loads.set(full, running.promise)
         } else missing.push(full)
       }
       if (missing.length > 0) {
         for (const [full, promise] of this.#start(missing, userKey, loadMany, policies, false, waitUntil)) loads.set(full, promise)
       }
-      const settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
+      let settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
+      // A joined load whose loader said ctx.skip() answered its own caller only: those keys load again, together.
+      const skipped = open.filter((full, n) => settled[n]?.status === 'fulfilled' && joined.get(full)?.skipped === true)
+      if (skipped.length > 0) {
+        for (const [full, promise] of this.#start(skipped, userKey, loadMany, policies, false, waitUntil)) {
+          loads.set(full, promise)
+          joined.delete(full)
+        }
+        settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
+      }
       const now = this.#now()
       let failure: unknown
       settled.forEach((outcome, n) => {
@@ -127,7 +138,7 @@ export class Batches {
           return
         }
         const { fallback, fallbackTier } = finds.get(full) as Found
-        if (fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
+        if (joined.get(full)?.noStale !== true && fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
           this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
           results.set(full, fallback)
         } else failure ??= outcome.reason
@@ -155,12 +166,15 @@ export class Batches {
     const keys = fulls.map((full) => userKey.get(full) as string)
     const own = fulls.map((full) => policies.get(full) as ResolvedPolicy)
     const batch = this.#runner.batch(keys, loadMany, own, background)
-    const loads: Load[] = own.map((p) => ({ tags: p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }))
+    const loads: Load[] = own.map((p) => newLoad(p.tags))
     // Attached before the per-key handlers below, so it runs while every key is still registered.
     const written = batch.then((entries) => {
       const items: (readonly [string, string, Entry])[] = []
       fulls.forEach((full, n) => {
-        if (loading.get(full) === loads[n]) items.push([full, keys[n] as string, entries[n] as Entry])
+        const load = loads[n] as Load
+        load.entry = entries[n]
+        load.stored = loading.get(full) === load
+        if (load.stored) items.push([full, keys[n] as string, entries[n] as Entry])
       })
       if (items.length === 0) return undefined
       if (inst.listening) {

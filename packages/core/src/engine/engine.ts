@@ -12,7 +12,8 @@ import { Batches } from './batch.js'
 import { Instrumentation } from './instrumentation.js'
 import { Keys } from './keys.js'
 import { LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
-import { Loads, valueOf } from './loads.js'
+import { Loads, newAnswer, newLoad, setAnswer, type Load } from './loads.js'
+import { foundState, report, type Answer, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
 import { Locks } from './locks.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
@@ -40,10 +41,26 @@ export interface EngineConfig {
   plan?: CodecPlan | undefined
 }
 
+/** The one read-and-decide of a key that concurrent callers share. */
 interface Pending {
   tags: readonly string[] | undefined
   entry: Promise<Entry>
-  value: Promise<unknown> | undefined
+  /** How it was answered, known once `entry` resolved. */
+  answer: Answer
+}
+
+/** Checks per-call options; returns the status to fill, if any. */
+function checkOptions(options: { status?: ReadStatus | undefined }): ReadStatus | undefined {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object like { status }, got ${typeOf(options)}`)
+  const { status } = options
+  if (status !== undefined && (typeof status !== 'object' || status === null)) {
+    throw new TypeError(`options.status must be an object for the read to fill in, got ${typeOf(status)}`)
+  }
+  return status
+}
+
+function loadValue(load: Load): unknown {
+  return (load.entry as Entry).value
 }
 
 /** The state every view of one cache shares: tiers, in-flight work, counters; and the single-key data path. */
@@ -115,13 +132,24 @@ export class Engine {
 
   // ---------------------------------------------------------------- reads
 
-  getOrSet<V>(key: string, loader: Loader<V>, policy: Partial<Policy> | undefined, waitUntil: WaitUntil | undefined): Promise<V | null> {
+  getOrSet<V>(
+    key: string,
+    loader: Loader<V>,
+    policy: Partial<Policy> | undefined,
+    options: GetOrSetOptions | undefined,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<V | null> {
     const keys = this.#keys
     if (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max) keys.bad(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
     const ref = keys.ref(key)
     const full = ref.full
+    let status: ReadStatus | undefined
+    if (options !== undefined) {
+      status = checkOptions(options)
+      if (options.forceFresh === true) return this.#forceFresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+    }
 
     // Fast path: a fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
     const l1 = this.#l1
@@ -141,7 +169,8 @@ export class Engine {
         if (now < e.staleUntil && (tags === undefined || this.#tags.alive(tags, e.createdAt) === true)) {
           const value = e.value as V | null
           const counters = inst.counters
-          if (now < freshUntil) {
+          const fresh = now < freshUntil
+          if (fresh) {
             counters.bump(counters.hits, 0)
             counters.totalHits++
             if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)) {
@@ -157,58 +186,123 @@ export class Engine {
               this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, stale, 1)
             }
           }
+          if (status !== undefined) {
+            report(status, foundState(e, fresh), 0, l1.name, e, false, this.#loads.loading.has(full), false)
+          }
           return Promise.resolve(value)
         }
       } else if (e === undefined && this.#direct) {
         // Nothing cached and nothing below L1: join the load in flight, or load now.
+        const call: Call = { key, full, loader: loader as Loader<unknown>, p, waitUntil }
         const running = this.#loads.loading.get(full)
         const counters = inst.counters
         if (running !== undefined) {
           counters.coalesced++
-          return (running.value ??= running.promise.then(valueOf)) as Promise<V | null>
+          return this.#joined(running, call, status) as Promise<V | null>
         }
         counters.bump(counters.misses, 0)
         counters.totalMisses++
         if (inst.listening) inst.emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
-        const load = this.#loads.start({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, undefined, 1, false)
-        if (load.entry !== undefined) return Promise.resolve(load.entry.value as V | null)
-        return (load.value = load.promise.then(valueOf)) as Promise<V | null>
+        const load = this.#loads.start(call, undefined, 1, false)
+        if (load.entry !== undefined) {
+          if (status !== undefined) this.#reportLoad(status, load, false)
+          return Promise.resolve(load.entry.value as V | null)
+        }
+        return load.promise.then((entry) => {
+          if (status !== undefined) this.#reportLoad(status, load, false)
+          return entry.value
+        }) as Promise<V | null>
       }
     }
-    return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }) as Promise<V | null>
+    return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
   }
 
-  async get(key: string, waitUntil: WaitUntil | undefined): Promise<unknown> {
+  async get(key: string, options: GetOptions | undefined, waitUntil: WaitUntil | undefined): Promise<unknown> {
     const full = this.#keys.full(key, 'key')
+    const status = options === undefined ? undefined : checkOptions(options)
     const found = await this.#reads.find(key, full, 0, waitUntil, true)
-    if (found.entry === undefined) {
+    const { entry } = found
+    if (entry === undefined) {
       this.inst.counters.totalMisses++
+      if (status !== undefined) report(status, 'miss', -1, undefined, undefined, false, false, false)
       return undefined
     }
-    return found.entry.value
+    if (status !== undefined) {
+      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#tierName(found.tier), entry, false, false, false)
+    }
+    return entry.value
   }
 
   getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, waitUntil: WaitUntil | undefined): Promise<(V | null)[]> {
     return this.batches.getManyOrSet(keys, loadMany, policy, waitUntil)
   }
 
-  /** Joins or starts the one read-and-decide of this key; joiners share one value promise. */
-  #resolveShared(call: Call): Promise<unknown> {
+  /** The value for a caller who joined `load`: its answer, or the caller's own when the loader skipped. */
+  #joined(load: Load, call: Call, status: ReadStatus | undefined): Promise<unknown> {
+    if (status === undefined) {
+      return load.promise.then((entry) => (load.skipped ? this.#loads.alone(call, newLoad(call.p.tags)).then(loadValue) : entry.value))
+    }
+    return this.#loads.join(load, call).then((done) => {
+      this.#reportLoad(status, done, done === load)
+      return loadValue(done)
+    })
+  }
+
+  #reportLoad(status: ReadStatus, load: Load, collapsed: boolean): void {
+    report(status, load.state, load.tier, this.#tierName(load.tier), load.entry, collapsed, false, load.stored)
+  }
+
+  #tierName(tier: number): string | undefined {
+    return tier < 0 ? undefined : this.tiers.stores[tier]?.name
+  }
+
+  /** forceFresh: no tier is read and no running load joined; a new load replaces the one running, if any. */
+  #forceFresh(call: Call, status: ReadStatus | undefined): Promise<unknown> {
+    this.inst.counters.totalMisses++
+    this.#loads.loading.delete(call.full)
+    const load = this.#loads.start(call, undefined, this.tiers.length, false)
+    return load.promise.then((entry) => {
+      if (status !== undefined) this.#reportLoad(status, load, false)
+      return entry.value
+    })
+  }
+
+  /** Joins or starts the one read-and-decide of this key; joiners share its answer unless its loader skipped. */
+  #resolveShared(call: Call, status: ReadStatus | undefined): Promise<unknown> {
     const shared = this.#pending.get(call.full)
     if (shared !== undefined) {
       this.inst.counters.coalesced++
-      return (shared.value ??= shared.entry.then(valueOf))
+      return shared.entry.then((entry) => {
+        // The answer was for the caller whose loader skipped it: this one runs its own loader.
+        if (shared.answer.skipped) {
+          return this.#loads.alone(call, newLoad(call.p.tags)).then((done) => {
+            if (status !== undefined) this.#reportLoad(status, done, false)
+            return loadValue(done)
+          })
+        }
+        if (status !== undefined) this.#reportShared(status, shared, entry, true)
+        return entry.value
+      })
     }
-    const pending: Pending = { tags: call.p.tags, entry: this.#resolve(call), value: undefined }
+    const pending: Pending = { tags: call.p.tags, entry: undefined as unknown as Promise<Entry>, answer: newAnswer() }
+    pending.entry = this.#resolve(call, pending.answer)
     this.#pending.set(call.full, pending)
     const clear = (): void => {
       if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
     }
     pending.entry.then(clear, clear)
-    return (pending.value = pending.entry.then(valueOf))
+    return pending.entry.then((entry) => {
+      if (status !== undefined) this.#reportShared(status, pending, entry, false)
+      return entry.value
+    })
   }
 
-  async #resolve(call: Call): Promise<Entry> {
+  #reportShared(status: ReadStatus, pending: Pending, entry: Entry, collapsed: boolean): void {
+    const { answer } = pending
+    report(status, answer.state, answer.tier, this.#tierName(answer.tier), entry, collapsed, answer.refreshing, answer.stored)
+  }
+
+  async #resolve(call: Call, answer: Answer): Promise<Entry> {
     const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true)
     const { entry } = found
     if (entry !== undefined) {
@@ -219,10 +313,11 @@ export class Engine {
       ) {
         this.#loads.refresh(call, entry, found.tier + 1)
       }
+      setAnswer(answer, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#loads.loading.has(call.full), false)
       return entry
     }
     this.inst.counters.totalMisses++
-    return this.#loads.foreground(call, found.fallback, found.fallbackTier)
+    return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer)
   }
 
   // ---------------------------------------------------------------- writes

@@ -19,6 +19,19 @@ export interface LoaderContext<V = unknown> {
   setPolicy(policy: Partial<Policy>): void
   /** True for a refresh nobody waits on (stale-while-revalidate, early refresh), false when a caller waits. */
   readonly background: boolean
+  /**
+   * Do not store this answer: it goes to this call only. Calls that joined this load do not receive it either;
+   * each of them runs its own loader (e.g. a response that sets a cookie must never reach another request).
+   */
+  skip(): void
+  /**
+   * Fails this load with `error`, and no stale value answers in its place (no stale-if-error, no soft timeout
+   * fallback): for errors a stale value must not hide, like a permanent "gone". Throws `error`.
+   *
+   * @example
+   * if (res.status === 410) ctx.fail(new Error('gone'))
+   */
+  fail(error: unknown): never
 }
 
 /**
@@ -53,6 +66,14 @@ export interface Call<V = unknown> {
   waitUntil: WaitUntil | undefined
 }
 
+/** What a loader said about its own answer through its context; a Load carries them for its joiners. */
+export interface LoadFlags {
+  /** ctx.skip(): not stored, not shared. */
+  skipped: boolean
+  /** ctx.fail(error): no stale fallback. */
+  noStale: boolean
+}
+
 export function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -83,9 +104,9 @@ export class LoaderRunner {
    * Runs the loader and builds its entry. Answers synchronously when the loader does (and no hardTimeout
    * applies), so an immediate loader costs no promise; failures are recorded, then thrown or rejected.
    */
-  call<V>({ key, loader, p }: Call<V>, stale: Entry | undefined, background: boolean): Entry | Promise<Entry> {
+  call<V>({ key, loader, p }: Call<V>, stale: Entry | undefined, background: boolean, flags: LoadFlags): Entry | Promise<Entry> {
     const startedAt = this.#now()
-    const context = new Context<V>(key, stale, p, this.#prefix, background)
+    const context = new Context<V>(key, stale, p, this.#prefix, background, flags)
     let result: V | null | undefined | Promise<V | null | undefined>
     try {
       result = loader(context)
@@ -197,10 +218,12 @@ class Context<V> implements LoaderContext<V> {
   readonly #base: ResolvedPolicy
   readonly #prefix: string
   #controller: ReturnType<typeof createAbortController> | undefined
+  readonly #flags: LoadFlags
 
-  constructor(key: string, stale: Entry | undefined, policy: ResolvedPolicy, prefix: string, background: boolean) {
+  constructor(key: string, stale: Entry | undefined, policy: ResolvedPolicy, prefix: string, background: boolean, flags: LoadFlags) {
     this.key = key
     this.background = background
+    this.#flags = flags
     this.staleValue = stale === undefined || stale.negative === true ? undefined : (stale.value as V)
     this.policy = policy
     this.#base = policy
@@ -214,6 +237,15 @@ class Context<V> implements LoaderContext<V> {
 
   setPolicy(policy: Partial<Policy>): void {
     this.policy = resolvePolicy(policy, this.#base, 'ctx.setPolicy(policy)', this.#prefix)
+  }
+
+  skip(): void {
+    this.#flags.skipped = true
+  }
+
+  fail(error: unknown): never {
+    this.#flags.noStale = true
+    throw error
   }
 
   abort(reason: unknown): void {

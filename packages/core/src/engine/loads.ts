@@ -3,19 +3,40 @@ import { EntryState, type Entry } from '../entry.js'
 import { withDeadline } from '../runtime.js'
 import { noop, type Background, type WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
-import { isThenable, type Call, type LoaderRunner } from './loader.js'
+import { isThenable, type Call, type LoadFlags, type LoaderRunner } from './loader.js'
+import type { Answer } from './status.js'
 import type { Locks } from './locks.js'
 import type { ReadPath } from './read-path.js'
 
-/** One running load of a key, foreground or background, that callers join. */
-export interface Load {
+/**
+ * One load of a key, foreground or background, that callers join. Once settled it says how it answered (Answer:
+ * loaded, or fresh when another process had filled a shared tier meanwhile) and what its loader asked for (flags).
+ */
+export interface Load extends LoadFlags, Answer {
   /** Tags of the policy the load started with, for invalidateTags. */
   tags: readonly string[] | undefined
   promise: Promise<Entry>
-  /** The value promise every joining caller shares, made on first need. */
-  value: Promise<unknown> | undefined
-  /** Set when the loader answered synchronously: the load is already complete and written. */
+  /** The answer, set once the load completed (at once when the loader answered synchronously). */
   entry: Entry | undefined
+}
+
+export function newLoad(tags: readonly string[] | undefined): Load {
+  return {
+    tags,
+    promise: undefined as unknown as Promise<Entry>,
+    entry: undefined,
+    skipped: false,
+    noStale: false,
+    state: 'loaded',
+    tier: -1,
+    refreshing: false,
+    stored: false,
+  }
+}
+
+/** An answer to fill in, before anything is known. */
+export function newAnswer(): Answer {
+  return { state: 'loaded', tier: -1, refreshing: false, stored: false, skipped: false }
 }
 
 export function valueOf(entry: Entry): unknown {
@@ -52,12 +73,24 @@ export class Loads {
     this.#random = random
   }
 
-  /** A caller waits: joins the running load or starts one; a stale `fallback` answers a failure or a soft timeout. */
-  async foreground(call: Call, fallback: Entry | undefined, fallbackTier: number): Promise<Entry> {
+  /**
+   * A caller waits: joins the running load or starts one; a stale `fallback` answers a failure (unless the loader
+   * said ctx.fail) or a soft timeout. `answer` is filled in with how the entry came about.
+   */
+  async foreground(call: Call, fallback: Entry | undefined, fallbackTier: number, answer: Answer): Promise<Entry> {
     const running = this.loading.get(call.full)
     if (running !== undefined) this.#inst.counters.coalesced++
     const load = running ?? this.start(call, fallback, this.#reads.tiers.length, false)
-    let promise = load.promise
+    // The load whose answer this caller gets: the one it started or joined, or its own when the joined one skipped.
+    let done = load
+    let promise =
+      running === undefined
+        ? load.promise
+        : running.promise.then((entry) => {
+            if (!running.skipped) return entry
+            done = newLoad(call.p.tags)
+            return this.alone(call, done).then(() => done.entry as Entry)
+          })
     if (fallback !== undefined && call.p.timeout > 0) {
       // Soft timeout: the stale value answers after p.timeout; the load goes on and fills the tiers.
       promise = withDeadline(promise, call.p.timeout, () => fallback)
@@ -68,15 +101,40 @@ export class Loads {
         this.#inst.servedStale(call.key, 'timeout', fallback, fallbackTier)
         // The load outlives the answer; the host must keep it alive until it has filled the tiers.
         this.#background.track(load.promise, call.waitUntil)
+        setAnswer(answer, 'stale-on-timeout', fallbackTier, true, false)
+      } else {
+        setAnswer(answer, done.state, done.tier, false, done.stored)
+        answer.skipped = done.skipped
       }
       return entry
     } catch (error) {
-      if (fallback !== undefined && fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil) {
+      if (!done.noStale && fallback !== undefined && fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil) {
         this.#inst.servedStale(call.key, 'error', fallback, fallbackTier)
+        setAnswer(answer, 'stale-if-error', fallbackTier, false, false)
         return fallback
       }
       throw error
     }
+  }
+
+  /**
+   * The load that answers a caller who joined `load`, once settled: `load` itself, or, when its loader said
+   * ctx.skip() (an answer for its own caller only), a load of the caller's own loader that nobody joins.
+   */
+  async join(load: Load, call: Call): Promise<Load> {
+    await load.promise
+    return load.skipped ? this.alone(call, newLoad(call.p.tags)) : load
+  }
+
+  /**
+   * Runs the caller's own loader into `load`, unshared and unregistered; its answer is written unless it skips
+   * too or another load of the key is running.
+   */
+  async alone(call: Call, load: Load): Promise<Load> {
+    const entry = await this.#runner.call(call, undefined, false, load)
+    load.entry = entry
+    this.#commit(call.key, call.full, entry, undefined, !this.loading.has(call.full), call.waitUntil, load)
+    return load
   }
 
   /** Starts a background refresh of a stale or early-expiring entry, unless one is already running. */
@@ -100,25 +158,26 @@ export class Loads {
    */
   start(call: Call, stale: Entry | undefined, lookFrom: number, background: boolean): Load {
     const { key, full, waitUntil } = call
-    const load: Load = { tags: call.p.tags, promise: undefined as unknown as Promise<Entry>, value: undefined, entry: undefined }
+    const load = newLoad(call.p.tags)
     if (lookFrom >= this.#reads.tiers.length && !this.#locks.enabled) {
       // Nothing to look up or lock first: the loader runs now. An immediate one completes synchronously and is
       // never registered; a promise is registered before anything can join or delete.
       let produced: Entry | Promise<Entry>
       try {
-        produced = this.#runner.call(call, stale, background)
+        produced = this.#runner.call(call, stale, background, load)
       } catch (error) {
         load.promise = Promise.reject(error)
         return load
       }
       if (!isThenable(produced)) {
-        this.#commit(key, full, produced, undefined, true, waitUntil)
+        this.#commit(key, full, produced, undefined, true, waitUntil, load)
         load.entry = produced
         load.promise = Promise.resolve(produced)
         return load
       }
       load.promise = produced.then((entry) => {
-        this.#commit(key, full, entry, undefined, this.loading.get(full) === load, waitUntil)
+        load.entry = entry
+        this.#commit(key, full, entry, undefined, this.loading.get(full) === load, waitUntil, load)
         return entry
       })
     } else {
@@ -132,10 +191,14 @@ export class Loads {
     return load
   }
 
-  /** Writes a loaded entry to every tier unless a delete or newer load claimed the key; releases the lock after. */
-  #commit(key: string, full: string, entry: Entry, lock: Lock | undefined, current: boolean, waitUntil: WaitUntil | undefined): void {
+  /**
+   * Writes a loaded entry to every tier unless the loader skipped it or a delete or newer load claimed the key;
+   * releases the lock after.
+   */
+  #commit(key: string, full: string, entry: Entry, lock: Lock | undefined, current: boolean, waitUntil: WaitUntil | undefined, load: Load): void {
     let written: Promise<unknown> | undefined
-    if (current) {
+    load.stored = current && !load.skipped
+    if (load.stored) {
       // The load just ended: its start plus its duration is now, without asking the clock again.
       written = this.#reads.tiers.writeAll(full, key, entry, entry.createdAt + (entry.loadMs ?? 0))
       if (this.#inst.listening) this.#inst.emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
@@ -153,23 +216,39 @@ export class Loads {
       const found = await reads.find(key, full, lookFrom, waitUntil, false)
       if (found.entry !== undefined && found.state === EntryState.Fresh) {
         reads.fill(key, full, found.entry, found.tier, waitUntil)
-        return found.entry
+        return foundElsewhere(load, found.entry, found.tier)
       }
     }
     let lock: Lock | undefined
     if (this.#locks.enabled) {
       const outcome = await this.#locks.acquire(key, full, waitUntil)
-      if ('entry' in outcome) return outcome.entry
+      if ('entry' in outcome) return foundElsewhere(load, outcome.entry, outcome.tier)
       lock = outcome.lock
     }
     let entry: Entry
     try {
-      entry = await this.#runner.call(call, stale, background)
+      entry = await this.#runner.call(call, stale, background, load)
     } catch (error) {
       if (lock !== undefined) this.#locks.release(lock, undefined, key, waitUntil)
       throw error
     }
-    this.#commit(key, full, entry, lock, this.loading.get(full) === load, waitUntil)
+    load.entry = entry
+    this.#commit(key, full, entry, lock, this.loading.get(full) === load, waitUntil, load)
     return entry
   }
+}
+
+/** A load that found a fresh entry in a tier (filled by another process meanwhile) instead of running the loader. */
+function foundElsewhere(load: Load, entry: Entry, tier: number): Entry {
+  load.entry = entry
+  load.state = entry.negative === true ? 'negative' : 'fresh'
+  load.tier = tier
+  return entry
+}
+
+export function setAnswer(answer: Answer, state: Answer['state'], tier: number, refreshing: boolean, stored: boolean): void {
+  answer.state = state
+  answer.tier = tier
+  answer.refreshing = refreshing
+  answer.stored = stored
 }

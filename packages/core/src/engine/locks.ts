@@ -36,7 +36,7 @@ export class Locks {
   }
 
   /** Takes the coordinator's lock, or waits for whoever holds it: for its shared entry, or a shared tier to fill. */
-  async acquire(key: string, full: string, waitUntil: WaitUntil | undefined): Promise<{ entry: Entry } | { lock: Lock | undefined }> {
+  async acquire(key: string, full: string, waitUntil: WaitUntil | undefined): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     const coordinator = this.#coordinator
     if (coordinator.acquire !== undefined) return this.#attempt(coordinator.acquire.bind(coordinator), key, full, waitUntil)
     try {
@@ -54,7 +54,7 @@ export class Locks {
       await sleep(step)
       waited += step
       const found = await this.#reads.find(key, full, 0, waitUntil, false)
-      if (found.entry !== undefined && found.state === EntryState.Fresh) return { entry: found.entry }
+      if (found.entry !== undefined && found.state === EntryState.Fresh) return { entry: found.entry, tier: found.tier }
     }
     return { lock: undefined }
   }
@@ -65,7 +65,7 @@ export class Locks {
     key: string,
     full: string,
     waitUntil: WaitUntil | undefined,
-  ): Promise<{ entry: Entry } | { lock: Lock | undefined }> {
+  ): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     let attempt: LockAttempt
     try {
       const asked = acquire(full, this.#ttl, this.#wait)
@@ -84,7 +84,7 @@ export class Locks {
     const found = notFound()
     if ((await reads.take(found, last, key, full, attempt.entry, waitUntil, false)) && found.state === EntryState.Fresh) {
       reads.fill(key, full, attempt.entry, last, waitUntil)
-      return { entry: attempt.entry }
+      return { entry: attempt.entry, tier: last }
     }
     return { lock: undefined }
   }
