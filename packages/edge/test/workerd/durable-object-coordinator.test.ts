@@ -273,6 +273,25 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
     expect(Date.now() - started).toBeLessThan(3_000)
   })
 
+  it('a waiter loads at once when the holder skips its answer (ctx.skip: for its caller only)', async () => {
+    const prefix = `${unique('skip')}:`
+    const kvPrefix = `${unique('skip-kv')}:`
+    const [a, b] = [isolate(prefix, kvPrefix).cache, isolate(prefix, kvPrefix).cache]
+    let calls = 0
+    const origin = async (ctx: { skip(): void }): Promise<string> => {
+      calls++
+      ctx.skip()
+      await new Promise((r) => setTimeout(r, calls === 1 ? 200 : 0))
+      return `mine ${calls}`
+    }
+    const first = a.getOrSet('skipped', origin)
+    await new Promise((r) => setTimeout(r, 50))
+    const started = Date.now()
+    expect(await b.getOrSet('skipped', origin)).toBe('mine 2')
+    expect(await first).toBe('mine 1')
+    expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
   it('stops serving an entry invalidated in another isolate within tagCacheTtl', async () => {
     const clock = manualClock()
     const prefix = `${unique('inval')}:`
