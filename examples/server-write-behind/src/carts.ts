@@ -28,7 +28,7 @@ export function createCarts(options: { redisUrl: string; file: string; prefix?: 
   const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1h' } })
   const carts = createWriteBehind<Cart>({
     cache,
-    queue: redisWriteQueue({ client, name: 'carts', prefix: options.prefix }), // an acknowledged write is in Redis
+    queue: redisWriteQueue({ client, name: 'carts', ...(options.prefix === undefined ? {} : { prefix: options.prefix }) }), // an acknowledged write is in Redis
     persist: (batch) => persistBatch(batch), // one SQLite transaction per batch
     flushInterval: '200ms',
     maxBatch: 500,
