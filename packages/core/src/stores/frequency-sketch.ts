@@ -13,6 +13,7 @@ export class FrequencySketch {
   readonly #mask: number
   readonly #sampleSize: number
   #additions = 0
+  #epoch = 0
 
   constructor(capacity: number) {
     // 16 counters per expected key, a power of two so an index is a mask away.
@@ -22,16 +23,19 @@ export class FrequencySketch {
     this.#sampleSize = Math.max(capacity, 4) * 10
   }
 
-  /** Counts one occurrence of the key whose `hashKey` is `hash`. */
-  increment(hash: number): void {
+  /**
+   * Counts one occurrence of the key whose `hashKey` is `hash`. False when its counters are all at 15 (nothing
+   * counted): the caller may skip the key until the next aging (see `epoch`).
+   */
+  increment(hash: number): boolean {
     const table = this.#table
     const mask = this.#mask
-    // Four counters by double hashing: hash + i * step, with an odd step from the high bits.
+    // Four counters by double hashing: hash + i * step, with an odd step from the high bits (int32 arithmetic).
     const step = ((hash >>> 16) | (hash << 16)) | 1
     const a = hash & mask
     const b = (hash + step) & mask
-    const c = (hash + 2 * step) & mask
-    const d = (hash + 3 * step) & mask
+    const c = (hash + ((step << 1) | 0)) & mask
+    const d = (hash + Math.imul(step, 3)) & mask
     const ca = count(table, a)
     const cb = count(table, b)
     const cc = count(table, c)
@@ -39,13 +43,19 @@ export class FrequencySketch {
     let min = ca < cb ? ca : cb
     if (cc < min) min = cc
     if (cd < min) min = cd
-    if (min === 15) return
+    if (min === 15) return false
     // Conservative update: only the counters at the minimum grow, so a collision inflates no estimate by itself.
     if (ca === min) table[a >>> 3] = (table[a >>> 3] as number) + (1 << ((a & 7) << 2))
     if (cb === min) table[b >>> 3] = (table[b >>> 3] as number) + (1 << ((b & 7) << 2))
     if (cc === min) table[c >>> 3] = (table[c >>> 3] as number) + (1 << ((c & 7) << 2))
     if (cd === min) table[d >>> 3] = (table[d >>> 3] as number) + (1 << ((d & 7) << 2))
     if (++this.#additions >= this.#sampleSize) this.#age()
+    return true
+  }
+
+  /** Grows by one at every aging: a key found saturated stays so until the epoch changes. */
+  get epoch(): number {
+    return this.#epoch
   }
 
   /** Estimated recent occurrences of the key whose hash is `hash`, 0 to 15. */
@@ -53,12 +63,12 @@ export class FrequencySketch {
     const table = this.#table
     const mask = this.#mask
     const step = ((hash >>> 16) | (hash << 16)) | 1
-    let min = 15
-    for (let i = 0; i < 4; i++) {
-      const n = count(table, (hash + i * step) & mask)
-      if (n < min) min = n
-    }
-    return min
+    return Math.min(
+      count(table, hash & mask),
+      count(table, (hash + step) & mask),
+      count(table, (hash + ((step << 1) | 0)) & mask),
+      count(table, (hash + Math.imul(step, 3)) & mask),
+    )
   }
 
   /** Increments counted since the last aging. */
@@ -71,6 +81,7 @@ export class FrequencySketch {
     const table = this.#table
     for (let i = 0; i < table.length; i++) table[i] = ((table[i] as number) >>> 1) & 0x77777777
     this.#additions = this.#additions >>> 1
+    this.#epoch++
   }
 }
 

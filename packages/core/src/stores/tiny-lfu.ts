@@ -27,6 +27,8 @@ export class TinyLfuOrder implements EvictionOrder {
   readonly #protectedMax: number
   #segment: Uint8Array
   #hashes: Int32Array
+  /** Per slot: 1 + the sketch epoch in which its counters were found saturated (reads skip the sketch then). */
+  #saturated: Uint16Array
   #sketch: FrequencySketch
   #seed = 0x2545f491
 
@@ -37,6 +39,7 @@ export class TinyLfuOrder implements EvictionOrder {
     this.#protectedMax = Math.floor((maxEntries - this.#windowMax) * PROTECTED_SHARE)
     this.#segment = new Uint8Array(capacity)
     this.#hashes = new Int32Array(capacity)
+    this.#saturated = new Uint16Array(capacity)
     this.#sketch = new FrequencySketch(capacity)
   }
 
@@ -53,6 +56,7 @@ export class TinyLfuOrder implements EvictionOrder {
     const hashes = new Int32Array(capacity)
     hashes.set(this.#hashes)
     this.#hashes = hashes
+    this.#saturated = new Uint16Array(capacity)
     // The sketch grows with the store (a store that never fills stays small); resident entries keep their counts.
     const sketch = new FrequencySketch(capacity)
     const lists = this.#lists
@@ -68,6 +72,7 @@ export class TinyLfuOrder implements EvictionOrder {
   added(slot: number, key: string): void {
     const hash = hashKey(key)
     this.#hashes[slot] = hash
+    this.#saturated[slot] = 0
     this.#sketch.increment(hash)
     this.#segment[slot] = WINDOW
     const lists = this.#lists
@@ -80,7 +85,10 @@ export class TinyLfuOrder implements EvictionOrder {
   }
 
   used(slot: number): void {
-    this.#sketch.increment(this.#hashes[slot] as number)
+    const sketch = this.#sketch
+    // A key read so often that its counters are full needs no counting until they are halved.
+    const mark = (sketch.epoch & 0xffff) + 1
+    if (this.#saturated[slot] !== mark && !sketch.increment(this.#hashes[slot] as number)) this.#saturated[slot] = mark
     const lists = this.#lists
     const segment = this.#segment[slot] as number
     if (segment === PROBATION) {
