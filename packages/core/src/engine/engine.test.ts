@@ -3,6 +3,7 @@ import { createCache } from '../cache.js'
 import type { Entry } from '../entry.js'
 import type { CacheEvent } from '../stats.js'
 import type { Store } from '../store.js'
+import { memoryStore } from '../stores/memory.js'
 import { manualClock, ScriptedStore } from '../test-support/helpers.js'
 
 /** A store of this test, not a MemoryStore, with the optional sync capability. */
@@ -61,5 +62,25 @@ describe('the sync store capability', () => {
     store.failSync = true
     expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded')
     expect(events.filter((e) => e.type === 'error').map((e) => e.error?.code)).toEqual(['TIER_ERROR'])
+  })
+})
+
+describe('a background refresh of a fresh entry (early refresh) over a lower tier', () => {
+  it('loads anew: the same entry, still fresh in the tier below, is not taken for another process refreshing it', async () => {
+    const clock = manualClock()
+    const l2 = new ScriptedStore('l2')
+    // random() near 0 makes XFetch fire well before expiry: now - loadMs * beta * ln(1e-9) >= freshUntil.
+    const cache = createCache({ tiers: [memoryStore(), l2], policy: { ttl: '100s', earlyRefresh: 1 }, now: clock.now, random: () => 1e-9 })
+    let version = 0
+    const load = async () => {
+      clock.advance(1_000) // the load takes 1 s, so its entry records loadMs = 1000
+      return ++version
+    }
+    expect(await cache.getOrSet('k', load)).toBe(1)
+    clock.advance(85_000) // 14 s before expiry, within loadMs * -ln(1e-9) = 20.7 s
+    expect(await cache.getOrSet('k', load)).toBe(1)
+    await cache.idle()
+    expect(version).toBe(2)
+    expect([...l2.map.values()][0]?.value).toBe(2)
   })
 })

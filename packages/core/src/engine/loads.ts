@@ -211,10 +211,11 @@ export class Loads {
   async #run(load: Load, call: Call, stale: Entry | undefined, lookFrom: number, background: boolean): Promise<Entry> {
     const { key, full, waitUntil } = call
     const reads = this.#reads
-    // Another process may have refreshed a shared tier already.
+    // Another process may have refreshed a shared tier already: a fresh entry newer than the one being replaced
+    // (the same entry, still fresh below, is no refresh: refresh-ahead and early refresh replace fresh entries).
     if (lookFrom < reads.tiers.length) {
       const found = await reads.find(key, full, lookFrom, waitUntil, false)
-      if (found.entry !== undefined && found.state === EntryState.Fresh) {
+      if (found.entry !== undefined && found.state === EntryState.Fresh && (stale === undefined || found.entry.createdAt > stale.createdAt)) {
         reads.fill(key, full, found.entry, found.tier, waitUntil)
         return foundElsewhere(load, found.entry, found.tier)
       }
