@@ -6,8 +6,8 @@ import type { WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
 import type { BatchLoader, BatchPolicy, Loader } from './engine/loader.js'
 import type { GetOptions, GetOrSetOptions } from './engine/status.js'
-import { namespacePrefix } from './keys.js'
-import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js'
+import type { Installable, Strategy } from './engine/strategy.js'
+import type { Policy, ResolvedPolicy } from './policy.js'
 import { defaultClock } from './runtime.js'
 import type { CacheEvent, CacheStats } from './stats.js'
 import type { Store } from './store.js'
@@ -52,6 +52,12 @@ export interface CacheOptions {
    * (memory) keep values in the clear. @default none: values are stored in JSON envelopes as they are
    */
   codec?: TierCodecs
+  /**
+   * Optional behaviours, each its own module (an app bundles only those it imports): `refreshAhead()` and
+   * `slidingExpiry()` serve the policy fields of the same names, `hotKeys()` counts reads for `cache.hotKeys(n)`.
+   * @default none
+   */
+  strategies?: readonly Strategy[]
 }
 
 /** The cache: one policy over ordered tiers. */
@@ -152,16 +158,19 @@ export function createCache(options: CacheOptions): Cache {
   const now = options.now ?? defaultClock()
   const lockTtl = parseDuration(options.lockTtl ?? 10_000, 'options.lockTtl')
   const lockWait = parseDuration(options.lockWait ?? 2_000, 'options.lockWait')
-  const defaults = options.policy === undefined ? undefined : resolvePolicy(options.policy, undefined, 'options.policy', namespacePrefix(namespace))
   const tierTimeout = parseDuration(options.tierTimeout ?? 1_000, 'options.tierTimeout')
   const { codec } = options
   if (codec !== undefined && typeof codec?.plan !== 'function') throw new TypeError('options.codec must come from createCodec() or perTier()')
+  const { strategies } = options
+  if (strategies !== undefined && (!Array.isArray(strategies) || strategies.some((s: Partial<Installable> | null) => typeof s?.setup !== 'function'))) {
+    throw new TypeError('options.strategies must be an array of refreshAhead(), slidingExpiry(), hotKeys()')
+  }
   const engine = new Engine({
     plan: codec?.plan(tiers, assertSerializable),
     stores: tiers,
     namespace,
     maxKeyLength,
-    defaults,
+    policy: options.policy,
     coordinator,
     now,
     injectedNow: options.now,
@@ -171,6 +180,7 @@ export function createCache(options: CacheOptions): Cache {
     tierTimeout,
     lockTtl,
     lockWait,
+    strategies: strategies as readonly Installable[] | undefined,
   })
   return new TieredCache(engine, undefined)
 }

@@ -10,6 +10,8 @@ export type {
   WaitUntil,
 } from './cache.js'
 export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
+export { slidingExpiry } from './engine/sliding.js'
+export type { Strategy } from './engine/strategy.js'
 export { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
 export type { CacheControlOptions, CacheHeaders, CacheHeadersOptions, CacheStatus, CacheStatusForward } from './cache-control.js'
 export type { Codec, CodecContext, CodecPlan, Encoded, TierCodecs, ValueCheck } from './codec.js'

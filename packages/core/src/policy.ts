@@ -26,6 +26,21 @@ export interface Policy {
   timeout?: Duration
   /** Hard timeout: abort the loader's `signal` and fail the load after this long. */
   hardTimeout?: Duration
+  /**
+   * Refresh-ahead, 0..1 (exclusive): a fresh entry read after this fraction of its fresh life is refreshed in the
+   * background, if it is hot: read at least `minReads` times since it was written (2 unless given as
+   * `{ at, minReads }`, at most 15). Deterministic; with a coordinator and shared tiers, one process refreshes a
+   * key at a time. Needs `createCache({ strategies: [refreshAhead()] })`. @default false
+   */
+  refreshAhead?: number | false | { at: number; minReads?: number }
+  /**
+   * Sliding expiry (sessions): each read extends the entry to another `ttl` from now, in every tier that holds it,
+   * at most once per key per tenth of the ttl (touches are batched, one write per tier). Needs
+   * `createCache({ strategies: [slidingExpiry()] })`. @default false
+   */
+  sliding?: boolean
+  /** With `sliding`: no entry is served past this long after it was written, however often it is read. @default none */
+  maxAge?: Duration
 }
 
 /** A Policy with every duration in milliseconds, validated, defaults applied and tags namespaced. */
@@ -45,6 +60,14 @@ export interface ResolvedPolicy {
   readonly timeout: number
   /** 0 = off. */
   readonly hardTimeout: number
+  // Resolved by the strategies that serve them (engine/refresh-ahead.ts, engine/sliding.ts); absent = off.
+  /** Fraction of the fresh life after which a hot entry is refreshed ahead; 0 = off. */
+  readonly refreshAhead?: number
+  /** Reads of an entry that make it hot for refresh-ahead. */
+  readonly refreshAheadMinReads?: number
+  readonly sliding?: boolean
+  /** Cap on a sliding entry's life from its creation; 0 = none. */
+  readonly maxAge?: number
 }
 
 export const MAX_TAG_LENGTH = 256
@@ -60,6 +83,9 @@ const POLICY_KEYS = new Set([
   'tags',
   'timeout',
   'hardTimeout',
+  'refreshAhead',
+  'sliding',
+  'maxAge',
 ])
 
 const RESOLVED = new WeakSet<object>()
@@ -67,6 +93,13 @@ const RESOLVED = new WeakSet<object>()
 /** Whether `policy` came out of resolvePolicy (durations in ms, validated). */
 export function isResolvedPolicy(policy: unknown): policy is ResolvedPolicy {
   return typeof policy === 'object' && policy !== null && RESOLVED.has(policy)
+}
+
+/** `resolved` with `fields` the strategies resolved (see engine/strategy.ts), itself a resolved policy. */
+export function withFields(resolved: ResolvedPolicy, fields: Partial<ResolvedPolicy>): ResolvedPolicy {
+  const policy = Object.freeze({ ...resolved, ...fields })
+  RESOLVED.add(policy)
+  return policy
 }
 
 /**

@@ -18,6 +18,7 @@ import { Locks } from './locks.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
 import { KeyedQueue } from './keyed-queue.js'
+import type { Hooks, Host, Installable } from './strategy.js'
 import { Tags } from './tags.js'
 import { WriteOrder } from './write-order.js'
 
@@ -26,7 +27,8 @@ export interface EngineConfig {
   stores: readonly Store[]
   namespace: string
   maxKeyLength: number
-  defaults: ResolvedPolicy | undefined
+  /** options.policy as given. */
+  policy: Policy | undefined
   coordinator: Coordinator
   now: () => number
   /** The clock the caller injected, handed to stores that judge expiry themselves. */
@@ -39,6 +41,8 @@ export interface EngineConfig {
   lockWait: number
   /** options.codec's plan: the tier layer running the codecs and the check of stored values. @default none */
   plan?: CodecPlan | undefined
+  /** options.strategies, checked. @default none */
+  strategies?: readonly Installable[] | undefined
 }
 
 /** The one read-and-decide of a key that concurrent callers share. */
@@ -90,6 +94,8 @@ export class Engine {
   /** Write-through writes, one key at a time. */
   readonly #writes = new KeyedQueue()
   readonly #check: (value: unknown, name: string) => void
+  /** The hooks of options.strategies (see strategy.ts); undefined without strategies. */
+  readonly #hooks: Hooks | undefined
 
   constructor(config: EngineConfig) {
     const { stores, now } = config
@@ -103,8 +109,10 @@ export class Engine {
     )
     if (config.onEvent !== undefined) this.inst.subscribe(config.onEvent)
     this.waitUntil = config.waitUntil
-    this.#defaults = config.defaults
-    this.policies = new Policies(config.defaults, this.#keys.prefix)
+    const { strategies } = config
+    const setup = strategies?.[0]?.setup(strategies)
+    this.policies = new Policies(config.policy, this.#keys.prefix, setup?.extend)
+    this.#defaults = this.policies.defaults
     const inst = this.inst
     const fail: FailureReporter = (error, tierIndex, key) => inst.emit({ type: 'error', key, tier: error.tier, tierIndex, error, at: now() })
     const { plan } = config
@@ -116,6 +124,7 @@ export class Engine {
     const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix, check)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
+    this.#hooks = setup?.install(this.host())
     const first = stores[0]
     this.#l1 = first?.getSync !== undefined && first.setSync !== undefined ? first : undefined
     this.#direct = this.#l1 !== undefined && stores.length === 1
@@ -145,6 +154,7 @@ export class Engine {
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
     const ref = keys.ref(key)
     const full = ref.full
+    this.#hooks?.read?.(key)
     let status: ReadStatus | undefined
     if (options !== undefined) {
       status = checkOptions(options)
@@ -177,6 +187,7 @@ export class Engine {
               this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, copyEntry(e), 1)
             }
             if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
+            if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, copyEntry(e), 0, now)
           } else {
             const stale = copyEntry(e)
             counters.bump(counters.staleHits, 0)
@@ -220,6 +231,8 @@ export class Engine {
   async get(key: string, options: GetOptions | undefined, waitUntil: WaitUntil | undefined): Promise<unknown> {
     const full = this.#keys.full(key, 'key')
     const status = options === undefined ? undefined : checkOptions(options)
+    const hooks = this.#hooks
+    hooks?.read?.(key)
     const found = await this.#reads.find(key, full, 0, waitUntil, true)
     const { entry } = found
     if (entry === undefined) {
@@ -230,11 +243,37 @@ export class Engine {
     if (status !== undefined) {
       report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#tierName(found.tier), entry, false, false, false)
     }
+    // Without a loader there is nothing to refresh ahead with; a sliding default policy still slides.
+    const p = this.#defaults
+    if (p?.sliding === true && found.state === EntryState.Fresh) hooks?.fresh?.({ key, full, loader: undefined, p, waitUntil }, entry, found.tier, this.#now())
     return entry.value
   }
 
   getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, waitUntil: WaitUntil | undefined): Promise<(V | null)[]> {
+    const read = this.#hooks?.read
+    if (read !== undefined && Array.isArray(keys)) for (const key of keys) if (typeof key === 'string') read(key)
     return this.batches.getManyOrSet(keys, loadMany, policy, waitUntil)
+  }
+
+  /** What `cache.hotKeys(n)` answers: the hotKeys strategy's list. */
+  hotKeys(n: number): { key: string; reads: number }[] {
+    const list = this.#hooks?.hotKeys
+    if (list === undefined) throw new TypeError('cache.hotKeys() needs createCache({ strategies: [hotKeys()] })')
+    return list(n)
+  }
+
+  /** The parts of this engine strategies and warm() work with. */
+  host(): Host {
+    return {
+      keys: this.#keys,
+      policies: this.policies,
+      tiers: this.tiers,
+      reads: this.#reads,
+      loads: this.#loads,
+      order: this.#order,
+      background: this.background,
+      now: this.#now,
+    }
   }
 
   /** The value for a caller who joined `load`: its answer, or the caller's own when the loader skipped. */
@@ -312,7 +351,7 @@ export class Engine {
         (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))
       ) {
         this.#loads.refresh(call, entry, found.tier + 1)
-      }
+      } else if (call.p.refreshAhead || call.p.sliding) this.#hooks?.fresh?.(call, entry, found.tier, this.#now())
       setAnswer(answer, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#loads.loading.has(call.full), false)
       return entry
     }
