@@ -10,6 +10,7 @@ export type {
   WaitUntil,
 } from './cache.js'
 export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
+export { refreshAhead } from './engine/refresh-ahead.js'
 export { slidingExpiry } from './engine/sliding.js'
 export type { Strategy } from './engine/strategy.js'
 export { cacheControl, cacheHeaders, formatCacheStatus } from './cache-control.js'
