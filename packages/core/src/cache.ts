@@ -4,6 +4,7 @@ import { memoryCoordinator, type Coordinator } from './coordinator.js'
 import { parseDuration, typeOf, type Duration } from './duration.js'
 import type { WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
+import type { HotKey } from './engine/hot-keys.js'
 import type { BatchLoader, BatchPolicy, Loader } from './engine/loader.js'
 import type { GetOptions, GetOrSetOptions } from './engine/status.js'
 import type { Installable, Strategy } from './engine/strategy.js'
@@ -105,6 +106,11 @@ export interface Cache {
   subscribe(listener: (event: CacheEvent) => void): () => void
   /** The policy a call with `policy` would use, resolved (durations in ms). */
   resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy
+  /**
+   * The `n` most read keys since the cache was created (getOrSet, get, getManyOrSet; hits and misses), most read
+   * first, with estimated counts: to save at shutdown and `warm()` at start. Needs the `hotKeys()` strategy.
+   */
+  hotKeys(n: number): HotKey[]
   /** The ordered stores. */
   readonly tiers: readonly Store[]
   readonly namespace: string
@@ -259,5 +265,9 @@ class TieredCache implements Cache {
 
   resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
     return this.#engine.policies.resolve(policy, 'policy')
+  }
+
+  hotKeys(n: number): HotKey[] {
+    return this.#engine.hotKeys(n)
   }
 }

@@ -10,6 +10,8 @@ export type {
   WaitUntil,
 } from './cache.js'
 export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
+export { hotKeys } from './engine/hot-keys.js'
+export type { HotKey, HotKeysOptions } from './engine/hot-keys.js'
 export { refreshAhead } from './engine/refresh-ahead.js'
 export { slidingExpiry } from './engine/sliding.js'
 export type { Strategy } from './engine/strategy.js'
