@@ -191,10 +191,17 @@ export function createCache(options: CacheOptions): Cache {
   return new TieredCache(engine, undefined)
 }
 
+/** The engine and background host behind a cache made by createCache (for warm()); undefined for other objects. */
+export let internals: (cache: object) => { engine: Engine; waitUntil: WaitUntil | undefined } | undefined
+
 /** A view of an engine whose background work goes to one waitUntil (the cache's own, or withContext's). */
 class TieredCache implements Cache {
   readonly #engine: Engine
   readonly #waitUntil: WaitUntil | undefined
+
+  static {
+    internals = (cache) => (#engine in cache ? { engine: cache.#engine, waitUntil: cache.#waitUntil } : undefined)
+  }
 
   constructor(engine: Engine, waitUntil: WaitUntil | undefined) {
     this.#engine = engine
