@@ -26,3 +26,15 @@ export { choiceOf, createEdgeCache } from './edge-cache.js'
 export type { CreateEdgeCacheOptions, EdgeCacheChoice, EdgeCacheEnv, EdgeCoordinatorKind, EdgeL2, RedisConstructor } from './edge-cache.js'
 export { cloudflareWriteQueue, consumeWriteBatch } from './cloudflare-queue.js'
 export type { ConsumeWriteBatchOptions, MessageBatchLike, QueueMessageLike, QueueProducerLike } from './cloudflare-queue.js'
+export { CACHE_TAG_COUNT_LIMIT, CACHE_TAG_HEADER_LIMIT, cdnTag, cdnTags, outwardHeaders } from './cdn-headers.js'
+export type { CacheTagOptions, HeaderScope, OutwardHeaders, OutwardHeadersOptions } from './cdn-headers.js'
+export { invalidateEverywhere, withWorkersCache, workersCacheOf } from './purge.js'
+export type {
+  EdgeInvalidationOptions,
+  InvalidateEverywhereOptions,
+  InvalidationReport,
+  PurgeResultLike,
+  PurgeSelector,
+  WorkersCacheLike,
+  WorkersCacheOutcome,
+} from './purge.js'

@@ -1,0 +1,199 @@
+// One invalidation for every layer at the edge: tiercache's tiers (through the cache and its coordinator) and
+// Workers Cache in front of the Worker (ctx.cache.purge / invalidate), with the tags written as Cache-Tag wrote them.
+import type { Cache } from '@tiercache/core'
+import { cdnTags, type CacheTagOptions } from './cdn-headers.js'
+import { typeOf } from './validate.js'
+
+/** What Workers Cache's purge and invalidate select (the runtime's `CachePurgeOptions`). */
+export interface PurgeSelector {
+  tags?: string[]
+  pathPrefixes?: string[]
+  purgeEverything?: boolean
+}
+
+/** What Workers Cache's purge and invalidate resolve to (the runtime's `CachePurgeResult`). */
+export interface PurgeResultLike {
+  success: boolean
+  errors?: readonly { code: number; message: string }[]
+}
+
+/**
+ * Workers Cache as the runtime exposes it on `ctx.cache` (and as `cache` from `cloudflare:workers`): `purge`
+ * drops responses, `invalidate` (where the runtime has it) marks them stale so that the cache revalidates them
+ * with the Worker (If-None-Match from the stored ETag, answered 304 when unchanged).
+ */
+export interface WorkersCacheLike {
+  purge(selector: PurgeSelector): Promise<PurgeResultLike>
+  invalidate?(selector: PurgeSelector): Promise<PurgeResultLike>
+}
+
+/** What one invalidation did to Workers Cache. */
+export type WorkersCacheOutcome =
+  /** Nothing to call: the runtime has no `ctx.cache` (local workerd, older runtimes), or it was turned off. */
+  | { action: 'none'; reason: 'absent' | 'disabled' }
+  /** `purge` or `invalidate` ran for these tags (as written in Cache-Tag), in `calls` calls. */
+  | { action: 'purge' | 'invalidate'; tags: string[]; calls: number; ok: true }
+  | { action: 'purge' | 'invalidate'; tags: string[]; calls: number; ok: false; error: unknown }
+
+/** What invalidateEverywhere did, layer by layer. */
+export interface InvalidationReport {
+  tags: readonly string[]
+  mode: 'hard' | 'soft'
+  workersCache: WorkersCacheOutcome
+}
+
+/** Options of invalidateEverywhere and withWorkersCache. */
+export interface EdgeInvalidationOptions {
+  /**
+   * The request's ExecutionContext: its `cache` (Workers Cache) is used when the runtime provides one (detected,
+   * not assumed).
+   */
+  ctx?: unknown
+  /**
+   * Workers Cache to purge instead of `ctx.cache` (for instance `cache` from `cloudflare:workers` where no ctx is
+   * at hand, or a test double), or `false` to leave Workers Cache alone.
+   */
+  workersCache?: WorkersCacheLike | false | undefined
+  /** How tags are written, as given to the response cache that wrote Cache-Tag. */
+  tagOptions?: CacheTagOptions | undefined
+  /** Most tags per purge call; more are sent in several calls. @default 30 */
+  maxTagsPerCall?: number | undefined
+  /**
+   * Told about every Workers Cache call that failed (never thrown into the caller), and once per isolate that the
+   * runtime has no Workers Cache to purge. @default console.warn for both
+   */
+  log?: ((message: string, detail?: unknown) => void) | undefined
+}
+
+/** Options of one invalidation. */
+export interface InvalidateEverywhereOptions extends EdgeInvalidationOptions {
+  /**
+   * `'hard'`: gone everywhere, the next request loads. `'soft'`: stale everywhere: tiercache's tiers serve it within
+   * swr / stale-if-error while one refresh runs, Workers Cache revalidates it with a conditional request (purged
+   * instead where the runtime has no `invalidate`). @default 'hard'
+   */
+  mode?: 'hard' | 'soft'
+}
+
+let warnedAbsent = false
+
+/**
+ * Invalidates tags in every layer at the edge: tiercache's tiers and every isolate sharing its coordinator first
+ * (awaited: afterwards this isolate never serves the old value, and a failure there is thrown), then Workers Cache
+ * in front of the Worker through `ctx.cache.purge` (hard) or `ctx.cache.invalidate` (soft) with the tags written
+ * the way Cache-Tag carried them. A Workers Cache failure is reported in the result and logged, never thrown.
+ *
+ * @example
+ * app.post('/admin/price', async (c) => {
+ *   await db.setPrice(...)
+ *   await invalidateEverywhere(c.var.cache, ['prices'], { ctx: c.executionCtx, mode: 'soft' })
+ *   return c.body(null, 204)
+ * })
+ */
+export async function invalidateEverywhere(cache: Cache, tags: readonly string[], options: InvalidateEverywhereOptions = {}): Promise<InvalidationReport> {
+  if (typeof cache !== 'object' || cache === null || typeof cache.invalidateTags !== 'function') {
+    throw new TypeError(`cache must be a Cache (createCache(...)), got ${typeOf(cache)}`)
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${typeOf(options)}`)
+  const mode = options.mode ?? 'hard'
+  if (mode !== 'hard' && mode !== 'soft') throw new RangeError(`options.mode must be 'hard' or 'soft', got ${JSON.stringify(mode)}`)
+  const maxTagsPerCall = options.maxTagsPerCall ?? 30
+  if (!Number.isInteger(maxTagsPerCall) || maxTagsPerCall < 1) {
+    throw new RangeError(`options.maxTagsPerCall must be a positive integer, got ${String(maxTagsPerCall)}`)
+  }
+  // Bad tags throw here, before any layer is touched.
+  const written = cdnTags(tags, options.tagOptions)
+  const log = options.log ?? defaultLog
+  const target = options.workersCache === false ? false : (options.workersCache ?? workersCacheOf(options.ctx))
+  const tiers = invalidateTiers(cache, tags, mode)
+  let workersCache: Promise<WorkersCacheOutcome>
+  if (target === false) workersCache = Promise.resolve({ action: 'none', reason: 'disabled' })
+  else if (target === undefined) {
+    if (!warnedAbsent) {
+      warnedAbsent = true
+      log('tiercache: this runtime has no Workers Cache (ctx.cache): invalidations reach tiercache\'s tiers only (expected in local workerd and where Workers Cache is not enabled)')
+    }
+    workersCache = Promise.resolve({ action: 'none', reason: 'absent' })
+  } else workersCache = callWorkersCache(target, written, mode, maxTagsPerCall, log)
+  const [tiersDone, cdnDone] = await Promise.allSettled([tiers, workersCache])
+  if (tiersDone.status === 'rejected') throw tiersDone.reason
+  // callWorkersCache never rejects.
+  return { tags: [...tags], mode, workersCache: (cdnDone as PromiseFulfilledResult<WorkersCacheOutcome>).value }
+}
+
+/**
+ * The cache with `invalidateTags(tags, { mode })` reaching Workers Cache too (see invalidateEverywhere): give it
+ * to handlers that already call `cache.invalidateTags`. Every other method is the cache's own.
+ *
+ * @example
+ * const view = withWorkersCache(cache, { ctx })
+ * await view.invalidateTags(['product:1']) // tiers, every isolate, and Workers Cache in front of this Worker
+ */
+export function withWorkersCache(cache: Cache, options: EdgeInvalidationOptions = {}): Cache {
+  if (typeof cache !== 'object' || cache === null || typeof cache.invalidateTags !== 'function') {
+    throw new TypeError(`cache must be a Cache (createCache(...)), got ${typeOf(cache)}`)
+  }
+  const invalidateTags = async (tags: readonly string[], call?: { mode?: 'hard' | 'soft' }): Promise<void> => {
+    await invalidateEverywhere(cache, tags, { ...options, ...(call?.mode === undefined ? {} : { mode: call.mode }) })
+  }
+  return new Proxy(cache, {
+    get(target, property) {
+      if (property === 'invalidateTags') return invalidateTags
+      const value: unknown = Reflect.get(target, property, target)
+      // Methods run on the cache itself (its private state is not reachable through the proxy).
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}
+
+/** The runtime's Workers Cache on an ExecutionContext, when it has one. */
+export function workersCacheOf(ctx: unknown): WorkersCacheLike | undefined {
+  if (typeof ctx !== 'object' || ctx === null) return undefined
+  let cache: unknown
+  try {
+    cache = (ctx as { cache?: unknown }).cache
+  } catch {
+    return undefined
+  }
+  if (typeof cache !== 'object' || cache === null || typeof (cache as WorkersCacheLike).purge !== 'function') return undefined
+  return cache as WorkersCacheLike
+}
+
+/** Core's invalidation, soft where core takes a mode (a core without one invalidates hard: stricter, never looser). */
+function invalidateTiers(cache: Cache, tags: readonly string[], mode: 'hard' | 'soft'): Promise<void> {
+  if (mode === 'hard') return cache.invalidateTags(tags)
+  const withMode = cache.invalidateTags as (tags: readonly string[], options: { mode: 'soft' }) => Promise<void>
+  return withMode.call(cache, tags, { mode: 'soft' })
+}
+
+async function callWorkersCache(
+  target: WorkersCacheLike,
+  tags: string[],
+  mode: 'hard' | 'soft',
+  maxTagsPerCall: number,
+  log: (message: string, detail?: unknown) => void,
+): Promise<WorkersCacheOutcome> {
+  // Soft needs invalidate(); a runtime without it gets a purge: the responses load again instead of revalidating.
+  const action = mode === 'soft' && typeof target.invalidate === 'function' ? 'invalidate' : 'purge'
+  if (tags.length === 0) return { action, tags, calls: 0, ok: true }
+  const batches: string[][] = []
+  for (let i = 0; i < tags.length; i += maxTagsPerCall) batches.push(tags.slice(i, i + maxTagsPerCall))
+  const results = await Promise.allSettled(
+    batches.map(async (batch) => {
+      const result = action === 'invalidate' ? await target.invalidate!({ tags: batch }) : await target.purge({ tags: batch })
+      if (result?.success !== true) {
+        const errors = result?.errors?.map((e) => `${e.code} ${e.message}`).join('; ') ?? 'no result'
+        throw new Error(`Workers Cache ${action} failed: ${errors}`)
+      }
+    }),
+  )
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed === undefined) return { action, tags, calls: batches.length, ok: true }
+  log(`tiercache: Workers Cache ${action} of ${tags.length} tag(s) failed; tiercache's tiers were invalidated`, failed.reason)
+  return { action, tags, calls: batches.length, ok: false, error: failed.reason }
+}
+
+function defaultLog(message: string, detail?: unknown): void {
+  if (detail === undefined) console.warn(message)
+  else console.warn(message, detail)
+}
