@@ -7,13 +7,17 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createCache, createWriteBehind, memoryStore } from '@tiercache/core'
 import { Redis } from 'ioredis'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { redisWriteQueue } from '../src/index.js'
 
 const prefix = `wbproc${process.pid}:`
 const name = 'carts'
 const children: ChildProcess[] = []
 let client: Redis
+
+beforeAll(() => {
+  client = new Redis(inject('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 })
+})
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
@@ -24,20 +28,23 @@ afterAll(async () => {
   }
 })
 
-function flusher(mode: 'stall' | 'normal'): { child: ChildProcess; lines: Record<string, unknown>[] } {
+function flusher(mode: 'stall' | 'write-stall' | 'normal', queuePrefix = prefix): { child: ChildProcess; lines: Record<string, unknown>[]; closed: Promise<void> } {
   const tsx = createRequire(import.meta.url).resolve('tsx')
   const script = fileURLToPath(new URL('./fixtures/flusher-child.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import', tsx, script, inject('REDIS_URL'), prefix, name, mode], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', tsx, script, inject('REDIS_URL'), queuePrefix, name, mode], { stdio: ['pipe', 'pipe', 'inherit'] })
   children.push(child)
   const lines: Record<string, unknown>[] = []
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+  const reader = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  reader.on('line', (line) => {
     try {
       lines.push(JSON.parse(line) as Record<string, unknown>)
     } catch {
       // not ours
     }
   })
-  return { child, lines }
+  // Every line the child wrote before it died, read to the end of its stdout.
+  const closed = new Promise<void>((resolve) => reader.once('close', resolve))
+  return { child, lines, closed }
 }
 
 async function until(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -50,7 +57,6 @@ async function until(done: () => boolean | Promise<boolean>, what: string, timeo
 
 describe('write-behind on Redis Streams across processes', () => {
   it('a flusher killed mid-batch loses no acknowledged write, and none is applied twice', async () => {
-    client = new Redis(inject('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 })
     const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' } })
     const queue = redisWriteQueue({ client, prefix, name })
     const writes = createWriteBehind({ cache, queue, flusher: false })
@@ -85,6 +91,47 @@ describe('write-behind on Redis Streams across processes', () => {
     // ...although the 10 the first flusher applied were delivered again (claimed from its pending list) and skipped.
     expect(Number(await client.get(`${prefix}db:duplicates`))).toBe(10)
     for (const [key, row] of Object.entries(rows)) expect(applied).toContain(`${key}@${JSON.parse(row).version}`)
+    second.child.stdin?.end()
+    await new Promise((resolve) => second.child.once('exit', resolve))
+  }, 120_000)
+
+  it('an app server that takes writes and flushes, killed mid-batch, loses none it acknowledged; another finishes', async () => {
+    const own = `${prefix}ws:`
+    const queue = redisWriteQueue({ client, prefix: own, name })
+    const first = flusher('write-stall', own)
+    // Killed while its flusher hangs in the middle of its second batch and it keeps acknowledging writes.
+    await until(() => first.lines.some((l) => l.type === 'mid-batch') && first.lines.filter((l) => l.type === 'ack').length >= 150, 'acknowledged writes and a stalled batch')
+    first.child.kill('SIGKILL')
+    await Promise.all([new Promise((resolve) => first.child.once('exit', resolve)), first.closed])
+    const acks = first.lines.filter((l) => l.type === 'ack') as { key: string; version: number; value: unknown }[]
+    expect(acks.length).toBeGreaterThanOrEqual(150)
+    expect(first.lines.some((l) => l.type === 'written')).toBe(false) // killed while still writing
+    const appliedByFirst = await client.llen(`${own}db:applied`)
+    expect(appliedByFirst).toBeGreaterThan(0) // its first batch and half its second
+    expect(appliedByFirst).toBeLessThan(acks.length)
+
+    const second = flusher('normal', own)
+    await until(async () => (await queue.size()) === 0, 'the second flusher to empty the queue')
+
+    const newest = new Map<string, { version: number; value: unknown }>()
+    for (const ack of acks) newest.set(ack.key, { version: ack.version, value: ack.value })
+    const rows = await client.hgetall(`${own}db:rows`)
+    expect(Object.keys(rows).sort()).toEqual([...newest.keys()].sort()) // 40 carts, one row each
+    // The newest acknowledged write of each cart is what the database holds; at most one cart holds a newer one,
+    // the write that was in flight (queued, not yet acknowledged) when the process died.
+    let inFlight = 0
+    for (const [key, ack] of newest) {
+      const row = JSON.parse(rows[key] as string) as { version: number; value: unknown }
+      if (row.version === ack.version) expect(row.value).toEqual(ack.value)
+      else {
+        expect(row.version).toBeGreaterThan(ack.version)
+        inFlight++
+      }
+    }
+    expect(inFlight).toBeLessThanOrEqual(1)
+    // Nothing applied twice, although the stalled half batch was delivered again.
+    const applied = await client.lrange(`${own}db:applied`, 0, -1)
+    expect(new Set(applied).size).toBe(applied.length)
     second.child.stdin?.end()
     await new Promise((resolve) => second.child.once('exit', resolve))
   }, 120_000)
