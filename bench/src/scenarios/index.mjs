@@ -11,6 +11,7 @@ import browser from './browser.mjs'
 import queryPersist from './query-persist.mjs'
 import bundle from './bundle.mjs'
 import hitRatio from './hit-ratio.mjs'
+import strategies from './strategies.mjs'
 
 /** @type {import('./types.mjs').Scenario[]} */
-export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, edge, redis, browser, queryPersist, bundle]
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, strategies, edge, redis, browser, queryPersist, bundle]
