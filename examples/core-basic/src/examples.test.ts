@@ -6,6 +6,7 @@ import { headers, policy } from './headers.js'
 import { provenance } from './provenance.js'
 import { quickStart } from './quick-start.js'
 import { resilience } from './resilience.js'
+import { softInvalidation } from './soft-invalidation.js'
 import { tagsAndBatches } from './tags-and-batches.js'
 
 describe('core examples do what the README says', () => {
@@ -32,6 +33,13 @@ describe('core examples do what the README says', () => {
     expect(r.batchCalls).toBe(1)
     expect(r.fresh?.price).toBe(99)
     expect(r.singleCalls).toBe(1)
+  })
+
+  it('soft invalidation: the old value answers at once while one refresh loads the new one', async () => {
+    const r = await softInvalidation()
+    expect(r.during).toBe(10)
+    expect(r.after).toBe(99)
+    expect(r.loads).toBe(3) // products 1 and 2, then the one refresh of product 1
   })
 
   it('provenance and loader control: status, skip, fail, forceFresh', async () => {

@@ -1,6 +1,6 @@
 // Two "tabs" in one Node process: two caches with their own memory tier over one (fake) IndexedDB database, and
 // Node's BroadcastChannel, which like the browser's delivers to every other channel object of the same name.
-import { createCache, memoryStore, type Cache, type MemoryStore } from '@tiercache/core'
+import { createCache, memoryCoordinator, memoryStore, type Cache, type Coordinator, type MemoryStore } from '@tiercache/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { broadcastInvalidation, type BroadcastHandle } from './broadcast-invalidation.js'
 import { indexedDbStore } from './indexeddb-store.js'
@@ -67,6 +67,47 @@ describe('broadcastInvalidation', () => {
     await new Promise((resolve) => setTimeout(resolve, 20))
     // set, invalidate, the reload's write: B re-broadcast nothing it applied.
     expect(heard.map((m) => (m as { op: string }).op)).toEqual(['write', 'invalidate', 'write'])
+  })
+
+  it('a soft invalidation reaches the other tab as soft, and an expire as an expire', async () => {
+    const { a, b, heard } = tabs()
+    await b.cache.set('p1', 'product', { ttl: '1m', swr: '1m', tags: ['products'] })
+    await b.cache.set('p2', 'other', { ttl: '1m', swr: '1m' })
+    await b.cache.idle()
+    await vi.waitFor(() => expect(heard).toHaveLength(2))
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    await a.cache.invalidateTags(['products'], { mode: 'soft' })
+    await a.cache.expire('p2')
+    await vi.waitFor(() => expect(heard).toHaveLength(4))
+    expect(heard.slice(2)).toEqual([
+      expect.objectContaining({ op: 'invalidate', tags: ['products'], mode: 'soft' }),
+      expect.objectContaining({ op: 'expire', key: 'p2' }),
+    ])
+    // B serves both stale (not gone): the old values answer while a refresh runs.
+    await vi.waitFor(() => expect(b.memory.peek(':p2')?.freshUntil).toBeLessThanOrEqual(Date.now()))
+    const p1 = {}
+    expect(await b.cache.getOrSet('p1', () => 'reloaded', undefined, { status: p1 })).toBe('product')
+    expect(p1).toMatchObject({ state: 'stale' })
+    const p2 = {}
+    expect(await b.cache.getOrSet('p2', () => 'reloaded', undefined, { status: p2 })).toBe('other')
+    expect(p2).toMatchObject({ state: 'stale' })
+    await b.cache.idle()
+  })
+
+  it('a tab whose coordinator keeps no soft records applies a soft invalidation as a hard one, without echo', async () => {
+    const { a, heard, channel } = tabs()
+    const hardOnly: Coordinator = { ...memoryCoordinator(), name: 'hard-only', softRecords: false }
+    const memory = memoryStore()
+    const c = createCache({ tiers: [memory], coordinator: hardOnly, policy: { ttl: '1m', swr: '1m' } })
+    open.push(broadcastInvalidation(c, { channel }))
+    await c.set('p1', 'product', { tags: ['products'] })
+    await vi.waitFor(() => expect(heard).toHaveLength(1))
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    await a.cache.invalidateTags(['products'], { mode: 'soft' })
+    await vi.waitFor(() => expect(heard).toHaveLength(2))
+    await vi.waitFor(async () => expect(await c.get('p1')).toBeUndefined())
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(heard).toHaveLength(2)
   })
 
   it('does not apply or re-send what a handle sent itself', async () => {

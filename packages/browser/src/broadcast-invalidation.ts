@@ -46,7 +46,8 @@ interface Base {
 type Message =
   | (Base & { op: 'write'; key: string; entry: Envelope })
   | (Base & { op: 'delete'; key: string })
-  | (Base & { op: 'invalidate'; tags: string[] })
+  | (Base & { op: 'expire'; key: string })
+  | (Base & { op: 'invalidate'; tags: string[]; mode?: 'hard' | 'soft' })
 
 /**
  * Applying a received message must not broadcast it again. Core emits events synchronously inside the call, so
@@ -57,7 +58,7 @@ let applying = 0
 
 /**
  * Keeps the in-memory tier of every tab of the origin coherent over a BroadcastChannel: a `set` or a fresh load
- * (a `write` event), a `delete` and an `invalidateTags` in one tab reach the others. Writes and deletes are
+ * (a `write` event), a `delete`, an `expire` and an `invalidateTags` (hard or soft) in one tab reach the others. Writes and deletes are
  * applied to the other tabs' local tiers directly (IndexedDB is shared by the origin and already has them);
  * invalidations go through the other tabs' `cache.invalidateTags`, so every tier there stops serving the tags.
  * What a handle applies is never sent on again, and each handle ignores its own messages: no echo loops.
@@ -99,7 +100,8 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
     const base: Base = { tiercache: 1, from, ns }
     if (event.type === 'write' && event.entry !== undefined) send({ ...base, op: 'write', key: prefix + event.key, entry: toEnvelope(event.entry) })
     else if (event.type === 'delete') send({ ...base, op: 'delete', key: prefix + event.key })
-    else if (event.type === 'invalidate' && event.tags !== undefined) send({ ...base, op: 'invalidate', tags: [...event.tags] })
+    else if (event.type === 'expire') send({ ...base, op: 'expire', key: event.key })
+    else if (event.type === 'invalidate' && event.tags !== undefined) send({ ...base, op: 'invalidate', tags: [...event.tags], mode: event.mode })
   })
 
   channel.onmessage = (e: MessageEvent) => {
@@ -117,8 +119,23 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
         }
       } else if (message.op === 'delete' && typeof message.key === 'string') {
         for (const store of local) store.delete(message.key).catch(noop)
+      } else if (message.op === 'expire' && typeof message.key === 'string') {
+        // Expires this tab's tiers too (the shared IndexedDB entry is no longer fresh: left as it is).
+        cache.expire(message.key).catch(noop)
       } else if (message.op === 'invalidate' && Array.isArray(message.tags)) {
-        cache.invalidateTags(message.tags).catch(noop)
+        // A tab whose coordinator keeps no soft records applies a soft invalidation as a hard one.
+        const tags = message.tags
+        // (Core emits synchronously: the hard one, applied later, is kept from echoing like the rest.)
+        const hard = (): Promise<void> => {
+          applying++
+          try {
+            return cache.invalidateTags(tags)
+          } finally {
+            applying--
+          }
+        }
+        if (message.mode === 'soft') cache.invalidateTags(tags, { mode: 'soft' }).catch(hard).catch(noop)
+        else hard().catch(noop)
       }
     } finally {
       applying--

@@ -1,4 +1,4 @@
-import { CacheError, createCache, memoryStore, type CacheEvent, type Coordinator } from '@tiercache/core'
+import { CacheError, createCache, memoryStore, type CacheEvent, type Coordinator, type ReadStatus } from '@tiercache/core'
 import { createStore, get as idbGet, keys as idbKeys, set as idbSet } from 'idb-keyval'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { indexedDbCoordinator, type IndexedDbCoordinator, type IndexedDbCoordinatorOptions } from './indexeddb-coordinator.js'
@@ -346,6 +346,31 @@ describe('indexedDbCoordinator under createCache', () => {
     expect(loads).toBe(1)
     // Once loaded, a memory hit of a tagged entry is answered without waiting for IndexedDB.
     expect(third.coordinator.invalidatedAt(['shop:products'])).toBe(START + 1_000)
+  })
+
+  it('a soft invalidation before a reload: IndexedDB serves the entry stale while one load refreshes it', async () => {
+    const { dbName, raw } = database()
+    const time = clock()
+    const first = page(dbName, time)
+    await first.cache.set('p:1', 'shoe', { ttl: '1h', swr: '1h', tags: ['products'] })
+    await first.cache.idle()
+    time.advance(1_000)
+    await first.cache.invalidateTags(['products'], { mode: 'soft' })
+    // Kept as the record of its own name, beside the hard ones.
+    expect(await idbGet('%soft:shop:products', raw)).toBe(START + 1_000)
+    expect(await idbGet('shop:products', raw)).toBeUndefined()
+
+    time.advance(1_000)
+    const second = page(dbName, time)
+    let loads = 0
+    const status: ReadStatus = {}
+    expect(await second.cache.getOrSet('p:1', () => `shoe v${++loads}`, { ttl: '1h', swr: '1h', tags: ['products'] }, { status })).toBe('shoe')
+    expect(status).toMatchObject({ state: 'stale', tierName: 'indexeddb' })
+    await second.cache.idle()
+    expect(loads).toBe(1)
+    const after: ReadStatus = {}
+    expect(await second.cache.getOrSet('p:1', () => `shoe v${++loads}`, { ttl: '1h', swr: '1h', tags: ['products'] }, { status: after })).toBe('shoe v1')
+    expect(after.state).toBe('fresh')
   })
 
   it('without the invalidation, the same reload serves the entry from IndexedDB', async () => {

@@ -86,6 +86,8 @@ export class IndexedDbCoordinator implements Coordinator {
   readonly databaseName: string
   /** How long a tag's invalidation time is kept, in ms. */
   readonly tagTtl: number
+  /** Soft records (`'%soft:' + tag`, see Coordinator.softRecords) are read with the rest, from memory. */
+  readonly softRecords = true
   /** Per-key locks shared by the origin's tabs (Web Locks); absent where the browser has no `navigator.locks`. */
   readonly lock?: (key: string, ttlMs: number) => Promise<Lock | undefined>
 

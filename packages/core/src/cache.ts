@@ -5,6 +5,7 @@ import { parseDuration, typeOf, type Duration } from './duration.js'
 import type { WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
 import type { HotKey } from './engine/hot-keys.js'
+import type { InvalidateOptions } from './engine/soft.js'
 import type { BatchLoader, BatchPolicy, Loader } from './engine/loader.js'
 import type { GetOptions, GetOrSetOptions } from './engine/status.js'
 import type { Installable, Strategy } from './engine/strategy.js'
@@ -17,6 +18,7 @@ import { assertSerializable, assertWellFormed, MAX_KEY_LENGTH } from './validate
 export type { WaitUntil } from './engine/background.js'
 export type { BatchLoader, BatchLoaderContext, BatchPolicy, Loader, LoaderContext } from './engine/loader.js'
 export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
+export type { InvalidateOptions } from './engine/soft.js'
 
 export interface CacheOptions {
   /** Stores ordered fastest to slowest: tiers[0] is L1. */
@@ -87,8 +89,22 @@ export interface Cache {
   write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void>
   /** Removes the key from every tier (and stops in-flight loads from writing it back). */
   delete(key: string): Promise<void>
-  /** Every entry carrying any of these tags stops being served, in every tier. */
-  invalidateTags(tags: readonly string[]): Promise<void>
+  /**
+   * Hard (default): every entry carrying any of these tags stops being served, in every tier. Soft
+   * (`{ mode: 'soft' }`): those entries turn stale instead, served within their stale-while-revalidate window while
+   * one refresh runs (an entry without one is kept only as the fallback of a failed load, within stale-if-error).
+   * Both go through the coordinator, so every process sharing it stops serving them as fresh.
+   *
+   * @example
+   * await cache.invalidateTags(['products'], { mode: 'soft' }) // readers keep getting answers while one reloads
+   */
+  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void>
+  /**
+   * The soft counterpart of delete: the key's entry in every tier becomes stale now, as if its ttl had just ended
+   * (served for its stale-while-revalidate length while one refresh runs, then a fallback for its stale-if-error
+   * length; gone at once without either). A load of the key in flight does not write its answer.
+   */
+  expire(key: string): Promise<void>
   /**
    * Values aligned with `keys`: one read per tier for all of them, one loader call for all misses. `policy` may be
    * a function of the key (say, to tag each entry with its own id); the batch's timeouts follow the first key's.
@@ -236,8 +252,12 @@ class TieredCache implements Cache {
     return this.#engine.delete(key)
   }
 
-  invalidateTags(tags: readonly string[]): Promise<void> {
-    return this.#engine.invalidateTags(tags)
+  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
+    return this.#engine.invalidateTags(tags, options)
+  }
+
+  expire(key: string): Promise<void> {
+    return this.#engine.expire(key)
   }
 
   getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy): Promise<(V | null)[]> {

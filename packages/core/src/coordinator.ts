@@ -36,6 +36,14 @@ export interface Coordinator {
   invalidatedAt(tags: readonly string[]): number | Promise<number>
   /** Records that every entry carrying one of these tags and created at or before `at` is dead. */
   invalidateTags(tags: readonly string[], at: number): Promise<void>
+  /**
+   * True when this coordinator answers for a tag's soft record together with the tag's own, at no extra request:
+   * the soft record of `tag` is the ordinary record of the tag `'%soft:' + tag` (a name no namespaced tag can
+   * have), written by `invalidateTags(tags, { mode: 'soft' })`. Core then asks one question for both. Without it,
+   * a soft invalidation is refused with a TypeError naming the coordinator: asking for the soft records apart would
+   * cost a request on reads that today need none.
+   */
+  readonly softRecords?: boolean
   /** Takes the lock on `key` for at most `ttlMs`; undefined when another holder has it. */
   lock?(key: string, ttlMs: number): Promise<Lock | undefined>
   /**
@@ -67,6 +75,7 @@ export function memoryCoordinator(options: MemoryCoordinatorOptions = {}): Coord
   const locks = new Map<string, { until: number; owner: object }>()
   return {
     name: 'memory',
+    softRecords: true,
     invalidatedAt(tags) {
       if (tagTimes.size === 0) return 0
       let latest = 0

@@ -5,6 +5,7 @@ export type {
   BatchPolicy,
   Cache,
   CacheOptions,
+  InvalidateOptions,
   Loader,
   LoaderContext,
   WaitUntil,

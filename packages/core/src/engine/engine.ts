@@ -17,9 +17,10 @@ import { foundState, report, type Answer, type GetOptions, type GetOrSetOptions,
 import { Locks } from './locks.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
+import { expireTiers, invalidateMode, softTags, type InvalidateOptions } from './soft.js'
 import { KeyedQueue } from './keyed-queue.js'
 import type { Hooks, Host, Installable } from './strategy.js'
-import { Tags } from './tags.js'
+import { Tags, TagState } from './tags.js'
 import { WriteOrder } from './write-order.js'
 
 /** The options of createCache, checked and resolved (durations in ms). */
@@ -176,10 +177,18 @@ export class Engine {
         const now = this.#now()
         const freshUntil = e.freshUntil
         const tags = e.tags
-        if (now < e.staleUntil && (tags === undefined || this.#tags.alive(tags, e.createdAt) === true)) {
+        let fresh = now < freshUntil
+        let servable = now < e.staleUntil
+        if (servable && tags !== undefined) {
+          // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
+          // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
+          const tagged = fresh ? this.#tags.state(tags, e.createdAt) : this.#tags.alive(tags, e.createdAt) === true ? TagState.Alive : undefined
+          if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
+          else if (tagged !== TagState.Alive) servable = false
+        }
+        if (servable) {
           const value = e.value as V | null
           const counters = inst.counters
-          const fresh = now < freshUntil
           if (fresh) {
             counters.bump(counters.hits, 0)
             counters.totalHits++
@@ -402,21 +411,48 @@ export class Engine {
     await deleted
   }
 
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  /**
+   * Expire: the key's entry in every tier becomes stale now, as if its ttl had ended (see expiredAt). A load in
+   * flight for the key still answers its callers but does not write (it may hold the data being expired).
+   */
+  async expire(key: string): Promise<void> {
+    const full = this.#keys.full(key, 'key')
+    this.#loads.loading.delete(full)
+    this.#pending.delete(full)
+    this.#order.wrote(full)
+    const now = this.#now()
+    const written = expireTiers(this.tiers, full, key, now)
+    // Emitted at once, like delete: a listener relaying it (another tab) sees it before any await.
+    if (this.inst.listening) this.inst.emit({ type: 'expire', key, at: now })
+    await written
+  }
+
+  /**
+   * Hard (default): entries carrying any of the tags are dead. Soft: they are stale (see softState), recorded on
+   * each tag's soft record (see SOFT_TAG) through the same coordinator.
+   */
+  async invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
     validateTags(tags, 'tags')
+    const mode = invalidateMode(options)
+    if (mode === 'soft' && !this.#tags.soft) {
+      const name = this.#tags.coordinator.name
+      throw new TypeError(`invalidateTags(tags, { mode: 'soft' }): the coordinator '${name}' keeps no soft records (Coordinator.softRecords); use mode 'hard', or a coordinator that does`)
+    }
     if (tags.length === 0) return
     const prefix = this.#keys.prefix
     const prefixed = tags.map((tag) => prefix + tag)
-    // A load that started before this moment may hold the data being invalidated. Its entry is dead on read anyway
-    // (created before the invalidation), but later callers must not join it, nor its result overwrite a newer one.
-    const touched = (work: { tags: readonly string[] | undefined }): boolean => work.tags?.some((tag) => prefixed.includes(tag)) === true
-    for (const [full, work] of this.#pending) if (touched(work)) this.#pending.delete(full)
-    const loading = this.#loads.loading
-    for (const [full, work] of loading) if (touched(work)) loading.delete(full)
+    if (mode === 'hard') {
+      // A load that started before this moment may hold the data being invalidated. Its entry is dead on read
+      // anyway (created before the invalidation), but later callers must not join it, nor its result overwrite a
+      // newer one. After a soft invalidation such a load's entry is merely stale, and joining it is allowed.
+      const touched = (work: { tags: readonly string[] | undefined }): boolean => work.tags?.some((tag) => prefixed.includes(tag)) === true
+      for (const [full, work] of this.#pending) if (touched(work)) this.#pending.delete(full)
+      const loading = this.#loads.loading
+      for (const [full, work] of loading) if (touched(work)) loading.delete(full)
+    }
     const at = this.#now()
-    const recorded = this.#tags.invalidate(prefixed, at)
-    if (this.inst.listening) this.inst.emit({ type: 'invalidate', key: '', tags: [...tags], mode: 'hard', at })
+    const recorded = this.#tags.invalidate(mode === 'hard' ? prefixed : softTags(prefixed), at)
+    if (this.inst.listening) this.inst.emit({ type: 'invalidate', key: '', tags: [...tags], mode, at })
     await recorded
   }
 }
-

@@ -3,8 +3,9 @@ import type { Store } from '../store.js'
 import type { Tiers } from '../tiered.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
-import type { Tags } from './tags.js'
+import { TagState, type Tags } from './tags.js'
 import type { WriteOrder } from './write-order.js'
+import { softState } from './soft.js'
 
 /** What reading the tiers for one key found: the entry to serve, if any, and the newest error-stale fallback. */
 export interface Found {
@@ -64,8 +65,9 @@ export class ReadPath {
 
   /**
    * The one rule for what tier `i` held for a key, shared by single-key and batch reads: judges the entry by its
-   * times and its tags, deletes it when dead, keeps the newest error-stale entry as the fallback, and (when `count`)
-   * counts and reports the hit, stale answer or miss. True when the entry can be served; `found` then holds it.
+   * times and its tags (a hard invalidation kills it, a soft one makes a fresh entry stale: see softState), deletes
+   * it when dead, keeps the newest error-stale entry as the fallback, and (when `count`) counts and reports the hit,
+   * stale answer or miss. True when the entry can be served; `found` then holds it.
    */
   async take(
     found: Found,
@@ -79,7 +81,12 @@ export class ReadPath {
     const now = this.#now()
     let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
     if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
-      if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
+      // A fresh entry asks for the hard and soft records in one question; a stale one only needs the hard ones.
+      if (state === EntryState.Fresh) {
+        const tagged = await this.#tags.stateAsync(entry.tags, entry.createdAt, key)
+        if (tagged === TagState.Dead) state = EntryState.Dead
+        else if (tagged === TagState.Soft) state = softState(entry, now)
+      } else if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
     }
     const inst = this.#inst
     const counters = inst.counters

@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest'
+import { createCache } from '../cache.js'
+import { memoryCoordinator, type Coordinator } from '../coordinator.js'
+import type { CacheEvent } from '../events.js'
+import type { Policy } from '../policy.js'
+import { memoryStore } from '../stores/memory.js'
+import { deferred, flush, manualClock, ScriptedStore } from '../test-support/helpers.js'
+import { SOFT_TAG } from './soft.js'
+import type { ReadStatus } from './status.js'
+
+/** A memoryCoordinator that answers tag questions asynchronously, like a remote one, and logs invalidations. */
+function remoteLike(now: () => number): { coordinator: Coordinator; invalidated: string[][]; asked: string[][] } {
+  const inner = memoryCoordinator({ now })
+  const invalidated: string[][] = []
+  const asked: string[][] = []
+  const coordinator: Coordinator = {
+    name: 'remote-like',
+    // Like a remote coordinator that reads the soft records with the hard ones (one request).
+    softRecords: true,
+    invalidatedAt: (tags) => {
+      asked.push([...tags])
+      return Promise.resolve(inner.invalidatedAt(tags))
+    },
+    invalidateTags: (tags, at) => {
+      invalidated.push([...tags])
+      return inner.invalidateTags(tags, at)
+    },
+  }
+  return { coordinator, invalidated, asked }
+}
+
+describe('invalidateTags(tags, { mode: "soft" })', () => {
+  it('serves the entries stale while exactly one refresh runs, then the refreshed value as fresh', async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: '1h', swr: '1m', tags: ['products'] } })
+    await cache.getOrSet('lamp', () => 'v1')
+    clock.advance(10)
+    await cache.invalidateTags(['products'], { mode: 'soft' })
+    clock.advance(10)
+    const gate = deferred<string>()
+    let calls = 0
+    const loader = (): Promise<string> => {
+      calls++
+      return gate.promise
+    }
+    const status: ReadStatus = {}
+    const answers: string[] = []
+    for (let i = 0; i < 3; i++) {
+      void cache.getOrSet('lamp', loader, undefined, i === 0 ? { status } : undefined).then((v) => answers.push(v as string))
+    }
+    await flush()
+    // Answered at once with the old value, not held until the loader answers.
+    expect(answers).toEqual(['v1', 'v1', 'v1'])
+    expect(status).toMatchObject({ state: 'stale', tier: 0, refreshing: true })
+    expect(calls).toBe(1)
+    gate.resolve('v2')
+    await cache.idle()
+    clock.advance(10)
+    const after: ReadStatus = {}
+    expect(await cache.getOrSet('lamp', loader, undefined, { status: after })).toBe('v2')
+    expect(after.state).toBe('fresh')
+    expect(calls).toBe(1)
+  })
+
+  it('leaves entries of other tags, and entries loaded after it, fresh; hard stays the default', async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: '1h', swr: '1m' } })
+    await cache.getOrSet('a', () => 'a1', { tags: ['t'] })
+    await cache.getOrSet('b', () => 'b1', { tags: ['other'] })
+    clock.advance(10)
+    await cache.invalidateTags(['t'], { mode: 'soft' })
+    clock.advance(10)
+    const b: ReadStatus = {}
+    expect(await cache.getOrSet('b', () => 'b2', { tags: ['other'] }, { status: b })).toBe('b1')
+    expect(b.state).toBe('fresh')
+    // Hard (no options): gone, the loader answers.
+    await cache.getOrSet('c', () => 'c1', { tags: ['h'] })
+    clock.advance(10)
+    await cache.invalidateTags(['h'])
+    clock.advance(10)
+    expect(await cache.getOrSet('c', () => 'c2', { tags: ['h'] })).toBe('c2')
+  })
+
+  it('without an swr window keeps the entry only as the fallback of a failed load (stale-if-error)', async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: '1h', staleIfError: '1d', tags: ['t'] } })
+    await cache.getOrSet('k', () => 'old')
+    clock.advance(10)
+    await cache.invalidateTags(['t'], { mode: 'soft' })
+    clock.advance(10)
+    const failed: ReadStatus = {}
+    expect(await cache.getOrSet('k', () => Promise.reject(new Error('origin down')), undefined, { status: failed })).toBe('old')
+    expect(failed.state).toBe('stale-if-error')
+    // A caller waits for the load, which answers.
+    expect(await cache.getOrSet('k', () => 'new')).toBe('new')
+  })
+
+  it('without any stale window is as hard as a hard invalidation', async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: '1h', tags: ['t'] } })
+    await cache.getOrSet('k', () => 'old')
+    clock.advance(10)
+    await cache.invalidateTags(['t'], { mode: 'soft' })
+    clock.advance(10)
+    await expect(cache.getOrSet('k', () => Promise.reject(new Error('origin down')))).rejects.toThrow('origin down')
+  })
+
+  it('reaches another process through the shared coordinator, on the tag\'s own soft record', async () => {
+    const clock = manualClock()
+    const { coordinator, invalidated } = remoteLike(clock.now)
+    const shared = new ScriptedStore('shared')
+    const policy = { ttl: '1h', swr: '1m', tags: ['products'] } as const
+    const a = createCache({ tiers: [memoryStore({ name: 'a-l1' }), shared], coordinator, now: clock.now, namespace: 'shop', policy })
+    const b = createCache({ tiers: [memoryStore({ name: 'b-l1' }), shared], coordinator, now: clock.now, namespace: 'shop', policy })
+    await a.getOrSet('lamp', () => 'v1')
+    await a.idle()
+    expect(await b.getOrSet('lamp', () => 'never')).toBe('v1')
+    await b.idle()
+    clock.advance(10)
+    await a.invalidateTags(['products'], { mode: 'soft' })
+    // The soft record is the coordinator's ordinary record of a name no tag can have.
+    expect(invalidated).toEqual([[`${SOFT_TAG}shop:products`]])
+    clock.advance(10)
+    let loads = 0
+    const status: ReadStatus = {}
+    expect(await b.getOrSet('lamp', () => (loads++, 'v2'), undefined, { status })).toBe('v1')
+    expect(status).toMatchObject({ state: 'stale', tierName: 'b-l1' })
+    await b.idle()
+    expect(loads).toBe(1)
+    expect(shared.map.get('shop:lamp')?.value).toBe('v2')
+    clock.advance(10)
+    // A, whose L1 still holds v1, refreshes too: its entry is as stale as B's was (one more load, in the background).
+    expect(await a.getOrSet('lamp', () => 'v3')).toBe('v1')
+    await a.idle()
+    expect(await a.getOrSet('lamp', () => 'never')).toMatch(/^v[23]$/)
+  })
+
+  it('asks a remote coordinator one question for the hard and soft records of a fresh entry', async () => {
+    const clock = manualClock()
+    const { coordinator, asked } = remoteLike(clock.now)
+    const shared = new ScriptedStore('shared')
+    const policy = { ttl: '1h', swr: '1m', tags: ['a', 'b'] } as const
+    const writer = createCache({ tiers: [shared], coordinator, now: clock.now, policy })
+    await writer.set('k', 'v1')
+    clock.advance(10)
+    const reader = createCache({ tiers: [shared], coordinator, now: clock.now, policy })
+    asked.length = 0
+    expect(await reader.getOrSet('k', () => 'never')).toBe('v1')
+    expect(asked).toEqual([[':a', ':b', `${SOFT_TAG}:a`, `${SOFT_TAG}:b`]])
+    // After a soft invalidation, the hard records alone decide between stale and dead: one more question.
+    await writer.invalidateTags(['b'], { mode: 'soft' })
+    clock.advance(10)
+    asked.length = 0
+    const status: ReadStatus = {}
+    expect(await reader.getOrSet('k', () => 'v2', undefined, { status })).toBe('v1')
+    expect(status.state).toBe('stale')
+    expect(asked.slice(0, 2)).toEqual([[':a', ':b', `${SOFT_TAG}:a`, `${SOFT_TAG}:b`], [':a', ':b']])
+    await reader.idle()
+  })
+
+  it('is refused, naming the coordinator, by one that keeps no soft records; reads then ask for the hard ones only', async () => {
+    const clock = manualClock()
+    const { coordinator: remote, asked } = remoteLike(clock.now)
+    const coordinator: Coordinator = { ...remote, name: 'no-soft', softRecords: false }
+    const cache = createCache({ tiers: [new ScriptedStore('shared')], coordinator, now: clock.now, policy: { ttl: '1h', swr: '1m', tags: ['a'] } })
+    await cache.set('k', 'v1')
+    clock.advance(10)
+    asked.length = 0
+    expect(await cache.getOrSet('k', () => 'never')).toBe('v1')
+    expect(asked).toEqual([[':a']])
+    await expect(cache.invalidateTags(['a'], { mode: 'soft' })).rejects.toThrow(
+      new TypeError("invalidateTags(tags, { mode: 'soft' }): the coordinator 'no-soft' keeps no soft records (Coordinator.softRecords); use mode 'hard', or a coordinator that does"),
+    )
+    // Hard and expire need nothing of the coordinator.
+    await cache.expire('k')
+    const status: ReadStatus = {}
+    expect(await cache.getOrSet('k', () => 'v2', undefined, { status })).toBe('v1')
+    expect(status.state).toBe('stale')
+    await cache.idle()
+  })
+
+  it('applies to getManyOrSet: stale values answer, one loadMany refreshes them', async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: '1h', swr: '1m', tags: ['t'] } })
+    await cache.getManyOrSet(['x', 'y'], (keys) => keys.map((k) => `${k}1`))
+    clock.advance(10)
+    await cache.invalidateTags(['t'], { mode: 'soft' })
+    clock.advance(10)
+    const batches: string[][] = []
+    const loadMany = (keys: string[]): string[] => {
+      batches.push(keys)
+      return keys.map((k) => `${k}2`)
+    }
+    expect(await cache.getManyOrSet(['x', 'y'], loadMany)).toEqual(['x1', 'y1'])
+    await cache.idle()
+    expect(batches).toEqual([['x', 'y']])
+    clock.advance(10)
+    expect(await cache.getManyOrSet(['x', 'y'], loadMany)).toEqual(['x2', 'y2'])
+    expect(batches).toHaveLength(1)
+  })
+
+  it('reports the mode in the invalidate event, and rejects a bad mode at the call', async () => {
+    const events: CacheEvent[] = []
+    const cache = createCache({ tiers: [memoryStore()], onEvent: (e) => events.push(e) })
+    await cache.invalidateTags(['t'], { mode: 'soft' })
+    expect(events.filter((e) => e.type === 'invalidate')).toEqual([expect.objectContaining({ tags: ['t'], mode: 'soft' })])
+    await expect(cache.invalidateTags(['t'], { mode: 'sofft' as 'soft' })).rejects.toThrow(TypeError)
+    await expect(cache.invalidateTags(['t'], { mode: 'sofft' as 'soft' })).rejects.toThrow(/options\.mode must be 'hard' or 'soft', got "sofft"/)
+    await expect(cache.invalidateTags(['t'], 'soft' as never)).rejects.toThrow(/options must be an object/)
+  })
+})
+
+describe('expire(key)', () => {
+  function twoTiers(policy: Policy) {
+    const clock = manualClock()
+    const l2 = new ScriptedStore('l2')
+    const events: CacheEvent[] = []
+    const cache = createCache({ tiers: [memoryStore({ name: 'l1' }), l2], now: clock.now, policy, onEvent: (e) => events.push(e) })
+    return { cache, clock, l2, events }
+  }
+
+  it('makes the entry of every tier stale now, for its swr length, while one refresh runs', async () => {
+    const { cache, clock, l2, events } = twoTiers({ ttl: '1h', swr: '1m', staleIfError: '1d' })
+    await cache.getOrSet('k', () => 'v1')
+    await cache.idle()
+    clock.advance(1000)
+    const now = clock.now()
+    await cache.expire('k')
+    expect(l2.map.get(':k')).toMatchObject({ value: 'v1', freshUntil: now, staleUntil: now + 60_000, errorUntil: now + 86_400_000 })
+    expect(events.filter((e) => e.type === 'expire')).toEqual([expect.objectContaining({ key: 'k', at: now })])
+    const status: ReadStatus = {}
+    let loads = 0
+    expect(await cache.getOrSet('k', () => (loads++, 'v2'), undefined, { status })).toBe('v1')
+    expect(status).toMatchObject({ state: 'stale', tier: 0 })
+    await cache.idle()
+    expect(loads).toBe(1)
+    expect(await cache.getOrSet('k', () => 'never')).toBe('v2')
+    // Past the swr length counted from the expire, the old value is no longer served.
+    await cache.expire('k')
+    clock.advance(60_001)
+    expect(await cache.getOrSet('k', () => 'v3')).toBe('v3')
+  })
+
+  it('deletes an entry left with no window to serve in, and writes nothing for a missing or stale one', async () => {
+    const { cache, clock, l2 } = twoTiers({ ttl: '1h' })
+    await cache.getOrSet('k', () => 'v1')
+    await cache.idle()
+    clock.advance(10)
+    await cache.expire('k')
+    expect(l2.map.has(':k')).toBe(false)
+    expect(await cache.getOrSet('k', () => 'v2')).toBe('v2')
+    await cache.idle()
+    const sets = l2.calls.set
+    await cache.expire('missing')
+    clock.advance(3_600_000)
+    await cache.expire('k')
+    expect(l2.calls.set).toBe(sets)
+  })
+
+  it('keeps an entry without swr as the fallback of a failed load', async () => {
+    const { cache, clock } = twoTiers({ ttl: '1h', staleIfError: '1d' })
+    await cache.getOrSet('k', () => 'v1')
+    await cache.idle()
+    clock.advance(10)
+    await cache.expire('k')
+    const status: ReadStatus = {}
+    expect(await cache.getOrSet('k', () => Promise.reject(new Error('down')), undefined, { status })).toBe('v1')
+    expect(status.state).toBe('stale-if-error')
+  })
+
+  it('stops a load in flight from writing its (possibly older) answer, which still reaches its caller', async () => {
+    const { cache, clock, l2 } = twoTiers({ ttl: '1h', swr: '1m' })
+    await cache.getOrSet('k', () => 'v1')
+    await cache.idle()
+    clock.advance(10)
+    const gate = deferred<string>()
+    const status: ReadStatus = {}
+    const running = cache.getOrSet('k', () => gate.promise, undefined, { forceFresh: true, status })
+    await cache.expire('k')
+    gate.resolve('loaded before the expire')
+    expect(await running).toBe('loaded before the expire')
+    expect(status.stored).toBe(false)
+    await cache.idle()
+    expect(l2.map.get(':k')?.value).toBe('v1')
+  })
+
+  it('checks the key at the call', async () => {
+    const { cache } = twoTiers({ ttl: '1h' })
+    await expect(cache.expire('')).rejects.toThrow(/key/)
+    await expect(cache.expire(42 as unknown as string)).rejects.toThrow(TypeError)
+  })
+})
