@@ -24,7 +24,7 @@ export default defineConfig({
       {
         // Vitest browser mode: test files run inside real Chromium (real IndexedDB).
         // Pre-bundle page deps up front so vite never reloads the page mid-run to add one.
-        optimizeDeps: { include: ['idb-keyval'] },
+        optimizeDeps: { include: ['idb-keyval', 'devalue', 'msgpackr'] },
         test: {
           name: 'chromium',
           include: ['test/chromium/**/*.browser.test.ts'],

@@ -1,4 +1,4 @@
-import { decodeEntry, encodeEntry, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
+import { decodeEntry, encodeEntryBytes, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertOptions, optionalDuration, optionalFunction, optionalString, sha256Hex, typeOf } from './validate.js'
 
 /** The part of a Workers `Cache` the store uses. */
@@ -37,7 +37,8 @@ const MAX_ESCAPED_KEY = 1_024
  * An entry is a synthetic GET request, `https://tiercache.internal/k/<escaped key>` (or `/h/<sha-256>` for a long
  * key), whose body is the entry's envelope and whose `Cache-Control: public, max-age=<s>` is the entry's
  * remaining servable time, rounded up: the Cache API expires it on the real clock, and core decides freshness,
- * stale-while-revalidate and stale-if-error from the times inside the envelope. An entry with no time left is
+ * stale-while-revalidate and stale-if-error from the times inside the envelope. A binary value (or a codec's
+ * encrypted or compressed payload) is kept as bytes after the envelope's JSON header, without base64. An entry with no time left is
  * deleted instead of written, and a body that does not decode is deleted and reads as a miss.
  * The Cache API does nothing on `*.workers.dev` hosts: deploy on a route of your zone.
  *
@@ -95,12 +96,15 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
   return {
     name: options.name ?? 'cache-api',
     maxTtl,
+    // Cloudflare caches objects up to 512 MB.
+    maxValueBytes: 512 * 1024 * 1024,
     async get(key) {
       await afterWrites(key)
       const [cache, url] = await Promise.all([open(), urlOf(key)])
       const response = await cache.match(url)
       if (response === undefined) return undefined
-      const entry = decodeEntry(await response.text())
+      // Bytes: an entry with a binary value (or a codec's payload) keeps it unencoded after its JSON header.
+      const entry = decodeEntry(await response.arrayBuffer())
       if (entry === undefined) {
         await inOrder(key, () => cache.delete(url))
         return undefined
@@ -132,10 +136,11 @@ function noop(): void {}
  * `no-store`, `private`, `public` alone, `max-age=0` or a missing Cache-Control, so max-age is always >= 1.
  */
 function entryResponse(entry: Entry, leftMs: number): Response {
-  return new Response(encodeEntry(entry), {
+  const body = encodeEntryBytes(entry)
+  return new Response(body, {
     headers: {
       'cache-control': `public, max-age=${Math.max(1, Math.ceil(leftMs / 1000))}`,
-      'content-type': 'application/json',
+      'content-type': typeof body === 'string' ? 'application/json' : 'application/octet-stream',
     },
   })
 }

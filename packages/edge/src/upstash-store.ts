@@ -1,8 +1,11 @@
-import { decodeEntry, lastServable, toEnvelope, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
+import { decodeEntry, encodeEntry, lastServable, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { READ_WITH_TAG_TIMES } from './redis-scripts.js'
 import { tagLinkOf, type TagLink } from './upstash-coordinator.js'
 import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
+
+/** Upstash's largest request (Free and Pay as you go databases). */
+const UPSTASH_MAX_REQUEST_BYTES = 10_000_000
 
 export interface UpstashStoreOptions {
   /** An `@upstash/redis` client (with a request timeout: `signal: () => AbortSignal.timeout(ms)`). */
@@ -21,6 +24,11 @@ export interface UpstashStoreOptions {
   maxTtl?: Duration
   /** Overrides the cache's `tierTimeout` for this store. @default the cache's tierTimeout */
   timeout?: Duration
+  /**
+   * Largest value a codec (`createCache({ codec })`) writes here, in bytes. @default 10000000 (Upstash's 10 MB
+   * request limit)
+   */
+  maxValueBytes?: number
   /** Clock for remaining lifetimes (PX), in epoch ms; give it the cache's clock. @default Date.now */
   now?: () => number
   /** The store's name in stats, events and Cache-Status. @default 'upstash' */
@@ -52,6 +60,8 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   const ownMaxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
   if (ownMaxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')
   const timeout = optionalDuration(options.timeout, 'options.timeout')
+  const { maxValueBytes = UPSTASH_MAX_REQUEST_BYTES } = options
+  if (!Number.isInteger(maxValueBytes) || maxValueBytes < 1) throw new RangeError(`options.maxValueBytes must be a positive integer, got ${String(maxValueBytes)}`)
   const redis = options.redis
   const prefix = options.prefix ?? 'tc:v:'
   const now = options.now ?? Date.now
@@ -109,7 +119,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       // Nothing servable is left: what was stored under the key is replaced by nothing (PX must be > 0).
       if (px <= 0) batch.del(prefix + key)
       else {
-        batch.set(prefix + key, encodeTagsFirst(entry), { px })
+        batch.set(prefix + key, encodeEntry(entry), { px })
         if (link !== undefined && entry.tags !== undefined) for (const tag of entry.tags) tags.add(tag)
       }
     }
@@ -128,6 +138,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   return {
     name: options.name ?? 'upstash',
     maxTtl,
+    maxValueBytes,
     timeout,
     async get(key) {
       return (await readMany([key]))[0]
@@ -141,13 +152,4 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       await redis.del(prefix + key)
     },
   }
-}
-
-/**
- * The entry's envelope as JSON with its tags first, so that the read script finds them at the head of the text.
- * Key order does not matter to decodeEntry.
- */
-function encodeTagsFirst(entry: Entry): string {
-  const envelope = toEnvelope(entry)
-  return JSON.stringify(envelope.t === undefined ? envelope : { t: envelope.t, ...envelope })
 }

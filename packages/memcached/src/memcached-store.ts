@@ -138,6 +138,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
   const store: Store = {
     name: options.name ?? 'memcached',
     maxTtl,
+    maxValueBytes,
     timeout,
     get: read,
     async getMany(keys) {

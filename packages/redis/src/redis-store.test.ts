@@ -24,7 +24,14 @@ function scriptedClient(values: unknown[], during: (call: number) => void) {
       const value = values[Math.min(call, values.length - 1)]
       return value === undefined ? null : encodeEntry(entry(value))
     },
+    // The store reads bytes (getBuffer, mgetBuffer): an entry may hold a binary value.
+    getBuffer() {
+      return client.get()
+    },
     async mget() {
+      return []
+    },
+    async mgetBuffer() {
       return []
     },
     set() {},

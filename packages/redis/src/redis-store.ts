@@ -3,6 +3,7 @@ import {
   circuitBreaker,
   decodeEntry,
   encodeEntry,
+  encodeEntryBytes,
   lastServable,
   type CircuitBreakerOptions,
   type Coordinator,
@@ -41,6 +42,13 @@ export interface RedisStoreOptions {
   /** Overrides the cache's `tierTimeout` for this store. @default the cache's tierTimeout */
   timeout?: Duration
   /**
+   * Keep binary values (a Uint8Array or ArrayBuffer value, a codec's compressed or encrypted payload) as raw bytes
+   * after the envelope's JSON header. upstashStore (Redis over HTTP) cannot read such bytes: on a database shared
+   * with Workers on Upstash, set false to write them as base64 text, which both read. Either way this store reads
+   * both forms. @default true
+   */
+  bytes?: boolean
+  /**
    * The circuit breaker in front of Redis (per node on a Cluster, so that a node that is down does not stop the
    * others), or false for none. @default { failures: 5, cooldown: '500ms', maxCooldown: '5s' }
    */
@@ -58,7 +66,7 @@ export interface RedisStoreOptions {
 
 /**
  * A Store on Redis over TCP (ioredis), single node or Cluster. Each entry is one string key holding core's
- * envelope (encodeEntry), expiring (PX) at the entry's last servable moment: the layout of upstashStore, so a
+ * envelope (encodeEntry; a binary value as raw bytes after its JSON header, see `bytes`), expiring (PX) at the entry's last servable moment: the layout of upstashStore, so a
  * Worker and a server on the same database read each other's entries. `getMany` is one MGET on a single node, and
  * one pipeline per node on a Cluster (one MGET per hash slot), sent in parallel. A value that does not decode is
  * deleted and reads as a miss. Every call goes through a circuit breaker.
@@ -99,6 +107,8 @@ class RedisStore implements Store {
   readonly name: string
   readonly maxTtl: number | undefined
   readonly timeout: number | undefined
+  /** Redis strings hold up to 512 MB. */
+  readonly maxValueBytes = 512 * 1024 * 1024
   readonly cluster: Cluster | undefined
   /** Set on a Cluster with a breaker. */
   circuits: NodeCircuits | undefined
@@ -107,6 +117,7 @@ class RedisStore implements Store {
   readonly #link: StoreLink | undefined
   readonly #onError: ((error: CacheError) => void) | undefined
   readonly #ownClock: boolean
+  readonly #encode: (entry: Entry) => string | Buffer
   #now: () => number
 
   constructor(options: RedisStoreOptions, maxTtl: number | undefined, timeout: number | undefined, link: StoreLink | undefined) {
@@ -119,6 +130,8 @@ class RedisStore implements Store {
     this.#link = link?.channel === undefined ? undefined : link
     this.#onError = options.onError
     this.#ownClock = options.now !== undefined
+    if (options.bytes !== undefined && typeof options.bytes !== 'boolean') throw new TypeError(`options.bytes must be a boolean, got ${typeOf(options.bytes)}`)
+    this.#encode = options.bytes === false ? encodeEntry : encodeBytes
     this.#now = options.now ?? Date.now
   }
 
@@ -166,12 +179,12 @@ class RedisStore implements Store {
     if (keys.length === 0) return []
     if (keys.length === 1) {
       const full = this.#prefix + (keys[0] as string)
-      return [this.#decoded(full, await this.#onNode(full, 'get', () => this.#client.get(full)))]
+      return [this.#decoded(full, await this.#onNode(full, 'get', () => this.#client.getBuffer(full)))]
     }
     const full = keys.map((key) => this.#prefix + key)
     const cluster = this.cluster
     if (cluster === undefined) {
-      const raws = await this.#client.mget(...full)
+      const raws = await this.#client.mgetBuffer(...full)
       return full.map((key, i) => this.#decoded(key, raws[i]))
     }
     const out: (Entry | undefined)[] = new Array<Entry | undefined>(full.length).fill(undefined)
@@ -184,7 +197,7 @@ class RedisStore implements Store {
         try {
           const results = await this.#onNode(full[first] as string, 'getMany', () => {
             const pipeline = cluster.pipeline()
-            for (const positions of slots) pipeline.mget(...positions.map((i) => full[i] as string))
+            for (const positions of slots) pipeline.mgetBuffer(...positions.map((i) => full[i] as string))
             return pipeline.exec()
           })
           slots.forEach((positions, n) => {
@@ -219,7 +232,7 @@ class RedisStore implements Store {
         const px = Math.ceil(lastServable(entry) - time)
         // Nothing servable is left: what was stored under the key is replaced by nothing (PX must be > 0).
         if (px <= 0) pipeline.del(full[i] as string)
-        else pipeline.set(full[i] as string, encodeEntry(entry), 'PX', px)
+        else pipeline.set(full[i] as string, this.#encode(entry), 'PX', px)
       }
       this.#announce(pipeline, positions.map((i) => (items[i] as readonly [string, Entry])[0]))
     }
@@ -309,6 +322,12 @@ class RedisStore implements Store {
       // the listener's failure is not the store's
     }
   }
+}
+
+/** The entry as bytes when its value is binary (no base64), as JSON text otherwise. */
+function encodeBytes(entry: Entry): string | Buffer {
+  const data = encodeEntryBytes(entry)
+  return typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
 }
 
 /** Throws the first error a pipeline answered. */

@@ -77,6 +77,7 @@ export function circuitBreaker(store: Store, options: CircuitBreakerOptions = {}
   const extra = guarded as { -readonly [K in keyof Store]: Store[K] }
   if (store.maxTtl !== undefined) extra.maxTtl = store.maxTtl
   if (store.timeout !== undefined) extra.timeout = store.timeout
+  if (store.maxValueBytes !== undefined) extra.maxValueBytes = store.maxValueBytes
   const { getMany, setMany, watch, useClock } = store
   if (getMany !== undefined) extra.getMany = (keys: readonly string[]) => call('getMany', () => getMany.call(store, keys))
   if (setMany !== undefined) {
