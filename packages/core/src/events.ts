@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Entry } from './entry.js'
 import type { CacheError } from './errors.js'
 import type { EvictionReason } from './store.js'
@@ -25,6 +26,10 @@ interface EventFields {
   tags: readonly string[]
   /** Hard (gone) or soft (stale, revalidated) invalidation. */
   mode: 'hard' | 'soft'
+  /** Why a stored value failed the policy's schema (the schema library's issues). */
+  issues: readonly StandardSchemaV1.Issue[]
+  /** Whether `migrate` turned the value into one that passes (served and written back) rather than dropped. */
+  migrated: boolean
 }
 
 /** An event of type `T` with the fields in `Has` (those in `Maybe` optional); every other field is absent. */
@@ -63,6 +68,11 @@ export type DeleteEvent = Event<'delete', never>
 export type ExpireEvent = Event<'expire', never>
 /** The caller invalidated `tags` (key is ''). */
 export type InvalidateEvent = Event<'invalidate', 'tags' | 'mode'>
+/**
+ * A value read from `tier` failed the policy's schema: dropped (deleted there, reloaded), or migrated (`migrated`,
+ * served and written back); `issues` says why it failed.
+ */
+export type InvalidEvent = Event<'invalid', 'tier' | 'tierIndex' | 'migrated', 'issues'>
 
 /**
  * What happened, reported through `onEvent` and `subscribe`. Narrowing on `type` gives the fields of that event;
@@ -83,5 +93,6 @@ export type CacheEvent =
   | DeleteEvent
   | ExpireEvent
   | InvalidateEvent
+  | InvalidEvent
 
 export type CacheEventType = CacheEvent['type']

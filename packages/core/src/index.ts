@@ -53,6 +53,7 @@ export type {
   FillEvent,
   HitEvent,
   InvalidateEvent,
+  InvalidEvent,
   LoadEvent,
   MissEvent,
   StaleEvent,

@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { parseDuration, typeOf, type Duration } from './duration.js'
 import { assertWellFormed } from './validate.js'
 
@@ -41,6 +42,20 @@ export interface Policy {
   sliding?: boolean
   /** With `sliding`: no entry is served past this long after it was written, however often it is read. @default none */
   maxAge?: Duration
+  /**
+   * What the value must be, as a Standard Schema (zod, valibot, arktype, ...; checked, not transformed). A value
+   * read from a tier outside this process that fails it is dropped and reloaded (event `invalid`), after going
+   * through `migrate` when given; a loaded value that fails it fails the load (`INVALID_VALUE`) unless
+   * `checkLoaded` is false. @default none
+   */
+  schema?: StandardSchemaV1
+  /**
+   * Turns a stored value that fails `schema` (written by an older version) into one that passes: it is served and
+   * written back. What fails again (or throws, or returns null) is dropped. @default none
+   */
+  migrate?: (stored: unknown) => unknown
+  /** Check loaded values against `schema` too. @default true */
+  checkLoaded?: boolean
 }
 
 /** A Policy with every duration in milliseconds, validated, defaults applied and tags namespaced. */
@@ -68,6 +83,9 @@ export interface ResolvedPolicy {
   readonly sliding?: boolean
   /** Cap on a sliding entry's life from its creation; 0 = none. */
   readonly maxAge?: number
+  readonly schema: StandardSchemaV1 | undefined
+  readonly migrate: ((stored: unknown) => unknown) | undefined
+  readonly checkLoaded: boolean
 }
 
 export const MAX_TAG_LENGTH = 256
@@ -86,6 +104,9 @@ const POLICY_KEYS = new Set([
   'refreshAhead',
   'sliding',
   'maxAge',
+  'schema',
+  'migrate',
+  'checkLoaded',
 ])
 
 const RESOLVED = new WeakSet<object>()
@@ -162,6 +183,13 @@ export function resolvePolicy(
   let tags = base?.tags
   if (input.tags !== undefined) tags = mergeTags(base?.tags, input.tags, `${where}.tags`, tagPrefix)
 
+  const schema = input.schema ?? base?.schema
+  if (schema !== undefined && typeof schema['~standard']?.validate !== 'function') throw new TypeError(`${where}.schema must be a Standard Schema`)
+  const migrate = input.migrate ?? base?.migrate
+  if (migrate !== undefined && typeof migrate !== 'function') throw new TypeError(`${where}.migrate must be a function`)
+  const checkLoaded = input.checkLoaded ?? base?.checkLoaded ?? true
+  if (typeof checkLoaded !== 'boolean') throw new TypeError(`${where}.checkLoaded must be a boolean`)
+
   if (timeout > 0 && staleIfError === 0) {
     throw new RangeError(
       `${where}.timeout answers with a stale value, so it needs ${where}.staleIfError > 0 (nothing stale could answer otherwise)`,
@@ -184,6 +212,9 @@ export function resolvePolicy(
     tags,
     timeout,
     hardTimeout,
+    schema,
+    migrate,
+    checkLoaded,
   })
   RESOLVED.add(resolved)
   return resolved

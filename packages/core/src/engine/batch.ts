@@ -78,7 +78,11 @@ export class Batches {
         const full = open[n] as string
         const key = userKey.get(full) as string
         let found = finds.get(full)
-        if (found === undefined) finds.set(full, (found = notFound()))
+        if (found === undefined) {
+          finds.set(full, (found = notFound()))
+          const p = policies.get(full) as ResolvedPolicy
+          if (p.schema !== undefined) found.p = p
+        }
         if (!(await reads.take(found, i, key, full, entries[n], waitUntil, true))) {
           next.push(full)
           continue

@@ -242,7 +242,7 @@ export class Engine {
     const status = options === undefined ? undefined : checkOptions(options)
     const hooks = this.#hooks
     hooks?.read?.(key)
-    const found = await this.#reads.find(key, full, 0, waitUntil, true)
+    const found = await this.#reads.find(key, full, 0, waitUntil, true, this.#defaults)
     const { entry } = found
     if (entry === undefined) {
       this.inst.counters.totalMisses++
@@ -351,7 +351,7 @@ export class Engine {
   }
 
   async #resolve(call: Call, answer: Answer): Promise<Entry> {
-    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true)
+    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p)
     const { entry } = found
     if (entry !== undefined) {
       const { earlyRefresh } = call.p

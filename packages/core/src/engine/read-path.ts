@@ -1,4 +1,6 @@
 import { entryState, EntryState, type Entry } from '../entry.js'
+import type { ResolvedPolicy } from '../policy.js'
+import { checkStored } from '../schema.js'
 import type { Store } from '../store.js'
 import type { Tiers } from '../tiered.js'
 import type { Background, WaitUntil } from './background.js'
@@ -18,6 +20,8 @@ export interface Found {
   fallback: Entry | undefined
   /** The tier holding `fallback`. */
   fallbackTier: number
+  /** The policy of the read, when its schema must be checked (values from tiers outside this process). */
+  p?: ResolvedPolicy | undefined
 }
 
 export function notFound(): Found {
@@ -46,9 +50,10 @@ export class ReadPath {
    * Reads tiers from `from` down until one has a servable entry; fills the tiers above it with a fresh one.
    * Dead entries (expired, or killed by a tag) are deleted where found.
    */
-  async find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean): Promise<Found> {
+  async find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean, p?: ResolvedPolicy): Promise<Found> {
     const tiers = this.tiers
     const found = notFound()
+    if (p?.schema !== undefined) found.p = p
     const token = this.#order.token()
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
@@ -88,6 +93,11 @@ export class ReadPath {
         else if (tagged === TagState.Soft) state = softState(entry, now)
       } else if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
     }
+    // Values from outside this process may have been written by another version of the app.
+    if (entry !== undefined && state !== EntryState.Dead && found.p !== undefined && entry.negative !== true && this.tiers.stores[i]?.getSync === undefined) {
+      entry = await this.#checked(found.p, i, key, full, entry, waitUntil)
+      if (entry === undefined) state = EntryState.Dead
+    }
     const inst = this.#inst
     const counters = inst.counters
     const tier = inst.listening ? this.#name(i) : ''
@@ -119,6 +129,22 @@ export class ReadPath {
       }
     }
     return true
+  }
+
+  /** The entry when its value passes the policy's schema (migrated if need be, and written back); else dropped. */
+  async #checked(p: ResolvedPolicy, i: number, key: string, full: string, entry: Entry, waitUntil: WaitUntil | undefined): Promise<Entry | undefined> {
+    const verdict = await checkStored(p.schema as NonNullable<ResolvedPolicy['schema']>, p.migrate, entry.value)
+    if (verdict.issues === undefined && !verdict.migrated) return entry
+    const inst = this.#inst
+    const migrated = verdict.issues === undefined
+    inst.emit({ type: 'invalid', key, tier: this.#name(i), tierIndex: i, migrated, issues: verdict.issues, at: this.#now() })
+    if (!migrated) {
+      this.#background.track(this.tiers.delete(i, full, key), waitUntil)
+      return undefined
+    }
+    const replaced = { ...entry, value: verdict.value }
+    this.#background.track(this.tiers.write(i, full, key, replaced), waitUntil)
+    return replaced
   }
 
   #name(i: number): string {
