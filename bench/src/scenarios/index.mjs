@@ -12,6 +12,7 @@ import queryPersist from './query-persist.mjs'
 import bundle from './bundle.mjs'
 import hitRatio from './hit-ratio.mjs'
 import strategies from './strategies.mjs'
+import codec from './codec.mjs'
 
 /** @type {import('./types.mjs').Scenario[]} */
-export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, strategies, edge, redis, browser, queryPersist, bundle]
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, strategies, codec, edge, redis, browser, queryPersist, bundle]

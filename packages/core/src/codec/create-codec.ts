@@ -197,8 +197,8 @@ export function createCodec(options: CodecOptions = {}): Codec {
 
 /**
  * Chooses a codec per tier, e.g. one serializer for Redis and another for IndexedDB, or encryption only for the
- * shared tiers. `choose` is called once per tier when the cache is built; undefined leaves that tier's entries
- * as they are. In-process tiers (memory) take no codec.
+ * shared tiers. `choose` is called once per tier outside this process when the cache is built (in-process tiers,
+ * such as memoryStore, keep values as they are); undefined leaves that tier's entries as they are.
  *
  * @example
  * codec: perTier((store) => (store.name === 'upstash' ? encrypted : undefined))
@@ -209,16 +209,16 @@ export function perTier(choose: (store: Store, index: number) => Codec | undefin
     plan(stores: readonly Store[], json: ValueCheck): CodecPlan {
       const checks = new Set<ValueCheck>()
       const codecs = stores.map((store, i) => {
+        // In-process tiers hold the values themselves: never asked.
+        if (store.getSync !== undefined) return undefined
         const codec = choose(store, i)
-        const inProcess = store.getSync !== undefined
         if (codec === undefined) {
-          if (!inProcess) checks.add(json)
+          checks.add(json)
           return undefined
         }
         if (typeof codec !== 'object' || codec === null || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
           throw new TypeError(`perTier: choose(tiers[${i}]) must return a codec from createCodec() or undefined, got ${typeOf(codec)}`)
         }
-        if (inProcess) throw new TypeError(`perTier: tiers[${i}] (${store.name}) keeps values in this process and takes no codec`)
         checks.add(codec.check)
         return codec
       })
