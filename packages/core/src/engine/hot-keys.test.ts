@@ -49,6 +49,17 @@ describe('HotKeyCounter', () => {
     expect(hot.list(3).map((h) => h.key)).toEqual(['a', 'late', 'b'])
   })
 
+  it('a key that leaves the list and comes back keeps counting from its reads, never below them', () => {
+    const hot = new HotKeyCounter(1)
+    for (let i = 0; i < 5; i++) hot.record('a') // kept by name from its first read
+    for (let i = 0; i < 6; i++) hot.record('b') // passes a at its 6th read: a leaves with 5
+    expect(hot.list(1)).toEqual([{ key: 'b', reads: 6 }])
+    hot.record('a') // 6 reads: not past b
+    expect(hot.list(1)).toEqual([{ key: 'b', reads: 6 }])
+    hot.record('a')
+    expect(hot.list(1)).toEqual([{ key: 'a', reads: 7 }])
+  })
+
   it('estimates within a few reads on a skewed stream of 100,000 reads over 10,000 keys', () => {
     const hot = new HotKeyCounter(20)
     const counts = new Map<string, number>()

@@ -76,6 +76,16 @@ export class HotKeyCounter {
 
   /** Counts one read of `key`. */
   record(key: string): void {
+    const top = this.#top
+    const tracked = top.get(key)
+    if (tracked !== undefined) {
+      // A key kept by name counts there, exactly from its estimate on: no hashing on the hot path. Its counters
+      // catch up when it leaves (#remember), so every estimate stays an upper bound.
+      top.set(key, tracked + 1)
+      // The bar moves when the last key at it was read again.
+      if (tracked === this.#floor && --this.#atFloor === 0) this.#floor = -1
+      return
+    }
     const hash = hashKey(key)
     const table = this.#table
     const mask = this.#mask
@@ -95,13 +105,10 @@ export class HotKeyCounter {
       }
       estimate++
     }
-    const top = this.#top
-    const tracked = top.get(key)
-    if (tracked !== undefined || top.size < this.capacity) {
+    if (top.size < this.capacity) {
       top.set(key, estimate)
-      // The bar moves when the last key at it was read again, or when the list just filled up.
-      if (tracked === this.#floor && --this.#atFloor === 0) this.#floor = -1
-      else if (tracked === undefined && top.size === this.capacity) this.#floor = -1
+      // The bar is found anew once the list just filled up.
+      if (top.size === this.capacity) this.#floor = -1
       return
     }
     if (this.#floor === -1) this.#findFloor()
@@ -110,11 +117,25 @@ export class HotKeyCounter {
     for (const [name, count] of top) {
       if (count === this.#floor) {
         top.delete(name)
+        this.#remember(name, count)
         break
       }
     }
     top.set(key, estimate)
     if (--this.#atFloor === 0) this.#floor = -1
+  }
+
+  /** Raises the counters of a key leaving the list to its count there, so that its estimate never falls below it. */
+  #remember(key: string, count: number): void {
+    const hash = hashKey(key)
+    const table = this.#table
+    const mask = this.#mask
+    const width = mask + 1
+    const step = ((hash >>> 16) | (hash << 16)) | 1
+    for (let row = 0; row < ROWS; row++) {
+      const index = row * width + ((hash + Math.imul(row, step)) & mask)
+      if ((table[index] as number) < count) table[index] = count
+    }
   }
 
   /** The `n` most read keys, most read first (ties by key). */
