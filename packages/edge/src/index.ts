@@ -38,3 +38,5 @@ export type {
   WorkersCacheLike,
   WorkersCacheOutcome,
 } from './purge.js'
+export { zonePurger } from './zone-purge.js'
+export type { ZonePurgeEvent, ZonePurger, ZonePurgeReport, ZonePurgerOptions } from './zone-purge.js'

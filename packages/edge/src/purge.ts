@@ -3,6 +3,7 @@
 import type { Cache } from '@tiercache/core'
 import { cdnTags, type CacheTagOptions } from './cdn-headers.js'
 import { typeOf } from './validate.js'
+import type { ZonePurger, ZonePurgeReport } from './zone-purge.js'
 
 /** What Workers Cache's purge and invalidate select (the runtime's `CachePurgeOptions`). */
 export interface PurgeSelector {
@@ -40,6 +41,8 @@ export interface InvalidationReport {
   tags: readonly string[]
   mode: 'hard' | 'soft'
   workersCache: WorkersCacheOutcome
+  /** The zone's CDN purge (only with `zone`): always a hard purge, the API has no soft form here. */
+  zone?: ZonePurgeReport
 }
 
 /** Options of invalidateEverywhere and withWorkersCache. */
@@ -56,6 +59,8 @@ export interface EdgeInvalidationOptions {
   workersCache?: WorkersCacheLike | false | undefined
   /** How tags are written, as given to the response cache that wrote Cache-Tag. */
   tagOptions?: CacheTagOptions | undefined
+  /** Also purge the tags from the zone's CDN cache through Cloudflare's API (zonePurger). @default none */
+  zone?: ZonePurger | undefined
   /** Most tags per purge call; more are sent in several calls. @default 30 */
   maxTagsPerCall?: number | undefined
   /**
@@ -115,10 +120,17 @@ export async function invalidateEverywhere(cache: Cache, tags: readonly string[]
     }
     workersCache = Promise.resolve({ action: 'none', reason: 'absent' })
   } else workersCache = callWorkersCache(target, written, mode, maxTagsPerCall, log)
-  const [tiersDone, cdnDone] = await Promise.allSettled([tiers, workersCache])
+  const zone = options.zone?.purgeTags(written).catch((error: unknown): ZonePurgeReport => {
+    log('tiercache: zone purge failed', error)
+    return { ok: false, requests: 0, failed: written }
+  })
+  const [tiersDone, cdnDone, zoneDone] = await Promise.allSettled([tiers, workersCache, zone])
   if (tiersDone.status === 'rejected') throw tiersDone.reason
-  // callWorkersCache never rejects.
-  return { tags: [...tags], mode, workersCache: (cdnDone as PromiseFulfilledResult<WorkersCacheOutcome>).value }
+  // callWorkersCache and the zone's catch never reject.
+  const report: InvalidationReport = { tags: [...tags], mode, workersCache: (cdnDone as PromiseFulfilledResult<WorkersCacheOutcome>).value }
+  const zoneReport = (zoneDone as PromiseFulfilledResult<ZonePurgeReport | undefined>).value
+  if (zoneReport !== undefined) report.zone = zoneReport
+  return report
 }
 
 /**
