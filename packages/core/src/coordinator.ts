@@ -13,8 +13,9 @@ export interface Lock {
 }
 
 /**
- * What asking for a lock with `Coordinator.acquire` ended with: the lock; the holder's shared entry; the holder's
- * release without one (it failed, its answer was not cacheable, or its lock expired); or nothing heard in time.
+ * What asking for a lock with `Coordinator.acquire` ended with: the lock; the holder's shared entry (as `Lock.share`
+ * got it, or as the last shared tier stores it: core decodes it like a read of that tier); the holder's release
+ * without one (it failed, its answer was not cacheable, or its lock expired); or nothing heard in time.
  */
 export type LockAttempt =
   | { readonly status: 'acquired'; readonly lock: Lock }

@@ -61,7 +61,7 @@ export type {
   WriteEvent,
 } from './events.js'
 export type { CacheStats, TierStats } from './stats.js'
-export type { EvictionReason, Store, StoreEvent, SyncHint } from './store.js'
+export type { EvictionReason, ReadIntent, Store, StoreEvent, SyncHint } from './store.js'
 export { Circuit, circuitBreaker } from './stores/circuit-breaker.js'
 export type { CircuitBreakerOptions, CircuitChange, CircuitState, GuardedStore } from './stores/circuit-breaker.js'
 export { estimateSize, MemoryStore, memoryStore } from './stores/memory.js'

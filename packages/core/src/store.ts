@@ -1,5 +1,18 @@
 import type { Entry } from './entry.js'
 
+/**
+ * What a read is for, so that a store can do more in the same round trip. Given by core on the reads of
+ * getOrSet that a load follows when they find nothing.
+ */
+export interface ReadIntent {
+  /**
+   * The caller loads the key if this read finds no entry, taking the coordinator's lock for this long (ms) first. A
+   * store linked to the cache's coordinator (upstashStore with upstashCoordinator) may take that lock in the same
+   * round trip; the coordinator then answers core's lock request without one of its own.
+   */
+  readonly lockTtl?: number
+}
+
 /** Why a store let go of an entry on its own. */
 export type EvictionReason = 'capacity' | 'size' | 'expired'
 
@@ -19,8 +32,11 @@ export interface StoreEvent {
 export interface Store {
   /** Shown in stats, events and the Cache-Status header. */
   readonly name: string
-  /** The entry under `key`, or undefined when there is none (or it is past its last servable moment). */
-  get(key: string): Promise<Entry | undefined>
+  /**
+   * The entry under `key`, or undefined when there is none (or it is past its last servable moment). `intent` says
+   * what the read is for; stores that cannot use it ignore it.
+   */
+  get(key: string, intent?: ReadIntent): Promise<Entry | undefined>
   /** Stores the entry; the store may drop it after its last servable moment. */
   set(key: string, entry: Entry): Promise<void>
   delete(key: string): Promise<void>

@@ -2,7 +2,7 @@ import { capEntry, isEntry, type Entry } from './entry.js'
 import { CacheError, describeError, type CacheErrorCode } from './errors.js'
 import { withDeadline } from './runtime.js'
 import type { Counters } from './stats.js'
-import type { Store } from './store.js'
+import type { ReadIntent, Store } from './store.js'
 
 /** How the tier layer tells the cache about failures: it never throws them. */
 export type FailureReporter = (error: CacheError, tierIndex: number | undefined, key: string) => void
@@ -49,16 +49,24 @@ export class Tiers {
   }
 
   /** The entry in tier `i`, or undefined on a miss or any failure. */
-  async read(i: number, full: string, key: string): Promise<Entry | undefined> {
+  async read(i: number, full: string, key: string, intent?: ReadIntent): Promise<Entry | undefined> {
     const store = this.stores[i] as Store
     let found: unknown
     try {
-      found = await this.#guard(i, store.get(full))
+      found = await this.#guard(i, intent === undefined ? store.get(full) : store.get(full, intent))
     } catch (error) {
       this.#failed(i, error, 'get', key)
       return undefined
     }
     return this.#checked(i, full, key, found)
+  }
+
+  /**
+   * An entry in tier `i`'s stored form that came another way (a lock holder handed it to its waiters), as a read of
+   * tier `i` would give it; undefined when it is not an entry this tier can read.
+   */
+  async adopt(i: number, full: string, key: string, entry: Entry): Promise<Entry | undefined> {
+    return this.#checked(i, full, key, entry)
   }
 
   /**

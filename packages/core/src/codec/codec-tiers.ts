@@ -2,7 +2,7 @@ import type { Codec, CodecPlan, Encoded, ValueCheck } from '../codec.js'
 import type { Entry } from '../entry.js'
 import { CacheError } from '../errors.js'
 import type { Counters } from '../stats.js'
-import type { Store } from '../store.js'
+import type { ReadIntent, Store } from '../store.js'
 import { Tiers, type FailureReporter } from '../tiered.js'
 
 /**
@@ -33,9 +33,14 @@ export class CodecTiers extends Tiers {
     return this.#codecs[i] !== undefined
   }
 
-  override async read(i: number, full: string, key: string): Promise<Entry | undefined> {
-    const entry = await super.read(i, full, key)
+  override async read(i: number, full: string, key: string, intent?: ReadIntent): Promise<Entry | undefined> {
+    const entry = await super.read(i, full, key, intent)
     return entry === undefined || this.#codecs[i] === undefined ? entry : this.#decode(i, full, key, entry)
+  }
+
+  override async adopt(i: number, full: string, key: string, entry: Entry): Promise<Entry | undefined> {
+    const checked = await super.adopt(i, full, key, entry)
+    return checked === undefined || checked.codec === undefined || this.#codecs[i] === undefined ? checked : this.#decode(i, full, key, checked)
   }
 
   override async readMany(i: number, fulls: readonly string[], keys: readonly string[]): Promise<(Entry | undefined)[]> {

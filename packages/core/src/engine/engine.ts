@@ -4,7 +4,7 @@ import { typeOf } from '../duration.js'
 import { createEntry, EntryState, type Entry } from '../entry.js'
 import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
 import type { CacheEvent } from '../stats.js'
-import type { Store, StoreEvent } from '../store.js'
+import type { ReadIntent, Store, StoreEvent } from '../store.js'
 import { copyEntry, Tiers, type FailureReporter } from '../tiered.js'
 import { assertSerializable } from '../validate.js'
 import { Background, type WaitUntil } from './background.js'
@@ -85,6 +85,8 @@ export class Engine {
   readonly #random: () => number
   readonly #tags: Tags
   readonly #reads: ReadPath
+  /** What getOrSet's reads tell the stores (see ReadIntent), when loads take the coordinator's lock. */
+  readonly #loadIntent: ReadIntent | undefined
   readonly #loads: Loads
   /** One read-and-decide per key at a time: concurrent callers share it. */
   readonly #pending = new Map<string, Pending>()
@@ -122,6 +124,7 @@ export class Engine {
     this.#tags = new Tags(config.coordinator, inst)
     this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, config.tierTimeout, this.#reads, inst, this.background, now)
+    this.#loadIntent = locks.intent
     const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix, check)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
@@ -351,7 +354,8 @@ export class Engine {
   }
 
   async #resolve(call: Call, answer: Answer): Promise<Entry> {
-    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p)
+    // A miss here is followed by a load: a store linked to the coordinator may take its lock in the same read.
+    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p, this.#loadIntent)
     const { entry } = found
     if (entry !== undefined) {
       const { earlyRefresh } = call.p

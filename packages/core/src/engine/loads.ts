@@ -214,7 +214,7 @@ export class Loads {
     // Another process may have refreshed a shared tier already: a fresh entry newer than the one being replaced
     // (the same entry, still fresh below, is no refresh: refresh-ahead and early refresh replace fresh entries).
     if (lookFrom < reads.tiers.length) {
-      const found = await reads.find(key, full, lookFrom, waitUntil, false, call.p)
+      const found = await reads.find(key, full, lookFrom, waitUntil, false, call.p, this.#locks.intent)
       if (found.entry !== undefined && found.state === EntryState.Fresh && (stale === undefined || found.entry.createdAt > stale.createdAt)) {
         reads.fill(key, full, found.entry, found.tier, waitUntil)
         return foundElsewhere(load, found.entry, found.tier)

@@ -5,7 +5,9 @@ import { createCache, type Cache } from '../cache.js'
 import { memoryCoordinator, type Coordinator, type Lock, type LockAttempt } from '../coordinator.js'
 import type { Entry } from '../entry.js'
 import type { CacheEvent } from '../stats.js'
+import type { ReadIntent } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
+import { createCodec } from '../codec/index.js'
 import { deferred, ScriptedStore } from '../test-support/helpers.js'
 
 interface Held {
@@ -194,5 +196,74 @@ describe('a coordinator with only lock (polling fallback)', () => {
     expect(await second).toBe('v')
     expect(loads).toBe(1)
     expect(l2.calls.get).toBeGreaterThan(reads)
+  })
+})
+
+describe('what a load tells the stores and the lock', () => {
+  it("passes ReadIntent { lockTtl } to the reads of getOrSet that a load follows, not to get()'s", async () => {
+    const l2 = new ScriptedStore('shared')
+    const intents: unknown[] = []
+    const get = l2.get.bind(l2)
+    l2.get = (key: string, intent?: ReadIntent) => {
+      intents.push(intent)
+      return get(key)
+    }
+    const cache = createCache({ tiers: [memoryStore(), l2], coordinator: memoryCoordinator(), policy: { ttl: '1h' }, lockTtl: '7s' })
+    await cache.get('k')
+    expect(await cache.getOrSet('k', () => 'v')).toBe('v')
+    expect(intents).toEqual([undefined, { lockTtl: 7_000 }])
+    // Without a coordinator lock to take (a single tier below nothing), no intent.
+    const alone = new ScriptedStore('alone')
+    const seen: unknown[] = []
+    const aloneGet = alone.get.bind(alone)
+    alone.get = (key: string, intent?: ReadIntent) => {
+      seen.push(intent)
+      return aloneGet(key)
+    }
+    await createCache({ tiers: [alone], policy: { ttl: '1h' } }).getOrSet('k', () => 'v')
+    expect(seen).toEqual([undefined])
+  })
+})
+
+describe('an entry handed over in the shared tier’s stored form', () => {
+  it('is decoded by that tier’s codec before a waiter answers with it (the holder wrote it encoded)', async () => {
+    const l2 = new ScriptedStore('shared')
+    // The holder's store write is what its waiters get (as a Redis list would carry it): encoded by the codec.
+    const released = deferred<void>()
+    let held = false
+    const coordinator: Coordinator = {
+      ...memoryCoordinator(),
+      name: 'stored-form',
+      async acquire(key) {
+        if (!held) {
+          held = true
+          return { status: 'acquired', lock: { release: async () => released.resolve() } }
+        }
+        await released.promise
+        return { status: 'shared', entry: l2.map.get(key) as Entry }
+      },
+    }
+    // Compressed: the L2 holds `{ codec: 'json+gzip', value: <bytes> }`.
+    const codec = createCodec({ compression: true })
+    const big = { n: 1, text: 'tiercache '.repeat(500) }
+    const make = (): Cache => createCache({ tiers: [memoryStore(), l2], coordinator, codec, policy: { ttl: '1h' } })
+    const [a, b] = [make(), make()]
+    const origin = deferred<typeof big>()
+    let loads = 0
+    const first = a.getOrSet('k', () => {
+      loads++
+      return origin.promise
+    })
+    await new Promise((r) => setTimeout(r, 5))
+    const second = b.getOrSet('k', () => {
+      loads++
+      return { n: -1, text: '' }
+    })
+    origin.resolve(big)
+    expect(await first).toEqual(big)
+    expect(await second).toEqual(big)
+    expect(loads).toBe(1)
+    // What it was handed really was the encoded form.
+    expect([...l2.map.values()][0]?.codec).toBeDefined()
   })
 })

@@ -2,6 +2,7 @@ import type { Coordinator, Lock, LockAttempt } from '../coordinator.js'
 import { entryState, EntryState, type Entry } from '../entry.js'
 import { sleep, withDeadline } from '../runtime.js'
 import type { Background, WaitUntil } from './background.js'
+import type { ReadIntent } from '../store.js'
 import type { Instrumentation } from './instrumentation.js'
 import { notFound, type ReadPath } from './read-path.js'
 
@@ -13,6 +14,8 @@ import { notFound, type ReadPath } from './read-path.js'
 export class Locks {
   /** Whether loads take the coordinator's lock (it has locks and there are tiers to share). */
   readonly enabled: boolean
+  /** What the reads a load follows tell the stores: the lock's ttl, when loads take one (see ReadIntent). */
+  readonly intent: ReadIntent | undefined
   readonly #coordinator: Coordinator
   readonly #ttl: number
   readonly #wait: number
@@ -33,6 +36,7 @@ export class Locks {
     this.#background = background
     this.#now = now
     this.enabled = (coordinator.lock !== undefined || coordinator.acquire !== undefined) && reads.tiers.length > 1
+    this.intent = this.enabled ? Object.freeze({ lockTtl: ttl }) : undefined
   }
 
   /** Takes the coordinator's lock, or waits for whoever holds it: for its shared entry, or a shared tier to fill. */
@@ -78,13 +82,15 @@ export class Locks {
     if (attempt.status === 'acquired') return { lock: attempt.lock }
     this.#inst.counters.lockWaits++
     if (attempt.status !== 'shared') return { lock: undefined }
-    // Judged like an entry read from the last (shared) tier; copied into the tiers above it.
+    // Judged like an entry read from the last (shared) tier (decoded by its codec when the holder handed it over as
+    // that tier stores it); copied into the tiers above it.
     const reads = this.#reads
     const last = reads.tiers.length - 1
+    const entry = await reads.tiers.adopt(last, full, key, attempt.entry)
     const found = notFound()
-    if ((await reads.take(found, last, key, full, attempt.entry, waitUntil, false)) && found.state === EntryState.Fresh) {
-      reads.fill(key, full, attempt.entry, last, waitUntil)
-      return { entry: attempt.entry, tier: last }
+    if (entry !== undefined && (await reads.take(found, last, key, full, entry, waitUntil, false)) && found.state === EntryState.Fresh) {
+      reads.fill(key, full, entry, last, waitUntil)
+      return { entry, tier: last }
     }
     return { lock: undefined }
   }

@@ -1,7 +1,7 @@
 import { entryState, EntryState, type Entry } from '../entry.js'
 import type { ResolvedPolicy } from '../policy.js'
 import { checkStored } from '../schema.js'
-import type { Store } from '../store.js'
+import type { ReadIntent, Store } from '../store.js'
 import type { Tiers } from '../tiered.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -48,16 +48,24 @@ export class ReadPath {
 
   /**
    * Reads tiers from `from` down until one has a servable entry; fills the tiers above it with a fresh one.
-   * Dead entries (expired, or killed by a tag) are deleted where found.
+   * Dead entries (expired, or killed by a tag) are deleted where found. `intent` goes with each store read.
    */
-  async find(key: string, full: string, from: number, waitUntil: WaitUntil | undefined, count: boolean, p?: ResolvedPolicy): Promise<Found> {
+  async find(
+    key: string,
+    full: string,
+    from: number,
+    waitUntil: WaitUntil | undefined,
+    count: boolean,
+    p?: ResolvedPolicy,
+    intent?: ReadIntent,
+  ): Promise<Found> {
     const tiers = this.tiers
     const found = notFound()
     if (p?.schema !== undefined) found.p = p
     const token = this.#order.token()
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
-      const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key)
+      const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key, intent)
       if (!(await this.take(found, i, key, full, entry, waitUntil, count))) continue
       // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
       // after the refresh's own write would bring it back.

@@ -70,7 +70,7 @@ export function circuitBreaker(store: Store, options: CircuitBreakerOptions = {}
     get circuit() {
       return circuit.state
     },
-    get: (key) => call('get', () => store.get(key)),
+    get: (key, intent) => call('get', () => (intent === undefined ? store.get(key) : store.get(key, intent))),
     set: (key, entry) => call('set', () => store.set(key, entry)),
     delete: (key) => call('delete', () => store.delete(key)),
   }
