@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import {
   circuitBreaker,
   decodeEntry,
-  encodeEntry,
+  encodeEntryBytes,
   lastServable,
   parseDuration,
   type CircuitBreakerOptions,
@@ -17,7 +17,7 @@ import {
  */
 export interface MemcachedClient {
   get(key: string): Promise<{ value: Buffer | string | null; flags: unknown }>
-  set(key: string, value: string, options: { expires: number }): Promise<boolean>
+  set(key: string, value: string | Buffer, options: { expires: number }): Promise<boolean>
   delete(key: string): Promise<boolean>
 }
 
@@ -59,7 +59,8 @@ export const RELATIVE_EXPIRY_LIMIT_S = 30 * 86_400
 export const MAX_KEY_BYTES = 250
 
 /**
- * A Store on Memcached (memjs, binary protocol). Each entry is one item holding core's envelope (encodeEntry),
+ * A Store on Memcached (memjs, binary protocol). Each entry is one item holding core's envelope (encodeEntryBytes:
+ * JSON text, or a binary value or a codec's payload as raw bytes after the JSON header, without base64),
  * expiring at the entry's last servable moment: in whole seconds, rounded up plus one (Memcached's clock ticks
  * once a second), written as an absolute Unix time past 30 days as Memcached requires. `getMany` sends every get
  * at once on the connection (memjs pipelines them), so a batch costs about one round trip. Over-long keys are
@@ -110,7 +111,8 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
     const item = keyOf(key)
     const { value } = await memcached.get(item)
     if (value === null || value === undefined) return undefined
-    const entry = decodeEntry(typeof value === 'string' ? value : value.toString('utf8'))
+    // Text (a JSON envelope) or bytes (a binary value or a codec's payload raw after the JSON header).
+    const entry = decodeEntry(value)
     if (entry === undefined) {
       // Not an entry of this format: nobody can use it.
       memcached.delete(item).catch(() => undefined)
@@ -126,12 +128,14 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
       await memcached.delete(item)
       return
     }
-    const text = encodeEntry(entry)
-    const bytes = Buffer.byteLength(text)
+    // Memcached keeps bytes: binary values and codec payloads go without base64.
+    const data = encodeEntryBytes(entry)
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length
     if (bytes > maxValueBytes) {
       throw new RangeError(`memcachedStore: the entry of key ${JSON.stringify(key.slice(0, 100))} is ${bytes} bytes, over options.maxValueBytes (${maxValueBytes}); not stored`)
     }
-    const stored = await memcached.set(item, text, { expires: expiresField(remaining, Date.now()) })
+    const value = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.length)
+    const stored = await memcached.set(item, value, { expires: expiresField(remaining, Date.now()) })
     if (stored !== true) throw new Error(`memcached did not store key ${JSON.stringify(key.slice(0, 100))}`)
   }
 
