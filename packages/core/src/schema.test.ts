@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { describe, expect, it } from 'vitest'
 import { createCache } from './cache.js'
+import { memoryCoordinator, type Coordinator } from './coordinator.js'
 import { CacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { memoryStore } from './stores/memory.js'
@@ -92,6 +93,48 @@ describe('Policy.schema', () => {
     expect(await cache.getOrSet('user:11', () => ({ id: 'eleven' }), { checkLoaded: false })).toEqual({ id: 'eleven' })
     await cache.idle()
     expect(shared.raw.has(':user:11')).toBe(true)
+  })
+
+  it('checks what another process hands over through the lock, or writes while this one waits for it', async () => {
+    const now = Date.now()
+    const old = { value: OLD, createdAt: now, freshUntil: now + 3_600_000, staleUntil: now + 3_600_000 }
+    const base = memoryCoordinator()
+    // A holder running the previous deployment: it hands its (old-shaped) entry to the waiter.
+    const handing: Coordinator = {
+      name: 'handing',
+      invalidatedAt: (tags) => base.invalidatedAt(tags),
+      invalidateTags: (tags, at) => base.invalidateTags(tags, at),
+      acquire: async () => ({ status: 'shared', entry: old }),
+    }
+    // A holder of the previous deployment that writes the shared tier while this process polls for it.
+    const shared = new SerializingStore('shared', 'text')
+    const polling: Coordinator = {
+      name: 'polling',
+      invalidatedAt: (tags) => base.invalidatedAt(tags),
+      invalidateTags: (tags, at) => base.invalidateTags(tags, at),
+      lock: async () => {
+        await createCache({ tiers: [shared], policy: { ttl: '1h' } }).set('user:7', OLD)
+        return undefined
+      },
+    }
+    for (const [coordinator, store] of [
+      [handing, new SerializingStore('shared', 'text')],
+      [polling, shared],
+    ] as const) {
+      const events: CacheEvent[] = []
+      const cache = createCache({
+        tiers: [memoryStore(), store],
+        coordinator,
+        lockWait: 50,
+        policy: { ttl: '1h', schema: userV2() },
+        onEvent: (e) => events.push(e),
+      })
+      let loads = 0
+      expect(await cache.getOrSet('user:7', () => (loads++, NEW))).toEqual(NEW)
+      expect(loads).toBe(1)
+      expect(events.filter((e) => e.type === 'invalid').length).toBeGreaterThanOrEqual(1)
+      expect(events.filter((e) => e.type === 'invalid').every((e) => e.type === 'invalid' && !e.migrated && e.tier === 'shared')).toBe(true)
+    }
   })
 
   it('values in the in-process tier are not checked again; a bad schema is refused at the call site', async () => {

@@ -222,7 +222,7 @@ export class Loads {
     }
     let lock: Lock | undefined
     if (this.#locks.enabled) {
-      const outcome = await this.#locks.acquire(key, full, waitUntil)
+      const outcome = await this.#locks.acquire(key, full, waitUntil, call.p)
       if ('entry' in outcome) return foundElsewhere(load, outcome.entry, outcome.tier)
       lock = outcome.lock
     }

@@ -2,6 +2,7 @@ import type { Coordinator, Lock, LockAttempt } from '../coordinator.js'
 import { entryState, EntryState, type Entry } from '../entry.js'
 import { sleep, withDeadline } from '../runtime.js'
 import type { Background, WaitUntil } from './background.js'
+import type { ResolvedPolicy } from '../policy.js'
 import type { ReadIntent } from '../store.js'
 import type { Instrumentation } from './instrumentation.js'
 import { notFound, type ReadPath } from './read-path.js'
@@ -39,10 +40,18 @@ export class Locks {
     this.intent = this.enabled ? Object.freeze({ lockTtl: ttl }) : undefined
   }
 
-  /** Takes the coordinator's lock, or waits for whoever holds it: for its shared entry, or a shared tier to fill. */
-  async acquire(key: string, full: string, waitUntil: WaitUntil | undefined): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
+  /**
+   * Takes the coordinator's lock, or waits for whoever holds it: for its shared entry, or a shared tier to fill.
+   * What another process hands over or wrote is checked against `p`'s schema, as any read of a shared tier is.
+   */
+  async acquire(
+    key: string,
+    full: string,
+    waitUntil: WaitUntil | undefined,
+    p?: ResolvedPolicy,
+  ): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     const coordinator = this.#coordinator
-    if (coordinator.acquire !== undefined) return this.#attempt(coordinator.acquire.bind(coordinator), key, full, waitUntil)
+    if (coordinator.acquire !== undefined) return this.#attempt(coordinator.acquire.bind(coordinator), key, full, waitUntil, p)
     try {
       const lock = await (coordinator.lock as NonNullable<Coordinator['lock']>)(full, this.#ttl)
       if (lock !== undefined) return { lock }
@@ -57,7 +66,7 @@ export class Locks {
       const step = Math.min(delay, this.#wait - waited)
       await sleep(step)
       waited += step
-      const found = await this.#reads.find(key, full, 0, waitUntil, false)
+      const found = await this.#reads.find(key, full, 0, waitUntil, false, p)
       if (found.entry !== undefined && found.state === EntryState.Fresh) return { entry: found.entry, tier: found.tier }
     }
     return { lock: undefined }
@@ -69,6 +78,7 @@ export class Locks {
     key: string,
     full: string,
     waitUntil: WaitUntil | undefined,
+    p: ResolvedPolicy | undefined,
   ): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     let attempt: LockAttempt
     try {
@@ -88,6 +98,7 @@ export class Locks {
     const last = reads.tiers.length - 1
     const entry = await reads.tiers.adopt(last, full, key, attempt.entry)
     const found = notFound()
+    if (p?.schema !== undefined) found.p = p
     if (entry !== undefined && (await reads.take(found, last, key, full, entry, waitUntil, false)) && found.state === EntryState.Fresh) {
       reads.fill(key, full, entry, last, waitUntil)
       return { entry, tier: last }
