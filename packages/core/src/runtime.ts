@@ -16,7 +16,7 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void
 }
 
-interface AbortControllerLike {
+export interface AbortControllerLike {
   readonly signal: AbortSignalLike
   abort(reason?: unknown): void
 }

@@ -1,0 +1,12 @@
+/**
+ * @tiercache/core/kit: the small helpers every tiercache package needs, written once (edge, browser, redis and
+ * memcached keep copies today; they adopt these). No runtime globals beyond timers and Promise.
+ */
+export { MAX_DURATION_MS, parseDuration, parseOptionalDuration, typeOf } from '../duration.js'
+export type { Duration, DurationUnit } from '../duration.js'
+export { Background, noop } from '../engine/background.js'
+export type { WaitUntil } from '../engine/background.js'
+export { coarseClock, createAbortController, sleep, withDeadline } from '../runtime.js'
+export type { AbortControllerLike, AbortSignalLike, TimerHandle } from '../runtime.js'
+export { Flights } from './flights.js'
+export { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalInteger, optionalString } from './options.js'
