@@ -11,11 +11,12 @@ export default defineConfig({
     'kit/index': 'src/kit/index.ts',
     'store/index': 'src/store/index.ts',
     'http/index': 'src/http/index.ts',
+    'otel/index': 'src/otel/index.ts',
   },
   format: ['esm'],
   target: 'es2022',
   dts: true,
   clean: true,
   treeshake: true,
-  external: ['vitest', 'devalue', 'msgpackr'],
+  external: ['vitest', 'devalue', 'msgpackr', '@opentelemetry/api'],
 })

@@ -45,6 +45,8 @@ export type Loader<V, S = V> = (context: LoaderContext<S>) => V | null | undefin
 /** What a batch loader gets. */
 export interface BatchLoaderContext {
   readonly signal: AbortSignalLike
+  /** True for a refresh of stale keys nobody waits on, false when a caller waits. */
+  readonly background: boolean
   /** Overrides the policy of every entry of this batch (merged over each key's own). */
   setPolicy(policy: Partial<Policy>): void
 }
@@ -192,6 +194,7 @@ export class LoaderRunner {
     let override: Partial<Policy> | undefined
     const context: BatchLoaderContext = {
       signal: controller.signal,
+      background,
       setPolicy: (given) => {
         resolvePolicy(given, p, 'ctx.setPolicy(policy)', this.#prefix)
         override = given
