@@ -141,6 +141,8 @@ export async function warm(
           let batchPolicy = policy
           const context: BatchLoaderContext = {
             signal: signal ?? createAbortController().signal,
+            // Warming runs for its caller, as the single-key path's foreground load does.
+            background: false,
             setPolicy(given) {
               batchPolicy = { ...batchPolicy, ...given }
             },

@@ -1,6 +1,7 @@
 import { context as contexts } from '@opentelemetry/api'
 import type { CacheControlOptions } from '../cache-control.js'
 import type { Cache, WaitUntil } from '../cache.js'
+import type { HotKey } from '../engine/hot-keys.js'
 import type { BatchLoader, BatchPolicy, Loader } from '../engine/loader.js'
 import type { GetOptions, GetOrSetOptions, ReadStatus } from '../engine/status.js'
 import type { Policy, ResolvedPolicy } from '../policy.js'
@@ -135,6 +136,10 @@ export class InstrumentedView implements InstrumentedCache {
 
   resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
     return this.#cache.resolvePolicy(policy)
+  }
+
+  hotKeys(n: number): HotKey[] {
+    return this.#cache.hotKeys(n)
   }
 
   detach(): void {
