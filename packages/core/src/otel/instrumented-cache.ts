@@ -1,6 +1,6 @@
 import { context as contexts } from '@opentelemetry/api'
 import type { CacheControlOptions } from '../cache-control.js'
-import type { Cache, WaitUntil } from '../cache.js'
+import type { Cache, InvalidateOptions, WaitUntil } from '../cache.js'
 import type { HotKey } from '../engine/hot-keys.js'
 import type { BatchLoader, BatchPolicy, Loader } from '../engine/loader.js'
 import type { GetOptions, GetOrSetOptions, ReadStatus } from '../engine/status.js'
@@ -110,8 +110,12 @@ export class InstrumentedView implements InstrumentedCache {
     return this.#cache.delete(key)
   }
 
-  invalidateTags(tags: readonly string[]): Promise<void> {
-    return this.#cache.invalidateTags(tags)
+  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
+    return this.#cache.invalidateTags(tags, options)
+  }
+
+  expire(key: string): Promise<void> {
+    return this.#cache.expire(key)
   }
 
   stats(): CacheStats {

@@ -242,6 +242,26 @@ describe('instrumentCache: spans', () => {
     expect(only('tiercache.load').attributes['tiercache.load.background']).toBe(true)
   })
 
+  it('every other call goes to the wrapped cache, untraced', async () => {
+    const { base, cache } = setup({ policy: { ttl: '1m', swr: '5m' } })
+    await cache.set('a', 1, { tags: ['t'] })
+    expect(await base.get('a')).toBe(1)
+    await cache.expire('a')
+    const status: ReadStatus = {}
+    expect(await base.get('a', { status })).toBe(1)
+    expect(status.state).toBe('stale')
+    await cache.invalidateTags(['t'])
+    expect(await base.get('a')).toBeUndefined()
+    await cache.write('b', 2, () => undefined)
+    await cache.delete('b')
+    expect(await base.get('b')).toBeUndefined()
+    expect(cache.stats()).toEqual(base.stats())
+    expect(cache.cacheControl()).toBe(base.cacheControl())
+    expect(cache.instrumented).toBe(base)
+    expect(cache.tiers).toBe(base.tiers)
+    expect(finished('tiercache.getOrSet')).toEqual([])
+  })
+
   it('bad options throw a TypeError naming the option', () => {
     const base = createCache({ tiers: [memoryStore()] })
     expect(() => instrumentCache(base, { recordKeys: 'yes' as unknown as boolean })).toThrow('options.recordKeys must be a boolean')
