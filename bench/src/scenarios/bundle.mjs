@@ -33,6 +33,8 @@ const OURS = [
   { label: '@tiercache/browser/tanstack-query', pkg: '@tiercache/browser', subpath: './tanstack-query', external: ['@tiercache/browser', '@tiercache/core', '@tanstack/*'] },
   { label: '@tiercache/browser/swr', pkg: '@tiercache/browser', subpath: './swr', external: ['@tiercache/browser', '@tiercache/core', 'swr'] },
   { label: '@tiercache/browser/react', pkg: '@tiercache/browser', subpath: './react', external: ['@tiercache/browser', '@tiercache/core', 'react'] },
+  // What instrumenting a cache adds (the app brings the OpenTelemetry API and core's main entry).
+  { label: '@tiercache/core/otel', pkg: '@tiercache/core', subpath: './otel', external: ['@opentelemetry/api', '@tiercache/core'] },
   { label: '@tiercache/edge', pkg: '@tiercache/edge', subpath: '.' },
   { label: '@tiercache/edge/hono', pkg: '@tiercache/edge', subpath: './hono' },
 ]

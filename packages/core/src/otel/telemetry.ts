@@ -84,6 +84,19 @@ function defaultNow(): () => number {
   return typeof performance?.now === 'function' ? () => performance.now!() : Date.now
 }
 
+/** The attributes of `parts` in one new object (later parts win). */
+function merge(...parts: (Attributes | undefined)[]): Attributes {
+  const out: Attributes = {}
+  for (const part of parts) {
+    if (part === undefined) continue
+    for (const name of Object.keys(part)) out[name] = part[name]
+  }
+  return out
+}
+
+/** Distinct attribute sets kept for reuse: metric points take few combinations by design. */
+const MAX_KEPT_SETS = 512
+
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -127,6 +140,11 @@ export class Telemetry {
   readonly #operationDuration: Histogram
   readonly #observables: ObservableCounter[]
   readonly #observe: BatchObservableCallback
+  /**
+   * Attribute sets already built, by combination: building a new object per call (object spread over the base) cost
+   * tens of µs per call under V8 here; the SDK copies what it keeps, so a shared set is safe to hand over.
+   */
+  readonly #sets = new Map<string, Attributes>()
   #detached = false
 
   constructor(cache: Cache, given: InstrumentCacheOptions) {
@@ -135,7 +153,7 @@ export class Telemetry {
     this.#meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME)
     this.#now = options.now ?? defaultNow()
     this.#recordKeys = options.recordKeys ?? false
-    this.#base = { ...options.attributes, [ATTR_NAMESPACE]: cache.namespace }
+    this.#base = merge(options.attributes, { [ATTR_NAMESPACE]: cache.namespace })
     const meter = this.#meter
     const advice = { explicitBucketBoundaries: DURATION_BUCKETS }
     this.#loadDuration = meter.createHistogram(METRIC_LOAD_DURATION, { unit: 's', description: 'Duration of loader runs.', advice })
@@ -151,15 +169,15 @@ export class Telemetry {
     // The counters are the cache's own stats(), read when a reader collects: nothing runs per call for them.
     this.#observe = (result) => {
       const stats = cache.stats()
-      result.observe(lookups, stats.hits, { ...base, [ATTR_LOOKUP_RESULT]: 'hit' })
-      result.observe(lookups, stats.staleHits, { ...base, [ATTR_LOOKUP_RESULT]: 'stale' })
-      result.observe(lookups, stats.misses, { ...base, [ATTR_LOOKUP_RESULT]: 'miss' })
+      result.observe(lookups, stats.hits, merge(base, { [ATTR_LOOKUP_RESULT]: 'hit' }))
+      result.observe(lookups, stats.staleHits, merge(base, { [ATTR_LOOKUP_RESULT]: 'stale' }))
+      result.observe(lookups, stats.misses, merge(base, { [ATTR_LOOKUP_RESULT]: 'miss' }))
       result.observe(refreshes, stats.refreshes, base)
       stats.tiers.forEach((tier, index) => {
-        const at = { ...base, [ATTR_TIER_NAME]: tier.name, [ATTR_TIER_INDEX]: index }
-        result.observe(tierLookups, tier.hits, { ...at, [ATTR_LOOKUP_RESULT]: 'hit' })
-        result.observe(tierLookups, tier.staleHits, { ...at, [ATTR_LOOKUP_RESULT]: 'stale' })
-        result.observe(tierLookups, tier.misses, { ...at, [ATTR_LOOKUP_RESULT]: 'miss' })
+        const at = merge(base, { [ATTR_TIER_NAME]: tier.name, [ATTR_TIER_INDEX]: index })
+        result.observe(tierLookups, tier.hits, merge(at, { [ATTR_LOOKUP_RESULT]: 'hit' }))
+        result.observe(tierLookups, tier.staleHits, merge(at, { [ATTR_LOOKUP_RESULT]: 'stale' }))
+        result.observe(tierLookups, tier.misses, merge(at, { [ATTR_LOOKUP_RESULT]: 'miss' }))
         result.observe(tierErrors, tier.errors, at)
         result.observe(tierFills, tier.fills, at)
         result.observe(tierEvictions, tier.evictions, at)
@@ -175,11 +193,21 @@ export class Telemetry {
     this.#meter.removeBatchObservableCallback(this.#observe, this.#observables)
   }
 
+  /** The base attributes with `extra`, built once per distinct `id`. */
+  #set(id: string, extra: Attributes): Attributes {
+    let set = this.#sets.get(id)
+    if (set === undefined) {
+      set = merge(this.#base, extra)
+      if (this.#sets.size < MAX_KEPT_SETS) this.#sets.set(id, set)
+    }
+    return set
+  }
+
   /** Starts the span of a call, as a child of the active context. */
   start(operation: string, spanName: string, key: string | undefined, attributes?: Attributes): CallRecord {
     const parent = contexts.active()
-    const spanAttributes: Attributes = { ...this.#base, ...attributes }
-    if (this.#recordKeys && typeof key === 'string') spanAttributes[ATTR_KEY] = key
+    const withKey = this.#recordKeys && typeof key === 'string'
+    const spanAttributes = attributes === undefined && !withKey ? this.#base : merge(this.#base, attributes, withKey ? { [ATTR_KEY]: key } : undefined)
     const span = this.#tracer.startSpan(spanName, { kind: SpanKind.INTERNAL, attributes: spanAttributes }, parent)
     return { span, context: trace.setSpan(parent, span), operation, started: this.#now(), loadMs: -1, loaded: 0 }
   }
@@ -188,12 +216,15 @@ export class Telemetry {
   finish(call: CallRecord, status: ReadStatus | undefined, failed: boolean, error?: unknown): void {
     const seconds = (this.#now() - call.started) / 1000
     const { span } = call
-    const point: Attributes = { ...this.#base, [ATTR_OPERATION_NAME]: call.operation }
+    const point: Attributes = { [ATTR_OPERATION_NAME]: call.operation }
+    let id = call.operation
     if (status?.state !== undefined) {
       point[ATTR_STATE] = status.state
+      id += `\u0000${status.state}`
       span.setAttribute(ATTR_STATE, status.state)
       if (status.tierName !== undefined && status.tier !== undefined && status.tier >= 0) {
         point[ATTR_TIER_NAME] = status.tierName
+        id += `\u0000${status.tierName}`
         span.setAttribute(ATTR_TIER_NAME, status.tierName)
         span.setAttribute(ATTR_TIER_INDEX, status.tier)
       }
@@ -206,9 +237,10 @@ export class Telemetry {
     if (failed) {
       const type = errorType(error)
       point[ATTR_ERROR_TYPE] = type
+      id += `\u0001${type}`
       fail(span, type, error)
     }
-    this.#operationDuration.record(seconds, point)
+    this.#operationDuration.record(seconds, this.#set(id, point))
     span.end()
   }
 
@@ -218,20 +250,24 @@ export class Telemetry {
    * a synchronous loader synchronous.
    */
   load<T>(call: CallRecord, background: boolean, run: () => T, attributes?: Attributes): T {
-    const spanAttributes: Attributes = { ...this.#base, ...attributes, [ATTR_LOAD_BACKGROUND]: background }
+    const spanAttributes =
+      attributes === undefined ? this.#set(`load\u0000${background}`, { [ATTR_LOAD_BACKGROUND]: background }) : merge(this.#base, attributes, { [ATTR_LOAD_BACKGROUND]: background })
     const span = this.#tracer.startSpan(SPAN_LOAD, { kind: SpanKind.INTERNAL, attributes: spanAttributes }, call.context)
     const started = this.#now()
     const settle = (failed: boolean, value: unknown, error?: unknown): void => {
       const ms = this.#now() - started
       if (!background) call.loadMs = ms
-      const point: Attributes = { ...this.#base, [ATTR_LOAD_BACKGROUND]: background }
+      let type: string | undefined
       if (failed) {
-        const type = errorType(error)
-        point[ATTR_ERROR_TYPE] = type
+        type = errorType(error)
         fail(span, type, error)
       } else if (value === null || value === undefined) {
         span.setAttribute(ATTR_LOAD_NEGATIVE, true)
       }
+      const point =
+        type === undefined
+          ? this.#set(`load\u0000${background}`, { [ATTR_LOAD_BACKGROUND]: background })
+          : this.#set(`load\u0000${background}\u0001${type}`, { [ATTR_LOAD_BACKGROUND]: background, [ATTR_ERROR_TYPE]: type })
       this.#loadDuration.record(ms / 1000, point)
       span.end()
     }
