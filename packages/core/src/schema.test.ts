@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { describe, expect, it } from 'vitest'
 import { createCache } from './cache.js'
 import { memoryCoordinator, type Coordinator } from './coordinator.js'
+import { warm } from './engine/warm.js'
 import { CacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { memoryStore } from './stores/memory.js'
@@ -135,6 +136,15 @@ describe('Policy.schema', () => {
       expect(events.filter((e) => e.type === 'invalid').length).toBeGreaterThanOrEqual(1)
       expect(events.filter((e) => e.type === 'invalid').every((e) => e.type === 'invalid' && !e.migrated && e.tier === 'shared')).toBe(true)
     }
+  })
+
+  it('warm() reloads a key whose stored value fails the schema instead of counting it fresh', async () => {
+    const { cache, shared, invalid } = await setup()
+    const result = await warm(cache, ['user:7'], () => NEW)
+    expect(result).toMatchObject({ loaded: 1, fresh: 0, failed: 0 })
+    expect(invalid()).toMatchObject([{ key: 'user:7', migrated: false }])
+    await cache.idle()
+    expect(JSON.parse(shared.raw.get(':user:7') as string).value).toEqual(NEW)
   })
 
   it('values in the in-process tier are not checked again; a bad schema is refused at the call site', async () => {

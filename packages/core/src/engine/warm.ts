@@ -103,7 +103,7 @@ export async function warm(
   }
   /** Those of the unit's indexes whose key no tier holds fresh (the tiers above a fresh one are filled). */
   const notFresh = async (unit: number[]): Promise<number[]> => {
-    const found = await Promise.all(unit.map((i) => host.reads.find(keys[i] as string, fulls[i] as string, 0, waitUntil, false)))
+    const found = await Promise.all(unit.map((i) => host.reads.find(keys[i] as string, fulls[i] as string, 0, waitUntil, false, p)))
     return unit.filter((_, n) => found[n]?.entry === undefined || found[n]?.state !== EntryState.Fresh)
   }
   const failed = (key: string, error: unknown): void => {
