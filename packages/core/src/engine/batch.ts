@@ -1,5 +1,6 @@
 import { typeOf } from '../duration.js'
 import { EntryState, type Entry } from '../entry.js'
+import { joinFlight, ownFlight, type Flight } from '../flight.js'
 import type { Policy, ResolvedPolicy } from '../policy.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -99,7 +100,7 @@ export class Batches {
 
     const loading = this.#loads.loading
     if (stale.length > 0) {
-      const refresh = stale.filter((full) => !loading.has(full))
+      const refresh = stale.filter((full) => this.#loads.running(full) === undefined)
       if (refresh.length > 0) {
         counters.refreshes += refresh.length
         this.#start(refresh, userKey, loadMany, policies, true, waitUntil)
@@ -113,12 +114,21 @@ export class Batches {
       const joined = new Map<string, Load>()
       const missing: string[] = []
       for (const full of open) {
-        const running = loading.get(full)
-        if (running !== undefined) {
-          counters.coalesced++
-          joined.set(full, running)
-          loads.set(full, running.promise)
-        } else missing.push(full)
+        const running = this.#loads.running(full)
+        if (running === undefined) {
+          missing.push(full)
+          continue
+        }
+        counters.coalesced++
+        joined.set(full, running)
+        // With a host, another caller's load is waited on as flight.ts says: if that caller is gone, this one
+        // loads the key itself.
+        const redo = (): Promise<Entry> => {
+          joined.delete(full)
+          if (loading.get(full) === running) loading.delete(full)
+          return this.#start([full], userKey, loadMany, policies, false, waitUntil).get(full) as Promise<Entry>
+        }
+        loads.set(full, waitUntil === undefined ? running.promise : joinFlight(running.flight, running.promise, waitUntil, redo))
       }
       if (missing.length > 0) {
         for (const [full, promise] of this.#start(missing, userKey, loadMany, policies, false, waitUntil)) loads.set(full, promise)
@@ -170,7 +180,13 @@ export class Batches {
     const keys = fulls.map((full) => userKey.get(full) as string)
     const own = fulls.map((full) => policies.get(full) as ResolvedPolicy)
     const batch = this.#runner.batch(keys, loadMany, own, background)
-    const loads: Load[] = own.map((p) => newLoad(p.tags))
+    // One owner for the whole batch: its loads share one heartbeat.
+    const flight: Flight = { beat: undefined, done: false }
+    const loads: Load[] = own.map((p) => {
+      const load = newLoad(p.tags)
+      load.flight = flight
+      return load
+    })
     // Attached before the per-key handlers below, so it runs while every key is still registered.
     const written = batch.then((entries) => {
       const items: (readonly [string, string, Entry])[] = []
@@ -198,6 +214,7 @@ export class Batches {
       load.promise.then(clear, clear)
       out.set(full, load.promise)
     })
+    ownFlight(flight, batch, waitUntil)
     return out
   }
 }

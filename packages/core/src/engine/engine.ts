@@ -2,6 +2,7 @@ import type { CodecPlan } from '../codec.js'
 import type { Coordinator } from '../coordinator.js'
 import { typeOf } from '../duration.js'
 import { createEntry, EntryState, type Entry } from '../entry.js'
+import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
 import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
 import type { CacheEvent } from '../stats.js'
 import type { ReadIntent, Store, StoreEvent } from '../store.js'
@@ -52,6 +53,8 @@ interface Pending {
   entry: Promise<Entry>
   /** How it was answered, known once `entry` resolved. */
   answer: Answer
+  /** Its owner's liveness (flight.ts). */
+  flight: Flight
 }
 
 /** Checks per-call options; returns the status to fill, if any. */
@@ -205,7 +208,7 @@ export class Engine {
             counters.bump(counters.staleHits, 0)
             counters.totalStale++
             if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: stale, at: now })
-            if (!this.#loads.loading.has(full)) {
+            if (this.#loads.running(full) === undefined) {
               this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, stale, 1)
             }
           }
@@ -217,7 +220,7 @@ export class Engine {
       } else if (e === undefined && this.#direct) {
         // Nothing cached and nothing below L1: join the load in flight, or load now.
         const call: Call = { key, full, loader: loader as Loader<unknown>, p, waitUntil }
-        const running = this.#loads.loading.get(full)
+        const running = this.#loads.running(full)
         const counters = inst.counters
         if (running !== undefined) {
           counters.coalesced++
@@ -288,13 +291,16 @@ export class Engine {
     }
   }
 
-  /** The value for a caller who joined `load`: its answer, or the caller's own when the loader skipped. */
+  /**
+   * The value for a caller who joined `load`: its answer, or the caller's own when the loader skipped or (with a
+   * host) the load's owner was gone (flight.ts).
+   */
   #joined(load: Load, call: Call, status: ReadStatus | undefined): Promise<unknown> {
-    if (status === undefined) {
+    if (status === undefined && call.waitUntil === undefined) {
       return load.promise.then((entry) => (load.skipped ? this.#loads.alone(call, newLoad(call.p.tags)).then(loadValue) : entry.value))
     }
     return this.#loads.join(load, call).then((done) => {
-      this.#reportLoad(status, done, done === load)
+      if (status !== undefined) this.#reportLoad(status, done, done === load)
       return loadValue(done)
     })
   }
@@ -318,33 +324,61 @@ export class Engine {
     })
   }
 
-  /** Joins or starts the one read-and-decide of this key; joiners share its answer unless its loader skipped. */
+  /**
+   * Joins or starts the one read-and-decide of this key; joiners share its answer unless its loader skipped. A
+   * caller with a host (a request of its own) waits on another's read as flight.ts says, and reads itself when
+   * that caller is gone.
+   */
   #resolveShared(call: Call, status: ReadStatus | undefined): Promise<unknown> {
     const shared = this.#pending.get(call.full)
-    if (shared !== undefined) {
+    if (shared !== undefined && flightAlive(shared.flight)) {
       this.inst.counters.coalesced++
-      return shared.entry.then((entry) => {
-        // The answer was for the caller whose loader skipped it: this one runs its own loader.
-        if (shared.answer.skipped) {
-          return this.#loads.alone(call, newLoad(call.p.tags)).then((done) => {
-            if (status !== undefined) this.#reportLoad(status, done, false)
-            return loadValue(done)
-          })
-        }
-        if (status !== undefined) this.#reportShared(status, shared, entry, true)
-        return entry.value
-      })
+      return this.#joinPending(call, shared, status)
     }
-    const pending: Pending = { tags: call.p.tags, entry: undefined as unknown as Promise<Entry>, answer: newAnswer() }
+    const pending = this.#startPending(call)
+    return pending.entry.then((entry) => {
+      if (status !== undefined) this.#reportShared(status, pending, entry, false)
+      return entry.value
+    })
+  }
+
+  #startPending(call: Call): Pending {
+    const pending: Pending = { tags: call.p.tags, entry: undefined as unknown as Promise<Entry>, answer: newAnswer(), flight: { beat: undefined, done: false } }
     pending.entry = this.#resolve(call, pending.answer)
     this.#pending.set(call.full, pending)
     const clear = (): void => {
       if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
     }
     pending.entry.then(clear, clear)
-    return pending.entry.then((entry) => {
-      if (status !== undefined) this.#reportShared(status, pending, entry, false)
+    ownFlight(pending.flight, pending.entry, call.waitUntil)
+    return pending
+  }
+
+  #joinPending(call: Call, shared: Pending, status: ReadStatus | undefined): Promise<unknown> {
+    let gone = false
+    const answered = shared.entry.then((entry) => {
+      if (gone) return undefined
+      // The answer was for the caller whose loader skipped it: this one runs its own loader.
+      if (shared.answer.skipped) {
+        return this.#loads.alone(call, newLoad(call.p.tags)).then((done) => {
+          if (status !== undefined) this.#reportLoad(status, done, false)
+          return loadValue(done)
+        })
+      }
+      if (status !== undefined) this.#reportShared(status, shared, entry, true)
       return entry.value
+    })
+    if (call.waitUntil === undefined) return answered
+    return joinFlight<unknown>(shared.flight, answered, call.waitUntil, () => {
+      gone = true
+      if (this.#pending.get(call.full) === shared) this.#pending.delete(call.full)
+      const current = this.#pending.get(call.full)
+      if (current !== undefined && flightAlive(current.flight)) return this.#joinPending(call, current, status)
+      const pending = this.#startPending(call)
+      return pending.entry.then((entry) => {
+        if (status !== undefined) this.#reportShared(status, pending, entry, false)
+        return entry.value
+      })
     })
   }
 

@@ -1,5 +1,6 @@
 import type { Lock } from '../coordinator.js'
 import { EntryState, type Entry } from '../entry.js'
+import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
 import { withDeadline } from '../runtime.js'
 import { noop, type Background, type WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -18,6 +19,8 @@ export interface Load extends LoadFlags, Answer {
   promise: Promise<Entry>
   /** The answer, set once the load completed (at once when the loader answered synchronously). */
   entry: Entry | undefined
+  /** Its owner's liveness (flight.ts); the loads of one batch share one. */
+  flight: Flight
 }
 
 export function newLoad(tags: readonly string[] | undefined): Load {
@@ -31,6 +34,7 @@ export function newLoad(tags: readonly string[] | undefined): Load {
     tier: -1,
     refreshing: false,
     stored: false,
+    flight: { beat: undefined, done: false },
   }
 }
 
@@ -78,18 +82,18 @@ export class Loads {
    * said ctx.fail) or a soft timeout. `answer` is filled in with how the entry came about.
    */
   async foreground(call: Call, fallback: Entry | undefined, fallbackTier: number, answer: Answer): Promise<Entry> {
-    const running = this.loading.get(call.full)
+    const running = this.running(call.full)
     if (running !== undefined) this.#inst.counters.coalesced++
     const load = running ?? this.start(call, fallback, this.#reads.tiers.length, false)
-    // The load whose answer this caller gets: the one it started or joined, or its own when the joined one skipped.
+    // The load whose answer this caller gets: the one it started or joined, or its own when the joined one skipped
+    // or its owner was gone (flight.ts).
     let done = load
     let promise =
       running === undefined
         ? load.promise
-        : running.promise.then((entry) => {
-            if (!running.skipped) return entry
-            done = newLoad(call.p.tags)
-            return this.alone(call, done).then(() => done.entry as Entry)
+        : this.join(running, call, fallback).then((answered) => {
+            done = answered
+            return answered.entry as Entry
           })
     if (fallback !== undefined && call.p.timeout > 0) {
       // Soft timeout: the stale value answers after p.timeout; the load goes on and fills the tiers.
@@ -99,8 +103,9 @@ export class Loads {
       const entry = await promise
       if (entry === fallback) {
         this.#inst.servedStale(call.key, 'timeout', fallback, fallbackTier)
-        // The load outlives the answer; the host must keep it alive until it has filled the tiers.
-        this.#background.track(load.promise, call.waitUntil)
+        // The load outlives the answer; the host must keep it alive until it has filled the tiers (a joined load
+        // is kept alive by its owner's host).
+        if (running === undefined) this.#background.track(load.promise, call.waitUntil)
         setAnswer(answer, 'stale-on-timeout', fallbackTier, true, false)
       } else {
         setAnswer(answer, done.state, done.tier, false, done.stored)
@@ -119,11 +124,28 @@ export class Loads {
 
   /**
    * The load that answers a caller who joined `load`, once settled: `load` itself, or, when its loader said
-   * ctx.skip() (an answer for its own caller only), a load of the caller's own loader that nobody joins.
+   * ctx.skip() (an answer for its own caller only), a load of the caller's own loader that nobody joins. A caller
+   * with a host waits as flight.ts says: when the owner of `load` is gone before it settled, the caller joins
+   * whoever loads the key meanwhile or loads it itself (from `stale`, like a foreground load).
    */
-  async join(load: Load, call: Call): Promise<Load> {
-    await load.promise
-    return load.skipped ? this.alone(call, newLoad(call.p.tags)) : load
+  join(load: Load, call: Call, stale?: Entry): Promise<Load> {
+    let gone = false
+    const answered = load.promise.then(() => (load.skipped && !gone ? this.alone(call, newLoad(call.p.tags)) : load))
+    if (call.waitUntil === undefined) return answered
+    return joinFlight(load.flight, answered, call.waitUntil, () => {
+      gone = true
+      if (this.loading.get(call.full) === load) this.loading.delete(call.full)
+      const current = this.running(call.full)
+      if (current !== undefined) return this.join(current, call, stale)
+      const own = this.start(call, stale, this.#reads.tiers.length, false)
+      return own.promise.then(() => own)
+    })
+  }
+
+  /** The load of this key that runs with its owner alive (flight.ts), which a refresh or a miss joins. */
+  running(full: string): Load | undefined {
+    const load = this.loading.get(full)
+    return load !== undefined && flightAlive(load.flight) ? load : undefined
   }
 
   /**
@@ -139,7 +161,7 @@ export class Loads {
 
   /** Starts a background refresh of a stale or early-expiring entry, unless one is already running. */
   refresh(call: Call, stale: Entry, lookFrom: number): void {
-    if (this.loading.has(call.full)) return
+    if (this.running(call.full) !== undefined) return
     this.#inst.counters.refreshes++
     const load = this.start(call, stale, lookFrom, true)
     // Failures are already reported as events; the stale value keeps answering.
@@ -173,6 +195,7 @@ export class Loads {
         this.#commit(key, full, produced, undefined, true, waitUntil, load)
         load.entry = produced
         load.promise = Promise.resolve(produced)
+        load.flight.done = true
         return load
       }
       load.promise = produced.then((entry) => {
@@ -188,6 +211,7 @@ export class Loads {
       if (this.loading.get(full) === load) this.loading.delete(full)
     }
     load.promise.then(clear, clear)
+    ownFlight(load.flight, load.promise, waitUntil)
     return load
   }
 

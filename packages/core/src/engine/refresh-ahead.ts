@@ -48,7 +48,7 @@ export function refreshAhead(): Strategy {
         fresh(hit, entry, tier, now) {
           const { refreshAhead: at = 0, refreshAheadMinReads: minReads = 2 } = hit.p
           // get() has no loader to refresh with.
-          if (at > 0 && hit.loader !== undefined && ahead.due(hit.full, entry, at, minReads, now) && !loads.loading.has(hit.full)) {
+          if (at > 0 && hit.loader !== undefined && ahead.due(hit.full, entry, at, minReads, now) && loads.running(hit.full) === undefined) {
             loads.refresh(hit as Call, entry, tier + 1)
           }
         },

@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createCache } from './cache.js'
+import { FLIGHT_DEAD_AFTER_MS, flightAlive, joinFlight, ownFlight, type Flight } from './flight.js'
+import { memoryStore } from './stores/memory.js'
+import type { Store } from './store.js'
+
+// Fake timers stand for the Workers runtime here: clearing every timer after the owner started is what happens
+// to a request whose response went out without waitUntil (its timers never fire, its I/O is cancelled).
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+const host = (): { waitUntil: (p: Promise<unknown>) => void; handed: Promise<unknown>[] } => {
+  const handed: Promise<unknown>[] = []
+  return { waitUntil: (p) => handed.push(p), handed }
+}
+
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => {})
+}
+
+describe('ownFlight / joinFlight', () => {
+  it('the owner hands its work to its host and beats until it settles', async () => {
+    const flight: Flight = { beat: undefined, done: false }
+    const { waitUntil, handed } = host()
+    let finish!: (v: string) => void
+    const work = new Promise<string>((resolve) => (finish = resolve))
+    ownFlight(flight, work, waitUntil)
+    expect(handed).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(flightAlive(flight)).toBe(true)
+    finish('v')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(flight.done).toBe(true)
+    expect(flightAlive(flight)).toBe(false)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a joiner gets the work of a live owner, however long it takes', async () => {
+    const flight: Flight = { beat: undefined, done: false }
+    let finish!: (v: string) => void
+    const work = new Promise<string>((resolve) => (finish = resolve))
+    ownFlight(flight, work, host().waitUntil)
+    const redo = vi.fn(async () => 'redone')
+    const joined = joinFlight(flight, work, host().waitUntil, redo)
+    await vi.advanceTimersByTimeAsync(10_000)
+    finish('shared')
+    await expect(joined).resolves.toBe('shared')
+    expect(redo).not.toHaveBeenCalled()
+  })
+
+  it('a joiner redoes the work once the owner stopped beating (its request is gone)', async () => {
+    const flight: Flight = { beat: undefined, done: false }
+    ownFlight(flight, never(), host().waitUntil)
+    vi.clearAllTimers()
+    const redo = vi.fn(async () => 'redone')
+    const joined = joinFlight(flight, never<string>(), host().waitUntil, redo)
+    await vi.advanceTimersByTimeAsync(FLIGHT_DEAD_AFTER_MS + 1_000)
+    await expect(joined).resolves.toBe('redone')
+    expect(redo).toHaveBeenCalledTimes(1)
+    expect(flightAlive(flight)).toBe(false)
+  })
+
+  it('passes the owner\'s failure on to joiners', async () => {
+    const flight: Flight = { beat: undefined, done: false }
+    const work = Promise.reject(new Error('origin down'))
+    ownFlight(flight, work, host().waitUntil)
+    await expect(joinFlight(flight, work, host().waitUntil, async () => 'redone')).rejects.toThrow('origin down')
+  })
+
+  it('without a host nothing beats and a joiner just awaits the work', async () => {
+    const flight: Flight = { beat: undefined, done: false }
+    const work = Promise.resolve('plain')
+    ownFlight(flight, work, undefined)
+    expect(flight.beat).toBeUndefined()
+    expect(vi.getTimerCount()).toBe(0)
+    await expect(joinFlight(flight, work, undefined, async () => 'redone')).resolves.toBe('plain')
+  })
+})
+
+describe('getOrSet and getManyOrSet under the Workers rule', () => {
+  /** A tier below memory whose first read never answers, like a Redis read made by a request that went away. */
+  function lostFirstRead(): Store {
+    let reads = 0
+    return {
+      name: 'lost-first-read',
+      get: () => (reads++ === 0 ? never() : Promise.resolve(undefined)),
+      async set() {},
+      async delete() {},
+    }
+  }
+
+  it('a caller joining a read whose owner is gone reads and loads itself, and the key is not stuck', async () => {
+    const cache = createCache({ tiers: [memoryStore(), lostFirstRead()], tierTimeout: 0 })
+    const loader = vi.fn(async () => 'loaded')
+    // The owner's request: its read hangs, then its timers are gone.
+    void cache.withContext(host()).getOrSet('k', loader, { ttl: '1m' })
+    await vi.advanceTimersByTimeAsync(0)
+    vi.clearAllTimers()
+    // Another request joins that read; once the owner is found silent, it does the work itself.
+    const joined = cache.withContext(host()).getOrSet('k', loader, { ttl: '1m' })
+    await vi.advanceTimersByTimeAsync(FLIGHT_DEAD_AFTER_MS + 1_000)
+    await expect(joined).resolves.toBe('loaded')
+    expect(loader).toHaveBeenCalledTimes(1)
+    // A later request is answered from the tiers: nothing was left stuck.
+    await expect(cache.withContext(host()).getOrSet('k', async () => 'not again', { ttl: '1m' })).resolves.toBe('loaded')
+  })
+
+  it('a caller joining a load whose owner is gone loads itself (memory-only cache)', async () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    void cache.withContext(host()).getOrSet('k', () => never<string>(), { ttl: '1m' })
+    vi.clearAllTimers()
+    const joined = cache.withContext(host()).getOrSet('k', async () => 'mine', { ttl: '1m' })
+    await vi.advanceTimersByTimeAsync(FLIGHT_DEAD_AFTER_MS + 1_000)
+    await expect(joined).resolves.toBe('mine')
+  })
+
+  it('a batch joining a load whose owner is gone loads that key itself', async () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    void cache.withContext(host()).getOrSet('a', () => never<string>(), { ttl: '1m' })
+    vi.clearAllTimers()
+    const loadMany = vi.fn(async (keys: string[]) => keys.map((key) => `batch ${key}`))
+    const joined = cache.withContext(host()).getManyOrSet(['a', 'b'], loadMany, { ttl: '1m' })
+    await vi.advanceTimersByTimeAsync(FLIGHT_DEAD_AFTER_MS + 1_000)
+    await expect(joined).resolves.toEqual(['batch a', 'batch b'])
+    expect(loadMany.mock.calls.map(([keys]) => keys)).toEqual([['b'], ['a']])
+  })
+
+  it('joiners of a live owner still share its one load', async () => {
+    const cache = createCache({ tiers: [memoryStore()] })
+    const loader = vi.fn(async () => {
+      await new Promise((r) => setTimeout(r, 5_000))
+      return 'once'
+    })
+    const calls = Array.from({ length: 5 }, () => cache.withContext(host()).getOrSet('k', loader, { ttl: '1m' }))
+    await vi.advanceTimersByTimeAsync(6_000)
+    await expect(Promise.all(calls)).resolves.toEqual(Array(5).fill('once'))
+    expect(loader).toHaveBeenCalledTimes(1)
+  })
+})
