@@ -124,7 +124,7 @@ export class Engine {
     const { plan } = config
     this.tiers = plan ? plan.tiers(stores, config.tierTimeout, inst.counters, fail, now) : new Tiers(stores, config.tierTimeout, inst.counters, fail, now)
     const check = (this.#check = plan?.check ?? assertSerializable)
-    this.#tags = new Tags(config.coordinator, inst)
+    this.#tags = new Tags(config.coordinator, inst, config.tierTimeout)
     this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, config.tierTimeout, this.#reads, inst, this.background, now)
     this.#loadIntent = locks.intent

@@ -1,4 +1,5 @@
 import type { Coordinator } from '../coordinator.js'
+import { withDeadline } from '../runtime.js'
 import { noop } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import { withSoft } from './soft.js'
@@ -19,11 +20,13 @@ export class Tags {
   /** Whether the coordinator keeps soft records (Coordinator.softRecords): without, every tag state is hard. */
   readonly soft: boolean
   readonly #inst: Instrumentation
+  readonly #timeout: number
 
-  constructor(coordinator: Coordinator, inst: Instrumentation) {
+  constructor(coordinator: Coordinator, inst: Instrumentation, timeout: number) {
     this.coordinator = coordinator
     this.soft = coordinator.softRecords === true
     this.#inst = inst
+    this.#timeout = timeout
   }
 
   /** true when no tag was invalidated (hard) after createdAt, false when one was, undefined when the answer is async. */
@@ -50,7 +53,15 @@ export class Tags {
 
   async aliveAsync(tags: readonly string[], createdAt: number, key: string): Promise<boolean> {
     try {
-      return (await this.coordinator.invalidatedAt(tags)) < createdAt
+      const at = this.coordinator.invalidatedAt(tags)
+      if (typeof at === 'number') return at < createdAt
+      // Bounded by the tier timeout, on a timer of this caller's own: a coordinator may share one read between
+      // callers, and in Workers a read started by another request dies with that request.
+      const timeout = this.#timeout
+      const known = timeout > 0 ? withDeadline(at, timeout, () => {
+        throw new Error(`no answer to invalidatedAt within ${timeout} ms`)
+      }) : at
+      return (await known) < createdAt
     } catch (error) {
       // Serving what the tiers hold beats failing the request; the failure is reported.
       this.#inst.coordinatorFailed(this.coordinator.name, error, key)
