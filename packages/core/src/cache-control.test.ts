@@ -143,4 +143,27 @@ describe('formatCacheStatus', () => {
     expect(formatCacheStatus({ hit: false, fwd: 'bypass' }, 'my-cdn')).toBe('my-cdn; fwd=bypass')
     expect(() => formatCacheStatus({ hit: true }, 'bad name')).toThrow(/cacheName must be an RFC 8941 token/)
   })
+
+  it('checks every parameter it emits against its grammar: nothing can break out of the field or the member', () => {
+    // fwd: only the forward reasons RFC 9211 registers.
+    for (const fwd of ['bypass', 'method', 'uri-miss', 'vary-miss', 'miss', 'request', 'stale', 'partial'] as const) {
+      expect(formatCacheStatus({ hit: false, fwd })).toBe(`tiercache; fwd=${fwd}`)
+    }
+    for (const fwd of ['miss\r\nSet-Cookie: a=b', 'miss; stored', 'miss, evil', 'MISS', '']) {
+      expect(() => formatCacheStatus({ hit: false, fwd: fwd as 'miss' })).toThrow(/status\.fwd must be one of/)
+    }
+    // detail: a token as is, printable ASCII as a quoted string with \ and " escaped, anything else refused.
+    expect(formatCacheStatus({ hit: true, detail: 'L2/stale-if-error' })).toBe('tiercache; hit; detail=L2/stale-if-error')
+    expect(formatCacheStatus({ hit: true, detail: 'say "hi" \\ bye' })).toBe('tiercache; hit; detail="say \\"hi\\" \\\\ bye"')
+    for (const detail of ['L1\r\nSet-Cookie: a=b', 'L1\n', 'tab\there', 'caf\u00e9', '\u2028']) {
+      expect(() => formatCacheStatus({ hit: true, detail })).toThrow(/status\.detail must be printable ASCII/)
+    }
+    // ttl: a number (NaN refused), emitted as an integer within 2^31 s.
+    expect(formatCacheStatus({ hit: true, ttl: 12.9 })).toBe('tiercache; hit; ttl=12')
+    expect(() => formatCacheStatus({ hit: true, ttl: Number.NaN })).toThrow(/status\.ttl/)
+    expect(() => formatCacheStatus({ hit: true, ttl: '5\r\n' as unknown as number })).toThrow(/status\.ttl/)
+    expect(() => formatCacheStatus(null as never)).toThrow(TypeError)
+    // What the function returns is always a valid header value: printable ASCII, no CR or LF.
+    expect(formatCacheStatus({ hit: false, fwd: 'miss', stored: true, collapsed: true, ttl: 5, detail: 'a b' })).toMatch(/^[\x20-\x7e]+$/)
+  })
 })

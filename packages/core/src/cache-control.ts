@@ -12,7 +12,7 @@ export interface CacheControlOptions {
 }
 
 /** RFC 9211 Cache-Status forward reasons this library reports. */
-export type CacheStatusForward = 'miss' | 'uri-miss' | 'vary-miss' | 'stale' | 'bypass' | 'method' | 'request'
+export type CacheStatusForward = 'miss' | 'uri-miss' | 'vary-miss' | 'stale' | 'bypass' | 'method' | 'request' | 'partial'
 
 /** What one cache did for one response, for the Cache-Status field (RFC 9211). */
 export interface CacheStatus {
@@ -99,26 +99,48 @@ export function cacheHeaders(source: Entry | Policy | ResolvedPolicy, options: C
   return headers
 }
 
+/** Forward reasons RFC 9211 §2.2 registers: the only values `fwd` may take. */
+const FORWARD_REASONS: ReadonlySet<string> = new Set(['bypass', 'method', 'uri-miss', 'vary-miss', 'miss', 'request', 'stale', 'partial'])
+
+/** An RFC 8941 token (§3.3.4): emitted bare. */
+const TOKEN = /^[A-Za-z*][A-Za-z0-9!#$%&'*+\-.^_`|~:/]*$/
+/** What an RFC 8941 string may hold (§3.3.3): printable ASCII, no control characters (CR and LF included). */
+const STRING_CHARS = /^[\x20-\x7e]*$/
+
 /**
- * One Cache-Status member (RFC 9211 §2): the cache's name, then hit or fwd and the other parameters.
+ * One Cache-Status member (RFC 9211 §2): the cache's name, then hit or fwd and the other parameters. Every
+ * parameter is checked against its grammar, so that no value can break out of the field (CR, LF) or of its list:
+ * `fwd` must be a registered forward reason, `ttl` an integer (capped at 2^31 s), `detail` a token or a string of
+ * printable ASCII; anything else throws a RangeError naming the parameter.
  *
  * @example
  * formatCacheStatus({ hit: false, fwd: 'miss', stored: true }) // 'tiercache; fwd=miss; stored'
  */
 export function formatCacheStatus(status: CacheStatus, cacheName = 'tiercache'): string {
-  if (!/^[A-Za-z*][A-Za-z0-9_\-.:*/]*$/.test(cacheName)) {
-    throw new RangeError(`cacheName must be an RFC 8941 token (letters, digits and _-.:*/), got ${JSON.stringify(cacheName)}`)
+  if (typeof status !== 'object' || status === null) throw new TypeError(`status must be an object like { hit: true }, got ${typeOf(status)}`)
+  if (typeof cacheName !== 'string' || !TOKEN.test(cacheName)) {
+    throw new RangeError(`cacheName must be an RFC 8941 token (a letter or *, then letters, digits and !#$%&'*+-.^_\`|~:/), got ${JSON.stringify(cacheName)}`)
   }
   let out = cacheName
-  if (status.hit) out += '; hit'
-  else if (status.fwd !== undefined) out += `; fwd=${status.fwd}`
-  if (status.ttl !== undefined && Number.isFinite(status.ttl)) {
+  if (status.hit === true) out += '; hit'
+  else if (status.fwd !== undefined) {
+    if (typeof status.fwd !== 'string' || !FORWARD_REASONS.has(status.fwd)) {
+      throw new RangeError(`status.fwd must be one of ${[...FORWARD_REASONS].join(', ')} (RFC 9211 §2.2), got ${JSON.stringify(status.fwd)}`)
+    }
+    out += `; fwd=${status.fwd}`
+  }
+  if (status.ttl !== undefined) {
+    if (typeof status.ttl !== 'number' || Number.isNaN(status.ttl)) throw new RangeError(`status.ttl must be a number of seconds, got ${String(status.ttl)}`)
     out += `; ttl=${Math.max(-MAX_DELTA_SECONDS, Math.min(Math.trunc(status.ttl), MAX_DELTA_SECONDS))}`
   }
   if (status.stored === true) out += '; stored'
   if (status.collapsed === true) out += '; collapsed'
   if (status.detail !== undefined) {
-    out += /^[A-Za-z*][A-Za-z0-9_\-.:*/]*$/.test(status.detail) ? `; detail=${status.detail}` : `; detail=${JSON.stringify(status.detail)}`
+    const detail = status.detail
+    if (typeof detail !== 'string' || !STRING_CHARS.test(detail)) {
+      throw new RangeError(`status.detail must be printable ASCII (an RFC 8941 token or string: no control characters such as CR or LF), got ${JSON.stringify(detail)}`)
+    }
+    out += TOKEN.test(detail) ? `; detail=${detail}` : `; detail="${detail.replace(/[\\"]/g, (c) => `\\${c}`)}"`
   }
   return out
 }
