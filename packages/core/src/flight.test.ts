@@ -129,6 +129,19 @@ describe('getOrSet and getManyOrSet under the Workers rule', () => {
     expect(loadMany.mock.calls.map(([keys]) => keys)).toEqual([['b'], ['a']])
   })
 
+  it('a tag check waits on the coordinator at most tierTimeout, then serves what the tier holds and reports it', async () => {
+    const coordinator = { name: 'lost', invalidatedAt: () => never<number>(), invalidateTags: async () => {} }
+    const events: string[] = []
+    const l2 = memoryStore()
+    const writer = createCache({ tiers: [memoryStore(), l2] })
+    await writer.set('k', 'tagged', { ttl: '1m', tags: ['t'] })
+    const reader = createCache({ tiers: [memoryStore(), l2], coordinator, tierTimeout: 300, onEvent: (e) => events.push(e.error?.code ?? e.type) })
+    const answer = reader.withContext(host()).getOrSet('k', async () => 'loaded', { ttl: '1m' })
+    await vi.advanceTimersByTimeAsync(300)
+    await expect(answer).resolves.toBe('tagged')
+    expect(events).toContain('COORDINATOR_ERROR')
+  })
+
   it('joiners of a live owner still share its one load', async () => {
     const cache = createCache({ tiers: [memoryStore()] })
     const loader = vi.fn(async () => {
