@@ -1,19 +1,23 @@
 import {
   cacheHeaders,
+  flightAlive,
   formatCacheStatus,
+  joinFlight,
+  ownFlight,
   parseDuration,
   resolvePolicy,
   type Cache,
   type CacheEvent,
   type CacheStatus,
   type Duration,
+  type Flight,
   type Loader,
   type Policy,
   type ResolvedPolicy,
 } from '@tiercache/core'
 import { requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
-import { fillRequest, requestKey } from './request-key.js'
+import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
 import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
 
@@ -49,6 +53,18 @@ export interface ResponseCacheOptions<Env = unknown> {
   allowAuthorization?: boolean
   /** Cache requests that carry Cookie (the response must not depend on it). @default false */
   allowCookie?: boolean
+  /**
+   * Requests carrying a header the cache key ignores but an origin may reflect into its answer (X-Forwarded-Host,
+   * X-Forwarded-Proto, X-Original-URL, X-Rewrite-URL, X-HTTP-Method-Override, ...: `unkeyedHeaderNames`), which
+   * would then be served to everyone (web cache poisoning). `'strip'`: a request whose answer may be stored reaches
+   * the origin without them. `'bypass'`: such a request passes through uncached (`Cache-Status: ...; fwd=bypass;
+   * detail=unkeyed-header`; note that Cloudflare adds X-Forwarded-Proto to every request). `'allow'`: left alone, for
+   * an origin that never reads them. Headers named in `vary` are part of the key and never affected.
+   * @default 'strip'
+   */
+  unkeyedHeaders?: 'strip' | 'bypass' | 'allow'
+  /** The headers `unkeyedHeaders` is about (case-insensitive), replacing the default list. @default UNKEYED_HEADERS */
+  unkeyedHeaderNames?: readonly string[]
   /** Largest body stored, in bytes; larger responses pass through. @default 524288 (512 KiB) */
   maxBodySize?: number
   /** Prefixed to every response key, keeping them apart from data keys of the same cache. @default 'res:' */
@@ -101,6 +117,18 @@ interface Shared {
   error?: unknown
 }
 
+/** One lookup in flight, shared by the requests for its key that arrive meanwhile (flight.ts in core). */
+interface InFlight extends Flight {
+  promise: Promise<Shared>
+}
+
+/** What a request got from the lookup of its key: its own, or another request's it joined. */
+interface Outcome {
+  shared: Shared
+  /** This request's own lookup; undefined when it joined another request's. */
+  recorder: Recorder | undefined
+}
+
 /** What the events of one in-flight getOrSet said. */
 interface Recorder {
   answeredFrom: number | undefined
@@ -124,12 +152,14 @@ export class ResponseCache<Env> {
   readonly #browserTtl: Duration | undefined
   readonly #allowAuthorization: boolean
   readonly #allowCookie: boolean
+  readonly #unkeyed: 'strip' | 'bypass' | 'allow'
+  readonly #unkeyedNames: readonly string[]
   readonly #keyPrefix: string
   readonly #statusName: string
   readonly #now: () => number
   #cache: Cache | undefined
   readonly #recorders = new Map<string, Recorder>()
-  readonly #inflight = new Map<string, Promise<Shared>>()
+  readonly #inflight = new Map<string, InFlight>()
   readonly #folded = new WeakMap<object, Policy>()
 
   constructor(options: ResponseCacheOptions<Env>, call: string, policyRequired: boolean) {
@@ -145,13 +175,16 @@ export class ResponseCache<Env> {
     }
     const vary = options.vary ?? []
     if (!Array.isArray(vary)) throw new TypeError(`options.vary must be an array of request header names, got ${typeOf(vary)}`)
-    this.#vary = vary.map((name: unknown, i) => {
-      if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-        throw new TypeError(`options.vary[${i}] must be a header name, got ${JSON.stringify(name)}`)
-      }
-      if (name === '*') throw new RangeError('options.vary must not contain "*": a response varying on everything cannot be cached')
-      return name.toLowerCase()
-    })
+    this.#vary = headerNames(vary, 'options.vary')
+    if (this.#vary.includes('*')) throw new RangeError('options.vary must not contain "*": a response varying on everything cannot be cached')
+    const unkeyed = options.unkeyedHeaders ?? 'strip'
+    if (unkeyed !== 'strip' && unkeyed !== 'bypass' && unkeyed !== 'allow') {
+      throw new TypeError(`options.unkeyedHeaders must be 'strip', 'bypass' or 'allow', got ${JSON.stringify(unkeyed)}`)
+    }
+    const unkeyedNames = options.unkeyedHeaderNames ?? UNKEYED_HEADERS
+    if (!Array.isArray(unkeyedNames)) throw new TypeError(`options.unkeyedHeaderNames must be an array of request header names, got ${typeOf(unkeyedNames)}`)
+    this.#unkeyed = unkeyed
+    this.#unkeyedNames = headerNames(unkeyedNames, 'options.unkeyedHeaderNames').filter((name) => !this.#vary.includes(name))
     this.#negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
     if (options.browserTtl !== undefined) parseDuration(options.browserTtl, 'options.browserTtl')
     for (const name of ['cdn', 'allowAuthorization', 'allowCookie'] as const) optionalBoolean(options[name], `options.${name}`)
@@ -163,7 +196,7 @@ export class ResponseCache<Env> {
     try {
       formatCacheStatus({ hit: true }, statusName)
     } catch {
-      throw new RangeError(`options.statusName must be an RFC 8941 token (letters, digits and _-.:*/), got ${JSON.stringify(statusName)}`)
+      throw new RangeError(`options.statusName must be an RFC 8941 token (a letter or *, then letters, digits and !#$%&'*+-.^_\`|~:/), got ${JSON.stringify(statusName)}`)
     }
     this.#cacheOption = cache
     this.#policy = policy
@@ -205,31 +238,32 @@ export class ResponseCache<Env> {
     if (reason !== undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: reason === 'method' ? 'method' : 'bypass', detail: reason })
     const policy = typeof this.#policy === 'function' ? this.#policy(request, origin.env) : this.#policy
     if (policy === undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass' })
+    if (this.#unkeyed !== 'allow') {
+      const stripped = withoutHeaders(request, this.#unkeyedNames)
+      if (stripped !== request && this.#unkeyed === 'bypass') {
+        return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass', detail: 'unkeyed-header' })
+      }
+      request = stripped
+    }
 
     const view = this.viewFor(origin.env, origin.ctx)
     const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
     const key = await requestKey(request, this.#vary, this.#keyPrefix)
-    let shared = this.#inflight.get(key)
-    let collapsed = true
-    let recorder: Recorder | undefined
-    if (shared === undefined) {
-      collapsed = false
-      recorder = { answeredFrom: undefined, staleBecause: undefined, loadedHere: false, passed: undefined }
-      shared = this.#lookup(view, key, request, effective, origin, recorder)
-      this.#inflight.set(key, shared)
-      const clear = (): void => {
-        if (this.#inflight.get(key) === shared) this.#inflight.delete(key)
-      }
-      void shared.then(clear, clear)
-    }
-    const { value, how, error } = await shared
+    const { shared, recorder } = await this.#share(key, origin.ctx, () => this.#lookup(view, key, request, effective, origin))
+    const collapsed = recorder === undefined
+    const { value, how, error } = shared
     if (error !== undefined) {
-      if (!(error instanceof OriginError)) throw error
-      // The origin failed and nothing stale could answer: its own answer, uncached.
-      const headers = new Headers(error.headers)
-      if (collapsed) headers.delete('set-cookie')
-      headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss', collapsed }, this.#statusName))
-      return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
+      if (!(error instanceof OriginError)) {
+        if (!collapsed) throw error
+      } else if (!collapsed) {
+        // The origin failed and nothing stale could answer: its own answer, uncached.
+        const headers = new Headers(error.headers)
+        headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
+        return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
+      }
+      // Another request's failure: its answer may reflect that request (its headers, its cookies), so this one
+      // asks the origin itself, uncached.
+      return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: true })
     }
     if (isStoredResponse(value)) return this.#render(value, request, statusOf(how, collapsed))
     const passReason = (value as PassMarker).pass
@@ -238,8 +272,39 @@ export class ResponseCache<Env> {
     return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed, detail: passReason })
   }
 
-  /** Runs one getOrSet for `key` and says how it was answered. Never rejects. */
-  async #lookup(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, recorder: Recorder): Promise<Shared> {
+  /**
+   * The lookup of `key`: joins the one in flight, or starts it. The Workers rule (flight.ts in core): the request
+   * that starts it hands it to its ctx.waitUntil and keeps a heartbeat; a request that joins waits with a timer of
+   * its own, and looks up itself once the starter is gone, so a cancelled request never leaves its key stuck.
+   */
+  #share(key: string, ctx: ExecutionContextLike | undefined, lookup: () => [Promise<Shared>, Recorder]): Promise<Outcome> {
+    const waitUntil = ctx === undefined ? undefined : (promise: Promise<unknown>) => ctx.waitUntil(promise)
+    const running = this.#inflight.get(key)
+    if (running !== undefined && flightAlive(running)) {
+      const joined = running.promise.then((shared): Outcome => ({ shared, recorder: undefined }))
+      return joinFlight(running, joined, waitUntil, () => {
+        if (this.#inflight.get(key) === running) this.#inflight.delete(key)
+        return this.#share(key, ctx, lookup)
+      })
+    }
+    const [promise, recorder] = lookup()
+    const flight: InFlight = { promise, beat: undefined, done: false }
+    this.#inflight.set(key, flight)
+    const clear = (): void => {
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key)
+    }
+    void promise.then(clear, clear)
+    ownFlight(flight, promise, waitUntil)
+    return promise.then((shared) => ({ shared, recorder }))
+  }
+
+  /** Starts one getOrSet for `key`; its promise says how it was answered and never rejects. */
+  #lookup(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>): [Promise<Shared>, Recorder] {
+    const recorder: Recorder = { answeredFrom: undefined, staleBecause: undefined, loadedHere: false, passed: undefined }
+    return [this.#run(view, key, request, policy, origin, recorder), recorder]
+  }
+
+  async #run(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, recorder: Recorder): Promise<Shared> {
     const resolved = view.resolvePolicy(policy)
     const negativeTtl = this.#negativeTtl ?? (resolved.negativeExplicit ? resolved.negativeTtl : undefined)
     const rules: ResponseRules = negativeTtl === undefined ? this.#rules : { ...this.#rules, negative: true }
@@ -332,6 +397,16 @@ export class ResponseCache<Env> {
     }
     return folded
   }
+}
+
+/** Header names, checked and lowercased. */
+function headerNames(names: readonly unknown[], where: string): string[] {
+  return names.map((name: unknown, i) => {
+    if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new TypeError(`${where}[${i}] must be a header name, got ${JSON.stringify(name)}`)
+    }
+    return name.toLowerCase()
+  })
 }
 
 /** Fresh, swr and stale-if-error windows in ms for a stored response: negative ones live negativeTtl only. */
