@@ -76,11 +76,13 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
 
   // Writes to one key apply in the order they were called: a fill started before a newer write must not land
   // after it (Cache API puts and deletes are asynchronous and may otherwise finish in any order). Reads wait
-  // for the writes issued before them.
+  // for the writes issued before them. In Workers the previous write may belong to another request: its
+  // completion is adopted into a promise of this caller's own (so that what follows runs in this caller's
+  // request), and waited for at most WRITE_WAIT_MS (a write its request abandoned never settles).
   const writing = new Map<string, Promise<unknown>>()
   function inOrder<T>(key: string, operation: () => Promise<T>): Promise<T> {
     const previous = writing.get(key)
-    const run = previous === undefined ? operation() : previous.then(operation, operation)
+    const run = previous === undefined ? operation() : settledWithin(previous, WRITE_WAIT_MS).then(operation)
     writing.set(key, run)
     const clear = (): void => {
       if (writing.get(key) === run) writing.delete(key)
@@ -90,7 +92,7 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
   }
   function afterWrites(key: string): Promise<unknown> | undefined {
     const pending = writing.get(key)
-    return pending?.then(noop, noop)
+    return pending === undefined ? undefined : settledWithin(pending, WRITE_WAIT_MS)
   }
 
   return {
@@ -129,7 +131,20 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
   }
 }
 
-function noop(): void {}
+/** Longest wait for an earlier write of the same key before going ahead. */
+const WRITE_WAIT_MS = 2_000
+
+/** Resolves once `promise` settled, or after `ms` (on a timer of the caller's), whichever comes first; never rejects. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    const done = (): void => {
+      clearTimeout(timer)
+      resolve()
+    }
+    promise.then(done, done)
+  })
+}
 
 /**
  * The response the Cache API keeps for an entry with `leftMs` to live. workerd stores nothing for

@@ -32,6 +32,7 @@ export interface EdgeCacheEnv {
 export type RedisConstructor = new (config: {
   url: string
   token: string
+  enableAutoPipelining?: boolean
   retry?: false | { retries?: number; backoff?: (retryCount: number) => number }
   signal?: () => AbortSignal
 }) => unknown
@@ -244,6 +245,9 @@ function upstashClient(env: EdgeCacheEnv, Redis: RedisConstructor | undefined, t
   const client: unknown = new Redis({
     url,
     token,
+    // Auto-pipelining batches the commands issued in one tick into one HTTP request, made by whichever request's
+    // code issued the first: in Workers another request's commands would then depend on that request's lifetime.
+    enableAutoPipelining: false,
     retry: { retries: 1, backoff: () => 50 },
     signal: () => AbortSignal.timeout(timeout),
   })
