@@ -14,6 +14,8 @@ export type PassReason =
   | 'status'
   | 'stream'
   | 'too-large'
+  /** The request carried a header the key ignores and the origin may reflect (options.unkeyedHeaders: 'bypass'). */
+  | 'unkeyed-header'
 
 /** What the request rules need from the options. */
 export interface RequestRules {

@@ -71,7 +71,15 @@ export function tiercache<E extends HonoEnv = HonoEnv, Bindings extends object =
       fetch: async (request, background) => {
         if (!background && !nextCalled) {
           nextCalled = true
-          await next()
+          // The rest of the chain runs once, on the request the cache asks for: a fill is a GET without the
+          // client's conditional fields (also for a HEAD), and none of them carries a stripped unkeyed header.
+          const raw = c.req.raw
+          c.req.raw = request
+          try {
+            await next()
+          } finally {
+            c.req.raw = raw
+          }
           return c.res
         }
         if (app === undefined) throw new Error('tiercache: refreshing a Hono route in the background needs options.app')

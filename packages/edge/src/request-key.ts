@@ -7,15 +7,40 @@ const CONDITIONAL = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmod
 const MAX_KEY = 512
 
 /**
+ * Request headers an origin may reflect into its answer (links, redirects, the method it runs) although a cache
+ * keyed by method and URL ignores them: sent by an attacker, they would poison the entry everyone is served.
+ */
+export const UNKEYED_HEADERS: readonly string[] = [
+  'forwarded',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-host',
+  'x-original-host',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]
+
+/**
  * The cache key of a GET or HEAD request: `<prefix>GET <url>` (HEAD shares the GET entry; the fragment is
- * dropped), then `\n<name>: <value>` for each request header named in `vary`, in the order given (lowercase
- * names; a missing header keys as empty). A key longer than 512 characters becomes `<prefix>#<sha-256>`.
+ * dropped), then for each request header named in `vary`, in the order given (lowercase names),
+ * `\n<name>: <value>` when the request has it (even empty) and `\n<name>` when it does not, so that an empty
+ * value and a missing header never share an entry. A key longer than 512 characters becomes `<prefix>#<sha-256>`.
  */
 export function requestKey(request: Request, vary: readonly string[], prefix: string): string | Promise<string> {
   const url = new URL(request.url)
   url.hash = ''
   let key = `${prefix}GET ${url.href}`
-  for (const name of vary) key += `\n${name}: ${normalize(request.headers.get(name))}`
+  for (const name of vary) {
+    const value = request.headers.get(name)
+    key += value === null ? `\n${name}` : `\n${name}: ${normalize(value)}`
+  }
   if (key.length <= MAX_KEY) return key
   return sha256Hex(key).then((digest) => `${prefix}#${digest}`)
 }
@@ -30,9 +55,17 @@ export function fillRequest(request: Request): Request {
   return new Request(request, { method: 'GET', headers })
 }
 
-/** Header values differing only in spacing or case of list separators key the same. */
-function normalize(value: string | null): string {
-  if (value === null) return ''
+/** The request without the headers named (lowercase), or the request itself when it has none of them. */
+export function withoutHeaders(request: Request, names: readonly string[]): Request {
+  const present = names.filter((name) => request.headers.has(name))
+  if (present.length === 0) return request
+  const headers = new Headers(request.headers)
+  for (const name of present) headers.delete(name)
+  return new Request(request, { headers })
+}
+
+/** Header values differing only in spacing around list separators key the same. */
+function normalize(value: string): string {
   return value
     .split(',')
     .map((part) => part.trim())

@@ -32,6 +32,16 @@ function build(options: Partial<TiercacheOptions> & { withApp?: boolean } = {}):
     return c.text('welcome')
   })
   app.get('/api/uses-cache', async (c) => c.text(`has cache: ${typeof c.var.cache.getOrSet}`))
+  // Answers a HEAD without a body, as a proxy (fetch(c.req.raw)) or a static file handler does.
+  app.get('/api/proxied', (c) => {
+    bump('proxied')
+    return c.req.method === 'HEAD' ? c.body(null, 200, { 'content-type': 'text/plain' }) : c.text('the whole document')
+  })
+  app.get('/api/links', (c) => c.text(`https://${c.req.header('x-forwarded-host') ?? 'hono.test'}/next`))
+  app.get('/api/whoami', async (c) => {
+    await new Promise((r) => setTimeout(r, 50))
+    return c.text(`error for ${c.req.header('x-user')}`, 503)
+  })
   app.get('/data/price/:sku', async (c) => {
     const sku = c.req.param('sku')
     const price = await cached(c, `price:${sku}`, () => ({ sku, cents: 100 * bump('price') }), { ttl: '1m', swr: '1h' })
@@ -104,6 +114,31 @@ describe('tiercache() middleware', () => {
     expect(await head.text()).toBe('')
     expect(head.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
     expect(h.count.item).toBe(1)
+  })
+
+  it.each([true, false])('never fills the entry with a HEAD answer: a HEAD first on a miss, then GETs get the body (app given: %s)', async (withApp) => {
+    const h = build({ withApp })
+    const head = await h.send('/api/proxied', { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(await head.text()).toBe('')
+    const get = await h.send('/api/proxied')
+    expect(await get.text()).toBe('the whole document')
+    expect(get.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+    expect(h.count.proxied).toBe(1)
+  })
+
+  it('strips headers the key ignores before the route sees them (web cache poisoning)', async () => {
+    const h = build()
+    expect(await (await h.send('/api/links', { headers: { 'x-forwarded-host': 'evil.example' } })).text()).toBe('https://hono.test/next')
+    const victim = await h.send('/api/links')
+    expect(await victim.text()).toBe('https://hono.test/next')
+    expect(victim.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+  })
+
+  it("gives every collapsed request its own answer when the route fails, never another request's", async () => {
+    const h = build()
+    const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => h.send('/api/whoami', { headers: { 'x-user': `user${i}` } })))
+    expect(await Promise.all(responses.map((r) => r.text()))).toEqual(Array.from({ length: 8 }, (_, i) => `error for user${i}`))
   })
 
   it('applies the same rules as withCache: a Set-Cookie response and an Authorization request are not cached', async () => {
