@@ -26,15 +26,23 @@ afterEach(async () => {
   expect(unhandled).toEqual([])
 })
 
-/** An isolate with the edge tiers, a 300 ms client timeout, 400 ms tier timeout and 300 ms coordinator timeout. */
+/**
+ * An isolate with the edge tiers, a 300 ms client timeout, 400 ms tier timeout and 300 ms coordinator timeout.
+ * Time bounds below are many times what the timeouts allow and well below the fault (a slow endpoint takes 5 s):
+ * they tell whether a timeout worked, not how fast this shared machine is.
+ */
 function faultyIsolate(cacheName = unique('faults')): { cache: Cache; events: CacheEvent[] } {
   return edgeIsolate(endpoint, { cacheName, clientTimeoutMs: 300, coordinatorTimeout: '300ms', tierTimeout: '400ms', tagCacheTtl: '5s', policy: { ttl: '1h', tags: ['faulty'] } })
 }
 
+const SLOW_MS = 5_000
+/** Half the slow fault: an answer within it did not wait for the endpoint. */
+const BOUND_MS = SLOW_MS / 2
+
 const faults: Array<[string, Fault]> = [
   ['down (connection dropped)', { mode: 'down' }],
   ['answering 500', { mode: 'error500' }],
-  ['slower than the timeouts (0.9 s)', { mode: 'slow', delayMs: 900 }],
+  ['slower than the timeouts (5 s)', { mode: 'slow', delayMs: SLOW_MS }],
 ]
 
 describe.each(faults)('Upstash %s', (_label, fault) => {
@@ -45,7 +53,7 @@ describe.each(faults)('Upstash %s', (_label, fault) => {
     expect(await cache.getOrSet('cold', () => 'from origin')).toBe('from origin')
     const elapsed = Date.now() - t0
     // L2 read (<= 400 ms tier timeout) + lock (<= 300 ms coordinator timeout), then the origin.
-    expect(elapsed).toBeLessThan(1_200)
+    expect(elapsed).toBeLessThan(BOUND_MS)
     await cache.idle()
     const errors = events.filter((e) => e.type === 'error').map((e) => e.error!.code)
     // A slow endpoint trips the client's own 300 ms signal first (TIER_ERROR), or else the 400 ms tierTimeout.
@@ -64,7 +72,8 @@ describe.each(faults)('Upstash %s', (_label, fault) => {
     await resetStats(endpoint)
     const t0 = Date.now()
     expect(await cache.getOrSet('warm', () => 'origin must not run')).toBe('cached')
-    expect(Date.now() - t0).toBeLessThan(100)
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS)
+    // No request reached Redis at all.
     expect((await statsOf(endpoint)).requests).toBe(0)
   })
 
@@ -78,7 +87,7 @@ describe.each(faults)('Upstash %s', (_label, fault) => {
     await setFault(endpoint, fault)
     const t0 = Date.now()
     expect(await reader.cache.getOrSet('shared', () => 'origin must not run')).toBe('in L1')
-    expect(Date.now() - t0).toBeLessThan(700)
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS)
     expect(reader.events.some((e) => e.type === 'error' && e.error?.code === 'COORDINATOR_ERROR')).toBe(true)
   })
 
@@ -104,7 +113,7 @@ describe.each(faults)('Upstash %s', (_label, fault) => {
       expect(res.status).toBe(200)
       expect(await res.text()).toBe('page')
       expect(res.headers.get('cache-status')).toMatch(expected)
-      expect(Date.now() - t0).toBeLessThan(1_500)
+      expect(Date.now() - t0).toBeLessThan(BOUND_MS)
       await waitOnExecutionContext(ctx)
     }
     expect(originCalls).toBe(1)
@@ -123,16 +132,17 @@ describe('a client without a timeout of its own', () => {
       policy: { ttl: '1h' },
       onEvent: (e) => events.push(e),
     })
-    await setFault(endpoint, { mode: 'slow', delayMs: 700 })
+    await setFault(endpoint, { mode: 'slow', delayMs: SLOW_MS })
     const t0 = Date.now()
     expect(await cache.getOrSet('bounded', () => 'from origin')).toBe('from origin')
-    expect(Date.now() - t0).toBeLessThan(650)
+    // 300 ms tier timeout + 300 ms coordinator timeout, against a 5 s endpoint and a 10 s client timeout.
+    expect(Date.now() - t0).toBeLessThan(BOUND_MS)
     expect(events.filter((e) => e.type === 'error').map((e) => e.error!.code)).toEqual(expect.arrayContaining(['TIER_TIMEOUT', 'COORDINATOR_ERROR']))
     await setFault(endpoint, { mode: 'ok' })
     // The requests given up on still finish (and are answered) later: wait so that nothing outlives the test.
-    await new Promise((r) => setTimeout(r, 800))
+    await new Promise((r) => setTimeout(r, SLOW_MS + 500))
     await cache.idle()
-  })
+  }, 20_000)
 })
 
 describe('recovery', () => {

@@ -359,6 +359,33 @@ describe('SELF / main worker', () => {
   })
 })
 
+describe('work shared between requests (the rule behind core/src/flight.ts)', () => {
+  // Each SELF.fetch is a request of its own in the main worker's isolate.
+  const get = async (path: string): Promise<string> => (await SELF.fetch(`https://edge.test${path}`)).text()
+  const state = async (k: string): Promise<{ beats: number; done: boolean }> => JSON.parse(await get(`/flight/state?k=${k}`))
+
+  it("a request that answered without waitUntil leaves its work unfinished: its timers never fire again", async () => {
+    const k = `gone-${seq++}`
+    expect(await get(`/flight/own?k=${k}&ms=200&host=0`)).toBe('started')
+    // Another request waiting with a timer of its own is answered by that timer, not by the work.
+    expect(await get(`/flight/join?k=${k}&deadline=800`)).toBe('deadline')
+    const after = await state(k)
+    console.log(`[probe flight] owner gone: ${after.beats} beats, done ${after.done}`)
+    expect(after.done).toBe(false)
+    expect(after.beats).toBeLessThanOrEqual(1)
+  })
+
+  it('handed to its waitUntil, the work finishes after the answer, its heartbeat runs meanwhile, and a joiner gets its value', async () => {
+    const k = `hosted-${seq++}`
+    expect(await get(`/flight/own?k=${k}&ms=300&host=1`)).toBe('started')
+    expect(await get(`/flight/join?k=${k}&deadline=5000`)).toBe('value')
+    const after = await state(k)
+    console.log(`[probe flight] owner hosted: ${after.beats} beats, done ${after.done}`)
+    expect(after.done).toBe(true)
+    expect(after.beats).toBeGreaterThan(1)
+  })
+})
+
 describe('the runtime as core sees it', () => {
   it('reports the Workers user agent even with nodejs_compat, so core reads Date.now on every call here', () => {
     // core's defaultClock keeps its cached, timer-refreshed clock to Node; workerd drops timers set during a

@@ -95,11 +95,12 @@ describe('locks', () => {
 
   it('fails within its timeout when Redis does not answer, instead of hanging', async () => {
     const c = upstashCoordinator({ redis: redisFor(endpoint, { timeoutMs: 5_000 }), timeout: '200ms' })
-    await setFault(endpoint, { mode: 'slow', delayMs: 2_000 })
+    await setFault(endpoint, { mode: 'slow', delayMs: 5_000 })
     const t0 = Date.now()
     await expect(c.lock!('slow', 10_000)).rejects.toThrow(/within 200 ms/)
     await expect(c.invalidatedAt(['slow']) as Promise<number>).rejects.toThrow(/within 200 ms/)
-    expect(Date.now() - t0).toBeLessThan(1_000)
+    // Two 200 ms timeouts, against a 5 s endpoint: half the fault tells whether they worked.
+    expect(Date.now() - t0).toBeLessThan(2_500)
   })
 
   it('rejects bad options at the factory, naming the option', () => {
