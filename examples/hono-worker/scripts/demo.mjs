@@ -4,6 +4,7 @@
 //
 //   node scripts/demo.mjs [--port 8787]     PORT and HOST work too; --port wins
 //   node scripts/demo.mjs --exit-on-stdin-end   also stop when stdin ends (a test holding a pipe to it died)
+//   node scripts/demo.mjs --log-level warn      wrangler's log level (warn: no line per request, as under load)
 //   UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… node scripts/demo.mjs   L2 on Upstash instead of in memory
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,7 +18,7 @@ import { buildPage } from './build-page.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: args } = parseArgs({
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'exit-on-stdin-end': { type: 'boolean' } },
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'exit-on-stdin-end': { type: 'boolean' }, 'log-level': { type: 'string' } },
   strict: false,
 })
 const host = String(args.host ?? process.env.HOST ?? '127.0.0.1')
@@ -45,6 +46,7 @@ const wrangler = spawn(
     'dev',
     ...['--ip', host, '--port', String(port), '--inspector-ip', '127.0.0.1', '--persist-to', state],
     '--show-interactive-dev-session=false',
+    ...(typeof args['log-level'] === 'string' ? ['--log-level', args['log-level']] : []),
     ...vars.flatMap((name) => ['--var', `${name}:${process.env[name]}`]),
   ],
   {

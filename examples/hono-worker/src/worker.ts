@@ -27,8 +27,8 @@ app.use(
   tiercache<{ Bindings: Env }>({
     app, // to refresh a stale response in the background (stale-while-revalidate)
     // Built once per isolate: Cache API L1 + Upstash L2 with UPSTASH_REDIS_REST_URL/TOKEN, else an in-memory L2.
-    // L1 keeps an entry 5 s at most, as a quieter data centre would, so that L2 answers show up on one machine.
-    cache: (env) => createEdgeCache(env, { Redis, l1MaxTtl: '5s', namespace: 'demo', policy: productPolicy }),
+    // L1 keeps an entry 3 s at most, as a quieter data centre would, so that L2 answers show up on one machine.
+    cache: (env) => createEdgeCache(env, { Redis, l1MaxTtl: '3s', namespace: 'demo', policy: productPolicy }),
     // Whole responses of GET /api/products/:id are cached, tagged with their product; the rest only gets c.var.cache.
     policy: (request) => {
       const id = /^\/api\/products\/(\d+)$/.exec(new URL(request.url).pathname)?.[1]

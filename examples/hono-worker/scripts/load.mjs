@@ -1,0 +1,478 @@
+#!/usr/bin/env node
+// The demo Worker under concurrent load and faults: before / during / after each fault, how many requests
+// failed, how many the Workers runtime cancelled, latency, hit rate, database queries, and how fast the hit rate
+// came back. Used by test/load.e2e.test.ts (CI: `npm test`) and by the benchmarks (`npm run bench`).
+//
+//   node scripts/load.mjs [--requests 3000] [--concurrency 50] [--l2 memory,upstash] [--faults origin-down,...]
+//                         [--json] [--log-dir <dir>: the Worker's log of each run, worker-<l2>.log]
+//
+// Each L2 gets its own demo (started as `npm run demo` starts it: wrangler dev on 127.0.0.1, a free port); the
+// Upstash one talks to testkit's Upstash endpoint over a redis-server of its own, both on 127.0.0.1, which this
+// script faults: the endpoint answers 500, the endpoint answers slower than the timeout, redis-server is killed
+// and restarted. The origin (the demo's database) is switched off and on through its API.
+import { writeFileSync } from 'node:fs'
+import http from 'node:http'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startRedis, startUpstashServer } from '@tiercache/testkit'
+import { startDemo } from './start-demo.mjs'
+
+/** Products of the demo: ids 1..50. */
+export const PRODUCTS = 50
+/** Fresh lifetime of a product in the demo (productPolicy.ttl). */
+export const TTL_MS = 10_000
+/** The demo's tier timeout and Redis client timeout (createEdgeCache's defaults). */
+export const TIER_TIMEOUT_MS = 1_000
+/** The demo database answers within 150-250 ms. */
+export const ORIGIN_MAX_MS = 250
+/** How long a slow endpoint takes to answer: many times the timeout, so that waiting for it would show. */
+export const SLOW_ENDPOINT_MS = 10_000
+
+/** @typedef {'memory' | 'upstash'} L2 */
+/** @typedef {'none' | 'endpoint-500' | 'endpoint-slow' | 'redis-restart' | 'origin-down'} FaultName */
+
+/**
+ * @typedef {object} PhaseResult
+ * @property {string} l2
+ * @property {FaultName} fault
+ * @property {'warm-up' | 'before' | 'during' | 'after'} stage
+ * @property {number} requests     requests answered or failed in this phase
+ * @property {number} failed       not a 200 with the expected body (5xx, network errors, timeouts)
+ * @property {number} cancellations  "The Workers runtime canceled this request ..." lines in the Worker's log
+ * @property {number} crossContext   "promise was resolved or rejected from a different request context" warnings
+ * @property {number} p50  ms
+ * @property {number} p99  ms
+ * @property {number} max  ms
+ * @property {number} hitRate  share of product answers whose Cache-Status says `hit` (0..1)
+ * @property {number} dbQueries  queries that reached the database (failed ones included)
+ * @property {number[]} tierErrors  per edge tier (L1, L2), calls that failed or timed out
+ * @property {number} durationMs
+ * @property {number | undefined} recoveryMs  after a fault: ms from its end to the first of the product requests
+ *   sent from which on, every 50 in a row have a hit rate within 5 points of the `before` phase (undefined when
+ *   that never happened within the time the run waited)
+ * @property {number | undefined} hitRateAfter5s  after a fault: the hit rate of the product requests sent 5 s or more
+ *   after it ended
+ * @property {Record<string, number>} statuses  count per status code ('error' for network failures)
+ * @property {Record<string, number>} cacheStatuses  count per Cache-Status of product answers (ttl left out)
+ * @property {string[]} samples  a few failed answers, for messages
+ * @property {string[]} misses  after a fault, the first product requests that missed: when they were sent, what
+ */
+
+/**
+ * @typedef {object} LoadOptions
+ * @property {number} [requests]  at least this many requests per L2 (default 3000)
+ * @property {number} [concurrency]  requests in flight (default 50)
+ * @property {L2[]} [l2]  (default both)
+ * @property {number} [beforeMs]  length of each `before` phase (default 1500)
+ * @property {number} [duringMs]  length of each fault (default 4000: past the demo's 3 s L1 lifetime, so that
+ *   every key is read from L2 at least once while it fails)
+ * @property {number} [recoveryWaitMs]  how long the `after` phase lasts (default 10000)
+ * @property {(line: string) => void} [log]
+ * @property {Record<string, string>} [demoEnv]  extra environment for the demo
+ * @property {(l2: string, output: string) => void} [onOutput]  gets the Worker's whole log when its demo stops
+ * @property {FaultName[]} [faults]  only these faults (default: every one that applies to the L2)
+ */
+
+/**
+ * Runs the scenario against a fresh demo per L2 and returns every phase.
+ * @param {LoadOptions} [options]
+ * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, failed: number, cancellations: number, crossContext: number }> }>}
+ */
+export async function runLoad(options = {}) {
+  const { requests = 3000, concurrency = 50, l2: modes = ['memory', 'upstash'], log = () => {} } = options
+  /** @type {PhaseResult[]} */
+  const phases = []
+  /** @type {Record<string, { requests: number, failed: number, cancellations: number, crossContext: number }>} */
+  const totals = {}
+  // testkit's redis-server child does not hold the event loop open: awaiting its exit would otherwise end this
+  // process (exit code 13) when nothing else is left.
+  const keepAlive = setInterval(() => {}, 1_000)
+  try {
+    for (const mode of modes) await runOne(mode)
+  } finally {
+    clearInterval(keepAlive)
+  }
+  return { phases, totals }
+
+  /** @param {L2} mode */
+  async function runOne(mode) {
+    const results = mode === 'upstash' ? await withUpstash((services) => runMode(mode, services, options)) : await runMode(mode, undefined, options)
+    phases.push(...results)
+    totals[mode] = {
+      requests: sum(results, 'requests'),
+      failed: sum(results, 'failed'),
+      cancellations: sum(results, 'cancellations'),
+      crossContext: sum(results, 'crossContext'),
+    }
+    log(`${mode}: ${totals[mode].requests} requests, ${totals[mode].failed} failed, ${totals[mode].cancellations} cancelled by the runtime`)
+  }
+
+  /**
+   * @param {L2} mode
+   * @param {Services | undefined} services
+   * @param {LoadOptions} options
+   */
+  async function runMode(mode, services, { beforeMs = 1_500, duringMs = 4_000, recoveryWaitMs = 10_000, demoEnv = {}, onOutput, faults: only }) {
+    /** @type {Record<string, string>} */
+    const env = services === undefined ? {} : { UPSTASH_REDIS_REST_URL: services.upstash.url, UPSTASH_REDIS_REST_TOKEN: services.upstash.token }
+    const demo = await startDemo({ env: { ...demoEnv, ...env }, external: false })
+    log(`${mode}: demo at ${demo.url} after ${(demo.startupMs / 1000).toFixed(1)} s`)
+    const driver = createDriver(demo, concurrency)
+    /** @type {PhaseResult[]} */
+    const results = []
+    try {
+      /** @type {FaultName[]} */
+      const applicable = mode === 'upstash' ? ['endpoint-500', 'endpoint-slow', 'redis-restart', 'origin-down'] : ['origin-down']
+      const faults = applicable.filter((fault) => only === undefined || only.includes(fault))
+      // Every product loaded once, as a response and as data.
+      const ids = Array.from({ length: PRODUCTS }, (_, i) => i + 1)
+      const warmPaths = [...ids.map((id) => `/api/products/${id}`), `/api/products?ids=${ids.join(',')}`]
+      for (const fault of faults) {
+        // Every key present again (a restarted redis-server lost them), so that the fault has copies to fall back on.
+        results.push(await driver.phase(mode, fault, 'warm-up', { paths: warmPaths }))
+        const before = await driver.phase(mode, fault, 'before', { ms: beforeMs })
+        results.push(before)
+        const end = await startFault(fault, demo.url, services)
+        results.push(await driver.phase(mode, fault, 'during', { ms: duringMs }))
+        await end()
+        const ended = performance.now()
+        const { hits, ...after } = await driver.phase(mode, fault, 'after', { ms: recoveryWaitMs, since: ended })
+        results.push({ ...after, ...recovery(hits, before.hitRate - 0.05) })
+        log(`${mode}: ${fault} done`)
+      }
+      const done = sum(results, 'requests')
+      if (done < requests) results.push(await driver.phase(mode, 'none', 'after', { count: requests - done }))
+      return results
+    } finally {
+      driver.close()
+      await demo.stop()
+      onOutput?.(mode, demo.output())
+    }
+  }
+}
+
+/**
+ * @typedef {object} Services
+ * @property {import('@tiercache/testkit').RedisServer} redis  replaced when the fault restarts it
+ * @property {import('@tiercache/testkit').UpstashServer} upstash
+ */
+
+/**
+ * @template T
+ * @param {(services: Services) => Promise<T>} body
+ * @returns {Promise<T>}
+ */
+async function withUpstash(body) {
+  const redis = await startRedis()
+  /** @type {Services} */
+  const services = { redis, upstash: await startUpstashServer({ redisUrl: redis.url }) }
+  try {
+    return await body(services)
+  } finally {
+    await services.upstash.stop()
+    await services.redis.stop()
+  }
+}
+
+/**
+ * Starts a fault; resolves to the function that ends it.
+ * @param {FaultName} fault
+ * @param {string} url
+ * @param {Services | undefined} services
+ * @returns {Promise<() => Promise<void>>}
+ */
+async function startFault(fault, url, services) {
+  const upstash = () => /** @type {Services} */ (services).upstash
+  switch (fault) {
+    case 'endpoint-500':
+      upstash().setFault({ mode: 'error500' })
+      return async () => upstash().setFault({ mode: 'ok' })
+    case 'endpoint-slow':
+      upstash().setFault({ mode: 'slow', delayMs: SLOW_ENDPOINT_MS })
+      return async () => upstash().setFault({ mode: 'ok' })
+    case 'redis-restart': {
+      // Killed now, started again (empty: no persistence) when the fault ends.
+      const running = /** @type {Services} */ (services)
+      const port = running.redis.port
+      await running.redis.stop()
+      return async () => {
+        running.redis = await startRedis({ port })
+      }
+    }
+    case 'origin-down':
+      await setOrigin(url, true)
+      return () => setOrigin(url, false)
+    default:
+      return async () => {}
+  }
+}
+
+/** @param {string} url @param {boolean} failing */
+async function setOrigin(url, failing) {
+  const response = await fetch(`${url}/api/origin/fail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failing }) })
+  if (!response.ok) throw new Error(`POST /api/origin/fail answered ${response.status}`)
+  await response.body?.cancel()
+}
+
+/**
+ * Database queries so far, and per edge tier the errors (failed or timed-out calls) so far.
+ * @param {string} url
+ * @returns {Promise<{ queries: number, tierErrors: number[] }>}
+ */
+async function workerStats(url) {
+  const response = await fetch(`${url}/api/stats`)
+  const stats = /** @type {{ origin: { total: number }, cache: { tiers: { errors: number }[] } }} */ (await response.json())
+  return { queries: stats.origin.total, tierErrors: stats.cache.tiers.map((tier) => tier.errors) }
+}
+
+/**
+ * The load: `concurrency` keep-alive connections, each sending its next request as soon as the previous answer
+ * was read. Nine in ten requests are `GET /api/products/:id` (whole responses cached by tiercache()); one in
+ * ten is a batch `GET /api/products?ids=a,b,c` (getManyOrSet on c.var.cache). Ids are uniform over the 50
+ * products, from a seeded generator.
+ * @param {import('./start-demo.mjs').Demo} demo
+ * @param {number} concurrency
+ */
+function createDriver(demo, concurrency) {
+  const { port } = new URL(demo.url)
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
+  const random = seeded(9)
+  const id = () => 1 + Math.floor(random() * PRODUCTS)
+
+  /**
+   * @param {string} path
+   * @param {boolean} [retried]
+   * @returns {Promise<{ status: number | 'error', ms: number, hit: boolean | undefined, ok: boolean, text: string, cacheStatus: string | undefined }>}
+   */
+  function get(path, retried = false) {
+    return new Promise((resolve) => {
+      const start = performance.now()
+      const single = !path.includes('?')
+      const done = (/** @type {number | 'error'} */ status, /** @type {string} */ text, /** @type {string | undefined} */ cacheStatus) => {
+        const ok = status === 200 && (single ? text.startsWith('{"id":') : text.startsWith('{"products":[{'))
+        resolve({ status, ms: performance.now() - start, hit: single ? /^edge; hit/.test(cacheStatus ?? '') : undefined, ok, text, cacheStatus })
+      }
+      const request = http.get({ host: '127.0.0.1', port, path, agent }, (response) => {
+        /** @type {Buffer[]} */
+        const chunks = []
+        response.on('data', (chunk) => chunks.push(chunk))
+        response.on('end', () => done(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), /** @type {string | undefined} */ (response.headers['cache-status'])))
+        response.on('error', (error) => done('error', String(error), undefined))
+      })
+      request.on('error', (error) => {
+        // A keep-alive connection the server closed while idle (between phases) fails the next request sent on
+        // it before any answer: sent again on a new connection, as browsers do (RFC 9112 §9.3.1).
+        if (request.reusedSocket && !retried && /** @type {NodeJS.ErrnoException} */ (error).code === 'ECONNRESET') {
+          get(path, true).then(resolve)
+          return
+        }
+        done('error', String(error), undefined)
+      })
+      request.setTimeout(30_000, () => request.destroy(new Error('no answer within 30 s')))
+    })
+  }
+
+  return {
+    /**
+     * One phase: a number of requests, a duration, or (after a fault) until the hit rate of a batch of 100 is back.
+     * @param {string} l2
+     * @param {FaultName} fault
+     * @param {PhaseResult['stage']} stage
+     * @param {{ count?: number, paths?: string[], ms?: number, since?: number }} until
+     * @returns {Promise<PhaseResult & { hits: [sentMs: number, hit: boolean][] }>}
+     */
+    async phase(l2, fault, stage, until) {
+      const { hits, ...result } = await this.run(l2, fault, stage, until)
+      // The requests' hits are only kept where recovery is judged: after a fault.
+      return until.since === undefined ? { ...result, hits: [] } : { ...result, hits }
+    },
+    /**
+     * @param {string} l2
+     * @param {FaultName} fault
+     * @param {PhaseResult['stage']} stage
+     * @param {{ count?: number, paths?: string[], ms?: number, since?: number }} until
+     * @returns {Promise<PhaseResult & { hits: [sentMs: number, hit: boolean][] }>}
+     */
+    async run(l2, fault, stage, until) {
+      const logAt = demo.output().length
+      const statsAt = await workerStats(demo.url)
+      const started = performance.now()
+      /** @type {number[]} */
+      const latencies = []
+      /** @type {Record<string, number>} */
+      const statuses = {}
+      /** @type {Record<string, number>} */
+      const cacheStatuses = {}
+      /** @type {string[]} */
+      const samples = []
+      /** @type {string[]} */
+      const misses = []
+      let sent = 0
+      let failed = 0
+      let hitCount = 0
+      let singles = 0
+      const paths = until.paths
+      /** @type {[number, boolean][]} product requests: when each was sent (ms after `since`) and whether it hit */
+      const hits = []
+      const since = until.since ?? started
+      const more = () => {
+        if (paths !== undefined) return sent < paths.length
+        if (until.count !== undefined) return sent < until.count
+        return performance.now() - started < (until.ms ?? 0)
+      }
+      const worker = async () => {
+        while (more()) {
+          const path = paths?.[sent] ?? (random() < 0.1 ? `/api/products?ids=${id()},${id()},${id()}` : `/api/products/${id()}`)
+          sent++
+          const sentMs = performance.now() - since
+          const answer = await get(path)
+          latencies.push(answer.ms)
+          const key = String(answer.status)
+          statuses[key] = (statuses[key] ?? 0) + 1
+          if (!answer.ok) {
+            failed++
+            if (samples.length < 5) samples.push(`${path}: ${answer.status} ${answer.text.slice(0, 160)}`)
+          }
+          if (answer.hit !== undefined) {
+            const label = (answer.cacheStatus ?? 'none').replace(/; ttl=-?\d+/, '')
+            cacheStatuses[label] = (cacheStatuses[label] ?? 0) + 1
+            singles++
+            if (answer.hit) hitCount++
+            else if (until.since !== undefined && misses.length < 200) misses.push(`${Math.round(sentMs)} ms ${path}: ${answer.cacheStatus}`)
+            hits.push([sentMs, answer.hit])
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: concurrency }, worker))
+      const durationMs = performance.now() - started
+      // Log lines of requests of this phase can trail its last answer by a moment.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const log = demo.output().slice(logAt)
+      latencies.sort((a, b) => a - b)
+      const statsNow = await workerStats(demo.url)
+      return {
+        l2,
+        fault,
+        stage,
+        requests: latencies.length,
+        failed,
+        cancellations: count(log, /canceled this request because it detected that your Worker's code had hung/g),
+        crossContext: count(log, /resolved or rejected from a different request context/g),
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        max: latencies.length === 0 ? 0 : /** @type {number} */ (latencies[latencies.length - 1]),
+        hitRate: singles === 0 ? 0 : hitCount / singles,
+        dbQueries: statsNow.queries - statsAt.queries,
+        tierErrors: statsNow.tierErrors.map((n, i) => n - (statsAt.tierErrors[i] ?? 0)),
+        durationMs,
+        recoveryMs: undefined,
+        hitRateAfter5s: undefined,
+        hits,
+        statuses,
+        cacheStatuses,
+        samples,
+        misses,
+      }
+    },
+    close: () => agent.destroy(),
+  }
+}
+
+/**
+ * When the hit rate came back after a fault: `hits` are the product requests of the `after` phase (sent ms after
+ * the fault ended, hit or not), in the order sent.
+ * @param {[number, boolean][]} hits
+ * @param {number} target
+ * @returns {{ recoveryMs: number | undefined, hitRateAfter5s: number | undefined }}
+ */
+export function recovery(hits, target) {
+  const sorted = [...hits].sort((a, b) => a[0] - b[0])
+  const WINDOW = 50
+  /** @type {number | undefined} */
+  let recoveryMs
+  // Scanning backwards: the earliest start from which every window of WINDOW requests is within the target.
+  for (let start = sorted.length - WINDOW; start >= 0; start -= 10) {
+    const window = sorted.slice(start, start + WINDOW)
+    if (window.filter(([, hit]) => hit).length / window.length < target) break
+    recoveryMs = /** @type {[number, boolean]} */ (sorted[start])[0]
+  }
+  const late = sorted.filter(([ms]) => ms >= 5_000)
+  return { recoveryMs, hitRateAfter5s: late.length === 0 ? undefined : late.filter(([, hit]) => hit).length / late.length }
+}
+
+/**
+ * The phases as a markdown table.
+ * @param {PhaseResult[]} phases
+ * @returns {string}
+ */
+export function formatTable(phases) {
+  const rows = [
+    '| L2 | fault | phase | requests | failed | runtime cancellations | p50 ms | p99 ms | hit rate | DB queries | hit rate from 5 s after | back within 5 points after |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const p of phases) {
+    const judged = p.stage === 'after' && p.fault !== 'none'
+    const back = !judged ? '' : p.recoveryMs === undefined ? 'not within the phase' : `${(p.recoveryMs / 1000).toFixed(1)} s`
+    const late = p.hitRateAfter5s === undefined ? '' : `${(p.hitRateAfter5s * 100).toFixed(1)}%`
+    rows.push(
+      `| ${p.l2} | ${p.fault} | ${p.stage} | ${p.requests} | ${p.failed} | ${p.cancellations} | ${Math.round(p.p50)} | ${Math.round(p.p99)} | ${(p.hitRate * 100).toFixed(1)}% | ${p.dbQueries} | ${late} | ${back} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+/** @param {number[]} sorted @param {number} q */
+function quantile(sorted, q) {
+  if (sorted.length === 0) return 0
+  return /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
+}
+
+/** @param {string} text @param {RegExp} re */
+function count(text, re) {
+  return text.match(re)?.length ?? 0
+}
+
+/**
+ * @template {Record<K, number>} T
+ * @template {string} K
+ * @param {T[]} items
+ * @param {K} field
+ */
+function sum(items, field) {
+  return items.reduce((total, item) => total + item[field], 0)
+}
+
+/** mulberry32: the same sequence of ids on every run. @param {number} seed */
+function seeded(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string' },
+      concurrency: { type: 'string' },
+      l2: { type: 'string' },
+      faults: { type: 'string' },
+      json: { type: 'boolean' },
+      'log-dir': { type: 'string' },
+    },
+  })
+  const logDir = values['log-dir']
+  const result = await runLoad({
+    requests: Number(values.requests ?? 3000),
+    concurrency: Number(values.concurrency ?? 50),
+    l2: /** @type {L2[]} */ ((values.l2 ?? 'memory,upstash').split(',')),
+    log: (line) => process.stderr.write(`${line}\n`),
+    faults: /** @type {FaultName[] | undefined} */ (values.faults?.split(',')),
+    onOutput: logDir === undefined ? undefined : (l2, output) => writeFileSync(join(logDir, `worker-${l2}.log`), output),
+  })
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatTable(result.phases)}\n`)
+}
