@@ -6,6 +6,7 @@ import stampede from './stampede.mjs'
 import stale from './stale.mjs'
 import memory from './memory.mjs'
 import edge from './edge.mjs'
+import edgeLoad from './edge-load.mjs'
 import redis from './redis.mjs'
 import browser from './browser.mjs'
 import queryPersist from './query-persist.mjs'
@@ -15,4 +16,4 @@ import strategies from './strategies.mjs'
 import codec from './codec.mjs'
 
 /** @type {import('./types.mjs').Scenario[]} */
-export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, strategies, codec, edge, redis, browser, queryPersist, bundle]
+export const scenarios = [hotHit, coldMiss, stampede, stale, memory, hitRatio, strategies, codec, edge, edgeLoad, redis, browser, queryPersist, bundle]
