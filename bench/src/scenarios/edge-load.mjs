@@ -10,7 +10,7 @@ export default {
   async run({ quick, log }) {
     const requests = quick ? 3_000 : 10_000
     const concurrency = quick ? 50 : 100
-    const { phases, totals } = await runLoad({ requests, concurrency, log: (line) => log(`  ${line}`) })
+    const { phases, totals } = await runLoad({ requests, concurrency, longOutage: true, log: (line) => log(`  ${line}`) })
     const faults = phases.filter((p) => p.fault !== 'none')
     const before = (/** @type {typeof phases[number]} */ p) => phases.find((q) => q.l2 === p.l2 && q.fault === p.fault && q.stage === 'before')
     const failed = phases.reduce((n, p) => n + p.failed, 0)
@@ -27,7 +27,8 @@ export default {
         `and once with the Upstash L2 (testkit's endpoint over its own redis-server). ${concurrency} keep-alive connections send GET /api/products/:id ` +
         `(whole responses cached by tiercache(), 9 in 10) and GET /api/products?ids=a,b,c (getManyOrSet, 1 in 10) over the ${PRODUCTS} products. ` +
         `Each fault has a warm-up (every product once), a phase before it, one during it and one after it: the endpoint answering 500, the endpoint ` +
-        `answering after ${SLOW_ENDPOINT_MS / 1000} s (tier and Redis timeouts: ${TIER_TIMEOUT_MS} ms), redis-server killed then started again empty, the database down. ` +
+        `answering after ${SLOW_ENDPOINT_MS / 1000} s (tier and Redis timeouts: ${TIER_TIMEOUT_MS} ms), redis-server killed then started again (with its data, durable as Upstash), ` +
+        `the database down past the products' ttl (${TTL_MS / 1000} s + 2 s: refreshes fail, stale copies answer). Each warm-up gives every product a new price first (which invalidates its tag), so that every fault starts from fresh copies. ` +
         `Failed = not a 200 with the expected body; runtime cancellations = "The Workers runtime canceled this request" lines in the Worker's log.`,
       columns: ['L2', 'fault', 'phase', 'requests', 'failed', 'runtime cancellations', 'p50 ms', 'p99 ms', 'hit rate', 'DB queries', 'hit rate from 5 s after', 'back within 5 points after'],
       rows: phases.map((p) => [
@@ -57,9 +58,14 @@ export default {
           target: `Edge under faults: p99 during a fault <= p99 before + tier timeout + origin (${TIER_TIMEOUT_MS + ORIGIN_MAX_MS} ms)`,
           measured: `worst: +${fmtInt(Math.round(worstExtraP99))} ms`,
           met: worstExtraP99 <= TIER_TIMEOUT_MS + ORIGIN_MAX_MS,
-          ...(worstExtraP99 <= TIER_TIMEOUT_MS + ORIGIN_MAX_MS ? {} : { reason: 'a miss during an L2 fault still waits on the L2 read, the tag read and the lock one after the other (one bound for them all: core-correct, issue 9)' }),
+          ...(worstExtraP99 <= TIER_TIMEOUT_MS + ORIGIN_MAX_MS ? {} : { reason: 'a miss during an L2 fault still waits on the L2 read, the tag read and the lock one after the other (one bound for them all is core-correct\'s part of issue 9); the rest is queueing on this 2-core machine' }),
         },
-        { target: 'Edge under faults: DB queries about the distinct keys per ttl window', measured: dbOver.length === 0 ? 'within 3x in every phase' : `over in ${dbOver.map((p) => `${p.l2}/${p.fault}/${p.stage}`).join(', ')}`, met: dbOver.length === 0 },
+        {
+          target: 'Edge under faults: DB queries about the distinct keys per ttl window',
+          measured: dbOver.length === 0 ? 'within 3x in every phase' : `over in ${dbOver.map((p) => `${p.l2}/${p.fault}/${p.stage} (${fmtInt(p.dbQueries)})`).join(', ')}`,
+          met: dbOver.length === 0,
+          ...(dbOver.length === 0 ? {} : { reason: 'while the database is down, every stale answer starts a refresh that fails (coalesced per key, not backed off): refresh backoff is core-correct\'s part of issue 9' }),
+        },
         { target: 'Edge after a fault: hit rate back within 5 points within 5 s', measured: notBack.length === 0 ? 'every fault' : `not after ${notBack.map((p) => `${p.l2}/${p.fault}`).join(', ')}`, met: notBack.length === 0 },
       ],
     }

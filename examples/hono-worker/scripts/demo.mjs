@@ -6,6 +6,7 @@
 //   node scripts/demo.mjs --exit-on-stdin-end   also stop when stdin ends (a test holding a pipe to it died)
 //   node scripts/demo.mjs --log-level warn      wrangler's log level (warn: no line per request, as under load)
 //   UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… node scripts/demo.mjs   L2 on Upstash instead of in memory
+//   PRODUCT_SWR=1m node scripts/demo.mjs        every product's stale-while-revalidate window (default 10s)
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -38,7 +39,7 @@ await buildPage({ quiet: true })
 // A fresh state directory per run: the Cache API tier starts empty, like the in-memory origin and L2.
 const state = mkdtempSync(join(tmpdir(), 'tiercache-demo-'))
 const wranglerBin = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-const vars = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'].filter((name) => process.env[name])
+const vars = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'PRODUCT_SWR'].filter((name) => process.env[name])
 const wrangler = spawn(
   process.execPath,
   [
@@ -92,7 +93,7 @@ wrangler.on('exit', (code, signal) => {
 
 const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 if (await waitForWorker(url)) {
-  const upstash = vars.length === 2 ? 'Upstash Redis' : 'in-memory (no UPSTASH_REDIS_REST_URL/TOKEN set)'
+  const upstash = vars.includes('UPSTASH_REDIS_REST_URL') && vars.includes('UPSTASH_REDIS_REST_TOKEN') ? 'Upstash Redis' : 'in-memory (no UPSTASH_REDIS_REST_URL/TOKEN set)'
   process.stdout.write(`tiercache demo: ${url}\n`)
   process.stderr.write(`  edge L2: ${upstash}. Press Ctrl-C to stop.\n`)
 } else if (!stopping) {

@@ -9,12 +9,16 @@
 // Each L2 gets its own demo (started as `npm run demo` starts it: wrangler dev on 127.0.0.1, a free port); the
 // Upstash one talks to testkit's Upstash endpoint over a redis-server of its own, both on 127.0.0.1, which this
 // script faults: the endpoint answers 500, the endpoint answers slower than the timeout, redis-server is killed
-// and restarted. The origin (the demo's database) is switched off and on through its API.
-import { writeFileSync } from 'node:fs'
+// and restarted (with its data, as a durable Upstash database comes back). The origin (the demo's database) is
+// switched off and on through its API.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startRedis, startUpstashServer } from '@tiercache/testkit'
+import { startRedis } from '@tiercache/testkit'
 import { startDemo } from './start-demo.mjs'
 
 /** Products of the demo: ids 1..50. */
@@ -46,6 +50,8 @@ export const SLOW_ENDPOINT_MS = 10_000
  * @property {number} hitRate  share of product answers whose Cache-Status says `hit` (0..1)
  * @property {number} dbQueries  queries that reached the database (failed ones included)
  * @property {number[]} tierErrors  per edge tier (L1, L2), calls that failed or timed out
+ * @property {boolean} restarted  the Worker's isolate changed during the phase (wrangler reloaded it): every
+ *   in-memory state (L2, database counters) was lost, which is not something the cache did
  * @property {number} durationMs
  * @property {number | undefined} recoveryMs  after a fault: ms from its end to the first of the product requests
  *   sent from which on, every 50 in a row have a hit rate within 5 points of the `before` phase (undefined when
@@ -66,6 +72,9 @@ export const SLOW_ENDPOINT_MS = 10_000
  * @property {number} [beforeMs]  length of each `before` phase (default 1500)
  * @property {number} [duringMs]  length of each fault (default 4000: past the demo's 3 s L1 lifetime, so that
  *   every key is read from L2 at least once while it fails)
+ * @property {string} [productSwr]  the demo's PRODUCT_SWR (default: the demo's own 10 s)
+ * @property {boolean} [longOutage]  keep the database down for the products' ttl + 2 s, past their fresh lifetime, so
+ *   that refreshes fail and the stale copies answer (default false: the copies are fresh for the whole fault)
  * @property {number} [recoveryWaitMs]  how long the `after` phase lasts (default 10000)
  * @property {(line: string) => void} [log]
  * @property {Record<string, string>} [demoEnv]  extra environment for the demo
@@ -112,10 +121,10 @@ export async function runLoad(options = {}) {
    * @param {Services | undefined} services
    * @param {LoadOptions} options
    */
-  async function runMode(mode, services, { beforeMs = 1_500, duringMs = 4_000, recoveryWaitMs = 10_000, demoEnv = {}, onOutput, faults: only }) {
+  async function runMode(mode, services, { beforeMs = 1_500, duringMs = 4_000, recoveryWaitMs = 10_000, demoEnv = {}, onOutput, faults: only, longOutage = false, productSwr }) {
     /** @type {Record<string, string>} */
     const env = services === undefined ? {} : { UPSTASH_REDIS_REST_URL: services.upstash.url, UPSTASH_REDIS_REST_TOKEN: services.upstash.token }
-    const demo = await startDemo({ env: { ...demoEnv, ...env }, external: false })
+    const demo = await startDemo({ env: { ...demoEnv, ...env, ...(productSwr === undefined ? {} : { PRODUCT_SWR: productSwr }) }, external: false })
     log(`${mode}: demo at ${demo.url} after ${(demo.startupMs / 1000).toFixed(1)} s`)
     const driver = createDriver(demo, concurrency)
     /** @type {PhaseResult[]} */
@@ -128,12 +137,15 @@ export async function runLoad(options = {}) {
       const ids = Array.from({ length: PRODUCTS }, (_, i) => i + 1)
       const warmPaths = [...ids.map((id) => `/api/products/${id}`), `/api/products?ids=${ids.join(',')}`]
       for (const fault of faults) {
-        // Every key present again (a restarted redis-server lost them), so that the fault has copies to fall back on.
+        // Fresh copies of every product in every tier (a restarted redis-server lost them, a fault before kept
+        // them from being refreshed), so that the fault has copies to fall back on and none about to age out.
+        await renewAll(demo.url)
         results.push(await driver.phase(mode, fault, 'warm-up', { paths: warmPaths }))
         const before = await driver.phase(mode, fault, 'before', { ms: beforeMs })
         results.push(before)
         const end = await startFault(fault, demo.url, services)
-        results.push(await driver.phase(mode, fault, 'during', { ms: duringMs }))
+        // With longOutage the database stays down past the products' ttl: their refreshes fail, stale copies answer.
+        results.push(await driver.phase(mode, fault, 'during', { ms: fault === 'origin-down' && longOutage ? Math.max(duringMs, TTL_MS + 2_000) : duringMs }))
         await end()
         const ended = performance.now()
         const { hits, ...after } = await driver.phase(mode, fault, 'after', { ms: recoveryWaitMs, since: ended })
@@ -154,7 +166,16 @@ export async function runLoad(options = {}) {
 /**
  * @typedef {object} Services
  * @property {import('@tiercache/testkit').RedisServer} redis  replaced when the fault restarts it
- * @property {import('@tiercache/testkit').UpstashServer} upstash
+ * @property {Endpoint} upstash
+ * @property {string} dir  where redis-server keeps its data
+ */
+
+/**
+ * @typedef {object} Endpoint  testkit's Upstash endpoint, run by scripts/upstash-endpoint.mjs in a child process
+ * @property {string} url
+ * @property {string} token
+ * @property {(fault: import('@tiercache/testkit').Fault) => Promise<void>} setFault
+ * @property {() => Promise<void>} stop
  */
 
 /**
@@ -163,15 +184,57 @@ export async function runLoad(options = {}) {
  * @returns {Promise<T>}
  */
 async function withUpstash(body) {
-  const redis = await startRedis()
+  // Durable, as Upstash is: killed and started again, redis-server comes back with its data (append-only file,
+  // synced on every write, in a directory of its own that outlives the process).
+  const dir = mkdtempSync(join(tmpdir(), 'tiercache-load-redis-'))
+  const redis = await startRedis({ args: durableRedis(dir) })
   /** @type {Services} */
-  const services = { redis, upstash: await startUpstashServer({ redisUrl: redis.url }) }
+  const services = { redis, upstash: await startEndpoint(redis.url), dir }
   try {
     return await body(services)
   } finally {
     await services.upstash.stop()
     await services.redis.stop()
+    rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * @param {string} redisUrl
+ * @returns {Promise<Endpoint>}
+ */
+async function startEndpoint(redisUrl) {
+  const script = fileURLToPath(new URL('./upstash-endpoint.mjs', import.meta.url))
+  const child = spawn(process.execPath, [script, redisUrl], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  /** @type {Record<string, string>} */
+  const env = await new Promise((resolve, reject) => {
+    let out = ''
+    child.once('exit', (code) => reject(new Error(`the Upstash endpoint exited (code ${code}) before it was ready`)))
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      if (/^ready$/m.test(out)) resolve(Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])))
+    })
+  })
+  const url = /** @type {string} */ (env.UPSTASH_URL)
+  const token = /** @type {string} */ (env.UPSTASH_TOKEN)
+  return {
+    url,
+    token,
+    async setFault(fault) {
+      const response = await fetch(`${url}/__testkit/fault`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(fault) })
+      if (!response.ok) throw new Error(`setting the fault answered ${response.status}: ${await response.text()}`)
+    },
+    async stop() {
+      child.stdin.end()
+      await exited
+    },
+  }
+}
+
+/** redis-server arguments that keep every write in `dir` (later arguments win over testkit's own). @param {string} dir */
+function durableRedis(dir) {
+  return ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']
 }
 
 /**
@@ -185,18 +248,18 @@ async function startFault(fault, url, services) {
   const upstash = () => /** @type {Services} */ (services).upstash
   switch (fault) {
     case 'endpoint-500':
-      upstash().setFault({ mode: 'error500' })
-      return async () => upstash().setFault({ mode: 'ok' })
+      await upstash().setFault({ mode: 'error500' })
+      return () => upstash().setFault({ mode: 'ok' })
     case 'endpoint-slow':
-      upstash().setFault({ mode: 'slow', delayMs: SLOW_ENDPOINT_MS })
-      return async () => upstash().setFault({ mode: 'ok' })
+      await upstash().setFault({ mode: 'slow', delayMs: SLOW_ENDPOINT_MS })
+      return () => upstash().setFault({ mode: 'ok' })
     case 'redis-restart': {
       // Killed now, started again (empty: no persistence) when the fault ends.
       const running = /** @type {Services} */ (services)
       const port = running.redis.port
       await running.redis.stop()
       return async () => {
-        running.redis = await startRedis({ port })
+        running.redis = await startRedis({ port, args: durableRedis(running.dir) })
       }
     }
     case 'origin-down':
@@ -215,14 +278,31 @@ async function setOrigin(url, failing) {
 }
 
 /**
- * Database queries so far, and per edge tier the errors (failed or timed-out calls) so far.
+ * Database queries so far, per edge tier the errors (failed or timed-out calls) so far, and the isolate's id.
  * @param {string} url
- * @returns {Promise<{ queries: number, tierErrors: number[] }>}
+ * @returns {Promise<{ queries: number, tierErrors: number[], isolate: string }>}
  */
 async function workerStats(url) {
   const response = await fetch(`${url}/api/stats`)
-  const stats = /** @type {{ origin: { total: number }, cache: { tiers: { errors: number }[] } }} */ (await response.json())
-  return { queries: stats.origin.total, tierErrors: stats.cache.tiers.map((tier) => tier.errors) }
+  const stats = /** @type {{ origin: { total: number }, cache: { tiers: { errors: number }[] }, isolate: string }} */ (await response.json())
+  return { queries: stats.origin.total, tierErrors: stats.cache.tiers.map((tier) => tier.errors), isolate: stats.isolate }
+}
+
+/**
+ * Every product gets a new price, which invalidates its tag in every tier (POST /api/products/:id): the warm-up
+ * that follows loads fresh copies, so that no fault starts with copies about to age out.
+ * @param {string} url
+ */
+async function renewAll(url) {
+  for (let from = 1; from <= PRODUCTS; from += 10) {
+    await Promise.all(
+      Array.from({ length: Math.min(10, PRODUCTS - from + 1) }, async (_, i) => {
+        const response = await fetch(`${url}/api/products/${from + i}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+        if (!response.ok) throw new Error(`POST /api/products/${from + i} answered ${response.status}`)
+        await response.body?.cancel()
+      }),
+    )
+  }
 }
 
 /**
@@ -363,6 +443,7 @@ function createDriver(demo, concurrency) {
         max: latencies.length === 0 ? 0 : /** @type {number} */ (latencies[latencies.length - 1]),
         hitRate: singles === 0 ? 0 : hitCount / singles,
         dbQueries: statsNow.queries - statsAt.queries,
+        restarted: statsNow.isolate !== statsAt.isolate,
         tierErrors: statsNow.tierErrors.map((n, i) => n - (statsAt.tierErrors[i] ?? 0)),
         durationMs,
         recoveryMs: undefined,

@@ -1,4 +1,4 @@
-import type { Policy } from '@tiercache/core'
+import { parseDuration, type Duration, type Policy } from '@tiercache/core'
 import { createEdgeCache, type EdgeCacheEnv } from '@tiercache/edge'
 import { tiercache, type TiercacheVariables } from '@tiercache/edge/hono'
 import { Redis } from '@upstash/redis/cloudflare'
@@ -6,7 +6,13 @@ import { Hono } from 'hono'
 import { Origin, OriginDownError, productKey, type Product } from './origin.js'
 
 /** UPSTASH_REDIS_REST_URL and _TOKEN (optional): set, the edge L2 is Upstash; unset, an in-memory L2. */
-export type Env = EdgeCacheEnv
+export interface Env extends EdgeCacheEnv {
+  /**
+   * Optional: every product's stale-while-revalidate window instead of 10 s (a duration, e.g. '1m'). The load test
+   * sets it so that products do not age out during a run: what it measures is then the faults alone.
+   */
+  PRODUCT_SWR?: string
+}
 
 /**
  * Every product, in every tier and in the headers: fresh 10 s, then 10 s of stale-while-revalidate, then
@@ -14,11 +20,23 @@ export type Env = EdgeCacheEnv
  */
 export const productPolicy = { ttl: '10s', swr: '10s', staleIfError: '10m', negativeTtl: '10s', tags: ['products'] } satisfies Policy
 
+let products: Policy | undefined
+/** productPolicy, with the env's PRODUCT_SWR if set (checked once: a bad value fails the first request, loudly). */
+function productsPolicy(env: Env): Policy {
+  products ??= env.PRODUCT_SWR ? { ...productPolicy, swr: parseDuration(env.PRODUCT_SWR as Duration, 'env.PRODUCT_SWR') } : productPolicy
+  return products
+}
+
 /** Most ids one batch request may ask for. */
 const MAX_BATCH = 50
 
 /** The database stand-in lives as long as the isolate (one under `wrangler dev`), like the cache. */
 const origin = new Origin()
+/**
+ * Which isolate answers: a load test tells a restarted isolate (all state gone) from a cache that lost entries.
+ * Made on first use: Workers allow no random values in global scope.
+ */
+let isolate: string | undefined
 
 const app = new Hono<{ Bindings: Env; Variables: TiercacheVariables }>()
 
@@ -28,11 +46,11 @@ app.use(
     app, // to refresh a stale response in the background (stale-while-revalidate)
     // Built once per isolate: Cache API L1 + Upstash L2 with UPSTASH_REDIS_REST_URL/TOKEN, else an in-memory L2.
     // L1 keeps an entry 3 s at most, as a quieter data centre would, so that L2 answers show up on one machine.
-    cache: (env) => createEdgeCache(env, { Redis, l1MaxTtl: '3s', namespace: 'demo', policy: productPolicy }),
+    cache: (env) => createEdgeCache(env, { Redis, l1MaxTtl: '3s', namespace: 'demo', policy: productsPolicy(env) }),
     // Whole responses of GET /api/products/:id are cached, tagged with their product; the rest only gets c.var.cache.
-    policy: (request) => {
+    policy: (request, env) => {
       const id = /^\/api\/products\/(\d+)$/.exec(new URL(request.url).pathname)?.[1]
-      return id === undefined ? undefined : { ...productPolicy, tags: [productKey(Number(id))] }
+      return id === undefined ? undefined : { ...productsPolicy(env), tags: [productKey(Number(id))] }
     },
     statusName: 'edge',
   }),
@@ -59,7 +77,7 @@ app.get('/api/products', async (c) => {
       return origin.products(missing.map((key) => Number(key.slice('product:'.length))))
     },
     // A policy per key: each entry carries its own product's tag, so an update drops only that product.
-    (key) => ({ ...productPolicy, tags: [key] }),
+    (key) => ({ ...productsPolicy(c.env), tags: [key] }),
   )
   return c.json({ products, loadedFromOrigin }, 200, { 'Cache-Control': c.var.cache.cacheControl() })
 })
@@ -78,7 +96,10 @@ app.post('/api/products/:id', async (c) => {
   return c.json(product, 200, { 'Cache-Control': 'no-store' })
 })
 
-app.get('/api/stats', (c) => c.json({ cache: c.var.cache.stats(), origin: origin.stats() }, 200, { 'Cache-Control': 'no-store' }))
+app.get('/api/stats', (c) => {
+  isolate ??= crypto.randomUUID()
+  return c.json({ cache: c.var.cache.stats(), origin: origin.stats(), isolate }, 200, { 'Cache-Control': 'no-store' })
+})
 
 app.get('/api/health', (c) => c.json({ ok: true }, 200, { 'Cache-Control': 'no-store' }))
 

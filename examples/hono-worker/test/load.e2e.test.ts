@@ -5,6 +5,9 @@
 //
 // Every bound here is a count, or many times the expected value and far from what a fault would cause: this runs on
 // shared 2-core machines next to other test packages.
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatTable, ORIGIN_MAX_MS, PRODUCTS, runLoad, SLOW_ENDPOINT_MS, TIER_TIMEOUT_MS, TTL_MS, type PhaseResult } from '../scripts/load.mjs'
 
@@ -13,13 +16,26 @@ const CONCURRENCY = 50
 /** What a fault may add to a request at most: one tier timeout, and the database. */
 const FAULT_COST_MS = TIER_TIMEOUT_MS + ORIGIN_MAX_MS
 
+const logOf = (l2: string): string => join(tmpdir(), `tiercache-load-${process.pid}-${l2}.log`)
+
 let phases: PhaseResult[] = []
 let totals: Awaited<ReturnType<typeof runLoad>>['totals'] = {}
 
 beforeAll(async () => {
-  const result = await runLoad({ requests: REQUESTS, concurrency: CONCURRENCY, log: (line) => console.info(`[load] ${line}`) })
+  const result = await runLoad({
+    requests: REQUESTS,
+    concurrency: CONCURRENCY,
+    // Products stay servable (stale within swr) for the whole run, however slow this shared machine makes it: a
+    // miss after a fault is then the fault's doing, not a product that aged out meanwhile. (npm run bench keeps the
+    // demo's 10 s and a database outage past the ttl, so that stale-if-error answers there.)
+    productSwr: '5m',
+    log: (line) => console.info(`[load] ${line}`),
+    // The Worker's log (wrangler's, workerd's warnings), for a failure to be looked into.
+    onOutput: (l2, output) => writeFileSync(logOf(l2), output),
+  })
   phases = result.phases
   totals = result.totals
+  writeFileSync(join(tmpdir(), `tiercache-load-${process.pid}.json`), JSON.stringify(result, null, 1))
   console.info(`\n${formatTable(phases)}\n`)
 }, 600_000)
 
@@ -39,9 +55,17 @@ describe.each(['memory', 'upstash'])('the demo Worker with the %s L2, under load
   it(`answers at least ${REQUESTS} requests at concurrency ${CONCURRENCY}, none failed and none cancelled by the runtime`, () => {
     const total = totals[l2]
     expect(total?.requests).toBeGreaterThanOrEqual(REQUESTS)
-    const failures = phases.filter((p) => p.l2 === l2 && p.failed > 0).map((p) => `${p.fault}/${p.stage}: ${p.failed} (${p.samples.join('; ')})`)
-    expect(failures).toEqual([])
-    expect(total?.cancellations).toBe(0)
+    // Where a tier or the origin can answer: only while the database is down may a request fail, and only one whose
+    // tier failed too (an L2 call past its timeout on an overloaded machine): at most one per tier error.
+    const unanswerable = (p: PhaseResult): number => (p.fault === 'origin-down' && p.stage === 'during' ? p.tierErrors.reduce((a, b) => a + b, 0) : 0)
+    const failures = phases
+      .filter((p) => p.l2 === l2 && p.failed > unanswerable(p))
+      .map((p) => `${p.fault}/${p.stage}: ${p.failed} failed, ${p.tierErrors.join('/')} tier errors (${p.samples.join('; ')})`)
+    expect(failures, `the Worker's log: ${logOf(l2)}`).toEqual([])
+    expect(total?.cancellations, `the Worker's log: ${logOf(l2)}`).toBe(0)
+    // A reloaded isolate (wrangler restarting the Worker) loses every in-memory state: the phases would not say
+    // anything about the cache.
+    expect(phases.filter((p) => p.l2 === l2 && p.restarted).map((p) => `${p.fault}/${p.stage}`), `the Worker's log: ${logOf(l2)}`).toEqual([])
   })
 
   it.each(faults)('keeps p99 within a tier timeout plus the database of the p99 before the fault: %s', (fault) => {

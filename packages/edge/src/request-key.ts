@@ -9,6 +9,10 @@ const MAX_KEY = 512
 /**
  * Request headers an origin may reflect into its answer (links, redirects, the method it runs) although a cache
  * keyed by method and URL ignores them: sent by an attacker, they would poison the entry everyone is served.
+ * The default of withCache's and tiercache()'s `unkeyedHeaderNames`.
+ *
+ * @example
+ * withCache(handler, { cache, policy, unkeyedHeaderNames: [...UNKEYED_HEADERS, 'x-tenant-hint'] })
  */
 export const UNKEYED_HEADERS: readonly string[] = [
   'forwarded',
