@@ -81,13 +81,18 @@ test('http-load stops every connection when a check fails, and rejects only once
 })
 
 test('descendants finds a child process by name, and cpuTimeNs reads its CPU time', async () => {
-  const child = spawn(process.execPath, ['-e', 'let x = 0; const end = Date.now() + 300; while (Date.now() < end) x++; setTimeout(() => {}, 5000)'])
+  // The child spins until it has used 300 ms of CPU (not of wall time: on a busy machine it gets a fraction of a
+  // core), then says so and idles.
+  const child = spawn(process.execPath, ['-e', 'let x = 0; while (process.cpuUsage().user < 300e3) x++; console.log("spun"); setTimeout(() => {}, 60000)'])
   try {
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', resolve)
+      child.once('exit', (code) => reject(new Error(`the child exited (code ${code}) before it spun`)))
+    })
     const pids = descendants(process.pid, (comm) => comm === 'node')
     assert.ok(pids.includes(/** @type {number} */ (child.pid)), `child ${child.pid} not in ${pids}`)
     const ns = cpuTimeNs([/** @type {number} */ (child.pid)])
-    if (ns !== undefined) assert.ok(ns > 100e6, `the child spun 300 ms but shows ${ns} ns of CPU`)
+    if (ns !== undefined) assert.ok(ns > 100e6, `the child spun 300 ms of CPU but shows ${ns} ns of CPU`)
     assert.equal(cpuTimeNs([]), undefined)
   } finally {
     child.kill()
