@@ -1,4 +1,4 @@
-import { parseDuration, type Duration, type Policy } from '@tiercache/core'
+import { parseDuration, warm, type Duration, type Policy } from '@tiercache/core'
 import { createEdgeCache, type EdgeCacheEnv } from '@tiercache/edge'
 import { tiercache, type TiercacheVariables } from '@tiercache/edge/hono'
 import { Redis } from '@upstash/redis/cloudflare'
@@ -29,6 +29,9 @@ function productsPolicy(env: Env): Policy {
 
 /** Most ids one batch request may ask for. */
 const MAX_BATCH = 50
+
+/** The products "Warm top products" loads into the edge tiers: the catalogue's first ids, its bestsellers. */
+const TOP_PRODUCTS = 30
 
 /** The database stand-in lives as long as the isolate (one under `wrangler dev`), like the cache. */
 const origin = new Origin()
@@ -94,6 +97,30 @@ app.post('/api/products/:id', async (c) => {
   // Every entry tagged with this product stops being served, in every tier (and every isolate sharing Upstash).
   await c.var.cache.invalidateTags([productKey(id)])
   return c.json(product, 200, { 'Cache-Control': 'no-store' })
+})
+
+// Warm top products: loads the bestsellers into the edge tiers (the entries the batch route reads) before anyone
+// asks, 4 database queries at a time, skipping those already fresh; streams progress as one JSON line per product.
+app.post('/api/warm', (c) => {
+  const keys = Array.from({ length: TOP_PRODUCTS }, (_, i) => productKey(i + 1))
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
+  const writer = writable.getWriter()
+  const encoder = new TextEncoder()
+  const line = (value: object): Promise<void> => writer.write(encoder.encode(`${JSON.stringify(value)}\n`)).catch(() => {}) // the page left
+  const warming = warm(
+    c.var.cache,
+    keys,
+    (ctx) => {
+      ctx.setPolicy({ ...productsPolicy(c.env), tags: [ctx.key] }) // each entry with its product's tag, as the batch route does
+      return origin.product(Number(ctx.key.slice('product:'.length)))
+    },
+    { concurrency: 4, policy: productsPolicy(c.env), onProgress: (progress) => void line(progress) },
+  )
+    .then(({ errors, ...result }) => line({ ...result, finished: true, errors: errors.map(({ key }) => key) }))
+    .catch((error: unknown) => line({ finished: true, error: String(error) }))
+    .finally(() => writer.close().catch(() => {}))
+  c.executionCtx.waitUntil(warming)
+  return new Response(readable, { headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' } })
 })
 
 app.get('/api/stats', (c) => {

@@ -129,4 +129,36 @@ describe('the demo, started the way the README does', () => {
     expect(stats.origin.batches).toBe(before + 1)
     for (const id of [20, 21, 22, 23]) expect(stats.origin.calls[`product:${id}`]).toBe(1)
   })
+
+  it('warms the top products with progress, skipping those already fresh; the batch route then answers without the database', async () => {
+    await api('/api/products?ids=1,2') // fresh now: warming must leave them alone
+    const before = ((await (await api('/api/stats')).json()) as Stats).origin
+    const lines = (await (await api('/api/warm', { method: 'POST' })).text())
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { total: number; done: number; loaded: number; fresh: number; failed: number; finished?: boolean })
+    const last = lines.at(-1)
+    expect(last).toMatchObject({ finished: true, total: 30, done: 30, failed: 0 })
+    expect((last?.loaded ?? 0) + (last?.fresh ?? 0)).toBe(30)
+    expect(last?.fresh).toBeGreaterThanOrEqual(2)
+    // A progress line after every product, in order.
+    const progress = lines.slice(0, -1).map((line) => line.done)
+    expect(progress).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+    const after = ((await (await api('/api/stats')).json()) as Stats).origin
+    expect(after.total - before.total).toBe(last?.loaded) // one query per product loaded, none for a fresh one
+    for (const key of ['product:1', 'product:2']) expect(after.calls[key]).toBe(before.calls[key])
+    const batch = (await (await api('/api/products?ids=3,4,5,6')).json()) as { loadedFromOrigin: string[] }
+    expect(batch.loadedFromOrigin).toEqual([])
+  })
+
+  it('moves the progress bar of "Warm top products" to the end and says what it did', async () => {
+    const page = await openProduct(1)
+    await page.click('#warm')
+    await page.waitForSelector('body[data-warmed="true"]', { timeout: 60_000 })
+    expect(await page.locator('#warm-progress').evaluate((bar: HTMLProgressElement) => [bar.value, bar.max])).toEqual([30, 30])
+    expect(await page.locator('#warm-status').textContent()).toMatch(/^\d+ loaded, \d+ already fresh$/)
+    expect(await page.locator('#log tr').first().textContent()).toContain('POST /api/warm')
+    await page.close()
+  })
 })
+

@@ -101,3 +101,37 @@ export async function stampede(id: number, count = 50): Promise<{ ms: number; ok
   const stats = await edgeStats()
   return { ms, ok: responses.filter((r) => r.ok).length, originCalls: stats.origin.calls[productTag(id)] ?? 0 }
 }
+
+/** One line of POST /api/warm: progress after each product, then the result (`finished`). */
+export interface WarmLine {
+  total: number
+  done: number
+  loaded: number
+  fresh: number
+  skipped: number
+  failed: number
+  finished?: true
+}
+
+/** Asks the Worker to warm its top products, calling `onLine` with each progress line it streams back. */
+export async function warmTopProducts(onLine: (line: WarmLine) => void): Promise<{ ms: number; last: WarmLine | undefined }> {
+  const started = performance.now()
+  const response = await fetch('/api/warm', { method: 'POST' })
+  const reader = (response.body ?? new ReadableStream<Uint8Array>()).getReader()
+  const decoder = new TextDecoder()
+  let buffered = ''
+  let last: WarmLine | undefined
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    buffered += decoder.decode(value, { stream: true })
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const text of lines) {
+      if (text === '') continue
+      last = JSON.parse(text) as WarmLine
+      onLine(last)
+    }
+  }
+  return { ms: performance.now() - started, last }
+}

@@ -1,5 +1,5 @@
 import type { AnsweredBy, Tier } from './answered-by.js'
-import { browserCache, edgeStats, getProduct, getProducts, productTag, setOriginDown, stampede, updateProduct, type Exchange } from './client.js'
+import { browserCache, edgeStats, getProduct, getProducts, productTag, setOriginDown, stampede, updateProduct, warmTopProducts, type Exchange } from './client.js'
 
 const TIER_LABELS: Record<Tier, string> = {
   memory: 'memory',
@@ -116,6 +116,27 @@ async function loadBurst(): Promise<void> {
   )
 }
 
+/** Warms the Worker's top products, moving the progress bar with each line it streams. */
+async function warmTop(): Promise<void> {
+  const bar = $<HTMLProgressElement>('warm-progress')
+  const status = $('warm-status')
+  bar.hidden = false
+  bar.value = 0
+  status.textContent = ''
+  const { ms, last } = await warmTopProducts((line) => {
+    bar.max = line.total
+    bar.value = line.done
+    status.textContent = `${line.done} / ${line.total}`
+  })
+  const summary = last === undefined ? 'no answer' : `${last.loaded} loaded, ${last.fresh} already fresh${last.failed > 0 ? `, ${last.failed} failed` : ''}`
+  status.textContent = summary
+  document.body.dataset.warmed = last?.finished === true ? 'true' : 'false'
+  log(
+    { method: 'POST', path: '/api/warm', status: last?.finished === true ? 200 : 500, ms, body: null, cacheStatus: '', freshFor: undefined, tier: 'origin', stale: false },
+    { note: `${last?.total ?? 0} top products`, answer: summary },
+  )
+}
+
 // ------------------------------------------------------------------ stats
 
 async function refreshStats(): Promise<void> {
@@ -177,6 +198,7 @@ function wire(): void {
   onClick('update', async () => log(await updateProduct(current)))
   onClick('batch', loadBatch)
   onClick('stampede', loadBurst)
+  onClick('warm', warmTop)
   const down = $<HTMLInputElement>('origin-down')
   down.addEventListener('change', () => void setOriginDown(down.checked).then(log).then(refreshStats))
   $('refresh-stats').addEventListener('click', () => void refreshStats())
