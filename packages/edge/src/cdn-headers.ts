@@ -151,6 +151,17 @@ export function cdnTags(tags: readonly string[], options: CacheTagOptions = {}):
   return out
 }
 
+/** Throws unless `options` is undefined or valid CacheTagOptions (`name` names it in the message). */
+export function assertTagOptions(options: unknown, name = 'tagOptions'): void {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${name} must be an object, got ${typeOf(options)}`)
+  const { unsafe, maxTagLength } = options as CacheTagOptions
+  if (unsafe !== undefined && unsafe !== 'hash' && unsafe !== 'throw') throw new RangeError(`${name}.unsafe must be 'hash' or 'throw', got ${JSON.stringify(unsafe)}`)
+  if (maxTagLength !== undefined && (!Number.isInteger(maxTagLength) || maxTagLength < 19)) {
+    throw new RangeError(`${name}.maxTagLength must be an integer of at least 19 (a hashed tag's length), got ${String(maxTagLength)}`)
+  }
+}
+
 /**
  * One tag as a CDN sees it: as it is when it is visible ASCII without a comma and at most `maxTagLength` bytes,
  * otherwise `tc-` and a 64-bit hash of its UTF-8 bytes in hex (or a RangeError with `unsafe: 'throw'`).

@@ -6,7 +6,10 @@ import { typeOf } from './validate.js'
 
 /** The variables tiercache() sets: type your app with them, `new Hono<{ Variables: TiercacheVariables }>()`. */
 export interface TiercacheVariables {
-  /** This request's view of the cache: its background work goes to the request's `executionCtx.waitUntil`. */
+  /**
+   * This request's view of the cache: its background work goes to the request's `executionCtx.waitUntil`, and its
+   * `invalidateTags` also reaches Workers Cache (`executionCtx.cache`) when the runtime has it.
+   */
   cache: Cache
 }
 
@@ -58,7 +61,7 @@ export function tiercache<E extends HonoEnv = HonoEnv, Bindings extends object =
   const cachesResponses = options.policy !== undefined
   return async function tiercache(c, next) {
     const ctx = executionCtxOf(c)
-    c.set('cache', responses.viewFor(c.env, ctx))
+    c.set('cache', responses.handlerView(c.env, ctx))
     if (!cachesResponses || refreshes.has(c.req.raw)) {
       await next()
       return

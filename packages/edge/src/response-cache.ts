@@ -1,8 +1,8 @@
 import {
-  cacheHeaders,
   flightAlive,
   formatCacheStatus,
   joinFlight,
+  namespacePrefix,
   ownFlight,
   parseDuration,
   resolvePolicy,
@@ -16,7 +16,10 @@ import {
   type ResolvedPolicy,
 } from '@tiercache/core'
 import { requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
+import { assertTagOptions, cdnTags, outwardHeaders, type CacheTagOptions, type HeaderScope } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
+import { withEtag } from './etag.js'
+import { withWorkersCache } from './purge.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
 import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
@@ -45,8 +48,22 @@ export interface ResponseCacheOptions<Env = unknown> {
   vary?: readonly string[]
   /** Lifetime of 404 and 410 responses (no swr, no stale-if-error). @default the policy's negativeTtl when set, else 404/410 are not stored */
   negativeTtl?: Duration
+  /**
+   * Which HTTP caches outside tiercache may keep the answers, for every request or per request (route):
+   * `'all'` (browsers and shared caches), `'browser'` (`private`), `'shared'` (CDN and Workers Cache only: browsers
+   * revalidate every use) or `'tiers'` (`no-store`: tiercache's own tiers only). See outwardHeaders. @default 'all'
+   */
+  scope?: HeaderScope | ((request: Request) => HeaderScope)
   /** Also emit CDN-Cache-Control (RFC 9213) for Cloudflare and other CDNs. @default true */
   cdn?: boolean
+  /** Also emit Cloudflare-CDN-Cache-Control (read by Cloudflare and Workers Cache only, never forwarded). @default true */
+  cloudflare?: boolean
+  /** Write the policy's tags into Cache-Tag (shared scopes), for purges by tag (invalidateEverywhere). @default true */
+  cacheTag?: boolean
+  /** Also write the tags into Surrogate-Key, space-separated (Fastly-style CDNs). @default false */
+  surrogateKey?: boolean
+  /** How tags are written into Cache-Tag: unsafe ones hashed (default) or rejected. See cdnTag. */
+  tagOptions?: CacheTagOptions
   /** A shorter max-age for browsers; shared caches keep the policy's ttl through s-maxage. @default the policy's ttl */
   browserTtl?: Duration
   /** Cache requests that carry Authorization (the response must not depend on it). @default false */
@@ -149,7 +166,12 @@ export class ResponseCache<Env> {
   readonly #rules: ResponseRules
   readonly #negativeTtl: number | undefined
   readonly #cdn: boolean
-  readonly #browserTtl: Duration | undefined
+  readonly #scope: HeaderScope | ((request: Request) => HeaderScope)
+  readonly #cloudflare: boolean
+  readonly #cacheTag: boolean
+  readonly #surrogateKey: boolean
+  readonly #tagOptions: CacheTagOptions | undefined
+  readonly #browserTtl: number | undefined
   readonly #allowAuthorization: boolean
   readonly #allowCookie: boolean
   readonly #unkeyed: 'strip' | 'bypass' | 'allow'
@@ -171,7 +193,13 @@ export class ResponseCache<Env> {
     if (policy === undefined) {
       if (policyRequired) throw new TypeError('options.policy is required: a Policy like { ttl: "1m" }, or (request, env) => Policy | undefined')
     } else if (typeof policy !== 'function') {
-      resolvePolicy(policy, undefined, 'options.policy', '')
+      const resolved = resolvePolicy(policy, undefined, 'options.policy', '')
+      // Tags that Cache-Tag could not carry are rejected here when tagOptions.unsafe is 'throw'.
+      if (resolved.tags !== undefined) cdnTags(policy.tags ?? [], options.tagOptions)
+    }
+    const scope = options.scope ?? 'all'
+    if (typeof scope !== 'function' && !['all', 'browser', 'shared', 'tiers'].includes(scope)) {
+      throw new RangeError(`options.scope must be 'all', 'browser', 'shared', 'tiers' or (request) => one of them, got ${JSON.stringify(scope)}`)
     }
     const vary = options.vary ?? []
     if (!Array.isArray(vary)) throw new TypeError(`options.vary must be an array of request header names, got ${typeOf(vary)}`)
@@ -186,8 +214,10 @@ export class ResponseCache<Env> {
     this.#unkeyed = unkeyed
     this.#unkeyedNames = headerNames(unkeyedNames, 'options.unkeyedHeaderNames').filter((name) => !this.#vary.includes(name))
     this.#negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
-    if (options.browserTtl !== undefined) parseDuration(options.browserTtl, 'options.browserTtl')
-    for (const name of ['cdn', 'allowAuthorization', 'allowCookie'] as const) optionalBoolean(options[name], `options.${name}`)
+    for (const name of ['cdn', 'cloudflare', 'cacheTag', 'surrogateKey', 'allowAuthorization', 'allowCookie'] as const) {
+      optionalBoolean(options[name], `options.${name}`)
+    }
+    assertTagOptions(options.tagOptions, 'options.tagOptions')
     optionalInteger(options.maxBodySize, 'options.maxBodySize', 1)
     optionalString(options.keyPrefix, 'options.keyPrefix', 64)
     optionalFunction(options.now, 'options.now')
@@ -202,7 +232,12 @@ export class ResponseCache<Env> {
     this.#policy = policy
     this.#rules = { vary: new Set(this.#vary), negative: false, maxBodySize: options.maxBodySize ?? 512 * 1024 }
     this.#cdn = options.cdn ?? true
-    this.#browserTtl = options.browserTtl
+    this.#scope = scope
+    this.#cloudflare = options.cloudflare ?? true
+    this.#cacheTag = options.cacheTag ?? true
+    this.#surrogateKey = options.surrogateKey ?? false
+    this.#tagOptions = options.tagOptions
+    this.#browserTtl = options.browserTtl === undefined ? undefined : parseDuration(options.browserTtl, 'options.browserTtl')
     this.#allowAuthorization = options.allowAuthorization ?? false
     this.#allowCookie = options.allowCookie ?? false
     this.#keyPrefix = options.keyPrefix ?? 'res:'
@@ -225,6 +260,14 @@ export class ResponseCache<Env> {
   viewFor(env: Env, ctx: ExecutionContextLike | undefined): Cache {
     const cache = this.cacheFor(env, ctx)
     return ctx === undefined ? cache : cache.withContext({ waitUntil: (promise) => ctx.waitUntil(promise) })
+  }
+
+  /**
+   * The cache handed to handlers (Hono's `c.var.cache`): the request's view, whose `invalidateTags(tags, { mode })`
+   * also purges (hard) or invalidates (soft) those tags in Workers Cache when the runtime has `ctx.cache`.
+   */
+  handlerView(env: Env, ctx: ExecutionContextLike | undefined): Cache {
+    return withWorkersCache(this.viewFor(env, ctx), { ctx, tagOptions: this.#tagOptions })
   }
 
   /**
@@ -265,7 +308,7 @@ export class ResponseCache<Env> {
       // asks the origin itself, uncached.
       return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: true })
     }
-    if (isStoredResponse(value)) return this.#render(value, request, statusOf(how, collapsed))
+    if (isStoredResponse(value)) return this.#render(value, request, statusOf(how, collapsed), this.#outward(view, policy, request))
     const passReason = (value as PassMarker).pass
     if (recorder?.passed !== undefined) return this.#passThrough(recorder.passed, { hit: false, fwd: 'miss', detail: passReason })
     // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
@@ -323,7 +366,10 @@ export class ResponseCache<Env> {
       }
       const windows = windowsFor(verdict.kind === 'negative' ? negativeTtl : undefined, resolved)
       context.setPolicy({ ttl: windows[0], swr: windows[1], staleIfError: windows[2], jitter: 0, ...(verdict.kind === 'negative' ? { earlyRefresh: false, timeout: 0 } : {}) })
-      return storedResponse(response, bytes, t, windows)
+      const stored = storedResponse(response, bytes, t, windows)
+      // A validator for every stored 200: clients and Workers Cache revalidate with it and get 304s (RFC 9110 §13).
+      stored.h = await withEtag(stored.h, stored.s, bytes)
+      return stored
     }
     this.#recorders.set(key, recorder)
     try {
@@ -353,17 +399,36 @@ export class ResponseCache<Env> {
     } else if ((event.type === 'hit' || event.type === 'stale') && recorder.answeredFrom === undefined) recorder.answeredFrom = event.tierIndex ?? 0
   }
 
-  /** A cached response: stored status, headers and body, with this cache's Cache-Control, Age and Cache-Status. */
-  #render(stored: StoredResponse, request: Request, status: CacheStatus): Response {
+  /** The scope and the tags (as the app wrote them, without the namespace) of this request's answer. */
+  #outward(view: Cache, policy: Policy, request: Request): Outward {
+    const scope = typeof this.#scope === 'function' ? this.#scope(request) : this.#scope
+    const namespaced = view.resolvePolicy(policy).tags
+    if (namespaced === undefined) return { scope, tags: undefined }
+    const prefix = namespacePrefix(view.namespace)
+    return { scope, tags: namespaced.map((tag) => (tag.startsWith(prefix) ? tag.slice(prefix.length) : tag)) }
+  }
+
+  /**
+   * A cached response: stored status, headers and body, with the caching headers of its scope for every HTTP
+   * cache outside tiercache (Cache-Control, CDN-Cache-Control, Cloudflare-CDN-Cache-Control, Cache-Tag, Age) and
+   * Cache-Status.
+   */
+  #render(stored: StoredResponse, request: Request, status: CacheStatus, outward: Outward): Response {
     const headers = new Headers(stored.h)
-    const own = cacheHeaders(entryOf(stored), {
-      now: this.#now(),
-      scope: 'public',
+    const now = this.#now()
+    const entry = entryOf(stored)
+    const own = outwardHeaders(entry, {
+      now,
+      scope: outward.scope,
       cdn: this.#cdn,
-      browserTtl: this.#browserTtl,
-      status,
-      cacheName: this.#statusName,
+      cloudflare: this.#cloudflare,
+      cacheTag: this.#cacheTag,
+      surrogateKey: this.#surrogateKey,
+      tags: outward.tags,
+      ...(this.#browserTtl === undefined ? {} : { browserTtl: this.#browserTtl }),
+      ...(this.#tagOptions === undefined ? {} : { tagOptions: this.#tagOptions }),
     })
+    own['Cache-Status'] = formatCacheStatus(status.ttl === undefined && status.hit ? { ...status, ttl: Math.floor((entry.freshUntil - now) / 1000) } : status, this.#statusName)
     for (const [name, value] of Object.entries(own)) headers.set(name, value)
     // The answer was selected by these request headers: downstream caches must know (RFC 9110 §12.5.5).
     if (this.#vary.length > 0) headers.set('vary', mergeVary(headers.get('vary'), this.#vary))
@@ -407,6 +472,12 @@ function headerNames(names: readonly unknown[], where: string): string[] {
     }
     return name.toLowerCase()
   })
+}
+
+/** Which caches outside tiercache may keep an answer, and the tags they mark it with. */
+interface Outward {
+  scope: HeaderScope
+  tags: string[] | undefined
 }
 
 /** Fresh, swr and stale-if-error windows in ms for a stored response: negative ones live negativeTtl only. */
