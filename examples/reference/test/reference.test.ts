@@ -124,3 +124,39 @@ describe('the core README code', () => {
     expect(stats().loads).toBe(1)
   })
 })
+
+describe('the edge README code: tiercache with Workers Cache (under Node; Workers Cache is a recording double)', () => {
+  it('emits the headers of each route, answers 304 to its ETag, and invalidates Workers Cache soft or hard', async () => {
+    const { default: worker } = await import('../edge/workers-cache.js')
+    const calls: { method: string; tags: string[] | undefined }[] = []
+    const workersCache = {
+      purge: async (s: { tags?: string[] }) => (calls.push({ method: 'purge', tags: s.tags }), { success: true, errors: [] }),
+      invalidate: async (s: { tags?: string[] }) => (calls.push({ method: 'invalidate', tags: s.tags }), { success: true, errors: [] }),
+    }
+    const background: Promise<unknown>[] = []
+    const ctx = { waitUntil: (p: Promise<unknown>) => void background.push(p), cache: workersCache }
+    const send = async (path: string, init?: RequestInit): Promise<Response> => {
+      const response = await worker.fetch(new Request(`https://shop.example${path}`, init), {}, ctx)
+      await Promise.allSettled(background)
+      return response
+    }
+    const first = await send('/price')
+    expect(await first.json()).toEqual({ price: 10 })
+    expect(first.headers.get('cache-control')).toBe('public, max-age=300, stale-while-revalidate=60')
+    expect(first.headers.get('cloudflare-cdn-cache-control')).toBe('max-age=300, stale-while-revalidate=60')
+    expect(first.headers.get('cache-tag')).toBe('prices')
+    const etag = first.headers.get('etag') as string
+    expect((await send('/price', { headers: { 'if-none-match': etag } })).status).toBe(304)
+    expect((await send('/me')).headers.get('cache-control')).toBe('private, max-age=300, stale-while-revalidate=60')
+
+    const soft = await send('/admin/price?mode=soft', { method: 'POST', body: '12' })
+    expect(await soft.json()).toEqual({ action: 'invalidate', tags: ['prices'], calls: 1, ok: true })
+    const hard = await send('/admin/price', { method: 'POST', body: '14' })
+    expect(await hard.json()).toEqual({ action: 'purge', tags: ['prices'], calls: 1, ok: true })
+    expect(calls).toEqual([
+      { method: 'invalidate', tags: ['prices'] },
+      { method: 'purge', tags: ['prices'] },
+    ])
+    expect(await (await send('/price')).json()).toEqual({ price: 14 })
+  })
+})
