@@ -1,3 +1,5 @@
+import { originVerdict, type OriginVerdict } from './origin-freshness.js'
+
 /** Why a request or a response is not cached; reported as Cache-Status `detail`. */
 export type PassReason =
   | 'method'
@@ -16,6 +18,12 @@ export type PassReason =
   | 'too-large'
   /** The request carried a header the key ignores and the origin may reflect (options.unkeyedHeaders: 'bypass'). */
   | 'unkeyed-header'
+  /** Origin mode: the response gives no explicit lifetime (heuristic freshness is off). */
+  | 'no-lifetime'
+  /** Origin mode: the response was already stale when it arrived. */
+  | 'stale'
+  /** Origin mode: the response's Age is not a non-negative integer, so its freshness cannot be known. */
+  | 'age'
 
 /** What the request rules need from the options. */
 export interface RequestRules {
@@ -68,6 +76,8 @@ export function requestPass(request: Request, rules: RequestRules): PassReason |
 export function responseVerdict(response: Response, rules: ResponseRules): Verdict {
   const { status, headers } = response
   if (status === 206) return pass('partial')
+  // 1xx interim answers and non-standard codes (999) are passed through untouched, never read as failures.
+  if (status < 200 || status > 599) return pass('status')
   if (status >= 500) return { kind: 'error' }
   const directives = cacheControlDirectives(headers.get('cache-control'))
   if (directives.has('no-store')) return pass('no-store')
@@ -91,6 +101,39 @@ export function responseVerdict(response: Response, rules: ResponseRules): Verdi
   return pass('status')
 }
 
+/**
+ * How to treat an origin response in origin mode (`policy: 'origin'`), as an RFC 9111 shared cache: the response
+ * rules every answer obeys (Set-Cookie, unkeyed Vary, event streams, size; 5xx are failures for stale-if-error),
+ * then the response's own freshness (originVerdict).
+ */
+export function originResponseVerdict(response: Response, rules: ResponseRules, requestTime: number, responseTime: number): OriginResponseVerdict {
+  const { status, headers } = response
+  if (status === 206) return pass('partial')
+  if (status < 200 || status > 599) return pass('status')
+  if (status >= 500) return { kind: 'error' }
+  if (headers.has('set-cookie')) return pass('set-cookie')
+  if (varies(headers, rules)) return pass('vary')
+  if ((headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) return pass('stream')
+  if (Number(headers.get('content-length') ?? Number.NaN) > rules.maxBodySize) return pass('too-large')
+  const verdict = originVerdict(headers, status, requestTime, responseTime)
+  return verdict.kind === 'pass' ? pass(verdict.reason) : verdict
+}
+
+/** How an origin-mode response is treated. */
+export type OriginResponseVerdict = Exclude<OriginVerdict, { kind: 'pass' }> | { kind: 'error' } | { kind: 'pass'; reason: PassReason }
+
+/** Whether a response varies on a request header the key does not include, or on `*`. */
+function varies(headers: Headers, rules: ResponseRules): boolean {
+  const vary = headers.get('vary')
+  if (vary === null) return false
+  for (const name of vary.split(',')) {
+    const field = name.trim().toLowerCase()
+    if (field === '' || field === 'accept-encoding') continue
+    if (field === '*' || !rules.vary.has(field)) return true
+  }
+  return false
+}
+
 /** Directive names of a Cache-Control value, lowercase (arguments dropped). */
 export function cacheControlDirectives(value: string | null): Set<string> {
   const names = new Set<string>()
@@ -102,6 +145,6 @@ export function cacheControlDirectives(value: string | null): Set<string> {
   return names
 }
 
-function pass(reason: PassReason): Verdict {
+function pass(reason: PassReason): { kind: 'pass'; reason: PassReason } {
   return { kind: 'pass', reason }
 }

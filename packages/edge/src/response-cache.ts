@@ -15,7 +15,7 @@ import {
   type Policy,
   type ResolvedPolicy,
 } from '@tiercache/core'
-import { requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
+import { originResponseVerdict, requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
 import { assertTagOptions, cdnTags, outwardHeaders, type CacheTagOptions, type HeaderScope } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
 import { withEtag } from './etag.js'
@@ -39,8 +39,11 @@ export interface ResponseCacheOptions<Env = unknown> {
   /**
    * How long responses live: one policy, or one per request; undefined passes the request through uncached
    * (`Cache-Status: tiercache; fwd=bypass`). Lifetimes come from here, not from the origin's Cache-Control.
+   * `'origin'`: lifetimes come from the origin's response, as an RFC 9111 shared cache (CDN-Cache-Control, then
+   * s-maxage, max-age, Expires; Age; stale-while-revalidate / stale-if-error), and its caching headers are served
+   * unchanged with a correct Age.
    */
-  policy?: Policy | ((request: Request, env: Env) => Policy | undefined)
+  policy?: Policy | 'origin' | ((request: Request, env: Env) => Policy | 'origin' | undefined)
   /**
    * Request headers the cache key includes (case-insensitive). A response whose Vary names any other header
    * (Accept-Encoding excepted: the runtime encodes per client) or `*` is passed through unstored. @default []
@@ -156,6 +159,15 @@ interface Recorder {
   passed: Response | undefined
 }
 
+/** Methods that never change the resource (RFC 9110 §9.2.1): anything else invalidates the stored GET. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
+/** Origin mode's call policy: each load sets the entry's windows from the response (setPolicy). */
+const ORIGIN_CALL_POLICY: Policy = { ttl: 1000, swr: 0, staleIfError: 0, jitter: 0, earlyRefresh: false }
+
+/** The origin's caching fields a 304 carries in origin mode (RFC 9110 §15.4.5). */
+const ORIGIN_304_FIELDS = ['cache-control', 'expires', 'cdn-cache-control']
+
 const PASS_POLICY: Partial<Policy> = { ttl: 0, swr: 0, staleIfError: 0, jitter: 0, earlyRefresh: false, timeout: 0 }
 
 /** Resolved options and per-isolate state of one withCache or tiercache() instance. */
@@ -192,7 +204,7 @@ export class ResponseCache<Env> {
     }
     if (policy === undefined) {
       if (policyRequired) throw new TypeError('options.policy is required: a Policy like { ttl: "1m" }, or (request, env) => Policy | undefined')
-    } else if (typeof policy !== 'function') {
+    } else if (policy !== 'origin' && typeof policy !== 'function') {
       const resolved = resolvePolicy(policy, undefined, 'options.policy', '')
       // Tags that Cache-Tag could not carry are rejected here when tagOptions.unsafe is 'throw'.
       if (resolved.tags !== undefined) cdnTags(policy.tags ?? [], options.tagOptions)
@@ -278,9 +290,17 @@ export class ResponseCache<Env> {
     const reason = requestPass(request, { allowAuthorization: this.#allowAuthorization, allowCookie: this.#allowCookie })
     // A WebSocket upgrade answer cannot be copied: it goes back untouched.
     if (reason === 'upgrade') return origin.fetch(request, false)
-    if (reason !== undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: reason === 'method' ? 'method' : 'bypass', detail: reason })
-    const policy = typeof this.#policy === 'function' ? this.#policy(request, origin.env) : this.#policy
-    if (policy === undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass' })
+    if (reason === 'method') {
+      const response = await origin.fetch(request, false)
+      await this.#invalidateAfterUnsafe(request, response, origin)
+      return this.#passThrough(response, { hit: false, fwd: 'method', detail: reason })
+    }
+    if (reason !== undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass', detail: reason })
+    const chosen = typeof this.#policy === 'function' ? this.#policy(request, origin.env) : this.#policy
+    if (chosen === undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass' })
+    const originMode = chosen === 'origin'
+    // Origin mode: every stored response sets its own windows from its headers; this only covers the call itself.
+    const policy = originMode ? ORIGIN_CALL_POLICY : chosen
     if (this.#unkeyed !== 'allow') {
       const stripped = withoutHeaders(request, this.#unkeyedNames)
       if (stripped !== request && this.#unkeyed === 'bypass') {
@@ -292,7 +312,7 @@ export class ResponseCache<Env> {
     const view = this.viewFor(origin.env, origin.ctx)
     const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
     const key = await requestKey(request, this.#vary, this.#keyPrefix)
-    const { shared, recorder } = await this.#share(key, origin.ctx, () => this.#lookup(view, key, request, effective, origin))
+    const { shared, recorder } = await this.#share(key, origin.ctx, () => this.#lookup(view, key, request, effective, origin, originMode))
     const collapsed = recorder === undefined
     const { value, how, error } = shared
     if (error !== undefined) {
@@ -342,12 +362,12 @@ export class ResponseCache<Env> {
   }
 
   /** Starts one getOrSet for `key`; its promise says how it was answered and never rejects. */
-  #lookup(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>): [Promise<Shared>, Recorder] {
+  #lookup(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, originMode: boolean): [Promise<Shared>, Recorder] {
     const recorder: Recorder = { answeredFrom: undefined, staleBecause: undefined, loadedHere: false, passed: undefined }
-    return [this.#run(view, key, request, policy, origin, recorder), recorder]
+    return [this.#run(view, key, request, policy, origin, recorder, originMode), recorder]
   }
 
-  async #run(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, recorder: Recorder): Promise<Shared> {
+  async #run(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, recorder: Recorder, originMode: boolean): Promise<Shared> {
     const resolved = view.resolvePolicy(policy)
     const negativeTtl = this.#negativeTtl ?? (resolved.negativeExplicit ? resolved.negativeTtl : undefined)
     const rules: ResponseRules = negativeTtl === undefined ? this.#rules : { ...this.#rules, negative: true }
@@ -357,6 +377,7 @@ export class ResponseCache<Env> {
       const background = recorder.answeredFrom !== undefined
       if (!background) recorder.loadedHere = true
       const response = await origin.fetch(fillRequest(request), background)
+      if (originMode) return this.#loadOrigin(context, response, t, background, recorder)
       const verdict = responseVerdict(response, rules)
       if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, background, recorder)
       const bytes = new Uint8Array(await response.arrayBuffer())
@@ -380,6 +401,41 @@ export class ResponseCache<Env> {
     } finally {
       if (this.#recorders.get(key) === recorder) this.#recorders.delete(key)
     }
+  }
+
+  /** Origin mode's load: the response's own freshness decides whether and how long it is stored. */
+  async #loadOrigin(context: { setPolicy(policy: Partial<Policy>): void }, response: Response, t: number, background: boolean, recorder: Recorder): Promise<unknown> {
+    const verdict = originResponseVerdict(response, this.#rules, t, this.#now())
+    if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, background, recorder)
+    const bytes = new Uint8Array(await response.arrayBuffer())
+    if (verdict.kind === 'error') throw new OriginError(response.status, response.headers, bytes)
+    if (bytes.byteLength > this.#rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', background, recorder)
+    const [ttl, swr, staleIfError] = verdict.windows
+    context.setPolicy({ ttl, swr, staleIfError, jitter: 0, earlyRefresh: false, timeout: 0 })
+    return storedResponse(response, bytes, t, verdict.windows, verdict.ageAtRequest)
+  }
+
+  /**
+   * After an unsafe method (POST, PUT, DELETE, PATCH, ...) that did not fail, the stored GET of its URL, and of the
+   * same-origin URLs in its Location and Content-Location, are dropped (RFC 9111 §4.4). Tier failures are reported
+   * by core as events; the client's answer never waits on more than the deletes.
+   */
+  async #invalidateAfterUnsafe(request: Request, response: Response, origin: Origin<Env>): Promise<void> {
+    if (SAFE_METHODS.has(request.method) || response.status < 200 || response.status > 399) return
+    const base = new URL(request.url)
+    const urls = [base.href]
+    for (const name of ['location', 'content-location']) {
+      const value = response.headers.get(name)
+      if (value === null) continue
+      try {
+        const url = new URL(value, base)
+        if (url.origin === base.origin) urls.push(url.href)
+      } catch {
+        // Not a URL: nothing to invalidate.
+      }
+    }
+    const view = this.viewFor(origin.env, origin.ctx)
+    await Promise.allSettled(urls.map(async (url) => view.delete(await requestKey(new Request(url, { headers: request.headers }), this.#vary, this.#keyPrefix))))
   }
 
   async #pass(context: { setPolicy(policy: Partial<Policy>): void }, response: Response, reason: PassReason, background: boolean, recorder: Recorder): Promise<PassMarker> {
@@ -417,7 +473,8 @@ export class ResponseCache<Env> {
     const headers = new Headers(stored.h)
     const now = this.#now()
     const entry = entryOf(stored)
-    const own = outwardHeaders(entry, {
+    // Origin mode: the origin's caching headers as they came, and Age counted on from the origin's (RFC 9111 §5.1).
+    const own: Record<string, string> = stored.a !== undefined ? { Age: String(Math.min(Math.floor(Math.max(0, stored.a + now - stored.t) / 1000), 2_147_483_648)) } : outwardHeaders(entry, {
       now,
       scope: outward.scope,
       cdn: this.#cdn,
@@ -434,7 +491,7 @@ export class ResponseCache<Env> {
     if (this.#vary.length > 0) headers.set('vary', mergeVary(headers.get('vary'), this.#vary))
     if (notModified(request, stored.s, headers)) {
       const kept = new Headers()
-      for (const name of [...NOT_MODIFIED_FIELDS, ...Object.keys(own)]) {
+      for (const name of [...NOT_MODIFIED_FIELDS, ...Object.keys(own), ...(stored.a === undefined ? [] : ORIGIN_304_FIELDS)]) {
         const value = headers.get(name)
         if (value !== null) kept.set(name, value)
       }
@@ -446,7 +503,8 @@ export class ResponseCache<Env> {
 
   /** The origin's response with this cache's Cache-Status member appended (RFC 9211 §2: closest to the client last). */
   #passThrough(response: Response, status: CacheStatus): Response {
-    if (response.status === 101) return response
+    // 101 and codes outside 200-599 (999) cannot be rebuilt (the Response constructor rejects them): untouched.
+    if (response.status < 200 || response.status > 599) return response
     const out = new Response(response.body, response)
     out.headers.append('cache-status', formatCacheStatus(status, this.#statusName))
     return out

@@ -16,6 +16,11 @@ export interface StoredResponse {
   t: number
   /** The entry's windows in ms: fresh, stale-while-revalidate, stale-if-error. */
   w: [ttl: number, swr: number, staleIfError: number]
+  /**
+   * Origin mode only: the response's age in ms at `t` (from its Age and Date), so that Age is this plus the time
+   * since; its own caching headers (Cache-Control, Expires, ...) were stored and are served unchanged.
+   */
+  a?: number
 }
 
 /** Response fields that describe one transfer or one cache's view, not the resource: never stored. */
@@ -41,15 +46,23 @@ const NOT_STORED = new Set([
   'upgrade',
 ])
 
+/** Caching headers that origin mode keeps: the origin's own instructions, passed on unchanged (RFC 9111 §3.1). */
+const ORIGIN_KEPT = new Set(['cache-control', 'cdn-cache-control', 'cloudflare-cdn-cache-control', 'expires', 'pragma', 'surrogate-control'])
+
 const TEXT_TYPE = /^(text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded)|image\/svg\+xml)/i
 
 /** A response whose body was read into `bytes`, as a StoredResponse created at `t` with `windows`. */
-export function storedResponse(response: Response, bytes: Uint8Array, t: number, windows: [number, number, number]): StoredResponse {
+export function storedResponse(response: Response, bytes: Uint8Array, t: number, windows: [number, number, number], ageAtRequest?: number): StoredResponse {
   const headers: [string, string][] = []
+  const origin = ageAtRequest !== undefined
+  // Fields the origin names in Connection belong to that one connection (RFC 9110 §7.6.1).
+  const connection = new Set((response.headers.get('connection') ?? '').split(',').map((f) => f.trim().toLowerCase()))
   response.headers.forEach((value, name) => {
-    if (!NOT_STORED.has(name)) headers.push([name, value])
+    if (connection.has(name)) return
+    if (!NOT_STORED.has(name) || (origin && ORIGIN_KEPT.has(name))) headers.push([name, value])
   })
   const stored: StoredResponse = { s: response.status, h: headers, b: '', t, w: windows }
+  if (origin) stored.a = ageAtRequest
   const text = TEXT_TYPE.test(response.headers.get('content-type') ?? '') ? utf8(bytes) : undefined
   if (text !== undefined) stored.b = text
   else {
@@ -83,6 +96,7 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
     typeof v.t === 'number' &&
     Array.isArray(v.w) &&
     v.w.length === 3 &&
+    (v.a === undefined || typeof v.a === 'number') &&
     v.w.every((n) => typeof n === 'number')
   )
 }
