@@ -1,6 +1,7 @@
 // @tiercache/edge/hono: response caching middleware and data caching for Hono routes.
 import type { Cache, Loader, Policy } from '@tiercache/core'
 import type { Context, Env as HonoEnv, MiddlewareHandler } from 'hono'
+import { withWorkersCache } from './purge.js'
 import { ResponseCache, type ExecutionContextLike, type ResponseCacheOptions } from './response-cache.js'
 import { typeOf } from './validate.js'
 
@@ -61,7 +62,8 @@ export function tiercache<E extends HonoEnv = HonoEnv, Bindings extends object =
   const cachesResponses = options.policy !== undefined
   return async function tiercache(c, next) {
     const ctx = executionCtxOf(c)
-    c.set('cache', responses.handlerView(c.env, ctx))
+    // invalidateTags on this view also purges (hard) or invalidates (soft) the tags in Workers Cache (ctx.cache).
+    c.set('cache', withWorkersCache(responses.viewFor(c.env, ctx), { ctx, tagOptions: responses.tagOptions }))
     if (!cachesResponses || refreshes.has(c.req.raw)) {
       await next()
       return

@@ -19,7 +19,6 @@ import { originResponseVerdict, requestPass, responseVerdict, type PassReason, t
 import { assertTagOptions, cdnTags, outwardHeaders, type CacheTagOptions, type HeaderScope } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
 import { withEtag } from './etag.js'
-import { withWorkersCache } from './purge.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
 import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
@@ -274,12 +273,9 @@ export class ResponseCache<Env> {
     return ctx === undefined ? cache : cache.withContext({ waitUntil: (promise) => ctx.waitUntil(promise) })
   }
 
-  /**
-   * The cache handed to handlers (Hono's `c.var.cache`): the request's view, whose `invalidateTags(tags, { mode })`
-   * also purges (hard) or invalidates (soft) those tags in Workers Cache when the runtime has `ctx.cache`.
-   */
-  handlerView(env: Env, ctx: ExecutionContextLike | undefined): Cache {
-    return withWorkersCache(this.viewFor(env, ctx), { ctx, tagOptions: this.#tagOptions })
+  /** How tags are written into Cache-Tag (and so into purge calls), as given in the options. */
+  get tagOptions(): CacheTagOptions | undefined {
+    return this.#tagOptions
   }
 
   /**
