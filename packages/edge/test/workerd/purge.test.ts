@@ -1,7 +1,7 @@
 // One invalidation for every layer: tiercache's tiers (real Cache API L1 + memory L2 in workerd, one coordinator)
 // and Workers Cache. Local workerd has no ctx.cache (checked below), so Workers Cache is a structural double that
 // records the calls the runtime would receive, on top of the real runtime's ExecutionContext.
-import { createCache, memoryCoordinator, memoryStore, type Cache } from '@tiercache/core'
+import { createCache, memoryCoordinator, memoryStore, type Cache, type Policy } from '@tiercache/core'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import {
@@ -67,6 +67,23 @@ describe('invalidateEverywhere', () => {
     // The writer reads its own write, and the other isolate sees it through the coordinator.
     expect(await load()).toBe(2)
     expect(await b.getOrSet('price', () => 3, { ttl: '1h', tags: ['prices'] })).toBe(2)
+  })
+
+  it('soft across two isolates: the other isolate answers the old value once while one refresh loads, then the new one', async () => {
+    const [a, b] = twoIsolates()
+    let version = 1
+    const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
+    expect(await a.getOrSet('price', () => version, policy)).toBe(1)
+    expect(await b.getOrSet('price', () => -1, policy)).toBe(1)
+    version = 2
+    await invalidateEverywhere(a, ['prices'], { workersCache: fakeWorkersCache(), mode: 'soft' })
+    expect(await b.getOrSet('price', () => version, policy)).toBe(1)
+    await b.idle()
+    expect(await b.getOrSet('price', () => 3, policy)).toBe(2)
+    // A hard invalidation is not served stale: the next read loads.
+    version = 4
+    await invalidateEverywhere(a, ['prices'], { workersCache: fakeWorkersCache() })
+    expect(await b.getOrSet('price', () => version, policy)).toBe(4)
   })
 
   it("soft: Workers Cache's invalidate (revalidation with the Worker), not purge", async () => {
