@@ -1,18 +1,15 @@
 import {
-  flightAlive,
   formatCacheStatus,
-  joinFlight,
   namespacePrefix,
-  ownFlight,
   parseDuration,
   resolvePolicy,
   type Cache,
-  type CacheEvent,
   type CacheStatus,
   type Duration,
-  type Flight,
   type Loader,
+  type LoaderContext,
   type Policy,
+  type ReadStatus,
   type ResolvedPolicy,
 } from '@tiercache/core'
 import { originResponseVerdict, requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
@@ -121,40 +118,16 @@ class OriginError extends Error {
   }
 }
 
-/** How a value was obtained, for Cache-Status. */
-type How =
-  | { kind: 'loaded' }
-  | { kind: 'hit'; tierIndex: number }
-  | { kind: 'stale'; because: 'error' | 'timeout'; tierIndex: number | undefined }
-  /** Another caller's load answered: another isolate filled L2 while this one waited for its lock, or a refresh in flight. */
-  | { kind: 'joined' }
-
-/** The outcome one getOrSet call produced, shared with requests that joined it. */
-interface Shared {
-  value: unknown
-  how: How
-  error?: unknown
-}
-
-/** One lookup in flight, shared by the requests for its key that arrive meanwhile (flight.ts in core). */
-interface InFlight extends Flight {
-  promise: Promise<Shared>
-}
-
-/** What a request got from the lookup of its key: its own, or another request's it joined. */
-interface Outcome {
-  shared: Shared
-  /** This request's own lookup; undefined when it joined another request's. */
-  recorder: Recorder | undefined
-}
-
-/** What the events of one in-flight getOrSet said. */
-interface Recorder {
-  answeredFrom: number | undefined
-  /** Core answered with a stale value after the load failed ('error') or ran past the policy's timeout. */
-  staleBecause: 'error' | 'timeout' | undefined
-  loadedHere: boolean
-  /** The origin response of a pass, kept for the request that fetched it (only it may see it). */
+/**
+ * What one request's own loader did. Core shares a read or load of a key between the requests that ask for it
+ * meanwhile (following the Workers rule, flight.ts in core); an answer only the request that fetched it may see
+ * never reaches the others: its loader says ctx.skip() (each of them then loads on its own), or, when the answer
+ * must also drop a stale entry, it stores a dead marker the others recognise as not theirs.
+ */
+interface Local {
+  /** This request's loader ran in the foreground: an error it threw, or its pass, is this request's. */
+  ran: boolean
+  /** The origin response of a pass, kept for the request that fetched it. */
   passed: Response | undefined
 }
 
@@ -191,8 +164,6 @@ export class ResponseCache<Env> {
   readonly #statusName: string
   readonly #now: () => number
   #cache: Cache | undefined
-  readonly #recorders = new Map<string, Recorder>()
-  readonly #inflight = new Map<string, InFlight>()
   readonly #folded = new WeakMap<object, Policy>()
 
   constructor(options: ResponseCacheOptions<Env>, call: string, policyRequired: boolean) {
@@ -262,7 +233,6 @@ export class ResponseCache<Env> {
     const option = this.#cacheOption
     const cache = typeof option === 'function' ? option(env, ctx) : option
     if (!isCache(cache)) throw new TypeError(`options.cache(env, ctx) must return a Cache (createCache(...)), got ${typeOf(cache)}`)
-    cache.subscribe((event) => this.#record(event))
     this.#cache = cache
     return cache
   }
@@ -308,104 +278,65 @@ export class ResponseCache<Env> {
     const view = this.viewFor(origin.env, origin.ctx)
     const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
     const key = await requestKey(request, this.#vary, this.#keyPrefix)
-    const { shared, recorder } = await this.#share(key, origin.ctx, () => this.#lookup(view, key, request, effective, origin, originMode))
-    const collapsed = recorder === undefined
-    const { value, how, error } = shared
-    if (error !== undefined) {
-      if (!(error instanceof OriginError)) {
-        if (!collapsed) throw error
-      } else if (!collapsed) {
-        // The origin failed and nothing stale could answer: its own answer, uncached.
-        const headers = new Headers(error.headers)
-        headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
-        return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
+    const local: Local = { ran: false, passed: undefined }
+    const status: ReadStatus = {}
+    let value: unknown
+    try {
+      value = await view.getOrSet(key, this.#loader(view, request, effective, origin, local, originMode), effective, { status })
+    } catch (error) {
+      if (!local.ran) {
+        // Another request's failure (this one joined its load): its answer may reflect that request (its headers,
+        // its cookies), so this one asks the origin itself, uncached.
+        return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: true })
       }
-      // Another request's failure: its answer may reflect that request (its headers, its cookies), so this one
-      // asks the origin itself, uncached.
-      return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: true })
+      if (!(error instanceof OriginError)) throw error
+      // The origin failed and nothing stale could answer: its own answer, uncached.
+      const headers = new Headers(error.headers)
+      headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
+      return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
     }
-    if (isStoredResponse(value)) return this.#render(value, request, statusOf(how, collapsed), this.#outward(view, policy, request))
+    if (isStoredResponse(value)) return this.#render(value, request, statusOf(status), this.#outward(view, policy, request))
     const passReason = (value as PassMarker).pass
-    if (recorder?.passed !== undefined) return this.#passThrough(recorder.passed, { hit: false, fwd: 'miss', detail: passReason })
+    if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: passReason })
     // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
-    return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed, detail: passReason })
+    return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: status.collapsed === true, detail: passReason })
   }
 
-  /**
-   * The lookup of `key`: joins the one in flight, or starts it. The Workers rule (flight.ts in core): the request
-   * that starts it hands it to its ctx.waitUntil and keeps a heartbeat; a request that joins waits with a timer of
-   * its own, and looks up itself once the starter is gone, so a cancelled request never leaves its key stuck.
-   */
-  #share(key: string, ctx: ExecutionContextLike | undefined, lookup: () => [Promise<Shared>, Recorder]): Promise<Outcome> {
-    const waitUntil = ctx === undefined ? undefined : (promise: Promise<unknown>) => ctx.waitUntil(promise)
-    const running = this.#inflight.get(key)
-    if (running !== undefined && flightAlive(running)) {
-      const joined = running.promise.then((shared): Outcome => ({ shared, recorder: undefined }))
-      return joinFlight(running, joined, waitUntil, () => {
-        if (this.#inflight.get(key) === running) this.#inflight.delete(key)
-        return this.#share(key, ctx, lookup)
-      })
-    }
-    const [promise, recorder] = lookup()
-    const flight: InFlight = { promise, beat: undefined, done: false }
-    this.#inflight.set(key, flight)
-    const clear = (): void => {
-      if (this.#inflight.get(key) === flight) this.#inflight.delete(key)
-    }
-    void promise.then(clear, clear)
-    ownFlight(flight, promise, waitUntil)
-    return promise.then((shared) => ({ shared, recorder }))
-  }
-
-  /** Starts one getOrSet for `key`; its promise says how it was answered and never rejects. */
-  #lookup(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, originMode: boolean): [Promise<Shared>, Recorder] {
-    const recorder: Recorder = { answeredFrom: undefined, staleBecause: undefined, loadedHere: false, passed: undefined }
-    return [this.#run(view, key, request, policy, origin, recorder, originMode), recorder]
-  }
-
-  async #run(view: Cache, key: string, request: Request, policy: Policy, origin: Origin<Env>, recorder: Recorder, originMode: boolean): Promise<Shared> {
+  /** This request's loader of `request`: the origin's answer as a StoredResponse, a pass, or an OriginError. */
+  #loader(view: Cache, request: Request, policy: Policy, origin: Origin<Env>, local: Local, originMode: boolean): Loader<unknown> {
     const resolved = view.resolvePolicy(policy)
     const negativeTtl = this.#negativeTtl ?? (resolved.negativeExplicit ? resolved.negativeTtl : undefined)
     const rules: ResponseRules = negativeTtl === undefined ? this.#rules : { ...this.#rules, negative: true }
-    const loader: Loader<unknown> = async (context) => {
+    return async (context) => {
       const t = this.#now()
-      // A hit or stale answer came first: this load is core's background refresh, after the client was answered.
-      const background = recorder.answeredFrom !== undefined
-      if (!background) recorder.loadedHere = true
+      // A refresh after the client was answered (stale-while-revalidate, early refresh): nobody waits on it.
+      const { background } = context
+      if (!background) local.ran = true
       const response = await origin.fetch(fillRequest(request), background)
-      if (originMode) return this.#loadOrigin(context, response, t, background, recorder)
+      if (originMode) return this.#loadOrigin(context, response, t, local)
       const verdict = responseVerdict(response, rules)
-      if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, background, recorder)
+      if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
       const bytes = new Uint8Array(await response.arrayBuffer())
       if (verdict.kind === 'error') throw new OriginError(response.status, response.headers, bytes)
-      if (bytes.byteLength > rules.maxBodySize) {
-        return this.#pass(context, new Response(bytes, response), 'too-large', background, recorder)
-      }
-      const windows = windowsFor(verdict.kind === 'negative' ? negativeTtl : undefined, resolved)
-      context.setPolicy({ ttl: windows[0], swr: windows[1], staleIfError: windows[2], jitter: 0, ...(verdict.kind === 'negative' ? { earlyRefresh: false, timeout: 0 } : {}) })
+      if (bytes.byteLength > rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
+      const negative = verdict.kind === 'negative'
+      const windows = windowsFor(negative ? negativeTtl : undefined, resolved)
+      // Core applies the policy's jitter to the entry (it only shortens); the headers say the policy's windows.
+      context.setPolicy({ ttl: windows[0], swr: windows[1], staleIfError: windows[2], ...(negative ? { jitter: 0, earlyRefresh: false, timeout: 0 } : {}) })
       const stored = storedResponse(response, bytes, t, windows)
       // A validator for every stored 200: clients and Workers Cache revalidate with it and get 304s (RFC 9110 §13).
       stored.h = await withEtag(stored.h, stored.s, bytes)
       return stored
     }
-    this.#recorders.set(key, recorder)
-    try {
-      const value = await view.getOrSet(key, loader, policy)
-      return { value, how: howOf(recorder) }
-    } catch (error) {
-      return { value: undefined, how: howOf(recorder), error }
-    } finally {
-      if (this.#recorders.get(key) === recorder) this.#recorders.delete(key)
-    }
   }
 
   /** Origin mode's load: the response's own freshness decides whether and how long it is stored. */
-  async #loadOrigin(context: { setPolicy(policy: Partial<Policy>): void }, response: Response, t: number, background: boolean, recorder: Recorder): Promise<unknown> {
+  async #loadOrigin(context: LoaderContext<unknown>, response: Response, t: number, local: Local): Promise<unknown> {
     const verdict = originResponseVerdict(response, this.#rules, t, this.#now())
-    if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, background, recorder)
+    if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
     const bytes = new Uint8Array(await response.arrayBuffer())
     if (verdict.kind === 'error') throw new OriginError(response.status, response.headers, bytes)
-    if (bytes.byteLength > this.#rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', background, recorder)
+    if (bytes.byteLength > this.#rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
     const [ttl, swr, staleIfError] = verdict.windows
     context.setPolicy({ ttl, swr, staleIfError, jitter: 0, earlyRefresh: false, timeout: 0 })
     return storedResponse(response, bytes, t, verdict.windows, verdict.ageAtRequest)
@@ -434,21 +365,17 @@ export class ResponseCache<Env> {
     await Promise.allSettled(urls.map(async (url) => view.delete(await requestKey(new Request(url, { headers: request.headers }), this.#vary, this.#keyPrefix))))
   }
 
-  async #pass(context: { setPolicy(policy: Partial<Policy>): void }, response: Response, reason: PassReason, background: boolean, recorder: Recorder): Promise<PassMarker> {
-    if (background) await response.body?.cancel()
-    else recorder.passed = response
-    // An entry that is dead at once: the tiers drop whatever they held for this key.
-    context.setPolicy(PASS_POLICY)
+  /**
+   * An uncacheable answer. A foreground load without a stale entry says ctx.skip(): nothing is stored and the
+   * requests that joined it load on their own. A refresh, or a load replacing a stale entry, stores an entry dead at
+   * once instead, so that the tiers drop what they held for the key.
+   */
+  async #pass(context: LoaderContext<unknown>, response: Response, reason: PassReason, local: Local): Promise<PassMarker> {
+    if (context.background) await response.body?.cancel()
+    else local.passed = response
+    if (context.background || context.staleValue !== undefined) context.setPolicy(PASS_POLICY)
+    else context.skip()
     return { pass: reason }
-  }
-
-  #record(event: CacheEvent): void {
-    const recorder = this.#recorders.get(event.key)
-    if (recorder === undefined) return
-    if (event.type === 'stale' && (event.reason === 'error' || event.reason === 'timeout')) {
-      recorder.staleBecause = event.reason
-      recorder.answeredFrom = event.tierIndex
-    } else if ((event.type === 'hit' || event.type === 'stale') && recorder.answeredFrom === undefined) recorder.answeredFrom = event.tierIndex ?? 0
   }
 
   /** The scope and the tags (as the app wrote them, without the namespace) of this request's answer. */
@@ -536,10 +463,7 @@ interface Outward {
 
 /** Fresh, swr and stale-if-error windows in ms for a stored response: negative ones live negativeTtl only. */
 function windowsFor(negativeTtl: number | undefined, resolved: ResolvedPolicy): [number, number, number] {
-  if (negativeTtl !== undefined) return [negativeTtl, 0, 0]
-  // Jitter only shortens, as in core; it is applied here so the stored times match the entry's.
-  const ttl = resolved.jitter > 0 ? Math.floor(resolved.ttl * (1 - resolved.jitter * Math.random())) : resolved.ttl
-  return [ttl, resolved.swr, resolved.staleIfError]
+  return negativeTtl === undefined ? [resolved.ttl, resolved.swr, resolved.staleIfError] : [negativeTtl, 0, 0]
 }
 
 /** A Vary value naming every field in `current` and in `names`, each once (case-insensitive). */
@@ -550,33 +474,32 @@ function mergeVary(current: string | null, names: readonly string[]): string {
   return fields.join(', ')
 }
 
-function howOf(recorder: Recorder): How {
-  if (recorder.staleBecause !== undefined) return { kind: 'stale', because: recorder.staleBecause, tierIndex: recorder.answeredFrom }
-  if (recorder.loadedHere) return { kind: 'loaded' }
-  if (recorder.answeredFrom !== undefined) return { kind: 'hit', tierIndex: recorder.answeredFrom }
-  return { kind: 'joined' }
-}
-
-function statusOf(how: How, collapsed: boolean): CacheStatus {
-  const status: CacheStatus =
-    how.kind === 'loaded'
-      ? { hit: false, fwd: 'miss', stored: true }
-      : how.kind === 'hit'
-        ? { hit: true, detail: `L${how.tierIndex + 1}` }
-        : how.kind === 'stale'
-          ? { hit: true, detail: staleDetail(how.because, how.tierIndex) }
-          : { hit: true, collapsed: true }
-  if (collapsed) status.collapsed = true
+/** Cache-Status of a cached answer, from what core said about it. */
+function statusOf(read: ReadStatus): CacheStatus {
+  const tier = read.tier ?? -1
+  let status: CacheStatus
+  switch (read.state) {
+    case 'loaded':
+      status = read.stored === true ? { hit: false, fwd: 'miss', stored: true } : { hit: false, fwd: 'miss' }
+      break
+    case 'stale-if-error':
+    case 'stale-on-timeout':
+      status = { hit: true, detail: staleDetail(read.state === 'stale-if-error' ? 'error' : 'timeout', tier) }
+      break
+    default:
+      status = tier < 0 ? { hit: true } : { hit: true, detail: `L${tier + 1}` }
+  }
+  if (read.collapsed === true) status.collapsed = true
   return status
 }
 
 /** `L2/stale-if-error`: which tier held the stale copy and why it answered (the tier is omitted when unknown). */
-function staleDetail(because: 'error' | 'timeout', tierIndex: number | undefined): string {
+function staleDetail(because: 'error' | 'timeout', tierIndex: number): string {
   const why = because === 'error' ? 'stale-if-error' : 'stale-timeout'
-  return tierIndex === undefined ? why : `L${tierIndex + 1}/${why}`
+  return tierIndex < 0 ? why : `L${tierIndex + 1}/${why}`
 }
 
 function isCache(value: unknown): value is Cache {
   const c = value as Partial<Cache> | null
-  return typeof c === 'object' && c !== null && typeof c.getOrSet === 'function' && typeof c.withContext === 'function' && typeof c.subscribe === 'function'
+  return typeof c === 'object' && c !== null && typeof c.getOrSet === 'function' && typeof c.withContext === 'function'
 }

@@ -111,6 +111,25 @@ describe('withCache: miss, hit and the headers of a cached answer', () => {
     expect(statuses.filter((v) => v === 'tiercache; fwd=miss; stored; collapsed')).toHaveLength(4)
   })
 
+  it('gives a Set-Cookie answer to its own request only: the requests that joined its load each ask the origin (ctx.skip())', async () => {
+    const s = setup({
+      '/once': async (_req, n) => {
+        await new Promise((r) => setTimeout(r, 50))
+        return n === 1 ? text('yours', { 'set-cookie': 'session=1' }) : text(`shared ${n}`)
+      },
+    })
+    const responses = await Promise.all(Array.from({ length: 4 }, () => s.send('/once')))
+    const bodies = await Promise.all(responses.map((r) => r.text()))
+    expect(bodies.filter((b) => b === 'yours')).toHaveLength(1)
+    expect(responses.filter((r) => r.headers.get('set-cookie') !== null)).toHaveLength(1)
+    expect(responses.filter((r) => r.headers.get('cache-status') === 'tiercache; fwd=miss; detail=set-cookie')).toHaveLength(1)
+    // Each joiner ran its own load (nothing is shared from a skipped one), and what they loaded was stored.
+    expect(s.calls('/once')).toBe(4)
+    const next = await s.send('/once')
+    expect(next.headers.get('cache-status')).toBe('tiercache; hit; ttl=60; detail=L1')
+    expect(await next.text()).toMatch(/^shared [234]$/)
+  })
+
   it('keeps binary bodies byte for byte', async () => {
     const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, 128, 7])
     const s = setup({ '/logo.png': () => new Response(bytes, { headers: { 'content-type': 'image/png' } }) })
