@@ -55,85 +55,89 @@ describe('indexedDbCoordinator: options', () => {
 })
 
 describe('indexedDbCoordinator: answers', () => {
-  it('answers with a Promise until the stored times are read, synchronously afterwards', async () => {
+  it('answers with a Promise until the stored stamps are read, synchronously afterwards', async () => {
     const { dbName } = database()
     const c = coordinator({ dbName, now: clock().now })
-    const first = c.invalidatedAt(['ns:a'])
+    const first = c.tagStamp(['ns:a'])
     expect(first).toBeInstanceOf(Promise)
     expect(await first).toBe(0)
-    expect(c.invalidatedAt(['ns:a'])).toBe(0)
-    await c.invalidateTags(['ns:a'], START)
-    expect(c.invalidatedAt(['ns:a', 'ns:b'])).toBe(START)
+    expect(c.tagStamp(['ns:a'])).toBe(0)
+    expect(c.stamp()).toBe(0)
+    expect(await c.invalidateTags(['ns:a'])).toBe(START)
+    expect(c.tagStamp(['ns:a', 'ns:b'])).toBe(START)
+    expect(c.stamp()).toBe(START)
   })
 
-  it('ready() preloads: the first invalidatedAt is already synchronous', async () => {
+  it('ready() preloads: the first stamp and tagStamp are already synchronous', async () => {
     const { dbName } = database()
-    await coordinator({ dbName, now: clock().now }).invalidateTags(['a'], START)
+    await coordinator({ dbName, now: clock().now }).invalidateTags(['a'])
     const reloaded = coordinator({ dbName, now: clock().now })
     await reloaded.ready()
-    expect(reloaded.invalidatedAt(['a'])).toBe(START)
+    expect(reloaded.tagStamp(['a'])).toBe(START)
+    expect(reloaded.stamp()).toBe(START)
   })
 
-  it('records an invalidation in memory at once, before IndexedDB has answered', async () => {
+  it('treats the tags as invalidated at once (+Infinity), before IndexedDB has answered', async () => {
     const { dbName } = database()
     const c = coordinator({ dbName, now: clock().now })
     await c.ready()
-    const writing = c.invalidateTags(['a'], START + 5)
-    expect(c.invalidatedAt(['a'])).toBe(START + 5)
-    await writing
+    const writing = c.invalidateTags(['a'])
+    expect(c.tagStamp(['a', 'b'])).toBe(Number.POSITIVE_INFINITY)
+    expect(c.tagStamp(['b'])).toBe(0)
+    expect(await writing).toBe(START)
+    expect(c.tagStamp(['a'])).toBe(START)
   })
 
-  it('answers the latest time of any of the tags, and only ever raises a time', async () => {
+  it('issues increasing stamps even when the clock stands still or goes back', async () => {
     const { dbName } = database()
-    const c = coordinator({ dbName, now: clock().now })
-    await c.invalidateTags(['a'], START + 200)
-    await c.invalidateTags(['b'], START + 100)
-    await c.invalidateTags(['a'], START + 50)
-    expect(c.invalidatedAt(['a'])).toBe(START + 200)
-    expect(c.invalidatedAt(['b', 'a', 'c'])).toBe(START + 200)
-    expect(c.invalidatedAt(['b'])).toBe(START + 100)
-    expect(c.invalidatedAt(['c'])).toBe(0)
+    const time = clock()
+    const c = coordinator({ dbName, now: time.now })
+    expect(await c.invalidateTags(['a'])).toBe(START)
+    expect(await c.invalidateTags(['b'])).toBe(START + 1)
+    time.set(START - 60_000)
+    expect(await c.invalidateTags(['a'])).toBe(START + 2)
+    expect(c.tagStamp(['a'])).toBe(START + 2)
+    expect(c.tagStamp(['b', 'c'])).toBe(START + 1)
+    expect(c.tagStamp(['c'])).toBe(0)
   })
 })
 
 describe('indexedDbCoordinator: persistence', () => {
-  it('a new instance on the same database (a reload) knows every earlier invalidation', async () => {
+  it('a new instance on the same database (a reload) knows every earlier invalidation and the current stamp', async () => {
     const { dbName, raw } = database()
     const before = coordinator({ dbName, now: clock().now })
-    await before.invalidateTags(['ns:products', 'ns:cart'], START + 10)
-    expect(await idbGet('ns:products', raw)).toBe(START + 10)
+    await before.invalidateTags(['ns:products', 'ns:cart'])
+    expect(await idbGet('ns:products', raw)).toBe(START)
+    expect(await idbGet(0, raw)).toBe(START)
     const after = coordinator({ dbName, now: clock().now })
-    expect(await after.invalidatedAt(['ns:products'])).toBe(START + 10)
-    expect(after.invalidatedAt(['ns:cart'])).toBe(START + 10)
-    expect(after.invalidatedAt(['ns:other', 'products'])).toBe(0)
+    expect(await after.tagStamp(['ns:products'])).toBe(START)
+    expect(after.tagStamp(['ns:cart'])).toBe(START)
+    expect(after.tagStamp(['ns:other', 'products'])).toBe(0)
+    expect(after.stamp()).toBe(START)
   })
 
-  it('keeps the later time in IndexedDB when another tab wrote one since (max of stored and new)', async () => {
+  it('tabs share the stamp: a tab whose clock is behind still issues a later stamp than the other tab did', async () => {
     const { dbName, raw } = database()
-    const tabA = coordinator({ dbName, now: clock().now })
-    const tabB = coordinator({ dbName, now: clock().now })
+    const tabA = coordinator({ dbName, now: clock(START + 500).now })
+    const tabB = coordinator({ dbName, now: clock(START).now })
     await Promise.all([tabA.ready(), tabB.ready()])
-    await tabA.invalidateTags(['t'], START + 500)
-    // Tab B, whose clock is behind, applies the same invalidation (broadcastInvalidation does this).
-    await tabB.invalidateTags(['t'], START + 400)
-    expect(await idbGet('t', raw)).toBe(START + 500)
-    expect(tabB.invalidatedAt(['t'])).toBe(START + 400)
-    await tabB.invalidateTags(['t'], START + 600)
-    expect(await idbGet('t', raw)).toBe(START + 600)
-    expect(await coordinator({ dbName, now: clock().now }).invalidatedAt(['t'])).toBe(START + 600)
+    expect(await tabA.invalidateTags(['t'])).toBe(START + 500)
+    // Tab B, whose clock is 500 ms behind, applies the same invalidation (broadcastInvalidation does this).
+    expect(await tabB.invalidateTags(['t'])).toBe(START + 501)
+    expect(await idbGet('t', raw)).toBe(START + 501)
+    expect(tabB.tagStamp(['t'])).toBe(START + 501)
+    expect(await coordinator({ dbName, now: clock().now }).tagStamp(['t'])).toBe(START + 501)
   })
 
-  it('merges what it reads with what this page recorded before the read finished, keeping the later', async () => {
+  it('reads records of 0.1 (tag -> time, no stamp record): their times keep their meaning, the stamp starts above them', async () => {
     const { dbName, raw } = database()
     await idbSet('early', START + 100, raw)
     await idbSet('late', START + 900, raw)
     const c = coordinator({ dbName, now: clock().now })
-    const writes = [c.invalidateTags(['early'], START + 300), c.invalidateTags(['late'], START + 300)]
-    await c.ready()
-    await Promise.all(writes)
-    expect(c.invalidatedAt(['early'])).toBe(START + 300)
-    expect(c.invalidatedAt(['late'])).toBe(START + 900)
-    expect(await idbGet('early', raw)).toBe(START + 300)
+    expect(await c.stamp()).toBe(START + 900)
+    expect(c.tagStamp(['early'])).toBe(START + 100)
+    expect(await c.invalidateTags(['early'])).toBe(START + 901)
+    expect(await idbGet('early', raw)).toBe(START + 901)
     expect(await idbGet('late', raw)).toBe(START + 900)
   })
 })
@@ -141,30 +145,32 @@ describe('indexedDbCoordinator: persistence', () => {
 describe('indexedDbCoordinator: tagTtl', () => {
   it('drops records older than tagTtl when a page reads them, from memory and IndexedDB', async () => {
     const { dbName, raw } = database()
-    await coordinator({ dbName, now: clock().now }).invalidateTags(['old'], START)
-    await coordinator({ dbName, now: clock().now }).invalidateTags(['recent'], START + 20 * DAY)
+    await coordinator({ dbName, now: clock().now }).invalidateTags(['old'])
+    await coordinator({ dbName, now: clock(START + 20 * DAY).now }).invalidateTags(['recent'])
     await idbSet('garbage', 'not a time', raw)
     const later = clock(START + 30 * DAY)
     const c = coordinator({ dbName, now: later.now })
-    expect(await c.invalidatedAt(['old'])).toBe(0)
-    expect(c.invalidatedAt(['recent'])).toBe(START + 20 * DAY)
-    expect(c.invalidatedAt(['garbage'])).toBe(0)
+    expect(await c.tagStamp(['old'])).toBe(0)
+    expect(c.tagStamp(['recent'])).toBe(START + 20 * DAY)
+    expect(c.tagStamp(['garbage'])).toBe(0)
     await c.close() // waits for the background prune
-    expect(await idbKeys(raw)).toEqual(['recent'])
+    // The current stamp (key 0) is never pruned.
+    expect(await idbKeys(raw)).toEqual([0, 'recent'])
   })
 
   it('keeps a record up to tagTtl, and deletes nothing when none is old', async () => {
     const { dbName, raw } = database()
-    await coordinator({ dbName, now: clock().now }).invalidateTags(['a'], START)
+    await coordinator({ dbName, now: clock().now }).invalidateTags(['a'])
     const time = clock(START + DAY - 1)
     const c = coordinator({ dbName, now: time.now, tagTtl: '1d' })
     const prune = vi.spyOn(c, 'prune')
-    expect(await c.invalidatedAt(['a'])).toBe(START)
+    expect(await c.tagStamp(['a'])).toBe(START)
     expect(prune).not.toHaveBeenCalled()
     time.advance(1)
     expect(await c.prune()).toBe(1)
-    expect(c.invalidatedAt(['a'])).toBe(0)
-    expect(await idbKeys(raw)).toEqual([])
+    expect(c.tagStamp(['a'])).toBe(0)
+    expect(c.stamp()).toBe(START)
+    expect(await idbKeys(raw)).toEqual([0])
   })
 
   it('a long-lived page prunes from invalidateTags, at most once per min(tagTtl, 1 day)', async () => {
@@ -172,17 +178,17 @@ describe('indexedDbCoordinator: tagTtl', () => {
     const time = clock()
     const c = coordinator({ dbName, now: time.now, tagTtl: '1h' })
     const prune = vi.spyOn(c, 'prune')
-    await c.invalidateTags(['a'], START)
+    await c.invalidateTags(['a'])
     time.advance(30 * 60_000)
-    await c.invalidateTags(['b'], time.now())
+    await c.invalidateTags(['b'])
     expect(prune).not.toHaveBeenCalled()
     time.advance(31 * 60_000)
-    await c.invalidateTags(['c'], time.now())
+    await c.invalidateTags(['c'])
     expect(prune).toHaveBeenCalledTimes(1)
     await prune.mock.results[0]?.value
-    expect(c.invalidatedAt(['a'])).toBe(0)
-    expect(c.invalidatedAt(['b'])).toBe(START + 30 * 60_000)
-    expect((await idbKeys(raw)).sort()).toEqual(['b', 'c'])
+    expect(c.tagStamp(['a'])).toBe(0)
+    expect(c.tagStamp(['b'])).toBe(START + 30 * 60_000)
+    expect(await idbKeys(raw)).toEqual([0, 'b', 'c'])
   })
 })
 
@@ -190,11 +196,12 @@ describe('indexedDbCoordinator: IndexedDB unavailable or failing', () => {
   it('without indexedDB: a memory coordinator from the start, reported once', async () => {
     vi.stubGlobal('indexedDB', undefined)
     const errors: CacheError[] = []
-    const c = coordinator({ dbName: 'nowhere', onError: (e) => errors.push(e) })
-    expect(c.invalidatedAt(['a'])).toBe(0)
-    await c.invalidateTags(['a'], START)
-    await c.invalidateTags(['b'], START + 1)
-    expect(c.invalidatedAt(['a', 'b'])).toBe(START + 1)
+    const c = coordinator({ dbName: 'nowhere', now: clock().now, onError: (e) => errors.push(e) })
+    expect(c.tagStamp(['a'])).toBe(0)
+    expect(await c.invalidateTags(['a'])).toBe(START)
+    expect(await c.invalidateTags(['b'])).toBe(START + 1)
+    expect(c.tagStamp(['a', 'b'])).toBe(START + 1)
+    expect(c.stamp()).toBe(START + 1)
     expect(await c.prune()).toBe(0)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toBeInstanceOf(CacheError)
@@ -213,14 +220,14 @@ describe('indexedDbCoordinator: IndexedDB unavailable or failing', () => {
       },
     })
     const errors: CacheError[] = []
-    const c = coordinator({ dbName: 'blocked', onError: (e) => errors.push(e) })
-    const pending = c.invalidatedAt(['a'])
+    const c = coordinator({ dbName: 'blocked', now: clock().now, onError: (e) => errors.push(e) })
+    const pending = c.tagStamp(['a'])
     expect(pending).toBeInstanceOf(Promise)
     await expect(pending).resolves.toBe(0)
     expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/load failed: UnknownError: The user denied permission/)])
-    expect(c.invalidatedAt(['a'])).toBe(0)
-    await expect(c.invalidateTags(['a'], START)).resolves.toBeUndefined()
-    expect(c.invalidatedAt(['a'])).toBe(START)
+    expect(c.tagStamp(['a'])).toBe(0)
+    await expect(c.invalidateTags(['a'])).resolves.toBe(START)
+    expect(c.tagStamp(['a'])).toBe(START)
     expect(errors.map((e) => e.code)).toEqual(['COORDINATOR_ERROR', 'COORDINATOR_ERROR'])
     expect(errors[1]?.message).toMatch(/invalidateTags failed/)
   })
@@ -260,36 +267,36 @@ describe('indexedDbCoordinator: IndexedDB unavailable or failing', () => {
     vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
       throw new DOMException('', 'QuotaExceededError')
     })
-    await expect(c.invalidateTags(['a'], START)).resolves.toBeUndefined()
-    expect(c.invalidatedAt(['a'])).toBe(START)
+    await expect(c.invalidateTags(['a'])).resolves.toBe(START)
+    expect(c.tagStamp(['a'])).toBe(START)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatchObject({ code: 'COORDINATOR_ERROR', message: expect.stringMatching(/^indexeddb coordinator invalidateTags failed: AbortError/) })
     vi.restoreAllMocks()
-    expect(await coordinator({ dbName, now: clock().now }).invalidatedAt(['a'])).toBe(0)
+    expect(await coordinator({ dbName, now: clock().now }).tagStamp(['a'])).toBe(0)
   })
 
   it('reports to console.warn by default, and a throwing onError changes nothing', async () => {
     vi.stubGlobal('indexedDB', undefined)
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    await indexedDbCoordinator().invalidateTags(['a'], START)
+    await indexedDbCoordinator().invalidateTags(['a'])
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^tiercache: indexeddb coordinator: IndexedDB is not available/))
     const throwing = indexedDbCoordinator({
       onError: () => {
         throw new Error('boom')
       },
     })
-    await expect(throwing.invalidateTags(['a'], START)).resolves.toBeUndefined()
-    expect(throwing.invalidatedAt(['a'])).toBe(START)
+    const stamp = await throwing.invalidateTags(['a'])
+    expect(throwing.tagStamp(['a'])).toBe(stamp)
   })
 
   it('after close() it works in memory only', async () => {
     const { dbName, raw } = database()
     const c = coordinator({ dbName, now: clock().now })
-    await c.invalidateTags(['a'], START)
+    await c.invalidateTags(['a'])
     await c.close()
-    await c.invalidateTags(['b'], START + 1)
-    expect(c.invalidatedAt(['a', 'b'])).toBe(START + 1)
-    expect(await idbKeys(raw)).toEqual(['a'])
+    expect(await c.invalidateTags(['b'])).toBe(START + 1)
+    expect(c.tagStamp(['a', 'b'])).toBe(START + 1)
+    expect(await idbKeys(raw)).toEqual([0, 'a'])
   })
 })
 
@@ -320,7 +327,7 @@ describe('indexedDbCoordinator under createCache', () => {
     await first.cache.idle()
     time.advance(1_000)
     await first.cache.invalidateTags(['products'])
-    expect(await idbGet('shop:products', raw)).toBe(START + 1_000) // tags arrive namespaced
+    expect(await idbGet('shop:products', raw)).toBe(START + 1_000) // tags arrive namespaced; the stamp reads as epoch ms
 
     // The dead entries are still in the IndexedDB tier (core deletes one only once it read it as dead): only the
     // persisted tag time can stop them.
@@ -345,7 +352,7 @@ describe('indexedDbCoordinator under createCache', () => {
     expect(await third.cache.getOrSet('p:2', () => `hat v${++loads}`, { ttl: '1h', tags: ['products'] })).toBe('hat v1')
     expect(loads).toBe(1)
     // Once loaded, a memory hit of a tagged entry is answered without waiting for IndexedDB.
-    expect(third.coordinator.invalidatedAt(['shop:products'])).toBe(START + 1_000)
+    expect(third.coordinator.tagStamp(['shop:products'])).toBe(START + 1_000)
   })
 
   it('a soft invalidation before a reload: IndexedDB serves the entry stale while one load refreshes it', async () => {

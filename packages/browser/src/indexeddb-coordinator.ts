@@ -1,4 +1,4 @@
-import { CacheError, type Coordinator, type Duration, type Lock } from '@tiercache/core'
+import { CacheError, nextStamp, type Coordinator, type Duration, type Lock } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
 import { transactionDone } from './indexeddb-store.js'
 import { checkOptions, optionalDuration, optionalFunction, optionalString } from './options.js'
@@ -18,13 +18,13 @@ export interface IndexedDbCoordinatorOptions {
    */
   dbName?: string
   /**
-   * How long a tag's invalidation time is kept. A record is useless once every entry that could carry the tag has
+   * How long a tag's stamp is kept. A record is useless once every entry that could carry the tag has
    * expired, so this must be at least the longest a tagged entry lives in a persistent tier (ttl + swr +
    * staleIfError, or the indexedDbStore's `maxTtl`; for createCachedFetch, the response's lifetime plus `retain`).
    * @default '30d'
    */
   tagTtl?: Duration
-  /** Clock (epoch ms) for `tagTtl`. Give it the cache's clock when you inject one. @default Date.now */
+  /** Clock (epoch ms) for stamps and `tagTtl`. Give it the cache's clock when you inject one. @default Date.now */
   now?: () => number
   /**
    * Where IndexedDB failures go (code 'COORDINATOR_ERROR'); the coordinator keeps working in memory.
@@ -33,23 +33,26 @@ export interface IndexedDbCoordinatorOptions {
   onError?: (error: CacheError) => void
 }
 
-/** The object store inside `<dbName>-tags`: namespaced tag -> latest invalidation time (epoch ms). */
+/** The object store inside `<dbName>-tags`: namespaced tag -> its stamp; STAMP_KEY -> the current stamp. */
 const STORE_NAME = 'tags'
+/** Where the current stamp lives: a number key, which no (string) tag can be. */
+const STAMP_KEY = 0
 /** How often a long-lived page prunes, at most (besides once per page load, when it finds old records). */
 const PRUNE_EVERY = 86_400_000
 
 /**
- * A Coordinator whose tag invalidation times persist in IndexedDB (idb-keyval's `createStore`), so that an
- * `invalidateTags` still holds after a reload: the IndexedDB tier keeps entries across page loads, and now so
- * does the record of which of them are dead.
+ * A Coordinator whose stamps persist in IndexedDB (idb-keyval's `createStore`), so that an `invalidateTags` still
+ * holds after a reload: the IndexedDB tier keeps entries across page loads, and now so does the record of which
+ * of them are dead. The current stamp lives in IndexedDB too, shared by the tabs of the origin.
  *
- * - The first call (`invalidatedAt` or `invalidateTags`, or `ready()`) reads every stored time into memory in one
- *   transaction. Until that read is done `invalidatedAt` answers with a Promise; afterwards synchronously, from
- *   memory, like core's `memoryCoordinator` (a memory hit then needs no await).
- * - `invalidateTags` updates memory at once, then writes IndexedDB, keeping the later of the stored and the new
- *   time (another tab may have written a later one). It resolves once the write committed.
+ * - The first call (`stamp`, `tagStamp` or `invalidateTags`, or `ready()`) reads every stored stamp into memory in
+ *   one transaction. Until that read is done they answer with a Promise; afterwards synchronously, from memory,
+ *   like core's `memoryCoordinator` (a memory hit then needs no await).
+ * - `invalidateTags` marks the tags invalidated in this page at once, then issues the next stamp in one readwrite
+ *   transaction (after the stored stamp, whichever tab wrote it: `nextStamp(stored, now)`), records it on the stamp
+ *   and on each tag, and resolves with it once the write committed.
  * - Other tabs: a tab opened later reads the record. Tabs already open learn of it from `broadcastInvalidation`,
- *   which calls their `cache.invalidateTags` (which writes the record again, with their own, slightly later time).
+ *   which calls their `cache.invalidateTags` (which issues a stamp of its own, later still).
  * - Records older than `tagTtl` are dropped: by the first read of each page load when it finds any, and at most
  *   once a day from `invalidateTags`.
  * - Locks across tabs on the Web Locks API (`navigator.locks`), where the browser has it: two tabs missing one key
@@ -77,14 +80,14 @@ export function indexedDbCoordinator(options: IndexedDbCoordinatorOptions = {}):
  *
  * @example
  * const coordinator = indexedDbCoordinator({ dbName: 'my-app' })
- * await coordinator.ready() // invalidatedAt answers synchronously from here on
+ * await coordinator.ready() // stamp and tagStamp answer synchronously from here on
  * await coordinator.close()
  */
 export class IndexedDbCoordinator implements Coordinator {
   readonly name = 'indexeddb'
-  /** The database holding the tag times: `<dbName>-tags`. */
+  /** The database holding the stamps: `<dbName>-tags`. */
   readonly databaseName: string
-  /** How long a tag's invalidation time is kept, in ms. */
+  /** How long a tag's stamp is kept, in ms. */
   readonly tagTtl: number
   /** Soft records (`'%soft:' + tag`, see Coordinator.softRecords) are read with the rest, from memory. */
   readonly softRecords = true
@@ -94,8 +97,12 @@ export class IndexedDbCoordinator implements Coordinator {
   readonly #useStore: UseStore | undefined
   readonly #now: () => number
   readonly #onError: (error: CacheError) => void
-  /** Namespaced tag -> latest invalidation time known here: read from IndexedDB, or recorded by this page. */
+  /** Namespaced tag -> greatest stamp known here: read from IndexedDB, or recorded by this page. */
   readonly #times = new Map<string, number>()
+  /** The greatest stamp known here. */
+  #stamp = 0
+  /** Invalidations of this page not yet committed, per tag: those tags count as invalidated at +Infinity. */
+  readonly #pending = new Map<string, number>()
   /** Whether #times holds what IndexedDB held (or reading it failed, or there is no IndexedDB). */
   #loaded: boolean
   #loading: Promise<void> | undefined
@@ -122,48 +129,94 @@ export class IndexedDbCoordinator implements Coordinator {
 
   // ---------------------------------------------------------------- Coordinator
 
-  invalidatedAt(tags: readonly string[]): number | Promise<number> {
+  stamp(): number | Promise<number> {
+    if (!this.#loaded) return this.ready().then(() => this.#stamp)
+    return this.#stamp
+  }
+
+  tagStamp(tags: readonly string[]): number | Promise<number> {
     if (!this.#loaded) return this.ready().then(() => this.#latest(tags))
     return this.#latest(tags)
   }
 
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
-    if (tags.length === 0) return
-    // This page stops serving at once, before IndexedDB has answered; a load finishing later only raises times.
-    for (const tag of tags) this.#raise(tag, at)
-    if (this.#closed) return
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    if (tags.length === 0) return this.#stamp
+    // This page stops serving at once, before IndexedDB has answered.
+    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
+    try {
+      const stamp = await this.#issue(tags)
+      this.#raiseStamp(stamp)
+      for (const tag of tags) this.#raise(tag, stamp)
+      return stamp
+    } finally {
+      for (const tag of tags) {
+        const left = (this.#pending.get(tag) ?? 1) - 1
+        if (left === 0) this.#pending.delete(tag)
+        else this.#pending.set(tag, left)
+      }
+      if (this.#now() - this.#lastPrune >= Math.min(PRUNE_EVERY, this.tagTtl)) this.#track(this.prune())
+    }
+  }
+
+  /**
+   * The next stamp, recorded in IndexedDB on the stamp and every tag in one readwrite transaction; without
+   * IndexedDB (or when the write fails, reported) a stamp of this page only, so the invalidation still holds here.
+   */
+  async #issue(tags: readonly string[]): Promise<number> {
     const useStore = this.#useStore
-    if (useStore === undefined) {
-      if (!this.#reportedUnavailable) {
+    if (useStore === undefined || this.#closed) {
+      if (useStore === undefined && !this.#reportedUnavailable) {
         this.#reportedUnavailable = true
         this.#report(
           new CacheError('COORDINATOR_ERROR', 'indexeddb coordinator: IndexedDB is not available here (indexedDB is undefined); tag invalidations last until the page is closed'),
         )
       }
-      return
+      return this.#local(tags)
     }
-    void this.ready()
+    await this.ready()
     const write = this.#run('invalidateTags', () =>
       useStore('readwrite', (os) => {
-        for (const tag of tags) {
-          // Keep the later time: another tab may have recorded one since this page read the store.
-          const read = os.get(tag)
+        let stamp = 0
+        // Stamps only grow: after the stored stamp (another tab may have issued one since this page read it), after
+        // every stamp this page knows, and above what the tags already hold.
+        let floor = this.#stamp
+        const reads = [os.get(STAMP_KEY), ...tags.map((tag) => os.get(tag))]
+        let left = reads.length
+        for (const read of reads) {
           read.onsuccess = () => {
-            if (!isTime(read.result) || read.result < at) os.put(at, tag)
+            if (isTime(read.result) && read.result > floor) floor = read.result
+            if (--left > 0) return
+            stamp = nextStamp(floor, this.#now())
+            os.put(stamp, STAMP_KEY)
+            for (const tag of tags) os.put(stamp, tag)
           }
         }
-        return transactionDone(os.transaction)
+        return transactionDone(os.transaction).then(() => stamp)
       }),
     )
     this.#track(write)
-    await write.catch((error: unknown) => this.#report(error))
-    if (this.#now() - this.#lastPrune >= Math.min(PRUNE_EVERY, this.tagTtl)) this.#track(this.prune())
+    try {
+      return await write
+    } catch (error) {
+      this.#report(error)
+      return this.#local(tags)
+    }
+  }
+
+  /** A stamp of this page alone (IndexedDB unavailable or failing). */
+  #local(tags: readonly string[]): number {
+    let floor = this.#stamp
+    for (const tag of tags) {
+      const known = this.#times.get(tag)
+      if (known !== undefined && known > floor) floor = known
+    }
+    return nextStamp(floor, this.#now())
   }
 
   // ---------------------------------------------------------------- maintenance
 
   /**
-   * Reads the stored times into memory, once; resolves when they are there (invalidatedAt is then synchronous).
+   * Reads the stored stamps into memory, once; resolves when they are there (stamp and tagStamp are then synchronous).
    * Never rejects: a failed read is reported and the coordinator goes on with what this page recorded.
    */
   ready(): Promise<void> {
@@ -173,8 +226,9 @@ export class IndexedDbCoordinator implements Coordinator {
   }
 
   /**
-   * Drops invalidation times older than `tagTtl`, from memory and from IndexedDB. Resolves with how many records
-   * it deleted from IndexedDB. Runs on its own (see above); call it to force one. Never rejects.
+   * Drops tag stamps older than `tagTtl` (stamps read as epoch ms), from memory and from IndexedDB; never the current
+   * stamp. Resolves with how many records it deleted from IndexedDB. Runs on its own (see above); call it to force
+   * one. Never rejects.
    */
   prune(): Promise<number> {
     this.#pruning ??= this.#prune().finally(() => {
@@ -195,10 +249,12 @@ export class IndexedDbCoordinator implements Coordinator {
   // ---------------------------------------------------------------- internals
 
   #latest(tags: readonly string[]): number {
-    if (this.#times.size === 0) return 0
+    if (this.#times.size === 0 && this.#pending.size === 0) return 0
     let latest = 0
     for (let i = 0; i < tags.length; i++) {
-      const at = this.#times.get(tags[i] as string)
+      const tag = tags[i] as string
+      if (this.#pending.has(tag)) return Number.POSITIVE_INFINITY
+      const at = this.#times.get(tag)
       if (at !== undefined && at > latest) latest = at
     }
     return latest
@@ -207,6 +263,12 @@ export class IndexedDbCoordinator implements Coordinator {
   #raise(tag: string, at: number): void {
     const known = this.#times.get(tag)
     if (known === undefined || at > known) this.#times.set(tag, at)
+    // A tag's stamp was issued: the current stamp is at least that (records of 0.1 have no stamp record).
+    this.#raiseStamp(at)
+  }
+
+  #raiseStamp(stamp: number): void {
+    if (stamp > this.#stamp) this.#stamp = stamp
   }
 
   async #load(): Promise<void> {
@@ -224,7 +286,9 @@ export class IndexedDbCoordinator implements Coordinator {
       let old = 0
       keys.forEach((tag, i) => {
         const at = values[i]
-        if (typeof tag === 'string' && isTime(at) && at > cutoff) this.#raise(tag, at)
+        if (tag === STAMP_KEY) {
+          if (isTime(at)) this.#raiseStamp(at)
+        } else if (typeof tag === 'string' && isTime(at) && at > cutoff) this.#raise(tag, at)
         else old++
       })
       if (old > 0 && !this.#closed) this.#track(this.prune())
@@ -251,8 +315,8 @@ export class IndexedDbCoordinator implements Coordinator {
           cursorRequest.onsuccess = () => {
             const cursor = cursorRequest.result
             if (cursor === null) return
-            // Read again in this transaction: another tab may have raised the time since.
-            if (!isTime(cursor.value) || cursor.value <= cutoff) {
+            // Read again in this transaction: another tab may have raised the stamp since.
+            if (cursor.key !== STAMP_KEY && (!isTime(cursor.value) || cursor.value <= cutoff)) {
               cursor.delete()
               deleted++
             }
@@ -299,7 +363,7 @@ export class IndexedDbCoordinator implements Coordinator {
   }
 }
 
-/** A stored invalidation time: anything else in the store is ignored, and pruned. */
+/** A stored stamp: anything else in the store is ignored, and pruned. */
 function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0
 }

@@ -517,8 +517,9 @@ describe('tags', () => {
   it('serves what the tiers hold when the coordinator fails, reporting it', async () => {
     const failing: Coordinator = {
       name: 'broken',
-      invalidatedAt: () => Promise.reject(new Error('redis down')),
-      invalidateTags: () => Promise.resolve(),
+      stamp: () => 0,
+      tagStamp: () => Promise.reject(new Error('redis down')),
+      invalidateTags: () => Promise.resolve(1),
     }
     const { cache, events } = setup({ coordinator: failing })
     await cache.set('k', 'v', { ttl: '1m', tags: ['t'] })
@@ -733,8 +734,9 @@ describe('coordinator locks across processes', () => {
     const events: CacheEvent[] = []
     const broken: Coordinator = {
       name: 'broken',
-      invalidatedAt: () => 0,
-      invalidateTags: async () => {},
+      stamp: () => 0,
+      tagStamp: () => 0,
+      invalidateTags: async () => 1,
       lock: () => Promise.reject(new Error('redis down')),
     }
     const cache = createCache({ tiers: [memoryStore(), new ScriptedStore('redis')], coordinator: broken, policy: { ttl: '1m' }, onEvent: (e) => events.push(e) })

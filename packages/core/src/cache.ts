@@ -1,6 +1,6 @@
 import { cacheControl, type CacheControlOptions } from './cache-control.js'
 import type { TierCodecs } from './codec.js'
-import { memoryCoordinator, type Coordinator } from './coordinator.js'
+import { memoryCoordinator, type ClockCoordinator, type Coordinator } from './coordinator.js'
 import { parseDuration, typeOf, type Duration } from './duration.js'
 import type { WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
@@ -33,8 +33,11 @@ export interface CacheOptions {
   policy?: Policy
   /** Host for background work. @default none: background work runs on its own, tracked by `idle()` */
   waitUntil?: WaitUntil
-  /** Shared tag invalidation times and locks. @default an in-process memoryCoordinator() */
-  coordinator?: Coordinator
+  /**
+   * Shared tag stamps and locks (see Coordinator). A 0.1 coordinator (`invalidatedAt`, a ClockCoordinator) is still
+   * accepted and keeps 0.1's clock-comparing rule. @default an in-process memoryCoordinator()
+   */
+  coordinator?: Coordinator | ClockCoordinator
   /** Clock in epoch ms. @default Date.now (in Node read at most every millisecond or 16 calls) */
   now?: () => number
   /** Every hit, miss, stale answer, load, error, fill and eviction. Exceptions it throws are ignored. */
@@ -174,9 +177,7 @@ export function createCache(options: CacheOptions): Cache {
     throw new RangeError(`options.maxKeyLength must be a positive integer, got ${String(maxKeyLength)}`)
   }
   const coordinator = options.coordinator ?? memoryCoordinator({ now: options.now })
-  if (typeof coordinator.invalidatedAt !== 'function' || typeof coordinator.invalidateTags !== 'function') {
-    throw new TypeError('options.coordinator must implement invalidatedAt and invalidateTags')
-  }
+  checkCoordinator(coordinator)
   const now = options.now ?? defaultClock()
   const lockTtl = parseDuration(options.lockTtl ?? 10_000, 'options.lockTtl')
   const lockWait = parseDuration(options.lockWait ?? 2_000, 'options.lockWait')
@@ -296,5 +297,23 @@ class TieredCache implements Cache {
 
   hotKeys(n: number): HotKey[] {
     return this.#engine.hotKeys(n)
+  }
+}
+
+/** Throws a TypeError naming what is missing unless `coordinator` is a Coordinator (or a 0.1 ClockCoordinator). */
+function checkCoordinator(coordinator: unknown): asserts coordinator is Coordinator | ClockCoordinator {
+  const c = coordinator as Partial<Record<keyof Coordinator | 'invalidatedAt', unknown>> | null
+  if (typeof c !== 'object' || c === null) throw new TypeError(`options.coordinator must be a Coordinator, got ${typeOf(coordinator)}`)
+  const stamps = typeof c.tagStamp === 'function' || typeof c.stamp === 'function'
+  const needed = stamps || typeof c.invalidatedAt !== 'function' ? (['stamp', 'tagStamp', 'invalidateTags'] as const) : (['invalidatedAt', 'invalidateTags'] as const)
+  const missing = needed.filter((method) => typeof c[method] !== 'function')
+  if (missing.length > 0) {
+    throw new TypeError(
+      `options.coordinator must implement stamp(), tagStamp(tags) and invalidateTags(tags) (see Coordinator); it has no ${missing.join(', ')}`,
+    )
+  }
+  if (c.lock !== undefined && typeof c.lock !== 'function') throw new TypeError(`options.coordinator.lock must be a function, got ${typeOf(c.lock)}`)
+  if (c.acquire !== undefined && typeof c.acquire !== 'function') {
+    throw new TypeError(`options.coordinator.acquire must be a function, got ${typeOf(c.acquire)}`)
   }
 }

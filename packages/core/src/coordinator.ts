@@ -24,19 +24,49 @@ export type LockAttempt =
   | { readonly status: 'timeout' }
 
 /**
- * What several processes or isolates sharing tiers must agree on: when each tag was last invalidated,
- * and short per-key locks so that one of them loads a missing key while the others wait for the shared tier.
- * Core ships an in-process one; `@tiercache/edge` ships one on Redis.
+ * What several processes or isolates sharing tiers must agree on: which entries a tag invalidation killed, and
+ * short per-key locks so that one of them loads a missing key while the others wait for the shared tier.
+ * Core ships an in-process one (`memoryCoordinator`); `@tiercache/edge` ships one on Upstash Redis,
+ * `@tiercache/browser` one in IndexedDB.
+ *
+ * Invalidation is decided by **stamps**, never by comparing the clocks of different machines. A stamp is an
+ * integer issued by the coordinator itself that only grows (`nextStamp`: the last one + 1, or the coordinator's
+ * clock in ms when that is greater, so stamps read as rough epoch ms).
+ * - A load records, before the loader runs, `stamp()`: the greatest stamp this process knows. The entry carries it.
+ * - `invalidateTags` issues a new stamp and records it on each tag.
+ * - An entry is dead once any of its tags has a stamp greater than the entry's. Equal means the invalidation came
+ *   first: alive. A smaller (older) recorded stamp can only kill an entry early, never keep it alive too long.
+ *
+ * @example
+ * // A third-party coordinator over some shared store (sketch)
+ * const coordinator: Coordinator = {
+ *   name: 'my-kv',
+ *   stamp: () => known, // the greatest stamp any answer of the shared store has shown this process
+ *   tagStamp: (tags) => readTagStamps(tags), // also raises `known` to the current stamp it reads
+ *   invalidateTags: (tags) => raiseStampAndTagsAtomically(tags), // resolves with the new stamp
+ * }
  */
 export interface Coordinator {
   readonly name: string
   /**
-   * The latest invalidation time (epoch ms) of any of these namespaced tags, 0 when none was ever invalidated.
-   * Answer synchronously when possible: a fresh hit then needs no allocation or await.
+   * The greatest stamp this process knows (0 before any invalidation). A load records it when it starts. Every
+   * answer that carries tag stamps should also carry the current stamp, raising what this returns, so that an entry
+   * this process loads is never killed by an invalidation it already knew of. Answer synchronously when possible;
+   * a Promise (say, the first call of a process, which must ask) delays the load until it settles.
    */
-  invalidatedAt(tags: readonly string[]): number | Promise<number>
-  /** Records that every entry carrying one of these tags and created at or before `at` is dead. */
-  invalidateTags(tags: readonly string[], at: number): Promise<void>
+  stamp(): number | Promise<number>
+  /**
+   * The greatest stamp recorded on any of these namespaced tags: 0 when none was ever invalidated, Infinity for a
+   * tag this process is invalidating right now (until its new stamp is known). Answer synchronously when possible:
+   * a fresh hit then needs no allocation or await.
+   */
+  tagStamp(tags: readonly string[]): number | Promise<number>
+  /**
+   * Issues a new stamp (greater than every stamp issued before, whoever issued it), records it on each namespaced
+   * tag (only ever raising a tag's stamp) and resolves with it. From the call on, this process treats the tags as
+   * invalidated (its own reads see its own write).
+   */
+  invalidateTags(tags: readonly string[]): Promise<number>
   /**
    * True when this coordinator answers for a tag's soft record together with the tag's own, at no extra request:
    * the soft record of `tag` is the ordinary record of the tag `'%soft:' + tag` (a name no namespaced tag can
@@ -57,14 +87,45 @@ export interface Coordinator {
   acquire?(key: string, ttlMs: number, waitMs: number): Promise<LockAttempt>
 }
 
+/**
+ * The coordinator shape of tiercache 0.1, which compared clocks: an entry was dead when a tag's invalidation time
+ * (the invalidating process's clock) was at or after the entry's createdAt (the loading process's clock). Still
+ * accepted by createCache, with that rule, so that an existing coordinator keeps working; its answers are only as
+ * right as the clocks agree. Implement `Coordinator` (stamps) instead.
+ * @deprecated
+ */
+export interface ClockCoordinator {
+  readonly name: string
+  /** The latest invalidation time (epoch ms) of any of these namespaced tags, 0 when none was ever invalidated. */
+  invalidatedAt(tags: readonly string[]): number | Promise<number>
+  /** Records that every entry carrying one of these tags and created at or before `at` is dead. */
+  invalidateTags(tags: readonly string[], at: number): Promise<void>
+  /** As Coordinator.softRecords (a soft record is the ordinary record of `'%soft:' + tag`). */
+  readonly softRecords?: boolean
+  lock?(key: string, ttlMs: number): Promise<Lock | undefined>
+}
+
+/**
+ * The next stamp after `last`: `last + 1`, or the clock (whole ms) when that is greater. Stamps stay strictly
+ * increasing whatever the clock does, and read as rough epoch ms.
+ *
+ * @example
+ * nextStamp(0, 1_700_000_000_123.7) // 1700000000123
+ * nextStamp(1_700_000_000_200, 1_700_000_000_123) // 1700000000201
+ */
+export function nextStamp(last: number, clockMs: number): number {
+  const now = Math.floor(clockMs)
+  return now > last ? now : last + 1
+}
+
 export interface MemoryCoordinatorOptions {
-  /** Clock for lock expiry. @default Date.now */
+  /** Clock for stamps and lock expiry. @default Date.now */
   now?: () => number
 }
 
 /**
- * An in-process Coordinator: tag invalidation times and locks in memory. Several caches in one process
- * (say, one per simulated isolate in a test) can share it.
+ * An in-process Coordinator: stamps, tag stamps and locks in memory. Several caches in one process (say, one per
+ * simulated isolate in a test) can share it; it answers synchronously.
  *
  * @example
  * const coordinator = memoryCoordinator()
@@ -72,25 +133,27 @@ export interface MemoryCoordinatorOptions {
  */
 export function memoryCoordinator(options: MemoryCoordinatorOptions = {}): Coordinator {
   const now = options.now ?? Date.now
-  const tagTimes = new Map<string, number>()
+  let last = 0
+  const tagStamps = new Map<string, number>()
   const locks = new Map<string, { until: number; owner: object }>()
   return {
     name: 'memory',
     softRecords: true,
-    invalidatedAt(tags) {
-      if (tagTimes.size === 0) return 0
-      let latest = 0
+    stamp: () => last,
+    tagStamp(tags) {
+      if (tagStamps.size === 0) return 0
+      let greatest = 0
       for (let i = 0; i < tags.length; i++) {
-        const at = tagTimes.get(tags[i] as string)
-        if (at !== undefined && at > latest) latest = at
+        const stamp = tagStamps.get(tags[i] as string)
+        if (stamp !== undefined && stamp > greatest) greatest = stamp
       }
-      return latest
+      return greatest
     },
-    async invalidateTags(tags, at) {
-      for (const tag of tags) {
-        const previous = tagTimes.get(tag)
-        if (previous === undefined || at > previous) tagTimes.set(tag, at)
-      }
+    async invalidateTags(tags) {
+      // Synchronous up to here: the caller's next read already sees it.
+      const stamp = (last = nextStamp(last, now()))
+      for (const tag of tags) tagStamps.set(tag, stamp)
+      return stamp
     },
     async lock(key, ttlMs) {
       const held = locks.get(key)

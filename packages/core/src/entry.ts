@@ -102,18 +102,25 @@ export function lastServable(entry: Entry): number {
   return errorUntil !== undefined && errorUntil > staleUntil ? errorUntil : staleUntil
 }
 
-/** Builds the entry for a loaded (or set) value under a resolved policy. */
+/**
+ * Builds the entry for a loaded (or set) value under a resolved policy. `stamp` is the coordinator's stamp when the
+ * load started; only a tagged entry keeps it (nothing else can kill an entry by stamp).
+ */
 export function createEntry<V>(
   value: V | null | undefined,
   policy: ResolvedPolicy,
   createdAt: number,
   loadMs: number | undefined,
   random: () => number,
+  stamp?: number,
 ): Entry<V | null> {
   if (value === null || value === undefined) {
     const until = createdAt + policy.negativeTtl
     const entry: Entry<null> = { value: null, createdAt, freshUntil: until, staleUntil: until, negative: true }
-    if (policy.tags !== undefined) entry.tags = policy.tags
+    if (policy.tags !== undefined) {
+      entry.tags = policy.tags
+      if (stamp !== undefined) entry.stamp = stamp
+    }
     return entry
   }
   // Jitter only shortens: the policy's ttl stays the upper bound that headers promise.
@@ -121,7 +128,10 @@ export function createEntry<V>(
   const freshUntil = createdAt + ttl
   const entry: Entry<V> = { value, createdAt, freshUntil, staleUntil: freshUntil + policy.swr }
   if (policy.staleIfError > 0) entry.errorUntil = freshUntil + policy.staleIfError
-  if (policy.tags !== undefined) entry.tags = policy.tags
+  if (policy.tags !== undefined) {
+    entry.tags = policy.tags
+    if (stamp !== undefined) entry.stamp = stamp
+  }
   if (loadMs !== undefined) entry.loadMs = loadMs
   return entry
 }

@@ -103,16 +103,18 @@ describe('Policy.schema', () => {
     // A holder running the previous deployment: it hands its (old-shaped) entry to the waiter.
     const handing: Coordinator = {
       name: 'handing',
-      invalidatedAt: (tags) => base.invalidatedAt(tags),
-      invalidateTags: (tags, at) => base.invalidateTags(tags, at),
+      stamp: () => base.stamp(),
+      tagStamp: (tags) => base.tagStamp(tags),
+      invalidateTags: (tags) => base.invalidateTags(tags),
       acquire: async () => ({ status: 'shared', entry: old }),
     }
     // A holder of the previous deployment that writes the shared tier while this process polls for it.
     const shared = new SerializingStore('shared', 'text')
     const polling: Coordinator = {
       name: 'polling',
-      invalidatedAt: (tags) => base.invalidatedAt(tags),
-      invalidateTags: (tags, at) => base.invalidateTags(tags, at),
+      stamp: () => base.stamp(),
+      tagStamp: (tags) => base.tagStamp(tags),
+      invalidateTags: (tags) => base.invalidateTags(tags),
       lock: async () => {
         await createCache({ tiers: [shared], policy: { ttl: '1h' } }).set('user:7', OLD)
         return undefined

@@ -1,6 +1,6 @@
 import { decodeEntry, encodeEntry, lastServable, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
-import { READ_WITH_TAG_TIMES } from './redis-scripts.js'
+import { READ_WITH_TAG_STAMPS, tagStampKeys } from '@tiercache/core/redis'
 import { tagLinkOf, type TagLink } from './upstash-coordinator.js'
 import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
 
@@ -13,8 +13,9 @@ export interface UpstashStoreOptions {
   /** Prefixed to every key this store writes. @default 'tc:v:' */
   prefix?: string
   /**
-   * The upstashCoordinator of the same cache (same database): reads then fetch the invalidation times of the
-   * entry's tags in the same round trip (one EVAL_RO), so checking tags after an L2 read costs no extra call.
+   * The upstashCoordinator of the same cache (same database): reads then fetch the stamps of the
+   * entry's tags (and the current stamp) in the same round trip (one EVAL_RO), so checking tags after an L2 read
+   * costs no extra call.
    */
   coordinator?: Coordinator
   /**
@@ -54,7 +55,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   optionalString(options.name, 'options.name', 64)
   optionalFunction(options.now, 'options.now')
   const { coordinator } = options
-  if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.invalidatedAt !== 'function')) {
+  if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.tagStamp !== 'function')) {
     throw new TypeError(`options.coordinator must be a Coordinator (upstashCoordinator({ redis })), got ${typeOf(coordinator)}`)
   }
   const ownMaxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
@@ -70,7 +71,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   const maxTtl = ownMaxTtl ?? link?.tagTtl
 
   /** Decodes what Redis returned for `key`; deletes it when it is not an entry. */
-  async function decoded(key: string, raw: unknown, link: TagLink | undefined, times: unknown, readAt: number): Promise<Entry | undefined> {
+  async function decoded(key: string, raw: unknown, link: TagLink | undefined, stamps: unknown, readAt: number): Promise<Entry | undefined> {
     if (raw === null || raw === undefined) return undefined
     // The client parses JSON replies itself unless told not to: both an object and a string can arrive.
     const entry = decodeEntry(raw)
@@ -78,8 +79,8 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       await redis.del(key)
       return undefined
     }
-    if (link !== undefined && entry.tags !== undefined && Array.isArray(times) && times.length === entry.tags.length) {
-      link.remember(entry.tags, times, readAt)
+    if (link !== undefined && entry.tags !== undefined && Array.isArray(stamps) && stamps.length === entry.tags.length) {
+      link.remember(entry.tags, stamps, readAt)
     }
     // Redis expires the key on its own clock; an injected clock may already be past the entry.
     return lastServable(entry) > now() ? entry : undefined
@@ -93,21 +94,24 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       return Promise.all(full.map((key, i) => decoded(key, raws[i], undefined, undefined, 0)))
     }
     const readAt = link.now()
-    const rows = await redis.evalRo(READ_WITH_TAG_TIMES, full, [link.tagPrefix])
-    if (!Array.isArray(rows) || rows.length !== full.length) {
+    const { layout } = link
+    const rows = await redis.evalRo(READ_WITH_TAG_STAMPS, full, [layout.tagPrefix, layout.stampKey])
+    if (!Array.isArray(rows) || rows.length !== full.length + 1) {
       throw new Error(`upstashStore: the read script answered ${Array.isArray(rows) ? `${rows.length} rows` : typeOf(rows)} for ${full.length} keys`)
     }
+    // The current stamp comes first: an entry this isolate loads next is never killed by what it has just read.
+    link.raise(rows[0])
     return Promise.all(
       full.map((key, i) => {
-        const row: unknown = rows[i]
+        const row: unknown = rows[i + 1]
         return Array.isArray(row) ? decoded(key, row[0], link, row[1], readAt) : decoded(key, row, undefined, undefined, readAt)
       }),
     )
   }
 
   /**
-   * Writes entries in one pipeline. Linked to a coordinator, the same request reads the times of their tags,
-   * so that the isolate that wrote an entry can check it later without a request of its own.
+   * Writes entries in one pipeline. Linked to a coordinator, the same request reads the current stamp and the
+   * stamps of their tags, so that the isolate that wrote an entry can check it later without a request of its own.
    */
   async function writeMany(items: readonly (readonly [string, Entry])[]): Promise<void> {
     if (items.length === 0) return
@@ -129,10 +133,13 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     }
     const names = [...tags]
     const readAt = link.now()
-    batch.mget(...names.map((tag) => link.tagPrefix + tag))
+    batch.mget(...tagStampKeys(link.layout, names))
     const results = await batch.exec()
-    const times: unknown = results[results.length - 1]
-    if (Array.isArray(times)) link.remember(names, times, readAt)
+    const stamps: unknown = results[results.length - 1]
+    if (Array.isArray(stamps) && stamps.length === names.length + 1) {
+      link.raise(stamps[0])
+      link.remember(names, stamps.slice(1), readAt)
+    }
   }
 
   return {

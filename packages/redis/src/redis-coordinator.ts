@@ -59,8 +59,8 @@ export interface RedisBusOptions {
 export interface RedisCoordinator extends Coordinator {
   /** The bus, when on: `up` says whether its subscription works. */
   readonly bus: { readonly up: boolean; readonly channel: string; readonly id: string } | undefined
-  /** The greatest stamp this process has seen (from an invalidation here, a read, or a bus message). */
-  readonly stamp: number
+  /** The greatest stamp this process has seen (from an invalidation here or a read), synchronously; 0 before any. */
+  stamp(): number
   /** Closes the bus's subscriber connection and stops its heartbeat (the app's client stays open). */
   close(): void
 }
@@ -82,8 +82,10 @@ const RELEASE_COMMAND = 'tiercacheReleaseLock'
  * `{tags}` slot).
  *
  * - Tags: `invalidateTags` runs the shared INVALIDATE_TAGS script (a new stamp from Redis' clock, raised on every
- *   tag atomically) and publishes the tags on the bus in the same round trip. `invalidatedAt` answers from this
- *   process's copy of tag stamps, read at most `tagCacheTtl` ago, synchronously; otherwise one MGET.
+ *   tag atomically) and publishes the tags on the bus in the same round trip. `tagStamp` answers from this
+ *   process's copy of tag stamps, read at most `tagCacheTtl` ago, synchronously; otherwise one MGET (which also
+ *   brings the current stamp, what `stamp()` answers). While its own invalidation is on its way, this process
+ *   treats the tags as invalidated at +Infinity.
  * - Locks: `SET <prefix>lock:<key> <token> NX PX`, released by the shared compare-and-delete script.
  * - Bus: see RedisBusOptions. Without it, an invalidation made on another server is seen here within `tagCacheTtl`.
  *
@@ -140,6 +142,8 @@ class RedisTagCoordinator implements RedisCoordinator {
   readonly #tags = new Map<string, Known>()
   /** One Redis read per tag at a time. */
   readonly #reading = new Map<string, Promise<number>>()
+  /** Invalidations of this process not yet answered, per tag: those tags count as invalidated at +Infinity. */
+  readonly #pending = new Map<string, number>()
   #stamp = 0
 
   constructor(options: RedisCoordinatorOptions) {
@@ -173,7 +177,7 @@ class RedisTagCoordinator implements RedisCoordinator {
     }
   }
 
-  get stamp(): number {
+  stamp(): number {
     return this.#stamp
   }
 
@@ -181,12 +185,13 @@ class RedisTagCoordinator implements RedisCoordinator {
     this.bus?.close()
   }
 
-  invalidatedAt(tags: readonly string[]): number | Promise<number> {
+  tagStamp(tags: readonly string[]): number | Promise<number> {
     const now = this.#now()
     let latest = 0
     let unknown: string[] | undefined
     for (let i = 0; i < tags.length; i++) {
       const tag = tags[i] as string
+      if (this.#pending.size > 0 && this.#pending.has(tag)) return Number.POSITIVE_INFINITY
       const known = this.#tags.get(tag)
       if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
         if (known.stamp > latest) latest = known.stamp
@@ -196,21 +201,38 @@ class RedisTagCoordinator implements RedisCoordinator {
     return this.#read(unknown).then((stamps) => stamps.reduce((max, s) => (s > max ? s : max), latest))
   }
 
-  async invalidateTags(tags: readonly string[], at: number): Promise<void> {
-    if (tags.length === 0) return
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    if (tags.length === 0) return this.#stamp
     // This process stops serving at once, before Redis has answered.
-    const now = this.#now()
-    for (const tag of tags) this.#remember(tag, at, now)
-    const keys = tagStampKeys(this.#layout, tags)
-    const results = await this.#call('invalidateTags', () => {
-      const pipeline = this.#client.pipeline()
-      ;(pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[INVALIDATE_COMMAND]!(keys.length, ...keys, String(this.tagTtl))
-      if (this.bus !== undefined) pipeline.publish(this.bus.channel, this.bus.tagsMessage(tags))
-      return pipeline.exec()
-    })
-    const stamp = parseStamp(pipelineResult(results, 0))
-    this.#raise(stamp)
-    for (const tag of tags) this.#remember(tag, stamp, now)
+    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
+    try {
+      const keys = tagStampKeys(this.#layout, tags)
+      const results = await this.#call('invalidateTags', () => {
+        const pipeline = this.#client.pipeline()
+        ;(pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[INVALIDATE_COMMAND]!(keys.length, ...keys, String(this.tagTtl))
+        if (this.bus !== undefined) pipeline.publish(this.bus.channel, this.bus.tagsMessage(tags))
+        return pipeline.exec()
+      })
+      const stamp = parseStamp(pipelineResult(results, 0))
+      if (stamp === 0) throw new Error('redis coordinator: invalidateTags got no stamp from the INVALIDATE_TAGS script')
+      this.#raise(stamp)
+      const now = this.#now()
+      for (const tag of tags) this.#remember(tag, stamp, now)
+      return stamp
+    } catch (error) {
+      // Whether Redis recorded it is unknown: the next question about these tags goes to Redis.
+      for (const tag of tags) {
+        const known = this.#tags.get(tag)
+        if (known !== undefined) known.checkedAt = Number.NEGATIVE_INFINITY
+      }
+      throw error
+    } finally {
+      for (const tag of tags) {
+        const left = (this.#pending.get(tag) ?? 1) - 1
+        if (left === 0) this.#pending.delete(tag)
+        else this.#pending.set(tag, left)
+      }
+    }
   }
 
   async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
@@ -239,7 +261,7 @@ class RedisTagCoordinator implements RedisCoordinator {
     const fresh = tags.filter((tag) => !this.#reading.has(tag))
     if (fresh.length > 0) {
       const checkedAt = this.#now()
-      const batch = this.#call('invalidatedAt', () => this.#client.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
+      const batch = this.#call('tagStamp', () => this.#client.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
         const { stamp, tags: stamps } = parseTagStamps(reply, fresh.length)
         this.#raise(stamp)
         fresh.forEach((tag, i) => this.#remember(tag, stamps[i] as number, checkedAt))

@@ -49,7 +49,7 @@ function scriptedClient(values: unknown[], during: (call: number) => void) {
 function fakeLink() {
   let heard = 0
   const evicted = new Map<string, number>()
-  const coordinator = { name: 'fake', invalidatedAt: () => 0, invalidateTags: async () => {} } as Coordinator
+  const coordinator = { name: 'fake', stamp: () => 0, tagStamp: () => 0, invalidateTags: async () => 1 } as Coordinator
   registerLink(coordinator, {
     channel: 'bus',
     keysMessage: () => '',

@@ -85,7 +85,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   optionalFunction(options.now, 'options.now')
   optionalFunction(options.onError, 'options.onError')
   const { coordinator, breaker } = options
-  if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.invalidatedAt !== 'function')) {
+  if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.tagStamp !== 'function')) {
     throw new TypeError(`options.coordinator must be a Coordinator (redisCoordinator({ client })), got ${typeOf(coordinator)}`)
   }
   if (breaker !== undefined && breaker !== false && (typeof breaker !== 'object' || breaker === null)) {

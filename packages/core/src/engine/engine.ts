@@ -1,5 +1,5 @@
 import type { CodecPlan } from '../codec.js'
-import type { Coordinator } from '../coordinator.js'
+import type { ClockCoordinator, Coordinator } from '../coordinator.js'
 import { typeOf } from '../duration.js'
 import { createEntry, EntryState, type Entry } from '../entry.js'
 import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
@@ -12,7 +12,7 @@ import { Background, type WaitUntil } from './background.js'
 import { Batches } from './batch.js'
 import { Instrumentation } from './instrumentation.js'
 import { Keys } from './keys.js'
-import { LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
+import { isThenable, LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
 import { Loads, newAnswer, newLoad, setAnswer, type Load } from './loads.js'
 import { foundState, report, type Answer, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
 import { Locks } from './locks.js'
@@ -31,7 +31,7 @@ export interface EngineConfig {
   maxKeyLength: number
   /** options.policy as given. */
   policy: Policy | undefined
-  coordinator: Coordinator
+  coordinator: Coordinator | ClockCoordinator
   now: () => number
   /** The clock the caller injected, handed to stores that judge expiry themselves. */
   injectedNow: (() => number) | undefined
@@ -128,7 +128,7 @@ export class Engine {
     this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, config.tierTimeout, this.#reads, inst, this.background, now)
     this.#loadIntent = locks.intent
-    const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix, check)
+    const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix, this.#tags, check)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     this.#hooks = setup?.install(this.host())
@@ -188,7 +188,7 @@ export class Engine {
         if (servable && tags !== undefined) {
           // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
           // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
-          const tagged = fresh ? this.#tags.state(tags, e.createdAt) : this.#tags.alive(tags, e.createdAt) === true ? TagState.Alive : undefined
+          const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
           if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
           else if (tagged !== TagState.Alive) servable = false
         }
@@ -412,7 +412,9 @@ export class Engine {
     const full = this.#keys.full(key, 'key')
     const p = this.policies.resolve(policy, 'policy')
     if (value !== null && value !== undefined) this.#check(value, 'value')
-    const entry = createEntry(value, p, this.#now(), undefined, this.#random)
+    let stamp = this.#tags.stamp(key)
+    if (isThenable(stamp)) stamp = await stamp
+    const entry = createEntry(value, p, this.#now(), undefined, this.#random, stamp)
     // A load in flight for this key would overwrite the value set here with older data.
     this.#loads.loading.delete(full)
     this.#order.wrote(full)

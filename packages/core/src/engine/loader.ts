@@ -7,6 +7,7 @@ import { invalidLoaded } from '../schema.js'
 import { assertSerializable } from '../validate.js'
 import type { WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
+import type { Tags } from './tags.js'
 
 /** What a loader gets: its key, an abort signal (hardTimeout), the stale value if one exists, and setPolicy. */
 export interface LoaderContext<V = unknown> {
@@ -88,12 +89,14 @@ export class LoaderRunner {
   readonly #random: () => number
   readonly #prefix: string
   readonly #check: (value: unknown, name: string) => void
+  readonly #tags: Tags
 
   constructor(
     inst: Instrumentation,
     now: () => number,
     random: () => number,
     tagPrefix: string,
+    tags: Tags,
     check: (value: unknown, name: string) => void = assertSerializable,
   ) {
     this.#inst = inst
@@ -101,13 +104,27 @@ export class LoaderRunner {
     this.#random = random
     this.#prefix = tagPrefix
     this.#check = check
+    this.#tags = tags
   }
 
   /**
-   * Runs the loader and builds its entry. Answers synchronously when the loader does (and no hardTimeout
-   * applies), so an immediate loader costs no promise; failures are recorded, then thrown or rejected.
+   * Runs the loader and builds its entry, stamped with the coordinator's stamp read just before the loader runs.
+   * Answers synchronously when the loader and the stamp do (and no hardTimeout applies), so an immediate loader
+   * costs no promise; failures are recorded, then thrown or rejected.
    */
-  call<V>({ key, loader, p }: Call<V>, stale: Entry | undefined, background: boolean, flags: LoadFlags): Entry | Promise<Entry> {
+  call<V>(call: Call<V>, stale: Entry | undefined, background: boolean, flags: LoadFlags): Entry | Promise<Entry> {
+    const stamp = this.#tags.stamp(call.key)
+    if (isThenable(stamp)) return stamp.then((known) => this.#call(call, stale, background, flags, known))
+    return this.#call(call, stale, background, flags, stamp)
+  }
+
+  #call<V>(
+    { key, loader, p }: Call<V>,
+    stale: Entry | undefined,
+    background: boolean,
+    flags: LoadFlags,
+    stamp: number | undefined,
+  ): Entry | Promise<Entry> {
     const startedAt = this.#now()
     const context = new Context<V>(key, stale, p, this.#prefix, background, flags)
     let result: V | null | undefined | Promise<V | null | undefined>
@@ -119,16 +136,24 @@ export class LoaderRunner {
     if (p.hardTimeout > 0) result = this.hardTimeout(result, p.hardTimeout, context, key)
     if (isThenable(result)) {
       return result.then(
-        (value) => this.#loaded(value, context, key, startedAt, background, true),
+        (value) => this.#loaded(value, context, key, startedAt, background, true, stamp),
         (error: unknown) => {
           throw this.#failed(error, key, startedAt, background)
         },
       )
     }
-    return this.#loaded(result, context, key, startedAt, background, false)
+    return this.#loaded(result, context, key, startedAt, background, false, stamp)
   }
 
-  #loaded<V>(value: V | null | undefined, context: Context<V>, key: string, startedAt: number, background: boolean, timed: boolean): Entry | Promise<Entry> {
+  #loaded<V>(
+    value: V | null | undefined,
+    context: Context<V>,
+    key: string,
+    startedAt: number,
+    background: boolean,
+    timed: boolean,
+    stamp: number | undefined,
+  ): Entry | Promise<Entry> {
     const { schema, checkLoaded } = context.policy
     if (value !== null && value !== undefined) {
       let verdict: ReturnType<NonNullable<typeof schema>['~standard']['validate']> | undefined
@@ -142,7 +167,7 @@ export class LoaderRunner {
         // A schema may answer at once or asynchronously; an immediate loader stays synchronous with a sync schema.
         const judged = (result: Awaited<typeof verdict>): Entry => {
           if (result.issues !== undefined) throw this.#failed(invalidLoaded(key, result.issues), key, startedAt, background)
-          return this.#entry(value, context, key, startedAt, background, timed)
+          return this.#entry(value, context, key, startedAt, background, timed, stamp)
         }
         return isThenable(verdict)
           ? verdict.then(judged, (error: unknown) => {
@@ -151,15 +176,23 @@ export class LoaderRunner {
           : judged(verdict)
       }
     }
-    return this.#entry(value, context, key, startedAt, background, timed)
+    return this.#entry(value, context, key, startedAt, background, timed, stamp)
   }
 
-  #entry<V>(value: V | null | undefined, context: Context<V>, key: string, startedAt: number, background: boolean, timed: boolean): Entry {
+  #entry<V>(
+    value: V | null | undefined,
+    context: Context<V>,
+    key: string,
+    startedAt: number,
+    background: boolean,
+    timed: boolean,
+    stamp: number | undefined,
+  ): Entry {
     const inst = this.#inst
     // The clock costs about 90 ns on some VMs: a synchronous loader is timed only when someone uses the time.
     const ms = timed || inst.listening || context.policy.earlyRefresh > 0 ? this.#now() - startedAt : 0
     inst.counters.loads++
-    const entry = createEntry(value, context.policy, startedAt, ms, this.#random)
+    const entry = createEntry(value, context.policy, startedAt, ms, this.#random, stamp)
     if (inst.listening) inst.emit({ type: 'load', key, ms, background, negative: entry.negative === true, at: this.#now() })
     return entry
   }
@@ -188,6 +221,8 @@ export class LoaderRunner {
   /** One loadMany call; `policies` are each key's, and the first one's timeouts apply to the whole batch. */
   async batch<V>(keys: string[], loadMany: BatchLoader<V>, policies: ResolvedPolicy[], background: boolean): Promise<Entry[]> {
     const inst = this.#inst
+    // Read before the loader runs: an invalidation after this moment kills what it loads.
+    const stamp = await this.#tags.stamp(keys[0] as string)
     const startedAt = this.#now()
     const controller = createAbortController()
     const p = policies[0] as ResolvedPolicy
@@ -230,7 +265,7 @@ export class LoaderRunner {
     return values.map((value, n) => {
       const own = policies[n] as ResolvedPolicy
       const policy = override === undefined ? own : resolvePolicy(override, own, 'ctx.setPolicy(policy)', this.#prefix)
-      const entry = createEntry(value, policy, startedAt, ms, this.#random)
+      const entry = createEntry(value, policy, startedAt, ms, this.#random, stamp)
       if (inst.listening) {
         inst.emit({ type: 'load', key: keys[n] as string, ms, background, negative: entry.negative === true, at: this.#now() })
       }

@@ -23,8 +23,9 @@ function handingCoordinator(): Coordinator & { calls: string[] } {
   return {
     name: 'handing',
     calls,
-    invalidatedAt: (tags) => base.invalidatedAt(tags),
-    invalidateTags: (tags, at) => base.invalidateTags(tags, at),
+    stamp: () => base.stamp(),
+    tagStamp: (tags) => base.tagStamp(tags),
+    invalidateTags: (tags) => base.invalidateTags(tags),
     async acquire(key, _ttlMs, waitMs) {
       calls.push('acquire')
       const current = held.get(key)
@@ -159,7 +160,7 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
   })
 
   it("waits on its own deadline (lockWait + tierTimeout) when the coordinator's acquire never answers, then loads", async () => {
-    const coordinator: Coordinator = { name: 'silent', invalidatedAt: () => 0, invalidateTags: async () => {}, acquire: () => new Promise(() => {}) }
+    const coordinator: Coordinator = { name: 'silent', stamp: () => 0, tagStamp: () => 0, invalidateTags: async () => 1, acquire: () => new Promise(() => {}) }
     const { a } = twoProcesses(coordinator, { lockWait: 50, tierTimeout: 50 })
     const started = Date.now()
     expect(await a.getOrSet('k', () => 'loaded')).toBe('loaded')
@@ -168,7 +169,7 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
   })
 
   it('loads without the lock, reporting the coordinator error, when acquire rejects', async () => {
-    const coordinator: Coordinator = { name: 'broken', invalidatedAt: () => 0, invalidateTags: async () => {}, acquire: () => Promise.reject(new Error('unreachable')) }
+    const coordinator: Coordinator = { name: 'broken', stamp: () => 0, tagStamp: () => 0, invalidateTags: async () => 1, acquire: () => Promise.reject(new Error('unreachable')) }
     const { a, events } = twoProcesses(coordinator)
     expect(await a.getOrSet('k', () => 'loaded')).toBe('loaded')
     const error = events.find((e) => e.type === 'error')

@@ -17,7 +17,7 @@ export class Locks {
   readonly enabled: boolean
   /** What the reads a load follows tell the stores: the lock's ttl, when loads take one (see ReadIntent). */
   readonly intent: ReadIntent | undefined
-  readonly #coordinator: Coordinator
+  readonly #coordinator: Pick<Coordinator, 'name' | 'lock' | 'acquire'>
   readonly #ttl: number
   readonly #wait: number
   /** How long past `wait` a coordinator's `acquire` may take before this process stops waiting (tierTimeout). */
@@ -27,7 +27,16 @@ export class Locks {
   readonly #background: Background
   readonly #now: () => number
 
-  constructor(coordinator: Coordinator, ttl: number, wait: number, grace: number, reads: ReadPath, inst: Instrumentation, background: Background, now: () => number) {
+  constructor(
+    coordinator: Pick<Coordinator, 'name' | 'lock' | 'acquire'>,
+    ttl: number,
+    wait: number,
+    grace: number,
+    reads: ReadPath,
+    inst: Instrumentation,
+    background: Background,
+    now: () => number,
+  ) {
     this.#coordinator = coordinator
     this.#ttl = ttl
     this.#wait = wait

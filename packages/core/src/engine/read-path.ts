@@ -96,10 +96,10 @@ export class ReadPath {
     if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
       // A fresh entry asks for the hard and soft records in one question; a stale one only needs the hard ones.
       if (state === EntryState.Fresh) {
-        const tagged = await this.#tags.stateAsync(entry.tags, entry.createdAt, key)
+        const tagged = await this.#tags.stateAsync(entry.tags, entry, key)
         if (tagged === TagState.Dead) state = EntryState.Dead
         else if (tagged === TagState.Soft) state = softState(entry, now)
-      } else if (!(await this.#tags.aliveAsync(entry.tags, entry.createdAt, key))) state = EntryState.Dead
+      } else if (!(await this.#tags.aliveAsync(entry.tags, entry, key))) state = EntryState.Dead
     }
     // Values from outside this process may have been written by another version of the app.
     if (entry !== undefined && state !== EntryState.Dead && found.p !== undefined && entry.negative !== true && this.tiers.stores[i]?.getSync === undefined) {

@@ -17,13 +17,14 @@ function remoteLike(now: () => number): { coordinator: Coordinator; invalidated:
     name: 'remote-like',
     // Like a remote coordinator that reads the soft records with the hard ones (one request).
     softRecords: true,
-    invalidatedAt: (tags) => {
+    stamp: () => inner.stamp(),
+    tagStamp: (tags) => {
       asked.push([...tags])
-      return Promise.resolve(inner.invalidatedAt(tags))
+      return Promise.resolve(inner.tagStamp(tags))
     },
-    invalidateTags: (tags, at) => {
+    invalidateTags: (tags) => {
       invalidated.push([...tags])
-      return inner.invalidateTags(tags, at)
+      return inner.invalidateTags(tags)
     },
   }
   return { coordinator, invalidated, asked }

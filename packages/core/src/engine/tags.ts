@@ -1,4 +1,5 @@
-import type { Coordinator } from '../coordinator.js'
+import type { ClockCoordinator, Coordinator } from '../coordinator.js'
+import type { Entry } from '../entry.js'
 import { withDeadline } from '../runtime.js'
 import { noop } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -14,54 +15,92 @@ export const enum TagState {
   Dead = 2,
 }
 
-/** Whether an entry's tags still allow serving it, asked of the coordinator; and recording invalidations. */
+/** What decides an entry's fate by its tags: its stamp, or for an entry without one, when it was created. */
+type Dated = Pick<Entry, 'createdAt' | 'stamp'>
+
+/**
+ * Whether an entry's tags still allow serving it, asked of the coordinator; the stamp a load records; and
+ * recording invalidations. With a stamp coordinator, an entry is dead when a tag's stamp is greater than the
+ * entry's stamp (entries written without one compare with createdAt, as 0.1 did). A 0.1 clock coordinator
+ * (`invalidatedAt`) keeps its rule: loads record no stamp, and createdAt is compared with invalidation times.
+ * Soft records (see SOFT_TAG) follow the same rule as hard ones.
+ */
 export class Tags {
-  readonly coordinator: Coordinator
+  readonly coordinator: Coordinator | ClockCoordinator
   /** Whether the coordinator keeps soft records (Coordinator.softRecords): without, every tag state is hard. */
   readonly soft: boolean
+  readonly #stamps: Coordinator | undefined
+  readonly #clock: ClockCoordinator | undefined
   readonly #inst: Instrumentation
   readonly #timeout: number
 
-  constructor(coordinator: Coordinator, inst: Instrumentation, timeout: number) {
+  constructor(coordinator: Coordinator | ClockCoordinator, inst: Instrumentation, timeout: number) {
     this.coordinator = coordinator
     this.soft = coordinator.softRecords === true
+    if (typeof (coordinator as Coordinator).tagStamp === 'function') this.#stamps = coordinator as Coordinator
+    else this.#clock = coordinator as ClockCoordinator
     this.#inst = inst
     this.#timeout = timeout
   }
 
-  /** true when no tag was invalidated (hard) after createdAt, false when one was, undefined when the answer is async. */
-  alive(tags: readonly string[], createdAt: number): boolean | undefined {
+  /**
+   * The stamp a load starting now records: the greatest the coordinator knows, 0 when it cannot tell (safe: the
+   * entry can only die early), undefined with a clock coordinator. A Promise only when the coordinator must ask and
+   * `wait` is true: a load whose policy has no tags does not wait (only a tagged entry keeps its stamp); it gets the
+   * stamp when known at once, else 0 while the question goes on, so that the next load knows the answer. (A loader
+   * that adds tags through ctx.setPolicy then records 0: its entry may die early, once.)
+   */
+  stamp(key: string, wait = true): number | undefined | Promise<number | undefined> {
+    const stamps = this.#stamps
+    if (stamps === undefined) return undefined
+    let known: number | Promise<number>
+    try {
+      known = stamps.stamp()
+    } catch (error) {
+      this.#inst.coordinatorFailed(stamps.name, error, key)
+      return 0
+    }
+    if (typeof known === 'number') return checked(known)
+    const answer = known.then(checked, (error: unknown) => {
+      this.#inst.coordinatorFailed(stamps.name, error, key)
+      return 0
+    })
+    return wait ? answer : 0
+  }
+
+  /** true when no tag killed the entry (hard), false when one did, undefined when the answer is async. */
+  alive(tags: readonly string[], entry: Dated): boolean | undefined {
     const at = this.#sync(tags)
-    return at === undefined ? undefined : at < createdAt
+    return at === undefined ? undefined : survives(at, entry)
   }
 
   /**
    * The state of a fresh entry, hard and soft records asked in one question; undefined when the answer is async
    * (the slow path asks again).
    */
-  state(tags: readonly string[], createdAt: number): TagState | undefined {
+  state(tags: readonly string[], entry: Dated): TagState | undefined {
     if (!this.soft) {
-      const alive = this.alive(tags, createdAt)
+      const alive = this.alive(tags, entry)
       return alive === undefined ? undefined : alive ? TagState.Alive : TagState.Dead
     }
     const any = this.#sync(withSoft(tags))
     if (any === undefined) return undefined
-    if (any < createdAt) return TagState.Alive
-    const alive = this.alive(tags, createdAt)
+    if (survives(any, entry)) return TagState.Alive
+    const alive = this.alive(tags, entry)
     return alive === undefined ? undefined : alive ? TagState.Soft : TagState.Dead
   }
 
-  async aliveAsync(tags: readonly string[], createdAt: number, key: string): Promise<boolean> {
+  async aliveAsync(tags: readonly string[], entry: Dated, key: string): Promise<boolean> {
     try {
-      const at = this.coordinator.invalidatedAt(tags)
-      if (typeof at === 'number') return at < createdAt
+      const at = this.#ask(tags)
+      if (typeof at === 'number') return survives(at, entry)
       // Bounded by the tier timeout, on a timer of this caller's own: a coordinator may share one read between
       // callers, and in Workers a read started by another request dies with that request.
       const timeout = this.#timeout
       const known = timeout > 0 ? withDeadline(at, timeout, () => {
-        throw new Error(`no answer to invalidatedAt within ${timeout} ms`)
+        throw new Error(`no answer to tagStamp within ${timeout} ms`)
       }) : at
-      return (await known) < createdAt
+      return survives(await known, entry)
     } catch (error) {
       // Serving what the tiers hold beats failing the request; the failure is reported.
       this.#inst.coordinatorFailed(this.coordinator.name, error, key)
@@ -70,26 +109,31 @@ export class Tags {
   }
 
   /** state, answered asynchronously when it must be (a failing coordinator counts as Alive, and is reported). */
-  async stateAsync(tags: readonly string[], createdAt: number, key: string): Promise<TagState> {
-    if (!this.soft) return (await this.aliveAsync(tags, createdAt, key)) ? TagState.Alive : TagState.Dead
+  async stateAsync(tags: readonly string[], entry: Dated, key: string): Promise<TagState> {
+    if (!this.soft) return (await this.aliveAsync(tags, entry, key)) ? TagState.Alive : TagState.Dead
     try {
-      if ((await this.coordinator.invalidatedAt(withSoft(tags))) < createdAt) return TagState.Alive
+      if (survives(await this.#ask(withSoft(tags)), entry)) return TagState.Alive
     } catch (error) {
       this.#inst.coordinatorFailed(this.coordinator.name, error, key)
       return TagState.Alive
     }
     // Usually answered from what the question above just read.
-    return (await this.aliveAsync(tags, createdAt, key)) ? TagState.Soft : TagState.Dead
+    return (await this.aliveAsync(tags, entry, key)) ? TagState.Soft : TagState.Dead
   }
 
-  /** Records that entries carrying these (namespaced) tags created at or before `at` are dead. */
-  invalidate(tags: readonly string[], at: number): Promise<void> {
-    return this.coordinator.invalidateTags(tags, at)
+  /** Records the invalidation of these (namespaced) tags; `at` (this process's clock) only for a clock coordinator. */
+  invalidate(tags: readonly string[], at: number): Promise<unknown> {
+    if (this.#stamps !== undefined) return this.#stamps.invalidateTags(tags)
+    return (this.#clock as ClockCoordinator).invalidateTags(tags, at)
+  }
+
+  #ask(tags: readonly string[]): number | Promise<number> {
+    return this.#stamps !== undefined ? this.#stamps.tagStamp(tags) : (this.#clock as ClockCoordinator).invalidatedAt(tags)
   }
 
   #sync(tags: readonly string[]): number | undefined {
     try {
-      const at = this.coordinator.invalidatedAt(tags)
+      const at = this.#ask(tags)
       if (typeof at === 'number') return at
       // The slow path asks again and reports a failure; this answer is not used.
       at.then(undefined, noop)
@@ -98,4 +142,16 @@ export class Tags {
       return undefined
     }
   }
+}
+
+/** Whether an entry outlives tags whose greatest stamp (or 0.1 invalidation time) is `at`. */
+function survives(at: number, entry: Dated): boolean {
+  const stamp = entry.stamp
+  // Equal stamps: the invalidation was known when the load started. An entry without a stamp keeps 0.1's rule.
+  return stamp !== undefined ? !(at > stamp) : at < entry.createdAt
+}
+
+/** A usable stamp: a finite number >= 0; anything else counts as 0 (the entry may only die early). */
+function checked(stamp: unknown): number {
+  return typeof stamp === 'number' && stamp >= 0 && stamp !== Number.POSITIVE_INFINITY ? stamp : 0
 }

@@ -63,6 +63,8 @@ export class MemoryStore implements Store {
   #times: Float64Array
   #loadMs: Float32Array
   #negative: Uint8Array
+  /** Entry.stamp per slot (NaN for none); made on the first entry that has one (only tagged entries do). */
+  #stamps: Float64Array | undefined
   #order: EvictionOrder
   #sizes: Float64Array | undefined
   #bytes = 0
@@ -154,6 +156,7 @@ export class MemoryStore implements Store {
     this.#keys = []
     this.#values = []
     this.#tags = []
+    this.#stamps = undefined
     this.#free = []
     this.#used = 0
     this.#bytes = 0
@@ -212,6 +215,9 @@ export class MemoryStore implements Store {
     this.#tags[slot] = entry.tags
     this.#negative[slot] = entry.negative === true ? 1 : 0
     this.#loadMs[slot] = entry.loadMs ?? Number.NaN
+    const stamp = entry.stamp
+    if (stamp !== undefined) (this.#stamps ?? this.#makeStamps())[slot] = stamp
+    else if (this.#stamps !== undefined) this.#stamps[slot] = Number.NaN
     const sizes = this.#sizes
     if (sizes !== undefined) {
       const size = key.length * 2 + this.#sizeOf(entry.value) + 64
@@ -276,7 +282,16 @@ export class MemoryStore implements Store {
     if (this.#negative[slot] === 1) entry.negative = true
     const loadMs = this.#loadMs[slot] as number
     if (loadMs === loadMs) entry.loadMs = loadMs
+    const stamp = this.#stamps?.[slot]
+    if (stamp !== undefined && stamp === stamp) entry.stamp = stamp
     return entry
+  }
+
+  #makeStamps(): Float64Array {
+    const stamps = new Float64Array(this.#capacity).fill(Number.NaN)
+    this.#stamps = stamps
+    this.#view.st = stamps
+    return stamps
   }
 
   #allocate(): number {
@@ -294,6 +309,7 @@ export class MemoryStore implements Store {
     this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
     this.#order.grow(capacity)
     if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
+    if (this.#stamps !== undefined) this.#stamps = copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
     this.#capacity = capacity
     this.#syncView()
   }
@@ -306,6 +322,7 @@ export class MemoryStore implements Store {
     view.g = this.#tags
     view.n = this.#negative
     view.d = this.#loadMs
+    view.st = this.#stamps
   }
 
   #remove(slot: number, reason?: EvictionReason): void {
@@ -335,6 +352,7 @@ class SlotView implements Entry {
   g: (readonly string[] | undefined)[] = []
   n: Uint8Array = new Uint8Array(0)
   d: Float32Array = new Float32Array(0)
+  st: Float64Array | undefined = undefined
 
   get value(): unknown {
     return this.v[this.s]
@@ -368,6 +386,11 @@ class SlotView implements Entry {
   get loadMs(): number | undefined {
     const loadMs = this.d[this.s] as number
     return loadMs === loadMs ? loadMs : undefined
+  }
+
+  get stamp(): number | undefined {
+    const stamp = this.st?.[this.s]
+    return stamp === stamp ? stamp : undefined
   }
 }
 

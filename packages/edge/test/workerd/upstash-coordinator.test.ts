@@ -1,6 +1,6 @@
-// upstashCoordinator against a real redis-server through the Upstash endpoint: tag times, the local copy that
-// answers synchronously, locks, and the staleness bound of a global invalidation across isolates.
-import type { Cache, CacheEvent, Duration } from '@tiercache/core'
+// upstashCoordinator against a real redis-server through the Upstash endpoint: stamps, tag stamps, the local copy
+// that answers synchronously, locks, and invalidation across isolates whose clocks disagree.
+import type { Cache, CacheEvent, Duration, Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
 import { upstashCoordinator } from '../../src/index'
 import { edgeIsolate, manualClock, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
@@ -12,31 +12,54 @@ withOwnEndpoint((own) => {
   redis = redisFor(own)
 })
 
-describe('tag invalidation times', () => {
-  it('records only ever later times, and a coordinator that never saw the tag reads them with one MGET', async () => {
+describe('stamps and tag stamps', () => {
+  it('issues stamps from the Redis clock that only grow, in the shared layout; another coordinator reads them (and the current stamp) with one MGET', async () => {
     const a = upstashCoordinator({ redis })
-    await a.invalidateTags(['t'], 2_000)
-    await a.invalidateTags(['t'], 1_000)
-    expect(await redis.get('tc:tag:t')).toBe(2_000)
+    const [seconds, micros] = (await redis.time()) as [number, number]
+    const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+    const first = await a.invalidateTags(['t'])
+    const second = await a.invalidateTags(['t'])
+    expect(first).toBeGreaterThanOrEqual(redisNow)
+    expect(first - redisNow).toBeLessThan(60_000)
+    expect(second).toBeGreaterThan(first)
+    expect(await redis.get('tc:{tags}:tag:t')).toBe(second)
+    expect(await redis.get('tc:{tags}:stamp')).toBe(second)
     const b = upstashCoordinator({ redis })
     await resetStats(endpoint)
-    const answer = b.invalidatedAt(['t', 'never'])
+    const answer = b.tagStamp(['t', 'never'])
     expect(answer).toBeInstanceOf(Promise)
-    expect(await answer).toBe(2_000)
+    expect(await answer).toBe(second)
     expect(await statsOf(endpoint)).toMatchObject({ requests: 1, byCommand: { MGET: 1 } })
+    // The MGET also brought the current stamp: the next load records it without asking.
+    expect(b.stamp()).toBe(second)
+  })
+
+  it('stamp(): a coordinator that has seen no answer asks once (GET), then answers synchronously', async () => {
+    const a = upstashCoordinator({ redis })
+    const issued = await a.invalidateTags(['x'])
+    const b = upstashCoordinator({ redis })
+    await resetStats(endpoint)
+    const answers = [b.stamp(), b.stamp()]
+    expect(answers[0]).toBeInstanceOf(Promise)
+    expect(await Promise.all(answers)).toEqual([issued, issued])
+    expect(await statsOf(endpoint)).toMatchObject({ requests: 1, byCommand: { GET: 1 } })
+    expect(b.stamp()).toBe(issued)
+    // Before any invalidation anywhere, the stamp is 0.
+    await resetStats(endpoint, true)
+    expect(await upstashCoordinator({ redis }).stamp()).toBe(0)
   })
 
   it('answers synchronously, without Redis, for tags read within tagCacheTtl; reads again after it', async () => {
     const clock = manualClock()
     const c = upstashCoordinator({ redis, tagCacheTtl: '5s', now: clock.now })
-    await c.invalidatedAt(['x', 'y'])
+    await c.tagStamp(['x', 'y'])
     await resetStats(endpoint)
     clock.advance(4_999)
-    expect(c.invalidatedAt(['x', 'y'])).toBe(0)
-    expect(c.invalidatedAt(['y'])).toBe(0)
+    expect(c.tagStamp(['x', 'y'])).toBe(0)
+    expect(c.tagStamp(['y'])).toBe(0)
     expect((await statsOf(endpoint)).requests).toBe(0)
     clock.advance(1)
-    const again = c.invalidatedAt(['x', 'y'])
+    const again = c.tagStamp(['x', 'y'])
     expect(again).toBeInstanceOf(Promise)
     expect(await again).toBe(0)
     expect((await statsOf(endpoint)).requests).toBe(1)
@@ -45,23 +68,42 @@ describe('tag invalidation times', () => {
   it('shares one read between concurrent callers asking for the same tags', async () => {
     const c = upstashCoordinator({ redis })
     await resetStats(endpoint)
-    const answers = await Promise.all(Array.from({ length: 20 }, () => c.invalidatedAt(['shared-a', 'shared-b'])))
-    expect(answers.every((at) => at === 0)).toBe(true)
+    const answers = await Promise.all(Array.from({ length: 20 }, () => c.tagStamp(['shared-a', 'shared-b'])))
+    expect(answers.every((stamp) => stamp === 0)).toBe(true)
     expect((await statsOf(endpoint)).requests).toBe(1)
   })
 
-  it('sees its own invalidation at once, even when it had read an older time moments before', async () => {
-    const c = upstashCoordinator({ redis })
-    expect(await c.invalidatedAt(['own'])).toBe(0)
-    await c.invalidateTags(['own'], 5_000)
-    expect(c.invalidatedAt(['own'])).toBe(5_000)
+  it('sees its own invalidation at once: +Infinity while Redis has not answered, then the new stamp', async () => {
+    const c = upstashCoordinator({ redis, timeout: '5s' })
+    expect(await c.tagStamp(['own'])).toBe(0)
+    await setFault(endpoint, { mode: 'slow', delayMs: 300, count: 1 })
+    const pending = c.invalidateTags(['own'])
+    expect(c.tagStamp(['own', 'other'])).toBe(Number.POSITIVE_INFINITY)
+    const stamp = await pending
+    expect(c.tagStamp(['own'])).toBe(stamp)
+    expect(c.stamp()).toBe(stamp)
   })
 
-  it('keeps tag keys for tagTtl', async () => {
-    await upstashCoordinator({ redis, tagTtl: '1h' }).invalidateTags(['ttl'], 1)
-    const pttl = await redis.pttl('tc:tag:ttl')
+  it('after a failed invalidation keeps the tags dead here until it reads them again, and rejects', async () => {
+    const clock = manualClock()
+    const c = upstashCoordinator({ redis, tagCacheTtl: '5s', now: clock.now })
+    await setFault(endpoint, { mode: 'error500', count: 1 })
+    await expect(c.invalidateTags(['failed'])).rejects.toThrow(/injected fault/)
+    expect(c.tagStamp(['failed'])).toBe(Number.POSITIVE_INFINITY)
+    clock.advance(5_000)
+    expect(await c.tagStamp(['failed'])).toBe(0)
+  })
+
+  it('keeps tag keys for tagTtl, the stamp key forever', async () => {
+    await upstashCoordinator({ redis, tagTtl: '1h' }).invalidateTags(['ttl'])
+    const pttl = await redis.pttl('tc:{tags}:tag:ttl')
     expect(pttl).toBeGreaterThan(3_590_000)
     expect(pttl).toBeLessThanOrEqual(3_600_000)
+    expect(await redis.pttl('tc:{tags}:stamp')).toBe(-1)
+  })
+
+  it('refuses a prefix with braces (it would leave the {tags} slot)', () => {
+    expect(() => upstashCoordinator({ redis, prefix: 'a{b}:' })).toThrow(/options\.prefix must not contain/)
   })
 })
 
@@ -98,7 +140,7 @@ describe('locks', () => {
     await setFault(endpoint, { mode: 'slow', delayMs: 5_000 })
     const t0 = Date.now()
     await expect(c.lock!('slow', 10_000)).rejects.toThrow(/within 200 ms/)
-    await expect(c.invalidatedAt(['slow']) as Promise<number>).rejects.toThrow(/within 200 ms/)
+    await expect(c.tagStamp(['slow']) as Promise<number>).rejects.toThrow(/within 200 ms/)
     // Two 200 ms timeouts, against a 5 s endpoint: half the fault tells whether they worked.
     expect(Date.now() - t0).toBeLessThan(2_500)
   })
@@ -192,5 +234,60 @@ describe('across isolates (separate L1s and coordinators, one Redis)', () => {
     await a.cache.invalidateTags(['t-first'])
     await new Promise((r) => setTimeout(r, 2))
     expect(await c.cache.getOrSet('first', () => 'new', policy)).toBe('new')
+  })
+})
+
+describe('isolates whose clocks are 500 ms apart: stamps decide, clocks are never compared', () => {
+  const policy: Policy = { ttl: '1h', tags: ['product:7'] }
+  for (const skew of [500, -500]) {
+    const label = skew > 0 ? 'A 500 ms ahead' : 'A 500 ms behind'
+
+    it(`${label}: what A loaded before B invalidated is served by neither after it (A within tagCacheTtl)`, async () => {
+      const clock = manualClock()
+      const a = isolate('skew-a', { now: () => clock.now() + skew, tagCacheTtl: '5s' })
+      const b = isolate('skew-b', { now: clock.now, tagCacheTtl: '5s' })
+      expect(await a.cache.getOrSet('product:7', () => 'v1', policy)).toBe('v1')
+      await a.cache.idle()
+      clock.advance(100)
+      await b.cache.invalidateTags(['product:7'])
+      clock.advance(100)
+      expect(await b.cache.getOrSet('product:7', () => 'v2 from b', policy)).toBe('v2 from b')
+      await b.cache.idle()
+      // A trusts its copy of the tag for tagCacheTtl (the documented bound), then sees the invalidation.
+      clock.advance(5_000)
+      expect(await a.cache.getOrSet('product:7', () => 'v2 from a', policy)).not.toBe('v1')
+    })
+
+    it(`${label}: what A loads after B invalidated lives in both isolates and is loaded once`, async () => {
+      const clock = manualClock()
+      const a = isolate('skew-a2', { now: () => clock.now() + skew, l1: 'cache-api' })
+      const b = isolate('skew-b2', { now: clock.now })
+      await b.cache.getOrSet('product:7', () => 'v1', policy)
+      await b.cache.idle()
+      clock.advance(100)
+      await b.cache.invalidateTags(['product:7'])
+      clock.advance(100)
+      let loads = 0
+      const load = (): string => `v2 (load ${++loads})`
+      expect(await a.cache.getOrSet('product:7', load, policy)).toBe('v2 (load 1)')
+      await a.cache.idle()
+      clock.advance(100)
+      expect(await a.cache.getOrSet('product:7', load, policy)).toBe('v2 (load 1)')
+      expect(await b.cache.getOrSet('product:7', () => 'reloaded in b', policy)).toBe('v2 (load 1)')
+      expect(loads).toBe(1)
+    })
+  }
+
+  it('a value reloaded in the same millisecond as the invalidation is served, not reloaded on every call', async () => {
+    const clock = manualClock()
+    const a = isolate('same-ms', { now: clock.now })
+    await a.cache.getOrSet('product:7', () => 'v1', policy)
+    await a.cache.idle()
+    await a.cache.invalidateTags(['product:7'])
+    let loads = 0
+    for (let i = 0; i < 3; i++) expect(await a.cache.getOrSet('product:7', () => `v2 (${++loads})`, policy)).toBe('v2 (1)')
+    await a.cache.idle()
+    const other = isolate('same-ms-other', { now: clock.now })
+    expect(await other.cache.getOrSet('product:7', () => 'reloaded', policy)).toBe('v2 (1)')
   })
 })

@@ -14,7 +14,7 @@ runStoreContract({
 })
 
 runStoreContract({
-  name: 'upstashStore linked to an upstashCoordinator (reads with tag times, EVAL_RO)',
+  name: 'upstashStore linked to an upstashCoordinator (reads with tag stamps, EVAL_RO)',
   create: () => upstashStore({ redis: sharedRedis, prefix: `${unique('contract')}:`, coordinator: upstashCoordinator({ redis: sharedRedis, prefix: `${unique('tc')}:` }) }),
 })
 
@@ -55,10 +55,11 @@ describe('upstashStore: requests and what Redis holds (own redis + endpoint)', (
     expect(await statsOf(endpoint)).toMatchObject({ requests: 1, byCommand: { MGET: 1 } })
   })
 
-  it('linked to a coordinator, reads the entry and its tag times in one EVAL_RO; tag checks then need no request', async () => {
+  it('linked to a coordinator, reads the entry, its tag stamps and the current stamp in one EVAL_RO; tag checks and the next load then need no request', async () => {
     const coordinator = upstashCoordinator({ redis, prefix: 'tc:' })
     const store = upstashStore({ redis, prefix: 'p:', coordinator })
-    await coordinator.invalidateTags(['t1'], 1_000)
+    const stamp = await coordinator.invalidateTags(['t1'])
+    await coordinator.invalidateTags(['other'])
     await store.set('tagged', entry('T', 60_000, { tags: ['t1', 't2'] }))
     // Another isolate: its own coordinator has never seen these tags.
     const cold = upstashCoordinator({ redis, prefix: 'tc:' })
@@ -68,7 +69,8 @@ describe('upstashStore: requests and what Redis holds (own redis + endpoint)', (
     expect(got?.tags).toEqual(['t1', 't2'])
     expect(await statsOf(endpoint)).toMatchObject({ requests: 1, byCommand: { EVAL_RO: 1 } })
     // Answered synchronously from what the read brought along: no Promise, no request.
-    expect(cold.invalidatedAt(['t1', 't2'])).toBe(1_000)
+    expect(cold.tagStamp(['t1', 't2'])).toBe(stamp)
+    expect(cold.stamp()).toBeGreaterThan(stamp as number)
     expect((await statsOf(endpoint)).requests).toBe(1)
   })
 
@@ -79,7 +81,7 @@ describe('upstashStore: requests and what Redis holds (own redis + endpoint)', (
     const raw = (await redisFor(endpoint, { deserialize: false }).get('p:order')) as string
     expect(raw.startsWith('{"t":["a]b","ü"],"v":1,')).toBe(true)
     const coordinator = upstashCoordinator({ redis, prefix: 'tc:' })
-    await coordinator.invalidateTags(['a]b'], 5)
+    await coordinator.invalidateTags(['a]b'])
     const linked = upstashStore({ redis, prefix: 'p:', coordinator: upstashCoordinator({ redis, prefix: 'tc:' }) })
     expect(await linked.get('order')).toEqual(e)
   })
