@@ -218,6 +218,38 @@ describe('third-party coordinators', () => {
   })
 })
 
+describe('loads without tags', () => {
+  it('do not wait for a stamp the coordinator must ask for (only a tagged entry keeps one); the next load knows it', async () => {
+    let asked = 0
+    let known: number | undefined
+    const gate = deferred<number>()
+    const slow: Coordinator = {
+      name: 'slow',
+      stamp: () => {
+        asked++
+        return known ?? gate.promise.then((s) => (known = s))
+      },
+      tagStamp: () => 0,
+      invalidateTags: async () => 1,
+    }
+    const l1 = memoryStore()
+    const l2 = memoryStore()
+    const cache = createCache({ tiers: [l1, l2], coordinator: slow, policy: { ttl: '1h' } })
+    // Neither a load, a batch nor a set of an untagged value waits for the pending stamp.
+    expect(await cache.getOrSet('plain', () => 'v')).toBe('v')
+    expect(await cache.getManyOrSet(['m1', 'm2'], (keys) => keys.map((key) => `${key}!`))).toEqual(['m1!', 'm2!'])
+    await cache.set('s', 'set')
+    expect(asked).toBeGreaterThan(0)
+    expect(l2.peek(':plain')?.stamp).toBeUndefined()
+    // A tagged load waits for it, and records it.
+    const tagged = cache.getOrSet('tagged', () => 'w', policy)
+    gate.resolve(42)
+    expect(await tagged).toBe('w')
+    await cache.idle()
+    expect(l2.peek(':tagged')?.stamp).toBe(42)
+  })
+})
+
 describe('nextStamp', () => {
   it('follows the clock while it moves forward, and counts up when it does not', () => {
     expect(nextStamp(0, 1000.9)).toBe(1000)

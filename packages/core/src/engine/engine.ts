@@ -412,7 +412,7 @@ export class Engine {
     const full = this.#keys.full(key, 'key')
     const p = this.policies.resolve(policy, 'policy')
     if (value !== null && value !== undefined) this.#check(value, 'value')
-    let stamp = this.#tags.stamp(key)
+    let stamp = this.#tags.stamp(key, p.tags !== undefined)
     if (isThenable(stamp)) stamp = await stamp
     const entry = createEntry(value, p, this.#now(), undefined, this.#random, stamp)
     // A load in flight for this key would overwrite the value set here with older data.

@@ -113,7 +113,7 @@ export class LoaderRunner {
    * costs no promise; failures are recorded, then thrown or rejected.
    */
   call<V>(call: Call<V>, stale: Entry | undefined, background: boolean, flags: LoadFlags): Entry | Promise<Entry> {
-    const stamp = this.#tags.stamp(call.key)
+    const stamp = this.#tags.stamp(call.key, call.p.tags !== undefined)
     if (isThenable(stamp)) return stamp.then((known) => this.#call(call, stale, background, flags, known))
     return this.#call(call, stale, background, flags, stamp)
   }
@@ -222,7 +222,10 @@ export class LoaderRunner {
   async batch<V>(keys: string[], loadMany: BatchLoader<V>, policies: ResolvedPolicy[], background: boolean): Promise<Entry[]> {
     const inst = this.#inst
     // Read before the loader runs: an invalidation after this moment kills what it loads.
-    const stamp = await this.#tags.stamp(keys[0] as string)
+    const stamp = await this.#tags.stamp(
+      keys[0] as string,
+      policies.some((policy) => policy.tags !== undefined),
+    )
     const startedAt = this.#now()
     const controller = createAbortController()
     const p = policies[0] as ResolvedPolicy
