@@ -12,6 +12,6 @@ export function createAppCache() {
 
 export async function dropProducts() {
   const cache = createAppCache()
-  await cache.invalidateTags(['products']) // resolves once the time is written; after a reload, still invalidated
+  await cache.invalidateTags(['products']) // resolves once the stamp is written; after a reload, still invalidated
   return cache
 }
