@@ -1,4 +1,4 @@
-import { parseDuration, warm, type Duration, type Policy } from '@tiercache/core'
+import { parseDuration, warm, type Cache, type Duration, type Policy } from '@tiercache/core'
 import { createEdgeCache, type EdgeCacheEnv } from '@tiercache/edge'
 import { tiercache, type TiercacheVariables } from '@tiercache/edge/hono'
 import { Redis } from '@upstash/redis/cloudflare'
@@ -43,13 +43,17 @@ let isolate: string | undefined
 
 const app = new Hono<{ Bindings: Env; Variables: TiercacheVariables }>()
 
+/** The isolate's cache, built on the first request. */
+let built: Cache | undefined
+const cacheOf = (env: Env): Cache => (built ??= createEdgeCache(env, { Redis, l1MaxTtl: '3s', namespace: 'demo', policy: productsPolicy(env) }))
+
 app.use(
   '/api/*',
   tiercache<{ Bindings: Env }>({
     app, // to refresh a stale response in the background (stale-while-revalidate)
     // Built once per isolate: Cache API L1 + Upstash L2 with UPSTASH_REDIS_REST_URL/TOKEN, else an in-memory L2.
     // L1 keeps an entry 3 s at most, as a quieter data centre would, so that L2 answers show up on one machine.
-    cache: (env) => createEdgeCache(env, { Redis, l1MaxTtl: '3s', namespace: 'demo', policy: productsPolicy(env) }),
+    cache: cacheOf,
     // Whole responses of GET /api/products/:id are cached, tagged with their product; the rest only gets c.var.cache.
     policy: (request, env) => {
       const id = /^\/api\/products\/(\d+)$/.exec(new URL(request.url).pathname)?.[1]
@@ -107,8 +111,9 @@ app.post('/api/warm', (c) => {
   const writer = writable.getWriter()
   const encoder = new TextEncoder()
   const line = (value: object): Promise<void> => writer.write(encoder.encode(`${JSON.stringify(value)}\n`)).catch(() => {}) // the page left
+  // warm() takes the cache createCache made (c.var.cache wraps it to purge Workers Cache on invalidation).
   const warming = warm(
-    c.var.cache,
+    cacheOf(c.env).withContext({ waitUntil: (promise) => c.executionCtx.waitUntil(promise) }),
     keys,
     (ctx) => {
       ctx.setPolicy({ ...productsPolicy(c.env), tags: [ctx.key] }) // each entry with its product's tag, as the batch route does
