@@ -885,6 +885,15 @@ describe('validation at the call site', () => {
     expect(() => cache.getOrSet('k', 'loader' as never)).toThrow(/loader must be a function, got string/)
   })
 
+  it('rejects an unknown createCache option, naming it (a misspelt option must not silently do nothing)', () => {
+    expect(() => createCache({ tiers: [memoryStore()], tierTimout: '1s' } as never)).toThrow(
+      new TypeError(
+        'options.tierTimout is not a createCache option (known: tiers, namespace, policy, waitUntil, coordinator, now, onEvent, tierTimeout, lockTtl, lockWait, maxKeyLength, random, codec, strategies)',
+      ),
+    )
+    expect(() => createCache({ tiers: [memoryStore()], ttl: '1m' } as never)).toThrow(/options\.ttl is not a createCache option/)
+  })
+
   it('counts the namespace in the key length', async () => {
     const cache = createCache({ tiers: [memoryStore()], namespace: 'v2', policy: { ttl: 1 } })
     expect(() => cache.getOrSet('k'.repeat(1022), () => 1)).toThrow(/key must be 1 to 1021 characters, got 1022/)

@@ -135,6 +135,24 @@ export interface Cache {
   readonly namespace: string
 }
 
+/** Every key of CacheOptions: createCache rejects any other, naming it. */
+const CACHE_OPTIONS = new Set([
+  'tiers',
+  'namespace',
+  'policy',
+  'waitUntil',
+  'coordinator',
+  'now',
+  'onEvent',
+  'tierTimeout',
+  'lockTtl',
+  'lockWait',
+  'maxKeyLength',
+  'random',
+  'codec',
+  'strategies',
+])
+
 /**
  * Creates a cache over ordered tiers.
  *
@@ -145,6 +163,10 @@ export interface Cache {
 export function createCache(options: CacheOptions): Cache {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`createCache(options) must be an object like { tiers: [memoryStore()] }, got ${typeOf(options)}`)
+  }
+  // A misspelt or newer option must not silently do nothing.
+  for (const name of Object.keys(options)) {
+    if (!CACHE_OPTIONS.has(name)) throw new TypeError(`options.${name} is not a createCache option (known: ${[...CACHE_OPTIONS].join(', ')})`)
   }
   const { tiers } = options
   if (!Array.isArray(tiers) || tiers.length === 0) {
