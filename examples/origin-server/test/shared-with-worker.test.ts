@@ -1,3 +1,4 @@
+import type { BusEvent } from '@tiercache/redis'
 import type { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { createApp } from '../src/app.js'
@@ -11,10 +12,11 @@ let worker: Worker
 let origin: OriginCache
 let catalogue: Catalogue
 let app: Hono
+const bus: BusEvent[] = []
 
 beforeAll(async () => {
   catalogue = new Catalogue()
-  origin = createOriginCache({ redisUrl: inject('REDIS_URL') })
+  origin = createOriginCache({ redisUrl: inject('REDIS_URL'), onBus: (e) => bus.push(e) })
   app = createApp({ cache: origin.cache, catalogue })
   worker = await startWorker({ UPSTASH_REDIS_REST_URL: inject('UPSTASH_TEST_URL'), UPSTASH_REDIS_REST_TOKEN: inject('UPSTASH_TEST_TOKEN') })
 })
@@ -35,6 +37,10 @@ async function workerBatch(ids: string): Promise<Batch> {
   return (await response.json()) as Batch
 }
 
+async function originProduct(id: number): Promise<Product> {
+  return (await (await app.request(`/api/products/${id}`)).json()) as Product
+}
+
 describe('the origin server and the demo Worker share one Redis', () => {
   it('an entry the origin stored (from SQLite) is served by the Worker from its L2, without its own origin', async () => {
     await app.request('/api/products/11', { method: 'POST', body: JSON.stringify({ price: 1_111 }), headers: { 'content-type': 'application/json' } })
@@ -42,5 +48,27 @@ describe('the origin server and the demo Worker share one Redis', () => {
     const batch = await workerBatch('11')
     expect(batch.loadedFromOrigin).toEqual([])
     expect(batch.products[0]).toMatchObject({ id: 11, price: 1_111, version: 2 })
+  })
+
+  it('a change made through the origin is what the Worker serves next (within its tag staleness bound)', async () => {
+    expect((await workerBatch('12')).products[0]?.version).toBe(1) // cached by the Worker, from its own origin
+    await app.request('/api/products/12', { method: 'POST', body: JSON.stringify({ price: 2_222 }), headers: { 'content-type': 'application/json' } })
+    const started = Date.now()
+    await expect.poll(async () => (await workerBatch('12')).products[0]?.price, { timeout: 15_000, interval: 250 }).toBe(2_222)
+    console.log(`[shared] the Worker served the origin's update after ${Date.now() - started} ms`)
+  })
+
+  it('a change made through the Worker invalidates what the origin serves', async () => {
+    const before = await originProduct(13)
+    expect(before.version).toBe(1)
+    const queries = catalogue.queries
+    expect((await originProduct(13)).version).toBe(1)
+    expect(catalogue.queries).toBe(queries) // a cache hit
+    const response = await fetch(`${worker.url}/api/products/13`, { method: 'POST', body: JSON.stringify({ price: 3_333 }), headers: { 'content-type': 'application/json' } })
+    expect(response.status).toBe(200)
+    const started = Date.now()
+    // The Worker invalidated tag product:13: the origin stops serving its cached row and reads SQLite again.
+    await expect.poll(async () => (await originProduct(13), catalogue.queries > queries), { timeout: 15_000, interval: 250 }).toBe(true)
+    console.log(`[shared] the origin stopped serving the invalidated entry ${Date.now() - started} ms after the Worker's update`)
   })
 })
