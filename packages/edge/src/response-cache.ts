@@ -295,7 +295,7 @@ export class ResponseCache<Env> {
       headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
       return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
     }
-    if (isStoredResponse(value)) return this.#render(value, request, statusOf(status), this.#outward(view, policy, request))
+    if (isStoredResponse(value)) return this.#render(value, request, statusOf(status), this.#outward(view, policy, request), status.state === 'stale')
     const passReason = (value as PassMarker).pass
     if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: passReason })
     // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
@@ -392,9 +392,11 @@ export class ResponseCache<Env> {
    * cache outside tiercache (Cache-Control, CDN-Cache-Control, Cloudflare-CDN-Cache-Control, Cache-Tag, Age) and
    * Cache-Status.
    */
-  #render(stored: StoredResponse, request: Request, status: CacheStatus, outward: Outward): Response {
+  #render(stored: StoredResponse, request: Request, status: CacheStatus, outward: Outward, stale = false): Response {
     const headers = new Headers(stored.h)
-    const now = this.#now()
+    // An answer core served stale (past its ttl, or soft-invalidated before it) is at least as old as its lifetime:
+    // downstream caches (Workers Cache revalidating after invalidate()) must not take it as fresh.
+    const now = stale ? Math.max(this.#now(), entryOf(stored).freshUntil) : this.#now()
     const entry = entryOf(stored)
     // Origin mode: the origin's caching headers as they came, and Age counted on from the origin's (RFC 9111 §5.1).
     const own: Record<string, string> = stored.a !== undefined ? { Age: String(Math.min(Math.floor(Math.max(0, stored.a + now - stored.t) / 1000), 2_147_483_648)) } : outwardHeaders(entry, {

@@ -189,6 +189,12 @@ describe('withCache: validators and 304 (browsers, and Workers Cache revalidatin
     body = 'price 12'
     await invalidateEverywhere(w.cache, ['products'], { workersCache, mode: 'soft' })
     expect(workersCache.calls[1]).toEqual({ method: 'invalidate', selector: { tags: ['products'] } })
+    // Soft: within swr the stale entry answers once (still the old ETag, so a 304 whose Age says it is stale)
+    // while one refresh loads; the revalidation after it gets the new body.
+    const stale = await w.send('/price', { headers: { 'if-none-match': first } })
+    expect(stale.status).toBe(304)
+    expect(stale.headers.get('cache-status')).toMatch(/^tiercache; hit; ttl=0/)
+    expect(Number(stale.headers.get('age'))).toBeGreaterThanOrEqual(300)
     const changed = await w.send('/price', { headers: { 'if-none-match': first } })
     expect(changed.status).toBe(200)
     expect(await changed.text()).toBe('price 12')
