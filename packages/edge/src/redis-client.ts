@@ -16,6 +16,8 @@ export interface RedisClient {
   evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>
   evalRo(script: string, keys: string[], args: string[]): Promise<unknown>
   pipeline(): RedisPipeline
+  /** Any command, sent on its own (not auto-pipelined): upstashCoordinator's lock waiters block with BLPOP. */
+  exec?(args: [command: string, ...args: string[]]): Promise<unknown>
 }
 
 /** A batch of commands sent in one request (`POST /pipeline`). */

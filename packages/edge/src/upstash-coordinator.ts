@@ -1,7 +1,8 @@
-import { CacheError, type Coordinator, type Duration, type Lock } from '@tiercache/core'
-import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, RELEASE_LOCK, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
+import { CacheError, type Coordinator, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
+import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { runScript } from './redis-scripts.js'
+import { handedOver, RELEASE_AND_HAND, TAKE_LOCK } from './upstash-locks.js'
 import { assertOptions, durationOption, optionalFunction, optionalInteger, withTimeout } from './validate.js'
 
 export interface UpstashCoordinatorOptions {
@@ -24,7 +25,11 @@ export interface UpstashCoordinatorOptions {
    * the record of its invalidation. @default '30d'
    */
   tagTtl?: Duration
-  /** A Redis call slower than this fails (and core falls back: loads without the lock, serves what tiers hold). @default '1s' */
+  /**
+   * A Redis call slower than this fails (and core falls back: loads without the lock, serves what tiers hold). A lock
+   * waiter blocks in calls of up to 80% of it, so the client's own timeout (`signal`) must be at least this long.
+   * @default '1s'
+   */
   timeout?: Duration
   /** Most tags whose stamps one isolate remembers; the least recently read are forgotten first. @default 10000 */
   maxTags?: number
@@ -50,6 +55,30 @@ export interface TagLink {
   /** Raises the stamp this isolate knows to one read from Redis (as the client returned it). */
   raise(stamp: unknown): void
   now(): number
+  /** READ_AND_LOCK's ARGV[3..6] for a read of `key` that a load follows: the lock key, a new token, PX, wait prefix. */
+  lockArgs(key: string, ttlMs: number): string[]
+  /** What READ_AND_LOCK's lock part answered for `key` (the holder's token; the one from lockArgs when taken). */
+  lockRead(key: string, args: readonly string[], holder: unknown): void
+  /** The lock this isolate holds on `key`, for the write of its entry to release (WRITE_AND_RELEASE's ARGV[3..5]). */
+  heldLock(key: string): { lockKey: string; args: string[]; token: string } | undefined
+  /** The write of the entry released `token`'s lock and handed the entry to its waiters. */
+  handed(key: string, token: string): void
+}
+
+/** A lock this isolate holds. */
+interface HeldLock {
+  token: string
+  lockKey: string
+  ttl: number
+  /** Released (and waiters handed the entry) by the store's write of the entry. */
+  handed: boolean
+}
+
+/** What a read that a load follows learnt about the key's lock: taken by this isolate, or held by `holder`. */
+interface LockSeen {
+  token: string
+  holder: string
+  at: number
 }
 
 const links = new WeakMap<Coordinator, TagLink>()
@@ -71,8 +100,13 @@ export function tagLinkOf(coordinator: Coordinator): TagLink | undefined {
  *   upstashStore given this coordinator reads tag stamps with the entry, in the same round trip, and refreshes this
  *   copy. Staleness bound: an invalidation made anywhere stops every isolate from serving the entries it kills
  *   within `tagCacheTtl` (plus Redis replication lag). The isolate that invalidates stops at once.
- * - Locks: `SET <prefix>lock:<key> <random token> NX PX <ttl>`, released by a compare-and-delete script, so
- *   only the holder can release it. An isolate that does not get the lock waits for the shared tier to fill.
+ * - Locks: `<prefix>lock:<key>` holds a random token (taken only when absent, with PX), released by a
+ *   compare-and-delete script, so only the holder can release it. An isolate that finds the lock held registers
+ *   as a waiter of that token and blocks (BLPOP on `<prefix>wait:<token>`, in slices of 80% of `timeout`, up to
+ *   core's lockWait) until the holder hands over the entry it wrote (with the stamps of its tags) or releases
+ *   without one (a failed or uncacheable load: the waiters load at once). An upstashStore given this coordinator
+ *   takes the lock in getOrSet's read and releases it in the write of the entry: 2 requests per full miss, 2 per
+ *   waiter. Without `exec` on the client (no BLPOP), waiters poll the shared tier as before.
  *
  * @example
  * const coordinator = upstashCoordinator({ redis })
@@ -109,6 +143,15 @@ class UpstashCoordinator implements Coordinator {
   readonly #pending = new Map<string, number>()
   /** One Redis read per tag at a time. */
   readonly #reading = new Map<string, Promise<number>>()
+  /** Per key, what the last read that a load follows found about its lock (claimed by acquire/lock). */
+  readonly #seen = new Map<string, LockSeen>()
+  /** Per key, the lock this isolate holds. */
+  readonly #held = new Map<string, HeldLock>()
+  /**
+   * Takes the lock on a key, or waits (BLPOP, no polling) at most `waitMs` for its holder to hand over the entry it
+   * wrote or to release it. Only with a client that can send BLPOP (`exec`); without it core polls through `lock`.
+   */
+  readonly acquire?: (key: string, ttlMs: number, waitMs: number) => Promise<LockAttempt>
 
   constructor(options: UpstashCoordinatorOptions) {
     this.#redis = options.redis
@@ -126,7 +169,26 @@ class UpstashCoordinator implements Coordinator {
       },
       raise: (stamp) => this.#raise(parseStamp(stamp)),
       now: () => this.#now(),
+      lockArgs: (key, ttlMs) => [this.#layout.lockKey(key), crypto.randomUUID(), String(Math.max(1, Math.ceil(ttlMs))), this.#waitPrefix],
+      lockRead: (key, args, holder) => {
+        if (typeof holder !== 'string') this.#seen.delete(key)
+        else this.#remembered(this.#seen, key, { token: args[1] as string, holder, at: this.#now() })
+      },
+      heldLock: (key) => {
+        const held = this.#held.get(key)
+        if (held === undefined || held.handed) return undefined
+        return { lockKey: held.lockKey, token: held.token, args: [held.token, this.#waitPrefix, String(held.ttl)] }
+      },
+      handed: (key, token) => {
+        const held = this.#held.get(key)
+        if (held?.token === token) held.handed = true
+      },
     }
+    if (typeof this.#redis.exec === 'function') this.acquire = (key, ttlMs, waitMs) => this.#acquire(key, ttlMs, waitMs)
+  }
+
+  get #waitPrefix(): string {
+    return `${this.#layout.prefix}wait:`
   }
 
   stamp(): number | Promise<number> {
@@ -189,6 +251,9 @@ class UpstashCoordinator implements Coordinator {
 
   async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
     const lockKey = this.#layout.lockKey(key)
+    // The read before it (a store linked to this coordinator) may have taken the lock, or seen it held.
+    const seen = this.#claim(key, ttlMs)
+    if (seen !== undefined) return seen.holder === seen.token ? this.#hold(key, lockKey, seen.token, ttlMs) : undefined
     const token = crypto.randomUUID()
     const taking = this.#redis.set(lockKey, token, { nx: true, px: Math.max(1, Math.ceil(ttlMs)) })
     let taken: unknown
@@ -196,15 +261,105 @@ class UpstashCoordinator implements Coordinator {
       taken = await this.#call('lock', taking)
     } catch (error) {
       // Given up on, the SET may still land: release what it took so that nobody waits for a holder that left.
-      taking.then((late) => (late === null ? undefined : this.#release(lockKey, token)), noop).catch(noop)
+      taking.then((late) => (late === null ? undefined : this.#release(lockKey, token, ttlMs)), noop).catch(noop)
       throw error
     }
     if (taken === null || taken === undefined) return undefined
-    return { release: () => this.#release(lockKey, token) }
+    return this.#hold(key, lockKey, token, ttlMs)
   }
 
-  async #release(lockKey: string, token: string): Promise<void> {
-    await this.#call('release', runScript(this.#redis, RELEASE_LOCK, [lockKey], [token]))
+  async #acquire(key: string, ttlMs: number, waitMs: number): Promise<LockAttempt> {
+    const lockKey = this.#layout.lockKey(key)
+    let seen = this.#claim(key, ttlMs)
+    if (seen === undefined) {
+      const token = crypto.randomUUID()
+      const px = String(Math.max(1, Math.ceil(ttlMs)))
+      const taking = runScript(this.#redis, TAKE_LOCK, [lockKey], [token, px, this.#waitPrefix])
+      let holder: unknown
+      try {
+        holder = await this.#call('lock', taking)
+      } catch (error) {
+        // Given up on, the script may still take the lock: release it so that nobody waits for a holder that left.
+        taking.then((late) => (late === token ? this.#release(lockKey, token, ttlMs) : undefined), noop).catch(noop)
+        throw error
+      }
+      if (typeof holder !== 'string') throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: lock got ${JSON.stringify(holder)} instead of a token`)
+      seen = { token, holder, at: 0 }
+    }
+    if (seen.holder === seen.token) return { status: 'acquired', lock: this.#hold(key, lockKey, seen.token, ttlMs) }
+    return this.#wait(seen.holder, waitMs)
+  }
+
+  /**
+   * Blocks on the holder's list (BLPOP) until it hands over its entry or releases, at most `waitMs`: one request
+   * when the holder answers within a slice (80% of `timeout`, which the client's own timeout must allow), one
+   * more per further slice.
+   */
+  async #wait(holder: string, waitMs: number): Promise<LockAttempt> {
+    const exec = this.#redis.exec as NonNullable<RedisClient['exec']>
+    const list = this.#waitPrefix + holder
+    const most = Math.max(50, Math.floor(this.#timeout * 0.8))
+    for (let left = waitMs; left > 0; ) {
+      const slice = Math.min(left, most)
+      // The stamps handed over were read after this moment.
+      const at = this.#now()
+      const reply = await withTimeout(
+        exec.call(this.#redis, ['BLPOP', list, (Math.max(slice, 10) / 1000).toFixed(3)]),
+        slice + this.#timeout,
+        () => new CacheError('COORDINATOR_ERROR', `upstash coordinator: waiting for a lock got no answer from Redis within ${slice + this.#timeout} ms`),
+      )
+      const handed = handedOver(reply)
+      if (handed !== undefined) {
+        const { attempt, stamps } = handed
+        if (attempt.status === 'shared' && stamps !== undefined) {
+          const tags = attempt.entry.tags ?? []
+          if (stamps.length === tags.length + 1) {
+            this.#raise(parseStamp(stamps[0]))
+            tags.forEach((tag, i) => this.#remember(tag, parseStamp(stamps[i + 1]), at))
+          }
+        }
+        return attempt
+      }
+      left -= slice
+    }
+    return { status: 'timeout' }
+  }
+
+  /** What the last read of `key` that a load follows found about its lock, if recent enough to still hold. */
+  #claim(key: string, ttlMs: number): LockSeen | undefined {
+    const seen = this.#seen.get(key)
+    if (seen === undefined) return undefined
+    this.#seen.delete(key)
+    return this.#now() - seen.at < ttlMs ? seen : undefined
+  }
+
+  #hold(key: string, lockKey: string, token: string, ttlMs: number): Lock {
+    const ttl = Math.max(1, Math.ceil(ttlMs))
+    const held: HeldLock = { token, lockKey, ttl, handed: false }
+    this.#remembered(this.#held, key, held)
+    return {
+      release: async () => {
+        if (this.#held.get(key) === held) this.#held.delete(key)
+        if (held.handed) return
+        await this.#release(lockKey, token, ttl)
+      },
+    }
+  }
+
+  /** Releases the lock if it still holds `token` (compare-and-delete) and tells its waiters to load. */
+  async #release(lockKey: string, token: string, ttl: number): Promise<void> {
+    const listTtl = String(Math.max(1, Math.ceil(ttl)))
+    await this.#call('release', runScript(this.#redis, RELEASE_AND_HAND, [lockKey], [token, this.#waitPrefix, listTtl]))
+  }
+
+  /** Sets `key` in a per-key map bounded like the tag copy (maxTags): the oldest go first. */
+  #remembered<T>(map: Map<string, T>, key: string, value: T): void {
+    map.delete(key)
+    map.set(key, value)
+    if (map.size > this.#maxTags) {
+      const oldest = map.keys().next().value
+      if (oldest !== undefined) map.delete(oldest)
+    }
   }
 
   /** Reads the stamps of `tags` from Redis, joining reads in flight; one MGET (stamp key first) for the rest. */

@@ -2,7 +2,8 @@ import { decodeEntry, encodeEntry, lastServable, type Coordinator, type Duration
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { READ_WITH_TAG_STAMPS, tagStampKeys } from '@tiercache/core/redis'
 import { tagLinkOf, type TagLink } from './upstash-coordinator.js'
-import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
+import { READ_AND_LOCK, WRITE_AND_RELEASE } from './upstash-locks.js'
+import { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
 
 /** Upstash's largest request (Free and Pay as you go databases). */
 const UPSTASH_MAX_REQUEST_BYTES = 10_000_000
@@ -18,6 +19,13 @@ export interface UpstashStoreOptions {
    * costs no extra call.
    */
   coordinator?: Coordinator
+  /**
+   * Linked to a coordinator: a read that a load follows (getOrSet) takes the lock in the same script when the entry
+   * is missing (a full miss costs 2 requests, not 3). That script writes, so every such read goes to the primary
+   * region; set false with an Upstash Global database whose read regions should answer L2 hits (EVAL_RO).
+   * @default true
+   */
+  lockInRead?: boolean
   /**
    * Longest time an entry stays here; core ends every window of what it writes by then.
    * @default the coordinator's tagTtl when linked to one (an entry must not outlive the record of its tags), else none
@@ -42,6 +50,10 @@ export interface UpstashStoreOptions {
  * tag-reading script when linked to a coordinator), `setMany` one pipeline. A value that does not decode is
  * deleted and reads as a miss.
  *
+ * Linked to an upstashCoordinator, a full miss costs 2 requests: getOrSet's read takes the lock when the entry is
+ * missing (`lockInRead`), and the write of the loaded entry releases it and hands the entry to the isolates waiting
+ * for it (each waits with one BLPOP, no polling), with the tag stamps they need to check it.
+ *
  * @example
  * import { Redis } from '@upstash/redis/cloudflare'
  * const redis = new Redis({ url, token, signal: () => AbortSignal.timeout(1000) })
@@ -54,6 +66,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   optionalString(options.prefix, 'options.prefix', 128)
   optionalString(options.name, 'options.name', 64)
   optionalFunction(options.now, 'options.now')
+  optionalBoolean(options.lockInRead, 'options.lockInRead')
   const { coordinator } = options
   if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null || typeof coordinator.tagStamp !== 'function')) {
     throw new TypeError(`options.coordinator must be a Coordinator (upstashCoordinator({ redis })), got ${typeOf(coordinator)}`)
@@ -69,6 +82,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   // Only an upstashCoordinator keeps its tags where the read script can find them.
   const link = coordinator === undefined ? undefined : tagLinkOf(coordinator)
   const maxTtl = ownMaxTtl ?? link?.tagTtl
+  const lockInRead = options.lockInRead ?? true
 
   /** Decodes what Redis returned for `key`; deletes it when it is not an entry. */
   async function decoded(key: string, raw: unknown, link: TagLink | undefined, stamps: unknown, readAt: number): Promise<Entry | undefined> {
@@ -86,7 +100,11 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     return lastServable(entry) > now() ? entry : undefined
   }
 
-  async function readMany(keys: readonly string[]): Promise<(Entry | undefined)[]> {
+  /**
+   * Reads entries; `lockTtl` (a single key whose miss a load follows) also takes the coordinator's lock in the same
+   * script when the entry is missing, or registers as a waiter of its holder.
+   */
+  async function readMany(keys: readonly string[], lockTtl?: number): Promise<(Entry | undefined)[]> {
     if (keys.length === 0) return []
     const full = keys.map((key) => prefix + key)
     if (link === undefined) {
@@ -95,7 +113,12 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     }
     const readAt = link.now()
     const { layout } = link
-    const rows = await redis.evalRo(READ_WITH_TAG_STAMPS, full, [layout.tagPrefix, layout.stampKey])
+    const lockArgs = lockTtl === undefined ? undefined : link.lockArgs(keys[0] as string, lockTtl)
+    const rows =
+      lockArgs === undefined
+        ? await redis.evalRo(READ_WITH_TAG_STAMPS, full, [layout.tagPrefix, layout.stampKey])
+        : await redis.eval(READ_AND_LOCK, full, [layout.tagPrefix, layout.stampKey, ...lockArgs])
+    if (lockArgs !== undefined && Array.isArray(rows)) link.lockRead(keys[0] as string, lockArgs, rows.length === 3 ? rows.pop() : undefined)
     if (!Array.isArray(rows) || rows.length !== full.length + 1) {
       throw new Error(`upstashStore: the read script answered ${Array.isArray(rows) ? `${rows.length} rows` : typeOf(rows)} for ${full.length} keys`)
     }
@@ -115,6 +138,8 @@ export function upstashStore(options: UpstashStoreOptions): Store {
    */
   async function writeMany(items: readonly (readonly [string, Entry])[]): Promise<void> {
     if (items.length === 0) return
+    const held = items.length === 1 && link !== undefined ? link.heldLock((items[0] as readonly [string, Entry])[0]) : undefined
+    if (held !== undefined && (await writeAndRelease(items[0] as readonly [string, Entry], link as TagLink, held))) return
     const batch = redis.pipeline()
     const time = now()
     const tags = new Set<string>()
@@ -142,13 +167,31 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     }
   }
 
+  /**
+   * Writes the entry of a key whose lock this isolate holds, releases the lock and hands the entry (as written) to
+   * the lock's waiters, and reads the entry's tag stamps: one request. False when there is nothing to write.
+   */
+  async function writeAndRelease([key, entry]: readonly [string, Entry], link: TagLink, held: NonNullable<ReturnType<TagLink['heldLock']>>): Promise<boolean> {
+    const px = Math.ceil(lastServable(entry) - now())
+    if (px <= 0) return false
+    const names = entry.tags ?? []
+    const readAt = link.now()
+    const stamps = await redis.eval(WRITE_AND_RELEASE, [prefix + key, held.lockKey], [encodeEntry(entry), String(px), ...held.args, ...tagStampKeys(link.layout, names)])
+    link.handed(key, held.token)
+    if (Array.isArray(stamps) && stamps.length === names.length + 1) {
+      link.raise(stamps[0])
+      link.remember(names, stamps.slice(1), readAt)
+    }
+    return true
+  }
+
   return {
     name: options.name ?? 'upstash',
     maxTtl,
     maxValueBytes,
     timeout,
-    async get(key) {
-      return (await readMany([key]))[0]
+    async get(key, intent) {
+      return (await readMany([key], lockInRead ? intent?.lockTtl : undefined))[0]
     },
     getMany: readMany,
     async set(key, entry) {
