@@ -145,6 +145,11 @@ class UpstashCoordinator implements Coordinator {
   readonly #reading = new Map<string, Promise<number>>()
   /** Per key, what the last read that a load follows found about its lock (claimed by acquire/lock). */
   readonly #seen = new Map<string, LockSeen>()
+  /**
+   * Per key, the token of a read that may take the lock and has not answered yet: a read given up on (tierTimeout)
+   * may still have taken it, and this isolate must not then wait for itself.
+   */
+  readonly #issued = new Map<string, string>()
   /** Per key, the lock this isolate holds. */
   readonly #held = new Map<string, HeldLock>()
   /**
@@ -169,8 +174,13 @@ class UpstashCoordinator implements Coordinator {
       },
       raise: (stamp) => this.#raise(parseStamp(stamp)),
       now: () => this.#now(),
-      lockArgs: (key, ttlMs) => [this.#layout.lockKey(key), crypto.randomUUID(), String(Math.max(1, Math.ceil(ttlMs))), this.#waitPrefix],
+      lockArgs: (key, ttlMs) => {
+        const token = crypto.randomUUID()
+        this.#remembered(this.#issued, key, token)
+        return [this.#layout.lockKey(key), token, String(Math.max(1, Math.ceil(ttlMs))), this.#waitPrefix]
+      },
       lockRead: (key, args, holder) => {
+        if (this.#issued.get(key) === args[1]) this.#issued.delete(key)
         if (typeof holder !== 'string') this.#seen.delete(key)
         else this.#remembered(this.#seen, key, { token: args[1] as string, holder, at: this.#now() })
       },
@@ -284,7 +294,10 @@ class UpstashCoordinator implements Coordinator {
         throw error
       }
       if (typeof holder !== 'string') throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: lock got ${JSON.stringify(holder)} instead of a token`)
-      seen = { token, holder, at: 0 }
+      // Held by this isolate's own read, still unanswered here: the lock is ours.
+      const issued = this.#issued.get(key)
+      if (holder === issued) this.#issued.delete(key)
+      seen = { token: holder === issued ? issued : token, holder, at: 0 }
     }
     if (seen.holder === seen.token) return { status: 'acquired', lock: this.#hold(key, lockKey, seen.token, ttlMs) }
     return this.#wait(seen.holder, waitMs)

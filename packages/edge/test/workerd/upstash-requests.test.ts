@@ -180,4 +180,37 @@ describe('Upstash requests per miss', () => {
     expect(values.join('\n')).not.toContain('plain-text-secret')
     expect(values.join('\n')).toContain('aes-gcm.k1')
   })
+
+  it('a read given up on (tierTimeout) that took the lock anyway: this isolate holds it, never waits for itself', async () => {
+    const redis = redisFor(endpoint)
+    // Redis runs the read (and takes the lock), but the answer arrives after core stopped waiting for it.
+    const late = new Proxy(redis, {
+      get(target, name, receiver) {
+        if (name !== 'eval') return Reflect.get(target, name, receiver)
+        return async (script: string, keys: string[], args: string[]) => {
+          const reply = await target.eval(script, keys, args)
+          if (script.includes('local function read()')) await sleep(600)
+          return reply
+        }
+      },
+    })
+    const coordinator = upstashCoordinator({ redis: late })
+    const cache = createCache({
+      tiers: [memoryStore(), upstashStore({ redis: late, coordinator })],
+      coordinator,
+      policy,
+      tierTimeout: '300ms',
+      lockWait: '8s',
+    })
+    let origin = 0
+    const t0 = Date.now()
+    expect(await cache.getOrSet('p6', () => ++origin)).toBe(1)
+    const tookMs = Date.now() - t0
+    await cache.idle()
+    expect(origin).toBe(1)
+    // lockWait is 8 s: a wait for its own lock would last that long.
+    expect(tookMs).toBeLessThan(4_000)
+    expect(cache.stats().lockWaits).toBe(0)
+    expect(await redis.exists('tc:lock:' + (await redis.keys('tc:v:*'))[0]!.slice('tc:v:'.length))).toBe(0)
+  })
 })
