@@ -44,6 +44,8 @@ describe('React + TanStack Query + createQueryPersister', () => {
     const page = await open(`db=reload-${Date.now()}&count=4`)
     await expect.poll(() => shown(page)).toEqual(products(4, version))
     expect(server.productRequests() - before).toBe(4)
+    // The persister writes each query to IndexedDB after it settles: a reload before the writes commit loses them.
+    await expect.poll(() => page.evaluate(() => window.demo.persisted(4))).toBe(4)
     await reload(page)
     await expect.poll(() => shown(page)).toEqual(products(4, version))
     expect(server.productRequests() - before).toBe(4)
