@@ -3,9 +3,9 @@
  * heuristic) and age (RFC 9111 §4.2), and the stale-while-revalidate / stale-if-error extensions (RFC 5861).
  * Times in ms, except directive values, which stay in seconds as on the wire.
  */
-import { parseHttpDate } from './http-date.js'
+import { parseHttpDate } from '@tiercache/core/http'
 
-export { parseHttpDate } from './http-date.js'
+export { parseHttpDate } from '@tiercache/core/http'
 
 /** The Cache-Control directives a private cache acts on, request and response ones. Values in seconds. */
 export interface CacheDirectives {
