@@ -103,14 +103,14 @@ export function responseVerdict(response: Response, rules: ResponseRules): Verdi
 
 /**
  * How to treat an origin response in origin mode (`policy: 'origin'`), as an RFC 9111 shared cache: the response
- * rules every answer obeys (Set-Cookie, unkeyed Vary, event streams, size; 5xx are failures for stale-if-error),
- * then the response's own freshness (originVerdict).
+ * rules every answer obeys (Set-Cookie, unkeyed Vary, event streams, size), then the response's own freshness
+ * (originVerdict). A 5xx is judged like any other status (stored when it has an explicit lifetime); the caller
+ * decides first whether a stale response answers it (stale-if-error).
  */
 export function originResponseVerdict(response: Response, rules: ResponseRules, requestTime: number, responseTime: number): OriginResponseVerdict {
   const { status, headers } = response
   if (status === 206) return pass('partial')
   if (status < 200 || status > 599) return pass('status')
-  if (status >= 500) return { kind: 'error' }
   if (headers.has('set-cookie')) return pass('set-cookie')
   if (varies(headers, rules)) return pass('vary')
   if ((headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) return pass('stream')
@@ -120,7 +120,7 @@ export function originResponseVerdict(response: Response, rules: ResponseRules, 
 }
 
 /** How an origin-mode response is treated. */
-export type OriginResponseVerdict = Exclude<OriginVerdict, { kind: 'pass' }> | { kind: 'error' } | { kind: 'pass'; reason: PassReason }
+export type OriginResponseVerdict = Exclude<OriginVerdict, { kind: 'pass' }> | { kind: 'pass'; reason: PassReason }
 
 /** Whether a response varies on a request header the key does not include, or on `*`. */
 function varies(headers: Headers, rules: ResponseRules): boolean {

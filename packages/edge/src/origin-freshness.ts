@@ -95,9 +95,10 @@ export function parseSharedDirectives(value: string | null): SharedDirectives {
  * How a shared cache in origin mode treats a response received at `responseTime` to a request sent at
  * `requestTime`:
  * - `CDN-Cache-Control` (RFC 9213), when present, replaces Cache-Control and Expires for this cache.
- * - Not stored: no-store, private, no-cache (stored responses are never revalidated here, so they are not kept),
- *   206, statuses outside 200-599, 304, responses without an explicit lifetime (heuristic freshness is off), and
- *   responses already stale on arrival or with an invalid Age.
+ * - Not stored: no-store, private, 206, statuses outside 200-599, 304, responses without an explicit lifetime
+ *   (heuristic freshness is off), and responses with an invalid Age. no-cache responses and responses already
+ *   stale on arrival are stored never fresh (revalidated before each use) when they carry an ETag or
+ *   Last-Modified, and not stored otherwise.
  * - Lifetime: s-maxage, else max-age, else Expires - Date (an invalid Expires is already expired); minus the
  *   corrected initial age. stale-while-revalidate / stale-if-error give the stale windows, closed by
  *   must-revalidate, proxy-revalidate and s-maxage (RFC 9111 §5.2.2.2, §5.2.2.8, §5.2.2.10).
@@ -109,9 +110,14 @@ export function originVerdict(headers: Headers, status: number, requestTime: num
   const d = parseSharedDirectives(targeted ?? headers.get('cache-control'))
   if (d.noStore) return { kind: 'pass', reason: 'no-store' }
   if (d.private) return { kind: 'pass', reason: 'private' }
-  if (d.noCache) return { kind: 'pass', reason: 'no-cache' }
   const initialAge = correctedInitialAge(headers, requestTime, responseTime)
-  if (Number.isNaN(initialAge)) return { kind: 'pass', reason: 'age' }
+  if (Number.isNaN(initialAge)) return { kind: 'pass', reason: d.noCache ? 'no-cache' : 'age' }
+  // Windows start when the request was sent (the entry's createdAt): fresh while its age is below the lifetime.
+  const ageAtRequest = Math.max(0, initialAge - Math.max(0, responseTime - requestTime))
+  // A response that must be revalidated before each use (no-cache, RFC 9111 §5.2.2.4) or is stale on arrival is
+  // kept, never fresh, when it has a validator: the next request revalidates it and a 304 spares the body.
+  const revalidatable = headers.has('etag') || headers.has('last-modified')
+  if (d.noCache) return revalidatable ? { kind: 'store', windows: [0, 0, 0], ageAtRequest } : { kind: 'pass', reason: 'no-cache' }
   let lifetime: number | undefined
   if (d.conflicting) lifetime = 0
   else if (d.sMaxage !== undefined) lifetime = seconds(d.sMaxage)
@@ -122,10 +128,8 @@ export function originVerdict(headers: Headers, status: number, requestTime: num
     lifetime = expires === undefined ? 0 : Math.max(0, expires - date)
   }
   if (lifetime === undefined) return { kind: 'pass', reason: 'no-lifetime' }
-  // Windows start when the request was sent (the entry's createdAt): fresh while its age is below the lifetime.
-  const ageAtRequest = Math.max(0, initialAge - Math.max(0, responseTime - requestTime))
   const ttl = lifetime - ageAtRequest
-  if (!(ttl > 0)) return { kind: 'pass', reason: 'stale' }
+  if (!(ttl > 0)) return revalidatable ? { kind: 'store', windows: [0, 0, 0], ageAtRequest } : { kind: 'pass', reason: 'stale' }
   const closed = d.mustRevalidate || d.proxyRevalidate || d.sMaxage !== undefined
   const swr = closed ? 0 : (seconds(d.staleWhileRevalidate) ?? 0)
   const sie = closed ? 0 : (seconds(d.staleIfError) ?? 0)

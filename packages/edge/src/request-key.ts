@@ -51,11 +51,13 @@ export function requestKey(request: Request, vary: readonly string[], prefix: st
 
 /**
  * The request sent to the origin to fill the cache: a GET (also for a client's HEAD) without the client's
- * conditional and range fields, so that the origin answers a complete 200 the cache can store.
+ * conditional and range fields, so that the origin answers a complete 200 the cache can store; `validators`
+ * (the stored response's If-None-Match / If-Modified-Since) make it a revalidation instead.
  */
-export function fillRequest(request: Request): Request {
+export function fillRequest(request: Request, validators: readonly (readonly [string, string])[] = []): Request {
   const headers = new Headers(request.headers)
   for (const name of CONDITIONAL) headers.delete(name)
+  for (const [name, value] of validators) headers.set(name, value)
   return new Request(request, { method: 'GET', headers })
 }
 

@@ -15,6 +15,8 @@ import {
 import { originResponseVerdict, requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
 import { assertTagOptions, cdnTags, outwardHeaders, type CacheTagOptions, type HeaderScope } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
+import { originVerdict } from './origin-freshness.js'
+import { freshenedFields, hasValidator, validatorsOf } from './revalidate.js'
 import { withEtag } from './etag.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
@@ -89,6 +91,12 @@ export interface ResponseCacheOptions<Env = unknown> {
   statusName?: string
   /** Clock for Age and remaining lifetimes, in epoch ms; give it the cache's clock. @default Date.now */
   now?: () => number
+  /**
+   * Origin mode: how long a response with a validator (ETag, Last-Modified) is kept after its fresh and
+   * stale-while-revalidate windows. It is never served unrevalidated then (beyond the origin's stale-if-error): the
+   * next request sends its validators, and a 304 freshens it without the body (RFC 9111 §4.3.4). @default '1h'
+   */
+  keepForRevalidation?: Duration
 }
 
 /** How one request reaches the origin: the wrapped handler, or the rest of a middleware chain. */
@@ -129,7 +137,12 @@ interface Local {
   ran: boolean
   /** The origin response of a pass, kept for the request that fetched it. */
   passed: Response | undefined
+  /** Origin mode: this request's load freshened a stored response with the origin's 304. */
+  revalidated: boolean
 }
+
+/** Statuses whose responses have no body. */
+const NULL_BODY = new Set([204, 205, 304])
 
 /** Methods that never change the resource (RFC 9110 §9.2.1): anything else invalidates the stored GET. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -163,6 +176,7 @@ export class ResponseCache<Env> {
   readonly #keyPrefix: string
   readonly #statusName: string
   readonly #now: () => number
+  readonly #keepForRevalidation: number
   #cache: Cache | undefined
   readonly #folded = new WeakMap<object, Policy>()
 
@@ -225,6 +239,7 @@ export class ResponseCache<Env> {
     this.#keyPrefix = options.keyPrefix ?? 'res:'
     this.#statusName = statusName
     this.#now = options.now ?? Date.now
+    this.#keepForRevalidation = parseDuration(options.keepForRevalidation ?? '1h', 'options.keepForRevalidation')
   }
 
   /** The isolate's cache, built from the first request's env when the option is a factory. */
@@ -278,7 +293,7 @@ export class ResponseCache<Env> {
     const view = this.viewFor(origin.env, origin.ctx)
     const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
     const key = await requestKey(request, this.#vary, this.#keyPrefix)
-    const local: Local = { ran: false, passed: undefined }
+    const local: Local = { ran: false, passed: undefined, revalidated: false }
     const status: ReadStatus = {}
     let value: unknown
     try {
@@ -295,7 +310,10 @@ export class ResponseCache<Env> {
       headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
       return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
     }
-    if (isStoredResponse(value)) return this.#render(value, request, statusOf(status), this.#outward(view, policy, request), status.state === 'stale')
+    if (isStoredResponse(value)) {
+      const answered = local.revalidated && status.state === 'loaded' ? { hit: false, fwd: 'stale', stored: true } satisfies CacheStatus : statusOf(status)
+      return this.#render(value, request, answered, this.#outward(view, policy, request), status.state === 'stale')
+    }
     const passReason = (value as PassMarker).pass
     if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: passReason })
     // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
@@ -312,8 +330,8 @@ export class ResponseCache<Env> {
       // A refresh after the client was answered (stale-while-revalidate, early refresh): nobody waits on it.
       const { background } = context
       if (!background) local.ran = true
+      if (originMode) return this.#loadOrigin(context, request, origin, t, local)
       const response = await origin.fetch(fillRequest(request), background)
-      if (originMode) return this.#loadOrigin(context, response, t, local)
       const verdict = responseVerdict(response, rules)
       if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
       const bytes = new Uint8Array(await response.arrayBuffer())
@@ -330,16 +348,65 @@ export class ResponseCache<Env> {
     }
   }
 
-  /** Origin mode's load: the response's own freshness decides whether and how long it is stored. */
-  async #loadOrigin(context: LoaderContext<unknown>, response: Response, t: number, local: Local): Promise<unknown> {
+  /**
+   * Origin mode's load: the response's own freshness decides whether and how long it is stored. A stored response
+   * kept past its windows (it has a validator) is revalidated: the origin gets its If-None-Match / If-Modified-Since,
+   * and a 304 freshens it (RFC 9111 §4.3). It answers a failure only within the origin's own stale-if-error.
+   */
+  async #loadOrigin(context: LoaderContext<unknown>, request: Request, origin: Origin<Env>, t: number, local: Local): Promise<unknown> {
+    const value = context.staleValue
+    const stale = isStoredResponse(value) && value.a !== undefined ? value : undefined
+    const mayServeStale = stale !== undefined && this.#now() < stale.t + stale.w[0] + Math.max(stale.w[1], stale.w[2])
+    let response: Response
+    try {
+      response = await origin.fetch(fillRequest(request, stale === undefined ? [] : validatorsOf(stale)), context.background)
+    } catch (error) {
+      // Kept only to be revalidated: a failure past the origin's stale-if-error is the caller's.
+      if (stale !== undefined && !mayServeStale) context.fail(error)
+      throw error
+    }
+    if (stale !== undefined && response.status === 304) return this.#freshen(context, stale, response, t, local)
+    const failed = response.status >= 500 && response.status <= 599
+    if (failed && mayServeStale) throw new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
     const verdict = originResponseVerdict(response, this.#rules, t, this.#now())
+    if (verdict.kind === 'pass' && failed) {
+      // A failure that may not be stored: the origin's answer for this request; a kept response stays for later.
+      const error = new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
+      if (stale !== undefined) context.fail(error)
+      throw error
+    }
     if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
     const bytes = new Uint8Array(await response.arrayBuffer())
-    if (verdict.kind === 'error') throw new OriginError(response.status, response.headers, bytes)
     if (bytes.byteLength > this.#rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
-    const [ttl, swr, staleIfError] = verdict.windows
-    context.setPolicy({ ttl, swr, staleIfError, jitter: 0, earlyRefresh: false, timeout: 0 })
+    this.#setOriginPolicy(context, verdict.windows, hasValidator(response.headers))
     return storedResponse(response, bytes, t, verdict.windows, verdict.ageAtRequest)
+  }
+
+  /** A stale stored response freshened by the origin's 304: its fields updated, its windows from the merged fields. */
+  async #freshen(context: LoaderContext<unknown>, stale: StoredResponse, response: Response, t: number, local: Local): Promise<unknown> {
+    await response.body?.cancel()
+    const fields = freshenedFields(stale, response.headers)
+    const headers = new Headers(fields)
+    const age = response.headers.get('age')
+    if (age !== null) headers.set('age', age)
+    const verdict = originVerdict(headers, stale.s, t, this.#now())
+    if (verdict.kind === 'pass') {
+      const body = NULL_BODY.has(stale.s) ? null : bodyOf(stale)
+      return this.#pass(context, new Response(body, { status: stale.s, headers: fields }), verdict.reason, local)
+    }
+    local.revalidated = true
+    this.#setOriginPolicy(context, verdict.windows, hasValidator(headers))
+    return { ...stale, h: fields, t, w: verdict.windows, a: verdict.ageAtRequest } satisfies StoredResponse
+  }
+
+  /**
+   * The entry's windows in origin mode: the origin's, and a response with a validator is kept keepForRevalidation
+   * longer (as a stale-if-error fallback core hands to the next load, which revalidates it: see #loadOrigin).
+   */
+  #setOriginPolicy(context: LoaderContext<unknown>, windows: [number, number, number], revalidatable: boolean): void {
+    const [ttl, swr, staleIfError] = windows
+    const kept = revalidatable ? Math.max(staleIfError, swr + this.#keepForRevalidation) : staleIfError
+    context.setPolicy({ ttl, swr, staleIfError: kept, jitter: 0, earlyRefresh: false, timeout: 0 })
   }
 
   /**

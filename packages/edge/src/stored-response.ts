@@ -58,8 +58,7 @@ export function storedResponse(response: Response, bytes: Uint8Array, t: number,
   // Fields the origin names in Connection belong to that one connection (RFC 9110 §7.6.1).
   const connection = new Set((response.headers.get('connection') ?? '').split(',').map((f) => f.trim().toLowerCase()))
   response.headers.forEach((value, name) => {
-    if (connection.has(name)) return
-    if (!NOT_STORED.has(name) || (origin && ORIGIN_KEPT.has(name))) headers.push([name, value])
+    if (!connection.has(name) && isStoredField(name, origin)) headers.push([name, value])
   })
   const stored: StoredResponse = { s: response.status, h: headers, b: '', t, w: windows }
   if (origin) stored.a = ageAtRequest
@@ -70,6 +69,11 @@ export function storedResponse(response: Response, bytes: Uint8Array, t: number,
     stored.e = 'b64'
   }
   return stored
+}
+
+/** Whether a response field (lowercase name) is stored; `origin`: origin mode, which keeps the origin's caching fields. */
+export function isStoredField(name: string, origin: boolean): boolean {
+  return !NOT_STORED.has(name) || (origin && ORIGIN_KEPT.has(name))
 }
 
 /** The body bytes of a stored response. */

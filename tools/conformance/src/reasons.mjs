@@ -18,7 +18,7 @@ const HEURISTIC =
 /** What a reader of a target's section needs to know first. @type {Partial<Record<'private' | 'shared', string>>} */
 export const NOTES = {
   shared:
-    "The Worker runs withCache with `policy: 'origin'` (RFC 9111 shared-cache mode: lifetimes and caching headers from the origin's response). Not implemented yet, so listed below without reasons: revalidating a stale entry with its validators (a stale entry is loaded again in full, so the suite's server, which expects a conditional request, answers its `999` marker status, which workerd cannot return: those runs show as 500), heuristic freshness (off by design, see below), learned Vary, Range, Surrogate-Control, request Cache-Control directives, and HEAD updating a stored GET.",
+    "The Worker runs withCache with `policy: 'origin'` (RFC 9111 shared-cache mode: lifetimes and caching headers from the origin's response; a stale response with a validator is revalidated and a 304 freshens it). Not implemented yet, so listed below without reasons: heuristic freshness (off by design, see below), learned Vary, Range, Surrogate-Control, request Cache-Control directives, and HEAD updating a stored GET.",
 }
 
 /** @type {Record<'private' | 'shared', Record<string, string>>} */

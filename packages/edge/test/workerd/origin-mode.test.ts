@@ -118,3 +118,76 @@ describe('unsafe methods invalidate the stored GET (RFC 9111 §4.4), in both mod
     expect(await (await p.send('/item')).text()).toBe('body 2')
   })
 })
+
+describe("origin mode revalidates a stale response with its validators (RFC 9111 §4.3)", () => {
+  it('sends If-None-Match; a 304 freshens the stored response (its fields updated, ETag kept) without the body', async () => {
+    const conditional: (string | null)[] = []
+    const p = proxy((req, n) => {
+      conditional.push(req.headers.get('if-none-match'))
+      if (n === 1) return respond({ 'cache-control': 'max-age=10', etag: '"v1"', 'x-version': 'a' })(req, n)
+      return new Response(null, { status: 304, headers: { 'cache-control': 'max-age=100', etag: '"other"', 'x-version': 'b' } })
+    })
+    await p.send('/r')
+    p.clock.advance(20_000)
+    const revalidated = await p.send('/r', { headers: { 'if-none-match': '"client"' } })
+    expect(revalidated.status).toBe(200)
+    expect(await revalidated.text()).toBe('body 1')
+    expect(revalidated.headers.get('cache-status')).toBe('tiercache; fwd=stale; stored')
+    expect(revalidated.headers.get('x-version')).toBe('b')
+    expect(revalidated.headers.get('cache-control')).toBe('max-age=100')
+    expect(revalidated.headers.get('etag')).toBe('"v1"')
+    // The client's own validator never reaches the origin; the stored one does.
+    expect(conditional).toEqual([null, '"v1"'])
+    p.clock.advance(50_000)
+    const hit = await p.send('/r')
+    expect(hit.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+    expect(await hit.text()).toBe('body 1')
+    expect(p.gets('/r')).toBe(2)
+  })
+
+  it('stores a no-cache response with Last-Modified and revalidates it on every use (If-Modified-Since)', async () => {
+    const lastModified = 'Tue, 01 Dec 2026 00:00:00 GMT'
+    const since: (string | null)[] = []
+    const p = proxy((req, n) => {
+      since.push(req.headers.get('if-modified-since'))
+      if (n === 2) return new Response(null, { status: 304, headers: { 'cache-control': 'no-cache', 'last-modified': lastModified } })
+      return respond({ 'cache-control': 'no-cache', 'last-modified': lastModified })(req, n)
+    })
+    expect((await p.send('/nc')).headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
+    expect(await (await p.send('/nc')).text()).toBe('body 1')
+    // A changed resource: the origin answers 200 and the new body replaces the stored one.
+    expect(await (await p.send('/nc')).text()).toBe('body 3')
+    expect(since).toEqual([null, lastModified, lastModified])
+  })
+
+  it("answers a failure with the kept response only within the origin's stale-if-error", async () => {
+    let fail = false
+    const p = proxy((req, n) => {
+      if (fail) return new Response('down', { status: 503 })
+      const path = new URL(req.url).pathname
+      return respond({ 'cache-control': path === '/sie' ? 'max-age=10, stale-if-error=60' : 'max-age=10', etag: '"v1"' })(req, n)
+    })
+    await p.send('/sie')
+    await p.send('/kept')
+    p.clock.advance(30_000)
+    fail = true
+    const stale = await p.send('/sie')
+    expect(await stale.text()).toBe('body 1')
+    expect(stale.headers.get('cache-status')).toMatch(/stale-if-error/)
+    const failed = await p.send('/kept')
+    expect(failed.status).toBe(503)
+    expect(await failed.text()).toBe('down')
+    // Still kept: once the origin is back, it revalidates.
+    fail = false
+    expect((await p.send('/kept')).status).toBe(200)
+  })
+
+  it('stores a 5xx that has an explicit lifetime (RFC 9111 §3: any status with explicit freshness)', async () => {
+    const p = proxy(respond({ 'cache-control': 'max-age=60' }, 503))
+    expect((await p.send('/down')).status).toBe(503)
+    const again = await p.send('/down')
+    expect(again.status).toBe(503)
+    expect(again.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+    expect(p.gets('/down')).toBe(1)
+  })
+})
