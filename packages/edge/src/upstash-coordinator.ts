@@ -1,5 +1,6 @@
 import { CacheError, type Coordinator, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
 import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
+import { softTags } from '@tiercache/core/store'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { runScript } from './redis-scripts.js'
 import { handedOver, RELEASE_AND_HAND, TAKE_LOCK } from './upstash-locks.js'
@@ -124,6 +125,11 @@ export function upstashCoordinator(options: UpstashCoordinatorOptions): Coordina
 
 class UpstashCoordinator implements Coordinator {
   readonly name = 'upstash'
+  /**
+   * Soft records (`'%soft:' + tag`, core/redis layout) are ordinary tags here: `tagStamp` reads a tag and its soft
+   * record in one MGET, and a linked upstashStore's read and write scripts bring both with the entry.
+   */
+  readonly softRecords = true
   readonly link: TagLink
   readonly #redis: RedisClient
   readonly #layout: RedisLayout
@@ -325,7 +331,9 @@ class UpstashCoordinator implements Coordinator {
       if (handed !== undefined) {
         const { attempt, stamps } = handed
         if (attempt.status === 'shared' && stamps !== undefined) {
-          const tags = attempt.entry.tags ?? []
+          const own = attempt.entry.tags ?? []
+          // The entry's tags, then their soft records (as the holder's write read them).
+          const tags = own.length === 0 ? own : [...own, ...softTags(own)]
           if (stamps.length === tags.length + 1) {
             this.#raise(parseStamp(stamps[0]))
             tags.forEach((tag, i) => this.#remember(tag, parseStamp(stamps[i + 1]), at))

@@ -71,7 +71,8 @@ return take(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
  * Writes an entry, reads the current stamp and the entry's tag stamps, releases the holder's lock and hands its
  * waiters `<stamps, comma-separated>\n<envelope>` (so that they check the entry's tags without a request of their
  * own). KEYS[1]: the entry key; KEYS[2]: the lock key. ARGV[1]: the envelope; ARGV[2]: PX; ARGV[3]: the holder's
- * token; ARGV[4]: wait prefix; ARGV[5]: list ttl (ms); ARGV[6..]: the stamp key, then the entry's tag keys in order.
+ * token; ARGV[4]: wait prefix; ARGV[5]: list ttl (ms); ARGV[6..]: the stamp key, then the entry's tag keys in order,
+ * then the keys of their soft records in the same order (core/redis layout).
  * Returns the stamps (MGET's reply).
  */
 export const WRITE_AND_RELEASE = `${HAND}

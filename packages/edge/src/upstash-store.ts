@@ -1,6 +1,7 @@
 import { decodeEntry, encodeEntry, lastServable, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { READ_WITH_TAG_STAMPS, tagStampKeys } from '@tiercache/core/redis'
+import { softTags } from '@tiercache/core/store'
 import { tagLinkOf, type TagLink } from './upstash-coordinator.js'
 import { READ_AND_LOCK, WRITE_AND_RELEASE } from './upstash-locks.js'
 import { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
@@ -93,8 +94,9 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       await redis.del(key)
       return undefined
     }
-    if (link !== undefined && entry.tags !== undefined && Array.isArray(stamps) && stamps.length === entry.tags.length) {
-      link.remember(entry.tags, stamps, readAt)
+    // The read script answers the stamps of the entry's tags, then those of their soft records (core/redis layout).
+    if (link !== undefined && entry.tags !== undefined && Array.isArray(stamps) && stamps.length === 2 * entry.tags.length) {
+      link.remember(withSoftRecords(entry.tags), stamps, readAt)
     }
     // Redis expires the key on its own clock; an injected clock may already be past the entry.
     return lastServable(entry) > now() ? entry : undefined
@@ -156,7 +158,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       await batch.exec()
       return
     }
-    const names = [...tags]
+    const names = withSoftRecords([...tags])
     const readAt = link.now()
     batch.mget(...tagStampKeys(link.layout, names))
     const results = await batch.exec()
@@ -174,7 +176,8 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   async function writeAndRelease([key, entry]: readonly [string, Entry], link: TagLink, held: NonNullable<ReturnType<TagLink['heldLock']>>): Promise<boolean> {
     const px = Math.ceil(lastServable(entry) - now())
     if (px <= 0) return false
-    const names = entry.tags ?? []
+    // Soft records too: the waiters it hands the entry to check them as well, without a request of their own.
+    const names = withSoftRecords(entry.tags ?? [])
     const readAt = link.now()
     const stamps = await redis.eval(WRITE_AND_RELEASE, [prefix + key, held.lockKey], [encodeEntry(entry), String(px), ...held.args, ...tagStampKeys(link.layout, names)])
     link.handed(key, held.token)
@@ -202,4 +205,9 @@ export function upstashStore(options: UpstashStoreOptions): Store {
       await redis.del(prefix + key)
     },
   }
+}
+
+/** Tags followed by their soft records (`'%soft:' + tag`): a linked coordinator reads both in one request. */
+function withSoftRecords(tags: readonly string[]): string[] {
+  return tags.length === 0 ? [] : [...tags, ...softTags(tags)]
 }

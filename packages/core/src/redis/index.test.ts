@@ -4,6 +4,7 @@ import { startRedis, startUpstashServer, type RedisServer, type UpstashServer } 
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { encodeEntry, type Entry } from '../entry.js'
+import { SOFT_TAG } from '../engine/soft.js'
 import {
   DEFAULT_REDIS_PREFIX,
   INVALIDATE_TAGS,
@@ -118,10 +119,21 @@ describe('READ_WITH_TAG_STAMPS', () => {
     expect(rows).toHaveLength(4)
     expect(parseStamp(rows[0])).toBe(s)
     const [a, b, missing] = rows.slice(1) as [unknown[], unknown[], unknown[]]
-    expect((a[1] as unknown[]).map(parseStamp)).toEqual([0, s])
+    // The tags' stamps, then their soft records' (never soft-invalidated: 0).
+    expect((a[1] as unknown[]).map(parseStamp)).toEqual([0, s, 0, 0])
     expect(a[0]).toMatchObject({ t: ['ns:t1', 'ns:]odd"tag'], v: 1 })
     expect(b[1]).toEqual([])
     expect(missing).toEqual([null, []])
+  })
+
+  it("answers each entry's soft records after its tags: the soft record of t is the tag record of SOFT_TAG + t", async () => {
+    await redis.set('tc:v:ns:a', encodeEntry(entry(['ns:t1', 'ns:t2'])))
+    const hard = await invalidate(['ns:t1'])
+    const soft = await invalidate([`${SOFT_TAG}ns:t2`])
+    expect(SOFT_TAG).toBe('%soft:')
+    const rows = (await redis.evalRo(READ_WITH_TAG_STAMPS, ['tc:v:ns:a'], [layout.tagPrefix, layout.stampKey])) as unknown[]
+    expect(parseStamp(rows[0])).toBe(soft)
+    expect(((rows[1] as unknown[])[1] as unknown[]).map(parseStamp)).toEqual([hard, 0, 0, soft])
   })
 
   it('answers a stamp of 0 before any invalidation', async () => {

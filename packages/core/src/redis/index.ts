@@ -10,9 +10,19 @@
  * |---|---|
  * | `<prefix>{tags}:stamp` | the current stamp (integer string, no expiry) |
  * | `<prefix>{tags}:tag:<namespaced tag>` | the stamp of the tag's last invalidation (integer string, PX tagTtl, only ever raised) |
+ * | `<prefix>{tags}:tag:%soft:<namespaced tag>` | the stamp of the tag's last soft invalidation (same rules) |
  * | `<prefix>lock:<namespaced key>` | a random token (SET NX PX, released by compare-and-delete) |
  *
  * The `{tags}` hash tag puts the stamp and every tag in one Redis Cluster slot, so one script raises them together.
+ *
+ * Soft records (decided 2026-12-03, session 4, for `invalidateTags(tags, { mode: 'soft' })` on Upstash and Redis):
+ * the soft record of a tag is the ordinary tag record of `'%soft:' + tag` (core's SOFT_TAG, `@tiercache/core/store`;
+ * no namespaced tag can have that name), so INVALIDATE_TAGS, MGET and `tagStampKeys` handle it like any tag, and
+ * coordinators of either protocol see each other's soft invalidations. A coordinator declaring `softRecords` must read
+ * them in the same request as the hard ones: `tagStampKeys(layout, [...tags, ...softTags(tags)])` for an MGET, and
+ * READ_WITH_TAG_STAMPS answers, per entry, the stamps of its tags followed by those of their soft records (2n values
+ * for n tags; before this change it answered n). Nothing already stored changes: entries and hard tag keys keep
+ * their format, and a tag never soft-invalidated simply has no soft key (stamp 0).
  *
  * @example
  * import { INVALIDATE_TAGS, parseStamp, redisLayout } from '@tiercache/core/redis'
@@ -106,9 +116,11 @@ return 0
 `
 
 /**
- * Reads entries and, in the same round trip, the current stamp and the stamps of each entry's tags.
- * KEYS: entry keys. ARGV[1]: `layout.tagPrefix`. ARGV[2]: `layout.stampKey`.
- * Returns `{ stamp or nil, { entry or nil, { tag stamps } }, ... }`: the stamp first, then one row per key.
+ * Reads entries and, in the same round trip, the current stamp and the stamps of each entry's tags and of their soft
+ * records. KEYS: entry keys. ARGV[1]: `layout.tagPrefix`. ARGV[2]: `layout.stampKey`.
+ * Returns `{ stamp or nil, { entry or nil, { tag stamps } }, ... }`: the stamp first, then one row per key; for an
+ * entry with n tags, its row's stamps are the n tags' stamps, then the n stamps of their soft records (`%soft:<tag>`),
+ * in the same order (2n values, nil where never invalidated). '%soft:' is core's SOFT_TAG, written out here.
  *
  * Entries must be written with their tags first (`{"t":[...],...}`, as core's `encodeEntry` writes them), so the tags are
  * read from the head of the text without decoding the value. Tag keys are derived from the entries, not declared
@@ -129,7 +141,10 @@ for i, key in ipairs(KEYS) do
       if ok then
         if type(tags) == 'table' and #tags > 0 then
           local names = {}
-          for j = 1, #tags do names[j] = ARGV[1] .. tostring(tags[j]) end
+          for j = 1, #tags do
+            names[j] = ARGV[1] .. tostring(tags[j])
+            names[#tags + j] = ARGV[1] .. '%soft:' .. tostring(tags[j])
+          end
           stamps = redis.call('MGET', unpack(names))
         end
         break
