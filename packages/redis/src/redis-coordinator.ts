@@ -129,6 +129,11 @@ export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordin
 
 class RedisTagCoordinator implements RedisCoordinator {
   readonly name = 'redis'
+  /**
+   * Soft records (`'%soft:' + tag`, core/redis layout) are ordinary tags here: `tagStamp` reads a tag and its soft
+   * record in one MGET, the bus forgets them like any tag, and upstashCoordinator reads the same keys.
+   */
+  readonly softRecords = true
   readonly tagTtl: number
   readonly bus: RedisBus | undefined
   readonly #client: RedisClient

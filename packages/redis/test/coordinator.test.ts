@@ -1,4 +1,4 @@
-import { createCache, memoryStore, type Cache, type Duration, type Store } from '@tiercache/core'
+import { createCache, memoryStore, type Cache, type Duration, type Policy, type Store } from '@tiercache/core'
 import { redisLayout } from '@tiercache/core/redis'
 import { startRedisCluster, startTcpProxy, type RedisCluster, type TcpProxy } from '@tiercache/testkit'
 import { Redis } from 'ioredis'
@@ -145,6 +145,45 @@ describe('redisCoordinator on one redis-server', () => {
     expect(await b.getOrSet('x', () => ++loads, { tags: ['t'] })).toBe(1)
     t += 1
     expect(await b.getOrSet('x', () => ++loads, { tags: ['t'] })).toBe(2)
+  })
+
+  it('soft invalidation: other servers serve the entry stale once (bus), one refresh loads; soft and hard records read in one MGET', async () => {
+    const p = prefix()
+    const [a, b] = await Promise.all([server(p), server(p)])
+    expect(a.coordinator.softRecords).toBe(true)
+    const policy: Policy = { ttl: '1m', swr: '1m', tags: ['t'] }
+    let loads = 0
+    const load = (): string => `v${++loads}`
+    expect(await a.cache.getOrSet('item', load, policy)).toBe('v1')
+    await a.cache.idle()
+    expect(await b.cache.getOrSet('item', load, policy)).toBe('v1')
+    await b.cache.idle()
+    await a.cache.invalidateTags(['t'], { mode: 'soft' })
+    const layout = redisLayout(p)
+    expect((await (await single()).keys(`${layout.tagPrefix}*`)).map((k) => k.slice(layout.tagPrefix.length))).toEqual(['%soft::t'])
+    await expect.poll(() => b.events.some((e) => e.type === 'tags')).toBe(true)
+    const stale: string[] = []
+    const stop = b.cache.subscribe((e) => {
+      if (e.type === 'stale') stale.push(e.key)
+    })
+    expect(await b.cache.getOrSet('item', load, policy)).toBe('v1')
+    await b.cache.idle()
+    stop()
+    expect(stale).toEqual(['item'])
+    expect(loads).toBe(2)
+    expect(await b.cache.getOrSet('item', load, policy)).toBe('v2')
+    // A server that never read the tag asks for it and its soft record with one MGET (stamp, tag, soft record).
+    const client = await single()
+    const mgets: number[] = []
+    const mget = client.mget.bind(client) as (...keys: string[]) => Promise<(string | null)[]>
+    ;(client as unknown as { mget: (...keys: string[]) => Promise<(string | null)[]> }).mget = (...keys: string[]) => {
+      mgets.push(keys.length)
+      return mget(...keys)
+    }
+    const coordinator = redisCoordinator({ client, prefix: p, bus: false })
+    const c = createCache({ tiers: [memoryStore(), redisStore({ client, coordinator, prefix: `${p}v:` })], coordinator, policy })
+    expect(await c.getOrSet('item', load, policy)).toBe('v2')
+    expect(mgets).toEqual([3])
   })
 
   it('locks: one holder at a time, released only by its holder (compare-and-delete)', async () => {
