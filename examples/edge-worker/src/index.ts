@@ -1,24 +1,31 @@
-// A Worker whose GET /api/* answers are cached by tiercache: the Workers Cache API in front (per data centre),
-// Upstash Redis behind it (global) when UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN are set, an in-memory
-// L2 otherwise. Every answer says where it came from in Cache-Status.
+// A Worker whose GET /api/* answers are cached by tiercache: the Workers Cache API in front (per data centre), an L2
+// and a coordinator behind it picked from the bindings (Upstash Redis when UPSTASH_REDIS_REST_URL / _TOKEN are set,
+// else Workers KV + the Durable Object, else in memory), and a D1 database as the origin. Every answer says where it
+// came from in Cache-Status; GET /tiers says which L2 and coordinator are active.
 import type { Cache } from '@tiercache/core'
-import { createEdgeCache, withCache } from '@tiercache/edge'
+import { choiceOf, createEdgeCache, withCache, type EdgeCacheEnv, type EdgeCoordinatorKind, type EdgeL2 } from '@tiercache/edge'
 import { Redis } from '@upstash/redis/cloudflare'
+import { findProduct, setPrice, type OriginEnv } from './products.js'
 
-export interface Env {
-  UPSTASH_REDIS_REST_URL?: string
-  UPSTASH_REDIS_REST_TOKEN?: string
+// The Durable Object class behind the 'durable-object' coordinator, bound as TIERCACHE in wrangler.jsonc.
+export { TiercacheCoordinator } from '@tiercache/edge'
+
+export interface Env extends EdgeCacheEnv, OriginEnv {
+  /** Pick the L2 instead of letting the bindings decide: 'memory', 'kv' or 'upstash'. */
+  TIERCACHE_L2?: EdgeL2
+  /** Pick the coordinator: 'local', 'durable-object' or 'upstash'. */
+  TIERCACHE_COORDINATOR?: EdgeCoordinatorKind
 }
 
-const PRODUCTS: Record<string, { id: string; name: string; cents: number }> = {
-  '1': { id: '1', name: 'Teapot', cents: 1800 },
-  '2': { id: '2', name: 'Kettle', cents: 3900 },
-}
-
-// One cache per isolate, built from the first request's env; the handler below also uses it to invalidate.
-let cache: Cache | undefined
+// One cache per isolate and tier choice, built from the first request's env; the handler also uses it to invalidate.
+const built = new Map<string, Cache>()
 function cacheFor(env: Env): Cache {
-  cache ??= createEdgeCache(env, { Redis, namespace: 'example:v1' })
+  const choice = `${env.TIERCACHE_L2}/${env.TIERCACHE_COORDINATOR}`
+  let cache = built.get(choice)
+  if (cache === undefined) {
+    cache = createEdgeCache(env, { Redis, namespace: 'example:v1', l2: env.TIERCACHE_L2, coordinator: env.TIERCACHE_COORDINATOR })
+    built.set(choice, cache)
+  }
   return cache
 }
 
@@ -30,17 +37,25 @@ async function origin(request: Request, env: Env): Promise<Response> {
     await cacheFor(env).invalidateTags([searchParams.get('tag') ?? 'products'])
     return new Response(null, { status: 204 })
   }
+  if (request.method === 'POST' && pathname === '/admin/price') {
+    // A price change in D1, then the invalidation that makes every tier ask D1 again.
+    const changed = await setPrice(env, searchParams.get('id') ?? '', Number(searchParams.get('cents')))
+    if (changed) await cacheFor(env).invalidateTags(['products'])
+    return new Response(null, { status: changed ? 204 : 404 })
+  }
+  if (pathname === '/tiers') return Response.json(choiceOf(cacheFor(env)))
   if (pathname === '/api/time') return Response.json({ now: new Date().toISOString() })
   const product = /^\/api\/products\/(\w+)$/.exec(pathname)
   if (product !== null) {
-    const found = PRODUCTS[product[1] as string]
-    return found === undefined ? Response.json({ error: 'no such product' }, { status: 404 }) : Response.json(found)
+    const found = await findProduct(env, product[1] as string)
+    return found === null ? Response.json({ error: 'no such product' }, { status: 404 }) : Response.json(found)
   }
   // A response that sets a cookie is never cached, even under /api/.
   if (pathname === '/api/session') return Response.json({ user: 'guest' }, { headers: { 'set-cookie': 'visited=1; Path=/' } })
-  return new Response('tiercache edge example: GET /api/products/1, /api/time; POST /admin/invalidate?tag=products\n', {
-    headers: { 'content-type': 'text/plain; charset=utf-8' },
-  })
+  return new Response(
+    'tiercache edge example: GET /api/products/1, /api/time, /tiers; POST /admin/invalidate?tag=products, /admin/price?id=1&cents=2000\n',
+    { headers: { 'content-type': 'text/plain; charset=utf-8' } },
+  )
 }
 
 export default {

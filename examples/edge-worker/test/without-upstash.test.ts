@@ -1,5 +1,7 @@
-// The same Worker with no Upstash variables: an in-memory L2, announced once in the log.
+// The same Worker with no Upstash variables and no KV or Durable Object bindings (D1 only): an in-memory L2,
+// announced once in the log.
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
 import worker from '../src/index'
 
@@ -9,7 +11,7 @@ describe('the edge example Worker without Upstash', () => {
     const statuses: (string | null)[] = []
     for (let i = 0; i < 2; i++) {
       const ctx = createExecutionContext()
-      const res = await worker.fetch(new Request('https://example.test/api/products/1'), {}, ctx)
+      const res = await worker.fetch(new Request('https://example.test/api/products/1'), { DB: env.DB }, ctx)
       await waitOnExecutionContext(ctx)
       statuses.push(res.headers.get('cache-status'))
     }

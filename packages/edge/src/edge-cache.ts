@@ -58,12 +58,12 @@ export interface CreateEdgeCacheOptions extends Omit<CacheOptions, 'tiers' | 'co
    * The shared tier under L1, instead of the one chosen from env: 'upstash' (needs the Upstash URL and token or
    * `redis`), 'kv' (needs the KV binding), 'memory' (per isolate). @default from env: Upstash, else KV, else memory
    */
-  l2?: EdgeL2
+  l2?: EdgeL2 | undefined
   /**
    * The coordinator (tags and locks), instead of the one chosen from env: a kind, or a Coordinator of your own.
    * @default 'upstash' with the Upstash L2; else 'durable-object' when the binding is there; else 'local'
    */
-  coordinator?: EdgeCoordinatorKind | AnyCoordinator
+  coordinator?: EdgeCoordinatorKind | AnyCoordinator | undefined
   /** Name of the KV namespace binding for the 'kv' L2. @default 'TIERCACHE_KV' */
   kvBinding?: string
   /** Name of the TiercacheCoordinator Durable Object binding. @default 'TIERCACHE' */
