@@ -42,11 +42,14 @@ export interface CacheOptions {
   now?: () => number
   /** Every hit, miss, stale answer, load, error, fill and eviction. Exceptions it throws are ignored. */
   onEvent?: (event: CacheEvent) => void
-  /** A store operation slower than this counts as a miss (or a failed write). @default '1s' */
+  /**
+   * A store operation slower than this counts as a miss (or a failed write). The read of the tiers and the
+   * coordinator's lock request share one such budget: a miss waits at most tierTimeout + lockWait. @default '1s'
+   */
   tierTimeout?: Duration
   /** How long a coordinator lock on a loading key lasts at most. @default '10s' */
   lockTtl?: Duration
-  /** How long a process that did not get the lock waits for the shared tiers before loading itself. @default '2s' */
+  /** How long a process that did not get the lock waits for the holder (by the clock) before loading itself. @default '2s' */
   lockWait?: Duration
   /** Longest key, namespace included. @default 1024 */
   maxKeyLength?: number

@@ -389,6 +389,8 @@ export class Engine {
 
   async #resolve(call: Call, answer: Answer): Promise<Entry> {
     // A miss here is followed by a load: a store linked to the coordinator may take its lock in the same read.
+    // The read and that lock share one budget, counted from here.
+    if (this.#loadIntent !== undefined) call.since = this.#now()
     const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p, this.#loadIntent)
     const { entry } = found
     if (entry !== undefined) {

@@ -68,6 +68,8 @@ export interface Call<V = unknown> {
   loader: Loader<V>
   p: ResolvedPolicy
   waitUntil: WaitUntil | undefined
+  /** When the caller's read of the tiers began, for a load that takes the coordinator's lock (see Locks.acquire). */
+  since?: number
 }
 
 /** What a loader said about its own answer through its context; a Load carries them for its joiners. */

@@ -235,6 +235,8 @@ export class Loads {
   async #run(load: Load, call: Call, stale: Entry | undefined, lookFrom: number, background: boolean): Promise<Entry> {
     const { key, full, waitUntil } = call
     const reads = this.#reads
+    // The read's budget runs from the caller's read of the tiers, or from the look below when this load reads.
+    const since = lookFrom < reads.tiers.length || call.since === undefined ? this.#now() : call.since
     // Another process may have refreshed a shared tier already: a fresh entry newer than the one being replaced
     // (the same entry, still fresh below, is no refresh: refresh-ahead and early refresh replace fresh entries).
     if (lookFrom < reads.tiers.length) {
@@ -246,7 +248,7 @@ export class Loads {
     }
     let lock: Lock | undefined
     if (this.#locks.enabled) {
-      const outcome = await this.#locks.acquire(key, full, waitUntil, call.p)
+      const outcome = await this.#locks.acquire(key, full, waitUntil, call.p, since)
       if ('entry' in outcome) return foundElsewhere(load, outcome.entry, outcome.tier)
       lock = outcome.lock
     }

@@ -1,11 +1,14 @@
 import type { Coordinator, Lock, LockAttempt } from '../coordinator.js'
 import { entryState, EntryState, type Entry } from '../entry.js'
 import { sleep, withDeadline } from '../runtime.js'
-import type { Background, WaitUntil } from './background.js'
+import { noop, type Background, type WaitUntil } from './background.js'
 import type { ResolvedPolicy } from '../policy.js'
 import type { ReadIntent } from '../store.js'
 import type { Instrumentation } from './instrumentation.js'
 import { notFound, type ReadPath } from './read-path.js'
+
+/** A lock request that did not answer within what was left of the read's budget. */
+const LATE = Symbol('late')
 
 /**
  * The coordinator's per-key locks: with tiers shared between processes, one process loads a missing key while
@@ -20,8 +23,8 @@ export class Locks {
   readonly #coordinator: Pick<Coordinator, 'name' | 'lock' | 'acquire'>
   readonly #ttl: number
   readonly #wait: number
-  /** How long past `wait` a coordinator's `acquire` may take before this process stops waiting (tierTimeout). */
-  readonly #grace: number
+  /** The read's budget, shared by the tier reads and the lock request: the longest tier timeout; 0 = unbounded. */
+  readonly #budget: number
   readonly #reads: ReadPath
   readonly #inst: Instrumentation
   readonly #background: Background
@@ -31,7 +34,7 @@ export class Locks {
     coordinator: Pick<Coordinator, 'name' | 'lock' | 'acquire'>,
     ttl: number,
     wait: number,
-    grace: number,
+    tierTimeout: number,
     reads: ReadPath,
     inst: Instrumentation,
     background: Background,
@@ -40,7 +43,7 @@ export class Locks {
     this.#coordinator = coordinator
     this.#ttl = ttl
     this.#wait = wait
-    this.#grace = grace
+    this.#budget = tierTimeout === 0 ? 0 : Math.max(tierTimeout, ...reads.tiers.stores.map((store) => store.timeout ?? 0))
     this.#reads = reads
     this.#inst = inst
     this.#background = background
@@ -52,31 +55,53 @@ export class Locks {
   /**
    * Takes the coordinator's lock, or waits for whoever holds it: for its shared entry, or a shared tier to fill.
    * What another process hands over or wrote is checked against `p`'s schema, as any read of a shared tier is.
+   *
+   * One bound on the wait (with tierTimeout > 0): the lock request gets what is left of the read's budget (the
+   * tier timeout, counted from `since`, when the read of the tiers began), so a slow shared tier is not waited out
+   * twice; waiting for the holder ends `lockWait` later on the clock, whatever the polling reads cost. A caller
+   * waits on tiers and locks at most budget + lockWait, then loads.
    */
   async acquire(
     key: string,
     full: string,
     waitUntil: WaitUntil | undefined,
-    p?: ResolvedPolicy,
+    p: ResolvedPolicy | undefined,
+    since: number,
   ): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     const coordinator = this.#coordinator
-    if (coordinator.acquire !== undefined) return this.#attempt(coordinator.acquire.bind(coordinator), key, full, waitUntil, p)
+    // What is left of the read's budget for the lock request (Infinity: no timeouts). None left (a slow shared
+    // tier): the request is still sent, since the read may have taken the lock for this process (ReadIntent), but
+    // only an answer already at hand is waited for; a lock granted later is released.
+    const left = this.#budget === 0 ? Number.POSITIVE_INFINITY : Math.max(since + this.#budget - this.#now(), 0)
+    if (coordinator.acquire !== undefined) return this.#attempt(coordinator.acquire.bind(coordinator), key, full, waitUntil, p, left)
+    let lock: Lock | undefined
     try {
-      const lock = await (coordinator.lock as NonNullable<Coordinator['lock']>)(full, this.#ttl)
-      if (lock !== undefined) return { lock }
+      const asked = (coordinator.lock as NonNullable<Coordinator['lock']>)(full, this.#ttl)
+      const answer = left === Number.POSITIVE_INFINITY ? await asked : await withDeadline<Lock | undefined | typeof LATE>(asked, left, () => LATE)
+      if (answer === LATE) {
+        // A lock granted after this caller stopped waiting is nobody's: hand it back, or its waiters wait it out.
+        asked.then((late) => late?.release()).catch(noop)
+        throw new Error(`no answer to lock within ${Math.ceil(left)} ms (what the tier reads left of ${this.#budget} ms)`)
+      }
+      lock = answer
     } catch (error) {
       // Without a working coordinator, loading is still correct; only the deduplication is lost.
       this.#inst.coordinatorFailed(coordinator.name, error, key)
       return { lock: undefined }
     }
+    if (lock !== undefined) return { lock }
     this.#inst.counters.lockWaits++
-    let waited = 0
-    for (let delay = 10; waited < this.#wait; delay = Math.min(delay * 2, 100)) {
-      const step = Math.min(delay, this.#wait - waited)
-      await sleep(step)
-      waited += step
-      const found = await this.#reads.find(key, full, 0, waitUntil, false, p)
+    // Polling ends on the clock: the reads between the pauses count against lockWait too. The pauses alone end it
+    // as well (a clock that stands still, as an injected one may, cannot make it wait longer than before).
+    const end = this.#now() + this.#wait
+    for (let delay = 10, paused = 0, rest = this.#wait; rest > 0; delay = Math.min(delay * 2, 100)) {
+      const pause = Math.min(delay, rest)
+      await sleep(pause)
+      paused += pause
+      rest = Math.min(end - this.#now(), this.#wait - paused)
+      const found = await withDeadline(this.#reads.find(key, full, 0, waitUntil, false, p), Math.max(rest, 0), notFound)
       if (found.entry !== undefined && found.state === EntryState.Fresh) return { entry: found.entry, tier: found.tier }
+      rest = Math.min(end - this.#now(), this.#wait - paused)
     }
     return { lock: undefined }
   }
@@ -88,12 +113,16 @@ export class Locks {
     full: string,
     waitUntil: WaitUntil | undefined,
     p: ResolvedPolicy | undefined,
+    left: number,
   ): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     let attempt: LockAttempt
     try {
       const asked = acquire(full, this.#ttl, this.#wait)
-      // tierTimeout 0 (no timeouts): the coordinator's own bound is the only one.
-      attempt = await (this.#grace === 0 ? asked : withDeadline<LockAttempt>(asked, this.#wait + this.#grace, () => ({ status: 'timeout' })))
+      // No timeouts (tierTimeout 0): the coordinator's own bound is the only one.
+      attempt = await (left === Number.POSITIVE_INFINITY ? asked : withDeadline<LockAttempt>(asked, left + this.#wait, () => ({ status: 'timeout' })))
+      if (attempt.status === 'timeout') {
+        asked.then((late) => (late.status === 'acquired' ? late.lock.release() : undefined)).catch(noop)
+      }
     } catch (error) {
       this.#inst.coordinatorFailed(this.#coordinator.name, error, key)
       return { lock: undefined }

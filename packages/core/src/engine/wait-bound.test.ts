@@ -1,0 +1,141 @@
+// One bound on a miss's wait on tiers and locks (issue 9): the read of the tiers and the lock request share the
+// tier timeout, and waiting for another process's load ends lockWait later on the clock. Fake timers stand for the
+// clock and every timer, so the times below are exact, not measured.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createCache } from '../cache.js'
+import { memoryCoordinator, type Coordinator, type Lock, type LockAttempt } from '../coordinator.js'
+import type { Entry } from '../entry.js'
+import type { Store } from '../store.js'
+import { memoryStore } from '../stores/memory.js'
+
+const TIER_TIMEOUT = 1_000
+const LOCK_WAIT = 2_000
+
+/** A shared tier whose reads answer (a miss) after `delays[n]` ms for the n-th read, or never for Infinity. */
+function slowTier(delays: number[]): Store & { reads: number } {
+  const tier = {
+    name: 'slow-l2',
+    reads: 0,
+    async get(): Promise<Entry | undefined> {
+      const ms = delays[Math.min(tier.reads++, delays.length - 1)] as number
+      if (ms === Number.POSITIVE_INFINITY) return new Promise<undefined>(() => {})
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms))
+      return undefined
+    },
+    async set(): Promise<void> {},
+    async delete(): Promise<void> {},
+  }
+  return tier
+}
+
+/** A coordinator whose stamps work and whose locks behave as given. */
+function coordinatorWith(locks: Pick<Coordinator, 'lock' | 'acquire'>): Coordinator & { released: number } {
+  const base = memoryCoordinator()
+  const coordinator = {
+    name: 'scripted',
+    released: 0,
+    stamp: () => base.stamp(),
+    tagStamp: (tags: readonly string[]) => base.tagStamp(tags),
+    invalidateTags: (tags: readonly string[]) => base.invalidateTags(tags),
+    ...locks,
+  }
+  return coordinator
+}
+
+function cacheOver(l2: Store, coordinator: Coordinator) {
+  return createCache({
+    tiers: [memoryStore(), l2],
+    coordinator,
+    policy: { ttl: '1h' },
+    tierTimeout: TIER_TIMEOUT,
+    lockWait: LOCK_WAIT,
+    now: () => Date.now(),
+  })
+}
+
+/** When (fake ms after the call) `promise` settled, advancing the clock in 10 ms steps up to `limit`. */
+async function settledAfter(promise: Promise<unknown>, limit: number): Promise<number> {
+  let done = false
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  )
+  const start = Date.now()
+  while (!done && Date.now() - start < limit) await vi.advanceTimersByTimeAsync(10)
+  return done ? Date.now() - start : Number.POSITIVE_INFINITY
+}
+
+describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWait)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('does not wait for the lock when the shared tier used the whole tier timeout', async () => {
+    const lock = vi.fn(() => new Promise<Lock | undefined>(() => {}))
+    const cache = cacheOver(slowTier([Number.POSITIVE_INFINITY]), coordinatorWith({ lock }))
+    let loads = 0
+    const value = cache.getOrSet('k', () => `v${++loads}`)
+    // Before: the timed-out read, then a lock request that never answered (no bound at all).
+    expect(await settledAfter(value, 30_000)).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    expect(await value).toBe('v1')
+    // Still asked: a store may take the lock in its read (ReadIntent), and a late grant is then released.
+    expect(lock).toHaveBeenCalledTimes(1)
+  })
+
+  it('gives the lock request what the read left of the tier timeout, and hands back a lock granted too late', async () => {
+    const late = { release: vi.fn(async () => {}) }
+    let grant!: (lock: Lock) => void
+    const lock = vi.fn(() => new Promise<Lock | undefined>((resolve) => (grant = resolve)))
+    const cache = cacheOver(slowTier([600]), coordinatorWith({ lock }))
+    const errors: string[] = []
+    cache.subscribe((e) => {
+      if (e.type === 'error') errors.push(e.error.message)
+    })
+    const value = cache.getOrSet('k', () => 'loaded')
+    const took = await settledAfter(value, 30_000)
+    expect(took).toBeGreaterThanOrEqual(TIER_TIMEOUT - 10)
+    expect(took).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    expect(await value).toBe('loaded')
+    expect(lock).toHaveBeenCalledTimes(1)
+    expect(errors.some((m) => m.includes('no answer to lock'))).toBe(true)
+    grant(late)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(late.release).toHaveBeenCalledTimes(1)
+  })
+
+  it('ends polling for the holder lockWait after it began, however long the polling reads take', async () => {
+    // The first read answers at once; every polling read hangs until the tier timeout cuts it.
+    const l2 = slowTier([0, Number.POSITIVE_INFINITY])
+    const cache = cacheOver(l2, coordinatorWith({ lock: async () => undefined }))
+    const value = cache.getOrSet('k', () => 'loaded')
+    const took = await settledAfter(value, 60_000)
+    // Before: lockWait counted only the pauses between reads, each read adding up to a tier timeout (about 25 s).
+    expect(took).toBeGreaterThanOrEqual(LOCK_WAIT - 10)
+    expect(took).toBeLessThanOrEqual(LOCK_WAIT + 20)
+    expect(await value).toBe('loaded')
+    expect(cache.stats().lockWaits).toBe(1)
+    expect(l2.reads).toBeGreaterThan(1)
+  })
+
+  it("bounds a coordinator's acquire by what the read left plus lockWait, and hands back a late lock", async () => {
+    const late = { release: vi.fn(async () => {}) }
+    let answer!: (attempt: LockAttempt) => void
+    const acquire = vi.fn((_key: string, _ttl: number, waitMs: number) => {
+      expect(waitMs).toBe(LOCK_WAIT)
+      return new Promise<LockAttempt>((resolve) => (answer = resolve))
+    })
+    const cache = cacheOver(slowTier([600]), coordinatorWith({ acquire }))
+    const value = cache.getOrSet('k', () => 'loaded')
+    const took = await settledAfter(value, 30_000)
+    // Before: the read (600 ms), then lockWait + a whole tier timeout (3,600 ms).
+    expect(took).toBeGreaterThanOrEqual(TIER_TIMEOUT + LOCK_WAIT - 10)
+    expect(took).toBeLessThanOrEqual(TIER_TIMEOUT + LOCK_WAIT + 20)
+    expect(await value).toBe('loaded')
+    answer({ status: 'acquired', lock: late })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(late.release).toHaveBeenCalledTimes(1)
+  })
+})
