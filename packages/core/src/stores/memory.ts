@@ -40,6 +40,9 @@ const ERROR = 3
  * arrays rather than one object each, which keeps memory near 50 bytes per entry beyond the key and value, and lets
  * core answer a fresh hit without allocating.
  *
+ * Values are shared, not copied: a hit answers with the object stored here, so a caller that changes it changes
+ * what every later caller reads. Treat cached values as read-only (copy, then `set` the copy to change one).
+ *
  * @example
  * const cache = createCache({ tiers: [memoryStore({ maxEntries: 5_000, maxTtl: '30s' })], policy: { ttl: '5m' } })
  * const scanProof = memoryStore({ maxEntries: 5_000, eviction: 'lfu' })
