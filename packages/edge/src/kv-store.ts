@@ -1,4 +1,4 @@
-import { decodeEntry, encodeEntry, lastServable, toEnvelope, type Duration, type Entry, type Store } from '@tiercache/core'
+import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, sha256Hex, typeOf } from './validate.js'
 
 /** The times of an entry as a kvStore writes them into each key's KV metadata (names of core's envelope). */
@@ -15,10 +15,11 @@ export interface KvEntryMetadata {
 
 /** The part of a Workers KV namespace binding (`env.CACHE_KV`) the store uses. */
 export interface KvNamespaceLike {
-  get(key: string, options: { type: 'text'; cacheTtl?: number }): Promise<string | null>
-  /** Bulk read: up to 100 keys in one call. */
+  /** One key, as bytes: an entry with a binary value is stored as bytes (see kvStore). */
+  get(key: string, options: { type: 'arrayBuffer'; cacheTtl?: number }): Promise<ArrayBuffer | null>
+  /** Bulk read: up to 100 keys in one call (KV reads text only in bulk). */
   get(keys: string[], options: { type: 'text'; cacheTtl?: number }): Promise<Map<string, string | null>>
-  put(key: string, value: string, options: { expirationTtl: number; metadata: KvEntryMetadata }): Promise<void>
+  put(key: string, value: string | Uint8Array, options: { expirationTtl: number; metadata: KvEntryMetadata }): Promise<void>
   delete(key: string): Promise<void>
 }
 
@@ -54,8 +55,11 @@ const KV_MIN_CACHE_TTL_S = 30
 /**
  * A Store on Workers KV: global, eventually consistent, cheap to read, with no account outside Cloudflare.
  *
- * Each entry is one KV value, its envelope (core's `encodeEntry`), with the entry's times also in the key's
- * metadata (`KvEntryMetadata`, so `KV.list()` shows when each entry stops being servable without reading it).
+ * Each entry is one KV value, its envelope (core's `encodeEntryBytes`: JSON text, or for a binary value, a compressed
+ * or encrypted payload, the JSON header and the value's raw bytes, a quarter smaller than base64), with the entry's
+ * times also in the key's metadata (`KvEntryMetadata`, so `KV.list()` shows when each entry stops being servable
+ * without reading it). Entries written as base64 text by earlier versions still read. `get` is one KV read (as
+ * bytes); `getMany` reads text in bulk, then each binary entry once more as bytes.
  * KV expires keys on its own clock and not sooner than 60 s after a write, so the envelope's times stay
  * authoritative: a read past the entry's last servable moment is a miss whatever KV still holds. `getMany` reads
  * 100 keys per KV call (KV's bulk get), more in chunks. Keys longer than KV's 512 bytes are kept under their
@@ -91,7 +95,9 @@ export function kvStore(options: KvStoreOptions): Store {
   const name = options.name ?? 'kv'
   const now = options.now ?? Date.now
   const maxValueBytes = options.maxValueBytes ?? KV_MAX_VALUE_BYTES
-  const read = cacheTtlMs === undefined ? ({ type: 'text' } as const) : ({ type: 'text', cacheTtl: Math.ceil(cacheTtlMs / 1000) } as const)
+  const cacheTtl = cacheTtlMs === undefined ? {} : { cacheTtl: Math.ceil(cacheTtlMs / 1000) }
+  const readText = { type: 'text', ...cacheTtl } as const
+  const readBytes = { type: 'arrayBuffer', ...cacheTtl } as const
   const encoder = new TextEncoder()
   const room = KV_MAX_KEY_BYTES - encoder.encode(`${prefix}k:`).length
 
@@ -103,9 +109,9 @@ export function kvStore(options: KvStoreOptions): Store {
   }
 
   /** The entry in what KV returned; deletes a value that is not one. Past its last moment: a miss. */
-  async function decoded(id: string, text: string | null): Promise<Entry | undefined> {
-    if (text === null) return undefined
-    const entry = decodeEntry(text)
+  async function decoded(id: string, data: string | ArrayBuffer | null): Promise<Entry | undefined> {
+    if (data === null) return undefined
+    const entry = decodeEntry(data)
     if (entry === undefined) {
       await kv.delete(id)
       return undefined
@@ -120,7 +126,7 @@ export function kvStore(options: KvStoreOptions): Store {
     maxValueBytes,
     async get(key) {
       const id = await kvKey(key)
-      return decoded(id, await kv.get(id, read))
+      return decoded(id, await kv.get(id, readBytes))
     },
     async getMany(keys) {
       if (keys.length === 0) return []
@@ -131,12 +137,17 @@ export function kvStore(options: KvStoreOptions): Store {
       for (let i = 0; i < unique.length; i += KV_BULK_KEYS) chunks.push(unique.slice(i, i + KV_BULK_KEYS))
       await Promise.all(
         chunks.map(async (chunk) => {
-          const got = await kv.get(chunk, read)
+          const got = await kv.get(chunk, readText)
           for (const id of chunk) texts.set(id, got.get(id) ?? null)
         }),
       )
       const entries = new Map<string, Promise<Entry | undefined>>()
-      for (const id of unique) entries.set(id, decoded(id, texts.get(id) ?? null))
+      for (const id of unique) {
+        const text = texts.get(id) ?? null
+        // JSON text never holds a raw newline; the header of an entry stored as bytes ends with one. Bulk reads are
+        // text only, and the bytes after it are not text: read that key again, as bytes.
+        entries.set(id, text !== null && text.includes('\n') ? kv.get(id, readBytes).then((bytes) => decoded(id, bytes)) : decoded(id, text))
+      }
       return Promise.all(ids.map((id) => entries.get(id) as Promise<Entry | undefined>))
     },
     async set(key, entry) {
@@ -144,10 +155,10 @@ export function kvStore(options: KvStoreOptions): Store {
       const id = await kvKey(key)
       // Nothing servable is left: what was stored under the key is replaced by nothing.
       if (left <= 0) return kv.delete(id)
-      const text = encodeEntry(entry)
+      const data = encodeEntryBytes(entry)
       // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only near the limit.
-      if (text.length * 3 > maxValueBytes) {
-        const bytes = encoder.encode(text).length
+      if (typeof data !== 'string' ? data.byteLength > maxValueBytes : data.length * 3 > maxValueBytes) {
+        const bytes = typeof data !== 'string' ? data.byteLength : encoder.encode(data).length
         if (bytes > maxValueBytes) {
           throw new RangeError(
             `kvStore: the entry for ${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)} is ${bytes} bytes encoded, over the ${maxValueBytes}-byte value limit${maxValueBytes === KV_MAX_VALUE_BYTES ? ' of Workers KV (25 MiB)' : ' (options.maxValueBytes)'}`,
@@ -157,7 +168,7 @@ export function kvStore(options: KvStoreOptions): Store {
       const { c, f, s, e } = toEnvelope(entry)
       const metadata: KvEntryMetadata = e === undefined ? { c, f, s } : { c, f, s, e }
       // KV keeps a key at least 60 s; the envelope's times decide when it stops being served.
-      await kv.put(id, text, { expirationTtl: Math.max(KV_MIN_EXPIRATION_S, Math.ceil(left / 1000)), metadata })
+      await kv.put(id, data, { expirationTtl: Math.max(KV_MIN_EXPIRATION_S, Math.ceil(left / 1000)), metadata })
     },
     async delete(key) {
       await kv.delete(await kvKey(key))

@@ -163,6 +163,48 @@ describe('kvStore: the value size limit', () => {
     expect(await cache.get('b')).toEqual(bytes)
   })
 
+  it('stores a binary value as raw bytes after the JSON header (no base64), the times in metadata; get and getMany read it back', async () => {
+    const prefix = `${unique('raw')}:`
+    const store = kvStore({ namespace: kv, prefix })
+    const bytes = new Uint8Array(30_000)
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256
+    const e = entry(bytes, 60_000)
+    await store.set('blob', e)
+    const raw = await kv.getWithMetadata<KvEntryMetadata>(`${prefix}k:blob`, 'arrayBuffer')
+    const stored = new Uint8Array(raw.value as ArrayBuffer)
+    // base64 would be 40,000 bytes for the value alone.
+    expect(stored.byteLength).toBeLessThan(30_400)
+    const newline = stored.indexOf(10)
+    expect(JSON.parse(new TextDecoder().decode(stored.subarray(0, newline)))).toMatchObject({ c: e.createdAt, f: e.freshUntil, s: e.staleUntil })
+    expect(stored.subarray(newline + 1)).toEqual(bytes)
+    expect(raw.metadata).toEqual({ c: e.createdAt, f: e.freshUntil, s: e.staleUntil })
+    expect((await store.get('blob'))?.value).toEqual(bytes)
+    // Bulk reads are text only: the binary entry is read once more, as bytes; the text one is not.
+    await store.set('text', entry('plain', 60_000))
+    const { binding, calls } = recorded()
+    const got = await kvStore({ namespace: binding, prefix }).getMany?.(['text', 'blob', 'missing'])
+    expect(got?.map((x) => x?.value)).toEqual(['plain', bytes, undefined])
+    expect(calls.map((c) => `${c.op} ${c.keys.length} ${(c.options as { type: string }).type}`)).toEqual(['get 3 text', 'get 1 arrayBuffer'])
+  })
+
+  it('still reads binary entries written as base64 text (before raw bytes), by get and getMany', async () => {
+    const prefix = `${unique('base64')}:`
+    const bytes = new Uint8Array([0, 10, 13, 200, 255, 10])
+    const old = entry(bytes, 60_000)
+    // What kvStore wrote before: encodeEntry's text, the value in base64.
+    await kv.put(`${prefix}k:old`, encodeEntry(old))
+    expect(await kv.get(`${prefix}k:old`)).toContain('"b":')
+    const store = kvStore({ namespace: kv, prefix })
+    expect((await store.get('old'))?.value).toEqual(bytes)
+    expect((await store.getMany?.(['old']))?.map((x) => x?.value)).toEqual([bytes])
+  })
+
+  it('counts the bytes of a binary value against maxValueBytes', async () => {
+    const store = kvStore({ namespace: kv, prefix: `${unique('max-bytes')}:`, maxValueBytes: 1_000 })
+    await store.set('fits', entry(new Uint8Array(800), 60_000))
+    await expect(store.set('over', entry(new Uint8Array(1_000), 60_000))).rejects.toThrow(/"over" is 1\d{3} bytes encoded, over the 1000-byte value limit/)
+  })
+
   it('applies a lower maxValueBytes, and the cache reports the refusal as a tier error while still answering', async () => {
     const events: CacheEvent[] = []
     const store = kvStore({ namespace: kv, prefix: `${unique('max')}:`, maxValueBytes: 1_000 })
