@@ -1,5 +1,5 @@
-import { createCache, memoryStore, type Entry } from '@tiercache/core'
-import { upstashStore } from '@tiercache/edge'
+import { createCache, memoryStore, type Entry, type Policy } from '@tiercache/core'
+import { upstashCoordinator, upstashStore } from '@tiercache/edge'
 import { Redis as Upstash } from '@upstash/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
@@ -63,5 +63,45 @@ describe('one database, two protocols: upstashStore (HTTP) and redisStore (TCP)'
     let loads = 0
     expect(await serverCache.getOrSet('greeting', () => (++loads, { text: 'from the database' }))).toEqual({ text: 'hello from the edge' })
     expect(loads).toBe(0)
+  })
+
+  it("soft invalidation crosses protocols: a Worker's soft invalidation makes the server's entry stale, and the reverse", async () => {
+    const namespace = ns()
+    const policy: Policy = { ttl: '1m', swr: '1m', tags: ['prices'] }
+    const edgeCoordinator = upstashCoordinator({ redis: upstash, tagCacheTtl: 1 })
+    const edgeCache = createCache({ tiers: [memoryStore(), upstashStore({ redis: upstash, coordinator: edgeCoordinator })], coordinator: edgeCoordinator, namespace, policy })
+    const coordinator = redisCoordinator({ client: tcp, bus: false, tagCacheTtl: 1 })
+    const serverCache = createCache({ tiers: [memoryStore(), redisStore({ client: tcp, coordinator })], coordinator, namespace, policy })
+    const stale: string[] = []
+    serverCache.subscribe((e) => {
+      if (e.type === 'stale') stale.push(e.key)
+    })
+    let loads = 0
+    const load = (): string => `v${++loads}`
+    expect(await serverCache.getOrSet('p', load)).toBe('v1')
+    await serverCache.idle()
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    await edgeCache.invalidateTags(['prices'], { mode: 'soft' })
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    // Stale, not dead: the old value at once, one refresh in the background.
+    expect(await serverCache.getOrSet('p', load)).toBe('v1')
+    expect(stale).toEqual(['p'])
+    await serverCache.idle()
+    expect(loads).toBe(2)
+    // The Worker reads the refreshed entry; the server's soft invalidation makes the Worker's copy stale in turn.
+    expect(await edgeCache.getOrSet('p', load)).toBe('v2')
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    const edgeStale: string[] = []
+    edgeCache.subscribe((e) => {
+      if (e.type === 'stale') edgeStale.push(e.key)
+    })
+    await serverCache.invalidateTags(['prices'], { mode: 'soft' })
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    expect(await edgeCache.getOrSet('p', load)).toBe('v2')
+    expect(edgeStale).toEqual(['p'])
+    await edgeCache.idle()
+    expect(loads).toBe(3)
+    expect(await edgeCache.getOrSet('p', load)).toBe('v3')
+    coordinator.close()
   })
 })
