@@ -70,6 +70,31 @@ function scan(value: string | null): { directives: Map<string, string | undefine
   return { directives, conflicting }
 }
 
+/** The directives that are present or not, and the field reporting each. */
+const FLAGS: readonly (readonly [string, keyof CacheDirectives])[] = [
+  ['no-store', 'noStore'],
+  ['no-cache', 'noCache'],
+  ['private', 'private'],
+  ['must-revalidate', 'mustRevalidate'],
+  ['proxy-revalidate', 'proxyRevalidate'],
+  ['public', 'public'],
+  ['must-understand', 'mustUnderstand'],
+  ['immutable', 'immutable'],
+  ['only-if-cached', 'onlyIfCached'],
+]
+
+/**
+ * The directives with delta-seconds, and the field reporting each; `true` when an invalid value is reported as
+ * NaN (an invalid max-age makes a response stale), otherwise it is dropped.
+ */
+const SECONDS: readonly (readonly [string, keyof CacheDirectives, boolean?])[] = [
+  ['max-age', 'maxAge', true],
+  ['s-maxage', 'sMaxAge', true],
+  ['min-fresh', 'minFresh'],
+  ['stale-while-revalidate', 'staleWhileRevalidate'],
+  ['stale-if-error', 'staleIfError'],
+]
+
 /**
  * The directives of a Cache-Control value (request or response) that caches act on; unknown ones are ignored.
  *
@@ -78,38 +103,19 @@ function scan(value: string | null): { directives: Map<string, string | undefine
  */
 export function parseCacheControl(value: string | null): CacheDirectives {
   const { directives, conflicting } = scan(value)
-  const has = (name: string): boolean => directives.has(name)
-  const out: CacheDirectives = {
-    noStore: has('no-store'),
-    noCache: has('no-cache'),
-    private: has('private'),
-    mustRevalidate: has('must-revalidate'),
-    proxyRevalidate: has('proxy-revalidate'),
-    public: has('public'),
-    mustUnderstand: has('must-understand'),
-    immutable: has('immutable'),
-    onlyIfCached: has('only-if-cached'),
-    conflicting,
+  const out: Record<string, unknown> = { conflicting }
+  for (const [name, field] of FLAGS) out[field] = directives.has(name)
+  for (const [name, field, keepInvalid] of SECONDS) {
+    const s = directives.has(name) ? deltaSeconds(directives.get(name)) : Number.NaN
+    if (keepInvalid === true ? directives.has(name) : !Number.isNaN(s)) out[field] = s
   }
-  if (has('max-age')) out.maxAge = deltaSeconds(directives.get('max-age'))
-  if (has('s-maxage')) out.sMaxAge = deltaSeconds(directives.get('s-maxage'))
-  if (has('max-stale')) {
+  if (directives.has('max-stale')) {
     // Without a value: any staleness (§5.2.1.2).
     const arg = directives.get('max-stale')
     const s = arg === undefined ? Number.POSITIVE_INFINITY : deltaSeconds(arg)
     if (!Number.isNaN(s)) out.maxStale = s
   }
-  const seconds = (name: string): number | undefined => {
-    const s = has(name) ? deltaSeconds(directives.get(name)) : Number.NaN
-    return Number.isNaN(s) ? undefined : s
-  }
-  const minFresh = seconds('min-fresh')
-  if (minFresh !== undefined) out.minFresh = minFresh
-  const swr = seconds('stale-while-revalidate')
-  if (swr !== undefined) out.staleWhileRevalidate = swr
-  const sie = seconds('stale-if-error')
-  if (sie !== undefined) out.staleIfError = sie
-  return out
+  return out as unknown as CacheDirectives
 }
 
 function deltaSeconds(arg: string | undefined): number {
