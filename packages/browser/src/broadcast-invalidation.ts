@@ -1,5 +1,5 @@
 import { capEntry, fromEnvelope, MemoryStore, namespacePrefix, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
-import { checkOptions, optionalFunction, optionalString, typeOf } from './options.js'
+import { assertOptions, noop, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 
 /**
  * Options of `broadcastInvalidation`.
@@ -74,11 +74,11 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
   if (typeof cache !== 'object' || cache === null || typeof cache.subscribe !== 'function' || !Array.isArray(cache.tiers)) {
     throw new TypeError(`broadcastInvalidation(cache) needs a cache from createCache(), got ${typeOf(cache)}`)
   }
-  checkOptions(options, 'broadcastInvalidation')
-  const name = optionalString(options.channel, 'options.channel', 'tiercache')
-  const isLocal = optionalFunction<(store: Store, index: number) => boolean>(options.local, 'options.local', (store) => store instanceof MemoryStore)
-  const now = optionalFunction<() => number>(options.now, 'options.now', Date.now)
-  const Channel = optionalFunction<typeof BroadcastChannel | undefined>(options.BroadcastChannel, 'options.BroadcastChannel', globalThis.BroadcastChannel)
+  assertOptions(options, 'broadcastInvalidation(options)', true)
+  const name = optionalString(options.channel, 'options.channel') ?? 'tiercache'
+  const isLocal = optionalFunction<(store: Store, index: number) => boolean>(options.local, 'options.local') ?? ((store) => store instanceof MemoryStore)
+  const now = optionalFunction<() => number>(options.now, 'options.now') ?? Date.now
+  const Channel = optionalFunction<typeof BroadcastChannel>(options.BroadcastChannel, 'options.BroadcastChannel') ?? globalThis.BroadcastChannel
   if (Channel === undefined) return { active: false, close() {} }
 
   const local = cache.tiers.filter((store, i) => isLocal(store, i))
@@ -155,4 +155,3 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
   }
 }
 
-function noop(): void {}

@@ -96,6 +96,15 @@ describe('createCachedFetch: stored fields (RFC 9111 §3.1, §3.2)', () => {
     expect(cached.headers.get('x-end')).toBe('2')
   })
 
+  it('does not store the proxy authentication fields (RFC 9111 §3.1; the browser list lacked them, core has them)', async () => {
+    const f = setup()
+    f.respond(() => new Response('x', { headers: { 'cache-control': 'max-age=60', 'proxy-authenticate': 'Basic realm="p"', 'proxy-authorization': 'Basic eA==', 'x-end': '2' } }))
+    await f.cachedFetch(URL_A)
+    const cached = await f.cachedFetch(URL_A)
+    expect(status(cached)).toMatch(/^tiercache; hit/)
+    expect([cached.headers.get('proxy-authenticate'), cached.headers.get('proxy-authorization'), cached.headers.get('x-end')]).toEqual([null, null, '2'])
+  })
+
   it('a 304 does not replace the stored ETag, Content-Encoding or Content-MD5; it does replace other fields', async () => {
     const f = setup()
     f.respond((req) =>

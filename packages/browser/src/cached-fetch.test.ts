@@ -60,7 +60,7 @@ const text = (body: string, headers: Record<string, string> = {}, init: Response
 describe('createCachedFetch: options', () => {
   it('validates once, naming the option', () => {
     const fetch = (async () => new Response('')) as typeof globalThis.fetch
-    expect(() => createCachedFetch({ fetch, maxBodyBytes: 0 })).toThrow(/options\.maxBodyBytes must be a positive integer/)
+    expect(() => createCachedFetch({ fetch, maxBodyBytes: 0 })).toThrow(/options\.maxBodyBytes must be from 1 to/)
     expect(() => createCachedFetch({ fetch, retain: 'soon' as never })).toThrow(/options\.retain/)
     expect(() => createCachedFetch({ fetch, cacheName: 'two words' })).toThrow(/cacheName must be an RFC 8941 token/)
     expect(() => createCachedFetch({ fetch: 1 as unknown as typeof globalThis.fetch })).toThrow(/options\.fetch must be a function/)

@@ -9,15 +9,16 @@ import {
   type Policy,
   type Store,
 } from '@tiercache/core'
+import { decodeBody } from '@tiercache/core/http'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 import { freshened, keepable, keepUntil, networkRequest, storedResponse } from './exchange.js'
 import { fetchKeys, newGen } from './fetch-keys.js'
 import type { FallbackWindows } from './http-freshness.js'
 import { indexedDbCoordinator } from './indexeddb-coordinator.js'
 import { indexedDbStore } from './indexeddb-store.js'
-import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteger, optionalString, typeOf } from './options.js'
 import { partialResponse, singleByteRange } from './range.js'
 import { judge, requestRules, type RequestRules } from './request-rules.js'
-import { answers, decodeBody, isStoredResponse, toResponse, withCacheStatus, type StoredResponse } from './stored-response.js'
+import { answers, isStoredResponse, toResponse, withCacheStatus, type StoredResponse } from './stored-response.js'
 import { exclusive, webLocks } from './web-locks.js'
 
 /**
@@ -136,9 +137,9 @@ const MAX_KEY = 1024
  * res.headers.get('cache-status') // 'tiercache; hit; ttl=12; detail=indexeddb'
  */
 export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetch {
-  checkOptions(options, 'createCachedFetch')
-  const now = optionalFunction<() => number>(options.now, 'options.now', Date.now)
-  const givenFetch = optionalFunction<typeof fetch | undefined>(options.fetch, 'options.fetch', globalThis.fetch?.bind(globalThis))
+  assertOptions(options, 'createCachedFetch(options)', true)
+  const now = optionalFunction<() => number>(options.now, 'options.now') ?? Date.now
+  const givenFetch = optionalFunction<typeof fetch>(options.fetch, 'options.fetch') ?? globalThis.fetch?.bind(globalThis)
   if (givenFetch === undefined) throw new TypeError('options.fetch is required where there is no global fetch')
   const upstream: typeof fetch = givenFetch
   const cache = options.cache ?? defaultCache(now)
@@ -147,11 +148,11 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   }
   const policyOption = options.policy
   if (policyOption !== undefined && typeof policyOption !== 'function') cache.resolvePolicy(policyOption) // throws naming the rule
-  const prefix = options.keyPrefix === undefined ? 'fetch:' : optionalString(options.keyPrefix, 'options.keyPrefix', 'fetch:')
-  const retain = optionalDuration(options.retain, 'options.retain', 86_400_000)
-  const maxBodyBytes = optionalPositiveInteger(options.maxBodyBytes, 'options.maxBodyBytes', 5 * 1024 * 1024)
-  const cacheName = optionalString(options.cacheName, 'options.cacheName', 'tiercache')
-  const lockWait = optionalDuration(options.lockWait, 'options.lockWait', 5_000)
+  const prefix = options.keyPrefix === undefined ? 'fetch:' : optionalString(options.keyPrefix, 'options.keyPrefix') ?? 'fetch:'
+  const retain = optionalDuration(options.retain, 'options.retain') ?? 86_400_000
+  const maxBodyBytes = optionalInteger(options.maxBodyBytes, 'options.maxBodyBytes', 1) ?? 5 * 1024 * 1024
+  const cacheName = optionalString(options.cacheName, 'options.cacheName') ?? 'tiercache'
+  const lockWait = optionalDuration(options.lockWait, 'options.lockWait') ?? 5_000
   const locks = lockWait > 0 ? webLocks() : undefined
   formatCacheStatus({ hit: true }, cacheName) // throws when it is not a token
   const { baseKey, variantKey } = fetchKeys(prefix, MAX_KEY - namespacePrefix(cache.namespace).length)
@@ -407,7 +408,6 @@ function defaultCache(now: () => number): Cache {
   const tiers: Store[] = [memoryStore(), indexedDbStore({ now })]
   return createCache({ tiers, coordinator: indexedDbCoordinator({ now }), now })
 }
-28113
 
 /** Rejects with the signal's reason as soon as it aborts; the shared work goes on for other callers. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {

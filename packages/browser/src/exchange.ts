@@ -2,9 +2,10 @@
  * The pure half of one trip to the network: the request the cache sends, and what it keeps of the answer (RFC 9111
  * §3 storing, §4.3 validation). No I/O and no clock: callers pass the times.
  */
+import { encodeBody, storableHeaders, varyNames } from '@tiercache/core/http'
 import { HEURISTIC_STATUSES, responseWindows, type FallbackWindows, type ResponseWindows } from './http-freshness.js'
 import type { RequestRules } from './request-rules.js'
-import { bodyDecoded, encodeBody, freshenHeaders, selectedValues, storableHeaders, varyNames, type StoredResponse } from './stored-response.js'
+import { bodyDecoded, freshenHeaders, selectedValues, type StoredResponse } from './stored-response.js'
 
 /**
  * Statuses whose caching rules this cache knows (RFC 9110 §15): a response with `must-understand` and any other
@@ -62,7 +63,7 @@ export function keepable(response: Response, requestTime: number, responseTime: 
   const d = windows.directives
   if (d.noStore) return 'no-store' // §5.2.2.5
   if (d.mustUnderstand && !UNDERSTOOD.has(status)) return 'must-understand' // §5.2.2.3
-  const vary = varyNames(response.headers)
+  const vary = varyNames(response.headers.get('vary'))
   if (vary === '*') return 'vary *' // §4.1: never matches
   // The page cannot see the cookie the browser sends: a variant per cookie is impossible.
   if (vary.includes('cookie')) return 'vary cookie'
@@ -91,7 +92,8 @@ export function storedResponse(
     url,
     status: response.status,
     statusText: response.statusText,
-    headers: storableHeaders(response.headers, bodyDecoded(response.headers.get('content-encoding'), bytes)),
+    // Content-Encoding no longer describes bytes fetch decoded; it stays with bytes stored as sent.
+    headers: storableHeaders(response.headers, bodyDecoded(response.headers.get('content-encoding'), bytes) ? ['content-encoding'] : []),
     ...encodeBody(bytes),
     requestTime,
     responseTime,

@@ -4,7 +4,8 @@
  * from scratch, which orphans its variants. Keys past the room left by the namespace are shortened with a hash
  * (the stored URL is checked on every read).
  */
-import { selectedValue, type StoredResponse } from './stored-response.js'
+import { selectedValue } from '@tiercache/core/http'
+import type { StoredResponse } from './stored-response.js'
 
 export function fetchKeys(prefix: string, room: number) {
   const fit = (key: string): string => (key.length <= room ? key : `${key.slice(0, room - 16)}#${hash(key)}`)

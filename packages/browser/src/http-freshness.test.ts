@@ -1,43 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { correctedInitialAge, currentAge, freshnessLifetime, parseAge, parseCacheControl, responseWindows } from './http-freshness.js'
+import { parseCacheControl } from '@tiercache/core/http'
+import { correctedInitialAge, currentAge, freshnessLifetime, responseWindows } from './http-freshness.js'
 
 const T = 1_700_000_000_000
 const h = (fields: Record<string, string>): Headers => new Headers(fields)
 const none = { ttl: 0, swr: 0, staleIfError: 0, given: false }
-
-describe('parseCacheControl', () => {
-  it('reads the directives a private cache acts on, case-insensitively', () => {
-    expect(parseCacheControl('Max-Age=60, STALE-WHILE-REVALIDATE=30, stale-if-error=600, must-revalidate')).toEqual({
-      maxAge: 60,
-      staleWhileRevalidate: 30,
-      staleIfError: 600,
-      mustRevalidate: true,
-      noStore: false,
-      noCache: false,
-      public: false,
-      mustUnderstand: false,
-      immutable: false,
-      onlyIfCached: false,
-      conflicting: false,
-    })
-    expect(parseCacheControl(null)).toMatchObject({ noStore: false, noCache: false })
-  })
-
-  it('treats qualified no-cache as no-cache and does not split inside quotes', () => {
-    expect(parseCacheControl('no-cache="set-cookie, x-a", max-age=5')).toMatchObject({ noCache: true, maxAge: 5 })
-  })
-
-  it('reads a quoted max-age, marks invalid values NaN and caps huge ones at 2^31 (RFC 9111 §1.2.2)', () => {
-    expect(parseCacheControl('max-age="30"').maxAge).toBe(30)
-    expect(parseCacheControl('max-age=soon').maxAge).toBeNaN()
-    expect(parseCacheControl('max-age=99999999999999').maxAge).toBe(2_147_483_648)
-  })
-
-  it('flags a directive repeated with another value (§4.2.1)', () => {
-    expect(parseCacheControl('max-age=60, max-age=10').conflicting).toBe(true)
-    expect(parseCacheControl('max-age=60, max-age=60').conflicting).toBe(false)
-  })
-})
 
 describe('freshnessLifetime (§4.2.1)', () => {
   const lifetime = (fields: Record<string, string>, status = 200) => freshnessLifetime(parseCacheControl(fields['cache-control'] ?? null), h(fields), status, T)?.ms
@@ -81,15 +48,6 @@ describe('age (§4.2.3)', () => {
   })
 })
 
-describe('parseAge (§5.1)', () => {
-  it('reads the first member of a list; anything but a non-negative integer is invalid (NaN)', () => {
-    expect(parseAge(null)).toBeUndefined()
-    expect(parseAge('7200, 0')).toBe(7200)
-    expect(parseAge(' 0,7200')).toBe(0)
-    for (const bad of ['abc', '-7200', '7200.0', '7200;foo=bar', '']) expect(parseAge(bad)).toBeNaN()
-  })
-})
-
 describe('responseWindows', () => {
   it('an invalid Age makes the response stale on arrival', () => {
     expect(responseWindows(h({ 'cache-control': 'max-age=3600', age: '-1' }), 200, T, T, none)).toMatchObject({ freshUntil: T, initialAge: 0 })
@@ -121,5 +79,11 @@ describe('responseWindows', () => {
       explicit: true,
     })
     expect(responseWindows(h({ 'cache-control': 'max-age=60, must-revalidate, stale-if-error=9' }), 200, T, T, none)).toMatchObject({ errorUntil: T + 60_000 })
+  })
+
+  it("ignores the shared-cache directives core's parser reports (s-maxage, private, proxy-revalidate: RFC 9111 §5.2.2)", () => {
+    const shared = responseWindows(h({ 'cache-control': 'private, proxy-revalidate, s-maxage=5, max-age=60, stale-while-revalidate=30' }), 200, T, T, none)
+    expect(shared.directives).toMatchObject({ private: true, proxyRevalidate: true, sMaxAge: 5 })
+    expect(shared).toMatchObject({ freshUntil: T + 60_000, staleUntil: T + 90_000 })
   })
 })

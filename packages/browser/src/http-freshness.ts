@@ -1,140 +1,18 @@
 /**
- * HTTP caching arithmetic for a private (browser) cache: Cache-Control parsing, freshness lifetime (explicit and
- * heuristic) and age (RFC 9111 §4.2), and the stale-while-revalidate / stale-if-error extensions (RFC 5861).
- * Times in ms, except directive values, which stay in seconds as on the wire.
+ * HTTP caching arithmetic for a private (browser) cache: freshness lifetime (explicit and heuristic) and age
+ * (RFC 9111 §4.2), and the stale-while-revalidate / stale-if-error extensions (RFC 5861). Times in ms, except
+ * directive values, which stay in seconds as on the wire. Cache-Control, Age and HTTP-date parsing are core's
+ * (`@tiercache/core/http`); a private cache ignores the shared-cache directives (`s-maxage`, `private`,
+ * `proxy-revalidate`, §5.2.2.10) they also report. An invalid Age makes a response stale on arrival (see
+ * `correctedInitialAge`), as the HTTP cache tests and Firefox do: a response whose age cannot be known is not
+ * trusted to be fresh.
  */
-import { parseHttpDate } from '@tiercache/core/http'
+import { parseAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
 
-export { parseHttpDate } from '@tiercache/core/http'
-
-/** The Cache-Control directives a private cache acts on, request and response ones. Values in seconds. */
-export interface CacheDirectives {
-  /** `max-age` (RFC 9111 §5.2.2.1 / §5.2.1.1); NaN when present but invalid. */
-  maxAge?: number
-  /** `no-store` (§5.2.2.5 / §5.2.1.5): never stored. */
-  noStore: boolean
-  /** `no-cache` (§5.2.2.4 / §5.2.1.4), qualified or not: stored, but never used without revalidation. */
-  noCache: boolean
-  /** `must-revalidate` (§5.2.2.2): once stale, never used without revalidation, not even on errors. */
-  mustRevalidate: boolean
-  /** `public` (§5.2.2.9): marks a response cacheable, heuristic freshness included, whatever its status. */
-  public: boolean
-  /** `must-understand` (§5.2.2.3): store only when the status code is understood. */
-  mustUnderstand: boolean
-  /** `immutable` (RFC 8246): a fresh response need not be revalidated when the user reloads. */
-  immutable: boolean
-  /** `stale-while-revalidate` (RFC 5861 §3). */
-  staleWhileRevalidate?: number
-  /** `stale-if-error` (RFC 5861 §4). */
-  staleIfError?: number
-  /** Request `max-stale` (§5.2.1.2): Infinity without a value (any staleness). */
-  maxStale?: number
-  /** Request `min-fresh` (§5.2.1.3). */
-  minFresh?: number
-  /** Request `only-if-cached` (§5.2.1.7). */
-  onlyIfCached: boolean
-  /** A directive appeared twice with different values: RFC 9111 §4.2.1 lets a cache treat the response as stale. */
-  conflicting: boolean
-}
-
-/** delta-seconds past 2^31 are read as 2^31 (RFC 9111 §1.2.2). */
-const DELTA_MAX = 2_147_483_648
 /** Heuristic lifetimes are capped (RFC 9111 §4.2.2 leaves the bound to the cache): a week. */
 const HEURISTIC_MAX = 7 * 86_400_000
 /** Statuses heuristically cacheable (RFC 9110 §15.1), 206 aside: partial responses are never stored here. */
 export const HEURISTIC_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501])
-
-/**
- * Parses a Cache-Control field value (request or response). Directive names are case-insensitive; values may
- * be tokens or quoted strings; `s-maxage`, `private`, `proxy-revalidate` and unknown directives are ignored: they
- * apply to shared caches (§5.2.2.10) or do not change what a private cache does.
- *
- * @example
- * parseCacheControl('max-age=60, stale-while-revalidate=30') // { maxAge: 60, staleWhileRevalidate: 30, … }
- */
-export function parseCacheControl(value: string | null): CacheDirectives {
-  const out: CacheDirectives = {
-    noStore: false,
-    noCache: false,
-    mustRevalidate: false,
-    public: false,
-    mustUnderstand: false,
-    immutable: false,
-    onlyIfCached: false,
-    conflicting: false,
-  }
-  if (value === null) return out
-  const seen = new Map<string, string | undefined>()
-  // Commas inside quoted strings (no-cache="a, b") do not split directives.
-  for (const match of value.matchAll(/([^=,\s]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,]*))?/g)) {
-    const name = (match[1] as string).toLowerCase()
-    const raw = match[2]?.trim()
-    const arg = raw?.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw
-    if (seen.has(name) && seen.get(name) !== arg) out.conflicting = true
-    if (seen.has(name)) continue
-    seen.set(name, arg)
-    switch (name) {
-      case 'max-age':
-        out.maxAge = deltaSeconds(arg)
-        break
-      case 'no-store':
-        out.noStore = true
-        break
-      case 'no-cache':
-        out.noCache = true
-        break
-      case 'must-revalidate':
-        out.mustRevalidate = true
-        break
-      case 'public':
-        out.public = true
-        break
-      case 'must-understand':
-        out.mustUnderstand = true
-        break
-      case 'immutable':
-        out.immutable = true
-        break
-      case 'only-if-cached':
-        out.onlyIfCached = true
-        break
-      case 'max-stale': {
-        // Without a value: any staleness (§5.2.1.2).
-        const s = arg === undefined ? Number.POSITIVE_INFINITY : deltaSeconds(arg)
-        if (!Number.isNaN(s)) out.maxStale = s
-        break
-      }
-      case 'min-fresh':
-      case 'stale-while-revalidate':
-      case 'stale-if-error': {
-        const s = deltaSeconds(arg)
-        if (Number.isNaN(s)) break
-        if (name === 'min-fresh') out.minFresh = s
-        else if (name === 'stale-while-revalidate') out.staleWhileRevalidate = s
-        else out.staleIfError = s
-        break
-      }
-    }
-  }
-  return out
-}
-
-function deltaSeconds(arg: string | undefined): number {
-  if (arg === undefined || !/^\d+$/.test(arg)) return Number.NaN
-  return Math.min(Number(arg), DELTA_MAX)
-}
-
-/**
- * The Age field's value in seconds (RFC 9111 §5.1): the first member of a list (`7200, 0` is 7200), undefined when
- * absent, NaN when that member is not a non-negative integer. RFC 9111 lets a cache ignore an invalid Age; this
- * cache treats the response as stale instead (see `correctedInitialAge`), as the HTTP cache tests and Firefox do:
- * a response whose age cannot be known is not trusted to be fresh.
- */
-export function parseAge(value: string | null): number | undefined {
-  if (value === null) return undefined
-  const first = (value.split(',')[0] as string).trim()
-  return /^\d+$/.test(first) ? Math.min(Number(first), DELTA_MAX) : Number.NaN
-}
 
 /** Where a freshness lifetime came from. */
 export type LifetimeSource = 'explicit' | 'heuristic'
@@ -173,7 +51,7 @@ export function freshnessLifetime(
  *   corrected_age_value = age_value + (response_time - request_time)
  *   corrected_initial_age = max(apparent_age, corrected_age_value)
  *
- * A missing Date counts as response_time (apparent_age 0). NaN when Age is invalid (see `parseAge`).
+ * A missing Date counts as response_time (apparent_age 0). NaN when Age is invalid (core's `parseAge`).
  */
 export function correctedInitialAge(headers: Headers, requestTime: number, responseTime: number): number {
   const age = parseAge(headers.get('age'))

@@ -37,9 +37,9 @@ afterEach(async () => {
 
 describe('indexedDbCoordinator: options', () => {
   it('validates once, naming the option and the rule', () => {
-    expect(() => indexedDbCoordinator(1 as unknown as IndexedDbCoordinatorOptions)).toThrow(/indexedDbCoordinator\(options\) must be an object/)
+    expect(() => indexedDbCoordinator(1 as unknown as IndexedDbCoordinatorOptions)).toThrow(/indexedDbCoordinator\(options\) must be an options object/)
     expect(() => indexedDbCoordinator({ dbName: '' })).toThrow(/options\.dbName must be a non-empty string/)
-    expect(() => indexedDbCoordinator({ tagTtl: 0 })).toThrow(/options\.tagTtl must be greater than 0/)
+    expect(() => indexedDbCoordinator({ tagTtl: 0 })).toThrow(/options\.tagTtl must be longer than 0 ms/)
     expect(() => indexedDbCoordinator({ tagTtl: 'soon' as never })).toThrow(/options\.tagTtl/)
     expect(() => indexedDbCoordinator({ now: 1 as unknown as () => number })).toThrow(/options\.now must be a function/)
     expect(() => indexedDbCoordinator({ onError: 'log' as unknown as () => void })).toThrow(/options\.onError must be a function/)

@@ -1,7 +1,7 @@
 import { CacheError, nextStamp, type Coordinator, type Duration, type Lock } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
+import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalString } from '@tiercache/core/kit'
 import { transactionDone } from './indexeddb-store.js'
-import { checkOptions, optionalDuration, optionalFunction, optionalString } from './options.js'
 import { tryLock, webLocks } from './web-locks.js'
 
 /**
@@ -110,15 +110,15 @@ export class IndexedDbCoordinator implements Coordinator {
   #pruning: Promise<number> | undefined
   #reportedUnavailable = false
   #closed = false
-  readonly #background = new Set<Promise<unknown>>()
+  /** Background work nobody waits for (stamp writes, pruning): close() waits for it. */
+  readonly #background = new Background()
 
   constructor(options: IndexedDbCoordinatorOptions = {}) {
-    checkOptions(options, 'indexedDbCoordinator')
-    this.databaseName = `${optionalString(options.dbName, 'options.dbName', 'tiercache')}-tags`
-    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', 30 * 86_400_000)
-    if (this.tagTtl === 0) throw new RangeError('options.tagTtl must be greater than 0')
-    this.#now = optionalFunction(options.now, 'options.now', Date.now)
-    this.#onError = optionalFunction(options.onError, 'options.onError', warn)
+    assertOptions(options, 'indexedDbCoordinator(options)', true)
+    this.databaseName = `${optionalString(options.dbName, 'options.dbName') ?? 'tiercache'}-tags`
+    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', undefined, { positive: true }) ?? 30 * 86_400_000
+    this.#now = optionalFunction(options.now, 'options.now') ?? Date.now
+    this.#onError = optionalFunction(options.onError, 'options.onError') ?? warn
     this.#lastPrune = this.#now()
     // Without IndexedDB (old runtimes, some sandboxes) it is a memory coordinator from the start.
     this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.databaseName, STORE_NAME)
@@ -241,7 +241,7 @@ export class IndexedDbCoordinator implements Coordinator {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.allSettled([this.#loading, this.#pruning, ...this.#background])
+    await Promise.allSettled([this.#loading, this.#pruning, this.#background.idle()])
     const useStore = this.#useStore
     if (useStore !== undefined) await useStore('readonly', (os) => os.transaction.db.close()).catch(noop)
   }
@@ -355,11 +355,8 @@ export class IndexedDbCoordinator implements Coordinator {
     }
   }
 
-  /** Background work nobody waits for: kept for close(), never rejecting. */
   #track(promise: Promise<unknown>): void {
-    const settled = promise.then(noop, noop)
-    this.#background.add(settled)
-    void settled.then(() => this.#background.delete(settled))
+    this.#background.track(promise, undefined)
   }
 }
 
@@ -371,5 +368,3 @@ function isTime(value: unknown): value is number {
 function warn(error: CacheError): void {
   console.warn(`tiercache: ${error.message}`)
 }
-
-function noop(): void {}

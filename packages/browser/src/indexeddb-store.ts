@@ -9,8 +9,8 @@ import {
   type Store,
   type StoreEvent,
 } from '@tiercache/core'
-import { createStore, get as idbGet, getMany as idbGetMany, type UseStore } from 'idb-keyval'
-import { checkOptions, optionalDuration, optionalFunction, optionalPositiveInteger, optionalString } from './options.js'
+import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, type UseStore } from 'idb-keyval'
+import { assertOptions, Background, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
 
 /**
  * Options of `indexedDbStore`.
@@ -148,26 +148,26 @@ export class IndexedDbStore implements Store {
   #evicting: Promise<void> | undefined
   #listeners: ((event: StoreEvent) => void)[] = []
   #closed = false
-  #background = new Set<Promise<unknown>>()
+  /** Background work the caller does not wait for (flushes, sweeps, dropping dead entries): close() waits for it. */
+  readonly #background = new Background()
   readonly #onHidden = (): void => {
     if (typeof document === 'undefined' || document.visibilityState === 'hidden') this.#track(this.flush())
   }
 
   constructor(options: IndexedDbStoreOptions = {}) {
-    checkOptions(options, 'indexedDbStore')
-    this.dbName = optionalString(options.dbName, 'options.dbName', 'tiercache')
-    this.storeName = optionalString(options.storeName, 'options.storeName', 'entries')
+    assertOptions(options, 'indexedDbStore(options)', true)
+    this.dbName = optionalString(options.dbName, 'options.dbName') ?? 'tiercache'
+    this.storeName = optionalString(options.storeName, 'options.storeName') ?? 'entries'
     this.lruDbName = `${this.dbName}-lru`
-    this.name = optionalString(options.name, 'options.name', 'indexeddb')
-    this.maxEntries = optionalPositiveInteger(options.maxEntries, 'options.maxEntries', 5_000)
-    this.maxTtl = options.maxTtl === undefined ? undefined : optionalDuration(options.maxTtl, 'options.maxTtl', 0)
-    if (this.maxTtl === 0) throw new RangeError('options.maxTtl must be greater than 0')
-    this.#now = optionalFunction(options.now, 'options.now', Date.now)
+    this.name = optionalString(options.name, 'options.name') ?? 'indexeddb'
+    this.maxEntries = optionalInteger(options.maxEntries, 'options.maxEntries', 1) ?? 5_000
+    this.maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl', undefined, { positive: true })
+    this.#now = optionalFunction(options.now, 'options.now') ?? Date.now
     this.#clockGiven = options.now !== undefined
-    this.#sweepInterval = optionalDuration(options.sweepInterval, 'options.sweepInterval', 60_000)
-    this.#sweepLimit = optionalPositiveInteger(options.sweepLimit, 'options.sweepLimit', 200)
-    this.#flushInterval = optionalDuration(options.accessFlushInterval, 'options.accessFlushInterval', 5_000)
-    this.#flushBatch = optionalPositiveInteger(options.accessFlushBatch, 'options.accessFlushBatch', Number.POSITIVE_INFINITY)
+    this.#sweepInterval = optionalDuration(options.sweepInterval, 'options.sweepInterval') ?? 60_000
+    this.#sweepLimit = optionalInteger(options.sweepLimit, 'options.sweepLimit', 1) ?? 200
+    this.#flushInterval = optionalDuration(options.accessFlushInterval, 'options.accessFlushInterval') ?? 5_000
+    this.#flushBatch = optionalInteger(options.accessFlushBatch, 'options.accessFlushBatch', 1) ?? Number.POSITIVE_INFINITY
     this.#lastSweep = this.#now()
     // Without IndexedDB (old runtimes, some sandboxes) the store exists but every call reports the reason.
     this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.dbName, this.storeName)
@@ -292,7 +292,7 @@ export class IndexedDbStore implements Store {
 
   /** How many entries the database holds now (all tabs). */
   count(): Promise<number> {
-    return this.#run('count', '', (useStore) => useStore('readonly', (os) => request(os.count(ENTRY_KEYS()))))
+    return this.#run('count', '', (useStore) => useStore('readonly', (os) => promisifyRequest(os.count(ENTRY_KEYS()))))
   }
 
   /** Deletes every entry and access time. */
@@ -316,7 +316,7 @@ export class IndexedDbStore implements Store {
     if (this.#closed) return
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#onHidden)
     // Background work first: a sweep or a dropped expired entry leaves access times to delete in the flush.
-    await Promise.allSettled([...this.#background, this.#sweeping, this.#evicting])
+    await Promise.allSettled([this.#background.idle(), this.#sweeping, this.#evicting])
     await this.flush()
     this.#closed = true
     clearTimeout(this.#flushTimer)
@@ -538,7 +538,7 @@ export class IndexedDbStore implements Store {
       useTimes('readonly', (os) => {
         const keys = os.getAllKeys()
         const values = os.getAll()
-        return request(values).then((ats) => {
+        return promisifyRequest(values).then((ats) => {
           const times = new Map<string, number>()
           keys.result.forEach((key, i) => {
             const at = Number(ats[i])
@@ -627,11 +627,8 @@ export class IndexedDbStore implements Store {
     }
   }
 
-  /** Background work the caller does not wait for: kept for close(), never rejecting. */
   #track(promise: Promise<unknown>): void {
-    const settled = promise.then(noop, noop)
-    this.#background.add(settled)
-    void settled.then(() => this.#background.delete(settled))
+    this.#background.track(promise, undefined)
   }
 }
 
@@ -678,23 +675,16 @@ function latest(a: number | undefined, b: number | undefined): number | undefine
   return a === undefined ? b : b === undefined ? a : Math.max(a, b)
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result)
-    req.onerror = () => reject(req.error)
-  })
-}
-
-/** Resolves when the transaction committed; rejects with its error when it aborts. */
+/**
+ * Resolves when the transaction committed; rejects with its error when it aborts. idb-keyval's `promisifyRequest`
+ * rejects with `tx.error`, which is null for a transaction aborted by `abort()`: that becomes an AbortError.
+ */
 export function transactionDone(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve()
-    tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'))
+  return promisifyRequest(tx).catch((error: DOMException | null) => {
+    throw error ?? new DOMException('The transaction was aborted', 'AbortError')
   })
 }
 
 function unrefTimer(timer: unknown): void {
   ;(timer as { unref?: () => void }).unref?.()
 }
-
-function noop(): void {}

@@ -5,8 +5,8 @@
  */
 import type { Cache, Loader, Policy } from '@tiercache/core'
 import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, type ReactElement, type ReactNode } from 'react'
+import { typeOf } from '@tiercache/core/kit'
 import { createCachedFetch } from './cached-fetch.js'
-import { typeOf } from './options.js'
 import { cacheUpdates, type CacheUpdates } from './updates.js'
 
 /** Props of `CacheProvider`. */

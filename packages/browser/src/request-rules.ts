@@ -2,7 +2,7 @@
  * What a request allows the cache to answer with (RFC 9111 §5.2.1 request directives, Fetch cache modes), and the
  * one rule that judges a stored response against it.
  */
-import { parseCacheControl } from './http-freshness.js'
+import { parseCacheControl } from '@tiercache/core/http'
 import type { StoredResponse } from './stored-response.js'
 
 /** The caller's wishes: from `request.cache` and the request's Cache-Control and Pragma. Times in ms. */

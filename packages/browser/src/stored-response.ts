@@ -3,6 +3,7 @@
  * values, because serializing tiers hold JSON), with the body as UTF-8 text when it is valid UTF-8 and base64
  * otherwise. Every answer is a new Response rebuilt from it, so each caller can read its own body.
  */
+import { decodeBody, selectedValue, storableHeaders, type HeadersLike } from '@tiercache/core/http'
 import { currentAge } from './http-freshness.js'
 
 export interface StoredResponse {
@@ -14,7 +15,7 @@ export interface StoredResponse {
   finalUrl?: string
   status: number
   statusText: string
-  /** Response header fields, minus those never stored (see `storableHeaders`). */
+  /** Response header fields, minus those never stored (core's `storableHeaders`). */
   headers: [string, string][]
   /** UTF-8 text, or base64 when `b64` is 1. */
   body: string
@@ -41,24 +42,6 @@ export interface StoredResponse {
 }
 
 /**
- * Response fields never stored or replayed (RFC 9111 §3.1): connection-specific ones, cookies (a page never sees
- * Set-Cookie, and a cache shared by the users of one server-side process must not replay one user's cookies to
- * another), and Content-Length, which is recomputed from the stored bytes.
- */
-const UNSTORED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'set-cookie',
-  'set-cookie2',
-  'content-length',
-])
-
-/**
  * Fields a 304 does not update (RFC 9111 §3.2 lets a cache that stores processed content keep the fields that
  * describe it): the stored bytes' coding, length, digest and range, and the validator they were stored under.
  */
@@ -80,79 +63,21 @@ export function bodyDecoded(contentEncoding: string | null, bytes: Uint8Array): 
   return codings.every((c) => DECODED_CODINGS.has(c) || (c === 'zstd' && !ZSTD_MAGIC.every((b, i) => bytes[i] === b)))
 }
 
-/** The field names a Connection header lists (RFC 9110 §7.6.1): hop-by-hop, never stored. */
-function connectionOptions(headers: Headers): Set<string> {
-  const out = new Set<string>()
-  for (const name of (headers.get('connection') ?? '').split(',')) {
-    const trimmed = name.trim().toLowerCase()
-    if (trimmed !== '') out.add(trimmed)
-  }
-  return out
-}
-
-/**
- * The response's header fields worth storing, in order. `decoded`: the body was decoded by fetch, so
- * Content-Encoding no longer describes the stored bytes and is dropped; otherwise it is kept with them.
- */
-export function storableHeaders(headers: Headers, decoded = true): [string, string][] {
-  const hopByHop = connectionOptions(headers)
-  const out: [string, string][] = []
-  headers.forEach((value, name) => {
-    if (UNSTORED.has(name) || hopByHop.has(name)) return
-    if (name === 'content-encoding' && decoded) return
-    out.push([name, value])
-  })
-  return out
-}
-
 /**
  * The stored fields updated from a 304 (RFC 9111 §3.2, §4.3.4): every field of the 304 replaces the stored
- * one, except those never stored and those describing the stored bytes (KEPT_ON_304); fields the 304 does not
- * carry stay.
+ * one, except those never stored (core's `storableHeaders`) and those describing the stored bytes (KEPT_ON_304);
+ * fields the 304 does not carry stay.
  */
 export function freshenHeaders(stored: readonly [string, string][], notModified: Headers): [string, string][] {
   const merged = new Headers(stored as [string, string][])
-  const hopByHop = connectionOptions(notModified)
-  notModified.forEach((value, name) => {
-    if (!UNSTORED.has(name) && !KEPT_ON_304.has(name) && !hopByHop.has(name)) merged.set(name, value)
-  })
+  for (const [name, value] of storableHeaders(notModified, KEPT_ON_304)) merged.set(name, value)
   const out: [string, string][] = []
   merged.forEach((value, name) => out.push([name, value]))
   return out
 }
 
-/** The request header names a response's Vary field lists, lowercase and sorted; '*' when it varies on everything. */
-export function varyNames(headers: Headers): string[] | '*' {
-  const value = headers.get('vary')
-  if (value === null) return []
-  const names = new Set<string>()
-  for (const part of value.split(',')) {
-    const name = part.trim().toLowerCase()
-    if (name === '*') return '*'
-    if (name !== '') names.add(name)
-  }
-  return [...names].sort()
-}
-
-/** Request fields whose values are case-insensitive (language ranges, codings, charsets). */
-const CASE_INSENSITIVE = new Set(['accept-language', 'accept-encoding', 'accept-charset'])
-
-/**
- * A request header value, normalized as RFC 9111 §4.1 allows: whitespace around list commas dropped and runs of it
- * collapsed, and lowercased where the field's values are case-insensitive.
- */
-export function selectedValue(headers: Headers, name: string): string | null {
-  const value = headers.get(name)
-  if (value === null) return null
-  const normalized = value
-    .split(',')
-    .map((part) => part.replace(/\s+/g, ' ').trim())
-    .join(',')
-  return CASE_INSENSITIVE.has(name) ? normalized.toLowerCase() : normalized
-}
-
 /** The values a request has for the given Vary names. */
-export function selectedValues(names: readonly string[], headers: Headers): Record<string, string | null> {
+export function selectedValues(names: readonly string[], headers: HeadersLike): Record<string, string | null> {
   const out: Record<string, string | null> = {}
   for (const name of names) out[name] = selectedValue(headers, name)
   return out
@@ -171,29 +96,6 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
   if (typeof value !== 'object' || value === null) return false
   const s = value as Partial<StoredResponse>
   return s.v === 1 && typeof s.url === 'string' && typeof s.status === 'number' && typeof s.body === 'string' && Array.isArray(s.headers)
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-const encoder = new TextEncoder()
-
-/** The body as text when it is valid UTF-8 (byte-exact on the way back: the BOM is kept), else as base64. */
-export function encodeBody(bytes: Uint8Array): { body: string; b64?: 1 } {
-  try {
-    return { body: utf8.decode(bytes) }
-  } catch {
-    let binary = ''
-    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-    return { body: btoa(binary), b64: 1 }
-  }
-}
-
-/** Fresh bytes of a stored body (a new buffer each time). */
-export function decodeBody(stored: Pick<StoredResponse, 'body' | 'b64'>): Uint8Array<ArrayBuffer> {
-  if (stored.b64 !== 1) return encoder.encode(stored.body)
-  const binary = atob(stored.body)
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
 }
 
 /** Statuses whose responses have no body (Fetch's null body status). */

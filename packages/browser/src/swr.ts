@@ -5,8 +5,8 @@
  */
 import { namespacePrefix, type Cache as TierCache, type Policy } from '@tiercache/core'
 import { unstable_serialize, type Cache, type Middleware, type ScopedMutator, type State } from 'swr'
+import { assertOptions, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 import { hash } from './fetch-keys.js'
-import { checkOptions, optionalFunction, optionalString, typeOf } from './options.js'
 import { cacheUpdates, type CacheUpdates } from './updates.js'
 
 /**
@@ -72,15 +72,15 @@ const MAX_KEY = 1024
  * // <SWRConfig value={swrCache.config}><App /></SWRConfig>
  */
 export function createSWRCache(options: SWRCacheOptions): SWRCache {
-  checkOptions(options, 'createSWRCache')
+  assertOptions(options, 'createSWRCache(options)', true)
   const cache = options?.cache
   if (typeof cache !== 'object' || cache === null || typeof cache.getOrSet !== 'function') {
     throw new TypeError(`options.cache must be a cache from createCache(), got ${typeOf(cache)}`)
   }
   cache.resolvePolicy(options.policy) // throws naming the rule
-  const tagsOf = optionalFunction<(key: string) => readonly string[]>(options.tags, 'options.tags', () => [])
-  const prefix = optionalString(options.prefix, 'options.prefix', 'swr:')
-  const onError = optionalFunction<(error: unknown) => void>(options.onError, 'options.onError', warn)
+  const tagsOf = optionalFunction<(key: string) => readonly string[]>(options.tags, 'options.tags') ?? (() => [])
+  const prefix = optionalString(options.prefix, 'options.prefix') ?? 'swr:'
+  const onError = optionalFunction<(error: unknown) => void>(options.onError, 'options.onError') ?? warn
   const room = MAX_KEY - namespacePrefix(cache.namespace).length
   /** Cache keys shortened with a hash -> their SWR key. */
   const shortened = new Map<string, string>()

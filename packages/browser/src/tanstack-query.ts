@@ -8,8 +8,8 @@ import { experimental_createQueryPersister, type AsyncStorage, type PersistedQue
 
 // The public types below are structural, with no import from TanStack's packages: TanStack's declarations need the
 // DOM lib (and a version of their own), and an app type-checks this subpath whichever it has.
+import { assertOptions, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 import { hash } from './fetch-keys.js'
-import { checkOptions, optionalFunction, optionalString, typeOf } from './options.js'
 import { cacheUpdates, type CacheUpdates } from './updates.js'
 
 /** What the adapter uses of a Query: `@tanstack/query-core`'s Query fits. */
@@ -107,16 +107,16 @@ const MAX_KEY = 1024
  * persister.connect(queryClient)
  */
 export function createQueryPersister(options: QueryPersisterOptions): QueryPersister {
-  checkOptions(options, 'createQueryPersister')
+  assertOptions(options, 'createQueryPersister(options)', true)
   const cache = options?.cache
   if (typeof cache !== 'object' || cache === null || typeof cache.getOrSet !== 'function') {
     throw new TypeError(`options.cache must be a cache from createCache(), got ${typeOf(cache)}`)
   }
   const base = cache.resolvePolicy(options.policy) // throws naming the rule
-  const tagsOf = optionalFunction<(queryKey: readonly unknown[]) => readonly string[]>(options.tags, 'options.tags', () => [])
+  const tagsOf = optionalFunction<(queryKey: readonly unknown[]) => readonly string[]>(options.tags, 'options.tags') ?? (() => [])
   const buster = options.buster === undefined ? '' : String(options.buster)
-  const prefix = optionalString(options.prefix, 'options.prefix', 'tanstack-query')
-  const onError = optionalFunction<(error: unknown) => void>(options.onError, 'options.onError', warn)
+  const prefix = optionalString(options.prefix, 'options.prefix') ?? 'tanstack-query'
+  const onError = optionalFunction<(error: unknown) => void>(options.onError, 'options.onError') ?? warn
   const room = MAX_KEY - namespacePrefix(cache.namespace).length
   const keyOf = (storageKey: string): string => {
     const key = `tq:${storageKey}`

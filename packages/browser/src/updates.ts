@@ -1,6 +1,6 @@
 import { formatCacheStatus, fromEnvelope, namespacePrefix, type Cache, type CacheEvent, type Entry } from '@tiercache/core'
+import { assertOptions, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 import { fetchKeys, hash } from './fetch-keys.js'
-import { checkOptions, optionalFunction, optionalPositiveInteger, optionalString, typeOf } from './options.js'
 import { isStoredResponse, toResponse, type StoredResponse } from './stored-response.js'
 
 /**
@@ -136,11 +136,11 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
   if (typeof cache !== 'object' || cache === null || typeof cache.subscribe !== 'function') {
     throw new TypeError(`cacheUpdates(cache) needs a cache from createCache(), got ${typeOf(cache)}`)
   }
-  checkOptions(options, 'cacheUpdates')
-  const name = optionalString(options.channel, 'options.channel', 'tiercache')
-  const remember = optionalPositiveInteger(options.remember, 'options.remember', 1_000)
-  const now = optionalFunction<() => number>(options.now, 'options.now', Date.now)
-  const Channel = optionalFunction<typeof BroadcastChannel | undefined>(options.BroadcastChannel, 'options.BroadcastChannel', globalThis.BroadcastChannel)
+  assertOptions(options, 'cacheUpdates(options)', true)
+  const name = optionalString(options.channel, 'options.channel') ?? 'tiercache'
+  const remember = optionalInteger(options.remember, 'options.remember', 1) ?? 1_000
+  const now = optionalFunction<() => number>(options.now, 'options.now') ?? Date.now
+  const Channel = optionalFunction<typeof BroadcastChannel>(options.BroadcastChannel, 'options.BroadcastChannel') ?? globalThis.BroadcastChannel
   const ns = cache.namespace
   const prefix = namespacePrefix(ns)
 
@@ -252,7 +252,7 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
       throw new TypeError(`key must be a non-empty string or a function of the key, got ${typeOf(key)}`)
     }
     if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeOf(listener)}`)
-    checkOptions(options, 'onUpdate')
+    assertOptions(options, 'onUpdate(options)', true)
     const since = options.since
     if (since !== undefined && (typeof since !== 'number' || Number.isNaN(since))) throw new TypeError(`options.since must be a time in epoch ms, got ${typeOf(since)}`)
     const sub: Subscription = { listener: listener as (update: CacheUpdate) => void, unchanged: options.unchanged === true }
@@ -290,9 +290,9 @@ export function cacheUpdates(cache: Cache, options: CacheUpdatesOptions = {}): C
 
   function onFetchUpdate(url: string | URL, listener: (update: FetchUpdate) => void, options: OnFetchUpdateOptions = {}): () => void {
     if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeOf(listener)}`)
-    checkOptions(options, 'onFetchUpdate')
-    const keyPrefix = optionalString(options.keyPrefix, 'options.keyPrefix', 'fetch:')
-    const cacheName = optionalString(options.cacheName, 'options.cacheName', 'tiercache')
+    assertOptions(options, 'onFetchUpdate(options)', true)
+    const keyPrefix = optionalString(options.keyPrefix, 'options.keyPrefix') ?? 'fetch:'
+    const cacheName = optionalString(options.cacheName, 'options.cacheName') ?? 'tiercache'
     const absolute = fetchUrl(url)
     let keys = fetchKeysByPrefix.get(keyPrefix)
     if (keys === undefined) fetchKeysByPrefix.set(keyPrefix, (keys = fetchKeys(keyPrefix, MAX_KEY - prefix.length)))
