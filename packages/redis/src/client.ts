@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { typeOf } from './options.js'
+import { typeOf } from '@tiercache/core/kit'
 
 /** An ioredis client: `new Redis(url, options)` for one server, `new Redis.Cluster(nodes, options)` for a Cluster. */
 export type RedisClient = Redis | Cluster

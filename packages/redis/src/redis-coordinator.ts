@@ -1,10 +1,10 @@
 import { Circuit, type CircuitBreakerOptions, type Coordinator, type Duration, type Lock, type Store } from '@tiercache/core'
 import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, RELEASE_LOCK, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 import { randomUUID } from 'node:crypto'
 import { RedisBus, type BusEvent } from './bus.js'
 import { assertRedisClient, pipelineResult, type RedisClient } from './client.js'
 import { registerLink } from './link.js'
-import { assertOptions, optionalDuration, optionalFunction, typeOf } from './options.js'
 
 export interface RedisCoordinatorOptions {
   /** An ioredis client (single node or Cluster), on the same database as the redisStore it works with. */
@@ -105,17 +105,13 @@ export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordin
     if (bus.local !== undefined && (!Array.isArray(bus.local) || bus.local.some((s) => typeof s !== 'object' || s === null || typeof (s as Store).delete !== 'function'))) {
       throw new TypeError('options.bus.local must be an array of stores (the in-process tiers, e.g. [memoryStore()])')
     }
-    if (bus.channel !== undefined && (typeof bus.channel !== 'string' || bus.channel.length === 0)) {
-      throw new TypeError(`options.bus.channel must be a non-empty string, got ${typeOf(bus.channel)}`)
-    }
+    optionalString(bus.channel, 'options.bus.channel')
     optionalFunction(bus.onEvent, 'options.bus.onEvent')
   }
   if (breaker !== undefined && breaker !== false && (typeof breaker !== 'object' || breaker === null)) {
     throw new TypeError(`options.breaker must be circuit breaker options or false, got ${typeOf(breaker)}`)
   }
-  if (maxTags !== undefined && (!Number.isInteger(maxTags) || maxTags < 1)) {
-    throw new RangeError(`options.maxTags must be an integer >= 1, got ${String(maxTags)}`)
-  }
+  optionalInteger(maxTags, 'options.maxTags', 1)
   const coordinator = new RedisTagCoordinator(options)
   registerLink(coordinator, {
     channel: coordinator.bus?.channel,
@@ -155,15 +151,15 @@ class RedisTagCoordinator implements RedisCoordinator {
     this.#client = options.client
     this.#layout = redisLayout(options.prefix)
     this.#tagCacheTtl = optionalDuration(options.tagCacheTtl, 'options.tagCacheTtl') ?? 5_000
-    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', true) ?? 30 * 86_400_000
-    this.#timeout = optionalDuration(options.timeout, 'options.timeout', true) ?? 1_000
+    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', undefined, { positive: true }) ?? 30 * 86_400_000
+    this.#timeout = optionalDuration(options.timeout, 'options.timeout', undefined, { positive: true }) ?? 1_000
     this.#maxTags = options.maxTags ?? 10_000
     this.#now = options.now ?? Date.now
     this.#circuit = options.breaker === false ? undefined : new Circuit('redis coordinator', options.breaker ?? {}, this.#timeout)
     defineScripts(this.#client)
     const bus = options.bus
     if (bus !== false) {
-      const heartbeat = optionalDuration(bus?.heartbeat, 'options.bus.heartbeat', true) ?? 1_000
+      const heartbeat = optionalDuration(bus?.heartbeat, 'options.bus.heartbeat', undefined, { positive: true }) ?? 1_000
       this.bus = new RedisBus(
         this.#client,
         { channel: bus?.channel ?? `${this.#layout.prefix}bus`, local: bus?.local ?? [], heartbeat, remember: 10_000, onEvent: bus?.onEvent },

@@ -11,11 +11,11 @@ import {
   type Entry,
   type Store,
 } from '@tiercache/core'
+import { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 import type { ChainableCommander, Cluster } from 'ioredis'
 import { assertRedisClient, pipelineResult, type RedisClient } from './client.js'
 import { batchByNode, NodeCircuits, nodeOf } from './cluster-nodes.js'
 import { linkOf, type StoreLink } from './link.js'
-import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from './options.js'
 
 export interface RedisStoreOptions {
   /**
@@ -80,8 +80,9 @@ export interface RedisStoreOptions {
 export function redisStore(options: RedisStoreOptions): Store {
   assertOptions(options, 'redisStore(options)')
   assertRedisClient(options.client, 'options.client')
-  optionalString(options.prefix, 'options.prefix', 128)
-  optionalString(options.name, 'options.name', 64)
+  // An empty prefix is allowed: the keys are then core's full keys.
+  if (options.prefix !== '') optionalString(options.prefix, 'options.prefix', undefined, 128)
+  optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
   optionalFunction(options.onError, 'options.onError')
   const { coordinator, breaker } = options
@@ -91,8 +92,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   if (breaker !== undefined && breaker !== false && (typeof breaker !== 'object' || breaker === null)) {
     throw new TypeError(`options.breaker must be circuit breaker options or false, got ${typeOf(breaker)}`)
   }
-  const ownMaxTtl = optionalDuration(options.maxTtl, 'options.maxTtl', true)
-  const timeout = optionalDuration(options.timeout, 'options.timeout', true)
+  const ownMaxTtl = optionalDuration(options.maxTtl, 'options.maxTtl', undefined, { positive: true })
+  const timeout = optionalDuration(options.timeout, 'options.timeout', undefined, { positive: true })
   const link = coordinator === undefined ? undefined : linkOf(coordinator)
   const store = new RedisStore(options, ownMaxTtl ?? link?.tagTtl, timeout, link)
   if (breaker === false) return store
@@ -130,7 +131,7 @@ class RedisStore implements Store {
     this.#link = link?.channel === undefined ? undefined : link
     this.#onError = options.onError
     this.#ownClock = options.now !== undefined
-    if (options.bytes !== undefined && typeof options.bytes !== 'boolean') throw new TypeError(`options.bytes must be a boolean, got ${typeOf(options.bytes)}`)
+    optionalBoolean(options.bytes, 'options.bytes')
     this.#encode = options.bytes === false ? encodeEntry : encodeBytes
     this.#now = options.now ?? Date.now
   }

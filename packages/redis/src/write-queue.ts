@@ -1,6 +1,6 @@
 import type { DeadLetter, Duration, QueuedWrite, WriteQueue, WriteRecord } from '@tiercache/core'
+import { assertOptions, optionalDuration, optionalString } from '@tiercache/core/kit'
 import { assertRedisClient, type RedisClient } from './client.js'
-import { assertOptions, optionalDuration, optionalString } from './options.js'
 
 export interface RedisWriteQueueOptions {
   /** An ioredis client (single node or Cluster; the queue's keys share one hash slot). */
@@ -34,10 +34,12 @@ export interface RedisWriteQueueOptions {
 export function redisWriteQueue<V = unknown>(options: RedisWriteQueueOptions): WriteQueue<V> {
   assertOptions(options, 'redisWriteQueue(options)')
   assertRedisClient(options.client, 'options.client')
-  for (const name of ['name', 'prefix', 'group', 'consumer'] as const) optionalString(options[name], `options.${name}`, 128)
+  for (const name of ['name', 'group', 'consumer'] as const) optionalString(options[name], `options.${name}`, undefined, 128)
+  // An empty prefix is allowed: the keys then start at the hash tag.
+  if (options.prefix !== '') optionalString(options.prefix, 'options.prefix', undefined, 128)
   const name = options.name ?? 'writes'
   if (/[{}]/.test(name) || /[{}]/.test(options.prefix ?? '')) throw new RangeError('options.name and options.prefix must not contain { or } (the queue uses a hash tag)')
-  const claimAfter = optionalDuration(options.claimAfter, 'options.claimAfter', true) ?? 30_000
+  const claimAfter = optionalDuration(options.claimAfter, 'options.claimAfter', undefined, { positive: true }) ?? 30_000
   return new RedisWriteQueue<V>(options.client, `${options.prefix ?? 'tc:'}{wb:${name}}`, options.group ?? 'flushers', options.consumer ?? randomName(), claimAfter)
 }
 

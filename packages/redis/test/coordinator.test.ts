@@ -237,6 +237,7 @@ describe('redisCoordinator on one redis-server', () => {
     expect(() => redisCoordinator({ client, bus: { heartbeat: 0 } })).toThrow(/options.bus.heartbeat/)
     expect(() => redisCoordinator({ client, tagTtl: 0 })).toThrow(/options.tagTtl/)
     expect(() => redisCoordinator({ client, maxTags: 0 })).toThrow(/options.maxTags/)
+    expect(() => redisCoordinator({ client, bus: { channel: '' } })).toThrow(/options\.bus\.channel must be a non-empty string/)
   })
 })
 

@@ -80,5 +80,8 @@ describe('redisWriteQueue', () => {
     expect(() => redisWriteQueue({ client: {} as never })).toThrow(/options\.client must be an ioredis client/)
     expect(() => redisWriteQueue({ client: client(), name: 'a{b}' })).toThrow(/must not contain \{ or \}/)
     expect(() => redisWriteQueue({ client: client(), claimAfter: 0 })).toThrow(/options\.claimAfter/)
+    // The package's own check let empty names through (XGROUP CREATE with an empty group name).
+    expect(() => redisWriteQueue({ client: client(), group: '' })).toThrow(/options\.group must be a non-empty string/)
+    expect(() => redisWriteQueue({ client: client(), consumer: '' })).toThrow(/options\.consumer must be a non-empty string/)
   })
 })
