@@ -4,12 +4,12 @@ import {
   decodeEntry,
   encodeEntryBytes,
   lastServable,
-  parseDuration,
   type CircuitBreakerOptions,
   type Duration,
   type Entry,
   type Store,
 } from '@tiercache/core'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /**
  * The calls tiercache makes on a memjs client (`memjs.Client.create('127.0.0.1:11211', options)`). Declared
@@ -73,24 +73,23 @@ export const MAX_KEY_BYTES = 250
  * const cache = createCache({ tiers: [memoryStore(), memcachedStore({ client })], coordinator: redisCoordinator({ client: redis }) })
  */
 export function memcachedStore(options: MemcachedStoreOptions): Store {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`memcachedStore(options) must be given an options object, got ${typeOf(options)}`)
-  }
+  assertOptions(options, 'memcachedStore(options)')
   const client = options.client as Partial<MemcachedClient> | null | undefined
   if (typeof client !== 'object' || client === null || typeof client.get !== 'function' || typeof client.set !== 'function' || typeof client.delete !== 'function') {
     throw new TypeError(`options.client must be a memjs client (memjs.Client.create('host:11211')), got ${typeOf(client)}`)
   }
-  optionalString(options.prefix, 'options.prefix', 64)
-  optionalString(options.name, 'options.name', 64)
-  if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError(`options.now must be a function, got ${typeOf(options.now)}`)
+  // An empty prefix is allowed: the keys are then core's full keys.
+  if (options.prefix !== '') optionalString(options.prefix, 'options.prefix', undefined, 64)
+  optionalString(options.name, 'options.name', undefined, 64)
+  optionalFunction(options.now, 'options.now')
   const maxKeyBytes = optionalInteger(options.maxKeyBytes, 'options.maxKeyBytes', 64, MAX_KEY_BYTES) ?? MAX_KEY_BYTES
   const maxValueBytes = optionalInteger(options.maxValueBytes, 'options.maxValueBytes', 1, 1024 * 1024 * 1024) ?? 1_000_000
   const prefix = options.prefix ?? 'tc:v:'
   if (Buffer.byteLength(prefix) + 45 > maxKeyBytes) {
     throw new RangeError(`options.prefix is too long for options.maxKeyBytes (${maxKeyBytes}): a hashed key needs ${Buffer.byteLength(prefix) + 45} bytes`)
   }
-  const maxTtl = options.maxTtl === undefined ? undefined : positive(parseDuration(options.maxTtl, 'options.maxTtl'), 'options.maxTtl')
-  const timeout = options.timeout === undefined ? undefined : positive(parseDuration(options.timeout, 'options.timeout'), 'options.timeout')
+  const maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl', undefined, { positive: true })
+  const timeout = optionalDuration(options.timeout, 'options.timeout', undefined, { positive: true })
   const { breaker } = options
   if (breaker !== undefined && breaker !== false && (typeof breaker !== 'object' || breaker === null)) {
     throw new TypeError(`options.breaker must be circuit breaker options or false, got ${typeOf(breaker)}`)
@@ -177,28 +176,4 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
 export function expiresField(remainingMs: number, wallClockMs: number): number {
   const seconds = Math.ceil(remainingMs / 1_000) + 1
   return seconds <= RELATIVE_EXPIRY_LIMIT_S ? seconds : Math.floor(wallClockMs / 1_000) + seconds
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value
-}
-
-function optionalString(value: unknown, name: string, max: number): void {
-  if (value === undefined) return
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${typeOf(value)}`)
-  if (value.length > max) throw new RangeError(`${name} must be at most ${max} characters, got ${value.length}`)
-}
-
-function optionalInteger(value: unknown, name: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${name} must be an integer, got ${typeOf(value)} ${String(value)}`)
-  if (value < min || value > max) throw new RangeError(`${name} must be from ${min} to ${max}, got ${value}`)
-  return value
-}
-
-function positive(ms: number, name: string): number {
-  if (ms === 0) throw new RangeError(`${name} must be longer than 0 ms`)
-  return ms
 }

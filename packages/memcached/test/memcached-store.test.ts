@@ -112,6 +112,10 @@ describe('memcachedStore', () => {
     expect(() => memcachedStore({ client: c, prefix: 'p'.repeat(60), maxKeyBytes: 64 })).toThrow(/options.prefix is too long/)
     expect(() => memcachedStore({ client: c, maxTtl: 0 })).toThrow(/options.maxTtl must be longer than 0 ms/)
     expect(() => memcachedStore({ client: c, breaker: 1 as never })).toThrow(/options.breaker/)
+    // core/kit's checks: an empty name is refused (the package's own check let it through); an empty prefix is no prefix.
+    expect(() => memcachedStore({ client: c, name: '' })).toThrow(/options\.name must be a non-empty string/)
+    expect(() => memcachedStore({ client: c, prefix: '', breaker: false })).not.toThrow()
+    expect(() => memcachedStore({ client: c, now: 1 as never })).toThrow(/options\.now must be a function/)
   })
 })
 
