@@ -1,6 +1,6 @@
 import { Circuit, type CircuitBreakerOptions, type Coordinator, type Duration, type Lock, type Store } from '@tiercache/core'
 import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, RELEASE_LOCK, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf, withDeadline } from '@tiercache/core/kit'
 import { randomUUID } from 'node:crypto'
 import { RedisBus, type BusEvent } from './bus.js'
 import { assertRedisClient, pipelineResult, type RedisClient } from './client.js'
@@ -298,7 +298,9 @@ class RedisTagCoordinator implements RedisCoordinator {
 
   #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     if (this.#circuit !== undefined) return this.#circuit.run(operation, run)
-    return withTimeout(run(), this.#timeout, `redis coordinator: ${operation} got no answer from Redis within ${this.#timeout} ms`)
+    return withDeadline(run(), this.#timeout, () => {
+      throw new Error(`redis coordinator: ${operation} got no answer from Redis within ${this.#timeout} ms`)
+    })
   }
 }
 
@@ -307,20 +309,4 @@ function defineScripts(client: RedisClient): void {
   const named = client as unknown as Record<string, unknown>
   if (typeof named[INVALIDATE_COMMAND] !== 'function') client.defineCommand(INVALIDATE_COMMAND, { lua: INVALIDATE_TAGS })
   if (typeof named[RELEASE_COMMAND] !== 'function') client.defineCommand(RELEASE_COMMAND, { lua: RELEASE_LOCK })
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }

@@ -228,6 +228,17 @@ describe('redisCoordinator on one redis-server', () => {
     }
   })
 
+  it('without a breaker, a call Redis does not answer fails after options.timeout (kit withDeadline)', async () => {
+    const proxy: TcpProxy = await startTcpProxy({ targetPort: Number(new URL(inject('REDIS_URL')).port) })
+    try {
+      const coordinator = redisCoordinator({ client: await single(proxy.url), prefix: prefix(), bus: false, breaker: false, timeout: 100 })
+      proxy.setMode('blackhole')
+      await expect(coordinator.invalidateTags(['t'])).rejects.toThrow(/invalidateTags got no answer from Redis within 100 ms/)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
   it('checks its options', async () => {
     const client = await single()
     expect(() => redisCoordinator(undefined as never)).toThrow(TypeError)
