@@ -8,7 +8,7 @@ import type { CacheEvent } from '../stats.js'
 import type { ReadIntent } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
 import { createCodec } from '../codec/index.js'
-import { deferred, ScriptedStore } from '../test-support/helpers.js'
+import { deferred, flush, ScriptedStore } from '../test-support/helpers.js'
 
 interface Held {
   waiters: ((attempt: LockAttempt) => void)[]
@@ -16,7 +16,7 @@ interface Held {
 }
 
 /** An in-process coordinator with `acquire`: waiters are answered when the holder shares or releases. */
-function handingCoordinator(): Coordinator & { calls: string[] } {
+function handingCoordinator(options: { shareGate?: Promise<void> } = {}): Coordinator & { calls: string[] } {
   const base = memoryCoordinator()
   const held = new Map<string, Held>()
   const calls: string[] = []
@@ -38,6 +38,8 @@ function handingCoordinator(): Coordinator & { calls: string[] } {
         const lock: Lock = {
           async share(entry) {
             calls.push('share')
+            // A coordinator over the network may take the hand-over in later than a release sent after it.
+            if (options.shareGate !== undefined) await options.shareGate
             mine.shared = entry
             settle({ status: 'shared', entry })
           },
@@ -105,6 +107,32 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
     const reads = l2.calls.get
     expect(await b.getOrSet('k', loader)).toBe('v')
     expect(l2.calls.get).toBe(reads)
+  })
+
+  it('releases the lock only after the hand-over settled, so waiters never see a release that overtook the share', async () => {
+    const gate = deferred<void>()
+    const coordinator = handingCoordinator({ shareGate: gate.promise })
+    const { a, b } = twoProcesses(coordinator)
+    const origin = deferred<string>()
+    let loads = 0
+    const loader = (): Promise<string> => {
+      loads++
+      return origin.promise
+    }
+    const first = a.getOrSet('k', loader)
+    await flush(50)
+    const second = b.getOrSet('k', loader)
+    await flush(50)
+    origin.resolve('v')
+    expect(await first).toBe('v')
+    // The L2 write is done; the share is still on its way: nothing may be released yet.
+    await flush(50)
+    expect(coordinator.calls).toEqual(['acquire', 'acquire', 'share'])
+    gate.resolve()
+    expect(await second).toBe('v')
+    expect(loads).toBe(1)
+    await Promise.all([a.idle(), b.idle()])
+    expect(coordinator.calls).toEqual(['acquire', 'acquire', 'share', 'release'])
   })
 
   it('releases the waiters at once when the holder has nothing to share (an answer dead at once), and they load themselves', async () => {

@@ -147,18 +147,22 @@ export class Locks {
   /**
    * Releases a coordinator lock once the shared tiers hold the result, so waiters find it there. A lock that can
    * share hands a fresh entry to its waiters at once; one with nothing to share is released at once, so its waiters
-   * load without waiting further.
+   * load without waiting further. The release waits for the hand-over to settle too: share and release are separate
+   * requests, and a release that overtook its share (a share carries the entry, a release nothing) would send every
+   * waiter to the loader.
    */
   release(lock: Lock, written: Promise<unknown> | undefined, key: string, waitUntil: WaitUntil | undefined, entry?: Entry): void {
     const failed = (error: unknown): void => this.#inst.coordinatorFailed(this.#coordinator.name, error, key)
+    let shared: Promise<unknown> | undefined
     if (lock.share !== undefined) {
       if (entry === undefined || entryState(entry, this.#now()) !== EntryState.Fresh) {
         this.#background.track(lock.release().catch(failed), waitUntil)
         return
       }
-      this.#background.track(lock.share(entry).catch(failed), waitUntil)
+      shared = lock.share(entry).catch(failed)
     }
-    const release = (written ?? Promise.resolve()).then(() => lock.release()).catch(failed)
+    const before = shared === undefined ? written : written === undefined ? shared : Promise.all([written, shared])
+    const release = (before ?? Promise.resolve()).then(() => lock.release()).catch(failed)
     this.#background.track(release, waitUntil)
   }
 }
