@@ -234,7 +234,8 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
   it('runs the origin once when three isolates miss one key together; the waiters get the value as the holder loads it', async () => {
     const prefix = `${unique('stampede')}:`
     const kvPrefix = `${unique('stampede-kv')}:`
-    const isolates = Array.from({ length: 3 }, () => isolate(prefix, kvPrefix).cache)
+    const made = Array.from({ length: 3 }, () => isolate(prefix, kvPrefix))
+    const isolates = made.map((m) => m.cache)
     let calls = 0
     let loadedAt = 0
     const origin = async (): Promise<string> => {
@@ -246,7 +247,8 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
     const answeredAt: number[] = []
     const values = await Promise.all(isolates.map((cache) => cache.getOrSet('hot', origin).then((v) => (answeredAt.push(Date.now()), v))))
     expect(values).toEqual(Array(3).fill('loaded once'))
-    expect(calls).toBe(1)
+    // On failure, what each isolate saw (a release that overtook the holder's share once sent both waiters to the origin).
+    expect(calls, JSON.stringify(made.map((m) => m.events.map((e) => `${e.type}@${e.at}${'error' in e ? ` ${String(e.error)}` : ''}`)))).toBe(1)
     expect(isolates.reduce((n, cache) => n + cache.stats().lockWaits, 0)).toBe(2)
     // lockWait is 10 s: every answer came right after the load, not at the end of a wait.
     const lag = Math.max(...answeredAt) - loadedAt
@@ -260,14 +262,18 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
     const kvPrefix = `${unique('uncacheable-kv')}:`
     const [a, b] = [isolate(prefix, kvPrefix).cache, isolate(prefix, kvPrefix).cache]
     let calls = 0
+    let held = (): void => {}
+    const holding = new Promise<void>((resolve) => (held = resolve))
     const origin = async (ctx: { setPolicy(p: { ttl: number }): void }): Promise<string> => {
-      calls++
+      const call = ++calls
       ctx.setPolicy({ ttl: 0 })
-      await new Promise((r) => setTimeout(r, calls === 1 ? 200 : 0))
-      return `private ${calls}`
+      if (call === 1) held()
+      await new Promise((r) => setTimeout(r, call === 1 ? 200 : 0))
+      return `private ${call}`
     }
     const first = a.getOrSet('private', origin)
-    await new Promise((r) => setTimeout(r, 50))
+    // b asks once a holds the lock and runs the origin.
+    await holding
     const started = Date.now()
     const second = await b.getOrSet('private', origin)
     expect(await first).toBe('private 1')
@@ -281,14 +287,17 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
     const kvPrefix = `${unique('skip-kv')}:`
     const [a, b] = [isolate(prefix, kvPrefix).cache, isolate(prefix, kvPrefix).cache]
     let calls = 0
+    let held = (): void => {}
+    const holding = new Promise<void>((resolve) => (held = resolve))
     const origin = async (ctx: { skip(): void }): Promise<string> => {
-      calls++
+      const call = ++calls
       ctx.skip()
-      await new Promise((r) => setTimeout(r, calls === 1 ? 200 : 0))
-      return `mine ${calls}`
+      if (call === 1) held()
+      await new Promise((r) => setTimeout(r, call === 1 ? 200 : 0))
+      return `mine ${call}`
     }
     const first = a.getOrSet('skipped', origin)
-    await new Promise((r) => setTimeout(r, 50))
+    await holding
     const started = Date.now()
     expect(await b.getOrSet('skipped', origin)).toBe('mine 2')
     expect(await first).toBe('mine 1')
