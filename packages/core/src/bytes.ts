@@ -36,8 +36,8 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
-/** The bytes of base64 `text`; throws on anything that is not base64. */
-export function fromBase64(text: string): Uint8Array {
+/** The bytes of base64 `text` (a new buffer); throws on anything that is not base64. */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text)
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)

@@ -3,6 +3,7 @@
  * DecompressionStream, WebCrypto's AES-GCM. Browsers, Workers, Node >= 18, Deno and Bun have them; a runtime
  * without CompressionStream stores values uncompressed.
  */
+import { concatBytes } from '../bytes.js'
 
 interface StreamReader {
   read(): Promise<{ done: boolean; value?: Uint8Array }>
@@ -74,13 +75,7 @@ export async function transform(stream: TransformLike, bytes: Uint8Array, limit:
     if (length > limit) throw new RangeError(`decompressed data passes ${limit} bytes`)
     chunks.push(value)
   }
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
+  return concatBytes(chunks)
 }
 
 function noop(): void {}
