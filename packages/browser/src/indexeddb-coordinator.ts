@@ -1,7 +1,7 @@
 import { CacheError, nextStamp, type Coordinator, type Duration, type Lock } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalString } from '@tiercache/core/kit'
-import { transactionDone } from './indexeddb-store.js'
+import { transactionDone } from './idb.js'
 import { tryLock, webLocks } from './web-locks.js'
 
 /**

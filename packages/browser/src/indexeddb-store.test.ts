@@ -1,7 +1,7 @@
 import { CacheError, createCache, memoryStore, toEnvelope, type CacheEvent, type Entry, type StoreEvent } from '@tiercache/core'
-import { createStore, get as idbGet, keys as idbKeys, promisifyRequest, set as idbSet } from 'idb-keyval'
+import { createStore, get as idbGet, keys as idbKeys, set as idbSet } from 'idb-keyval'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { indexedDbStore, transactionDone, type IndexedDbStore, type IndexedDbStoreOptions } from './indexeddb-store.js'
+import { indexedDbStore, type IndexedDbStore, type IndexedDbStoreOptions } from './indexeddb-store.js'
 
 const START = 1_700_000_000_000
 
@@ -503,30 +503,5 @@ describe('indexedDbStore: IndexedDB unavailable', () => {
     await first.set('k', entry(1, Date.now()))
     const second = indexedDbStore({ dbName, storeName: 'two' })
     await expect(second.get('k')).rejects.toThrow(/idb-keyval creates one object store per database, use another dbName/)
-  })
-})
-
-describe('transactionDone', () => {
-  it("resolves on commit and names an abort() that idb-keyval's promisifyRequest rejects with null", async () => {
-    const raw = createStore(`unit-${crypto.randomUUID()}`, 'entries')
-    await raw('readwrite', (os) => {
-      const done = transactionDone(os.transaction)
-      os.put(1, 'k')
-      return done
-    })
-    expect(await idbGet('k', raw)).toBe(1)
-    // Each on its own transaction: both set the transaction's onabort handler.
-    const aborted = (settle: (tx: IDBTransaction) => Promise<unknown>) =>
-      raw('readwrite', (os) => {
-        const settled = settle(os.transaction).then(() => 'committed', (error: unknown) => error)
-        os.put(2, 'k')
-        os.transaction.abort()
-        return settled
-      })
-    const ours = await aborted(transactionDone)
-    const theirs = await aborted((tx) => promisifyRequest(tx))
-    expect(ours).toMatchObject({ name: 'AbortError' })
-    expect(theirs).toBeNull()
-    expect(await idbGet('k', raw)).toBe(1)
   })
 })

@@ -11,6 +11,7 @@ import {
 } from '@tiercache/core'
 import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
+import { transactionDone } from './idb.js'
 
 /**
  * Options of `indexedDbStore`.
@@ -675,15 +676,6 @@ function latest(a: number | undefined, b: number | undefined): number | undefine
   return a === undefined ? b : b === undefined ? a : Math.max(a, b)
 }
 
-/**
- * Resolves when the transaction committed; rejects with its error when it aborts. idb-keyval's `promisifyRequest`
- * rejects with `tx.error`, which is null for a transaction aborted by `abort()`: that becomes an AbortError.
- */
-export function transactionDone(tx: IDBTransaction): Promise<void> {
-  return promisifyRequest(tx).catch((error: DOMException | null) => {
-    throw error ?? new DOMException('The transaction was aborted', 'AbortError')
-  })
-}
 
 function unrefTimer(timer: unknown): void {
   ;(timer as { unref?: () => void }).unref?.()
