@@ -1,5 +1,5 @@
 // Debian's chromium for playwright-core (which downloads no browser here).
-import { aptInstall, isExecutable, whichSync } from './system.mjs';
+import { ensureExecutable, findExecutable, isExecutable, whichSync } from './system.mjs';
 
 /**
  * Flags that keep headless Chromium quiet and offline on a CI box. The
@@ -21,16 +21,13 @@ export const CHROMIUM_ARGS = Object.freeze([
  * @returns {string | undefined}
  */
 export function findChromium() {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : undefined;
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (isExecutable(candidate)) return candidate;
-  }
-  return whichSync('chromium') ?? whichSync('chromium-browser');
+  return findExecutable('CHROMIUM_PATH', () => {
+    for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+      if (isExecutable(candidate)) return candidate;
+    }
+    return whichSync('chromium') ?? whichSync('chromium-browser');
+  });
 }
-
-/** @type {Promise<string> | undefined} */
-let installing;
 
 /**
  * Returns the Chromium path, installing Debian's `chromium` with apt-get when it is missing.
@@ -39,21 +36,7 @@ let installing;
  * const executablePath = await ensureChromium();
  */
 export function ensureChromium() {
-  const found = findChromium();
-  if (found) return Promise.resolve(found);
-  if (process.env.CHROMIUM_PATH) {
-    return Promise.reject(new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable file`));
-  }
-  installing ??= aptInstall('chromium', 'chromium is not installed')
-    .then(() => {
-      const bin = findChromium();
-      if (!bin) throw new Error('apt-get installed chromium, but no chromium executable was found');
-      return bin;
-    })
-    .finally(() => {
-      installing = undefined;
-    });
-  return installing;
+  return ensureExecutable({ envVar: 'CHROMIUM_PATH', pkg: 'chromium', find: findChromium });
 }
 
 /**

@@ -1,20 +1,15 @@
 // A real memcached on loopback, as a child process of the test run.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { aptInstall, getFreePort, isExecutable, whichSync } from './system.mjs';
+import { ensureExecutable, findExecutable, getFreePort, isExecutable, whichSync } from './system.mjs';
 
 /**
  * The memcached executable: `$MEMCACHED_BIN`, then PATH, then /usr/bin/memcached.
  * @returns {string | undefined}
  */
 export function findMemcached() {
-  const fromEnv = process.env.MEMCACHED_BIN;
-  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : undefined;
-  return whichSync('memcached') ?? (isExecutable('/usr/bin/memcached') ? '/usr/bin/memcached' : undefined);
+  return findExecutable('MEMCACHED_BIN', () => whichSync('memcached') ?? (isExecutable('/usr/bin/memcached') ? '/usr/bin/memcached' : undefined));
 }
-
-/** @type {Promise<string> | undefined} */
-let installing;
 
 /**
  * Returns the memcached path, installing Debian's `memcached` with apt-get when it is missing.
@@ -22,21 +17,7 @@ let installing;
  * @returns {Promise<string>}
  */
 export function ensureMemcached() {
-  const found = findMemcached();
-  if (found) return Promise.resolve(found);
-  if (process.env.MEMCACHED_BIN) {
-    return Promise.reject(new Error(`MEMCACHED_BIN=${process.env.MEMCACHED_BIN} is not an executable file`));
-  }
-  installing ??= aptInstall('memcached', 'memcached is not installed')
-    .then(() => {
-      const bin = findMemcached();
-      if (!bin) throw new Error('apt-get installed memcached, but no memcached executable was found');
-      return bin;
-    })
-    .finally(() => {
-      installing = undefined;
-    });
-  return installing;
+  return ensureExecutable({ envVar: 'MEMCACHED_BIN', pkg: 'memcached', find: findMemcached });
 }
 
 // Same guard as redis-server.mjs: the server dies when our end of its stdin closes (stop(), or this process

@@ -4,20 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RespConnection } from './resp.mjs';
-import { aptInstall, getFreePort, isExecutable, whichSync } from './system.mjs';
+import { ensureExecutable, findExecutable, getFreePort, isExecutable, whichSync } from './system.mjs';
 
 /**
  * The redis-server executable: `$REDIS_SERVER_BIN`, then PATH, then /usr/bin/redis-server.
  * @returns {string | undefined}
  */
 export function findRedisServer() {
-  const fromEnv = process.env.REDIS_SERVER_BIN;
-  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : undefined;
-  return whichSync('redis-server') ?? (isExecutable('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined);
+  return findExecutable('REDIS_SERVER_BIN', () => whichSync('redis-server') ?? (isExecutable('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined));
 }
-
-/** @type {Promise<string> | undefined} */
-let installing;
 
 /**
  * Returns the redis-server path, installing Debian's `redis-server` with apt-get when it is missing.
@@ -26,23 +21,7 @@ let installing;
  * const bin = await ensureRedisServer(); // '/usr/bin/redis-server'
  */
 export function ensureRedisServer() {
-  const found = findRedisServer();
-  if (found) return Promise.resolve(found);
-  if (process.env.REDIS_SERVER_BIN) {
-    return Promise.reject(
-      new Error(`REDIS_SERVER_BIN=${process.env.REDIS_SERVER_BIN} is not an executable file`),
-    );
-  }
-  installing ??= aptInstall('redis-server', 'redis-server is not installed')
-    .then(() => {
-      const bin = findRedisServer();
-      if (!bin) throw new Error('apt-get installed redis-server, but no redis-server executable was found');
-      return bin;
-    })
-    .finally(() => {
-      installing = undefined;
-    });
-  return installing;
+  return ensureExecutable({ envVar: 'REDIS_SERVER_BIN', pkg: 'redis-server', find: findRedisServer });
 }
 
 /** Children still running, killed if this process exits without stopping them. */

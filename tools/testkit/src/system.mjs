@@ -33,6 +33,45 @@ export function whichSync(name) {
   return undefined;
 }
 
+/**
+ * The executable `$<envVar>` names when set (undefined when that is not executable), else `find()`.
+ * @param {string} envVar
+ * @param {() => string | undefined} find
+ * @returns {string | undefined}
+ */
+export function findExecutable(envVar, find) {
+  const fromEnv = process.env[envVar];
+  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : undefined;
+  return find();
+}
+
+/** Installs running now, by Debian package: concurrent callers share one apt-get. @type {Map<string, Promise<string>>} */
+const installing = new Map();
+
+/**
+ * Returns `find()`'s executable, installing the Debian package `pkg` with apt-get when it is missing; rejects when
+ * `$<envVar>` names a file that is not executable (no install then: the caller asked for that file).
+ * @param {{ envVar: string, pkg: string, find: () => string | undefined }} what
+ * @returns {Promise<string>}
+ */
+export function ensureExecutable({ envVar, pkg, find }) {
+  const found = find();
+  if (found) return Promise.resolve(found);
+  if (process.env[envVar]) return Promise.reject(new Error(`${envVar}=${process.env[envVar]} is not an executable file`));
+  let install = installing.get(pkg);
+  if (install === undefined) {
+    install = aptInstall(pkg, `${pkg} is not installed`)
+      .then(() => {
+        const bin = find();
+        if (!bin) throw new Error(`apt-get installed ${pkg}, but no ${pkg} executable was found`);
+        return bin;
+      })
+      .finally(() => installing.delete(pkg));
+    installing.set(pkg, install);
+  }
+  return install;
+}
+
 /** @param {string} line */
 export function log(line) {
   process.stderr.write(`[testkit] ${line}\n`);
