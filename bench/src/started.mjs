@@ -66,3 +66,27 @@ export async function bundleEntry(entry, workingDir, options) {
   if (!file) throw new Error(`esbuild produced no bundle for ${entry}`)
   return file.text
 }
+
+/**
+ * Starts `server` on a free port of 127.0.0.1; resolves with its origin and a close() that also ends open
+ * connections (a browser's keep-alive ones would hold close() otherwise).
+ * @param {import('node:http').Server} server
+ * @returns {Promise<{ origin: string, close: () => Promise<void> }>}
+ */
+export async function listenOnLoopback(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve(undefined))
+  })
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      /** @type {Promise<void>} */ (
+        new Promise((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+      ),
+  }
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { interleave, must } from '../harness.mjs'
-import { bundleEntry, withStarted } from '../started.mjs'
+import { bundleEntry, listenOnLoopback, withStarted } from '../started.mjs'
 import { fmtNum, fmtRatio, quantile, summarize } from '../stats.mjs'
 
 const benchDir = fileURLToPath(new URL('../..', import.meta.url))
@@ -131,22 +131,7 @@ async function startServer(bundle) {
     res.writeHead(404, { 'content-type': 'text/plain' })
     res.end('not found')
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve(undefined))
-  })
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return {
-    origin: `http://127.0.0.1:${address.port}`,
-    apiRequests: () => api,
-    close: () =>
-      /** @type {Promise<void>} */ (
-        new Promise((resolve) => {
-          server.close(() => resolve())
-          server.closeAllConnections()
-        })
-      ),
-  }
+  return { ...(await listenOnLoopback(server)), apiRequests: () => api }
 }
 
 /** @param {import('playwright-core').BrowserContext} context */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { withStarted } from '../started.mjs'
+import { listenOnLoopback, withStarted } from '../started.mjs'
 import { fmtNum, summarize } from '../stats.mjs'
 
 const benchDir = fileURLToPath(new URL('../..', import.meta.url))
@@ -126,20 +126,5 @@ async function startServer(script) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
     res.end('<!doctype html><meta charset="utf-8"><title>query-persist bench</title><script type="module" src="/page.js"></script>')
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve(undefined))
-  })
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return {
-    origin: `http://127.0.0.1:${address.port}`,
-    requests: () => requests,
-    close: () =>
-      /** @type {Promise<void>} */ (
-        new Promise((resolve) => {
-          server.close(() => resolve())
-          server.closeAllConnections()
-        })
-      ),
-  }
+  return { ...(await listenOnLoopback(server)), requests: () => requests }
 }
