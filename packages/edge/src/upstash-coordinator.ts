@@ -204,7 +204,7 @@ class UpstashCoordinator implements Coordinator {
   }
 
   get #waitPrefix(): string {
-    return `${this.#layout.prefix}wait:`
+    return this.#layout.waitPrefix
   }
 
   stamp(): number | Promise<number> {

@@ -1,5 +1,5 @@
 import { decodeEntry, type LockAttempt } from '@tiercache/core'
-import { READ_WITH_TAG_STAMPS } from '@tiercache/core/redis'
+import { LOCK_HAND, READ_WITH_TAG_STAMPS, RELEASE_AND_HAND } from '@tiercache/core/redis'
 
 // Locks on Upstash that cost as few requests as the scripts allow (Upstash bills per request and command):
 // - a read that a load follows takes the lock in the same script when the entry is missing (READ_AND_LOCK), or
@@ -11,27 +11,10 @@ import { READ_WITH_TAG_STAMPS } from '@tiercache/core/redis'
 // coordinator on Redis writes it), and per holder token `<prefix>wait:<token>` (list) and `<prefix>wait:<token>:n`
 // (how many waiters registered).
 
-/** What a holder that wrote nothing pushes to its waiters: not JSON, so the client hands it back as is. */
-export const RELEASED = 'released'
-
-/**
- * Shared Lua: releases the lock if it still holds `token`, then pushes `payload` once per registered waiter of
- * `token` on `<waitPrefix><token>` (expiring after `listTtl` ms, for waiters that gave up meanwhile).
- */
-const HAND = `
-local function hand(lockKey, token, waitPrefix, payload, listTtl)
-  if redis.call('GET', lockKey) == token then redis.call('DEL', lockKey) end
-  local countKey = waitPrefix .. token .. ':n'
-  local n = tonumber(redis.call('GET', countKey) or '0') or 0
-  if n > 0 then
-    redis.call('DEL', countKey)
-    local list = waitPrefix .. token
-    for i = 1, n do redis.call('RPUSH', list, payload) end
-    redis.call('PEXPIRE', list, listTtl)
-  end
-  return n
-end
-`
+// The hand-over (LOCK_HAND, LOCK_RELEASED, RELEASE_AND_HAND) is part of the shared layout in @tiercache/core/redis:
+// an origin server's redisCoordinator hands its entry to Workers waiting on its lock the same way.
+const HAND = LOCK_HAND
+export { RELEASE_AND_HAND }
 
 /** Shared Lua: takes the lock for `token`, or registers one more waiter of its holder; returns the holder's token. */
 const TAKE = `
@@ -84,10 +67,6 @@ hand(KEYS[2], ARGV[3], ARGV[4], table.concat(head, ',') .. '\\n' .. ARGV[1], ARG
 return stamps
 `
 
-/** Releases without an entry. KEYS[1]: the lock key. ARGV: token, wait prefix, list ttl (ms). Returns the waiters. */
-export const RELEASE_AND_HAND = `${HAND}
-return hand(KEYS[1], ARGV[1], ARGV[2], '${RELEASED}', ARGV[3])
-`
 
 /** What a waiter's BLPOP brought: the holder's entry (with the stamps read when it was written), or its release. */
 export interface HandedOver {

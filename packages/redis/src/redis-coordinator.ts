@@ -1,5 +1,16 @@
-import { Circuit, type CircuitBreakerOptions, type Coordinator, type Duration, type Lock, type Store } from '@tiercache/core'
-import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, RELEASE_LOCK, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
+import { Circuit, encodeEntry, type CircuitBreakerOptions, type Coordinator, type Duration, type Entry, type Lock, type Store } from '@tiercache/core'
+import {
+  INVALIDATE_TAGS,
+  parseStamp,
+  parseTagStamps,
+  redisLayout,
+  RELEASE_AND_HAND,
+  RELEASE_LOCK,
+  SHARE_WITH_WAITERS,
+  tagStampKeys,
+  type RedisLayout,
+} from '@tiercache/core/redis'
+import { softTags } from '@tiercache/core/store'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf, withDeadline } from '@tiercache/core/kit'
 import { randomUUID } from 'node:crypto'
 import { RedisBus, type BusEvent } from './bus.js'
@@ -74,6 +85,8 @@ interface Known {
 
 const INVALIDATE_COMMAND = 'tiercacheInvalidateTags'
 const RELEASE_COMMAND = 'tiercacheReleaseLock'
+const RELEASE_AND_HAND_COMMAND = 'tiercacheReleaseAndHand'
+const SHARE_COMMAND = 'tiercacheShareWithWaiters'
 
 /**
  * A Coordinator on Redis over TCP, in the key layout every tiercache coordinator on Redis shares
@@ -86,7 +99,11 @@ const RELEASE_COMMAND = 'tiercacheReleaseLock'
  *   process's copy of tag stamps, read at most `tagCacheTtl` ago, synchronously; otherwise one MGET (which also
  *   brings the current stamp, what `stamp()` answers). While its own invalidation is on its way, this process
  *   treats the tags as invalidated at +Infinity.
- * - Locks: `SET <prefix>lock:<key> <token> NX PX`, released by the shared compare-and-delete script.
+ * - Locks: `SET <prefix>lock:<key> <token> NX PX`, released by the shared compare-and-delete script. On a single
+ *   node, the holder also answers the Workers waiting on its lock (upstashCoordinator's waiters block on the
+ *   holder's hand-over list): it hands them its fresh entry as soon as the load produced it (`Lock.share`), or tells
+ *   them to load when it releases without one, so they do not wait out their lockWait. (On a Cluster the hand-over
+ *   keys would leave the lock's slot: plain releases there.) Waiters here poll the shared tier as before.
  * - Bus: see RedisBusOptions. Without it, an invalidation made on another server is seen here within `tagCacheTtl`.
  *
  * @example
@@ -250,7 +267,22 @@ class RedisTagCoordinator implements RedisCoordinator {
       throw error
     }
     if (taken !== 'OK') return undefined
-    return { release: () => this.#release(lockKey, token) }
+    if (this.#client.isCluster) return { release: () => this.#release(lockKey, token) }
+    const waitPrefix = this.#layout.waitPrefix
+    const command = (name: string, ...args: unknown[]): Promise<unknown> =>
+      this.#call(name, () => (this.#client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!(...args))
+    return {
+      // Hands the entry to the waiters registered so far; the lock stays until the tiers hold the entry.
+      share: async (entry: Entry) => {
+        const tags = entry.tags ?? []
+        const keys = tagStampKeys(this.#layout, tags.length === 0 ? tags : [...tags, ...softTags(tags)])
+        await command(SHARE_COMMAND, keys.length, ...keys, token, waitPrefix, String(px), encodeEntry(entry))
+      },
+      // Compare-and-delete, and waiters registered since (or all, without a share) are told to load.
+      release: async () => {
+        await command(RELEASE_AND_HAND_COMMAND, 1, lockKey, token, waitPrefix, String(px))
+      },
+    }
   }
 
   async #release(lockKey: string, token: string): Promise<void> {
@@ -309,4 +341,6 @@ function defineScripts(client: RedisClient): void {
   const named = client as unknown as Record<string, unknown>
   if (typeof named[INVALIDATE_COMMAND] !== 'function') client.defineCommand(INVALIDATE_COMMAND, { lua: INVALIDATE_TAGS })
   if (typeof named[RELEASE_COMMAND] !== 'function') client.defineCommand(RELEASE_COMMAND, { lua: RELEASE_LOCK })
+  if (typeof named[RELEASE_AND_HAND_COMMAND] !== 'function') client.defineCommand(RELEASE_AND_HAND_COMMAND, { lua: RELEASE_AND_HAND })
+  if (typeof named[SHARE_COMMAND] !== 'function') client.defineCommand(SHARE_COMMAND, { lua: SHARE_WITH_WAITERS })
 }

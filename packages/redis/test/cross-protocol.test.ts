@@ -104,4 +104,72 @@ describe('one database, two protocols: upstashStore (HTTP) and redisStore (TCP)'
     expect(await edgeCache.getOrSet('p', load)).toBe('v3')
     coordinator.close()
   })
+
+  describe("a Worker waiting on an origin server's lock (upstashCoordinator waiter, redisCoordinator holder)", () => {
+    /** A Worker isolate (upstash L2 linked to its coordinator) and a server cache, on one namespace. */
+    function pair(): { worker: ReturnType<typeof createCache>; server: ReturnType<typeof createCache>; lockKey: string; close(): void } {
+      const namespace = ns()
+      const edgeCoordinator = upstashCoordinator({ redis: upstash })
+      const worker = createCache({ tiers: [memoryStore(), upstashStore({ redis: upstash, coordinator: edgeCoordinator })], coordinator: edgeCoordinator, namespace, lockWait: '8s', policy: { ttl: '1m', tags: ['t'] } })
+      const coordinator = redisCoordinator({ client: tcp, bus: false })
+      const server = createCache({ tiers: [memoryStore(), redisStore({ client: tcp, coordinator })], coordinator, namespace, lockWait: '8s', policy: { ttl: '1m', tags: ['t'] } })
+      return { worker, server, lockKey: `tc:lock:${namespace}:k`, close: () => coordinator.close() }
+    }
+
+    /** Waits until the server holds the lock and the Worker registered as its waiter. */
+    async function workerWaiting(lockKey: string): Promise<void> {
+      const deadline = Date.now() + 10_000
+      for (;;) {
+        const token = await tcp.get(lockKey)
+        if (token !== null && Number(await tcp.get(`tc:wait:${token}:n`)) >= 1) return
+        if (Date.now() > deadline) throw new Error('the Worker never registered as a waiter of the server lock')
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    }
+
+    it("gets the server's entry as soon as the server's load ends, not after lockWait (8 s)", async () => {
+      const { worker, server, lockKey, close } = pair()
+      let open!: () => void
+      const gate = new Promise<void>((resolve) => (open = resolve))
+      const serving = server.getOrSet('k', async () => {
+        await gate
+        return 'from the server'
+      })
+      let workerLoads = 0
+      await expect.poll(() => tcp.exists(lockKey), { timeout: 10_000 }).toBe(1)
+      const waiting = worker.getOrSet('k', () => (++workerLoads, 'from the worker'))
+      await workerWaiting(lockKey)
+      const opened = Date.now()
+      open()
+      expect(await serving).toBe('from the server')
+      expect(await waiting).toBe('from the server')
+      const waitedMs = Date.now() - opened
+      console.log(`[hand-over] Worker answered ${waitedMs} ms after the server's load ended (lockWait 8000 ms)`)
+      expect(workerLoads).toBe(0)
+      expect(waitedMs).toBeLessThan(4_000)
+      await server.idle()
+      expect(await tcp.exists(lockKey)).toBe(0)
+      close()
+    })
+
+    it('loads at once when the server releases without an entry (its load failed)', async () => {
+      const { worker, server, lockKey, close } = pair()
+      let fail!: () => void
+      const gate = new Promise<void>((resolve) => (fail = resolve))
+      const serving = server.getOrSet('k', async () => {
+        await gate
+        throw new Error('database down')
+      })
+      serving.catch(() => undefined)
+      await expect.poll(() => tcp.exists(lockKey), { timeout: 10_000 }).toBe(1)
+      const waiting = worker.getOrSet('k', () => 'from the worker')
+      await workerWaiting(lockKey)
+      const released = Date.now()
+      fail()
+      await expect(serving).rejects.toThrow('database down')
+      expect(await waiting).toBe('from the worker')
+      expect(Date.now() - released).toBeLessThan(4_000)
+      close()
+    })
+  })
 })

@@ -50,7 +50,7 @@ async function redisTimeMs(): Promise<number> {
 describe('redisLayout', () => {
   it('puts the stamp and every tag in the {tags} hash slot, locks outside it', () => {
     expect(DEFAULT_REDIS_PREFIX).toBe('tc:')
-    expect(layout).toMatchObject({ prefix: 'tc:', stampKey: 'tc:{tags}:stamp', tagPrefix: 'tc:{tags}:tag:', lockPrefix: 'tc:lock:' })
+    expect(layout).toMatchObject({ prefix: 'tc:', stampKey: 'tc:{tags}:stamp', tagPrefix: 'tc:{tags}:tag:', lockPrefix: 'tc:lock:', waitPrefix: 'tc:wait:' })
     expect(layout.tagKey('ns:products')).toBe('tc:{tags}:tag:ns:products')
     expect(layout.lockKey('ns:k')).toBe('tc:lock:ns:k')
     // Redis Cluster hashes the text between the first '{' and the next '}'.

@@ -12,6 +12,8 @@
  * | `<prefix>{tags}:tag:<namespaced tag>` | the stamp of the tag's last invalidation (integer string, PX tagTtl, only ever raised) |
  * | `<prefix>{tags}:tag:%soft:<namespaced tag>` | the stamp of the tag's last soft invalidation (same rules) |
  * | `<prefix>lock:<namespaced key>` | a random token (SET NX PX, released by compare-and-delete) |
+ * | `<prefix>wait:<token>:n` | how many waiters registered on the lock holding `<token>` (PX the lock's ttl) |
+ * | `<prefix>wait:<token>` | list the holder pushes one hand-over per waiter to (see LOCK_HAND), waiters BLPOP it |
  *
  * The `{tags}` hash tag puts the stamp and every tag in one Redis Cluster slot, so one script raises them together.
  *
@@ -23,6 +25,13 @@
  * READ_WITH_TAG_STAMPS answers, per entry, the stamps of its tags followed by those of their soft records (2n values
  * for n tags; before this change it answered n). Nothing already stored changes: entries and hard tag keys keep
  * their format, and a tag never soft-invalidated simply has no soft key (stamp 0).
+ *
+ * Lock hand-over (decided 2026-12-03, session 4, so that a Worker waiting on an origin server's lock is answered when
+ * the server's load ends, not after lockWait): the wait keys above, written by upstashCoordinator's lock scripts, are
+ * part of the shared layout. A holder of either protocol hands each registered waiter either `LOCK_RELEASED` (load
+ * yourself) or `<current stamp>,<tag stamps...>,<soft-record stamps...>\n<envelope>` (the entry, with the stamps of
+ * its tags and their soft records read when it was handed). The wait keys sit outside the `{tags}` slot: on a Redis
+ * Cluster, redisCoordinator keeps plain compare-and-delete releases.
  *
  * @example
  * import { INVALIDATE_TAGS, parseStamp, redisLayout } from '@tiercache/core/redis'
@@ -45,6 +54,8 @@ export interface RedisLayout {
   readonly tagPrefix: string
   /** `<prefix>lock:`: prepended to a namespaced key. */
   readonly lockPrefix: string
+  /** `<prefix>wait:`: prepended to a lock holder's token for its waiters' count (`:n`) and hand-over list. */
+  readonly waitPrefix: string
   /** The key holding a namespaced tag's stamp. */
   tagKey(tag: string): string
   /** The key of the lock on a namespaced key. */
@@ -74,6 +85,7 @@ export function redisLayout(prefix: string = DEFAULT_REDIS_PREFIX, name = 'optio
     stampKey: `${prefix}{tags}:stamp`,
     tagPrefix,
     lockPrefix,
+    waitPrefix: `${prefix}wait:`,
     tagKey: (tag: string) => tagPrefix + tag,
     lockKey: (key: string) => lockPrefix + key,
   })
@@ -113,6 +125,58 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+`
+
+/** What a lock holder with nothing to hand over pushes to its waiters: not JSON, so clients hand it back as is. */
+export const LOCK_RELEASED = 'released'
+
+/**
+ * Lua defining `hand(lockKey, token, waitPrefix, payload, listTtl)`, for scripts to build on: releases the lock if it
+ * still holds `token`, then pushes `payload` once per registered waiter of `token` on `<waitPrefix><token>`
+ * (expiring after `listTtl` ms, for waiters that gave up meanwhile). Returns how many waiters it handed to.
+ */
+export const LOCK_HAND = `
+local function hand(lockKey, token, waitPrefix, payload, listTtl)
+  if redis.call('GET', lockKey) == token then redis.call('DEL', lockKey) end
+  local countKey = waitPrefix .. token .. ':n'
+  local n = tonumber(redis.call('GET', countKey) or '0') or 0
+  if n > 0 then
+    redis.call('DEL', countKey)
+    local list = waitPrefix .. token
+    for i = 1, n do redis.call('RPUSH', list, payload) end
+    redis.call('PEXPIRE', list, listTtl)
+  end
+  return n
+end
+`
+
+/**
+ * Releases a lock without an entry and tells its waiters to load (LOCK_RELEASED). KEYS[1]: the lock key. ARGV: the
+ * holder's token, `layout.waitPrefix`, list ttl (ms). Returns how many waiters were told.
+ */
+export const RELEASE_AND_HAND = `${LOCK_HAND}
+return hand(KEYS[1], ARGV[1], ARGV[2], '${LOCK_RELEASED}', ARGV[3])
+`
+
+/**
+ * Hands an entry to the lock's registered waiters without releasing the lock (its holder releases once its tiers
+ * hold the entry): pushes `<stamps, comma-separated>\n<envelope>`, the stamps being the MGET of KEYS. KEYS: the stamp
+ * key, then the entry's tag keys and their soft records' (`tagStampKeys`). ARGV: the holder's token,
+ * `layout.waitPrefix`, list ttl (ms), the envelope (encodeEntry). Returns how many waiters got it.
+ */
+export const SHARE_WITH_WAITERS = `
+local countKey = ARGV[2] .. ARGV[1] .. ':n'
+local n = tonumber(redis.call('GET', countKey) or '0') or 0
+if n == 0 then return 0 end
+redis.call('DEL', countKey)
+local stamps = redis.call('MGET', unpack(KEYS))
+local head = {}
+for i = 1, #stamps do head[i] = stamps[i] or '0' end
+local payload = table.concat(head, ',') .. '\\n' .. ARGV[4]
+local list = ARGV[2] .. ARGV[1]
+for i = 1, n do redis.call('RPUSH', list, payload) end
+redis.call('PEXPIRE', list, ARGV[3])
+return n
 `
 
 /**
