@@ -160,6 +160,8 @@ describe('stale-while-revalidate', () => {
     })
     expect(await cache.getOrSet('k', failing, policy)).toBe('v1')
     await cache.idle()
+    // The next refresh runs once the backoff after the first failure (at most 1.25 s) has passed.
+    clock.advance(1250)
     expect(await cache.getOrSet('k', failing, policy)).toBe('v1')
     await cache.idle()
     expect(events.filter((e) => e.type === 'error' && e.error?.code === 'LOADER_ERROR')).toHaveLength(2)

@@ -100,10 +100,10 @@ export class Batches {
 
     const loading = this.#loads.loading
     if (stale.length > 0) {
-      const refresh = stale.filter((full) => this.#loads.running(full) === undefined)
+      const refresh = stale.filter((full) => this.#loads.running(full) === undefined && !this.#loads.backingOff(full))
       if (refresh.length > 0) {
         counters.refreshes += refresh.length
-        this.#start(refresh, userKey, loadMany, policies, true, waitUntil)
+        this.#start(refresh, userKey, loadMany, policies, true, waitUntil, undefined)
       }
     }
 
@@ -113,9 +113,17 @@ export class Batches {
       const loads = new Map<string, Promise<Entry>>()
       const joined = new Map<string, Load>()
       const missing: string[] = []
+      const now = this.#now()
       for (const full of open) {
         const running = this.#loads.running(full)
         if (running === undefined) {
+          const { fallback, fallbackTier } = finds.get(full) as Found
+          if (fallback?.errorUntil !== undefined && now < fallback.errorUntil && this.#loads.backingOff(full)) {
+            // The loader keeps failing for this key: its stale value answers without a load (refresh backoff).
+            this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
+            loads.set(full, Promise.resolve(fallback))
+            continue
+          }
           missing.push(full)
           continue
         }
@@ -126,24 +134,24 @@ export class Batches {
         const redo = (): Promise<Entry> => {
           joined.delete(full)
           if (loading.get(full) === running) loading.delete(full)
-          return this.#start([full], userKey, loadMany, policies, false, waitUntil).get(full) as Promise<Entry>
+          return this.#start([full], userKey, loadMany, policies, false, waitUntil, finds).get(full) as Promise<Entry>
         }
         loads.set(full, waitUntil === undefined ? running.promise : joinFlight(running.flight, running.promise, waitUntil, redo))
       }
       if (missing.length > 0) {
-        for (const [full, promise] of this.#start(missing, userKey, loadMany, policies, false, waitUntil)) loads.set(full, promise)
+        for (const [full, promise] of this.#start(missing, userKey, loadMany, policies, false, waitUntil, finds)) loads.set(full, promise)
       }
       let settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
       // A joined load whose loader said ctx.skip() answered its own caller only: those keys load again, together.
       const skipped = open.filter((full, n) => settled[n]?.status === 'fulfilled' && joined.get(full)?.skipped === true)
       if (skipped.length > 0) {
-        for (const [full, promise] of this.#start(skipped, userKey, loadMany, policies, false, waitUntil)) {
+        for (const [full, promise] of this.#start(skipped, userKey, loadMany, policies, false, waitUntil, finds)) {
           loads.set(full, promise)
           joined.delete(full)
         }
         settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
       }
-      const now = this.#now()
+      const settledAt = this.#now()
       let failure: unknown
       settled.forEach((outcome, n) => {
         const full = open[n] as string
@@ -152,7 +160,7 @@ export class Batches {
           return
         }
         const { fallback, fallbackTier } = finds.get(full) as Found
-        if (joined.get(full)?.noStale !== true && fallback?.errorUntil !== undefined && now < fallback.errorUntil) {
+        if (joined.get(full)?.noStale !== true && fallback?.errorUntil !== undefined && settledAt < fallback.errorUntil) {
           this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
           results.set(full, fallback)
         } else failure ??= outcome.reason
@@ -173,6 +181,8 @@ export class Batches {
     policies: Map<string, ResolvedPolicy>,
     background: boolean,
     waitUntil: WaitUntil | undefined,
+    /** What the read found per key (a stale fallback or not); undefined for a refresh, where every key had one. */
+    finds: Map<string, Found> | undefined,
   ): Map<string, Promise<Entry>> {
     const loading = this.#loads.loading
     const inst = this.#inst
@@ -208,10 +218,14 @@ export class Batches {
       const load = loads[n] as Load
       load.promise = batch.then((entries) => entries[n] as Entry)
       loading.set(full, load)
-      const clear = (): void => {
+      const clear = (ok: boolean): void => {
         if (loading.get(full) === load) loading.delete(full)
+        this.#loads.settled(full, ok, finds === undefined || finds.get(full)?.fallback !== undefined, load.noStale)
       }
-      load.promise.then(clear, clear)
+      load.promise.then(
+        () => clear(true),
+        () => clear(false),
+      )
       out.set(full, load.promise)
     })
     ownFlight(flight, batch, waitUntil)

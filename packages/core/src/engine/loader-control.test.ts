@@ -86,6 +86,8 @@ describe('ctx.fail(error): no stale value answers in its place', () => {
     clock.advance(2000)
     const down = new Error('origin down')
     expect(await cache.getOrSet('k', () => Promise.reject(down))).toBe('old')
+    // Past the refresh backoff of that failure (at most 1.25 s), the loader runs again.
+    clock.advance(1250)
     const gone = new Error('gone for good')
     await expect(cache.getOrSet('k', (ctx) => ctx.fail(gone))).rejects.toBe(gone)
     await expect(

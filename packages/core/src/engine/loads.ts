@@ -43,6 +43,12 @@ export function newAnswer(): Answer {
   return { state: 'loaded', tier: -1, refreshing: false, stored: false, skipped: false }
 }
 
+/** Refresh backoff: the pause after a key's first failed refresh, doubled per failure in a row up to the cap. */
+const BACKOFF_BASE_MS = 1_000
+const BACKOFF_CAP_MS = 30_000
+/** Keys whose backoff is remembered at most (the oldest failure is forgotten first). */
+const BACKOFF_KEYS = 10_000
+
 export function valueOf(entry: Entry): unknown {
   return entry.value
 }
@@ -51,6 +57,11 @@ export function valueOf(entry: Entry): unknown {
 export class Loads {
   /** One load per key at a time, foreground or background. */
   readonly loading = new Map<string, Load>()
+  /**
+   * Keys whose loads from a stale entry (refreshes, stale-if-error) failed in a row: how many, and until when the
+   * loader is not called again while a stale value can answer. Insertion order = the oldest failure first.
+   */
+  readonly #failing = new Map<string, { failures: number; until: number }>()
   readonly #reads: ReadPath
   readonly #locks: Locks
   readonly #runner: LoaderRunner
@@ -84,6 +95,12 @@ export class Loads {
   async foreground(call: Call, fallback: Entry | undefined, fallbackTier: number, answer: Answer): Promise<Entry> {
     const running = this.running(call.full)
     if (running !== undefined) this.#inst.counters.coalesced++
+    else if (fallback !== undefined && this.backingOff(call.full) && this.#errorStale(fallback)) {
+      // The loader of this key keeps failing: the stale value answers without calling it again (refresh backoff).
+      this.#inst.servedStale(call.key, 'error', fallback, fallbackTier)
+      setAnswer(answer, 'stale-if-error', fallbackTier, false, false)
+      return fallback
+    }
     const load = running ?? this.start(call, fallback, this.#reads.tiers.length, false)
     // The load whose answer this caller gets: the one it started or joined, or its own when the joined one skipped
     // or its owner was gone (flight.ts).
@@ -113,7 +130,7 @@ export class Loads {
       }
       return entry
     } catch (error) {
-      if (!done.noStale && fallback !== undefined && fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil) {
+      if (!done.noStale && fallback !== undefined && this.#errorStale(fallback)) {
         this.#inst.servedStale(call.key, 'error', fallback, fallbackTier)
         setAnswer(answer, 'stale-if-error', fallbackTier, false, false)
         return fallback
@@ -159,9 +176,42 @@ export class Loads {
     return load
   }
 
-  /** Starts a background refresh of a stale or early-expiring entry, unless one is already running. */
+  /** Whether `fallback` may answer a failed load now (stale-if-error). */
+  #errorStale(fallback: Entry): boolean {
+    return fallback.errorUntil !== undefined && this.#now() < fallback.errorUntil
+  }
+
+  /**
+   * Whether the loads of this key from a stale entry failed lately: until the backoff ends, no refresh runs and a
+   * stale-if-error value answers without the loader.
+   */
+  backingOff(full: string): boolean {
+    if (this.#failing.size === 0) return false
+    const failing = this.#failing.get(full)
+    return failing !== undefined && this.#now() < failing.until
+  }
+
+  /**
+   * Records how a load of this key ended. A failure of a load from a stale entry (unless its loader said ctx.fail)
+   * backs the key off: 1 s after the first, doubling per failure in a row up to 30 s, times 0.75-1.25 from
+   * `random` so that keys failing together do not retry together. A success ends the backoff.
+   */
+  settled(full: string, ok: boolean, fromStale: boolean, noStale: boolean): void {
+    const failing = this.#failing
+    if (ok || !fromStale || noStale) {
+      if (failing.size !== 0) failing.delete(full)
+      return
+    }
+    const failures = (failing.get(full)?.failures ?? 0) + 1
+    const pause = Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_CAP_MS) * (0.75 + this.#random() / 2)
+    failing.delete(full)
+    failing.set(full, { failures, until: this.#now() + pause })
+    if (failing.size > BACKOFF_KEYS) failing.delete(failing.keys().next().value as string)
+  }
+
+  /** Starts a background refresh of a stale or early-expiring entry, unless one is already running or backing off. */
   refresh(call: Call, stale: Entry, lookFrom: number): void {
-    if (this.running(call.full) !== undefined) return
+    if (this.running(call.full) !== undefined || this.backingOff(call.full)) return
     this.#inst.counters.refreshes++
     const load = this.start(call, stale, lookFrom, true)
     // Failures are already reported as events; the stale value keeps answering.
@@ -188,10 +238,12 @@ export class Loads {
       try {
         produced = this.#runner.call(call, stale, background, load)
       } catch (error) {
+        this.settled(full, false, stale !== undefined, load.noStale)
         load.promise = Promise.reject(error)
         return load
       }
       if (!isThenable(produced)) {
+        if (this.#failing.size !== 0) this.#failing.delete(full)
         this.#commit(key, full, produced, undefined, true, waitUntil, load)
         load.entry = produced
         load.promise = Promise.resolve(produced)
@@ -207,10 +259,14 @@ export class Loads {
       load.promise = this.#run(load, call, stale, lookFrom, background)
     }
     this.loading.set(full, load)
-    const clear = (): void => {
+    const clear = (ok: boolean): void => {
       if (this.loading.get(full) === load) this.loading.delete(full)
+      this.settled(full, ok, stale !== undefined, load.noStale)
     }
-    load.promise.then(clear, clear)
+    load.promise.then(
+      () => clear(true),
+      () => clear(false),
+    )
     ownFlight(load.flight, load.promise, waitUntil)
     return load
   }

@@ -92,7 +92,8 @@ describe('invalidateTags(tags, { mode: "soft" })', () => {
     const failed: ReadStatus = {}
     expect(await cache.getOrSet('k', () => Promise.reject(new Error('origin down')), undefined, { status: failed })).toBe('old')
     expect(failed.state).toBe('stale-if-error')
-    // A caller waits for the load, which answers.
+    // Past the refresh backoff of that failure (at most 1.25 s), a caller waits for the load, which answers.
+    clock.advance(1250)
     expect(await cache.getOrSet('k', () => 'new')).toBe('new')
   })
 
