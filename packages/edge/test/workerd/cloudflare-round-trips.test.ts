@@ -47,6 +47,13 @@ function countingBindings(): { TIERCACHE_KV: KvNamespaceLike; TIERCACHE: Durable
 /** Reads of the current stamp from the clock object: at most one per isolate, the first time it loads a tagged entry. */
 let stampReads = 0
 
+/** Resolves once `condition` holds, checking every few ms; fails after 10 s (many times what it takes). */
+async function until(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 5))) {
+    if (Date.now() - started > 10_000) throw new Error('condition not met within 10 s')
+  }
+}
+
 function take(counts: Counts): Counts {
   const objects = counts.objects.filter((path) => path !== '/stamp/read')
   stampReads += counts.objects.length - objects.length
@@ -101,14 +108,18 @@ describe('KV and Durable Object requests per request kind (Cache API + KV + dura
     const d = isolate()
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
+    let loading!: () => void
+    const holding = new Promise<void>((resolve) => (loading = resolve))
     const holder = c.getOrSet('w', async () => {
+      loading()
       await gate
       return 'shared'
     })
-    await new Promise((r) => setTimeout(r, 30))
+    // c holds the lock once its loader runs; d asks after that, and c answers once d's lock request is out.
+    await holding
     take(bindings.counts)
     const waiter = d.getOrSet('w', () => 'should not run')
-    await new Promise((r) => setTimeout(r, 30))
+    await until(() => bindings.counts.objects.includes('/lock/acquire'))
     release()
     expect(await holder).toBe('shared')
     expect(await waiter).toBe('shared')
