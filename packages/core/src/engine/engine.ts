@@ -102,6 +102,8 @@ export class Engine {
   readonly #check: (value: unknown, name: string) => void
   /** The hooks of options.strategies (see strategy.ts); undefined without strategies. */
   readonly #hooks: Hooks | undefined
+  /** Its `read` hook, looked up once. */
+  readonly #onRead: ((key: string) => void) | undefined
 
   constructor(config: EngineConfig) {
     const { stores, now } = config
@@ -132,6 +134,7 @@ export class Engine {
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     this.#hooks = setup?.install(this.host())
+    this.#onRead = this.#hooks?.read
     const first = stores[0]
     this.#l1 = first?.getSync !== undefined && first.setSync !== undefined ? first : undefined
     this.#direct = this.#l1 !== undefined && stores.length === 1
@@ -156,12 +159,15 @@ export class Engine {
     waitUntil: WaitUntil | undefined,
   ): Promise<V | null> {
     const keys = this.#keys
-    if (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max) keys.bad(key, 'key')
+    // A key in the memo was checked when it entered it.
+    let ref = keys.known(key)
+    if (ref === undefined && (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max)) keys.bad(key, 'key')
     if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
     const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
-    const ref = keys.ref(key)
+    if (ref === undefined) ref = keys.ref(key)
     const full = ref.full
-    this.#hooks?.read?.(key)
+    const onRead = this.#onRead
+    if (onRead !== undefined) onRead(key)
     let status: ReadStatus | undefined
     if (options !== undefined) {
       status = checkOptions(options)
@@ -181,42 +187,24 @@ export class Engine {
       }
       if (e !== undefined && e !== null) {
         const now = this.#now()
-        const freshUntil = e.freshUntil
-        const tags = e.tags
-        let fresh = now < freshUntil
-        let servable = now < e.staleUntil
-        if (servable && tags !== undefined) {
-          // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
-          // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
-          const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
-          if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
-          else if (tagged !== TagState.Alive) servable = false
-        }
-        if (servable) {
-          const value = e.value as V | null
+        // The usual hit pays for nothing it does not use: fresh, untagged, nobody listening or asking for status,
+        // no early refresh and no strategy hook in the policy.
+        if (
+          now < e.freshUntil &&
+          e.tags === undefined &&
+          status === undefined &&
+          !inst.listening &&
+          !(p.earlyRefresh > 0) &&
+          !p.refreshAhead &&
+          !p.sliding
+        ) {
           const counters = inst.counters
-          if (fresh) {
-            counters.bump(counters.hits, 0)
-            counters.totalHits++
-            if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)) {
-              this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, copyEntry(e), 1)
-            }
-            if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
-            if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, copyEntry(e), 0, now)
-          } else {
-            const stale = copyEntry(e)
-            counters.bump(counters.staleHits, 0)
-            counters.totalStale++
-            if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: stale, at: now })
-            if (this.#loads.running(full) === undefined) {
-              this.#loads.refresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, stale, 1)
-            }
-          }
-          if (status !== undefined) {
-            report(status, foundState(e, fresh), 0, l1.name, e, false, this.#loads.loading.has(full), false)
-          }
-          return Promise.resolve(value)
+          counters.bump(counters.hits, 0)
+          counters.totalHits++
+          return Promise.resolve(e.value as V | null)
         }
+        const served = this.#l1Hit(e, now, { key, full, loader: loader as Loader<unknown>, p, waitUntil }, status)
+        if (served !== undefined) return served as Promise<V | null>
       } else if (e === undefined && this.#direct) {
         // Nothing cached and nothing below L1: join the load in flight, or load now.
         const call: Call = { key, full, loader: loader as Loader<unknown>, p, waitUntil }
@@ -241,6 +229,47 @@ export class Engine {
       }
     }
     return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+  }
+
+  /**
+   * An entry the sync L1 answered that the fast path did not serve: judged by its times and tags, served fresh or
+   * stale (with what that triggers) when it may be, else undefined for the slow path to decide.
+   */
+  #l1Hit(e: Entry, now: number, call: Call, status: ReadStatus | undefined): Promise<unknown> | undefined {
+    const inst = this.inst
+    const l1 = this.#l1 as Store
+    const { key, full, p } = call
+    const freshUntil = e.freshUntil
+    const tags = e.tags
+    let fresh = now < freshUntil
+    let servable = now < e.staleUntil
+    if (servable && tags !== undefined) {
+      // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
+      // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
+      const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
+      if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
+      else if (tagged !== TagState.Alive) servable = false
+    }
+    if (!servable) return undefined
+    const value = e.value
+    const counters = inst.counters
+    if (fresh) {
+      counters.bump(counters.hits, 0)
+      counters.totalHits++
+      if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)) {
+        this.#loads.refresh(call, copyEntry(e), 1)
+      }
+      if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
+      if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.({ ...call }, copyEntry(e), 0, now)
+    } else {
+      const stale = copyEntry(e)
+      counters.bump(counters.staleHits, 0)
+      counters.totalStale++
+      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: stale, at: now })
+      if (this.#loads.running(full) === undefined) this.#loads.refresh(call, stale, 1)
+    }
+    if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e, false, this.#loads.loading.has(full), false)
+    return Promise.resolve(value)
   }
 
   async get(key: string, options: GetOptions | undefined, waitUntil: WaitUntil | undefined): Promise<unknown> {

@@ -39,6 +39,11 @@ export class Keys {
     return this.ref(key, name).full
   }
 
+  /** The memo record of `key` when it was seen (and checked) before; undefined for any other value. */
+  known(key: unknown): KeyRef | undefined {
+    return this.#memo.get(key as string)
+  }
+
   /** The memo record of a checked key: its stored key, and the hint the sync L1 keeps in it. */
   ref(key: string, name = 'key'): KeyRef {
     let ref = this.#memo.get(key)

@@ -15,12 +15,17 @@ export class FrequencySketch {
   #additions = 0
   #epoch = 0
 
-  constructor(capacity: number) {
+  /**
+   * `capacity` keys expected now; counters are halved every `sampleSize` increments (default 10 x capacity). A sketch
+   * that grows with its store keeps the sample of the store's final size, so that hot keys of a store still filling
+   * saturate and stop being counted (see `increment`) instead of being halved again and again.
+   */
+  constructor(capacity: number, sampleSize = Math.max(capacity, 4) * 10) {
     // 16 counters per expected key, a power of two so an index is a mask away.
     const counters = nextPowerOfTwo(Math.max(capacity, 4)) * 16
     this.#table = new Uint32Array(counters / 8)
     this.#mask = counters - 1
-    this.#sampleSize = Math.max(capacity, 4) * 10
+    this.#sampleSize = sampleSize
   }
 
   /**

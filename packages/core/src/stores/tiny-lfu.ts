@@ -25,6 +25,12 @@ export class TinyLfuOrder implements EvictionOrder {
   readonly #maxEntries: number
   readonly #windowMax: number
   readonly #protectedMax: number
+  /**
+   * Increments between agings: 10 x the full store's slots from the start, as the sketch of the full store has. A
+   * sample sized by a store still filling would halve its counters before its hot keys reach 15, so every read of
+   * them would pay for counting.
+   */
+  readonly #sampleSize: number
   #segment: Uint8Array
   #hashes: Int32Array
   /** Per slot: 1 + the sketch epoch in which its counters were found saturated (reads skip the sketch then). */
@@ -37,10 +43,11 @@ export class TinyLfuOrder implements EvictionOrder {
     this.#maxEntries = maxEntries
     this.#windowMax = Math.max(1, Math.round(maxEntries * WINDOW_SHARE))
     this.#protectedMax = Math.floor((maxEntries - this.#windowMax) * PROTECTED_SHARE)
+    this.#sampleSize = Math.max(maxEntries + 1, 4) * 10
     this.#segment = new Uint8Array(capacity)
     this.#hashes = new Int32Array(capacity)
     this.#saturated = new Uint16Array(capacity)
-    this.#sketch = new FrequencySketch(capacity)
+    this.#sketch = new FrequencySketch(capacity, this.#sampleSize)
   }
 
   /** Estimated recent reads and writes of `key` (0 to 15). */
@@ -58,7 +65,7 @@ export class TinyLfuOrder implements EvictionOrder {
     this.#hashes = hashes
     this.#saturated = new Uint16Array(capacity)
     // The sketch grows with the store (a store that never fills stays small); resident entries keep their counts.
-    const sketch = new FrequencySketch(capacity)
+    const sketch = new FrequencySketch(capacity, this.#sampleSize)
     const lists = this.#lists
     for (let list = WINDOW; list <= PROTECTED; list++) {
       for (let slot = lists.heads[list] as number; slot !== NONE; slot = lists.next[slot] as number) {
