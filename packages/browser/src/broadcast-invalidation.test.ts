@@ -3,6 +3,7 @@
 import { createCache, memoryCoordinator, memoryStore, type Cache, type Coordinator, type MemoryStore } from '@tiercache/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { broadcastInvalidation, type BroadcastHandle } from './broadcast-invalidation.js'
+import { indexedDbCoordinator } from './indexeddb-coordinator.js'
 import { indexedDbStore } from './indexeddb-store.js'
 
 const open: { close(): unknown }[] = []
@@ -67,6 +68,41 @@ describe('broadcastInvalidation', () => {
     await new Promise((resolve) => setTimeout(resolve, 20))
     // set, invalidate, the reload's write: B re-broadcast nothing it applied.
     expect(heard.map((m) => (m as { op: string }).op)).toEqual(['write', 'invalidate', 'write'])
+  })
+
+  it("a relayed invalidation adopts the sender's stamp (indexedDbCoordinator): what the sender loaded right after it stays alive in every tab", async () => {
+    const dbName = `tabs-${crypto.randomUUID()}`
+    const channel = `test-${crypto.randomUUID()}`
+    const tab = () => {
+      const coordinator = indexedDbCoordinator({ dbName })
+      const idb = indexedDbStore({ dbName })
+      open.push(idb, coordinator)
+      const cache = createCache({ tiers: [memoryStore(), idb], coordinator, policy: { ttl: '1m', tags: ['products'] } })
+      open.push(broadcastInvalidation(cache, { channel }))
+      return { cache, coordinator }
+    }
+    const heard: { op: string; stamp?: number }[] = []
+    const spy = new BroadcastChannel(channel)
+    spy.onmessage = (e) => heard.push(e.data)
+    open.push(spy)
+    const a = tab()
+    const b = tab()
+    await Promise.all([a.coordinator.ready(), b.coordinator.ready()])
+    await a.cache.invalidateTags(['products'])
+    const sent = a.coordinator.stamp() as number
+    // The sender's product, loaded right after its invalidation (so it carries the sender's stamp).
+    expect(await a.cache.getOrSet('p', () => 'after')).toBe('after')
+    await a.cache.idle()
+    // B applied the invalidation: it knows the stamp now, the sender's own, not a later one of its own.
+    await vi.waitFor(() => expect(b.coordinator.tagStamp([':products'])).toBeGreaterThanOrEqual(sent))
+    expect(b.coordinator.tagStamp([':products'])).toBe(sent)
+    expect(heard.find((m) => m.op === 'invalidate')?.stamp).toBe(sent)
+    const loader = vi.fn(() => 'reloaded')
+    expect(await b.cache.getOrSet('p', loader)).toBe('after')
+    // A tab opened now (a reload) reads the stamps from IndexedDB: the product is alive there too.
+    const c = tab()
+    expect(await c.cache.getOrSet('p', loader)).toBe('after')
+    expect(loader).not.toHaveBeenCalled()
   })
 
   it('a soft invalidation reaches the other tab as soft, and an expire as an expire', async () => {

@@ -1,5 +1,6 @@
 import { capEntry, fromEnvelope, MemoryStore, namespacePrefix, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
 import { assertOptions, noop, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
+import { adoptingStamp, takeIssuing } from './stamp-relay.js'
 
 /**
  * Options of `broadcastInvalidation`.
@@ -47,7 +48,14 @@ type Message =
   | (Base & { op: 'write'; key: string; entry: Envelope })
   | (Base & { op: 'delete'; key: string })
   | (Base & { op: 'expire'; key: string })
-  | (Base & { op: 'invalidate'; tags: string[]; mode?: 'hard' | 'soft' })
+  | (Base & {
+      op: 'invalidate'
+      tags: string[]
+      mode?: 'hard' | 'soft'
+      /** The stamp the sender's indexedDbCoordinator issued and committed to database `db`, for receivers to adopt. */
+      stamp?: number
+      db?: string
+    })
 
 /**
  * Applying a received message must not broadcast it again. Core emits events synchronously inside the call, so
@@ -101,7 +109,13 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
     if (event.type === 'write' && event.entry !== undefined) send({ ...base, op: 'write', key: prefix + event.key, entry: toEnvelope(event.entry) })
     else if (event.type === 'delete') send({ ...base, op: 'delete', key: prefix + event.key })
     else if (event.type === 'expire') send({ ...base, op: 'expire', key: event.key })
-    else if (event.type === 'invalidate' && event.tags !== undefined) send({ ...base, op: 'invalidate', tags: [...event.tags], mode: event.mode })
+    else if (event.type === 'invalidate' && event.tags !== undefined) {
+      const message: Message = { ...base, op: 'invalidate', tags: [...event.tags], mode: event.mode }
+      // With an indexedDbCoordinator, sent once its stamp is committed, carrying it: the other tabs adopt it.
+      const issued = takeIssuing()
+      if (issued === undefined) send(message)
+      else issued.stamp.then((stamp) => send({ ...message, stamp, db: issued.db }), () => send(message))
+    }
   })
 
   channel.onmessage = (e: MessageEvent) => {
@@ -125,16 +139,20 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
       } else if (message.op === 'invalidate' && Array.isArray(message.tags)) {
         // A tab whose coordinator keeps no soft records applies a soft invalidation as a hard one.
         const tags = message.tags
+        // The sender's stamp, adopted by an indexedDbCoordinator of the same database instead of issuing a later one.
+        const { stamp, db } = message
+        const relay = (invalidate: () => Promise<void>): Promise<void> =>
+          typeof stamp === 'number' && Number.isSafeInteger(stamp) && stamp > 0 && typeof db === 'string' ? adoptingStamp(db, stamp, invalidate) : invalidate()
         // (Core emits synchronously: the hard one, applied later, is kept from echoing like the rest.)
         const hard = (): Promise<void> => {
           applying++
           try {
-            return cache.invalidateTags(tags)
+            return relay(() => cache.invalidateTags(tags))
           } finally {
             applying--
           }
         }
-        if (message.mode === 'soft') cache.invalidateTags(tags, { mode: 'soft' }).catch(hard).catch(noop)
+        if (message.mode === 'soft') relay(() => cache.invalidateTags(tags, { mode: 'soft' })).catch(hard).catch(noop)
         else hard().catch(noop)
       }
     } finally {

@@ -2,6 +2,7 @@ import { CacheError, nextStamp, type Coordinator, type Duration, type Lock } fro
 import { createStore, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalString } from '@tiercache/core/kit'
 import { transactionDone } from './idb.js'
+import { adopted, issuing as announce } from './stamp-relay.js'
 import { tryLock, webLocks } from './web-locks.js'
 
 /**
@@ -40,6 +41,7 @@ const STAMP_KEY = 0
 /** How often a long-lived page prunes, at most (besides once per page load, when it finds old records). */
 const PRUNE_EVERY = 86_400_000
 
+
 /**
  * A Coordinator whose stamps persist in IndexedDB (idb-keyval's `createStore`), so that an `invalidateTags` still
  * holds after a reload: the IndexedDB tier keeps entries across page loads, and now so does the record of which
@@ -52,7 +54,9 @@ const PRUNE_EVERY = 86_400_000
  *   transaction (after the stored stamp, whichever tab wrote it: `nextStamp(stored, now)`), records it on the stamp
  *   and on each tag, and resolves with it once the write committed.
  * - Other tabs: a tab opened later reads the record. Tabs already open learn of it from `broadcastInvalidation`,
- *   which calls their `cache.invalidateTags` (which issues a stamp of its own, later still).
+ *   whose message carries the sender's stamp once committed: their `cache.invalidateTags` then records that stamp
+ *   (on a coordinator of the same database) instead of issuing a later one, so what the sender loaded right after
+ *   its invalidation stays alive in every tab.
  * - Records older than `tagTtl` are dropped: by the first read of each page load when it finds any, and at most
  *   once a day from `invalidateTags`.
  * - Locks across tabs on the Web Locks API (`navigator.locks`), where the browser has it: two tabs missing one key
@@ -139,8 +143,23 @@ export class IndexedDbCoordinator implements Coordinator {
     return this.#latest(tags)
   }
 
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    if (tags.length === 0) return this.#stamp
+  invalidateTags(tags: readonly string[]): Promise<number> {
+    const adopt = adopted(this.databaseName)
+    if (tags.length === 0) return Promise.resolve(this.#stamp)
+    const work = adopt === undefined ? this.#invalidate(tags) : this.#adopt(tags, adopt)
+    announce(this.databaseName, work)
+    return work
+  }
+
+  /** Another tab's invalidation, relayed: its stamp, stored in IndexedDB by that tab, becomes this page's. */
+  async #adopt(tags: readonly string[], stamp: number): Promise<number> {
+    if (!this.#loaded) await this.ready()
+    this.#raiseStamp(stamp)
+    for (const tag of tags) this.#raise(tag, stamp)
+    return stamp
+  }
+
+  async #invalidate(tags: readonly string[]): Promise<number> {
     // This page stops serving at once, before IndexedDB has answered.
     for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
     try {
