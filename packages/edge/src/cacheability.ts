@@ -1,3 +1,4 @@
+import { cacheControlDirectives, varyNames } from '@tiercache/core/http'
 import { originVerdict, type OriginVerdict } from './origin-freshness.js'
 
 /** Why a request or a response is not cached; reported as Cache-Status `detail`. */
@@ -84,15 +85,7 @@ export function responseVerdict(response: Response, rules: ResponseRules): Verdi
   if (directives.has('private')) return pass('private')
   if (directives.has('no-cache')) return pass('no-cache')
   if (headers.has('set-cookie')) return pass('set-cookie')
-  const vary = headers.get('vary')
-  if (vary !== null) {
-    for (const name of vary.split(',')) {
-      const field = name.trim().toLowerCase()
-      // Workers encodes bodies for each client itself, so Accept-Encoding does not select a variant here.
-      if (field === '' || field === 'accept-encoding') continue
-      if (field === '*' || !rules.vary.has(field)) return pass('vary')
-    }
-  }
+  if (varies(headers)) return pass('vary')
   if ((headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) return pass('stream')
   const length = Number(headers.get('content-length') ?? Number.NaN)
   if (length > rules.maxBodySize) return pass('too-large')
@@ -112,7 +105,7 @@ export function originResponseVerdict(response: Response, rules: ResponseRules, 
   if (status === 206) return pass('partial')
   if (status < 200 || status > 599) return pass('status')
   if (headers.has('set-cookie')) return pass('set-cookie')
-  if (varies(headers, rules)) return pass('vary')
+  if (varies(headers)) return pass('vary')
   if ((headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) return pass('stream')
   if (Number(headers.get('content-length') ?? Number.NaN) > rules.maxBodySize) return pass('too-large')
   const verdict = originVerdict(headers, status, requestTime, responseTime)
@@ -122,27 +115,12 @@ export function originResponseVerdict(response: Response, rules: ResponseRules, 
 /** How an origin-mode response is treated. */
 export type OriginResponseVerdict = Exclude<OriginVerdict, { kind: 'pass' }> | { kind: 'pass'; reason: PassReason }
 
-/** Whether a response varies on a request header the key does not include, or on `*`. */
-function varies(headers: Headers, rules: ResponseRules): boolean {
-  const vary = headers.get('vary')
-  if (vary === null) return false
-  for (const name of vary.split(',')) {
-    const field = name.trim().toLowerCase()
-    if (field === '' || field === 'accept-encoding') continue
-    if (field === '*' || !rules.vary.has(field)) return true
-  }
-  return false
-}
-
-/** Directive names of a Cache-Control value, lowercase (arguments dropped). */
-export function cacheControlDirectives(value: string | null): Set<string> {
-  const names = new Set<string>()
-  if (value === null) return names
-  for (const part of value.split(',')) {
-    const name = part.split('=', 1)[0]?.trim().toLowerCase()
-    if (name) names.add(name)
-  }
-  return names
+/**
+ * Whether a response varies on everything (`Vary: *`, RFC 9111 §4.1: never matches a later request). Other Vary
+ * fields are learned: the response is stored as a variant of its URL (learned-vary.ts).
+ */
+function varies(headers: Headers): boolean {
+  return varyNames(headers.get('vary')) === '*'
 }
 
 function pass(reason: PassReason): { kind: 'pass'; reason: PassReason } {

@@ -1,7 +1,7 @@
 /**
  * Whether a conditional GET/HEAD can be answered 304 Not Modified from a stored 200 with these headers
  * (RFC 9110 §13.1.2 If-None-Match with weak comparison, §13.1.3 If-Modified-Since, which is ignored when
- * If-None-Match is present).
+ * If-None-Match is present, compared with Last-Modified, else Date: RFC 9111 §4.3.2).
  */
 export function notModified(request: Request, status: number, headers: Headers): boolean {
   if (status !== 200) return false
@@ -14,7 +14,8 @@ export function notModified(request: Request, status: number, headers: Headers):
     return ifNoneMatch.split(',').some((candidate) => weak(candidate) === opaque)
   }
   const ifModifiedSince = request.headers.get('if-modified-since')
-  const lastModified = headers.get('last-modified')
+  // Without Last-Modified, the stored response's Date stands for it (RFC 9111 §4.3.2).
+  const lastModified = headers.get('last-modified') ?? headers.get('date')
   if (ifModifiedSince === null || lastModified === null) return false
   const since = Date.parse(ifModifiedSince)
   const modified = Date.parse(lastModified)

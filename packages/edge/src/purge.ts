@@ -134,28 +134,34 @@ export async function invalidateEverywhere(cache: Cache, tags: readonly string[]
 }
 
 /**
- * The cache with `invalidateTags(tags, { mode })` reaching Workers Cache too (see invalidateEverywhere): give it
- * to handlers that already call `cache.invalidateTags`. Every other method is the cache's own.
+ * A view of the cache whose `invalidateTags(tags, { mode })` reaches Workers Cache too (see invalidateEverywhere):
+ * give it to handlers that already call `cache.invalidateTags`. It is a view made by `cache.withContext` (core's
+ * functions such as `warm(view, ...)` take it), its background work going to `ctx.waitUntil` when `ctx` has one;
+ * every other method is the cache's own.
  *
  * @example
  * const view = withWorkersCache(cache, { ctx })
  * await view.invalidateTags(['product:1']) // tiers, every isolate, and Workers Cache in front of this Worker
  */
 export function withWorkersCache(cache: Cache, options: EdgeInvalidationOptions = {}): Cache {
-  if (typeof cache !== 'object' || cache === null || typeof cache.invalidateTags !== 'function') {
+  if (typeof cache !== 'object' || cache === null || typeof cache.invalidateTags !== 'function' || typeof cache.withContext !== 'function') {
     throw new TypeError(`cache must be a Cache (createCache(...)), got ${typeOf(cache)}`)
   }
   const invalidateTags = async (tags: readonly string[], call?: { mode?: 'hard' | 'soft' }): Promise<void> => {
     await invalidateEverywhere(cache, tags, { ...options, ...(call?.mode === undefined ? {} : { mode: call.mode }) })
   }
-  return new Proxy(cache, {
-    get(target, property) {
-      if (property === 'invalidateTags') return invalidateTags
-      const value: unknown = Reflect.get(target, property, target)
-      // Methods run on the cache itself (its private state is not reachable through the proxy).
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    },
-  })
+  // A real view of the cache (not a Proxy): core's own functions that take a cache (warm()) recognise it. Its
+  // background work goes to ctx.waitUntil when ctx has one, else to the cache's host.
+  const waitUntil = waitUntilOf(options.ctx)
+  const view = cache.withContext(waitUntil === undefined ? {} : { waitUntil })
+  Object.defineProperty(view, 'invalidateTags', { value: invalidateTags, writable: true, configurable: true, enumerable: false })
+  return view
+}
+
+/** The waitUntil of an ExecutionContext, bound to it, when it has one. */
+function waitUntilOf(ctx: unknown): ((promise: Promise<unknown>) => void) | undefined {
+  const waitUntil = typeof ctx === 'object' && ctx !== null ? (ctx as { waitUntil?: unknown }).waitUntil : undefined
+  return typeof waitUntil === 'function' ? (promise) => (waitUntil as (p: Promise<unknown>) => void).call(ctx, promise) : undefined
 }
 
 /** The runtime's Workers Cache on an ExecutionContext, when it has one. */

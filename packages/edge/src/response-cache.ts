@@ -17,6 +17,8 @@ import { assertTagOptions, cdnTags, outwardHeaders, type CacheTagOptions, type H
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
 import { originVerdict } from './origin-freshness.js'
 import { freshenedFields, hasValidator, validatorsOf } from './revalidate.js'
+import { byteRange } from './range.js'
+import { isVaryMarker, learnedNames, sameNames, variantKey, type VaryMarker } from './learned-vary.js'
 import { withEtag } from './etag.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
@@ -43,8 +45,9 @@ export interface ResponseCacheOptions<Env = unknown> {
    */
   policy?: Policy | 'origin' | ((request: Request, env: Env) => Policy | 'origin' | undefined)
   /**
-   * Request headers the cache key includes (case-insensitive). A response whose Vary names any other header
-   * (Accept-Encoding excepted: the runtime encodes per client) or `*` is passed through unstored. @default []
+   * Request headers the cache key includes (case-insensitive). A response whose Vary names other headers
+   * (Accept-Encoding excepted: the runtime encodes per client) is stored as a variant selected by them (learned
+   * Vary, one more lookup); `Vary: *` is passed through unstored. @default []
    */
   vary?: readonly string[]
   /** Lifetime of 404 and 410 responses (no swr, no stale-if-error). @default the policy's negativeTtl when set, else 404/410 are not stored */
@@ -139,6 +142,20 @@ interface Local {
   passed: Response | undefined
   /** Origin mode: this request's load freshened a stored response with the origin's 304. */
   revalidated: boolean
+  /** This request's load stored a variant (learned Vary): the response this request is answered with. */
+  variant: StoredResponse | undefined
+}
+
+/** What one loader loads: the key (the URL's, or a variant's when `names` is set), for which request, with what policy. */
+interface LoadTarget {
+  view: Cache
+  request: Request
+  /** The policy of the getOrSet call (tags included). */
+  callPolicy: Policy
+  /** The URL's key (requestKey). */
+  primary: string
+  /** A variant load: the request fields the variant key was built from. */
+  names: string[] | undefined
 }
 
 /** Statuses whose responses have no body. */
@@ -293,11 +310,49 @@ export class ResponseCache<Env> {
     const view = this.viewFor(origin.env, origin.ctx)
     const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
     const key = await requestKey(request, this.#vary, this.#keyPrefix)
-    const local: Local = { ran: false, passed: undefined, revalidated: false }
-    const status: ReadStatus = {}
-    let value: unknown
+    const local: Local = { ran: false, passed: undefined, revalidated: false, variant: undefined }
+    const target: LoadTarget = { view, request, callPolicy: effective, primary: key, names: undefined }
+    let status: ReadStatus = {}
+    let value = await this.#lookup(key, target, this.#loader(target, origin, local, originMode), status, origin, local)
+    if (value instanceof Response) return value
+    let variantMiss = false
+    if (isVaryMarker(value)) {
+      // The URL's responses vary on request fields the key leaves out: this request's variant has a key of its own.
+      if (local.variant !== undefined) value = local.variant
+      else {
+        const names = value.vary
+        status = {}
+        const variant = await variantKey(key, names, request, this.#keyPrefix)
+        const variantTarget: LoadTarget = { ...target, names }
+        value = await this.#lookup(variant, variantTarget, this.#loader(variantTarget, origin, local, originMode), status, origin, local)
+        if (value instanceof Response) return value
+        if (isVaryMarker(value) && local.variant !== undefined) value = local.variant
+        variantMiss = status.state === 'loaded'
+      }
+    }
+    if (isStoredResponse(value)) {
+      let answered = local.revalidated && status.state === 'loaded' ? ({ hit: false, fwd: 'stale', stored: true } satisfies CacheStatus) : statusOf(status)
+      if (variantMiss && answered.fwd === 'miss') answered = { ...answered, fwd: 'vary-miss' }
+      return this.#render(value, request, answered, this.#outward(view, policy, request), status.state === 'stale')
+    }
+    if (isVaryMarker(value)) {
+      // Another request's load changed the URL's Vary: this request asks the origin itself.
+      return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'vary-miss', collapsed: true })
+    }
+    const passReason = (value as PassMarker).pass
+    if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: passReason })
+    // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
+    return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: status.collapsed === true, detail: passReason })
+  }
+
+  /**
+   * getOrSet of one key; when it fails, the answer for the client instead: the origin's own failure (nothing stale
+   * could answer), or, when this request only joined another's failed load, the origin asked again.
+   */
+  async #lookup(key: string, target: LoadTarget, loader: Loader<unknown>, status: ReadStatus, origin: Origin<Env>, local: Local): Promise<unknown> {
+    const { request, view, callPolicy: policy } = target
     try {
-      value = await view.getOrSet(key, this.#loader(view, request, effective, origin, local, originMode), effective, { status })
+      return await view.getOrSet(key, loader, policy, { status })
     } catch (error) {
       if (!local.ran) {
         // Another request's failure (this one joined its load): its answer may reflect that request (its headers,
@@ -310,18 +365,11 @@ export class ResponseCache<Env> {
       headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
       return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
     }
-    if (isStoredResponse(value)) {
-      const answered = local.revalidated && status.state === 'loaded' ? { hit: false, fwd: 'stale', stored: true } satisfies CacheStatus : statusOf(status)
-      return this.#render(value, request, answered, this.#outward(view, policy, request), status.state === 'stale')
-    }
-    const passReason = (value as PassMarker).pass
-    if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: passReason })
-    // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
-    return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: status.collapsed === true, detail: passReason })
   }
 
   /** This request's loader of `request`: the origin's answer as a StoredResponse, a pass, or an OriginError. */
-  #loader(view: Cache, request: Request, policy: Policy, origin: Origin<Env>, local: Local, originMode: boolean): Loader<unknown> {
+  #loader(target: LoadTarget, origin: Origin<Env>, local: Local, originMode: boolean): Loader<unknown> {
+    const { view, request, callPolicy: policy } = target
     const resolved = view.resolvePolicy(policy)
     const negativeTtl = this.#negativeTtl ?? (resolved.negativeExplicit ? resolved.negativeTtl : undefined)
     const rules: ResponseRules = negativeTtl === undefined ? this.#rules : { ...this.#rules, negative: true }
@@ -330,7 +378,7 @@ export class ResponseCache<Env> {
       // A refresh after the client was answered (stale-while-revalidate, early refresh): nobody waits on it.
       const { background } = context
       if (!background) local.ran = true
-      if (originMode) return this.#loadOrigin(context, request, origin, t, local)
+      if (originMode) return this.#loadOrigin(context, target, origin, t, local)
       const response = await origin.fetch(fillRequest(request), background)
       const verdict = responseVerdict(response, rules)
       if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
@@ -339,12 +387,12 @@ export class ResponseCache<Env> {
       if (bytes.byteLength > rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
       const negative = verdict.kind === 'negative'
       const windows = windowsFor(negative ? negativeTtl : undefined, resolved)
-      // Core applies the policy's jitter to the entry (it only shortens); the headers say the policy's windows.
-      context.setPolicy({ ttl: windows[0], swr: windows[1], staleIfError: windows[2], ...(negative ? { jitter: 0, earlyRefresh: false, timeout: 0 } : {}) })
       const stored = storedResponse(response, bytes, t, windows)
       // A validator for every stored 200: clients and Workers Cache revalidate with it and get 304s (RFC 9110 §13).
       stored.h = await withEtag(stored.h, stored.s, bytes)
-      return stored
+      // Core applies the policy's jitter to the entry (it only shortens); the headers say the policy's windows.
+      const entry: Partial<Policy> = { ttl: windows[0], swr: windows[1], staleIfError: windows[2], ...(negative ? { jitter: 0, earlyRefresh: false, timeout: 0 } : {}) }
+      return this.#keep(context, stored, entry, target, local)
     }
   }
 
@@ -353,7 +401,8 @@ export class ResponseCache<Env> {
    * kept past its windows (it has a validator) is revalidated: the origin gets its If-None-Match / If-Modified-Since,
    * and a 304 freshens it (RFC 9111 §4.3). It answers a failure only within the origin's own stale-if-error.
    */
-  async #loadOrigin(context: LoaderContext<unknown>, request: Request, origin: Origin<Env>, t: number, local: Local): Promise<unknown> {
+  async #loadOrigin(context: LoaderContext<unknown>, target: LoadTarget, origin: Origin<Env>, t: number, local: Local): Promise<unknown> {
+    const { request } = target
     const value = context.staleValue
     const stale = isStoredResponse(value) && value.a !== undefined ? value : undefined
     const mayServeStale = stale !== undefined && this.#now() < stale.t + stale.w[0] + Math.max(stale.w[1], stale.w[2])
@@ -365,7 +414,7 @@ export class ResponseCache<Env> {
       if (stale !== undefined && !mayServeStale) context.fail(error)
       throw error
     }
-    if (stale !== undefined && response.status === 304) return this.#freshen(context, stale, response, t, local)
+    if (stale !== undefined && response.status === 304) return this.#freshen(context, target, stale, response, t, local)
     const failed = response.status >= 500 && response.status <= 599
     if (failed && mayServeStale) throw new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
     const verdict = originResponseVerdict(response, this.#rules, t, this.#now())
@@ -378,12 +427,12 @@ export class ResponseCache<Env> {
     if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
     const bytes = new Uint8Array(await response.arrayBuffer())
     if (bytes.byteLength > this.#rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
-    this.#setOriginPolicy(context, verdict.windows, hasValidator(response.headers))
-    return storedResponse(response, bytes, t, verdict.windows, verdict.ageAtRequest)
+    const stored = storedResponse(response, bytes, t, verdict.windows, verdict.ageAtRequest)
+    return this.#keep(context, stored, this.#originPolicy(verdict.windows, hasValidator(response.headers)), target, local)
   }
 
   /** A stale stored response freshened by the origin's 304: its fields updated, its windows from the merged fields. */
-  async #freshen(context: LoaderContext<unknown>, stale: StoredResponse, response: Response, t: number, local: Local): Promise<unknown> {
+  async #freshen(context: LoaderContext<unknown>, target: LoadTarget, stale: StoredResponse, response: Response, t: number, local: Local): Promise<unknown> {
     await response.body?.cancel()
     const fields = freshenedFields(stale, response.headers)
     const headers = new Headers(fields)
@@ -395,18 +444,47 @@ export class ResponseCache<Env> {
       return this.#pass(context, new Response(body, { status: stale.s, headers: fields }), verdict.reason, local)
     }
     local.revalidated = true
-    this.#setOriginPolicy(context, verdict.windows, hasValidator(headers))
-    return { ...stale, h: fields, t, w: verdict.windows, a: verdict.ageAtRequest } satisfies StoredResponse
+    const stored: StoredResponse = { ...stale, h: fields, t, w: verdict.windows, a: verdict.ageAtRequest }
+    return this.#keep(context, stored, this.#originPolicy(verdict.windows, hasValidator(headers)), target, local)
   }
 
   /**
    * The entry's windows in origin mode: the origin's, and a response with a validator is kept keepForRevalidation
    * longer (as a stale-if-error fallback core hands to the next load, which revalidates it: see #loadOrigin).
    */
-  #setOriginPolicy(context: LoaderContext<unknown>, windows: [number, number, number], revalidatable: boolean): void {
+  #originPolicy(windows: [number, number, number], revalidatable: boolean): Partial<Policy> {
     const [ttl, swr, staleIfError] = windows
     const kept = revalidatable ? Math.max(staleIfError, swr + this.#keepForRevalidation) : staleIfError
-    context.setPolicy({ ttl, swr, staleIfError: kept, jitter: 0, earlyRefresh: false, timeout: 0 })
+    return { ttl, swr, staleIfError: kept, jitter: 0, earlyRefresh: false, timeout: 0 }
+  }
+
+  /**
+   * Stores a response with the entry policy `entry`: under the key loaded, when its Vary names no request field
+   * beyond the key's (or the same ones the variant key was built from). Otherwise (learned Vary) the response goes
+   * under its variant key, the URL's key gets a marker naming the fields, and this request renders the response.
+   */
+  async #keep(context: LoaderContext<unknown>, stored: StoredResponse, entry: Partial<Policy>, target: LoadTarget, local: Local): Promise<unknown> {
+    context.setPolicy(entry)
+    const names = learnedNames(stored.h, this.#rules.vary)
+    if (target.names === undefined ? names.length === 0 : sameNames(names, target.names)) return stored
+    const { view, primary } = target
+    const full: Policy = { ...target.callPolicy, ...entry }
+    // The resource no longer varies (a variant load): the URL's key holds it again.
+    await view.set(names.length === 0 ? primary : await variantKey(primary, names, target.request, this.#keyPrefix), stored, full)
+    if (!context.background) local.variant = stored
+    const marker: VaryMarker = { vary: names }
+    // The marker stays fresh as long as the variant may be used (revalidation included): a stale variant is then
+    // found and revalidated under its own key; a changed Vary is learned by the variant load that meets it.
+    const resolved = view.resolvePolicy(full)
+    const markerPolicy: Policy = { ...full, ttl: resolved.ttl + Math.max(resolved.swr, resolved.staleIfError), swr: 0, staleIfError: 0 }
+    if (target.names === undefined) {
+      context.setPolicy(markerPolicy)
+      return marker
+    }
+    // A variant load whose Vary changed: the URL's key gets the new marker, and this variant key's entry is dropped.
+    if (names.length > 0) await view.set(primary, marker, markerPolicy)
+    context.setPolicy(PASS_POLICY)
+    return marker
   }
 
   /**
@@ -490,7 +568,13 @@ export class ResponseCache<Env> {
       return new Response(null, { status: 304, headers: kept })
     }
     const empty = request.method === 'HEAD' || stored.s === 204 || stored.s === 304
-    return new Response(empty ? null : bodyOf(stored), { status: stored.s, headers })
+    if (empty) return new Response(null, { status: stored.s, headers })
+    const body = bodyOf(stored)
+    const range = stored.s === 200 ? byteRange(request, body.byteLength, headers) : undefined
+    if (range === undefined) return new Response(body, { status: stored.s, headers })
+    // One range of the stored complete response (RFC 9110 §14.2, §15.3.7).
+    headers.set('content-range', `bytes ${range.start}-${range.end}/${body.byteLength}`)
+    return new Response(body.subarray(range.start, range.end + 1), { status: 206, headers })
   }
 
   /** The origin's response with this cache's Cache-Status member appended (RFC 9211 §2: closest to the client last). */

@@ -23,13 +23,14 @@ export interface WithCacheOptions<Env = unknown> extends ResponseCacheOptions<En
 /**
  * Wraps a module Worker's `fetch(request, env, ctx)` so that GET and HEAD responses are answered from the cache.
  *
- * - Key: `GET <url>` plus the request headers named in `options.vary`; HEAD is answered from the GET entry.
+ * - Key: `GET <url>` plus the request headers named in `options.vary`, and those a response's Vary names (learned
+ *   variants); HEAD is answered from the GET entry.
  * - Miss: the origin (the wrapped handler) is called with a GET stripped of the client's conditional and range
  *   fields; a storable answer is kept whole (status, headers, body) under the policy.
  * - Stale within `swr`: answered at once and refreshed through `ctx.waitUntil`. Origin 5xx or exception:
  *   stale-if-error answers when the policy allows; otherwise the origin's own answer, uncached.
  * - 404/410 are kept for `negativeTtl` only. Never stored: Set-Cookie, `private`, `no-store`, `no-cache`,
- *   `Vary: *` or Vary on an unkeyed header, 206, event streams, over-large bodies; requests with Authorization
+ *   `Vary: *`, 206, event streams, over-large bodies; requests with Authorization
  *   or Cookie pass through unless allowed.
  * - Every answer carries Cache-Status (RFC 9211), e.g. `tiercache; hit; ttl=42; detail=L1` (the tier that
  *   answered) or `tiercache; fwd=miss; stored`; cached answers carry Cache-Control, CDN-Cache-Control and Age

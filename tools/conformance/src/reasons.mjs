@@ -10,6 +10,14 @@ const DISCONNECT =
 const PARTIAL =
   'Only complete responses are stored; a Range request is answered 206 from a stored complete one. A 206 from the origin is passed through unstored (storing and combining parts is not implemented).'
 
+const SHARED_AGE_LIST =
+  'RFC 9111 §5.1: a cache reads the first member of a list-valued Age. The suite follows an earlier draft that called any list invalid and the response stale; here the first member counts (`0, 0` is age 0, fresh). No published shared cache passes it.'
+const WORKERD_ENCODING =
+  'workerd (like Cloudflare) compresses answers for clients that accept gzip or br and sends them chunked, so no Content-Length reaches the client whatever the Worker sets; the stored body is served whole. A platform behaviour, not the cache\'s.'
+const WORKERD_METHOD =
+  'workerd answers `501 Unrecognized request method` to M-SEARCH before the Worker runs (the proxy never sees the request); withCache itself drops the stored GET after any unsafe method that succeeds, M-SEARCH included, as the other invalidate-* tests show.'
+const WORKERD_TRANSFER_ENCODING =
+  "The suite's server sends a Transfer-Encoding value workerd's fetch does not accept, so the origin's response never reaches the Worker (workerd logs the rejection); Transfer-Encoding is never stored by withCache in any case."
 const SHARED_SET_COOKIE =
   'A response that sets a cookie is never stored by withCache: the cookie belongs to one user, and a shared cache replaying it to others would hand out sessions (RFC 9111 §3 allows storing it; CDNs such as Cloudflare do not by default).'
 const HEURISTIC =
@@ -18,7 +26,7 @@ const HEURISTIC =
 /** What a reader of a target's section needs to know first. @type {Partial<Record<'private' | 'shared', string>>} */
 export const NOTES = {
   shared:
-    "The Worker runs withCache with `policy: 'origin'` (RFC 9111 shared-cache mode: lifetimes and caching headers from the origin's response; a stale response with a validator is revalidated and a 304 freshens it). Not implemented yet, so listed below without reasons: heuristic freshness (off by design, see below), learned Vary, Range, Surrogate-Control, request Cache-Control directives, and HEAD updating a stored GET.",
+    "The Worker runs withCache with `policy: 'origin'` (RFC 9111 shared-cache mode: lifetimes and caching headers from the origin's response; a stale response with a validator is revalidated and a 304 freshens it). Not implemented yet, so listed below without reasons: heuristic freshness (off by design, see below), storing partial (206) responses, Surrogate-Control, request Cache-Control directives, and HEAD updating a stored GET.",
 }
 
 /** @type {Record<'private' | 'shared', Record<string, string>>} */
@@ -55,6 +63,16 @@ export const REASONS = {
     'headers-store-Set-Cookie2': SHARED_SET_COOKIE,
     '304-etag-update-response-Set-Cookie': SHARED_SET_COOKIE,
     '304-etag-update-response-Set-Cookie2': SHARED_SET_COOKIE,
+    'age-parse-prefix-twoline': SHARED_AGE_LIST,
+    'age-parse-dup-0': SHARED_AGE_LIST,
+    'age-parse-dup-0-twoline': SHARED_AGE_LIST,
+    'age-parse-dup-old': SHARED_AGE_LIST,
+    'headers-store-Content-Length': WORKERD_ENCODING,
+    '304-etag-update-response-Content-Length': WORKERD_ENCODING,
+    'headers-store-Transfer-Encoding': WORKERD_TRANSFER_ENCODING,
+    'invalidate-M-SEARCH': WORKERD_METHOD,
+    'invalidate-M-SEARCH-cl': WORKERD_METHOD,
+    'invalidate-M-SEARCH-failed': WORKERD_METHOD,
     ...Object.fromEntries(
       ['200', '203', '204', '404', '405', '410', '414', '501', '599'].map((code) => [`heuristic-${code}-cached`, HEURISTIC]),
     ),

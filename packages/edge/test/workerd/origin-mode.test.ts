@@ -191,3 +191,45 @@ describe("origin mode revalidates a stale response with its validators (RFC 9111
     expect(p.gets('/down')).toBe(1)
   })
 })
+
+describe('origin mode: must-understand, and If-Modified-Since without Last-Modified', () => {
+  it('stores an understood status despite no-store with must-understand (RFC 9111 §5.2.2.3), never an unknown one', async () => {
+    const p = proxy((req, n) => {
+      const path = new URL(req.url).pathname
+      return respond({ 'cache-control': 'max-age=60, must-understand, no-store' }, path === '/599' ? 599 : 200)(req, n)
+    })
+    for (const path of ['/200', '/599']) {
+      await p.send(path)
+      await p.send(path)
+    }
+    expect([p.gets('/200'), p.gets('/599')]).toEqual([1, 2])
+  })
+
+  it("answers If-Modified-Since with 304 from the stored response's Date when it has no Last-Modified (RFC 9111 §4.3.2)", async () => {
+    const date = new Date(Date.UTC(2026, 11, 3, 7, 0, 0)).toUTCString()
+    const p = proxy(respond({ 'cache-control': 'max-age=60', date }))
+    await p.send('/d')
+    const later = await p.send('/d', { headers: { 'if-modified-since': new Date(Date.UTC(2026, 11, 3, 7, 0, 5)).toUTCString() } })
+    expect(later.status).toBe(304)
+    const earlier = await p.send('/d', { headers: { 'if-modified-since': new Date(Date.UTC(2026, 11, 3, 6, 0, 0)).toUTCString() } })
+    expect(earlier.status).toBe(200)
+    expect(p.gets('/d')).toBe(1)
+  })
+})
+
+describe('origin mode: learned Vary with revalidation', () => {
+  it('revalidates a stale variant under its own key (the URL key keeps naming the fields)', async () => {
+    const seen: (string | null)[] = []
+    const p = proxy((req, n) => {
+      seen.push(req.headers.get('if-none-match'))
+      if (n > 1) return new Response(null, { status: 304, headers: { 'cache-control': 'max-age=10', etag: '"e1"', vary: 'x-abc' } })
+      return respond({ 'cache-control': 'max-age=10', etag: '"e1"', vary: 'x-abc' })(req, n)
+    })
+    await p.send('/v', { headers: { 'x-abc': '1' } })
+    p.clock.advance(20_000)
+    const revalidated = await p.send('/v', { headers: { 'x-abc': '1' } })
+    expect(await revalidated.text()).toBe('body 1')
+    expect(revalidated.headers.get('cache-status')).toBe('tiercache; fwd=stale; stored')
+    expect(seen).toEqual([null, '"e1"'])
+  })
+})

@@ -1,7 +1,7 @@
 // One invalidation for every layer: tiercache's tiers (real Cache API L1 + memory L2 in workerd, one coordinator)
 // and Workers Cache. Local workerd has no ctx.cache (checked below), so Workers Cache is a structural double that
 // records the calls the runtime would receive, on top of the real runtime's ExecutionContext.
-import { createCache, memoryCoordinator, memoryStore, type Cache, type Policy } from '@tiercache/core'
+import { createCache, memoryCoordinator, memoryStore, warm, type Cache, type Policy } from '@tiercache/core'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import {
@@ -173,5 +173,15 @@ describe('withWorkersCache', () => {
     expect(await a.getOrSet('k', () => version, { ttl: '1h', tags: ['t'] })).toBe(2)
     expect(view.namespace).toBe('app')
     expect(view.stats()).toEqual(a.stats())
+  })
+
+  it("is a view core's own functions accept: warm(view, ...) loads through it (c.var.cache in Hono)", async () => {
+    const [a] = twoIsolates()
+    const ctx = createExecutionContext()
+    const view = withWorkersCache(a, { ctx: Object.assign(ctx, { cache: fakeWorkersCache() }) })
+    const result = await warm(view, ['w1', 'w2'], (c) => `v:${c.key}`, { policy: { ttl: '1h' } })
+    expect(result).toMatchObject({ total: 2, loaded: 2, failed: 0 })
+    await waitOnExecutionContext(ctx)
+    expect(await a.get('w2')).toBe('v:w2')
   })
 })

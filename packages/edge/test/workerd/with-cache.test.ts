@@ -237,7 +237,6 @@ describe('withCache: what is never stored', () => {
     ['Cache-Control: no-store', () => text('secret', { 'cache-control': 'no-store' }), 'no-store'],
     ['Cache-Control: no-cache', () => text('check', { 'cache-control': 'no-cache' }), 'no-cache'],
     ['Vary: *', () => text('any', { vary: '*' }), 'vary'],
-    ['Vary on a header the key does not include', () => text('ua', { vary: 'User-Agent' }), 'vary'],
     ['206 Partial Content', () => text('pa', { 'content-range': 'bytes 0-1/10' }, 206), 'partial'],
     ['a 302 redirect', () => new Response(null, { status: 302, headers: { location: '/elsewhere' } }), 'status'],
     ['an event stream', () => text('data: 1\n\n', { 'content-type': 'text/event-stream' }), 'stream'],
@@ -325,6 +324,45 @@ describe('withCache: Vary, HEAD, negative caching, conditional requests', () => 
     expect(s.calls('/hello')).toBe(2)
   })
 
+  it("learns the response's Vary: each variant is stored under its own key, selected by the fields it names (RFC 9111 §4.1)", async () => {
+    const s = setup({ '/ua': (req, n) => text(`${req.headers.get('user-agent') ?? 'none'} ${n}`, { vary: 'User-Agent' }) })
+    const a = await s.send('/ua', { headers: { 'user-agent': 'A' } })
+    expect(a.headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
+    const b = await s.send('/ua', { headers: { 'user-agent': 'B' } })
+    expect(await b.text()).toBe('B 2')
+    expect(b.headers.get('cache-status')).toBe('tiercache; fwd=vary-miss; stored')
+    const none = await s.send('/ua')
+    expect(await none.text()).toBe('none 3')
+    for (const [ua, body] of [['A', 'A 1'], ['B', 'B 2']]) {
+      const hit = await s.send('/ua', { headers: { 'user-agent': ua as string } })
+      expect(await hit.text()).toBe(body)
+      expect(hit.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+      expect(hit.headers.get('vary')).toBe('User-Agent')
+    }
+    expect(await (await s.send('/ua')).text()).toBe('none 3')
+    expect(s.calls('/ua')).toBe(3)
+  })
+
+  it('follows a Vary that changes: the URL key is rewritten, and an unsafe method drops every variant', async () => {
+    let vary = 'x-a'
+    const s = setup({ '/c': (req, n) => (req.method === 'POST' ? new Response(null, { status: 204 }) : text(`v${n}`, { vary })) }, { policy: { ttl: '1m' } })
+    await s.send('/c', { headers: { 'x-a': '1' } })
+    s.clock.advance(61_000)
+    vary = 'x-b'
+    // The variant for x-a: 1 expired; its reload varies on x-b now.
+    expect(await (await s.send('/c', { headers: { 'x-a': '1', 'x-b': '1' } })).text()).toBe('v2')
+    expect(await (await s.send('/c', { headers: { 'x-a': '2', 'x-b': '1' } })).text()).toBe('v2')
+    expect(await (await s.send('/c', { headers: { 'x-b': '2' } })).text()).toBe('v3')
+    // A variant miss whose answer varies on another field: that field's variant, and the URL key names it.
+    vary = 'x-c'
+    expect(await (await s.send('/c', { headers: { 'x-b': '9', 'x-c': '1' } })).text()).toBe('v4')
+    const hit = await s.send('/c', { headers: { 'x-b': '2', 'x-c': '1' } })
+    expect(await hit.text()).toBe('v4')
+    expect(hit.headers.get('cache-status')).toMatch(/^tiercache; hit/)
+    await s.send('/c', { method: 'POST' })
+    expect(await (await s.send('/c', { headers: { 'x-c': '1' } })).text()).toBe('v6')
+  })
+
   it('keeps an empty keyed header and a missing one apart', async () => {
     const s = setup({ '/t': (req) => text(`tenant=[${req.headers.get('x-tenant') ?? 'none'}]`) }, { vary: ['x-tenant'] })
     expect(await (await s.send('/t', { headers: { 'x-tenant': '' } })).text()).toBe('tenant=[]')
@@ -396,8 +434,30 @@ describe('withCache: Vary, HEAD, negative caching, conditional requests', () => 
     const sent = s.seen.get('/cond')![0]!
     for (const name of ['if-none-match', 'if-modified-since', 'range', 'if-range']) expect(sent.headers.has(name)).toBe(false)
     expect(sent.headers.get('x-kept')).toBe('yes')
-    expect(res.status).toBe(200)
-    expect(await res.text()).toBe('full body')
+    // The fill got the complete body; the client's range (its If-Range matching) is cut from it.
+    expect(res.status).toBe(206)
+    expect(res.headers.get('content-range')).toBe('bytes 0-3/9')
+    expect(await res.text()).toBe('full')
+  })
+
+  it('answers one byte range of a stored complete 200 with a 206 (RFC 9110 §14), else the whole 200', async () => {
+    const s = setup({ '/r': () => text('0123456789', { etag: '"r1"' }) })
+    await s.send('/r')
+    const cases: [Record<string, string>, number, string, string | null][] = [
+      [{ range: 'bytes=2-4' }, 206, '234', 'bytes 2-4/10'],
+      [{ range: 'bytes=7-' }, 206, '789', 'bytes 7-9/10'],
+      [{ range: 'bytes=-3' }, 206, '789', 'bytes 7-9/10'],
+      [{ range: 'bytes=5-100' }, 206, '56789', 'bytes 5-9/10'],
+      [{ range: 'bytes=0-1, 4-5' }, 200, '0123456789', null],
+      [{ range: 'bytes=20-' }, 200, '0123456789', null],
+      [{ range: 'bytes=2-4', 'if-range': '"old"' }, 200, '0123456789', null],
+      [{ range: 'bytes=2-4', 'if-range': '"r1"' }, 206, '234', 'bytes 2-4/10'],
+    ]
+    for (const [headers, status, body, contentRange] of cases) {
+      const res = await s.send('/r', { headers })
+      expect([res.status, await res.text(), res.headers.get('content-range')]).toEqual([status, body, contentRange])
+    }
+    expect(s.calls('/r')).toBe(1)
   })
 
   it('answers 304 from the cache when If-None-Match or If-Modified-Since match the stored response', async () => {
