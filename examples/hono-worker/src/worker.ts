@@ -111,9 +111,9 @@ app.post('/api/warm', (c) => {
   const writer = writable.getWriter()
   const encoder = new TextEncoder()
   const line = (value: object): Promise<void> => writer.write(encoder.encode(`${JSON.stringify(value)}\n`)).catch(() => {}) // the page left
-  // warm() takes the cache createCache made (c.var.cache wraps it to purge Workers Cache on invalidation).
+  // c.var.cache is a view of the cache (its background work goes to this request's waitUntil): warm() takes it.
   const warming = warm(
-    cacheOf(c.env).withContext({ waitUntil: (promise) => c.executionCtx.waitUntil(promise) }),
+    c.var.cache,
     keys,
     (ctx) => {
       ctx.setPolicy({ ...productsPolicy(c.env), tags: [ctx.key] }) // each entry with its product's tag, as the batch route does
