@@ -130,4 +130,29 @@ describe('getSync with a hint', () => {
     expect(store.getSync('b', { slot: 0 })?.value).toBe('B')
     expect(store.getSync('b', { slot: 5 })?.value).toBe('B')
   })
+
+  it('trusts a note only while its slot was last found through that same note (delete, clear, two notes per key)', async () => {
+    const store = memoryStore({ maxEntries: 4 })
+    const e = (value: string) => ({ value, createdAt: 0, freshUntil: Number.MAX_SAFE_INTEGER, staleUntil: Number.MAX_SAFE_INTEGER })
+    store.write('a', e('A1'), 0)
+    const hint = { slot: -1 }
+    expect(store.getSync('a', hint)?.value).toBe('A1')
+    const slot = hint.slot
+    // 'a' goes, 'b' takes its freed slot, 'a' comes back elsewhere: the old note must lead to 'a', not to 'b'.
+    await store.delete('a')
+    store.write('b', e('B'), 0)
+    store.write('a', e('A2'), 0)
+    expect(store.getSync('a', hint)?.value).toBe('A2')
+    expect(hint.slot).not.toBe(slot)
+    // Another note for the same key (another cache's memo) takes the slot over; both keep answering.
+    const other = { slot: -1 }
+    expect(store.getSync('a', other)?.value).toBe('A2')
+    expect(store.getSync('a', hint)?.value).toBe('A2')
+    expect(store.getSync('b', { slot: hint.slot })?.value).toBe('B')
+    store.clear()
+    expect(store.getSync('a', hint)).toBeUndefined()
+    store.write('c', e('C'), 0)
+    expect(store.getSync('a', hint)).toBeUndefined()
+    expect(store.getSync('a', other)).toBeUndefined()
+  })
 })

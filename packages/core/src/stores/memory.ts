@@ -63,6 +63,11 @@ export class MemoryStore implements Store {
   #keys: (string | undefined)[] = []
   #values: unknown[] = []
   #tags: (readonly string[] | undefined)[] = []
+  /**
+   * Per slot, the getSync hint that found it last: a hint that is still its slot's proves the slot holds the hint's
+   * key with one comparison of objects (comparing the key strings costs a call per hit). Cleared when the slot is.
+   */
+  #hints: (SyncHint | undefined)[] = []
   #times: Float64Array
   #loadMs: Float32Array
   #negative: Uint8Array
@@ -159,6 +164,7 @@ export class MemoryStore implements Store {
     this.#keys = []
     this.#values = []
     this.#tags = []
+    this.#hints = []
     this.#stamps = undefined
     this.#free = []
     this.#used = 0
@@ -204,6 +210,7 @@ export class MemoryStore implements Store {
       slot = this.#allocate()
       this.#index.set(key, slot)
       this.#keys[slot] = key
+      this.#hints[slot] = undefined
       this.#order.added(slot, key)
     } else {
       this.#order.used(slot)
@@ -244,10 +251,13 @@ export class MemoryStore implements Store {
     let slot: number | undefined
     if (hint === undefined) slot = this.#index.get(key)
     else {
-      // The slot noted at the last call, when it still holds this key (usually the very same string object).
+      // The slot noted at the last call, when it still holds this key.
       slot = hint.slot
-      if (slot < 0 || this.#keys[slot] !== key) hint.slot = slot = this.#index.get(key) ?? -1
-      if (slot < 0) return undefined
+      if (slot < 0 || this.#hints[slot] !== hint) {
+        hint.slot = slot = this.#index.get(key) ?? -1
+        if (slot < 0) return undefined
+        this.#hints[slot] = hint
+      }
     }
     if (slot === undefined) return undefined
     this.#order.used(slot)
@@ -333,6 +343,7 @@ export class MemoryStore implements Store {
     this.#index.delete(key)
     this.#order.removed(slot)
     this.#keys[slot] = undefined
+    this.#hints[slot] = undefined
     this.#values[slot] = undefined
     this.#tags[slot] = undefined
     if (this.#sizes !== undefined) {
