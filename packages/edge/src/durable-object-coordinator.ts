@@ -1,4 +1,5 @@
 import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
+import { SOFT_TAG } from '@tiercache/core/store'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
 import { assertOptions, durationOption, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
 
@@ -50,6 +51,11 @@ export interface DurableObjectCoordinatorOptions {
 export interface DurableObjectCoordinator {
   readonly name: string
   /**
+   * True: the soft record of a tag (the tag `'%soft:' + tag`, written by `invalidateTags(tags, { mode: 'soft' })`)
+   * lives in the tag's own shard object, so a read of both costs one request per shard, as a read of the tag alone.
+   */
+  readonly softRecords: true
+  /**
    * The greatest stamp this isolate knows. The first call of an isolate asks the clock object (a Promise, one
    * request of this caller's own); after that it answers at once, raised by every answer carrying stamps.
    */
@@ -87,6 +93,9 @@ const ORIGIN = 'https://tiercache.do'
  *   tag in the tag's shard object (durable storage, strongly consistent). Tag checks answer from a per-isolate copy
  *   read at most `tagCacheTtl` ago, synchronously; otherwise one request per shard involved. Staleness bound: an
  *   invalidation made anywhere is seen by every isolate within `tagCacheTtl`; by the invalidating isolate at once.
+ * - Soft records (`softRecords`): a soft invalidation records its stamp on the tag `'%soft:' + tag` like any tag,
+ *   in the shard object of the tag itself, so core's question for a tag and its soft record is one request per
+ *   shard (as for the tag alone), under the same staleness bound.
  * - Locks: in the key's shard object. An isolate that does not get the lock does not poll: its request is held by
  *   the object until the holder shares its entry (`Lock.share`, answered with the entry itself), releases without
  *   one (uncacheable answer, failure: the waiter loads at once), its lock expires, or the wait ends. Every wait is
@@ -114,6 +123,7 @@ export function durableObjectCoordinator(options: DurableObjectCoordinatorOption
 
 class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   readonly name = 'durable-object'
+  readonly softRecords = true
   readonly tagTtl: number
   readonly #namespace: DurableObjectNamespaceLike
   readonly #prefix: string
@@ -266,7 +276,7 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   #byShard(tags: readonly string[]): Map<string, string[]> {
     const groups = new Map<string, string[]>()
     for (const tag of tags) {
-      const shard = this.#shard(`t${tag}`)
+      const shard = this.#shard(`t${tag.startsWith(SOFT_TAG) ? tag.slice(SOFT_TAG.length) : tag}`)
       const group = groups.get(shard)
       if (group === undefined) groups.set(shard, [tag])
       else if (!group.includes(tag)) group.push(tag)
@@ -278,7 +288,10 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     return `${this.#prefix}stamp`
   }
 
-  /** The shard object holding a tag (`t…`) or a key's lock (`k…`). */
+  /**
+   * The shard object holding a tag (`t…`) or a key's lock (`k…`). A tag's soft record (`'%soft:' + tag`) is kept
+   * with the tag, so that core's question for both is one request per shard.
+   */
   #shard(name: string): string {
     return `${this.#prefix}shard:${fnv1a(name) % this.#shards}`
   }

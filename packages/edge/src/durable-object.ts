@@ -3,7 +3,8 @@
  *
  * One class plays three roles, told apart by the object's name (chosen by the coordinator, never by the app):
  * - the clock (`<prefix>stamp`): issues stamps, strictly increasing, `max(last + 1, now, caller's known + 1)`;
- * - tag shards (`<prefix>shard:<n>`): the stamp of each tag's last invalidation, in durable storage;
+ * - tag shards (`<prefix>shard:<n>`): the stamp of each tag's last invalidation, in durable storage (a tag's soft
+ *   record, the tag `'%soft:' + tag`, in the tag's own shard: the coordinator picks the shard);
  * - lock shards (the same objects, keys hashed separately): per-key locks in memory, whose waiters are held
  *   requests answered when the holder shares its entry, releases, or its lock expires, or at their own deadline.
  *

@@ -2,7 +2,7 @@
 // main module): stamps, tag shards, the per-isolate tag copy, locks whose waiters get the holder's outcome, and
 // caches in simulated isolates (own L1 and coordinator, one KV L2 and one object namespace). The same behaviour
 // across real isolates (separate workers) is in test/isolates.
-import { createCache, encodeEntry, memoryStore, type Cache, type CacheEvent, type Duration, type Entry, type LockAttempt } from '@tiercache/core'
+import { createCache, encodeEntry, memoryStore, type Cache, type CacheEvent, type Duration, type Entry, type LockAttempt, type Policy } from '@tiercache/core'
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
@@ -213,18 +213,22 @@ describe('locks: one holder, waiters held by the object until the holder shares 
 })
 
 /** One simulated isolate: its own memory L1 and coordinator, the shared KV L2 and objects. */
-function isolate(prefix: string, kvPrefix: string, options: { now?: () => number; tagCacheTtl?: Duration } = {}): { cache: Cache; events: CacheEvent[] } {
+function isolate(
+  prefix: string,
+  kvPrefix: string,
+  options: { now?: () => number; tagCacheTtl?: Duration; policy?: Policy; namespace?: DurableObjectNamespaceLike } = {},
+): { cache: Cache; events: CacheEvent[] } {
   const events: CacheEvent[] = []
   // Timeouts many times the expected answer time: on a loaded 2-core machine a timed-out lock request makes a waiter
   // load on its own, which these tests would count as a second origin call.
-  const coordinator = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, tagCacheTtl: options.tagCacheTtl, now: options.now, timeout: '10s' })
+  const coordinator = durableObjectCoordinator({ namespace: options.namespace ?? env.TIERCACHE, prefix, tagCacheTtl: options.tagCacheTtl, now: options.now, timeout: '10s' })
   const cache = createCache({
     tiers: [memoryStore(), kvStore({ namespace: env.TEST_KV, prefix: kvPrefix, now: options.now })],
     coordinator,
     now: options.now,
     tierTimeout: '10s',
     lockWait: '10s',
-    policy: { ttl: '1h' },
+    policy: options.policy ?? { ttl: '1h' },
     onEvent: (e) => events.push(e),
   })
   return { cache, events }
@@ -336,5 +340,144 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
     await c.invalidateTags(['a', 'b', 'c', 'd', 'e', 'f'])
     const after = (await listDurableObjectIds(env.TIERCACHE)).length
     expect(after - before).toBe(3)
+  })
+})
+
+describe('soft invalidation: soft records in the tag shards, read with the tags', () => {
+  const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
+  const staleServes = (events: CacheEvent[], key: string): number => events.filter((e) => e.type === 'stale' && e.key === key).length
+
+  it('declares softRecords; a soft record is its own tag record, in the shard of its tag', async () => {
+    const prefix = `${unique('soft-record')}:`
+    const c = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 1 })
+    expect(c.softRecords).toBe(true)
+    const soft = (await c.invalidateTags(['%soft:t'])) as number
+    const b = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 1 })
+    expect(await b.tagStamp(['t'])).toBe(0)
+    expect(await b.tagStamp(['%soft:t'])).toBe(soft)
+    const shard = env.TIERCACHE.get(env.TIERCACHE.idFromName(`${prefix}shard:0`))
+    const stored = await runInDurableObject(shard, async (_instance: TiercacheCoordinator, state) => [...(await state.storage.list({ prefix: 't:' })).keys()])
+    expect(stored).toEqual(['t:%soft:t'])
+  })
+
+  it('reads tags and their soft records with one /tags/read per shard of the tags, as for the tags alone', async () => {
+    const prefix = `${unique('soft-shards')}:`
+    // Many shards, few tags: soft records kept anywhere but with their tag would add objects to the read.
+    const tags = Array.from({ length: 8 }, (_, i) => `tag${i}`)
+    const writer = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, shards: 64 })
+    await writer.invalidateTags(tags.slice(0, 4))
+    const soft = (await writer.invalidateTags(tags.slice(4).map((tag) => `%soft:${tag}`))) as number
+    const hardOnly = recorded()
+    await durableObjectCoordinator({ namespace: hardOnly.namespace, prefix, shards: 64 }).tagStamp(tags)
+    const both = recorded()
+    const reader = durableObjectCoordinator({ namespace: both.namespace, prefix, shards: 64 })
+    expect(await reader.tagStamp([...tags, ...tags.map((tag) => `%soft:${tag}`)])).toBe(soft)
+    const shardsOfTags = new Set(hardOnly.requests.map((r) => r.object))
+    expect(hardOnly.requests).toHaveLength(shardsOfTags.size)
+    expect(both.requests.every((r) => r.path === '/tags/read')).toBe(true)
+    expect(both.requests).toHaveLength(shardsOfTags.size)
+    expect(new Set(both.requests.map((r) => r.object))).toEqual(shardsOfTags)
+    // Both answered from the copy now: the hard tags alone carry the older stamp.
+    expect(reader.tagStamp(tags)).toBeLessThan(soft)
+    expect(both.requests).toHaveLength(shardsOfTags.size)
+  })
+
+  it('another isolate serves the entry stale (once) within tagCacheTtl of a soft invalidation, while one refresh loads', async () => {
+    const clock = manualClock()
+    const prefix = `${unique('soft-iso')}:`
+    const kvPrefix = `${unique('soft-iso-kv')}:`
+    const a = isolate(prefix, kvPrefix, { now: clock.now, tagCacheTtl: '5s', policy })
+    const b = isolate(prefix, kvPrefix, { now: clock.now, tagCacheTtl: '5s', policy })
+    let version = 1
+    let loads = 0
+    const load = (): string => {
+      loads++
+      return `v${version}`
+    }
+    expect(await a.cache.getOrSet('p', load)).toBe('v1')
+    await a.cache.idle()
+    expect(await b.cache.getOrSet('p', load)).toBe('v1')
+    await b.cache.idle()
+    expect(loads).toBe(1)
+    clock.advance(1_000)
+    version = 2
+    await a.cache.invalidateTags(['prices'], { mode: 'soft' })
+    // The invalidating isolate: the old value once, stale, while the refresh loads; then the new one.
+    expect(await a.cache.getOrSet('p', load)).toBe('v1')
+    expect(staleServes(a.events, 'p')).toBe(1)
+    await a.cache.idle()
+    expect(loads).toBe(2)
+    expect(await a.cache.getOrSet('p', load)).toBe('v2')
+    // B trusts what it read about the tag (1 s ago) for the rest of tagCacheTtl, then sees the soft record.
+    expect(await b.cache.getOrSet('p', load)).toBe('v1')
+    expect(staleServes(b.events, 'p')).toBe(0)
+    clock.advance(4_000)
+    expect(await b.cache.getOrSet('p', load)).toBe('v1')
+    expect(staleServes(b.events, 'p')).toBe(1)
+    await b.cache.idle()
+    // B's refresh finds A's value in KV, loaded after the soft invalidation: the origin ran once for both isolates.
+    expect(loads).toBe(2)
+    expect(await b.cache.getOrSet('p', load)).toBe('v2')
+    expect(staleServes(b.events, 'p')).toBe(1)
+  })
+
+  it('an entry with no swr window dies at a soft invalidation, in the invalidating isolate and the others', async () => {
+    const clock = manualClock()
+    const noSwr: Policy = { ttl: '1h', tags: ['prices'] }
+    const prefix = `${unique('soft-dead')}:`
+    const kvPrefix = `${unique('soft-dead-kv')}:`
+    const a = isolate(prefix, kvPrefix, { now: clock.now, tagCacheTtl: '5s', policy: noSwr })
+    const b = isolate(prefix, kvPrefix, { now: clock.now, tagCacheTtl: '5s', policy: noSwr })
+    let loads = 0
+    const load = (): number => ++loads
+    expect(await a.cache.getOrSet('hard-only', load)).toBe(1)
+    await a.cache.idle()
+    expect(await b.cache.getOrSet('hard-only', load)).toBe(1)
+    await b.cache.idle()
+    clock.advance(1_000)
+    await a.cache.invalidateTags(['prices'], { mode: 'soft' })
+    expect(await a.cache.getOrSet('hard-only', load)).toBe(2)
+    await a.cache.idle()
+    clock.advance(5_000)
+    // B's L1 copy is dead (never served stale); KV holds A's reload, made after the soft invalidation.
+    expect(await b.cache.getOrSet('hard-only', load)).toBe(2)
+    expect(staleServes(b.events, 'hard-only')).toBe(0)
+    expect(loads).toBe(2)
+  })
+
+  it('a new isolate decides a soft-invalidated entry with one /tags/read to the tag shard, and serves it stale', async () => {
+    const prefix = `${unique('soft-cold')}:`
+    const kvPrefix = `${unique('soft-cold-kv')}:`
+    const a = isolate(prefix, kvPrefix, { policy })
+    expect(await a.cache.getOrSet('q', () => 'old')).toBe('old')
+    await a.cache.idle()
+    await a.cache.invalidateTags(['prices'], { mode: 'soft' })
+    const { namespace, requests } = recorded()
+    const c = isolate(prefix, kvPrefix, { policy, namespace })
+    let refreshed = 0
+    expect(await c.cache.getOrSet('q', () => `new${++refreshed}`)).toBe('old')
+    const reads = requests.filter((r) => r.path === '/tags/read')
+    expect(reads).toHaveLength(1)
+    expect(staleServes(c.events, 'q')).toBe(1)
+    await c.cache.idle()
+    expect(refreshed).toBe(1)
+    expect(await c.cache.getOrSet('q', () => `new${++refreshed}`)).toBe('new1')
+    expect(requests.filter((r) => r.path === '/tags/read')).toHaveLength(1)
+  })
+
+  it('expire(key) turns the shared copy stale for another isolate, without touching the tags', async () => {
+    const prefix = `${unique('soft-expire')}:`
+    const kvPrefix = `${unique('soft-expire-kv')}:`
+    const a = isolate(prefix, kvPrefix, { policy })
+    const { namespace, requests } = recorded()
+    const b = isolate(prefix, kvPrefix, { policy, namespace })
+    expect(await a.cache.getOrSet('e', () => 'first')).toBe('first')
+    await a.cache.idle()
+    await a.cache.expire('e')
+    expect(await b.cache.getOrSet('e', () => 'second')).toBe('first')
+    expect(staleServes(b.events, 'e')).toBe(1)
+    await b.cache.idle()
+    expect(await b.cache.getOrSet('e', () => 'third')).toBe('second')
+    expect(requests.filter((r) => r.path === '/tags/raise')).toHaveLength(0)
   })
 })
