@@ -260,7 +260,7 @@ export class Engine {
         this.#loads.refresh(call, copyEntry(e), 1)
       }
       if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
-      if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.({ ...call }, copyEntry(e), 0, now)
+      if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.(call, copyEntry(e), 0, now)
     } else {
       const stale = copyEntry(e)
       counters.bump(counters.staleHits, 0)
