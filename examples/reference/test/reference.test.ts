@@ -42,7 +42,7 @@ describe('the browser README code: notifications and adapters', () => {
     const cache = createCache({ tiers: [memoryStore()] })
     const seen: unknown[] = []
     const { updates, stop } = watchUser(cache, (user) => seen.push(user))
-    await vi.waitFor(() => expect(seen).toEqual([{ name: 'Ada' }]))
+    await vi.waitFor(() => expect(seen).toEqual([{ name: 'Ada' }]), { timeout: 10_000 })
     await cache.set('user:1', { name: 'Grace' }, { ttl: '1m' })
     await cache.set('user:1', { name: 'Grace' }, { ttl: '1m' }) // the same value again: no notification
     expect(seen).toEqual([{ name: 'Ada' }, { name: 'Grace' }])
@@ -62,7 +62,7 @@ describe('the browser README code: notifications and adapters', () => {
       version = 2
       const { createCachedFetch } = await import('@tiercache/browser')
       await createCachedFetch({ cache })('https://shop.example/api/products', { cache: 'reload' })
-      await vi.waitFor(() => expect(shown).toEqual([{ version: 1 }, { version: 2 }]))
+      await vi.waitFor(() => expect(shown).toEqual([{ version: 1 }, { version: 2 }]), { timeout: 10_000 })
       updates.close()
     } finally {
       origin.mockRestore()

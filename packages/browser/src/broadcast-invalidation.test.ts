@@ -34,13 +34,13 @@ describe('broadcastInvalidation', () => {
   it('a set in one tab reaches the memory tier of the other', async () => {
     const { a, b } = tabs()
     await a.cache.set('user:1', { name: 'Ada' })
-    await vi.waitFor(() => expect(b.memory.peek(':user:1')?.value).toEqual({ name: 'Ada' }))
+    await vi.waitFor(() => expect(b.memory.peek(':user:1')?.value).toEqual({ name: 'Ada' }), { timeout: 10_000 })
   })
 
   it('a fresh load in one tab fills the other', async () => {
     const { a, b } = tabs()
     await a.cache.getOrSet('k', () => 'loaded')
-    await vi.waitFor(() => expect(b.memory.peek(':k')?.value).toBe('loaded'))
+    await vi.waitFor(() => expect(b.memory.peek(':k')?.value).toBe('loaded'), { timeout: 10_000 })
     const loader = vi.fn(() => 'again')
     expect(await b.cache.getOrSet('k', loader)).toBe('loaded')
     expect(loader).not.toHaveBeenCalled()
@@ -49,9 +49,9 @@ describe('broadcastInvalidation', () => {
   it("a delete in one tab removes the key from the other's memory tier", async () => {
     const { a, b } = tabs()
     await b.cache.set('k', 'v')
-    await vi.waitFor(() => expect(a.memory.peek(':k')).toBeDefined())
+    await vi.waitFor(() => expect(a.memory.peek(':k')).toBeDefined(), { timeout: 10_000 })
     await a.cache.delete('k')
-    await vi.waitFor(() => expect(b.memory.peek(':k')).toBeUndefined())
+    await vi.waitFor(() => expect(b.memory.peek(':k')).toBeUndefined(), { timeout: 10_000 })
     expect(await b.cache.get('k')).toBeUndefined()
   })
 
@@ -59,11 +59,11 @@ describe('broadcastInvalidation', () => {
     const { a, b, heard } = tabs()
     await b.cache.set('p1', 'product', { ttl: '1m', tags: ['products'] })
     await b.cache.idle()
-    await vi.waitFor(() => expect(heard).toHaveLength(1))
+    await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
     await a.cache.invalidateTags(['products'])
-    await vi.waitFor(() => expect(heard).toHaveLength(2))
+    await vi.waitFor(() => expect(heard).toHaveLength(2), { timeout: 10_000 })
     // B applied it: its memory and its IndexedDB entry are dead to it now.
-    await vi.waitFor(async () => expect(await b.cache.get('p1')).toBeUndefined())
+    await vi.waitFor(async () => expect(await b.cache.get('p1')).toBeUndefined(), { timeout: 10_000 })
     expect(await b.cache.getOrSet('p1', () => 'reloaded', { ttl: '1m', tags: ['products'] })).toBe('reloaded')
     await new Promise((resolve) => setTimeout(resolve, 20))
     // set, invalidate, the reload's write: B re-broadcast nothing it applied.
@@ -94,7 +94,7 @@ describe('broadcastInvalidation', () => {
     expect(await a.cache.getOrSet('p', () => 'after')).toBe('after')
     await a.cache.idle()
     // B applied the invalidation: it knows the stamp now, the sender's own, not a later one of its own.
-    await vi.waitFor(() => expect(b.coordinator.tagStamp([':products'])).toBeGreaterThanOrEqual(sent))
+    await vi.waitFor(() => expect(b.coordinator.tagStamp([':products'])).toBeGreaterThanOrEqual(sent), { timeout: 10_000 })
     expect(b.coordinator.tagStamp([':products'])).toBe(sent)
     expect(heard.find((m) => m.op === 'invalidate')?.stamp).toBe(sent)
     const loader = vi.fn(() => 'reloaded')
@@ -110,17 +110,17 @@ describe('broadcastInvalidation', () => {
     await b.cache.set('p1', 'product', { ttl: '1m', swr: '1m', tags: ['products'] })
     await b.cache.set('p2', 'other', { ttl: '1m', swr: '1m' })
     await b.cache.idle()
-    await vi.waitFor(() => expect(heard).toHaveLength(2))
+    await vi.waitFor(() => expect(heard).toHaveLength(2), { timeout: 10_000 })
     await new Promise((resolve) => setTimeout(resolve, 2))
     await a.cache.invalidateTags(['products'], { mode: 'soft' })
     await a.cache.expire('p2')
-    await vi.waitFor(() => expect(heard).toHaveLength(4))
+    await vi.waitFor(() => expect(heard).toHaveLength(4), { timeout: 10_000 })
     expect(heard.slice(2)).toEqual([
       expect.objectContaining({ op: 'invalidate', tags: ['products'], mode: 'soft' }),
       expect.objectContaining({ op: 'expire', key: 'p2' }),
     ])
     // B serves both stale (not gone): the old values answer while a refresh runs.
-    await vi.waitFor(() => expect(b.memory.peek(':p2')?.freshUntil).toBeLessThanOrEqual(Date.now()))
+    await vi.waitFor(() => expect(b.memory.peek(':p2')?.freshUntil).toBeLessThanOrEqual(Date.now()), { timeout: 10_000 })
     const p1 = {}
     expect(await b.cache.getOrSet('p1', () => 'reloaded', undefined, { status: p1 })).toBe('product')
     expect(p1).toMatchObject({ state: 'stale' })
@@ -137,11 +137,11 @@ describe('broadcastInvalidation', () => {
     const c = createCache({ tiers: [memory], coordinator: hardOnly, policy: { ttl: '1m', swr: '1m' } })
     open.push(broadcastInvalidation(c, { channel }))
     await c.set('p1', 'product', { tags: ['products'] })
-    await vi.waitFor(() => expect(heard).toHaveLength(1))
+    await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
     await new Promise((resolve) => setTimeout(resolve, 2))
     await a.cache.invalidateTags(['products'], { mode: 'soft' })
-    await vi.waitFor(() => expect(heard).toHaveLength(2))
-    await vi.waitFor(async () => expect(await c.get('p1')).toBeUndefined())
+    await vi.waitFor(() => expect(heard).toHaveLength(2), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await c.get('p1')).toBeUndefined(), { timeout: 10_000 })
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(heard).toHaveLength(2)
   })
@@ -150,7 +150,7 @@ describe('broadcastInvalidation', () => {
     const { a, heard } = tabs()
     const onInvalidate = vi.spyOn(a.cache, 'invalidateTags')
     await a.cache.invalidateTags(['t'])
-    await vi.waitFor(() => expect(heard).toHaveLength(1))
+    await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(onInvalidate).toHaveBeenCalledTimes(1)
     expect(heard).toHaveLength(1)
@@ -176,7 +176,7 @@ describe('broadcastInvalidation', () => {
     junk.postMessage({ tiercache: 1, from: 'x', ns: 'v1', op: 'write', key: 'v1:k', entry: { v: 99 } })
     junk.close()
     await one.a.cache.set('k', 'v')
-    await vi.waitFor(() => expect(one.b.memory.peek('v1:k')?.value).toBe('v'))
+    await vi.waitFor(() => expect(one.b.memory.peek('v1:k')?.value).toBe('v'), { timeout: 10_000 })
     expect(otherMemory.size).toBe(0)
   })
 
@@ -189,7 +189,7 @@ describe('broadcastInvalidation', () => {
     const b = createCache({ tiers: [small], now, policy: { ttl: '1h' } })
     open.push(broadcastInvalidation(a, { channel, now }), broadcastInvalidation(b, { channel, now }))
     await a.set('k', 'v')
-    await vi.waitFor(() => expect(small.peek(':k')?.freshUntil).toBe(t + 10_000))
+    await vi.waitFor(() => expect(small.peek(':k')?.freshUntil).toBe(t + 10_000), { timeout: 10_000 })
     t += 10_001
     expect(small.peek(':k')).toBeUndefined()
   })

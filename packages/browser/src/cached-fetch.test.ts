@@ -78,7 +78,7 @@ describe('createCachedFetch: default cache', () => {
     const options = { fetch: upstream, now, policy: { ttl: '1h', tags: ['api'] } as const }
     expect(await (await createCachedFetch(options)(URL_A)).text()).toBe('v1')
     // The write to IndexedDB runs in the background; this default cache has no handle to wait with.
-    await vi.waitFor(async () => expect(await idbGet(`:fetch:GET ${URL_A}`, createStore('tiercache', 'entries'))).toBeDefined())
+    await vi.waitFor(async () => expect(await idbGet(`:fetch:GET ${URL_A}`, createStore('tiercache', 'entries'))).toBeDefined(), { timeout: 10_000 })
 
     // A reload (a new default cache) is answered by IndexedDB…
     const reloaded = await createCachedFetch(options)(URL_A)

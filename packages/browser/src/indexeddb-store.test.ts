@@ -92,7 +92,7 @@ describe('indexedDbStore: storage', () => {
     await store.set('k', entry('v', clock.now(), 1_000))
     clock.advance(1_000)
     expect(await store.get('k')).toBeUndefined()
-    await vi.waitFor(async () => expect(await idbGet('k', raw)).toBeUndefined())
+    await vi.waitFor(async () => expect(await idbGet('k', raw)).toBeUndefined(), { timeout: 10_000 })
     expect(events).toEqual([{ type: 'evict', key: 'k', reason: 'expired' }])
   })
 
@@ -109,7 +109,7 @@ describe('indexedDbStore: storage', () => {
     await idbSet('bad', { v: 99, value: 'from a future format' }, raw)
     await idbSet('worse', 'not an envelope', raw)
     expect(await store.getMany(['bad', 'worse'])).toEqual([undefined, undefined])
-    await vi.waitFor(async () => expect(await idbKeys(raw)).toEqual([]))
+    await vi.waitFor(async () => expect(await idbKeys(raw)).toEqual([]), { timeout: 10_000 })
   })
 
   it('does not write an entry that is already dead, and removes the one it replaces', async () => {
@@ -144,7 +144,7 @@ describe('indexedDbStore: least recently used eviction', () => {
     await store.get('b')
     expect(put).not.toHaveBeenCalled()
     await store.get('c') // the third read fills the batch
-    await vi.waitFor(() => expect(put).toHaveBeenCalledTimes(3))
+    await vi.waitFor(() => expect(put).toHaveBeenCalledTimes(3), { timeout: 10_000 })
     expect(put.mock.calls.map((call) => call[1])).toEqual(['a', 'b', 'c'])
     // Only access-time records, in `<dbName>-lru`: never an entry, never in the entries' database.
     expect(put.mock.contexts.map(dbOf)).toEqual([`${dbName}-lru`, `${dbName}-lru`, `${dbName}-lru`])
@@ -164,7 +164,7 @@ describe('indexedDbStore: least recently used eviction', () => {
       expect(put).not.toHaveBeenCalled()
       await vi.advanceTimersByTimeAsync(1)
       vi.useRealTimers()
-      await vi.waitFor(() => expect(put).toHaveBeenCalledTimes(150))
+      await vi.waitFor(() => expect(put).toHaveBeenCalledTimes(150), { timeout: 10_000 })
       const writes = transaction.mock.calls.filter((call) => call[1] === 'readwrite')
       expect(writes).toHaveLength(2)
       expect(new Set(put.mock.contexts.map(dbOf))).toEqual(new Set([`${dbName}-lru`]))
@@ -214,8 +214,8 @@ describe('indexedDbStore: least recently used eviction', () => {
       expect(put).not.toHaveBeenCalled()
       await vi.advanceTimersByTimeAsync(5_000)
       vi.useRealTimers()
-      await vi.waitFor(() => expect(put).toHaveBeenCalledWith(clock.now(), 'a'))
-      await vi.waitFor(async () => expect(await idbGet('a', rawTimes)).toBe(clock.now()))
+      await vi.waitFor(() => expect(put).toHaveBeenCalledWith(clock.now(), 'a'), { timeout: 10_000 })
+      await vi.waitFor(async () => expect(await idbGet('a', rawTimes)).toBe(clock.now()), { timeout: 10_000 })
     } finally {
       vi.useRealTimers()
     }
@@ -402,8 +402,8 @@ describe('indexedDbStore: sweep', () => {
     clock.advance(60_000)
     expect((await store.get('live'))?.value).toBe('live')
     expect(sweep).not.toHaveBeenCalled() // scheduled, not run inside get
-    await vi.waitFor(() => expect(sweep).toHaveBeenCalledTimes(1))
-    await vi.waitFor(async () => expect(await store.count()).toBe(1))
+    await vi.waitFor(() => expect(sweep).toHaveBeenCalledTimes(1), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await store.count()).toBe(1), { timeout: 10_000 })
   })
 })
 

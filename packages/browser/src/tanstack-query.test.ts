@@ -30,7 +30,7 @@ async function observe(queryClient: QueryClient, queryKey: unknown[], queryFn: (
   const observer = new QueryObserver(queryClient, { queryKey, queryFn })
   const unsubscribe = observer.subscribe(() => {})
   open.push({ close: unsubscribe })
-  await vi.waitFor(() => expect(observer.getCurrentResult().status).toBe('success'))
+  await vi.waitFor(() => expect(observer.getCurrentResult().status).toBe('success'), { timeout: 10_000 })
   return observer
 }
 
@@ -40,7 +40,7 @@ describe('createQueryPersister', () => {
     const first = page(dbName)
     const fetchProduct = vi.fn(async () => ({ id: 1, name: 'shoe' }))
     await observe(first.queryClient, ['products', 1], fetchProduct)
-    await vi.waitFor(async () => expect(await first.persister.storage.getItem(`tanstack-query-${JSON.stringify(['products', 1])}`)).toBeDefined())
+    await vi.waitFor(async () => expect(await first.persister.storage.getItem(`tanstack-query-${JSON.stringify(['products', 1])}`)).toBeDefined(), { timeout: 10_000 })
 
     const reloaded = page(dbName)
     const again = vi.fn(async () => ({ id: 1, name: 'boot' }))
@@ -54,7 +54,7 @@ describe('createQueryPersister', () => {
     const first = page(dbName)
     await observe(first.queryClient, ['products', 2], async () => 'old')
     await observe(first.queryClient, ['users', 1], async () => 'ada')
-    await vi.waitFor(async () => expect(await first.persister.storage.getItem(`tanstack-query-${JSON.stringify(['users', 1])}`)).toBeDefined())
+    await vi.waitFor(async () => expect(await first.persister.storage.getItem(`tanstack-query-${JSON.stringify(['users', 1])}`)).toBeDefined(), { timeout: 10_000 })
     await first.cache.invalidateTags(['products'])
 
     const reloaded = page(dbName)
@@ -75,7 +75,7 @@ describe('createQueryPersister', () => {
     await observe(queryClient, ['users'], users)
     version = 2
     await cache.invalidateTags(['products'])
-    await vi.waitFor(() => expect(products.getCurrentResult().data).toBe('v2'))
+    await vi.waitFor(() => expect(products.getCurrentResult().data).toBe('v2'), { timeout: 10_000 })
     expect(users).toHaveBeenCalledTimes(1)
   })
 
@@ -101,7 +101,7 @@ describe('createQueryPersister', () => {
     const inB = await observe(b.queryClient, ['news'], async () => 'not called: restored')
     expect(inB.getCurrentResult().data).toBe('first')
     await a.queryClient.fetchQuery({ queryKey: ['news'], queryFn: async () => 'second', staleTime: 0 })
-    await vi.waitFor(() => expect(inB.getCurrentResult().data).toBe('second'))
+    await vi.waitFor(() => expect(inB.getCurrentResult().data).toBe('second'), { timeout: 10_000 })
   })
 
   it('rejects bad options naming the rule', () => {

@@ -40,7 +40,7 @@ describe('cacheUpdates', () => {
   it('a background refresh that changed the value notifies this tab and the other, with the new value', async () => {
     const { a, b, advance } = tabs()
     expect(await a.cache.getOrSet('user:1', () => ({ name: 'Ada' }))).toEqual({ name: 'Ada' })
-    await vi.waitFor(async () => expect(await b.cache.get('user:1')).toEqual({ name: 'Ada' }))
+    await vi.waitFor(async () => expect(await b.cache.get('user:1')).toEqual({ name: 'Ada' }), { timeout: 10_000 })
     const inA = recorder<{ name: string }>()
     const inB = recorder<{ name: string }>()
     a.updates.onUpdate('user:1', inA.listener)
@@ -48,7 +48,7 @@ describe('cacheUpdates', () => {
     advance(120_000) // stale, within swr
     expect(await a.cache.getOrSet('user:1', () => ({ name: 'Ada Lovelace' }))).toEqual({ name: 'Ada' })
     await a.cache.idle()
-    await vi.waitFor(() => expect(inB.got).toHaveLength(1))
+    await vi.waitFor(() => expect(inB.got).toHaveLength(1), { timeout: 10_000 })
     expect(inA.got.map((u) => [u.value, u.changed, u.remote])).toEqual([[{ name: 'Ada Lovelace' }, true, false]])
     expect(inB.got.map((u) => [u.value, u.changed, u.remote])).toEqual([[{ name: 'Ada Lovelace' }, true, true]])
   })
@@ -56,7 +56,7 @@ describe('cacheUpdates', () => {
   it('a refresh that stored the same value notifies nobody, unless asked to', async () => {
     const { a, b, advance } = tabs()
     await a.cache.getOrSet('k', () => [1, 2, 3])
-    await vi.waitFor(async () => expect(await b.cache.get('k')).toEqual([1, 2, 3]))
+    await vi.waitFor(async () => expect(await b.cache.get('k')).toEqual([1, 2, 3]), { timeout: 10_000 })
     const inA = recorder()
     const inB = recorder()
     const confirmations = recorder()
@@ -66,7 +66,7 @@ describe('cacheUpdates', () => {
     advance(120_000)
     await a.cache.getOrSet('k', () => [1, 2, 3])
     await a.cache.idle()
-    await vi.waitFor(() => expect(confirmations.got).toHaveLength(1))
+    await vi.waitFor(() => expect(confirmations.got).toHaveLength(1), { timeout: 10_000 })
     expect(confirmations.got[0]?.changed).toBe(false)
     expect(inA.got).toEqual([])
     expect(inB.got).toEqual([])
@@ -113,7 +113,7 @@ describe('cacheUpdates', () => {
     a.updates.onUpdate('k', inA.listener)
     b.updates.onUpdate('k', inB.listener)
     expect(await a.cache.getOrSet('k', () => 'loaded')).toBe('loaded')
-    await vi.waitFor(() => expect(inB.got.map((u) => [u.value, u.changed, u.remote])).toEqual([['loaded', true, true]]))
+    await vi.waitFor(() => expect(inB.got.map((u) => [u.value, u.changed, u.remote])).toEqual([['loaded', true, true]]), { timeout: 10_000 })
     expect(inA.got).toEqual([])
     await a.cache.set('k', 'set')
     expect(inA.got.map((u) => u.value)).toEqual(['set'])
@@ -177,12 +177,12 @@ describe('cacheUpdates', () => {
 
     advance(120_000)
     await fetchA('https://api.test/item') // stale: answered, revalidated in the background -> 304
-    await vi.waitFor(() => expect(writes).toBe(2))
+    await vi.waitFor(() => expect(writes).toBe(2), { timeout: 10_000 })
     body = 'v2'
     etag = '"2"'
     await fetchA('https://api.test/item', { cache: 'no-cache' }) // revalidated now -> 200 with v2
     expect(writes).toBe(3)
-    await vi.waitFor(() => expect(inB).toHaveLength(1))
+    await vi.waitFor(() => expect(inB).toHaveLength(1), { timeout: 10_000 })
     const update = inB[0] as FetchUpdate
     expect([update.url, update.status, update.changed, update.remote]).toEqual(['https://api.test/item', 200, true, true])
     const response = update.response()
