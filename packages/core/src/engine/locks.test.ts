@@ -60,6 +60,17 @@ function handingCoordinator(options: { shareGate?: Promise<void> } = {}): Coordi
   }
 }
 
+/** A loader that counts its calls and answers once `origin` resolves. */
+function heldLoader(): { origin: ReturnType<typeof deferred<string>>; loader: () => Promise<string>; loads: () => number } {
+  const origin = deferred<string>()
+  let calls = 0
+  const loader = (): Promise<string> => {
+    calls++
+    return origin.promise
+  }
+  return { origin, loader, loads: () => calls }
+}
+
 /** Two caches ("processes") with their own L1 and one shared L2 and coordinator. */
 function twoProcesses(coordinator: Coordinator, options: { lockWait?: number; tierTimeout?: number } = {}) {
   const l2 = new ScriptedStore('shared')
@@ -80,14 +91,9 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
   it('answers the waiter with the shared entry as soon as the holder has loaded, without polling the shared tier', async () => {
     const coordinator = handingCoordinator()
     const { a, b, l2 } = twoProcesses(coordinator)
-    const origin = deferred<string>()
-    let loads = 0
-    const loader = (): Promise<string> => {
-      loads++
-      return origin.promise
-    }
+    const { origin, loader, loads } = heldLoader()
     const first = a.getOrSet('k', loader)
-    await new Promise((r) => setTimeout(r, 5))
+    await flush(50)
     const started = Date.now()
     const second = b.getOrSet('k', loader)
     await new Promise((r) => setTimeout(r, 20))
@@ -97,7 +103,7 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
     expect(await second).toBe('v')
     // lockWait is 10 s: the waiter was answered by the hand-over, long before.
     expect(Date.now() - started).toBeLessThan(5_000)
-    expect(loads).toBe(1)
+    expect(loads()).toBe(1)
     // No polling reads of L2 while waiting.
     expect(l2.calls.get).toBe(readsBefore)
     expect(b.stats().lockWaits).toBe(1)
@@ -113,12 +119,7 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
     const gate = deferred<void>()
     const coordinator = handingCoordinator({ shareGate: gate.promise })
     const { a, b } = twoProcesses(coordinator)
-    const origin = deferred<string>()
-    let loads = 0
-    const loader = (): Promise<string> => {
-      loads++
-      return origin.promise
-    }
+    const { origin, loader, loads } = heldLoader()
     const first = a.getOrSet('k', loader)
     await flush(50)
     const second = b.getOrSet('k', loader)
@@ -130,7 +131,7 @@ describe('a coordinator that hands the holder outcome to waiters', () => {
     expect(coordinator.calls).toEqual(['acquire', 'acquire', 'share'])
     gate.resolve()
     expect(await second).toBe('v')
-    expect(loads).toBe(1)
+    expect(loads()).toBe(1)
     await Promise.all([a.idle(), b.idle()])
     expect(coordinator.calls).toEqual(['acquire', 'acquire', 'share', 'release'])
   })
