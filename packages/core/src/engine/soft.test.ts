@@ -160,6 +160,22 @@ describe('invalidateTags(tags, { mode: "soft" })', () => {
     await reader.idle()
   })
 
+  it('waits for the one question at most tierTimeout: a tag read that never answers (shared with a request that ended) serves the entry, reporting it', async () => {
+    const inner = memoryCoordinator()
+    const coordinator: Coordinator = {
+      name: 'hanging',
+      softRecords: true,
+      stamp: () => inner.stamp(),
+      tagStamp: () => new Promise<number>(() => {}),
+      invalidateTags: (tags) => inner.invalidateTags(tags),
+    }
+    const events: CacheEvent[] = []
+    const cache = createCache({ tiers: [memoryStore()], coordinator, tierTimeout: 50, policy: { ttl: '1h', tags: ['products'] }, onEvent: (e) => events.push(e) })
+    expect(await cache.getOrSet('lamp', () => 'v1')).toBe('v1')
+    expect(await cache.getOrSet('lamp', () => 'v2')).toBe('v1')
+    expect(events.some((e) => e.type === 'error' && e.error.code === 'COORDINATOR_ERROR')).toBe(true)
+  })
+
   it('is refused, naming the coordinator, by one that keeps no soft records; reads then ask for the hard ones only', async () => {
     const clock = manualClock()
     const { coordinator: remote, asked } = remoteLike(clock.now)

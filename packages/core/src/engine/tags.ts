@@ -92,15 +92,7 @@ export class Tags {
 
   async aliveAsync(tags: readonly string[], entry: Dated, key: string): Promise<boolean> {
     try {
-      const at = this.#ask(tags)
-      if (typeof at === 'number') return survives(at, entry)
-      // Bounded by the tier timeout, on a timer of this caller's own: a coordinator may share one read between
-      // callers, and in Workers a read started by another request dies with that request.
-      const timeout = this.#timeout
-      const known = timeout > 0 ? withDeadline(at, timeout, () => {
-        throw new Error(`no answer to tagStamp within ${timeout} ms`)
-      }) : at
-      return survives(await known, entry)
+      return survives(await this.#bounded(this.#ask(tags)), entry)
     } catch (error) {
       // Serving what the tiers hold beats failing the request; the failure is reported.
       this.#inst.coordinatorFailed(this.coordinator.name, error, key)
@@ -112,7 +104,7 @@ export class Tags {
   async stateAsync(tags: readonly string[], entry: Dated, key: string): Promise<TagState> {
     if (!this.soft) return (await this.aliveAsync(tags, entry, key)) ? TagState.Alive : TagState.Dead
     try {
-      if (survives(await this.#ask(withSoft(tags)), entry)) return TagState.Alive
+      if (survives(await this.#bounded(this.#ask(withSoft(tags))), entry)) return TagState.Alive
     } catch (error) {
       this.#inst.coordinatorFailed(this.coordinator.name, error, key)
       return TagState.Alive
@@ -129,6 +121,19 @@ export class Tags {
 
   #ask(tags: readonly string[]): number | Promise<number> {
     return this.#stamps !== undefined ? this.#stamps.tagStamp(tags) : (this.#clock as ClockCoordinator).invalidatedAt(tags)
+  }
+
+  /**
+   * An asynchronous answer bounded by the tier timeout, on a timer of this caller's own: a coordinator may share one
+   * read between callers, and in Workers a read started by another request dies with that request (the soft
+   * question once waited without this bound, and requests hung after a Redis restart).
+   */
+  #bounded(at: number | Promise<number>): number | Promise<number> {
+    const timeout = this.#timeout
+    if (typeof at === 'number' || !(timeout > 0)) return at
+    return withDeadline(at, timeout, () => {
+      throw new Error(`no answer to tagStamp within ${timeout} ms`)
+    })
   }
 
   #sync(tags: readonly string[]): number | undefined {
