@@ -37,6 +37,10 @@ export async function buildPage({ quiet = false } = {}) {
   await mkdir(out, { recursive: true })
   await Promise.all(
     files.map(async ([path, contents]) => {
+      // An unchanged file is left alone: wrangler dev watches this directory and reloads the Worker on any write,
+      // which would end the isolate of a demo already serving (the load test runs beside tests that start the demo).
+      const current = await readFile(path).catch(() => undefined)
+      if (current !== undefined && Buffer.compare(current, Buffer.from(contents)) === 0) return
       const temporary = join(out, `.${basename(path)}.${process.pid}.tmp`)
       await writeFile(temporary, contents)
       await rename(temporary, path)
