@@ -1,4 +1,5 @@
-// The members of http-cache-semantics 4.2 the header tests use as an independent RFC 9111 judge.
+// The members of http-cache-semantics 4.2 the header tests (core, edge) use as an independent RFC 9111 judge; one
+// copy for every package, included by their test tsconfigs (@types/http-cache-semantics 4.2 lacks useStaleWhileRevalidate).
 declare module 'http-cache-semantics' {
   interface CachePolicyRequest {
     url: string
