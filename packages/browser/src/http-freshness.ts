@@ -4,10 +4,10 @@
  * directive values, which stay in seconds as on the wire. Cache-Control, Age and HTTP-date parsing are core's
  * (`@tiercache/core/http`); a private cache ignores the shared-cache directives (`s-maxage`, `private`,
  * `proxy-revalidate`, §5.2.2.10) they also report. An invalid Age makes a response stale on arrival (see
- * `correctedInitialAge`), as the HTTP cache tests and Firefox do: a response whose age cannot be known is not
+ * core's `correctedInitialAge`), as the HTTP cache tests and Firefox do: a response whose age cannot be known is not
  * trusted to be fresh.
  */
-import { parseAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
+import { correctedInitialAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
 
 /** Heuristic lifetimes are capped (RFC 9111 §4.2.2 leaves the bound to the cache): a week. */
 const HEURISTIC_MAX = 7 * 86_400_000
@@ -41,26 +41,6 @@ export function freshnessLifetime(
   const lastModified = parseHttpDate(headers.get('last-modified'), responseTime)
   if (lastModified === undefined || lastModified > date) return undefined
   return { ms: Math.min(Math.floor((date - lastModified) / 10), HEURISTIC_MAX), source: 'heuristic' }
-}
-
-/**
- * corrected_initial_age (RFC 9111 §4.2.3), in ms: how old the response already was when it arrived, from the
- * Age field, the Date field and the time the request took.
- *
- *   apparent_age = max(0, response_time - date_value)
- *   corrected_age_value = age_value + (response_time - request_time)
- *   corrected_initial_age = max(apparent_age, corrected_age_value)
- *
- * A missing Date counts as response_time (apparent_age 0). NaN when Age is invalid (core's `parseAge`).
- */
-export function correctedInitialAge(headers: Headers, requestTime: number, responseTime: number): number {
-  const age = parseAge(headers.get('age'))
-  if (age !== undefined && Number.isNaN(age)) return Number.NaN
-  const ageValue = (age ?? 0) * 1000
-  const dateValue = parseHttpDate(headers.get('date'), responseTime) ?? responseTime
-  const apparentAge = Math.max(0, responseTime - dateValue)
-  const correctedAgeValue = ageValue + Math.max(0, responseTime - requestTime)
-  return Math.max(apparentAge, correctedAgeValue)
 }
 
 /** What the caller's policy says when the response gives no freshness of its own (ms). */

@@ -2,7 +2,7 @@
 // headers (RFC 9111 §3 storing, §4.2 freshness and age, RFC 9213 CDN-Cache-Control, RFC 5861 stale windows).
 // Times in ms; directive values are seconds on the wire.
 // The parsing (Cache-Control, Age, HTTP-dates) is @tiercache/core/http's, shared with the browser's private cache.
-import { cacheControlDirectives, parseAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
+import { cacheControlDirectives, correctedInitialAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
 
 /** Why an origin response is not stored in origin mode (Cache-Status detail). */
 export type OriginPassReason = 'no-store' | 'private' | 'no-cache' | 'partial' | 'status' | 'no-lifetime' | 'stale' | 'age'
@@ -85,18 +85,6 @@ export function originVerdict(headers: Headers, status: number, requestTime: num
   const swr = closed ? 0 : (seconds(d.staleWhileRevalidate) ?? 0)
   const sie = closed ? 0 : (seconds(d.staleIfError) ?? 0)
   return { kind: 'store', windows: [ttl, swr, sie], ageAtRequest }
-}
-
-/**
- * corrected_initial_age (RFC 9111 §4.2.3) in ms: max(apparent_age, age_value + response_delay). A missing or
- * invalid Date counts as the response time. NaN when Age is invalid.
- */
-export function correctedInitialAge(headers: Headers, requestTime: number, responseTime: number): number {
-  const age = parseAge(headers.get('age'))
-  if (age !== undefined && Number.isNaN(age)) return Number.NaN
-  const date = parseHttpDate(headers.get('date'), responseTime) ?? responseTime
-  const apparent = Math.max(0, responseTime - date)
-  return Math.max(apparent, (age ?? 0) * 1000 + Math.max(0, responseTime - requestTime))
 }
 
 /** ms for seconds; NaN (an invalid value) is 0: already stale. */

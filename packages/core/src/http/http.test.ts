@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   cacheControlDirectives,
   connectionOptions,
+  correctedInitialAge,
   decodeBody,
   encodeBody,
   formatCacheStatus,
@@ -125,5 +126,28 @@ describe('bodies', () => {
 describe('Cache-Status', () => {
   it('is the same formatter as the main entry', async () => {
     expect(formatCacheStatus).toBe((await import('../index.js')).formatCacheStatus)
+  })
+})
+
+describe('correctedInitialAge (RFC 9111 §4.2.3)', () => {
+  const T = 1_700_000_000_000
+  const h = (fields: Record<string, string>): HeadersLike => ({ get: (name) => fields[name] ?? null })
+
+  it('takes the larger of apparent age and Age plus the response delay', () => {
+    // Age 10 s, request took 2 s: corrected_age_value 12 s beats apparent_age 5 s.
+    expect(correctedInitialAge(h({ age: '10', date: new Date(T - 5_000).toUTCString() }), T - 2_000, T)).toBe(12_000)
+    // Date 30 s old, no Age: apparent_age wins.
+    expect(correctedInitialAge(h({ date: new Date(T - 30_000).toUTCString() }), T, T)).toBe(30_000)
+  })
+
+  it('counts a Date in the future, a missing or an invalid one as the response time', () => {
+    expect(correctedInitialAge(h({ date: new Date(T + 60_000).toUTCString() }), T, T)).toBe(0)
+    expect(correctedInitialAge(h({ date: 'yesterday' }), T - 1_000, T)).toBe(1_000)
+    expect(correctedInitialAge(h({}), T, T)).toBe(0)
+  })
+
+  it('is NaN when Age is invalid: the age cannot be known', () => {
+    expect(correctedInitialAge(h({ age: 'x' }), T, T)).toBeNaN()
+    expect(correctedInitialAge(h({ age: '-1' }), T, T)).toBeNaN()
   })
 })

@@ -6,6 +6,7 @@
 export { cacheControlDirectives, parseAge, parseCacheControl } from './cache-control.js'
 export type { CacheDirectives } from './cache-control.js'
 export { parseHttpDate } from './date.js'
+export { correctedInitialAge } from './age.js'
 export { connectionOptions, mergeVary, NEVER_STORED, selectedValue, storableHeaders, varyNames } from './headers.js'
 export type { HeadersLike, IterableHeadersLike } from './headers.js'
 export { decodeBody, encodeBody } from './body.js'
