@@ -1,6 +1,7 @@
 // Origin mode: a stale stored response is revalidated with its validators, and a 304 freshens it without the body
 // being sent again (RFC 9111 §4.3.1 sending a validation request, §4.3.4 freshening stored responses, §3.2 updating
 // stored header fields).
+import { connectionOptions } from '@tiercache/core/http'
 import { isStoredField, type StoredResponse } from './stored-response.js'
 
 /**
@@ -29,7 +30,7 @@ export function hasValidator(headers: { has(name: string): boolean }): boolean {
  * fields never stored, those its Connection names, and KEPT_ON_304; the stored fields it does not carry stay.
  */
 export function freshenedFields(stored: StoredResponse, notModified: Headers): [string, string][] {
-  const connection = new Set((notModified.get('connection') ?? '').split(',').map((f) => f.trim().toLowerCase()))
+  const connection = connectionOptions(notModified)
   const replaced = new Map<string, string[]>()
   notModified.forEach((value, name) => {
     if (connection.has(name) || KEPT_ON_304.has(name) || !isStoredField(name, true)) return

@@ -1,4 +1,6 @@
 import type { Entry } from '@tiercache/core'
+import { connectionOptions, decodeBody, encodeBody, NEVER_STORED, type EncodedBody } from '@tiercache/core/http'
+import { toBase64 } from '@tiercache/core/kit'
 
 /**
  * A whole HTTP response as a cache value: status, headers, body (UTF-8 text, or base64 for bytes), and the
@@ -23,31 +25,17 @@ export interface StoredResponse {
   a?: number
 }
 
-/** Response fields that describe one transfer or one cache's view, not the resource: never stored. */
-const NOT_STORED = new Set([
-  'age',
-  'cache-control',
-  'cache-status',
-  'cdn-cache-control',
-  'cf-cache-status',
-  'cloudflare-cdn-cache-control',
-  'connection',
-  'content-length',
-  'expires',
-  'keep-alive',
-  'pragma',
-  'proxy-authenticate',
-  'proxy-connection',
-  'set-cookie',
-  'surrogate-control',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-])
+/**
+ * Response fields that describe one cache's view of the response, not the resource: never stored, like the fields no
+ * cache stores (core/http's NEVER_STORED: hop-by-hop fields, Set-Cookie, Content-Length, RFC 9111 §3.1).
+ */
+const CACHE_VIEW = new Set(['age', 'cache-status', 'cf-cache-status'])
 
-/** Caching headers that origin mode keeps: the origin's own instructions, passed on unchanged (RFC 9111 §3.1). */
-const ORIGIN_KEPT = new Set(['cache-control', 'cdn-cache-control', 'cloudflare-cdn-cache-control', 'expires', 'pragma', 'surrogate-control'])
+/**
+ * Caching fields: replaced by tiercache's own in policy mode, so not stored there; origin mode keeps them, the
+ * origin's own instructions passed on unchanged (RFC 9111 §3.1).
+ */
+const CACHING_FIELDS = new Set(['cache-control', 'cdn-cache-control', 'cloudflare-cdn-cache-control', 'expires', 'pragma', 'surrogate-control'])
 
 const TEXT_TYPE = /^(text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded)|image\/svg\+xml)/i
 
@@ -56,29 +44,27 @@ export function storedResponse(response: Response, bytes: Uint8Array, t: number,
   const headers: [string, string][] = []
   const origin = ageAtRequest !== undefined
   // Fields the origin names in Connection belong to that one connection (RFC 9110 §7.6.1).
-  const connection = new Set((response.headers.get('connection') ?? '').split(',').map((f) => f.trim().toLowerCase()))
+  const connection = connectionOptions(response.headers)
   response.headers.forEach((value, name) => {
     if (!connection.has(name) && isStoredField(name, origin)) headers.push([name, value])
   })
   const stored: StoredResponse = { s: response.status, h: headers, b: '', t, w: windows }
   if (origin) stored.a = ageAtRequest
-  const text = TEXT_TYPE.test(response.headers.get('content-type') ?? '') ? utf8(bytes) : undefined
-  if (text !== undefined) stored.b = text
-  else {
-    stored.b = toBase64(bytes)
-    stored.e = 'b64'
-  }
+  // Text types as text when they are UTF-8; other bytes in base64 (JSON would escape control bytes 6 to 1).
+  const body: EncodedBody = TEXT_TYPE.test(response.headers.get('content-type') ?? '') ? encodeBody(bytes) : { body: toBase64(bytes), b64: 1 }
+  stored.b = body.body
+  if (body.b64 === 1) stored.e = 'b64'
   return stored
 }
 
 /** Whether a response field (lowercase name) is stored; `origin`: origin mode, which keeps the origin's caching fields. */
 export function isStoredField(name: string, origin: boolean): boolean {
-  return !NOT_STORED.has(name) || (origin && ORIGIN_KEPT.has(name))
+  return !NEVER_STORED.has(name) && !CACHE_VIEW.has(name) && (origin || !CACHING_FIELDS.has(name))
 }
 
 /** The body bytes of a stored response. */
 export function bodyOf(stored: StoredResponse): Uint8Array {
-  return stored.e === 'b64' ? fromBase64(stored.b) : new TextEncoder().encode(stored.b)
+  return decodeBody(stored.e === 'b64' ? { body: stored.b, b64: 1 } : { body: stored.b })
 }
 
 /** The entry a stored response came from, rebuilt from the times it carries. */
@@ -103,26 +89,4 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
     (v.a === undefined || typeof v.a === 'number') &&
     v.w.every((n) => typeof n === 'number')
   )
-}
-
-function utf8(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
-  } catch {
-    return undefined
-  }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = ''
-  // Chunks keep String.fromCharCode within argument limits for large bodies.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(binary)
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text)
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
 }
