@@ -23,7 +23,7 @@ const require = createRequire(import.meta.url)
  *   floor: per target, the tests to run again when they fail
  * @returns {Promise<Run[]>}
  */
-export async function runConformance({ targets = ['private', 'shared'], floor, retries = 2, log = () => {} } = {}) {
+export async function runConformance({ targets = ['private', 'shared'], floor, retries = 5, log = () => {} } = {}) {
   const server = await startOriginServer()
   const dir = mkdtempSync(join(tmpdir(), 'tiercache-conformance-runs-'))
   let runs = 0

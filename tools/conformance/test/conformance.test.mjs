@@ -1,5 +1,5 @@
 // npm test: the suite against both targets, reported, and a floor: fewer passing tests than recorded in
-// floor.json fails the run (tests that passed when recorded are run again up to twice first; see harness.mjs).
+// floor.json fails the run (tests that passed when recorded are run again up to five times first; see harness.mjs).
 import { expect, test } from 'vitest'
 import { compareWithFloor, readFloor } from '../src/floor.mjs'
 import { runConformance } from '../src/harness.mjs'
