@@ -26,7 +26,7 @@ describe('the edge example Worker', () => {
     expect((await send('/api/products/404')).headers.get('cache-status')).toMatch(/^tiercache; hit/)
     expect((await send('/')).headers.get('cache-status')).toBe('tiercache; fwd=bypass')
     const session = await send('/api/session')
-    expect(session.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=set-cookie')
+    expect(session.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:set-cookie')
     expect(session.headers.get('set-cookie')).toBe('visited=1; Path=/')
   })
 

@@ -15,17 +15,25 @@ async function app(request: Request, _env: unknown, ctx: { waitUntil(p: Promise<
     const report = await invalidateEverywhere(cache, ['prices'], { ctx, mode })
     return Response.json(report.workersCache)
   }
+  if (request.method === 'POST' && url.pathname === '/admin/catalogue') {
+    price = Number(await request.text())
+    // Everything stored under /products/ (every variant): tiercache's tiers (urlTags), Workers Cache by path prefix
+    const report = await invalidateEverywhere(cache, { pathPrefixes: ['/products/'] }, { ctx })
+    return Response.json(report.workersCache)
+  }
+  if (url.pathname.startsWith('/products/')) return Response.json({ id: url.pathname.slice('/products/'.length), price })
   if (url.pathname === '/price') return Response.json({ price })
   if (url.pathname === '/me') return Response.json({ user: 'ada' })
   return new Response('not found', { status: 404 })
 }
 
-const scopes: Record<string, HeaderScope> = { '/price': 'all', '/me': 'browser' }
+const scopes: Record<string, HeaderScope> = { '/price': 'all', '/products/1': 'all', '/me': 'browser' }
 
 export default {
   fetch: withCache(app, {
     cache,
-    policy: (request) => (new URL(request.url).pathname === '/admin/price' ? undefined : { ttl: '5m', swr: '1m', tags: ['prices'] }),
+    policy: (request) => (new URL(request.url).pathname.startsWith('/admin/') ? undefined : { ttl: '5m', swr: '1m', tags: ['prices'] }),
     scope: (request) => scopes[new URL(request.url).pathname] ?? 'tiers', // 'all' | 'browser' | 'shared' | 'tiers'
+    urlTags: true, // invalidation by URL and path prefix reaches tiercache's tiers too
   }),
 }

@@ -128,9 +128,9 @@ describe('the core README code', () => {
 describe('the edge README code: tiercache with Workers Cache (under Node; Workers Cache is a recording double)', () => {
   it('emits the headers of each route, answers 304 to its ETag, and invalidates Workers Cache soft or hard', async () => {
     const { default: worker } = await import('../edge/workers-cache.js')
-    const calls: { method: string; tags: string[] | undefined }[] = []
+    const calls: { method: string; tags: string[] | undefined; pathPrefixes?: string[] }[] = []
     const workersCache = {
-      purge: async (s: { tags?: string[] }) => (calls.push({ method: 'purge', tags: s.tags }), { success: true, errors: [] }),
+      purge: async (s: { tags?: string[]; pathPrefixes?: string[] }) => (calls.push({ method: 'purge', tags: s.tags, ...(s.pathPrefixes ? { pathPrefixes: s.pathPrefixes } : {}) }), { success: true, errors: [] }),
       invalidate: async (s: { tags?: string[] }) => (calls.push({ method: 'invalidate', tags: s.tags }), { success: true, errors: [] }),
     }
     const background: Promise<unknown>[] = []
@@ -157,6 +157,14 @@ describe('the edge README code: tiercache with Workers Cache (under Node; Worker
       { method: 'invalidate', tags: ['prices'] },
       { method: 'purge', tags: ['prices'] },
     ])
+    expect(await (await send('/price')).json()).toEqual({ price: 14 })
+
+    // By path prefix: /products/1 loads again, /price (not under it) is still the stored answer.
+    expect(await (await send('/products/1')).json()).toEqual({ id: '1', price: 14 })
+    const byPath = await send('/admin/catalogue', { method: 'POST', body: '20' })
+    expect(await byPath.json()).toEqual({ action: 'purge', tags: [], pathPrefixes: ['/products/'], calls: 1, ok: true })
+    expect(calls.at(-1)).toEqual({ method: 'purge', tags: undefined, pathPrefixes: ['/products/'] })
+    expect(await (await send('/products/1')).json()).toEqual({ id: '1', price: 20 })
     expect(await (await send('/price')).json()).toEqual({ price: 14 })
   })
 })

@@ -29,6 +29,7 @@ export { cloudflareWriteQueue, consumeWriteBatch } from './cloudflare-queue.js'
 export type { ConsumeWriteBatchOptions, MessageBatchLike, QueueMessageLike, QueueProducerLike } from './cloudflare-queue.js'
 export { CACHE_TAG_COUNT_LIMIT, CACHE_TAG_HEADER_LIMIT, cdnTag, cdnTags, outwardHeaders } from './cdn-headers.js'
 export type { CacheTagOptions, HeaderScope, OutwardHeaders, OutwardHeadersOptions } from './cdn-headers.js'
+export type { InvalidationTarget } from './url-tags.js'
 export { invalidateEverywhere, withWorkersCache, workersCacheOf } from './purge.js'
 export type {
   EdgeInvalidationOptions,

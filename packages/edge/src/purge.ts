@@ -3,6 +3,7 @@
 import type { Cache } from '@tiercache/core'
 import { cdnTags, type CacheTagOptions } from './cdn-headers.js'
 import { typeOf } from './validate.js'
+import { prefixTag, resolveTarget, urlTag, type InvalidationTarget } from './url-tags.js'
 import type { ZonePurger, ZonePurgeReport } from './zone-purge.js'
 
 /** What Workers Cache's purge and invalidate select (the runtime's `CachePurgeOptions`). */
@@ -32,16 +33,23 @@ export interface WorkersCacheLike {
 export type WorkersCacheOutcome =
   /** Nothing to call: the runtime has no `ctx.cache` (local workerd, older runtimes), or it was turned off. */
   | { action: 'none'; reason: 'absent' | 'disabled' }
-  /** `purge` or `invalidate` ran for these tags (as written in Cache-Tag), in `calls` calls. */
-  | { action: 'purge' | 'invalidate'; tags: string[]; calls: number; ok: true }
-  | { action: 'purge' | 'invalidate'; tags: string[]; calls: number; ok: false; error: unknown }
+  /**
+   * `purge` or `invalidate` ran for these tags (as written in Cache-Tag) and path prefixes (those given, and the
+   * path and query of each URL given), in `calls` calls.
+   */
+  | { action: 'purge' | 'invalidate'; tags: string[]; pathPrefixes?: string[]; calls: number; ok: true }
+  | { action: 'purge' | 'invalidate'; tags: string[]; pathPrefixes?: string[]; calls: number; ok: false; error: unknown }
 
 /** What invalidateEverywhere did, layer by layer. */
 export interface InvalidationReport {
   tags: readonly string[]
+  /** The URLs given (without fragment), when any. */
+  urls?: string[]
+  /** The path prefixes given (percent-encoded as URLs are), when any. */
+  pathPrefixes?: string[]
   mode: 'hard' | 'soft'
   workersCache: WorkersCacheOutcome
-  /** The zone's CDN purge (only with `zone`): always a hard purge, the API has no soft form here. */
+  /** The zone's CDN purge (only with `zone`): always a hard purge, the API has no soft form here; by tag and by URL. */
   zone?: ZonePurgeReport
 }
 
@@ -61,7 +69,7 @@ export interface EdgeInvalidationOptions {
   tagOptions?: CacheTagOptions | undefined
   /** Also purge the tags from the zone's CDN cache through Cloudflare's API (zonePurger). @default none */
   zone?: ZonePurger | undefined
-  /** Most tags per purge call; more are sent in several calls. @default 30 */
+  /** Most tags (or path prefixes) per purge call; more are sent in several calls. @default 30 */
   maxTagsPerCall?: number | undefined
   /**
    * Told about every Workers Cache call that failed (never thrown into the caller), and once per isolate that the
@@ -83,19 +91,29 @@ export interface InvalidateEverywhereOptions extends EdgeInvalidationOptions {
 let warnedAbsent = false
 
 /**
- * Invalidates tags in every layer at the edge: tiercache's tiers and every isolate sharing its coordinator first
- * (awaited: afterwards this isolate never serves the old value, and a failure there is thrown), then Workers Cache
- * in front of the Worker through `ctx.cache.purge` (hard) or `ctx.cache.invalidate` (soft) with the tags written
- * the way Cache-Tag carried them. A Workers Cache failure is reported in the result and logged, never thrown.
+ * Invalidates tags, URLs or path prefixes in every layer at the edge: tiercache's tiers and every isolate sharing
+ * its coordinator first (awaited: afterwards this isolate never serves the old value, and a failure there is
+ * thrown), then Workers Cache in front of the Worker through `ctx.cache.purge` (hard) or `ctx.cache.invalidate`
+ * (soft) with the tags written the way Cache-Tag carried them and the path prefixes, then the zone's CDN when
+ * `zone` is given. A Workers Cache or zone failure is reported in the result and logged, never thrown.
+ *
+ * `target` is an array of tags, or `{ tags?, urls?, pathPrefixes? }`. URLs and path prefixes reach tiercache's
+ * tiers for responses cached with the `urlTags` option of withCache / tiercache() (they carry tags naming their URL
+ * and path); without it, only Workers Cache and the zone get them.
  *
  * @example
  * app.post('/admin/price', async (c) => {
  *   await db.setPrice(...)
  *   await invalidateEverywhere(c.var.cache, ['prices'], { ctx: c.executionCtx, mode: 'soft' })
+ *   await invalidateEverywhere(c.var.cache, { pathPrefixes: ['/api/products/'] }, { ctx: c.executionCtx })
  *   return c.body(null, 204)
  * })
  */
-export async function invalidateEverywhere(cache: Cache, tags: readonly string[], options: InvalidateEverywhereOptions = {}): Promise<InvalidationReport> {
+export async function invalidateEverywhere(
+  cache: Cache,
+  target: readonly string[] | InvalidationTarget,
+  options: InvalidateEverywhereOptions = {},
+): Promise<InvalidationReport> {
   if (typeof cache !== 'object' || cache === null || typeof cache.invalidateTags !== 'function') {
     throw new TypeError(`cache must be a Cache (createCache(...)), got ${typeOf(cache)}`)
   }
@@ -106,28 +124,31 @@ export async function invalidateEverywhere(cache: Cache, tags: readonly string[]
   if (!Number.isInteger(maxTagsPerCall) || maxTagsPerCall < 1) {
     throw new RangeError(`options.maxTagsPerCall must be a positive integer, got ${String(maxTagsPerCall)}`)
   }
-  // Bad tags throw here, before any layer is touched.
+  // Bad tags, URLs and prefixes throw here, before any layer is touched.
+  const { tags, urls, pathPrefixes } = resolveTarget(target)
   const written = cdnTags(tags, options.tagOptions)
+  const hrefs = urls.map((url) => (url.hash === '' ? url.href : url.href.slice(0, url.href.length - url.hash.length)))
+  // Workers Cache purges by prefix only: a URL is its path and query (reaching longer paths too: more, never less).
+  const prefixes = [...new Set([...pathPrefixes, ...urls.map((url) => url.pathname + url.search)])]
   const log = options.log ?? defaultLog
-  const target = options.workersCache === false ? false : (options.workersCache ?? workersCacheOf(options.ctx))
-  const tiers = invalidateTiers(cache, tags, mode)
+  const layer = options.workersCache === false ? false : (options.workersCache ?? workersCacheOf(options.ctx))
+  const tiers = invalidateTiers(cache, [...tags, ...urls.map(urlTag), ...pathPrefixes.map(prefixTag)], mode)
   let workersCache: Promise<WorkersCacheOutcome>
-  if (target === false) workersCache = Promise.resolve({ action: 'none', reason: 'disabled' })
-  else if (target === undefined) {
+  if (layer === false) workersCache = Promise.resolve({ action: 'none', reason: 'disabled' })
+  else if (layer === undefined) {
     if (!warnedAbsent) {
       warnedAbsent = true
       log('tiercache: this runtime has no Workers Cache (ctx.cache): invalidations reach tiercache\'s tiers only (expected in local workerd and where Workers Cache is not enabled)')
     }
     workersCache = Promise.resolve({ action: 'none', reason: 'absent' })
-  } else workersCache = callWorkersCache(target, written, mode, maxTagsPerCall, log)
-  const zone = options.zone?.purgeTags(written).catch((error: unknown): ZonePurgeReport => {
-    log('tiercache: zone purge failed', error)
-    return { ok: false, requests: 0, failed: written }
-  })
+  } else workersCache = callWorkersCache(layer, written, prefixes, mode, maxTagsPerCall, log)
+  const zone = options.zone === undefined ? undefined : purgeZone(options.zone, written, hrefs, log)
   const [tiersDone, cdnDone, zoneDone] = await Promise.allSettled([tiers, workersCache, zone])
   if (tiersDone.status === 'rejected') throw tiersDone.reason
   // callWorkersCache and the zone's catch never reject.
   const report: InvalidationReport = { tags: [...tags], mode, workersCache: (cdnDone as PromiseFulfilledResult<WorkersCacheOutcome>).value }
+  if (hrefs.length > 0) report.urls = hrefs
+  if (pathPrefixes.length > 0) report.pathPrefixes = pathPrefixes
   const zoneReport = (zoneDone as PromiseFulfilledResult<ZonePurgeReport | undefined>).value
   if (zoneReport !== undefined) report.zone = zoneReport
   return report
@@ -184,21 +205,44 @@ function invalidateTiers(cache: Cache, tags: readonly string[], mode: 'hard' | '
   return withMode.call(cache, tags, { mode: 'soft' })
 }
 
+/** The zone's purge by tag and by URL (a zonePurger without purgeUrls gets the tags only); never rejects. */
+async function purgeZone(zone: ZonePurger, tags: string[], urls: string[], log: (message: string, detail?: unknown) => void): Promise<ZonePurgeReport> {
+  const report: ZonePurgeReport = { ok: true, requests: 0, failed: [] }
+  const parts: [string[], ((items: readonly string[]) => Promise<ZonePurgeReport>) | undefined][] = [
+    [tags, (items) => zone.purgeTags(items)],
+    [urls, zone.purgeUrls === undefined ? undefined : (items) => zone.purgeUrls!(items)],
+  ]
+  for (const [items, purge] of parts) {
+    if (items.length === 0 || purge === undefined) continue
+    const done = await purge(items).catch((error: unknown): ZonePurgeReport => {
+      log('tiercache: zone purge failed', error)
+      return { ok: false, requests: 0, failed: items }
+    })
+    report.ok &&= done.ok
+    report.requests += done.requests
+    report.failed.push(...done.failed)
+  }
+  return report
+}
+
 async function callWorkersCache(
   target: WorkersCacheLike,
   tags: string[],
+  pathPrefixes: string[],
   mode: 'hard' | 'soft',
   maxTagsPerCall: number,
   log: (message: string, detail?: unknown) => void,
 ): Promise<WorkersCacheOutcome> {
   // Soft needs invalidate(); a runtime without it gets a purge: the responses load again instead of revalidating.
   const action = mode === 'soft' && typeof target.invalidate === 'function' ? 'invalidate' : 'purge'
-  if (tags.length === 0) return { action, tags, calls: 0, ok: true }
-  const batches: string[][] = []
-  for (let i = 0; i < tags.length; i += maxTagsPerCall) batches.push(tags.slice(i, i + maxTagsPerCall))
+  const done = pathPrefixes.length === 0 ? {} : { pathPrefixes }
+  const batches: PurgeSelector[] = []
+  for (let i = 0; i < tags.length; i += maxTagsPerCall) batches.push({ tags: tags.slice(i, i + maxTagsPerCall) })
+  for (let i = 0; i < pathPrefixes.length; i += maxTagsPerCall) batches.push({ pathPrefixes: pathPrefixes.slice(i, i + maxTagsPerCall) })
+  if (batches.length === 0) return { action, tags, ...done, calls: 0, ok: true }
   const results = await Promise.allSettled(
     batches.map(async (batch) => {
-      const result = action === 'invalidate' ? await target.invalidate!({ tags: batch }) : await target.purge({ tags: batch })
+      const result = action === 'invalidate' ? await target.invalidate!(batch) : await target.purge(batch)
       if (result?.success !== true) {
         const errors = result?.errors?.map((e) => `${e.code} ${e.message}`).join('; ') ?? 'no result'
         throw new Error(`Workers Cache ${action} failed: ${errors}`)
@@ -206,9 +250,10 @@ async function callWorkersCache(
     }),
   )
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed === undefined) return { action, tags, calls: batches.length, ok: true }
-  log(`tiercache: Workers Cache ${action} of ${tags.length} tag(s) failed; tiercache's tiers were invalidated`, failed.reason)
-  return { action, tags, calls: batches.length, ok: false, error: failed.reason }
+  if (failed === undefined) return { action, tags, ...done, calls: batches.length, ok: true }
+  const what = pathPrefixes.length === 0 ? `${tags.length} tag(s)` : `${tags.length} tag(s) and ${pathPrefixes.length} path prefix(es)`
+  log(`tiercache: Workers Cache ${action} of ${what} failed; tiercache's tiers were invalidated`, failed.reason)
+  return { action, tags, ...done, calls: batches.length, ok: false, error: failed.reason }
 }
 
 function defaultLog(message: string, detail?: unknown): void {

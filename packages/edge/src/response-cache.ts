@@ -13,13 +13,14 @@ import {
   type ResolvedPolicy,
 } from '@tiercache/core'
 import { originResponseVerdict, requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
-import { assertTagOptions, cdnTags, outwardHeaders, type CacheTagOptions, type HeaderScope } from './cdn-headers.js'
+import { assertTagOptions, cdnTags, OUTWARD_FIELDS, outwardHeaders, type CacheTagOptions, type HeaderScope, type OutwardHeadersOptions } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
 import { originVerdict } from './origin-freshness.js'
 import { freshenedFields, hasValidator, validatorsOf } from './revalidate.js'
 import { byteRange } from './range.js'
 import { isVaryMarker, learnedNames, sameNames, variantKey, type VaryMarker } from './learned-vary.js'
 import { withEtag } from './etag.js'
+import { urlTags } from './url-tags.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
 import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
@@ -66,6 +67,13 @@ export interface ResponseCacheOptions<Env = unknown> {
   cacheTag?: boolean
   /** Also write the tags into Surrogate-Key, space-separated (Fastly-style CDNs). @default false */
   surrogateKey?: boolean
+  /**
+   * Tag every stored response with its URL and the whole-segment prefixes of its path (internal tags, never written to
+   * Cache-Tag), so that `invalidateEverywhere(cache, { urls, pathPrefixes })` reaches tiercache's tiers in every
+   * isolate and data centre, every variant included. Costs up to 18 more tags per response (each checked against the
+   * coordinator like the policy's). @default false
+   */
+  urlTags?: boolean
   /** How tags are written into Cache-Tag: unsafe ones hashed (default) or rejected. See cdnTag. */
   tagOptions?: CacheTagOptions
   /** A shorter max-age for browsers; shared caches keep the policy's ttl through s-maxage. @default the policy's ttl */
@@ -150,8 +158,10 @@ interface Local {
 interface LoadTarget {
   view: Cache
   request: Request
-  /** The policy of the getOrSet call (tags included). */
+  /** The policy of the getOrSet call (tags included, URL tags too with urlTags). */
   callPolicy: Policy
+  /** The route's policy as chosen (undefined in origin mode): what the outward headers of a pass-through say. */
+  policy: Policy | undefined
   /** The URL's key (requestKey). */
   primary: string
   /** A variant load: the request fields the variant key was built from. */
@@ -184,6 +194,7 @@ export class ResponseCache<Env> {
   readonly #cloudflare: boolean
   readonly #cacheTag: boolean
   readonly #surrogateKey: boolean
+  readonly #urlTags: boolean
   readonly #tagOptions: CacheTagOptions | undefined
   readonly #browserTtl: number | undefined
   readonly #allowAuthorization: boolean
@@ -227,7 +238,7 @@ export class ResponseCache<Env> {
     this.#unkeyed = unkeyed
     this.#unkeyedNames = headerNames(unkeyedNames, 'options.unkeyedHeaderNames').filter((name) => !this.#vary.includes(name))
     this.#negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
-    for (const name of ['cdn', 'cloudflare', 'cacheTag', 'surrogateKey', 'allowAuthorization', 'allowCookie'] as const) {
+    for (const name of ['cdn', 'cloudflare', 'cacheTag', 'surrogateKey', 'urlTags', 'allowAuthorization', 'allowCookie'] as const) {
       optionalBoolean(options[name], `options.${name}`)
     }
     assertTagOptions(options.tagOptions, 'options.tagOptions')
@@ -249,6 +260,7 @@ export class ResponseCache<Env> {
     this.#cloudflare = options.cloudflare ?? true
     this.#cacheTag = options.cacheTag ?? true
     this.#surrogateKey = options.surrogateKey ?? false
+    this.#urlTags = options.urlTags ?? false
     this.#tagOptions = options.tagOptions
     this.#browserTtl = options.browserTtl === undefined ? undefined : parseDuration(options.browserTtl, 'options.browserTtl')
     this.#allowAuthorization = options.allowAuthorization ?? false
@@ -308,10 +320,12 @@ export class ResponseCache<Env> {
     }
 
     const view = this.viewFor(origin.env, origin.ctx)
-    const effective = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
+    const folded = origin.refreshInBackground ? policy : this.#foldSwr(view, policy)
+    // URL and path tags ride on the entry only: Cache-Tag (#outward) names the policy's own tags.
+    const effective = this.#urlTags ? { ...folded, tags: [...(folded.tags ?? []), ...urlTags(new URL(request.url))] } : folded
     const key = await requestKey(request, this.#vary, this.#keyPrefix)
     const local: Local = { ran: false, passed: undefined, revalidated: false, variant: undefined }
-    const target: LoadTarget = { view, request, callPolicy: effective, primary: key, names: undefined }
+    const target: LoadTarget = { view, request, callPolicy: effective, policy: originMode ? undefined : policy, primary: key, names: undefined }
     let status: ReadStatus = {}
     let value = await this.#lookup(key, target, this.#loader(target, origin, local, originMode), status, origin, local)
     if (value instanceof Response) return value
@@ -335,14 +349,16 @@ export class ResponseCache<Env> {
       if (variantMiss && answered.fwd === 'miss') answered = { ...answered, fwd: 'vary-miss' }
       return this.#render(value, request, answered, this.#outward(view, policy, request), status.state === 'stale')
     }
+    const outward = originMode ? undefined : { view, policy, request }
     if (isVaryMarker(value)) {
       // Another request's load changed the URL's Vary: this request asks the origin itself.
-      return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'vary-miss', collapsed: true })
+      return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'vary-miss', collapsed: true }, outward)
     }
     const passReason = (value as PassMarker).pass
-    if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: passReason })
+    if (local.passed !== undefined) return this.#passThrough(local.passed, { hit: false, fwd: 'miss', detail: `not-stored:${passReason}` }, outward)
     // Only the request that fetched an uncacheable response may see it; the others ask the origin themselves.
-    return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: status.collapsed === true, detail: passReason })
+    const answered: CacheStatus = { hit: false, fwd: 'miss', collapsed: status.collapsed === true, detail: `not-stored:${passReason}` }
+    return this.#passThrough(await origin.fetch(request, false), answered, outward)
   }
 
   /**
@@ -350,19 +366,21 @@ export class ResponseCache<Env> {
    * could answer), or, when this request only joined another's failed load, the origin asked again.
    */
   async #lookup(key: string, target: LoadTarget, loader: Loader<unknown>, status: ReadStatus, origin: Origin<Env>, local: Local): Promise<unknown> {
-    const { request, view, callPolicy: policy } = target
+    const { request, view, callPolicy } = target
     try {
-      return await view.getOrSet(key, loader, policy, { status })
+      return await view.getOrSet(key, loader, callPolicy, { status })
     } catch (error) {
       if (!local.ran) {
         // Another request's failure (this one joined its load): its answer may reflect that request (its headers,
         // its cookies), so this one asks the origin itself, uncached.
-        return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: true })
+        const { policy } = target
+        const outward = policy === undefined ? undefined : { view, policy, request }
+        return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'miss', collapsed: true }, outward)
       }
       if (!(error instanceof OriginError)) throw error
       // The origin failed and nothing stale could answer: its own answer, uncached.
       const headers = new Headers(error.headers)
-      headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss' }, this.#statusName))
+      headers.append('cache-status', formatCacheStatus({ hit: false, fwd: 'miss', detail: 'not-stored:error' }, this.#statusName))
       return new Response(request.method === 'HEAD' ? null : error.bytes, { status: error.status, headers })
     }
   }
@@ -544,17 +562,7 @@ export class ResponseCache<Env> {
     const now = stale ? Math.max(this.#now(), entryOf(stored).freshUntil) : this.#now()
     const entry = entryOf(stored)
     // Origin mode: the origin's caching headers as they came, and Age counted on from the origin's (RFC 9111 §5.1).
-    const own: Record<string, string> = stored.a !== undefined ? { Age: String(Math.min(Math.floor(Math.max(0, stored.a + now - stored.t) / 1000), 2_147_483_648)) } : outwardHeaders(entry, {
-      now,
-      scope: outward.scope,
-      cdn: this.#cdn,
-      cloudflare: this.#cloudflare,
-      cacheTag: this.#cacheTag,
-      surrogateKey: this.#surrogateKey,
-      tags: outward.tags,
-      ...(this.#browserTtl === undefined ? {} : { browserTtl: this.#browserTtl }),
-      ...(this.#tagOptions === undefined ? {} : { tagOptions: this.#tagOptions }),
-    })
+    const own: Record<string, string> = stored.a !== undefined ? { Age: String(Math.min(Math.floor(Math.max(0, stored.a + now - stored.t) / 1000), 2_147_483_648)) } : outwardHeaders(entry, this.#outwardOptions(now, outward))
     own['Cache-Status'] = formatCacheStatus(status.ttl === undefined && status.hit ? { ...status, ttl: Math.floor((entry.freshUntil - now) / 1000) } : status, this.#statusName)
     for (const [name, value] of Object.entries(own)) headers.set(name, value)
     // The answer was selected by these request headers: downstream caches must know (RFC 9110 §12.5.5).
@@ -577,13 +585,51 @@ export class ResponseCache<Env> {
     return new Response(body.subarray(range.start, range.end + 1), { status: 206, headers })
   }
 
-  /** The origin's response with this cache's Cache-Status member appended (RFC 9211 §2: closest to the client last). */
-  #passThrough(response: Response, status: CacheStatus): Response {
+  /**
+   * The origin's response with this cache's Cache-Status member appended (RFC 9211 §2: closest to the client last).
+   * With `outward` (policy mode, a request the policy covers), an answer the policy's rules would store, passed
+   * through only because of its size or because another request's load was shared, carries the caching headers of
+   * its scope as a fresh entry: the caches outside tiercache may keep it. Any other pass-through answer (Set-Cookie,
+   * private, no-store, credentials, no policy, ...) gets none: the origin's own headers stand.
+   */
+  #passThrough(response: Response, status: CacheStatus, outward?: { view: Cache; policy: Policy; request: Request }): Response {
     // 101 and codes outside 200-599 (999) cannot be rebuilt (the Response constructor rejects them): untouched.
     if (response.status < 200 || response.status > 599) return response
     const out = new Response(response.body, response)
+    if (outward !== undefined && this.#outwardOnPass(response, status)) {
+      const { view, policy, request } = outward
+      const resolved = view.resolvePolicy(policy)
+      const now = this.#now()
+      const entry = { value: null, createdAt: now, freshUntil: now + resolved.ttl, staleUntil: now + resolved.ttl + resolved.swr, errorUntil: now + resolved.ttl + resolved.staleIfError }
+      for (const name of OUTWARD_FIELDS) out.headers.delete(name)
+      const headers = outwardHeaders(entry, this.#outwardOptions(now, this.#outward(view, policy, request)))
+      for (const [name, value] of Object.entries(headers)) out.headers.set(name, value)
+    }
     out.headers.append('cache-status', formatCacheStatus(status, this.#statusName))
     return out
+  }
+
+  /** Whether a pass-through answer is one the policy would have stored: too large, or not judged by this request. */
+  #outwardOnPass(response: Response, status: CacheStatus): boolean {
+    if (status.detail === 'not-stored:too-large') return true
+    if (status.collapsed !== true || status.detail !== undefined) return false
+    const verdict = responseVerdict(response, { ...this.#rules, maxBodySize: Number.POSITIVE_INFINITY })
+    return verdict.kind === 'store'
+  }
+
+  /** outwardHeaders' options for an answer of this scope and tags at `now`. */
+  #outwardOptions(now: number, outward: Outward): OutwardHeadersOptions {
+    return {
+      now,
+      scope: outward.scope,
+      cdn: this.#cdn,
+      cloudflare: this.#cloudflare,
+      cacheTag: this.#cacheTag,
+      surrogateKey: this.#surrogateKey,
+      tags: outward.tags,
+      ...(this.#browserTtl === undefined ? {} : { browserTtl: this.#browserTtl }),
+      ...(this.#tagOptions === undefined ? {} : { tagOptions: this.#tagOptions }),
+    }
   }
 
   /** Without background refreshes, the swr window is served like stale-if-error: the request revalidates itself. */

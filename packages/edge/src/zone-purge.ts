@@ -26,7 +26,7 @@ export interface ZonePurgerOptions {
   onEvent?: (event: ZonePurgeEvent) => void
 }
 
-/** One purge request's outcome. */
+/** One purge request's outcome: `tags` holds the batch's tags, or its URLs for purgeUrls. */
 export type ZonePurgeEvent =
   | { type: 'purged'; tags: string[]; attempt: number }
   | { type: 'rate-limited'; tags: string[]; attempt: number; retryAfterMs: number }
@@ -36,13 +36,15 @@ export type ZonePurgeEvent =
 export interface ZonePurgeReport {
   ok: boolean
   requests: number
-  /** Tags whose batch failed (after retries). */
+  /** Tags (or URLs) whose batch failed (after retries). */
   failed: string[]
 }
 
-/** Purges tags from a zone's CDN cache. */
+/** Purges tags (and URLs) from a zone's CDN cache. */
 export interface ZonePurger {
   purgeTags(tags: readonly string[]): Promise<ZonePurgeReport>
+  /** Purges single URLs (`files`, every plan), batched like tags. */
+  purgeUrls?(urls: readonly string[]): Promise<ZonePurgeReport>
 }
 
 /**
@@ -82,7 +84,7 @@ export function zonePurger(options: ZonePurgerOptions): ZonePurger {
   // The earliest moment the next request may go: each call waits on its own timer, never on another request.
   let nextAt = 0
 
-  async function send(tags: string[]): Promise<{ ok: boolean; requests: number }> {
+  async function send(tags: string[], field: 'tags' | 'files'): Promise<{ ok: boolean; requests: number }> {
     let requests = 0
     for (let attempt = 1; ; attempt++) {
       const wait = nextAt - Date.now()
@@ -98,7 +100,7 @@ export function zonePurger(options: ZonePurgerOptions): ZonePurger {
         response = await fetcher(url, {
           method: 'POST',
           headers: { authorization: `Bearer ${options.apiToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ tags }),
+          body: JSON.stringify({ [field]: tags }),
         })
       } catch (error) {
         emit({ type: 'failed', tags, attempt, error: error instanceof Error ? error.message : String(error) })
@@ -122,21 +124,29 @@ export function zonePurger(options: ZonePurgerOptions): ZonePurger {
     }
   }
 
-  return {
-    async purgeTags(tags) {
-      if (!Array.isArray(tags)) throw new TypeError(`tags must be an array of strings, got ${typeOf(tags)}`)
-      const report: ZonePurgeReport = { ok: true, requests: 0, failed: [] }
-      // One batch after another: the interval spaces them, and a 429 slows the ones after it too.
-      for (let i = 0; i < tags.length; i += perRequest) {
-        const batch = tags.slice(i, i + perRequest)
-        const sent = await send(batch)
-        report.requests += sent.requests
-        if (!sent.ok) {
-          report.ok = false
-          report.failed.push(...batch)
-        }
+  async function purge(items: readonly string[], field: 'tags' | 'files'): Promise<ZonePurgeReport> {
+    const report: ZonePurgeReport = { ok: true, requests: 0, failed: [] }
+    // One batch after another: the interval spaces them, and a 429 slows the ones after it too.
+    for (let i = 0; i < items.length; i += perRequest) {
+      const batch = items.slice(i, i + perRequest)
+      const sent = await send(batch, field)
+      report.requests += sent.requests
+      if (!sent.ok) {
+        report.ok = false
+        report.failed.push(...batch)
       }
-      return report
+    }
+    return report
+  }
+
+  return {
+    purgeTags(tags) {
+      if (!Array.isArray(tags)) throw new TypeError(`tags must be an array of strings, got ${typeOf(tags)}`)
+      return purge(tags, 'tags')
+    },
+    purgeUrls(urls) {
+      if (!Array.isArray(urls)) throw new TypeError(`urls must be an array of strings, got ${typeOf(urls)}`)
+      return purge(urls, 'files')
     },
   }
 }

@@ -12,7 +12,8 @@ interface Recorded {
   at: number
   path: string
   authorization: string | undefined
-  tags: string[]
+  tags: string[] | undefined
+  files: string[] | undefined
 }
 
 let mf: Miniflare
@@ -27,7 +28,7 @@ beforeAll(async () => {
     let body = ''
     req.on('data', (chunk) => (body += chunk))
     req.on('end', () => {
-      recorded.push({ at: Date.now(), path: req.url ?? '', authorization: req.headers.authorization, tags: (JSON.parse(body) as { tags: string[] }).tags })
+      recorded.push({ at: Date.now(), path: req.url ?? '', authorization: req.headers.authorization, ...(JSON.parse(body) as { tags?: string[]; files?: string[] }) } as Recorded)
       const next = script.shift() ?? { status: 200, body: { success: true, errors: [], messages: [], result: { id: 'p1' } } }
       res.writeHead(next.status, { 'content-type': 'application/json', ...(next.retryAfter === undefined ? {} : { 'retry-after': next.retryAfter }) })
       res.end(JSON.stringify(next.body ?? { success: false, errors: [{ code: 10000 + next.status, message: 'no' }] }))
@@ -77,9 +78,21 @@ describe('zonePurger through invalidateEverywhere', () => {
     expect(recorded).toHaveLength(1)
     expect(recorded[0]?.path).toBe('/client/v4/zones/zone123/purge_cache')
     expect(recorded[0]?.authorization).toBe('Bearer secret-token')
-    expect(recorded[0]?.tags[0]).toBe('products')
-    expect(recorded[0]?.tags[1]).toMatch(/^tc-[0-9a-f]{16}$/)
+    expect(recorded[0]?.tags?.[0]).toBe('products')
+    expect(recorded[0]?.tags?.[1]).toMatch(/^tc-[0-9a-f]{16}$/)
     expect(events.map((e) => e.type)).toEqual(['purged'])
+  })
+
+  it('purges URLs as files, after the tags, batched the same way', async () => {
+    const urls = ['https://shop.test/p/1', 'https://shop.test/p/2?x=1', 'https://shop.test/p/3']
+    const res = await mf.dispatchFetch(`http://worker.test/invalidate?tags=products&per=2&urls=${encodeURIComponent(urls.join('|'))}`, { method: 'POST' })
+    const { report } = (await res.json()) as Awaited<ReturnType<typeof invalidate>>
+    expect(report.zone).toEqual({ ok: true, requests: 3, failed: [] })
+    expect(recorded.map((r) => [r.tags, r.files])).toEqual([
+      [['products'], undefined],
+      [undefined, urls.slice(0, 2)],
+      [undefined, urls.slice(2)],
+    ])
   })
 
   it('batches within the per-request limit, spaced by minInterval', async () => {

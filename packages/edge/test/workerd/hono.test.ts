@@ -146,7 +146,7 @@ describe('tiercache() middleware', () => {
     for (let i = 0; i < 2; i++) {
       const res = await h.send('/api/login')
       expect(res.headers.get('set-cookie')).toBe('session=1')
-      expect(res.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=set-cookie')
+      expect(res.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:set-cookie')
     }
     expect(h.count.login).toBe(2)
     const authed = await h.send('/api/item/9', { headers: { authorization: 'Bearer t' } })
@@ -160,7 +160,7 @@ describe('tiercache() middleware', () => {
     h.count.flakyFails = 1
     const down = await h.send('/api/flaky')
     expect(down.status).toBe(503)
-    expect(down.headers.get('cache-status')).toBe('tiercache; fwd=miss')
+    expect(down.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:error')
     // tiercache() without a policy only provides c.var.cache.
     const data = await h.send('/data/price/z')
     expect(data.status).toBe(200)

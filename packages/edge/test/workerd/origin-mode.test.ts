@@ -76,7 +76,7 @@ describe("withCache({ policy: 'origin' })", () => {
   ])('does not store %j (detail=%s)', async (headers, detail) => {
     const p = proxy(respond(headers))
     const first = await p.send('/x')
-    expect(first.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=${detail}`)
+    expect(first.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=not-stored:${detail}`)
     await p.send('/x')
     expect(p.gets('/x')).toBe(2)
   })

@@ -122,7 +122,7 @@ describe('withCache: miss, hit and the headers of a cached answer', () => {
     const bodies = await Promise.all(responses.map((r) => r.text()))
     expect(bodies.filter((b) => b === 'yours')).toHaveLength(1)
     expect(responses.filter((r) => r.headers.get('set-cookie') !== null)).toHaveLength(1)
-    expect(responses.filter((r) => r.headers.get('cache-status') === 'tiercache; fwd=miss; detail=set-cookie')).toHaveLength(1)
+    expect(responses.filter((r) => r.headers.get('cache-status') === 'tiercache; fwd=miss; detail=not-stored:set-cookie')).toHaveLength(1)
     // Each joiner ran its own load (nothing is shared from a skipped one), and what they loaded was stored.
     expect(s.calls('/once')).toBe(4)
     const next = await s.send('/once')
@@ -216,7 +216,7 @@ describe('withCache: stale-while-revalidate, stale-if-error, origin errors', () 
     expect(first.status).toBe(503)
     expect(await first.text()).toBe('broken 1')
     expect(first.headers.get('retry-after')).toBe('5')
-    expect(first.headers.get('cache-status')).toBe('tiercache; fwd=miss')
+    expect(first.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:error')
     expect(await (await s.send('/broken')).text()).toBe('broken 2')
   })
 
@@ -245,9 +245,9 @@ describe('withCache: what is never stored', () => {
     it(`passes ${label} through and asks the origin every time`, async () => {
       const s = setup({ '/r': route })
       const first = await s.send('/r')
-      expect(first.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=${reason}`)
+      expect(first.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=not-stored:${reason}`)
       const second = await s.send('/r')
-      expect(second.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=${reason}`)
+      expect(second.headers.get('cache-status')).toBe(`tiercache; fwd=miss; detail=not-stored:${reason}`)
       expect(s.calls('/r')).toBe(2)
       if (reason === 'set-cookie') expect(second.headers.get('set-cookie')).toBe('session=abc; HttpOnly')
       if (reason === 'private') expect(second.headers.get('cache-control')).toBe('private, max-age=600')
@@ -264,7 +264,7 @@ describe('withCache: what is never stored', () => {
     expect(await (await s.send('/turns')).text()).toBe('v1')
     const next = await s.send('/turns')
     expect(await next.text()).toBe('v3')
-    expect(next.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=set-cookie')
+    expect(next.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:set-cookie')
   })
 
   it('does not cache a body larger than maxBodySize, whether announced or not', async () => {
@@ -276,7 +276,7 @@ describe('withCache: what is never stored', () => {
     for (const path of ['/announced', '/streamed']) {
       const res = await s.send(path)
       expect(await res.text()).toBe(big)
-      expect(res.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=too-large')
+      expect(res.headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:too-large')
       await s.send(path)
       expect(s.calls(path)).toBe(2)
     }
@@ -421,7 +421,7 @@ describe('withCache: Vary, HEAD, negative caching, conditional requests', () => 
     const fromPolicy = setup({ '/nf': () => text('nf', {}, 404) }, { policy: { ttl: '1h', negativeTtl: '5s' } })
     expect((await fromPolicy.send('/nf')).headers.get('cache-control')).toBe('public, max-age=5')
     const none = setup({ '/nf': () => text('nf', {}, 404) })
-    expect((await none.send('/nf')).headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=status')
+    expect((await none.send('/nf')).headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:status')
     await none.send('/nf')
     expect(none.calls('/nf')).toBe(2)
   })
