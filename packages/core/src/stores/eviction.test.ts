@@ -132,6 +132,40 @@ describe('memoryStore eviction', () => {
     expect(first).toBeLessThan(10)
   })
 
+  it('lfu: a tie lets a warm newcomer in (read at least 3 times), never a one-time key', () => {
+    const warm = memoryStore({ maxEntries: 100, eviction: 'lfu', now: clock.now })
+    const once = memoryStore({ maxEntries: 100, eviction: 'lfu', now: clock.now })
+    // Every resident read 3 times (warm) or once; then a newcomer read as often, its reads spread so that it leaves
+    // the window between them and contests the main region's victim each time.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 100; i++) access(warm, `old${i}`)
+    for (let i = 0; i < 100; i++) access(once, `old${i}`)
+    for (let round = 0; round < 3; round++) {
+      access(warm, 'newcomer')
+      access(warm, `filler${round}`)
+    }
+    access(once, 'newcomer')
+    access(once, 'filler')
+    expect(warm.peek('newcomer')?.value).toBe('newcomer')
+    expect(once.peek('newcomer')).toBeUndefined()
+    expect(warm.size).toBe(100)
+    expect(once.size).toBe(100)
+  })
+
+  it('lfu: a small store lets a hot newcomer replace an entry gone cold before the long sample forgets it', () => {
+    // 100 entries: the long sample is 50,000 increments, the recent one 1,010.
+    const store = memoryStore({ maxEntries: 100, eviction: 'lfu', now: clock.now })
+    for (let round = 0; round < 20; round++) for (let i = 0; i < 99; i++) access(store, `old${i}`)
+    // 5,000 one-time reads: the recent sketch ages several times (the old set is cold there), the long one not yet
+    // (the old set still counts 15 there, far above the newcomer's 3).
+    for (let i = 0; i < 5_000; i++) access(store, `once${i}`)
+    for (let round = 0; round < 3; round++) {
+      access(store, 'newcomer')
+      access(store, `filler${round}`)
+    }
+    expect(store.peek('newcomer')?.value).toBe('newcomer')
+    expect(Array.from({ length: 99 }, (_, i) => store.peek(`old${i}`) !== undefined).filter(Boolean).length).toBe(98)
+  })
+
   it('lfu: a rejected newcomer is reported as evicted for capacity, and the store stays at maxEntries', () => {
     const store = memoryStore({ maxEntries: 10, eviction: 'lfu', now: clock.now })
     const events: StoreEvent[] = []
@@ -140,8 +174,8 @@ describe('memoryStore eviction', () => {
     for (let i = 0; i < 5; i++) access(store, `once${i}`)
     expect(store.size).toBe(10)
     expect(events.map((e) => e.reason)).toEqual(Array(5).fill('capacity'))
-    // The window holds one entry here: each newcomer pushed the previous one out (the first pushed out the frequently
-    // read key that sat in the window, which ties with the main region's victim and so loses).
+    // The window holds one entry here: each newcomer pushed the previous one out (the first pushed out the main
+    // region's victim: the frequently read key that sat in the window ties with it, warm, and so wins).
     expect(events.slice(1).map((e) => e.key)).toEqual(['once0', 'once1', 'once2', 'once3'])
     expect(Array.from({ length: 10 }, (_, i) => store.peek(`k${i}`) !== undefined).filter(Boolean).length).toBeGreaterThanOrEqual(9)
   })

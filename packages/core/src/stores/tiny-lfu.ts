@@ -12,13 +12,38 @@ const WINDOW_SHARE = 0.01
 const PROTECTED_SHARE = 0.8
 /** A newcomer at least this frequent, when it loses, is still admitted once in 128 (see #admit). */
 const WARM = 6
+/**
+ * A newcomer that ties with the victim at this frequency or more wins: both were read often, and the newcomer more
+ * recently (a popular set that moved ties with the old one before its counts pass them). Below it, ties keep the
+ * resident: a one-time key (a scan) counts 1.
+ */
+const TIE_WINS = 3
+/** Increments between agings per entry of the full store (the TinyLFU paper's and Caffeine's 10). */
+const SAMPLE_PER_ENTRY = 10
+/**
+ * Fewest increments between agings, whatever the store's size. The sketch ranks the keys near the eviction boundary
+ * by the reads it saw of them in one sample; with 10 x maxEntries only, a small store's sample holds too few reads of
+ * those keys (about one each) to tell them apart. Stores of 5,000 entries or more are not affected.
+ */
+const MIN_SAMPLE = 50_000
+/** A longer sample sees more distinct keys: the sketch is sized for up to this many times the store's slots. */
+const MAX_SKETCH_SHARE = 4
+/**
+ * A longer sample also forgets more slowly. A store on MIN_SAMPLE keeps a second, recent sketch (10 x maxEntries)
+ * as well, for one question: has the victim gone cold (read at most COLD times lately) while the newcomer is hot
+ * (HOT times or more)? Then the newcomer gets in even if the long count still favours the victim, so a popular set
+ * that moved is not held out for several long samples.
+ */
+const COLD = 1
+const HOT = 3
 
 /**
  * W-TinyLFU (Einziger, Friedman, Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", 2017): new entries
  * land in a small LRU window; one leaving the window enters the main region only if a frequency sketch says it is
  * seen more often than the entry it would push out. The main region is a segmented LRU: entries read again move from
  * probation to protected, so a burst of one-time keys (a scan) cycles through the window and never displaces the
- * frequently read set.
+ * frequently read set. Two rules of ours on top: a warm tie goes to the newcomer (TIE_WINS), and a small store counts
+ * over a longer sample than 10 x its size, with a recent sketch beside it (MIN_SAMPLE, COLD, HOT).
  */
 export class TinyLfuOrder implements EvictionOrder {
   readonly #lists: SlotLists
@@ -26,16 +51,21 @@ export class TinyLfuOrder implements EvictionOrder {
   readonly #windowMax: number
   readonly #protectedMax: number
   /**
-   * Increments between agings: 10 x the full store's slots from the start, as the sketch of the full store has. A
-   * sample sized by a store still filling would halve its counters before its hot keys reach 15, so every read of
-   * them would pay for counting.
+   * Increments between agings: 10 x the full store's slots from the start (at least MIN_SAMPLE), as the sketch of the
+   * full store has. A sample sized by a store still filling would halve its counters before its hot keys reach 15, so
+   * every read of them would pay for counting.
    */
   readonly #sampleSize: number
+  /** The recent sketch's sample (10 x the full store's slots), when it is shorter than #sampleSize; else 0. */
+  readonly #recentSampleSize: number
   #segment: Uint8Array
   #hashes: Int32Array
   /** Per slot: 1 + the sketch epoch in which its counters were found saturated (reads skip the sketch then). */
   #saturated: Uint16Array
   #sketch: FrequencySketch
+  /** See COLD and HOT; only for stores small enough to be on MIN_SAMPLE. */
+  #recent: FrequencySketch | undefined
+  #recentSaturated: Uint16Array | undefined
   #seed = 0x2545f491
 
   constructor(capacity: number, maxEntries: number) {
@@ -43,11 +73,17 @@ export class TinyLfuOrder implements EvictionOrder {
     this.#maxEntries = maxEntries
     this.#windowMax = Math.max(1, Math.round(maxEntries * WINDOW_SHARE))
     this.#protectedMax = Math.floor((maxEntries - this.#windowMax) * PROTECTED_SHARE)
-    this.#sampleSize = Math.max(maxEntries + 1, 4) * 10
+    const sample = Math.max(maxEntries + 1, 4) * SAMPLE_PER_ENTRY
+    this.#sampleSize = Math.max(sample, MIN_SAMPLE)
+    this.#recentSampleSize = sample < MIN_SAMPLE ? sample : 0
     this.#segment = new Uint8Array(capacity)
     this.#hashes = new Int32Array(capacity)
     this.#saturated = new Uint16Array(capacity)
-    this.#sketch = new FrequencySketch(capacity, this.#sampleSize)
+    this.#sketch = this.#newSketch(capacity)
+    if (this.#recentSampleSize > 0) {
+      this.#recent = new FrequencySketch(capacity, this.#recentSampleSize)
+      this.#recentSaturated = new Uint16Array(capacity)
+    }
   }
 
   /** Estimated recent reads and writes of `key` (0 to 15). */
@@ -64,16 +100,12 @@ export class TinyLfuOrder implements EvictionOrder {
     hashes.set(this.#hashes)
     this.#hashes = hashes
     this.#saturated = new Uint16Array(capacity)
-    // The sketch grows with the store (a store that never fills stays small); resident entries keep their counts.
-    const sketch = new FrequencySketch(capacity, this.#sampleSize)
-    const lists = this.#lists
-    for (let list = WINDOW; list <= PROTECTED; list++) {
-      for (let slot = lists.heads[list] as number; slot !== NONE; slot = lists.next[slot] as number) {
-        const hash = hashes[slot] as number
-        for (let n = this.#sketch.frequency(hash); n > 0; n--) sketch.increment(hash)
-      }
+    // The sketches grow with the store (a store that never fills stays small); resident entries keep their counts.
+    this.#sketch = this.#copyCounts(this.#sketch, this.#newSketch(capacity))
+    if (this.#recent !== undefined) {
+      this.#recent = this.#copyCounts(this.#recent, new FrequencySketch(capacity, this.#recentSampleSize))
+      this.#recentSaturated = new Uint16Array(capacity)
     }
-    this.#sketch = sketch
   }
 
   added(slot: number, key: string): void {
@@ -81,6 +113,7 @@ export class TinyLfuOrder implements EvictionOrder {
     this.#hashes[slot] = hash
     this.#saturated[slot] = 0
     this.#sketch.increment(hash)
+    this.#recent?.increment(hash)
     this.#segment[slot] = WINDOW
     const lists = this.#lists
     lists.pushHead(WINDOW, slot)
@@ -96,6 +129,12 @@ export class TinyLfuOrder implements EvictionOrder {
     // A key read so often that its counters are full needs no counting until they are halved.
     const mark = (sketch.epoch & 0xffff) + 1
     if (this.#saturated[slot] !== mark && !sketch.increment(this.#hashes[slot] as number)) this.#saturated[slot] = mark
+    const recent = this.#recent
+    if (recent !== undefined) {
+      const saturated = this.#recentSaturated as Uint16Array
+      const recentMark = (recent.epoch & 0xffff) + 1
+      if (saturated[slot] !== recentMark && !recent.increment(this.#hashes[slot] as number)) saturated[slot] = recentMark
+    }
     const lists = this.#lists
     const segment = this.#segment[slot] as number
     if (segment === PROBATION) {
@@ -129,9 +168,14 @@ export class TinyLfuOrder implements EvictionOrder {
 
   #admit(candidate: number, victim: number): boolean {
     const sketch = this.#sketch
-    const candidateFrequency = sketch.frequency(this.#hashes[candidate] as number)
-    const victimFrequency = sketch.frequency(this.#hashes[victim] as number)
+    const candidateHash = this.#hashes[candidate] as number
+    const victimHash = this.#hashes[victim] as number
+    const candidateFrequency = sketch.frequency(candidateHash)
+    const victimFrequency = sketch.frequency(victimHash)
     if (candidateFrequency > victimFrequency) return true
+    if (candidateFrequency === victimFrequency && candidateFrequency >= TIE_WINS) return true
+    const recent = this.#recent
+    if (recent !== undefined && recent.frequency(victimHash) <= COLD && recent.frequency(candidateHash) >= HOT) return true
     if (candidateFrequency < WARM) return false
     // Keys crafted to collide with a victim's counters could keep it unbeatable; a warm newcomer sometimes wins
     // anyway (xorshift32: deterministic, so evictions are reproducible).
@@ -141,6 +185,25 @@ export class TinyLfuOrder implements EvictionOrder {
     x ^= x << 5
     this.#seed = x
     return (x & 127) === 0
+  }
+
+  /** Sized for the distinct keys one sample may see: 10 increments per key, from 1 to MAX_SKETCH_SHARE per slot. */
+  #newSketch(capacity: number): FrequencySketch {
+    const keys = Math.max(capacity, Math.min(Math.ceil(this.#sampleSize / SAMPLE_PER_ENTRY), capacity * MAX_SKETCH_SHARE))
+    return new FrequencySketch(keys, this.#sampleSize)
+  }
+
+  /** `to` with the counts `from` holds for the resident entries. */
+  #copyCounts(from: FrequencySketch, to: FrequencySketch): FrequencySketch {
+    const lists = this.#lists
+    const hashes = this.#hashes
+    for (let list = WINDOW; list <= PROTECTED; list++) {
+      for (let slot = lists.heads[list] as number; slot !== NONE; slot = lists.next[slot] as number) {
+        const hash = hashes[slot] as number
+        for (let n = from.frequency(hash); n > 0; n--) to.increment(hash)
+      }
+    }
+    return to
   }
 
   #move(slot: number, from: number, to: number): void {
