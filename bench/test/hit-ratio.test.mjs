@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { LRUCache } from 'lru-cache'
 import { beladyHits } from '../src/hit-ratio/belady.mjs'
-import { lruCachePolicy, topByCountPolicy } from '../src/hit-ratio/policies.mjs'
+import { exactLfuPolicy, lruCachePolicy, topByCountPolicy } from '../src/hit-ratio/policies.mjs'
 import { checksum, seeded, TRACES, zipf } from '../src/hit-ratio/traces.mjs'
 
 /**
@@ -55,6 +55,15 @@ test("Belady's optimal keeps a loop larger than the cache partly cached, where L
 test('the frequency ceiling counts the most read keys after their first read', () => {
   const trace = Int32Array.from([0, 0, 0, 1, 1, 2, 0, 1, 3])
   assert.equal(topByCountPolicy.hits({ trace, keys: ['a', 'b', 'c', 'd'], capacity: 2 }), 3 + 2)
+})
+
+test('exact LFU replaces the least counted resident only with a higher count, this read included', () => {
+  // a a b b b b a, room for one: a is cached and hit once; b (1, 2) does not beat a (2); at 3 it does and is hit at
+  // 4; a's third read (3) does not beat b (4).
+  const trace = Int32Array.from([0, 0, 1, 1, 1, 1, 0])
+  assert.equal(exactLfuPolicy.hits({ trace, keys: ['a', 'b'], capacity: 1 }), 2)
+  // With room for both, every read after a key's first is a hit.
+  assert.equal(exactLfuPolicy.hits({ trace, keys: ['a', 'b'], capacity: 2 }), 5)
 })
 
 test('traces are the same for the same seed, differ across seeds, and stay in the key space', () => {

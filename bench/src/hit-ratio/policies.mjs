@@ -91,3 +91,52 @@ export const topByCountPolicy = {
     return hits
   },
 }
+
+/**
+ * An LFU that sees only the past but forgets nothing and has unbounded memory: it counts every read of every key
+ * ever seen, exactly, and keeps the most counted ones; a newcomer replaces the least counted resident (the oldest of
+ * them on a tie) only when its count, this read included, is higher. What W-TinyLFU approximates with a bounded
+ * sketch: on traces without phases no frequency policy that learns online does much better.
+ * @type {Policy}
+ */
+export const exactLfuPolicy = {
+  id: 'exact-lfu',
+  label: 'exact LFU (unbounded history)',
+  hits({ trace, keys, capacity }) {
+    const counts = new Int32Array(keys.length)
+    const cached = new Uint8Array(keys.length)
+    /** Residents by count, each set in insertion order (the oldest first). @type {Set<number>[]} */
+    const byCount = []
+    const bucket = (/** @type {number} */ c) => (byCount[c] ??= new Set())
+    let size = 0
+    let least = 1
+    let hits = 0
+    for (let i = 0; i < trace.length; i++) {
+      const key = /** @type {number} */ (trace[i])
+      const count = ++counts[key]
+      if (cached[key] === 1) {
+        hits++
+        bucket(count - 1).delete(key)
+        bucket(count).add(key)
+        continue
+      }
+      if (size < capacity) {
+        cached[key] = 1
+        size++
+        bucket(count).add(key)
+        if (count < least) least = count
+        continue
+      }
+      while (bucket(least).size === 0) least++
+      if (count > least) {
+        const residents = bucket(least)
+        const victim = /** @type {number} */ (residents.values().next().value)
+        residents.delete(victim)
+        cached[victim] = 0
+        cached[key] = 1
+        bucket(count).add(key)
+      }
+    }
+    return hits
+  },
+}
