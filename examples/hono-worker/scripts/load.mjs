@@ -123,7 +123,12 @@ export async function runLoad(options = {}) {
    */
   async function runMode(mode, services, { beforeMs = 1_500, duringMs = 4_000, recoveryWaitMs = 10_000, demoEnv = {}, onOutput, faults: only, longOutage = false, productSwr }) {
     /** @type {Record<string, string>} */
-    const env = services === undefined ? {} : { UPSTASH_REDIS_REST_URL: services.upstash.url, UPSTASH_REDIS_REST_TOKEN: services.upstash.token }
+    // The memory run picks the in-memory L2 and the in-process coordinator explicitly: from its bindings alone the
+    // demo would pick Workers KV + the Durable Object. (With the Upstash variables it picks Upstash for both.)
+    const env =
+      services === undefined
+        ? { TIERCACHE_L2: 'memory', TIERCACHE_COORDINATOR: 'local' }
+        : { UPSTASH_REDIS_REST_URL: services.upstash.url, UPSTASH_REDIS_REST_TOKEN: services.upstash.token }
     const demo = await startDemo({ env: { ...demoEnv, ...env, ...(productSwr === undefined ? {} : { PRODUCT_SWR: productSwr }) }, external: false })
     log(`${mode}: demo at ${demo.url} after ${(demo.startupMs / 1000).toFixed(1)} s`)
     const driver = createDriver(demo, concurrency)
