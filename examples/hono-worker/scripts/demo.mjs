@@ -1,13 +1,18 @@
 #!/usr/bin/env node
-// Serves the demo: builds the page, starts `wrangler dev` on 127.0.0.1, waits until the Worker answers,
-// then prints `tiercache demo: http://127.0.0.1:8787`. Ctrl-C (or SIGTERM) stops wrangler and its workerd.
+// Serves the demo: builds the page, applies migrations/ to a fresh local D1 database, starts `wrangler dev` on
+// 127.0.0.1, waits until the Worker answers, then prints `tiercache demo: http://127.0.0.1:8787` and the tiers the
+// Worker picked. Ctrl-C (or SIGTERM) stops wrangler and its workerd.
 //
 //   node scripts/demo.mjs [--port 8787]     PORT and HOST work too; --port wins
+//   node scripts/demo.mjs --l2 memory --coordinator local   pick the edge L2 (memory | kv | upstash) and the
+//                                               coordinator (local | durable-object | upstash); TIERCACHE_L2 and
+//                                               TIERCACHE_COORDINATOR work too. Default: from the bindings, i.e.
+//                                               KV + the Durable Object, or Upstash for both when configured
 //   node scripts/demo.mjs --exit-on-stdin-end   also stop when stdin ends (a test holding a pipe to it died)
 //   node scripts/demo.mjs --log-level warn      wrangler's log level (warn: no line per request, as under load)
 //   UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… node scripts/demo.mjs   L2 on Upstash instead of in memory
 //   PRODUCT_SWR=1m node scripts/demo.mjs        every product's stale-while-revalidate window (default 10s)
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -19,7 +24,14 @@ import { buildPage } from './build-page.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: args } = parseArgs({
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'exit-on-stdin-end': { type: 'boolean' }, 'log-level': { type: 'string' } },
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'exit-on-stdin-end': { type: 'boolean' },
+    'log-level': { type: 'string' },
+    l2: { type: 'string' },
+    coordinator: { type: 'string' },
+  },
   strict: false,
 })
 const host = String(args.host ?? process.env.HOST ?? '127.0.0.1')
@@ -33,13 +45,45 @@ function fail(message) {
 }
 
 if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(`port must be an integer from 1 to 65535, got ${args.port ?? process.env.PORT}`)
+/** @type {Record<string, string>} */
+const picked = {}
+for (const [name, flag, kinds] of /** @type {const} */ ([
+  ['TIERCACHE_L2', 'l2', ['memory', 'kv', 'upstash']],
+  ['TIERCACHE_COORDINATOR', 'coordinator', ['local', 'durable-object', 'upstash']],
+])) {
+  const value = args[flag] ?? process.env[name]
+  if (value === undefined || value === '') continue
+  if (!(/** @type {readonly string[]} */ (kinds).includes(String(value)))) fail(`--${flag} must be one of ${kinds.join(', ')}, got ${value}`)
+  picked[name] = String(value)
+}
 await assertPortFree(host, port)
 await buildPage({ quiet: true })
 
-// A fresh state directory per run: the Cache API tier starts empty, like the in-memory origin and L2.
+// A fresh state directory per run: D1 is seeded anew, and the Cache API, KV and the Durable Object start empty, like
+// the counters and an in-memory L2.
 const state = mkdtempSync(join(tmpdir(), 'tiercache-demo-'))
 const wranglerBin = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-const vars = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'PRODUCT_SWR'].filter((name) => process.env[name])
+const wranglerEnv = {
+  ...process.env,
+  // wrangler reaches for the network three ways; a local demo needs none of them.
+  WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+  WRANGLER_HIDE_BANNER: process.env.WRANGLER_HIDE_BANNER ?? 'true',
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+}
+// The products table and its rows, in the state directory only: nothing wrangler dev watches is written. wrangler
+// records what it applied, so applying again to the same state changes nothing.
+const migrated = spawnSync(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
+  cwd: root,
+  env: wranglerEnv, // with stdin not a terminal, wrangler asks no confirmation
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+})
+if (migrated.status !== 0) {
+  rmSync(state, { recursive: true, force: true })
+  fail(`applying migrations/ to the local D1 database failed (${migrated.error?.message ?? `exit code ${migrated.status}`})\n${migrated.stdout}${migrated.stderr}`)
+}
+process.stderr.write(`tiercache demo: D1 database seeded (${/0001_products\.sql/.test(migrated.stdout) ? 'migrations/0001_products.sql' : 'no migration pending'})\n`)
+const vars = ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'PRODUCT_SWR', 'ORIGIN_DELAY_MS'].filter((name) => process.env[name])
 const wrangler = spawn(
   process.execPath,
   [
@@ -49,18 +93,9 @@ const wrangler = spawn(
     '--show-interactive-dev-session=false',
     ...(typeof args['log-level'] === 'string' ? ['--log-level', args['log-level']] : []),
     ...vars.flatMap((name) => ['--var', `${name}:${process.env[name]}`]),
+    ...Object.entries(picked).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ],
-  {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      // wrangler reaches for the network three ways; a local demo needs none of them.
-      WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
-      WRANGLER_HIDE_BANNER: process.env.WRANGLER_HIDE_BANNER ?? 'true',
-      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
-    },
-  },
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: wranglerEnv },
 )
 wrangler.stdout.pipe(process.stderr)
 
@@ -92,29 +127,33 @@ wrangler.on('exit', (code, signal) => {
 })
 
 const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-if (await waitForWorker(url)) {
-  const upstash = vars.includes('UPSTASH_REDIS_REST_URL') && vars.includes('UPSTASH_REDIS_REST_TOKEN') ? 'Upstash Redis' : 'in-memory (no UPSTASH_REDIS_REST_URL/TOKEN set)'
+const tiers = await waitForWorker(url)
+if (tiers !== undefined) {
   process.stdout.write(`tiercache demo: ${url}\n`)
-  process.stderr.write(`  edge L2: ${upstash}. Press Ctrl-C to stop.\n`)
+  process.stderr.write(`  edge L2 ${tiers.l2}, coordinator ${tiers.coordinator} (--l2 / --coordinator pick others). Press Ctrl-C to stop.\n`)
 } else if (!stopping) {
   process.stderr.write(`tiercache demo: the Worker did not answer at ${url} within ${READY_TIMEOUT_MS / 1000} s\n`)
   stop('SIGTERM')
 }
 
-/** Polls the Worker until it answers (wrangler prints "Ready" a moment before workerd serves). */
-/** @param {string} base */
+/**
+ * Polls the Worker until it answers (wrangler prints "Ready" a moment before workerd serves); resolves with the tiers
+ * it picked, or undefined when it did not answer in time.
+ * @param {string} base
+ * @returns {Promise<{ l2: string, coordinator: string } | undefined>}
+ */
 async function waitForWorker(base) {
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline && !stopping) {
     try {
-      const response = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(2_000) })
-      if (response.ok) return true
+      const response = await fetch(`${base}/api/stats`, { signal: AbortSignal.timeout(5_000) })
+      if (response.ok) return /** @type {{ tiers: { l2: string, coordinator: string } }} */ (await response.json()).tiers
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return false
+  return undefined
 }
 
 /** @param {string} hostname @param {number} portNumber */

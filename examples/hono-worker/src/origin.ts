@@ -1,3 +1,6 @@
+// The demo's database: the products table in D1 (migrations/0001_products.sql, applied by the demo start), slowed
+// down on purpose so that the tiers in front of it stay visible, countable, and switchable to failing.
+
 /** A product of the demo catalogue. Prices are in cents. */
 export interface Product {
   id: number
@@ -14,16 +17,27 @@ export interface OriginStats {
   calls: Record<string, number>
   /** Batch queries (one per `products(ids)` call). */
   batches: number
-  /** Every query, single or batch. */
+  /** Every read query, single or batch (failed ones included). */
   total: number
+  /** Rows D1 says it read for those queries (its `meta.rows_read`): the database's own count. */
+  rowsRead: number
   failing: boolean
 }
 
+/** What the origin needs of a D1 database (the Worker's `env.DB`). */
+export interface Database {
+  prepare(query: string): Statement
+}
+
+/** What the origin needs of a D1 prepared statement. */
+export interface Statement {
+  bind(...values: unknown[]): Statement
+  all<T = Record<string, unknown>>(): Promise<{ results: T[]; meta: { rows_read?: number } }>
+}
+
 export interface OriginOptions {
-  /** Latency of one query in ms. @default a random 150-250 ms */
+  /** Latency added before each query in ms. @default a random 150-250 ms */
   latency?: () => number
-  /** Number of products, ids 1..size. @default 50 */
-  size?: number
 }
 
 /** Thrown by every query while the database is switched to failing. */
@@ -31,70 +45,85 @@ export class OriginDownError extends Error {
   override readonly name = 'OriginDownError'
 }
 
-const ADJECTIVES = ['Walnut', 'Linen', 'Copper', 'Oak', 'Wool', 'Ceramic', 'Brass', 'Canvas', 'Marble', 'Cork']
-const THINGS = ['desk lamp', 'notebook', 'kettle', 'side table', 'blanket']
-
 /** The cache key of a product: the same in every tier, route and origin counter. */
 export const productKey = (id: number): string => `product:${id}`
 
+const COLUMNS = 'id, name, price, stock, version, updated_at AS updatedAt'
+
 /**
- * A deliberately slow database: every query waits 150-250 ms, can be switched to failing,
- * and counts the queries per key so that the demo can show what reached it.
- * State lives in the Worker isolate (one isolate under `wrangler dev`).
+ * `ORIGIN_DELAY_MS` ('150-250', '0', '200') as a latency function; undefined for a value that is not one.
+ * @default a random 150-250 ms when unset
+ */
+export function parseLatency(value: string | undefined): (() => number) | undefined {
+  const range = /^(\d+)(?:-(\d+))?$/.exec(value ?? '150-250')
+  if (range === null) return undefined
+  const min = Number(range[1])
+  const max = range[2] === undefined ? min : Math.max(min, Number(range[2]))
+  return () => min + Math.random() * (max - min)
+}
+
+/**
+ * The products table in D1, deliberately slow: every query waits first (150-250 ms by default), can be switched to
+ * failing, and is counted per key so that the demo can show what reached it. The counters and the failing switch
+ * live in the Worker isolate (one isolate under `wrangler dev`); the rows live in D1.
  */
 export class Origin {
-  readonly #products = new Map<number, Product>()
   readonly #calls = new Map<string, number>()
   readonly #latency: () => number
   #batches = 0
   #total = 0
+  #rowsRead = 0
   failing = false
 
   constructor(options: OriginOptions = {}) {
     this.#latency = options.latency ?? (() => 150 + Math.random() * 100)
-    const size = options.size ?? 50
-    const start = Date.parse('2026-01-01T00:00:00Z')
-    for (let id = 1; id <= size; id++) {
-      const name = `${ADJECTIVES[(id - 1) % ADJECTIVES.length]} ${THINGS[Math.floor((id - 1) / ADJECTIVES.length) % THINGS.length]}`
-      this.#products.set(id, { id, name, price: 900 + ((id * 737) % 9100), stock: (id * 13) % 40, version: 1, updatedAt: new Date(start).toISOString() })
-    }
   }
 
   /** The product, or null when there is no such id. */
-  async product(id: number): Promise<Product | null> {
-    await this.#query([id])
-    return this.#products.get(id) ?? null
+  async product(db: Database, id: number): Promise<Product | null> {
+    const [row] = await this.#read(db, [id], `SELECT ${COLUMNS} FROM products WHERE id = ?`)
+    return row ?? null
   }
 
   /** One query for several ids: products aligned with `ids`, null where there is none. */
-  async products(ids: readonly number[]): Promise<(Product | null)[]> {
+  async products(db: Database, ids: readonly number[]): Promise<(Product | null)[]> {
     this.#batches++
-    await this.#query(ids)
-    return ids.map((id) => this.#products.get(id) ?? null)
+    const rows = await this.#read(db, ids, `SELECT ${COLUMNS} FROM products WHERE id IN (${ids.map(() => '?').join(', ')})`)
+    const byId = new Map(rows.map((row) => [row.id, row]))
+    return ids.map((id) => byId.get(id) ?? null)
   }
 
   /** Changes price and stock (bumping the version); null when there is no such id. Writes are not counted as calls. */
-  async update(id: number, change: Partial<Pick<Product, 'price' | 'stock'>>): Promise<Product | null> {
+  async update(db: Database, id: number, change: Partial<Pick<Product, 'price' | 'stock'>>): Promise<Product | null> {
     await this.#wait()
-    const current = this.#products.get(id)
-    if (current === undefined) return null
-    const next: Product = { ...current, ...change, version: current.version + 1, updatedAt: new Date().toISOString() }
-    this.#products.set(id, next)
-    return next
+    const { results } = await db
+      .prepare(
+        `UPDATE products SET price = COALESCE(?, price), stock = COALESCE(?, stock), version = version + 1, updated_at = ? WHERE id = ? RETURNING ${COLUMNS}`,
+      )
+      .bind(change.price ?? null, change.stock ?? null, new Date().toISOString(), id)
+      .all<Product>()
+    return results[0] ?? null
   }
 
   stats(): OriginStats {
-    return { calls: Object.fromEntries(this.#calls), batches: this.#batches, total: this.#total, failing: this.failing }
+    return { calls: Object.fromEntries(this.#calls), batches: this.#batches, total: this.#total, rowsRead: this.#rowsRead, failing: this.failing }
   }
 
-  async #query(ids: readonly number[]): Promise<void> {
+  async #read(db: Database, ids: readonly number[], query: string): Promise<Product[]> {
     this.#total++
     for (const id of ids) this.#calls.set(productKey(id), (this.#calls.get(productKey(id)) ?? 0) + 1)
     await this.#wait()
+    const { results, meta } = await db
+      .prepare(query)
+      .bind(...ids)
+      .all<Product>()
+    this.#rowsRead += meta.rows_read ?? 0
+    return results
   }
 
   async #wait(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, this.#latency()))
+    const ms = this.#latency()
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms))
     if (this.failing) throw new OriginDownError('the database is down (simulated)')
   }
 }

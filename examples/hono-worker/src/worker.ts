@@ -1,12 +1,27 @@
 import { parseDuration, warm, type Cache, type Duration, type Policy } from '@tiercache/core'
-import { createEdgeCache, type EdgeCacheEnv } from '@tiercache/edge'
+import { choiceOf, createEdgeCache, type EdgeCacheEnv, type EdgeCoordinatorKind, type EdgeL2 } from '@tiercache/edge'
 import { tiercache, type TiercacheVariables } from '@tiercache/edge/hono'
 import { Redis } from '@upstash/redis/cloudflare'
-import { Hono } from 'hono'
-import { Origin, OriginDownError, productKey, type Product } from './origin.js'
+import { Hono, type Context } from 'hono'
+import { Origin, OriginDownError, parseLatency, productKey, type Product } from './origin.js'
 
-/** UPSTASH_REDIS_REST_URL and _TOKEN (optional): set, the edge L2 is Upstash; unset, an in-memory L2. */
+// The Durable Object class behind the 'durable-object' coordinator, bound as TIERCACHE in wrangler.toml.
+export { TiercacheCoordinator } from '@tiercache/edge'
+
+/**
+ * The bindings (wrangler.toml): the D1 database DB, the KV namespace TIERCACHE_KV and the Durable Object TIERCACHE.
+ * createEdgeCache picks the L2 and the coordinator from them: Upstash for both when UPSTASH_REDIS_REST_URL and _TOKEN
+ * are set, else KV + the Durable Object; TIERCACHE_L2 / TIERCACHE_COORDINATOR pick explicitly.
+ */
 export interface Env extends EdgeCacheEnv {
+  /** The products table (migrations/0001_products.sql). */
+  DB: D1Database
+  /** The database's artificial latency per query, ms or a range 'min-max'. @default '150-250' */
+  ORIGIN_DELAY_MS?: string
+  /** Pick the L2 instead of letting the bindings decide: 'memory', 'kv' or 'upstash'. */
+  TIERCACHE_L2?: EdgeL2
+  /** Pick the coordinator: 'local' (per isolate), 'durable-object' or 'upstash'. */
+  TIERCACHE_COORDINATOR?: EdgeCoordinatorKind
   /**
    * Optional: every product's stale-while-revalidate window instead of 10 s (a duration, e.g. '1m'). The load test
    * sets it so that products do not age out during a run: what it measures is then the faults alone.
@@ -33,8 +48,16 @@ const MAX_BATCH = 50
 /** The products "Warm top products" loads into the edge tiers: the catalogue's first ids, its bestsellers. */
 const TOP_PRODUCTS = 30
 
-/** The database stand-in lives as long as the isolate (one under `wrangler dev`), like the cache. */
-const origin = new Origin()
+/** The database's counters and failing switch live as long as the isolate (one under `wrangler dev`); its rows in D1. */
+let origin: Origin | undefined
+function originOf(env: Env): Origin {
+  if (origin === undefined) {
+    const latency = parseLatency(env.ORIGIN_DELAY_MS)
+    if (latency === undefined) throw new TypeError(`env.ORIGIN_DELAY_MS must be milliseconds or a range like '150-250', got ${JSON.stringify(env.ORIGIN_DELAY_MS)}`)
+    origin = new Origin({ latency })
+  }
+  return origin
+}
 /**
  * Which isolate answers: a load test tells a restarted isolate (all state gone) from a cache that lost entries.
  * Made on first use: Workers allow no random values in global scope.
@@ -45,13 +68,22 @@ const app = new Hono<{ Bindings: Env; Variables: TiercacheVariables }>()
 
 /** The isolate's cache, built on the first request. */
 let built: Cache | undefined
-const cacheOf = (env: Env): Cache => (built ??= createEdgeCache(env, { Redis, l1MaxTtl: '3s', namespace: 'demo', policy: productsPolicy(env) }))
+const cacheOf = (env: Env): Cache =>
+  (built ??= createEdgeCache(env, {
+    Redis,
+    l1MaxTtl: '3s',
+    namespace: 'demo',
+    policy: productsPolicy(env),
+    // Unset: from the bindings (logged once per isolate). The demo script sets them from --l2 / --coordinator.
+    l2: env.TIERCACHE_L2 || undefined,
+    coordinator: env.TIERCACHE_COORDINATOR || undefined,
+  }))
 
 app.use(
   '/api/*',
   tiercache<{ Bindings: Env }>({
     app, // to refresh a stale response in the background (stale-while-revalidate)
-    // Built once per isolate: Cache API L1 + Upstash L2 with UPSTASH_REDIS_REST_URL/TOKEN, else an in-memory L2.
+    // Built once per isolate: Cache API L1, and an L2 and coordinator picked from the bindings (see Env).
     // L1 keeps an entry 3 s at most, as a quieter data centre would, so that L2 answers show up on one machine.
     cache: cacheOf,
     // Whole responses of GET /api/products/:id are cached, tagged with their product; the rest only gets c.var.cache.
@@ -67,7 +99,7 @@ app.get('/api/products/:id', async (c) => {
   const id = parseId(c.req.param('id'))
   if (id === undefined) return c.json({ error: 'id must be a positive integer' }, 400)
   // A 404 is cached for negativeTtl; a 5xx is not, and lets stale-if-error answer with the last good copy.
-  const product = await origin.product(id)
+  const product = await originOf(c.env).product(c.env.DB, id)
   return product === null ? c.json({ error: `no product ${id}` }, 404) : c.json(product)
 })
 
@@ -81,7 +113,7 @@ app.get('/api/products', async (c) => {
     (ids as number[]).map(productKey),
     (missing) => {
       loadedFromOrigin = missing
-      return origin.products(missing.map((key) => Number(key.slice('product:'.length))))
+      return originOf(c.env).products(c.env.DB, missing.map((key) => Number(key.slice('product:'.length))))
     },
     // A policy per key: each entry carries its own product's tag, so an update drops only that product.
     (key) => ({ ...productsPolicy(c.env), tags: [key] }),
@@ -89,19 +121,29 @@ app.get('/api/products', async (c) => {
   return c.json({ products, loadedFromOrigin }, 200, { 'Cache-Control': c.var.cache.cacheControl() })
 })
 
-app.post('/api/products/:id', async (c) => {
+// A price change: the row in D1, then the product's tag invalidated in every tier and every isolate sharing the
+// coordinator. POST /api/products/:id always invalidates hard (and, being an unsafe method on the product's own URL,
+// drops that URL's stored response as RFC 9111 §4.4 asks); POST /api/products/:id/price takes { mode }:
+// - 'hard' (default): the entries are gone, the next request is a miss that waits for the database;
+// - 'soft': they turn stale, so requests within swr get the old copy at once while one background load brings the
+//   new one (a URL other than the product's, so that §4.4 leaves the stored response to go stale).
+app.post('/api/products/:id', (c) => changePrice(c, 'hard'))
+app.post('/api/products/:id/price', (c) => changePrice(c, undefined))
+
+async function changePrice(c: Context<{ Bindings: Env; Variables: TiercacheVariables }>, forced: 'hard' | undefined): Promise<Response> {
   const id = parseId(c.req.param('id'))
   if (id === undefined) return c.json({ error: 'id must be a positive integer' }, 400)
-  const body: { price?: unknown; stock?: unknown } = await c.req.json().catch(() => ({}))
-  const product = await origin.update(id, {
+  const body: { price?: unknown; stock?: unknown; mode?: unknown } = await c.req.json().catch(() => ({}))
+  const mode = forced ?? body.mode ?? 'hard'
+  if (mode !== 'soft' && mode !== 'hard') return c.json({ error: "mode must be 'soft' or 'hard'" }, 400, { 'Cache-Control': 'no-store' })
+  const product = await originOf(c.env).update(c.env.DB, id, {
     price: typeof body.price === 'number' ? Math.round(body.price) : 900 + Math.floor(Math.random() * 9_100),
     ...(typeof body.stock === 'number' ? { stock: Math.round(body.stock) } : {}),
   })
   if (product === null) return c.json({ error: `no product ${id}` }, 404, { 'Cache-Control': 'no-store' })
-  // Every entry tagged with this product stops being served, in every tier (and every isolate sharing Upstash).
-  await c.var.cache.invalidateTags([productKey(id)])
-  return c.json(product, 200, { 'Cache-Control': 'no-store' })
-})
+  await c.var.cache.invalidateTags([productKey(id)], { mode })
+  return c.json(product, 200, { 'Cache-Control': 'no-store', 'Tiercache-Invalidated': `${productKey(id)}; mode=${mode}` })
+}
 
 // Warm top products: loads the bestsellers into the edge tiers (the entries the batch route reads) before anyone
 // asks, 4 database queries at a time, skipping those already fresh; streams progress as one JSON line per product.
@@ -117,7 +159,7 @@ app.post('/api/warm', (c) => {
     keys,
     (ctx) => {
       ctx.setPolicy({ ...productsPolicy(c.env), tags: [ctx.key] }) // each entry with its product's tag, as the batch route does
-      return origin.product(Number(ctx.key.slice('product:'.length)))
+      return originOf(c.env).product(c.env.DB, Number(ctx.key.slice('product:'.length)))
     },
     { concurrency: 4, policy: productsPolicy(c.env), onProgress: (progress) => void line(progress) },
   )
@@ -130,15 +172,20 @@ app.post('/api/warm', (c) => {
 
 app.get('/api/stats', (c) => {
   isolate ??= crypto.randomUUID()
-  return c.json({ cache: c.var.cache.stats(), origin: origin.stats(), isolate }, 200, { 'Cache-Control': 'no-store' })
+  // tiers: which L2 and coordinator createEdgeCache picked, as the page shows them.
+  const { l2, coordinator, summary } = choiceOf(cacheOf(c.env)) ?? { l2: 'memory', coordinator: 'local', summary: '' }
+  return c.json({ cache: c.var.cache.stats(), origin: originOf(c.env).stats(), tiers: { l2, coordinator, summary }, isolate }, 200, {
+    'Cache-Control': 'no-store',
+  })
 })
 
 app.get('/api/health', (c) => c.json({ ok: true }, 200, { 'Cache-Control': 'no-store' }))
 
 app.post('/api/origin/fail', async (c) => {
   const body: { failing?: unknown } = await c.req.json().catch(() => ({}))
-  origin.failing = typeof body.failing === 'boolean' ? body.failing : !origin.failing
-  return c.json({ failing: origin.failing }, 200, { 'Cache-Control': 'no-store' })
+  const db = originOf(c.env)
+  db.failing = typeof body.failing === 'boolean' ? body.failing : !db.failing
+  return c.json({ failing: db.failing }, 200, { 'Cache-Control': 'no-store' })
 })
 
 app.onError((error, c) => {
