@@ -11,7 +11,8 @@ declare global {
 }
 
 interface Stats {
-  origin: { calls: Record<string, number>; batches: number; total: number; failing: boolean }
+  origin: { calls: Record<string, number>; batches: number; total: number; rowsRead: number; failing: boolean }
+  tiers: { l2: string; coordinator: string; summary: string }
 }
 
 let demo: Demo
@@ -60,6 +61,21 @@ describe('the demo, started the way the README does', () => {
     expect(await response.text()).toContain('tiercache')
   })
 
+  it('seeds D1 at start and picks KV + the Durable Object from the bindings; the page says so', async () => {
+    expect(demo.output()).toContain('D1 database seeded (migrations/0001_products.sql)')
+    const stats = (await (await api('/api/stats')).json()) as Stats
+    expect(stats.tiers).toMatchObject({ l2: 'kv', coordinator: 'durable-object' })
+    const page = await openProduct(2)
+    await expect.poll(() => page.locator('#l2-name').textContent()).toBe('Workers KV')
+    expect(await page.locator('#coordinator-name').textContent()).toBe('a Durable Object')
+    // The product is the seeded row of D1, read by one query.
+    expect(await page.locator('#product h3').textContent()).toBe('Linen desk lamp#2')
+    const after = (await (await api('/api/stats')).json()) as Stats
+    expect(after.origin.calls['product:2']).toBe(1)
+    expect(after.origin.rowsRead - stats.origin.rowsRead).toBeGreaterThanOrEqual(1)
+    await page.close()
+  })
+
   it('answers the first load from the origin, the reload from a browser tier', async () => {
     const page = await openProduct(11)
     expect(await shownTier(page)).toBe('origin')
@@ -89,6 +105,31 @@ describe('the demo, started the way the README does', () => {
     await expect.poll(() => shownVersion(a), { timeout: 10_000 }).toBe('2')
     expect(await b.locator('[data-testid="price"]').textContent()).toBe(await a.locator('[data-testid="price"]').textContent())
     await Promise.all([a.close(), b.close()])
+  })
+
+  it('"Change price · soft": the next requests get the old price, stale, while one query runs; "· hard": they miss and wait for one', async () => {
+    const page = await openProduct(33)
+    const result = page.locator('#invalidate-result')
+    const oldPrice = await page.locator('[data-testid="price"]').textContent()
+
+    await page.click('#soft')
+    await expect.poll(() => result.getAttribute('data-done'), { timeout: 20_000 }).toBe('true')
+    expect(await result.getAttribute('data-mode')).toBe('soft')
+    // The first of the five requests sent right after found the stale copy (the others too, or the new one once stored).
+    expect(Number(await result.getAttribute('data-stale'))).toBeGreaterThanOrEqual(1)
+    expect(await result.getAttribute('data-queries')).toBe('1')
+    expect(await result.textContent()).toContain(`got the old price ${oldPrice} (stale)`)
+    expect(await page.locator('#log tr', { hasText: 'right after the soft invalidation: old price' }).count()).toBeGreaterThanOrEqual(1)
+    // The tab's own tiers were invalidated too: the card shows the new price.
+    await expect.poll(() => page.locator('[data-testid="price"]').textContent(), { timeout: 10_000 }).not.toBe(oldPrice)
+
+    await page.click('#hard')
+    await expect.poll(() => result.getAttribute('data-mode'), { timeout: 20_000 }).toBe('hard')
+    await expect.poll(() => result.getAttribute('data-done'), { timeout: 20_000 }).toBe('true')
+    expect(await result.getAttribute('data-stale')).toBe('0')
+    expect(await result.getAttribute('data-queries')).toBe('1')
+    expect(await page.locator('#log tr', { hasText: 'right after the hard invalidation: new price' }).count()).toBe(5)
+    await page.close()
   })
 
   it('caches a 404 negatively at the edge and in the browser', async () => {

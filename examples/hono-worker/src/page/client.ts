@@ -86,6 +86,8 @@ export const setOriginDown = (failing: boolean) =>
 export interface EdgeStats {
   cache: CacheStats
   origin: OriginStats
+  /** The L2 and coordinator createEdgeCache picked from the Worker's bindings (or --l2 / --coordinator). */
+  tiers: { l2: 'memory' | 'kv' | 'upstash'; coordinator: 'local' | 'durable-object' | 'upstash'; summary: string }
 }
 
 export async function edgeStats(): Promise<EdgeStats> {
@@ -134,4 +136,66 @@ export async function warmTopProducts(onLine: (line: WarmLine) => void): Promise
     }
   }
   return { ms: performance.now() - started, last }
+}
+
+/** How one request past the browser tiers was answered, after a price change. */
+export interface Probe extends AnsweredBy {
+  ms: number
+  status: number
+  cacheStatus: string
+  /** The price it carried. */
+  price: number | undefined
+}
+
+/** The product straight from the Worker, without reading or filling the browser tiers. */
+async function probe(id: number): Promise<Probe> {
+  const started = performance.now()
+  const response = await fetch(`/api/products/${id}`, { cache: 'no-store' })
+  const body = (await response.json()) as Partial<Product>
+  const cacheStatus = response.headers.get('cache-status') ?? ''
+  return { ms: performance.now() - started, status: response.status, cacheStatus, price: body.price, ...answeredBy(response.status, cacheStatus) }
+}
+
+/** What followed a price change invalidated softly or hardly. */
+export interface InvalidationOutcome {
+  mode: 'soft' | 'hard'
+  /** The price before and after the change. */
+  oldPrice: number | undefined
+  newPrice: number | undefined
+  change: Exchange<Product | { error: string }>
+  /** `count` concurrent requests sent right after the invalidation, past the browser tiers. */
+  probes: Probe[]
+  /** Database queries for the product from the change until its new price was stored at the edge. */
+  queries: number
+  /** A request once that load was done. */
+  next: Probe
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Changes the product's price, invalidating its tag at the edge with `mode`, then sends `count` concurrent requests
+ * past the browser tiers to show what each mode does: soft, they are answered at once with the old, now stale copy
+ * while one load runs in the background; hard, they wait for one database query and get the new price. Then the tab's
+ * own tiers are invalidated the same way (and, by broadcastInvalidation, every tab's).
+ */
+export async function changePriceAndWatch(id: number, mode: 'soft' | 'hard', count = 5): Promise<InvalidationOutcome> {
+  // The edge must hold a copy for a soft invalidation to have something stale to serve.
+  const before = await probe(id)
+  const queriesBefore = (await edgeStats()).origin.calls[productTag(id)] ?? 0
+  const change = await send<Product | { error: string }>('POST', `/api/products/${id}/price`, {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode }),
+  })
+  const newPrice = 'price' in change.body ? change.body.price : undefined
+  const probes = await Promise.all(Array.from({ length: count }, () => probe(id)))
+  // Soft: the load runs in the background; wait (up to 10 s) until the new price is stored at the edge.
+  let next = await probe(id)
+  for (let waited = 0; next.price !== newPrice && waited < 10_000; waited += 100) {
+    await sleep(100)
+    next = await probe(id)
+  }
+  const queries = ((await edgeStats()).origin.calls[productTag(id)] ?? 0) - queriesBefore
+  if (change.status === 200) await browserCache.invalidateTags([productTag(id)], { mode })
+  return { mode, oldPrice: before.price, newPrice, change, probes, queries, next }
 }

@@ -1,5 +1,18 @@
 import type { AnsweredBy, Tier } from './answered-by.js'
-import { browserCache, edgeStats, getProduct, getProducts, productTag, setOriginDown, stampede, updateProduct, warmTopProducts, type Exchange } from './client.js'
+import {
+  browserCache,
+  changePriceAndWatch,
+  edgeStats,
+  getProduct,
+  getProducts,
+  productTag,
+  setOriginDown,
+  stampede,
+  updateProduct,
+  warmTopProducts,
+  type EdgeStats,
+  type Exchange,
+} from './client.js'
 
 const TIER_LABELS: Record<Tier, string> = {
   memory: 'memory',
@@ -137,7 +150,43 @@ async function warmTop(): Promise<void> {
   )
 }
 
+/** Changes the shown product's price with a soft or hard invalidation, and logs what the next requests got. */
+async function changeWith(mode: 'soft' | 'hard'): Promise<void> {
+  const id = current
+  const result = $('invalidate-result')
+  result.textContent = ''
+  delete result.dataset.done
+  const outcome = await changePriceAndWatch(id, mode)
+  log(outcome.change, { note: `mode ${mode}` })
+  const old = outcome.probes.filter((p) => p.price === outcome.oldPrice && outcome.oldPrice !== outcome.newPrice)
+  for (const probe of outcome.probes) {
+    const stale = old.includes(probe)
+    log(
+      { method: 'GET', path: `/api/products/${id}`, body: null, freshFor: undefined, ...probe, ...(stale ? { stale: 'swr' as const } : {}) },
+      { note: `right after the ${mode} invalidation: ${stale ? 'old price' : 'new price'} ${probe.price === undefined ? '' : money(probe.price)}` },
+    )
+  }
+  const slowest = (probes: typeof old) => Math.max(0, ...probes.map((p) => p.ms)).toFixed(0)
+  const fresh = outcome.probes.filter((p) => !old.includes(p))
+  const parts = [
+    old.length > 0 ? `${old.length} got the old price ${money(outcome.oldPrice ?? 0)} (stale) within ${slowest(old)} ms` : '',
+    fresh.length > 0 ? `${fresh.length} the new price ${money(outcome.newPrice ?? 0)} within ${slowest(fresh)} ms` : '',
+  ].filter(Boolean)
+  result.textContent = `${mode}: of ${outcome.probes.length} requests right after, ${parts.join(' and ')}; ${outcome.queries} database ${outcome.queries === 1 ? 'query' : 'queries'}.`
+  result.dataset.mode = mode
+  result.dataset.stale = String(old.length)
+  result.dataset.queries = String(outcome.queries)
+  result.dataset.done = 'true'
+}
+
 // ------------------------------------------------------------------ stats
+
+const L2_NAMES: Record<EdgeStats['tiers']['l2'], string> = { memory: 'in memory, per isolate', kv: 'Workers KV', upstash: 'Upstash Redis' }
+const COORDINATOR_NAMES: Record<EdgeStats['tiers']['coordinator'], string> = {
+  local: 'in-process (this isolate only)',
+  'durable-object': 'a Durable Object',
+  upstash: 'Upstash Redis',
+}
 
 async function refreshStats(): Promise<void> {
   const edge = await edgeStats()
@@ -158,8 +207,12 @@ async function refreshStats(): Promise<void> {
       ),
     ),
   )
-  const l2 = edge.cache.tiers[1]?.name
-  if (l2 !== undefined) $('l2-name').textContent = l2 === 'upstash' ? 'Upstash Redis' : 'in-memory'
+  // What createEdgeCache picked from the Worker's bindings.
+  $('l2-name').textContent = L2_NAMES[edge.tiers.l2]
+  $('coordinator-name').textContent = COORDINATOR_NAMES[edge.tiers.coordinator]
+  $('tiers-summary').textContent = `(${edge.tiers.l2} + ${edge.tiers.coordinator}: pick others with npm run demo -- --l2 memory|kv|upstash --coordinator local|durable-object|upstash)`
+  document.body.dataset.l2 = edge.tiers.l2
+  document.body.dataset.coordinator = edge.tiers.coordinator
   const { total, batches, calls } = edge.origin
   $('origin-stats').textContent = `Database: ${total} queries (${batches} of them batches) for ${Object.keys(calls).length} ids.`
   $<HTMLInputElement>('origin-down').checked = edge.origin.failing
@@ -196,6 +249,8 @@ function wire(): void {
     if (Number.isInteger(id) && id > 0) void show(id)
   })
   onClick('update', async () => log(await updateProduct(current)))
+  onClick('soft', () => changeWith('soft'))
+  onClick('hard', () => changeWith('hard'))
   onClick('batch', loadBatch)
   onClick('stampede', loadBurst)
   onClick('warm', warmTop)
