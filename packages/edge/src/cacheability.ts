@@ -34,6 +34,8 @@ export interface RequestRules {
 
 /** What the response rules need from the options. */
 export interface ResponseRules {
+  /** Origin mode: this cache's target name in Surrogate-Control, when it reads Surrogate-Control. */
+  surrogate?: string | undefined
   /** Request header names (lowercase) the cache key includes: a response may Vary on these. */
   vary: ReadonlySet<string>
   /** Whether 404/410 are cached (for negativeTtl). */
@@ -108,7 +110,7 @@ export function originResponseVerdict(response: Response, rules: ResponseRules, 
   if (varies(headers)) return pass('vary')
   if ((headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream')) return pass('stream')
   if (Number(headers.get('content-length') ?? Number.NaN) > rules.maxBodySize) return pass('too-large')
-  const verdict = originVerdict(headers, status, requestTime, responseTime)
+  const verdict = originVerdict(headers, status, requestTime, responseTime, rules.surrogate)
   return verdict.kind === 'pass' ? pass(verdict.reason) : verdict
 }
 

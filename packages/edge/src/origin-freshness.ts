@@ -42,9 +42,38 @@ export function parseSharedDirectives(value: string | null): SharedDirectives {
 }
 
 /**
+ * The directives of a Surrogate-Control value (Edge Architecture Specification 1.0) that apply to the surrogate
+ * named `target`, as a Cache-Control value: those targeted at it (`max-age=60;target`) when there are any, else the
+ * untargeted ones; null when none apply. Directives targeted at another surrogate are ignored.
+ */
+export function surrogateDirectives(value: string | null, target: string): string | null {
+  if (value === null) return null
+  const mine: string[] = []
+  const everyone: string[] = []
+  // Commas inside quoted arguments do not split.
+  for (const part of value.match(/(?:[^,"]|"(?:[^"\\]|\\.)*")+/g) ?? []) {
+    // A device token follows the last semicolon outside quotes.
+    let semicolon = -1
+    let quoted = false
+    for (let i = 0; i < part.length; i++) {
+      if (part[i] === '"') quoted = !quoted
+      else if (part[i] === '\\' && quoted) i++
+      else if (part[i] === ';' && !quoted) semicolon = i
+    }
+    const directive = (semicolon === -1 ? part : part.slice(0, semicolon)).trim()
+    if (directive === '') continue
+    if (semicolon === -1) everyone.push(directive)
+    else if (part.slice(semicolon + 1).trim().toLowerCase() === target.toLowerCase()) mine.push(directive)
+  }
+  const applied = mine.length > 0 ? mine : everyone
+  return applied.length === 0 ? null : applied.join(', ')
+}
+
+/**
  * How a shared cache in origin mode treats a response received at `responseTime` to a request sent at
  * `requestTime`:
- * - `CDN-Cache-Control` (RFC 9213), when present, replaces Cache-Control and Expires for this cache.
+ * - `CDN-Cache-Control` (RFC 9213), when present, replaces Cache-Control and Expires for this cache; else
+ *   `Surrogate-Control` does when `surrogate` (this cache's target name) is given and directives apply to it.
  * - Not stored: no-store, private, 206, statuses outside 200-599, 304, responses without an explicit lifetime
  *   (heuristic freshness is off), and responses with an invalid Age. no-cache responses and responses already
  *   stale on arrival are stored never fresh (revalidated before each use) when they carry an ETag or
@@ -53,10 +82,10 @@ export function parseSharedDirectives(value: string | null): SharedDirectives {
  *   corrected initial age. stale-while-revalidate / stale-if-error give the stale windows, closed by
  *   must-revalidate, proxy-revalidate and s-maxage (RFC 9111 §5.2.2.2, §5.2.2.8, §5.2.2.10).
  */
-export function originVerdict(headers: Headers, status: number, requestTime: number, responseTime: number): OriginVerdict {
+export function originVerdict(headers: Headers, status: number, requestTime: number, responseTime: number, surrogate?: string): OriginVerdict {
   if (status === 206) return { kind: 'pass', reason: 'partial' }
   if (status < 200 || status > 599 || status === 304) return { kind: 'pass', reason: 'status' }
-  const targeted = headers.get('cdn-cache-control')
+  const targeted = headers.get('cdn-cache-control') ?? (surrogate === undefined ? null : surrogateDirectives(headers.get('surrogate-control'), surrogate))
   const d = parseSharedDirectives(targeted ?? headers.get('cache-control'))
   if (d.mustUnderstand && !UNDERSTOOD.has(status)) return { kind: 'pass', reason: 'status' }
   if (d.noStore && !(d.mustUnderstand && UNDERSTOOD.has(status))) return { kind: 'pass', reason: 'no-store' }

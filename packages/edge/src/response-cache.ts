@@ -15,7 +15,7 @@ import {
 import { originResponseVerdict, requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
 import { assertTagOptions, cdnTags, OUTWARD_FIELDS, outwardHeaders, type CacheTagOptions, type HeaderScope, type OutwardHeadersOptions } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
-import { originVerdict } from './origin-freshness.js'
+import { originVerdict, parseSharedDirectives } from './origin-freshness.js'
 import { freshenedFields, hasValidator, validatorsOf } from './revalidate.js'
 import { byteRange } from './range.js'
 import { isVaryMarker, learnedNames, sameNames, variantKey, type VaryMarker } from './learned-vary.js'
@@ -78,10 +78,25 @@ export interface ResponseCacheOptions<Env = unknown> {
   tagOptions?: CacheTagOptions
   /** A shorter max-age for browsers; shared caches keep the policy's ttl through s-maxage. @default the policy's ttl */
   browserTtl?: Duration
-  /** Cache requests that carry Authorization (the response must not depend on it). @default false */
+  /**
+   * Cache requests that carry Authorization (the response must not depend on it). Origin mode, when not set: as
+   * RFC 9111 §3.5, the answer to such a request is stored only when it says `public`, `s-maxage` or
+   * `must-revalidate`. @default false
+   */
   allowAuthorization?: boolean
-  /** Cache requests that carry Cookie (the response must not depend on it). @default false */
+  /**
+   * Cache requests that carry Cookie (the response must not depend on it). Origin mode, when not set: yes, as an
+   * RFC 9111 shared cache (the origin says `private` or `Vary: Cookie` when its answer depends on the cookie).
+   * @default false (origin mode: true)
+   */
   allowCookie?: boolean
+  /**
+   * Origin mode: read `Surrogate-Control` (Edge Architecture Specification 1.0) as this cache's own directives when
+   * the response has no CDN-Cache-Control: the directives targeted at `statusName` (`max-age=60;tiercache`), else the
+   * untargeted ones, replace Cache-Control and Expires; requests to the origin carry
+   * `Surrogate-Capability: <statusName>="Surrogate/1.0"`. @default true
+   */
+  surrogateControl?: boolean
   /**
    * Requests carrying a header the cache key ignores but an origin may reflect into its answer (X-Forwarded-Host,
    * X-Forwarded-Proto, X-Original-URL, X-Rewrite-URL, X-HTTP-Method-Override, ...: `unkeyedHeaderNames`), which
@@ -197,8 +212,10 @@ export class ResponseCache<Env> {
   readonly #urlTags: boolean
   readonly #tagOptions: CacheTagOptions | undefined
   readonly #browserTtl: number | undefined
-  readonly #allowAuthorization: boolean
-  readonly #allowCookie: boolean
+  readonly #allowAuthorization: boolean | undefined
+  readonly #allowCookie: boolean | undefined
+  readonly #surrogate: string | undefined
+  readonly #originRules: ResponseRules
   readonly #unkeyed: 'strip' | 'bypass' | 'allow'
   readonly #unkeyedNames: readonly string[]
   readonly #keyPrefix: string
@@ -238,7 +255,7 @@ export class ResponseCache<Env> {
     this.#unkeyed = unkeyed
     this.#unkeyedNames = headerNames(unkeyedNames, 'options.unkeyedHeaderNames').filter((name) => !this.#vary.includes(name))
     this.#negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
-    for (const name of ['cdn', 'cloudflare', 'cacheTag', 'surrogateKey', 'urlTags', 'allowAuthorization', 'allowCookie'] as const) {
+    for (const name of ['cdn', 'cloudflare', 'cacheTag', 'surrogateKey', 'urlTags', 'allowAuthorization', 'allowCookie', 'surrogateControl'] as const) {
       optionalBoolean(options[name], `options.${name}`)
     }
     assertTagOptions(options.tagOptions, 'options.tagOptions')
@@ -263,8 +280,10 @@ export class ResponseCache<Env> {
     this.#urlTags = options.urlTags ?? false
     this.#tagOptions = options.tagOptions
     this.#browserTtl = options.browserTtl === undefined ? undefined : parseDuration(options.browserTtl, 'options.browserTtl')
-    this.#allowAuthorization = options.allowAuthorization ?? false
-    this.#allowCookie = options.allowCookie ?? false
+    this.#allowAuthorization = options.allowAuthorization
+    this.#allowCookie = options.allowCookie
+    this.#surrogate = options.surrogateControl === false ? undefined : statusName
+    this.#originRules = { ...this.#rules, surrogate: this.#surrogate }
     this.#keyPrefix = options.keyPrefix ?? 'res:'
     this.#statusName = statusName
     this.#now = options.now ?? Date.now
@@ -297,18 +316,24 @@ export class ResponseCache<Env> {
    * origin when the request, its policy or the response rules say so. Every answer carries Cache-Status.
    */
   async respond(request: Request, origin: Origin<Env>): Promise<Response> {
-    const reason = requestPass(request, { allowAuthorization: this.#allowAuthorization, allowCookie: this.#allowCookie })
+    const early = requestPass(request, { allowAuthorization: true, allowCookie: true })
     // A WebSocket upgrade answer cannot be copied: it goes back untouched.
-    if (reason === 'upgrade') return origin.fetch(request, false)
-    if (reason === 'method') {
+    if (early === 'upgrade') return origin.fetch(request, false)
+    if (early === 'method') {
       const response = await origin.fetch(request, false)
       await this.#invalidateAfterUnsafe(request, response, origin)
-      return this.#passThrough(response, { hit: false, fwd: 'method', detail: reason })
+      return this.#passThrough(response, { hit: false, fwd: 'method', detail: early })
     }
-    if (reason !== undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass', detail: reason })
     const chosen = typeof this.#policy === 'function' ? this.#policy(request, origin.env) : this.#policy
-    if (chosen === undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass' })
     const originMode = chosen === 'origin'
+    // Credentials: the options decide; in origin mode, when unset, RFC 9111 does (Cookie is no reason to bypass, an
+    // answer to Authorization is stored only when it says so: see #loadOrigin).
+    const reason = requestPass(request, {
+      allowAuthorization: this.#allowAuthorization ?? originMode,
+      allowCookie: this.#allowCookie ?? originMode,
+    })
+    if (reason !== undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass', detail: reason })
+    if (chosen === undefined) return this.#passThrough(await origin.fetch(request, false), { hit: false, fwd: 'bypass' })
     // Origin mode: every stored response sets its own windows from its headers; this only covers the call itself.
     const policy = originMode ? ORIGIN_CALL_POLICY : chosen
     if (this.#unkeyed !== 'allow') {
@@ -425,8 +450,11 @@ export class ResponseCache<Env> {
     const stale = isStoredResponse(value) && value.a !== undefined ? value : undefined
     const mayServeStale = stale !== undefined && this.#now() < stale.t + stale.w[0] + Math.max(stale.w[1], stale.w[2])
     let response: Response
+    const fill = fillRequest(request, stale === undefined ? [] : validatorsOf(stale))
+    // Tells the origin this cache reads Surrogate-Control, and under which name (Edge Architecture Specification 1.0).
+    if (this.#surrogate !== undefined) fill.headers.append('surrogate-capability', `${this.#surrogate}="Surrogate/1.0"`)
     try {
-      response = await origin.fetch(fillRequest(request, stale === undefined ? [] : validatorsOf(stale)), context.background)
+      response = await origin.fetch(fill, context.background)
     } catch (error) {
       // Kept only to be revalidated: a failure past the origin's stale-if-error is the caller's.
       if (stale !== undefined && !mayServeStale) context.fail(error)
@@ -435,7 +463,10 @@ export class ResponseCache<Env> {
     if (stale !== undefined && response.status === 304) return this.#freshen(context, target, stale, response, t, local)
     const failed = response.status >= 500 && response.status <= 599
     if (failed && mayServeStale) throw new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
-    const verdict = originResponseVerdict(response, this.#rules, t, this.#now())
+    let verdict = originResponseVerdict(response, this.#originRules, t, this.#now())
+    if (verdict.kind === 'store' && this.#allowAuthorization === undefined && request.headers.has('authorization') && !sharedWithAuthorization(response.headers)) {
+      verdict = { kind: 'pass', reason: 'authorization' }
+    }
     if (verdict.kind === 'pass' && failed) {
       // A failure that may not be stored: the origin's answer for this request; a kept response stays for later.
       const error = new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
@@ -456,7 +487,7 @@ export class ResponseCache<Env> {
     const headers = new Headers(fields)
     const age = response.headers.get('age')
     if (age !== null) headers.set('age', age)
-    const verdict = originVerdict(headers, stale.s, t, this.#now())
+    const verdict = originVerdict(headers, stale.s, t, this.#now(), this.#surrogate)
     if (verdict.kind === 'pass') {
       const body = NULL_BODY.has(stale.s) ? null : bodyOf(stale)
       return this.#pass(context, new Response(body, { status: stale.s, headers: fields }), verdict.reason, local)
@@ -642,6 +673,15 @@ export class ResponseCache<Env> {
     }
     return folded
   }
+}
+
+/**
+ * Whether a response to a request with Authorization may be stored by a shared cache (RFC 9111 §3.5): it says
+ * `public`, `s-maxage` or `must-revalidate` in Cache-Control.
+ */
+function sharedWithAuthorization(headers: Headers): boolean {
+  const d = parseSharedDirectives(headers.get('cache-control'))
+  return d.public || d.sMaxAge !== undefined || d.mustRevalidate
 }
 
 /** Header names, checked and lowercased. */

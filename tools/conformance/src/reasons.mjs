@@ -20,13 +20,16 @@ const WORKERD_TRANSFER_ENCODING =
   "The suite's server sends a Transfer-Encoding value workerd's fetch does not accept, so the origin's response never reaches the Worker (workerd logs the rejection); Transfer-Encoding is never stored by withCache in any case."
 const SHARED_SET_COOKIE =
   'A response that sets a cookie is never stored by withCache: the cookie belongs to one user, and a shared cache replaying it to others would hand out sessions (RFC 9111 §3 allows storing it; CDNs such as Cloudflare do not by default).'
+const SHARED_DISCONNECT =
+  'The server drops the connection, so no answer can come "from the server" and the suite counts any answer as "from cache": no published cache passes it. withCache does not serve the stale copy here (must-revalidate, proxy-revalidate, no-cache and s-maxage close the stale windows, RFC 9111 §4.2.4): the origin\'s failure reaches the client as an error.'
 const HEURISTIC =
   'Heuristic freshness (RFC 9111 §4.2.2) is off in origin mode: a response without an explicit lifetime is not stored, so an origin that never meant to be cached is not cached by a guess. (issue 12: "off unless enabled"; an option to enable it is not implemented yet.)'
 
 /** What a reader of a target's section needs to know first. @type {Partial<Record<'private' | 'shared', string>>} */
 export const NOTES = {
   shared:
-    "The Worker runs withCache with `policy: 'origin'` (RFC 9111 shared-cache mode: lifetimes and caching headers from the origin's response; a stale response with a validator is revalidated and a 304 freshens it). Not implemented yet, so listed below without reasons: heuristic freshness (off by design, see below), storing partial (206) responses, Surrogate-Control, request Cache-Control directives, and HEAD updating a stored GET.",
+    "The Worker runs withCache with `policy: 'origin'` (RFC 9111 shared-cache mode: lifetimes and caching headers from the origin's response; a stale response with a validator is revalidated and a 304 freshens it; Surrogate-Control read as this cache's directives, targeted ones first; a request with Authorization stored only when the answer says `public`, `s-maxage` or `must-revalidate`, RFC 9111 §3.5; a request with Cookie cached by the answer's own headers). Not implemented yet, so listed below without reasons: heuristic freshness (off by design, see below), storing partial (206) responses, and HEAD updating a stored GET.\n\n" +
+    "Request Cache-Control directives (`max-age`, `min-fresh`, `max-stale`, `no-cache`, `no-store`, `only-if-cached` sent by the client) are ignored in both modes, on purpose: RFC 9111 §5.2.1 makes them advisory (\"caches MAY implement them, but are not required to\"), and a shared cache in front of an origin that obeyed them would let any client make it load from the origin at will (every browser reload sends `no-cache`), which is why CDNs ignore them by default too. The suite's `cc-request` tests are `check` tests (no right answer), so they are not counted above.",
 }
 
 /** @type {Record<'private' | 'shared', Record<string, string>>} */
@@ -59,6 +62,11 @@ export const REASONS = {
     'partial-store-partial-complete': PARTIAL,
   },
   shared: {
+    'other-set-cookie': SHARED_SET_COOKIE,
+    'stale-close-must-revalidate': SHARED_DISCONNECT,
+    'stale-close-proxy-revalidate': SHARED_DISCONNECT,
+    'stale-close-no-cache': SHARED_DISCONNECT,
+    'stale-close-s-maxage=2': SHARED_DISCONNECT,
     'headers-store-Set-Cookie': SHARED_SET_COOKIE,
     'headers-store-Set-Cookie2': SHARED_SET_COOKIE,
     '304-etag-update-response-Set-Cookie': SHARED_SET_COOKIE,

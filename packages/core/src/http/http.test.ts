@@ -146,6 +146,13 @@ describe('correctedInitialAge (RFC 9111 §4.2.3)', () => {
     expect(correctedInitialAge(h({}), T, T)).toBe(0)
   })
 
+  it('compares Date with the clock in whole seconds: a response of this second is not counted up to a second old', () => {
+    expect(correctedInitialAge(h({ date: new Date(T).toUTCString() }), T + 900, T + 900)).toBe(0)
+    expect(correctedInitialAge(h({ date: new Date(T).toUTCString() }), T + 1_200, T + 1_900)).toBe(1_000)
+    // The response delay still counts in full.
+    expect(correctedInitialAge(h({ date: new Date(T).toUTCString() }), T + 100, T + 900)).toBe(800)
+  })
+
   it('is NaN when Age is invalid: the age cannot be known', () => {
     expect(correctedInitialAge(h({ age: 'x' }), T, T)).toBeNaN()
     expect(correctedInitialAge(h({ age: '-1' }), T, T)).toBeNaN()

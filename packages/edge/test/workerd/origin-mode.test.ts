@@ -233,3 +233,65 @@ describe('origin mode: learned Vary with revalidation', () => {
     expect(seen).toEqual([null, '"e1"'])
   })
 })
+
+describe('origin mode: Surrogate-Control (Edge Architecture Specification 1.0)', () => {
+  const cases: [string, Record<string, string>, boolean][] = [
+    ['max-age alone', { 'surrogate-control': 'max-age=3600' }, true],
+    ['targeted at this cache (statusName), over Cache-Control: no-store', { 'cache-control': 'no-store', 'surrogate-control': 'max-age=3600;tiercache' }, true],
+    ['targeted at another surrogate: ignored', { 'surrogate-control': 'max-age=3600;other' }, false],
+    ['no-store over a fresh Cache-Control and Expires', { 'cache-control': 'max-age=3600', 'surrogate-control': 'no-store', expires: 'Thu, 01 Jan 2099 00:00:00 GMT' }, false],
+    ['a short max-age over a long Cache-Control max-age', { 'cache-control': 'max-age=3600', 'surrogate-control': 'max-age=1' }, false],
+    ['a long max-age over a short Cache-Control max-age', { 'cache-control': 'max-age=1', 'surrogate-control': 'MaX-aGe=3600, foobar' }, true],
+    ['max-age=0 over a future Expires', { 'surrogate-control': 'max-age=0', expires: 'Thu, 01 Jan 2099 00:00:00 GMT' }, false],
+  ]
+  it.each(cases)('%s', async (_name, headers, cached) => {
+    const p = proxy(respond(headers))
+    await p.send('/sc')
+    p.clock.advance(5_000)
+    expect(await (await p.send('/sc')).text()).toBe(cached ? 'body 1' : 'body 2')
+  })
+
+  it('tells the origin its name in Surrogate-Capability, after a downstream surrogate\'s; surrogateControl: false reads none', async () => {
+    const seen: (string | null)[] = []
+    const p = proxy((req, n) => (seen.push(req.headers.get('surrogate-capability')), respond({ 'cache-control': 'no-store', 'surrogate-control': 'max-age=60' })(req, n)))
+    await p.send('/cap', { headers: { 'surrogate-capability': 'cdn="Surrogate/1.0"' } })
+    expect(seen).toEqual(['cdn="Surrogate/1.0", tiercache="Surrogate/1.0"'])
+    const off = proxy(respond({ 'cache-control': 'no-store', 'surrogate-control': 'max-age=60' }), { surrogateControl: false })
+    expect((await off.send('/x')).headers.get('cache-status')).toBe('tiercache; fwd=miss; detail=not-stored:no-store')
+  })
+})
+
+describe('origin mode: credentials as an RFC 9111 shared cache', () => {
+  it.each([
+    ['public', { 'cache-control': 'max-age=3600, public' }, true],
+    ['s-maxage', { 'cache-control': 's-maxage=3600' }, true],
+    ['must-revalidate', { 'cache-control': 'max-age=3600, must-revalidate' }, true],
+    ['only max-age', { 'cache-control': 'max-age=3600' }, false],
+  ] as const)('an answer to a request with Authorization is stored only when it says so (§3.5): %s', async (_name, headers, stored) => {
+    const p = proxy(respond(headers))
+    const first = await p.send('/auth', { headers: { authorization: 'Bearer t' } })
+    expect(first.headers.get('cache-status')).toBe(stored ? 'tiercache; fwd=miss; stored' : 'tiercache; fwd=miss; detail=not-stored:authorization')
+    expect(await (await p.send('/auth')).text()).toBe(stored ? 'body 1' : 'body 2')
+  })
+
+  it('a request with Cookie is cached by the response\'s own headers; allowCookie: false still bypasses', async () => {
+    const p = proxy(respond({ 'cache-control': 'max-age=3600' }))
+    expect((await p.send('/c', { headers: { cookie: 'a=b' } })).headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
+    expect(await (await p.send('/c')).text()).toBe('body 1')
+    const strict = proxy(respond({ 'cache-control': 'max-age=3600' }), { allowCookie: false, allowAuthorization: false })
+    expect((await strict.send('/c', { headers: { cookie: 'a=b' } })).headers.get('cache-status')).toBe('tiercache; fwd=bypass; detail=cookie')
+    expect((await strict.send('/c', { headers: { authorization: 'x' } })).headers.get('cache-status')).toBe('tiercache; fwd=bypass; detail=authorization')
+  })
+})
+
+describe('origin mode: Date in whole seconds', () => {
+  it('a response dated the current second is not counted up to a second old (max-age=2 stays fresh 1.9 s later)', async () => {
+    const p = proxy((_req, n) => new Response(`body ${n}`, { headers: { 'cache-control': 'max-age=2', date: new Date(Math.floor(p.clock.now() / 1000) * 1000).toUTCString() } }))
+    p.clock.advance(900) // 900 ms into the second the Date names
+    await p.send('/d')
+    p.clock.advance(1_900)
+    expect(await (await p.send('/d')).text()).toBe('body 1')
+    p.clock.advance(200)
+    expect(await (await p.send('/d')).text()).toBe('body 2')
+  })
+})
