@@ -157,6 +157,24 @@ describe('invalidateEverywhere by path prefix and URL (withCache urlTags)', () =
     expect(workersCache.calls).toEqual([])
   })
 
+  it("origin mode too: a response stored by the origin's headers is reached by its URL", async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], coordinator: memoryCoordinator(), now: clock.now })
+    let version = 1
+    const handler = withCache(() => new Response(`v${version}`, { headers: { 'cache-control': 'max-age=600' } }), { cache, now: clock.now, policy: 'origin', urlTags: true })
+    const send = async (): Promise<string> => {
+      const ctx = createExecutionContext()
+      const response = await handler(new Request('https://shop.test/api/a'), {}, ctx)
+      await waitOnExecutionContext(ctx)
+      return response.text()
+    }
+    expect(await send()).toBe('v1')
+    version = 2
+    expect(await send()).toBe('v1')
+    await invalidateEverywhere(cache, { urls: ['https://shop.test/api/a'] }, { workersCache: false })
+    expect(await send()).toBe('v2')
+  })
+
   it('without urlTags, a URL invalidation reaches Workers Cache but not the stored responses (documented)', async () => {
     const w = twoIsolates({ urlTags: false })
     await w.a.send('/api/products/1')
