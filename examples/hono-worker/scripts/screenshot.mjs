@@ -42,6 +42,7 @@ try {
     await step(chip('3'))
     await page.uncheck('#skip-browser')
     await step('#update')
+    await step('#soft') // the old price served stale while one query runs
     await page.waitForTimeout(Math.max(0, 21_000 - (Date.now() - started)))
     await page.check('#origin-down')
     await page.waitForTimeout(300)
