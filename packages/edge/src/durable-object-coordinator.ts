@@ -1,5 +1,6 @@
 import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
 import { SOFT_TAG } from '@tiercache/core/store'
+import { TagStamps } from '@tiercache/core/kit'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
 import { assertOptions, durationOption, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
 
@@ -76,13 +77,6 @@ export interface DurableObjectCoordinator {
   readonly tagTtl: number
 }
 
-/** What this isolate knows about one tag. */
-interface Known {
-  stamp: number
-  /** When that was read from its object (or written there by this isolate). */
-  checkedAt: number
-}
-
 /** Origin of the requests to the objects; never leaves the Durable Object binding. */
 const ORIGIN = 'https://tiercache.do'
 
@@ -128,38 +122,34 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   readonly #namespace: DurableObjectNamespaceLike
   readonly #prefix: string
   readonly #shards: number
-  readonly #tagCacheTtl: number
   readonly #timeout: number
-  readonly #maxTags: number
   readonly #now: () => number
   /** Object ids by name (deriving one hashes the name). */
   readonly #ids = new Map<string, unknown>()
-  /** Insertion order = recency of the last read: the first entries are the first forgotten. */
-  readonly #tags = new Map<string, Known>()
-  /** Tags this isolate is invalidating right now (count of calls in flight): dead here until the stamp is known. */
-  readonly #pending = new Map<string, number>()
-  #stamp = 0
-  /** Whether #stamp came from the clock object (or an invalidation) at least once. */
+  /** The stamps this isolate knows: the greatest of all, and each tag's (core/kit's TagStamps, shared by every coordinator). */
+  readonly #stamps: TagStamps
+  readonly #readTags = (tags: string[], now: number): Promise<number[]> => this.#read(tags, now)
+  /** Whether the current stamp came from the clock object (or an invalidation) at least once. */
   #stampKnown = false
 
   constructor(options: DurableObjectCoordinatorOptions) {
     this.#namespace = options.namespace
     this.#prefix = options.prefix ?? 'tc:'
     this.#shards = options.shards ?? 8
-    this.#tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
+    const tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
     this.tagTtl = durationOption(options.tagTtl, 'options.tagTtl', 30 * 86_400_000, true)
     this.#timeout = durationOption(options.timeout, 'options.timeout', 1_000, true)
-    this.#maxTags = options.maxTags ?? 10_000
     this.#now = options.now ?? Date.now
+    this.#stamps = new TagStamps({ trustFor: tagCacheTtl, maxTags: options.maxTags ?? 10_000, now: this.#now })
   }
 
   stamp(): number | Promise<number> {
-    if (this.#stampKnown) return this.#stamp
+    if (this.#stampKnown) return this.#stamps.current
     // Not shared with other callers: in workerd a request must not wait on a read another request started.
     return this.#call(this.#clock(), '/stamp/read', {}, 'stamp').then((answer) => {
-      this.#raise((answer as { stamp: number }).stamp)
+      this.#stamps.raise((answer as { stamp: number }).stamp)
       this.#stampKnown = true
-      return this.#stamp
+      return this.#stamps.current
     })
   }
 
@@ -168,48 +158,25 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   }
 
   tagStamp(tags: readonly string[]): number | Promise<number> {
-    const now = this.#now()
-    let latest = 0
-    let unknown: string[] | undefined
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i] as string
-      if (this.#pending.size > 0 && this.#pending.has(tag)) return Number.POSITIVE_INFINITY
-      const known = this.#tags.get(tag)
-      if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
-        if (known.stamp > latest) latest = known.stamp
-      } else (unknown ??= []).push(tag)
-    }
-    if (unknown === undefined) return latest
-    return this.#read(unknown, now).then((stamps) => stamps.reduce((max, s) => (s > max ? s : max), latest))
+    return this.#stamps.tagStamp(tags, this.#readTags)
   }
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    if (tags.length === 0) return this.#stamp
-    // This isolate stops serving at once, before the objects have answered (its reads see its own write).
-    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
-    let stamp = Number.POSITIVE_INFINITY
-    try {
-      const issued = (await this.#call(this.#clock(), '/stamp', { known: this.#stamp }, 'invalidateTags')) as { stamp: number }
-      stamp = issued.stamp
-      this.#raise(stamp)
+    if (tags.length === 0) return this.#stamps.current
+    // This isolate stops serving at once, before the objects have answered (its reads see its own write); failed
+    // part-way, the tags stay dead here until read again after tagCacheTtl.
+    return this.#stamps.invalidate(tags, async () => {
+      const { stamp } = (await this.#call(this.#clock(), '/stamp', { known: this.#stamps.current }, 'invalidateTags')) as { stamp: number }
+      this.#stamps.raise(stamp)
       this.#stampKnown = true
       await Promise.all(
         [...this.#byShard(tags)].map(async ([shard, group]) => {
           const answer = (await this.#call(shard, '/tags/raise', { tags: group, stamp, ttl: this.tagTtl }, 'invalidateTags')) as { stamp: number }
-          this.#raise(answer.stamp)
+          this.#stamps.raise(answer.stamp)
         }),
       )
       return stamp
-    } finally {
-      // Failed part-way, the tags stay dead here (Infinity) until read again after tagCacheTtl.
-      const now = this.#now()
-      for (const tag of tags) {
-        const left = (this.#pending.get(tag) ?? 1) - 1
-        if (left > 0) this.#pending.set(tag, left)
-        else this.#pending.delete(tag)
-        this.#remember(tag, stamp, now)
-      }
-    }
+    })
   }
 
   async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
@@ -263,10 +230,10 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     await Promise.all(
       [...this.#byShard(tags)].map(async ([shard, group]) => {
         const answer = (await this.#call(shard, '/tags/read', { tags: group }, 'invalidatedAt')) as { stamp: number; tags: number[] }
-        this.#raise(answer.stamp)
+        this.#stamps.raise(answer.stamp)
         group.forEach((tag, i) => {
-          this.#remember(tag, answer.tags[i] ?? 0, checkedAt)
-          stamps.set(tag, this.#tags.get(tag)?.stamp ?? 0)
+          this.#stamps.remember(tag, answer.tags[i] ?? 0, checkedAt)
+          stamps.set(tag, this.#stamps.stampOf(tag))
         })
       }),
     )
@@ -294,24 +261,6 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
    */
   #shard(name: string): string {
     return `${this.#prefix}shard:${fnv1a(name) % this.#shards}`
-  }
-
-  #remember(tag: string, stamp: number, checkedAt: number): void {
-    const known = this.#tags.get(tag)
-    // Stamps only grow; a read that started before this isolate's own invalidation must not lower it. Infinity
-    // (a failed invalidation) is replaced by the next read.
-    const latest = known !== undefined && known.stamp > stamp && known.stamp !== Number.POSITIVE_INFINITY ? known.stamp : stamp
-    const checked = known !== undefined && known.checkedAt > checkedAt ? known.checkedAt : checkedAt
-    this.#tags.delete(tag)
-    this.#tags.set(tag, { stamp: latest, checkedAt: checked })
-    if (this.#tags.size > this.#maxTags) {
-      const oldest = this.#tags.keys().next().value
-      if (oldest !== undefined) this.#tags.delete(oldest)
-    }
-  }
-
-  #raise(stamp: number): void {
-    if (typeof stamp === 'number' && Number.isFinite(stamp) && stamp > this.#stamp) this.#stamp = stamp
   }
 
   async #call(object: string, path: string, body: unknown, operation: string): Promise<unknown> {

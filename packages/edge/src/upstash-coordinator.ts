@@ -1,6 +1,7 @@
 import { CacheError, type Coordinator, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
 import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
 import { softTags } from '@tiercache/core/store'
+import { setBounded, TagStamps } from '@tiercache/core/kit'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { runScript } from './redis-scripts.js'
 import { handedOver, RELEASE_AND_HAND, TAKE_LOCK } from './upstash-locks.js'
@@ -36,14 +37,6 @@ export interface UpstashCoordinatorOptions {
   maxTags?: number
   /** Clock for the local tag cache (how long a read stays trusted), in epoch ms; give it the cache's clock. @default Date.now */
   now?: () => number
-}
-
-/** What this isolate knows about one tag. */
-interface TagStamp {
-  /** Greatest stamp recorded on the tag (0 = never invalidated); Infinity after a failed invalidation, until read again. */
-  stamp: number
-  /** When that was read from Redis (or written there by this isolate). */
-  checkedAt: number
 }
 
 /** What an upstashStore linked to this coordinator needs: where tag keys live, and where to put what it read. */
@@ -133,22 +126,16 @@ class UpstashCoordinator implements Coordinator {
   readonly link: TagLink
   readonly #redis: RedisClient
   readonly #layout: RedisLayout
-  readonly #tagCacheTtl: number
   readonly #tagTtl: number
   readonly #timeout: number
   readonly #maxTags: number
   readonly #now: () => number
-  /** The greatest stamp any answer from Redis has shown this isolate. */
-  #stamp = 0
+  /** The stamps this isolate knows: the greatest of all, and each tag's (core/kit's TagStamps, shared by every coordinator). */
+  readonly #stamps: TagStamps
+  readonly #readTags = (tags: string[]): Promise<number[]> => this.#read(tags)
   /** Whether any answer has carried the stamp yet (before that, stamp() asks). */
   #stampSeen = false
   #stampRead: Promise<number> | undefined
-  /** Insertion order = recency of the last read: the first entries are the first forgotten. */
-  readonly #tags = new Map<string, TagStamp>()
-  /** Invalidations of this isolate not yet answered, per tag: those tags count as invalidated at +Infinity. */
-  readonly #pending = new Map<string, number>()
-  /** One Redis read per tag at a time. */
-  readonly #reading = new Map<string, Promise<number>>()
   /** Per key, what the last read that a load follows found about its lock (claimed by acquire/lock). */
   readonly #seen = new Map<string, LockSeen>()
   /**
@@ -167,16 +154,17 @@ class UpstashCoordinator implements Coordinator {
   constructor(options: UpstashCoordinatorOptions) {
     this.#redis = options.redis
     this.#layout = redisLayout(options.prefix ?? 'tc:', 'options.prefix')
-    this.#tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
+    const tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
     this.#tagTtl = durationOption(options.tagTtl, 'options.tagTtl', 30 * 86_400_000, true)
     this.#timeout = durationOption(options.timeout, 'options.timeout', 1_000)
     this.#maxTags = options.maxTags ?? 10_000
     this.#now = options.now ?? Date.now
+    this.#stamps = new TagStamps({ trustFor: tagCacheTtl, maxTags: this.#maxTags, now: this.#now })
     this.link = {
       layout: this.#layout,
       tagTtl: this.#tagTtl,
       remember: (tags, stamps, checkedAt) => {
-        tags.forEach((tag, i) => this.#remember(tag, parseStamp(stamps[i]), checkedAt))
+        tags.forEach((tag, i) => this.#stamps.remember(tag, parseStamp(stamps[i]), checkedAt))
       },
       raise: (stamp) => this.#raise(parseStamp(stamp)),
       now: () => this.#now(),
@@ -208,12 +196,12 @@ class UpstashCoordinator implements Coordinator {
   }
 
   stamp(): number | Promise<number> {
-    if (this.#stampSeen) return this.#stamp
+    if (this.#stampSeen) return this.#stamps.current
     this.#stampRead ??= this.#call('stamp', this.#redis.get(this.#layout.stampKey)).then(
       (stamp) => {
         this.#stampRead = undefined
         this.#raise(parseStamp(stamp))
-        return this.#stamp
+        return this.#stamps.current
       },
       (error: unknown) => {
         this.#stampRead = undefined
@@ -224,45 +212,19 @@ class UpstashCoordinator implements Coordinator {
   }
 
   tagStamp(tags: readonly string[]): number | Promise<number> {
-    const now = this.#now()
-    let greatest = 0
-    let unknown: string[] | undefined
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i] as string
-      if (this.#pending.size > 0 && this.#pending.has(tag)) return Number.POSITIVE_INFINITY
-      const known = this.#tags.get(tag)
-      if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
-        if (known.stamp > greatest) greatest = known.stamp
-      } else (unknown ??= []).push(tag)
-    }
-    if (unknown === undefined) return greatest
-    return this.#read(unknown).then((stamps) => stamps.reduce((max, stamp) => (stamp > max ? stamp : max), greatest))
+    return this.#stamps.tagStamp(tags, this.#readTags)
   }
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    if (tags.length === 0) return this.#stamp
-    // This isolate stops serving at once, before Redis has answered.
-    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
-    try {
+    if (tags.length === 0) return this.#stamps.current
+    // This isolate stops serving at once, before Redis has answered; after a failure, until the tags are read again.
+    return this.#stamps.invalidate(tags, async () => {
       const reply = await this.#call('invalidateTags', runScript(this.#redis, INVALIDATE_TAGS, tagStampKeys(this.#layout, tags), [String(Math.ceil(this.#tagTtl))]))
       const stamp = parseStamp(reply)
       if (stamp === 0) throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: invalidateTags got ${JSON.stringify(reply)} instead of a stamp`)
-      this.#raise(stamp)
-      const now = this.#now()
-      for (const tag of tags) this.#remember(tag, stamp, now)
+      this.#stampSeen = true
       return stamp
-    } catch (error) {
-      // Whether Redis recorded it is unknown: the tags stay dead here until they are read again (tagCacheTtl).
-      const now = this.#now()
-      for (const tag of tags) this.#set(tag, { stamp: Number.POSITIVE_INFINITY, checkedAt: now })
-      throw error
-    } finally {
-      for (const tag of tags) {
-        const left = (this.#pending.get(tag) ?? 1) - 1
-        if (left === 0) this.#pending.delete(tag)
-        else this.#pending.set(tag, left)
-      }
-    }
+    })
   }
 
   async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
@@ -336,7 +298,7 @@ class UpstashCoordinator implements Coordinator {
           const tags = own.length === 0 ? own : [...own, ...softTags(own)]
           if (stamps.length === tags.length + 1) {
             this.#raise(parseStamp(stamps[0]))
-            tags.forEach((tag, i) => this.#remember(tag, parseStamp(stamps[i + 1]), at))
+            tags.forEach((tag, i) => this.#stamps.remember(tag, parseStamp(stamps[i + 1]), at))
           }
         }
         return attempt
@@ -375,61 +337,24 @@ class UpstashCoordinator implements Coordinator {
 
   /** Sets `key` in a per-key map bounded like the tag copy (maxTags): the oldest go first. */
   #remembered<T>(map: Map<string, T>, key: string, value: T): void {
-    map.delete(key)
-    map.set(key, value)
-    if (map.size > this.#maxTags) {
-      const oldest = map.keys().next().value
-      if (oldest !== undefined) map.delete(oldest)
-    }
+    setBounded(map, key, value, this.#maxTags)
   }
 
   /** Reads the stamps of `tags` from Redis, joining reads in flight; one MGET (stamp key first) for the rest. */
   #read(tags: string[]): Promise<number[]> {
-    const fresh = tags.filter((tag) => !this.#reading.has(tag))
-    if (fresh.length > 0) {
+    return this.#stamps.join(tags, (fresh) => {
       const checkedAt = this.#now()
-      const batch = this.#call('tagStamp', this.#redis.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
+      return this.#call('tagStamp', this.#redis.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
         const { stamp, tags: stamps } = parseTagStamps(reply, fresh.length)
         this.#raise(stamp)
-        fresh.forEach((tag, i) => this.#remember(tag, stamps[i] as number, checkedAt))
+        fresh.forEach((tag, i) => this.#stamps.remember(tag, stamps[i] as number, checkedAt))
       })
-      for (const tag of fresh) {
-        const one = batch.then(() => (this.#pending.has(tag) ? Number.POSITIVE_INFINITY : (this.#tags.get(tag)?.stamp ?? 0)))
-        this.#reading.set(tag, one)
-        const clear = (): void => {
-          if (this.#reading.get(tag) === one) this.#reading.delete(tag)
-        }
-        one.then(clear, clear)
-      }
-    }
-    return Promise.all(tags.map((tag) => this.#reading.get(tag) as Promise<number>))
+    })
   }
 
   #raise(stamp: number): void {
-    if (stamp > this.#stamp) this.#stamp = stamp
+    this.#stamps.raise(stamp)
     this.#stampSeen = true
-  }
-
-  #remember(tag: string, stamp: number, checkedAt: number): void {
-    const known = this.#tags.get(tag)
-    if (known === undefined) {
-      this.#set(tag, { stamp, checkedAt })
-      return
-    }
-    // Stamps only grow: a read that started before this isolate's own invalidation must not lower it. A failed
-    // invalidation (Infinity) gives way to the first read made after it.
-    const after = checkedAt >= known.checkedAt
-    const next = known.stamp === Number.POSITIVE_INFINITY ? (after ? stamp : known.stamp) : Math.max(known.stamp, stamp)
-    this.#set(tag, { stamp: next, checkedAt: after ? checkedAt : known.checkedAt })
-  }
-
-  #set(tag: string, value: TagStamp): void {
-    this.#tags.delete(tag)
-    this.#tags.set(tag, value)
-    if (this.#tags.size > this.#maxTags) {
-      const oldest = this.#tags.keys().next().value
-      if (oldest !== undefined) this.#tags.delete(oldest)
-    }
   }
 
   #call<T>(operation: string, promise: Promise<T>): Promise<T> {
