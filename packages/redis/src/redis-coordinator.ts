@@ -11,7 +11,7 @@ import {
   type RedisLayout,
 } from '@tiercache/core/redis'
 import { softTags } from '@tiercache/core/store'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf, withDeadline } from '@tiercache/core/kit'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, TagStamps, typeOf, withDeadline } from '@tiercache/core/kit'
 import { randomUUID } from 'node:crypto'
 import { RedisBus, type BusEvent } from './bus.js'
 import { assertRedisClient, pipelineResult, type RedisClient } from './client.js'
@@ -74,13 +74,6 @@ export interface RedisCoordinator extends Coordinator {
   stamp(): number
   /** Closes the bus's subscriber connection and stops its heartbeat (the app's client stays open). */
   close(): void
-}
-
-/** What this process knows about one tag. */
-interface Known {
-  stamp: number
-  /** When that was read from Redis (or written there by this process); -Infinity = must be read again. */
-  checkedAt: number
 }
 
 const INVALIDATE_COMMAND = 'tiercacheInvalidateTags'
@@ -151,27 +144,21 @@ class RedisTagCoordinator implements RedisCoordinator {
   readonly bus: RedisBus | undefined
   readonly #client: RedisClient
   readonly #layout: RedisLayout
-  readonly #tagCacheTtl: number
-  readonly #maxTags: number
   readonly #now: () => number
   readonly #circuit: Circuit | undefined
   readonly #timeout: number
-  /** Insertion order = recency of the last read: the first entries are the first forgotten. */
-  readonly #tags = new Map<string, Known>()
-  /** One Redis read per tag at a time. */
-  readonly #reading = new Map<string, Promise<number>>()
-  /** Invalidations of this process not yet answered, per tag: those tags count as invalidated at +Infinity. */
-  readonly #pending = new Map<string, number>()
-  #stamp = 0
+  /** The stamps this process knows: the greatest of all, and each tag's (core/kit's TagStamps, shared by every coordinator). */
+  readonly #stamps: TagStamps
+  readonly #readTags = (tags: string[]): Promise<number[]> => this.#read(tags)
 
   constructor(options: RedisCoordinatorOptions) {
     this.#client = options.client
     this.#layout = redisLayout(options.prefix)
-    this.#tagCacheTtl = optionalDuration(options.tagCacheTtl, 'options.tagCacheTtl') ?? 5_000
+    const tagCacheTtl = optionalDuration(options.tagCacheTtl, 'options.tagCacheTtl') ?? 5_000
     this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', undefined, { positive: true }) ?? 30 * 86_400_000
     this.#timeout = optionalDuration(options.timeout, 'options.timeout', undefined, { positive: true }) ?? 1_000
-    this.#maxTags = options.maxTags ?? 10_000
     this.#now = options.now ?? Date.now
+    this.#stamps = new TagStamps({ trustFor: tagCacheTtl, maxTags: options.maxTags ?? 10_000, now: this.#now })
     this.#circuit = options.breaker === false ? undefined : new Circuit('redis coordinator', options.breaker ?? {}, this.#timeout)
     defineScripts(this.#client)
     const bus = options.bus
@@ -181,22 +168,15 @@ class RedisTagCoordinator implements RedisCoordinator {
         this.#client,
         { channel: bus?.channel ?? `${this.#layout.prefix}bus`, local: bus?.local ?? [], heartbeat, remember: 10_000, onEvent: bus?.onEvent },
         {
-          tags: (tags) => {
-            for (const tag of tags) {
-              const known = this.#tags.get(tag)
-              if (known !== undefined) known.checkedAt = Number.NEGATIVE_INFINITY
-            }
-          },
-          gap: () => {
-            for (const known of this.#tags.values()) known.checkedAt = Number.NEGATIVE_INFINITY
-          },
+          tags: (tags) => this.#stamps.recheck(tags),
+          gap: () => this.#stamps.recheck(),
         },
       )
     }
   }
 
   stamp(): number {
-    return this.#stamp
+    return this.#stamps.current
   }
 
   close(): void {
@@ -204,53 +184,29 @@ class RedisTagCoordinator implements RedisCoordinator {
   }
 
   tagStamp(tags: readonly string[]): number | Promise<number> {
-    const now = this.#now()
-    let latest = 0
-    let unknown: string[] | undefined
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i] as string
-      if (this.#pending.size > 0 && this.#pending.has(tag)) return Number.POSITIVE_INFINITY
-      const known = this.#tags.get(tag)
-      if (known !== undefined && now - known.checkedAt < this.#tagCacheTtl) {
-        if (known.stamp > latest) latest = known.stamp
-      } else (unknown ??= []).push(tag)
-    }
-    if (unknown === undefined) return latest
-    return this.#read(unknown).then((stamps) => stamps.reduce((max, s) => (s > max ? s : max), latest))
+    return this.#stamps.tagStamp(tags, this.#readTags)
   }
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    if (tags.length === 0) return this.#stamp
-    // This process stops serving at once, before Redis has answered.
-    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
-    try {
-      const keys = tagStampKeys(this.#layout, tags)
-      const results = await this.#call('invalidateTags', () => {
-        const pipeline = this.#client.pipeline()
-        ;(pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[INVALIDATE_COMMAND]!(keys.length, ...keys, String(this.tagTtl))
-        if (this.bus !== undefined) pipeline.publish(this.bus.channel, this.bus.tagsMessage(tags))
-        return pipeline.exec()
-      })
-      const stamp = parseStamp(pipelineResult(results, 0))
-      if (stamp === 0) throw new Error('redis coordinator: invalidateTags got no stamp from the INVALIDATE_TAGS script')
-      this.#raise(stamp)
-      const now = this.#now()
-      for (const tag of tags) this.#remember(tag, stamp, now)
-      return stamp
-    } catch (error) {
-      // Whether Redis recorded it is unknown: the next question about these tags goes to Redis.
-      for (const tag of tags) {
-        const known = this.#tags.get(tag)
-        if (known !== undefined) known.checkedAt = Number.NEGATIVE_INFINITY
-      }
-      throw error
-    } finally {
-      for (const tag of tags) {
-        const left = (this.#pending.get(tag) ?? 1) - 1
-        if (left === 0) this.#pending.delete(tag)
-        else this.#pending.set(tag, left)
-      }
-    }
+    if (tags.length === 0) return this.#stamps.current
+    // This process stops serving at once, before Redis has answered. After a failure, whether Redis recorded it is
+    // unknown: the next question about these tags goes to Redis ('reread').
+    const keys = tagStampKeys(this.#layout, tags)
+    return this.#stamps.invalidate(
+      tags,
+      async () => {
+        const results = await this.#call('invalidateTags', () => {
+          const pipeline = this.#client.pipeline()
+          ;(pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[INVALIDATE_COMMAND]!(keys.length, ...keys, String(this.tagTtl))
+          if (this.bus !== undefined) pipeline.publish(this.bus.channel, this.bus.tagsMessage(tags))
+          return pipeline.exec()
+        })
+        const stamp = parseStamp(pipelineResult(results, 0))
+        if (stamp === 0) throw new Error('redis coordinator: invalidateTags got no stamp from the INVALIDATE_TAGS script')
+        return stamp
+      },
+      'reread',
+    )
   }
 
   async lock(key: string, ttlMs: number): Promise<Lock | undefined> {
@@ -291,41 +247,14 @@ class RedisTagCoordinator implements RedisCoordinator {
 
   /** Reads the stamps of `tags` (and the current stamp) with one MGET, joining reads in flight. */
   #read(tags: string[]): Promise<number[]> {
-    const fresh = tags.filter((tag) => !this.#reading.has(tag))
-    if (fresh.length > 0) {
+    return this.#stamps.join(tags, (fresh) => {
       const checkedAt = this.#now()
-      const batch = this.#call('tagStamp', () => this.#client.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
+      return this.#call('tagStamp', () => this.#client.mget(...tagStampKeys(this.#layout, fresh))).then((reply) => {
         const { stamp, tags: stamps } = parseTagStamps(reply, fresh.length)
-        this.#raise(stamp)
-        fresh.forEach((tag, i) => this.#remember(tag, stamps[i] as number, checkedAt))
+        this.#stamps.raise(stamp)
+        fresh.forEach((tag, i) => this.#stamps.remember(tag, stamps[i] as number, checkedAt))
       })
-      for (const tag of fresh) {
-        const one = batch.then(() => this.#tags.get(tag)?.stamp ?? 0)
-        this.#reading.set(tag, one)
-        const clear = (): void => {
-          if (this.#reading.get(tag) === one) this.#reading.delete(tag)
-        }
-        one.then(clear, clear)
-      }
-    }
-    return Promise.all(tags.map((tag) => this.#reading.get(tag) as Promise<number>))
-  }
-
-  #remember(tag: string, stamp: number, checkedAt: number): void {
-    const known = this.#tags.get(tag)
-    // Stamps only grow; a read that started before this process's own invalidation must not lower it.
-    const latest = known !== undefined && known.stamp > stamp ? known.stamp : stamp
-    const checked = known !== undefined && known.checkedAt > checkedAt ? known.checkedAt : checkedAt
-    this.#tags.delete(tag)
-    this.#tags.set(tag, { stamp: latest, checkedAt: checked })
-    if (this.#tags.size > this.#maxTags) {
-      const oldest = this.#tags.keys().next().value
-      if (oldest !== undefined) this.#tags.delete(oldest)
-    }
-  }
-
-  #raise(stamp: number): void {
-    if (stamp > this.#stamp) this.#stamp = stamp
+    })
   }
 
   #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
