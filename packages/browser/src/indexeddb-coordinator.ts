@@ -1,6 +1,6 @@
 import { CacheError, nextStamp, type Coordinator, type Duration, type Lock } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
-import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalString } from '@tiercache/core/kit'
+import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalString, TagStamps } from '@tiercache/core/kit'
 import { transactionDone } from './idb.js'
 import { adopted, issuing as announce } from './stamp-relay.js'
 import { tryLock, webLocks } from './web-locks.js'
@@ -101,13 +101,12 @@ export class IndexedDbCoordinator implements Coordinator {
   readonly #useStore: UseStore | undefined
   readonly #now: () => number
   readonly #onError: (error: CacheError) => void
-  /** Namespaced tag -> greatest stamp known here: read from IndexedDB, or recorded by this page. */
-  readonly #times = new Map<string, number>()
-  /** The greatest stamp known here. */
-  #stamp = 0
-  /** Invalidations of this page not yet committed, per tag: those tags count as invalidated at +Infinity. */
-  readonly #pending = new Map<string, number>()
-  /** Whether #times holds what IndexedDB held (or reading it failed, or there is no IndexedDB). */
+  /**
+   * The stamps known here (core/kit's TagStamps, shared by every coordinator): the greatest of all, and each namespaced
+   * tag's, read from IndexedDB or recorded by this page. It holds every stored record, so an absent tag is 0.
+   */
+  readonly #stamps: TagStamps
+  /** Whether #stamps holds what IndexedDB held (or reading it failed, or there is no IndexedDB). */
   #loaded: boolean
   #loading: Promise<void> | undefined
   #lastPrune: number
@@ -124,6 +123,7 @@ export class IndexedDbCoordinator implements Coordinator {
     this.#now = optionalFunction(options.now, 'options.now') ?? Date.now
     this.#onError = optionalFunction(options.onError, 'options.onError') ?? warn
     this.#lastPrune = this.#now()
+    this.#stamps = new TagStamps({ trustFor: Number.POSITIVE_INFINITY, maxTags: Number.POSITIVE_INFINITY, now: this.#now, whole: true })
     // Without IndexedDB (old runtimes, some sandboxes) it is a memory coordinator from the start.
     this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.databaseName, STORE_NAME)
     this.#loaded = this.#useStore === undefined
@@ -134,18 +134,18 @@ export class IndexedDbCoordinator implements Coordinator {
   // ---------------------------------------------------------------- Coordinator
 
   stamp(): number | Promise<number> {
-    if (!this.#loaded) return this.ready().then(() => this.#stamp)
-    return this.#stamp
+    if (!this.#loaded) return this.ready().then(() => this.#stamps.current)
+    return this.#stamps.current
   }
 
   tagStamp(tags: readonly string[]): number | Promise<number> {
-    if (!this.#loaded) return this.ready().then(() => this.#latest(tags))
-    return this.#latest(tags)
+    if (!this.#loaded) return this.ready().then(() => this.#stamps.tagStamp(tags) as number)
+    return this.#stamps.tagStamp(tags)
   }
 
   invalidateTags(tags: readonly string[]): Promise<number> {
     const adopt = adopted(this.databaseName)
-    if (tags.length === 0) return Promise.resolve(this.#stamp)
+    if (tags.length === 0) return Promise.resolve(this.#stamps.current)
     const work = adopt === undefined ? this.#invalidate(tags) : this.#adopt(tags, adopt)
     announce(this.databaseName, work)
     return work
@@ -154,25 +154,16 @@ export class IndexedDbCoordinator implements Coordinator {
   /** Another tab's invalidation, relayed: its stamp, stored in IndexedDB by that tab, becomes this page's. */
   async #adopt(tags: readonly string[], stamp: number): Promise<number> {
     if (!this.#loaded) await this.ready()
-    this.#raiseStamp(stamp)
+    this.#stamps.raise(stamp)
     for (const tag of tags) this.#raise(tag, stamp)
     return stamp
   }
 
   async #invalidate(tags: readonly string[]): Promise<number> {
     // This page stops serving at once, before IndexedDB has answered.
-    for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
     try {
-      const stamp = await this.#issue(tags)
-      this.#raiseStamp(stamp)
-      for (const tag of tags) this.#raise(tag, stamp)
-      return stamp
+      return await this.#stamps.invalidate(tags, () => this.#issue(tags))
     } finally {
-      for (const tag of tags) {
-        const left = (this.#pending.get(tag) ?? 1) - 1
-        if (left === 0) this.#pending.delete(tag)
-        else this.#pending.set(tag, left)
-      }
       if (this.#now() - this.#lastPrune >= Math.min(PRUNE_EVERY, this.tagTtl)) this.#track(this.prune())
     }
   }
@@ -198,7 +189,7 @@ export class IndexedDbCoordinator implements Coordinator {
         let stamp = 0
         // Stamps only grow: after the stored stamp (another tab may have issued one since this page read it), after
         // every stamp this page knows, and above what the tags already hold.
-        let floor = this.#stamp
+        let floor = this.#stamps.current
         const reads = [os.get(STAMP_KEY), ...tags.map((tag) => os.get(tag))]
         let left = reads.length
         for (const read of reads) {
@@ -224,10 +215,10 @@ export class IndexedDbCoordinator implements Coordinator {
 
   /** A stamp of this page alone (IndexedDB unavailable or failing). */
   #local(tags: readonly string[]): number {
-    let floor = this.#stamp
+    let floor = this.#stamps.current
     for (const tag of tags) {
-      const known = this.#times.get(tag)
-      if (known !== undefined && known > floor) floor = known
+      const known = this.#stamps.recorded(tag)
+      if (known > floor) floor = known
     }
     return nextStamp(floor, this.#now())
   }
@@ -267,27 +258,10 @@ export class IndexedDbCoordinator implements Coordinator {
 
   // ---------------------------------------------------------------- internals
 
-  #latest(tags: readonly string[]): number {
-    if (this.#times.size === 0 && this.#pending.size === 0) return 0
-    let latest = 0
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i] as string
-      if (this.#pending.has(tag)) return Number.POSITIVE_INFINITY
-      const at = this.#times.get(tag)
-      if (at !== undefined && at > latest) latest = at
-    }
-    return latest
-  }
-
   #raise(tag: string, at: number): void {
-    const known = this.#times.get(tag)
-    if (known === undefined || at > known) this.#times.set(tag, at)
+    this.#stamps.remember(tag, at, 0)
     // A tag's stamp was issued: the current stamp is at least that (records of 0.1 have no stamp record).
-    this.#raiseStamp(at)
-  }
-
-  #raiseStamp(stamp: number): void {
-    if (stamp > this.#stamp) this.#stamp = stamp
+    this.#stamps.raise(at)
   }
 
   async #load(): Promise<void> {
@@ -306,7 +280,7 @@ export class IndexedDbCoordinator implements Coordinator {
       keys.forEach((tag, i) => {
         const at = values[i]
         if (tag === STAMP_KEY) {
-          if (isTime(at)) this.#raiseStamp(at)
+          if (isTime(at)) this.#stamps.raise(at)
         } else if (typeof tag === 'string' && isTime(at) && at > cutoff) this.#raise(tag, at)
         else old++
       })
@@ -323,7 +297,7 @@ export class IndexedDbCoordinator implements Coordinator {
     const now = this.#now()
     this.#lastPrune = now
     const cutoff = now - this.tagTtl
-    for (const [tag, at] of this.#times) if (at <= cutoff) this.#times.delete(tag)
+    this.#stamps.prune(cutoff)
     const useStore = this.#useStore
     if (useStore === undefined || this.#closed) return 0
     let deleted = 0
