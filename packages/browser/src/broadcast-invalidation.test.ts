@@ -25,9 +25,35 @@ function tabs(options: { namespace?: string; channel?: string } = {}) {
   }
   const spy = new BroadcastChannel(channel)
   const heard: unknown[] = []
-  spy.onmessage = (e) => heard.push(e.data)
+  spy.onmessage = (e) => {
+    if (!isMarker(e.data)) heard.push(e.data)
+  }
   open.push(spy)
   return { a: tab(), b: tab(), heard, channel }
+}
+
+const isMarker = (data: unknown) => typeof data === 'object' && data !== null && 'marker' in data
+
+/**
+ * Resolves when what was posted on the channel before the call has been delivered and handled: a marker posted
+ * through the channel comes back, twice, so that a message a handle sends while handling another is also out.
+ * Checks that something did not happen wait for this instead of a sleep.
+ */
+async function drained(channel: string) {
+  for (let round = 0; round < 2; round++) {
+    const marker = crypto.randomUUID()
+    const listener = new BroadcastChannel(channel)
+    const back = new Promise<void>((resolve) => {
+      listener.onmessage = (e) => {
+        if (isMarker(e.data) && (e.data as { marker: string }).marker === marker) resolve()
+      }
+    })
+    const sender = new BroadcastChannel(channel)
+    sender.postMessage({ marker })
+    sender.close()
+    await back
+    listener.close()
+  }
 }
 
 describe('broadcastInvalidation', () => {
@@ -56,7 +82,7 @@ describe('broadcastInvalidation', () => {
   })
 
   it('invalidateTags in one tab stops every tier of the other from serving the tags, without echo', async () => {
-    const { a, b, heard } = tabs()
+    const { a, b, heard, channel } = tabs()
     await b.cache.set('p1', 'product', { ttl: '1m', tags: ['products'] })
     await b.cache.idle()
     await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
@@ -65,7 +91,9 @@ describe('broadcastInvalidation', () => {
     // B applied it: its memory and its IndexedDB entry are dead to it now.
     await vi.waitFor(async () => expect(await b.cache.get('p1')).toBeUndefined(), { timeout: 10_000 })
     expect(await b.cache.getOrSet('p1', () => 'reloaded', { ttl: '1m', tags: ['products'] })).toBe('reloaded')
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await b.cache.idle()
+    await vi.waitFor(() => expect(heard).toHaveLength(3), { timeout: 10_000 })
+    await drained(channel)
     // set, invalidate, the reload's write: B re-broadcast nothing it applied.
     expect(heard.map((m) => (m as { op: string }).op)).toEqual(['write', 'invalidate', 'write'])
   })
@@ -142,16 +170,16 @@ describe('broadcastInvalidation', () => {
     await a.cache.invalidateTags(['products'], { mode: 'soft' })
     await vi.waitFor(() => expect(heard).toHaveLength(2), { timeout: 10_000 })
     await vi.waitFor(async () => expect(await c.get('p1')).toBeUndefined(), { timeout: 10_000 })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await drained(channel)
     expect(heard).toHaveLength(2)
   })
 
   it('does not apply or re-send what a handle sent itself', async () => {
-    const { a, heard } = tabs()
+    const { a, heard, channel } = tabs()
     const onInvalidate = vi.spyOn(a.cache, 'invalidateTags')
     await a.cache.invalidateTags(['t'])
     await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await drained(channel)
     expect(onInvalidate).toHaveBeenCalledTimes(1)
     expect(heard).toHaveLength(1)
   })
@@ -161,7 +189,8 @@ describe('broadcastInvalidation', () => {
     const second = broadcastInvalidation(a.cache, { channel })
     open.push(second)
     await b.cache.invalidateTags(['x'])
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
+    await drained(channel)
     expect(heard).toHaveLength(1)
   })
 
@@ -195,12 +224,13 @@ describe('broadcastInvalidation', () => {
   })
 
   it('close() stops both directions and can be called twice', async () => {
-    const { a, b } = tabs()
+    const { a, b, heard, channel } = tabs()
     a.sync.close()
     a.sync.close()
     await a.cache.set('k', 'from a')
     await b.cache.set('j', 'from b')
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 })
+    await drained(channel)
     expect(b.memory.peek(':k')).toBeUndefined()
     expect(a.memory.peek(':j')).toBeUndefined()
   })
@@ -232,7 +262,7 @@ describe('broadcastInvalidation', () => {
     const b = createCache({ tiers: [mine], policy: { ttl: '1m' } })
     open.push(broadcastInvalidation(a, { channel }), broadcastInvalidation(b, { channel, local: (store) => store.name !== 'mine' }))
     await a.set('k', 'v')
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await drained(channel)
     expect(mine.peek(':k')).toBeUndefined()
   })
 })
