@@ -90,6 +90,9 @@ export interface InvalidateEverywhereOptions extends EdgeInvalidationOptions {
 
 let warnedAbsent = false
 
+/** withWorkersCache views -> the cache they were made from, whose own invalidateTags reaches the tiers only. */
+const fannedOut = new WeakMap<Cache, Cache>()
+
 /**
  * Invalidates tags, URLs or path prefixes in every layer at the edge: tiercache's tiers and every isolate sharing
  * its coordinator first (awaited: afterwards this isolate never serves the old value, and a failure there is
@@ -132,7 +135,8 @@ export async function invalidateEverywhere(
   const prefixes = [...new Set([...pathPrefixes, ...urls.map((url) => url.pathname + url.search)])]
   const log = options.log ?? defaultLog
   const layer = options.workersCache === false ? false : (options.workersCache ?? workersCacheOf(options.ctx))
-  const tiers = invalidateTiers(cache, [...tags, ...urls.map(urlTag), ...pathPrefixes.map(prefixTag)], mode)
+  // A withWorkersCache view (c.var.cache in Hono) would fan out again: its tiers are the cache it was made from.
+  const tiers = invalidateTiers(fannedOut.get(cache) ?? cache, [...tags, ...urls.map(urlTag), ...pathPrefixes.map(prefixTag)], mode)
   let workersCache: Promise<WorkersCacheOutcome>
   if (layer === false) workersCache = Promise.resolve({ action: 'none', reason: 'disabled' })
   else if (layer === undefined) {
@@ -176,6 +180,7 @@ export function withWorkersCache(cache: Cache, options: EdgeInvalidationOptions 
   const waitUntil = waitUntilOf(options.ctx)
   const view = cache.withContext(waitUntil === undefined ? {} : { waitUntil })
   Object.defineProperty(view, 'invalidateTags', { value: invalidateTags, writable: true, configurable: true, enumerable: false })
+  fannedOut.set(view, cache)
   return view
 }
 

@@ -5,7 +5,7 @@
 import { createCache, memoryCoordinator, memoryStore, type Cache } from '@tiercache/core'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { cacheApiStore, invalidateEverywhere, withCache, type PurgeSelector, type WithCacheOptions, type WorkersCacheLike } from '../../src/index'
+import { cacheApiStore, invalidateEverywhere, withCache, withWorkersCache, type PurgeSelector, type WithCacheOptions, type WorkersCacheLike } from '../../src/index'
 import { manualClock, unique } from '../support/services'
 
 function recordingWorkersCache(): WorkersCacheLike & { calls: { method: string; selector: PurgeSelector }[] } {
@@ -173,6 +173,20 @@ describe('invalidateEverywhere by path prefix and URL (withCache urlTags)', () =
     expect(await send()).toBe('v1')
     await invalidateEverywhere(cache, { urls: ['https://shop.test/api/a'] }, { workersCache: false })
     expect(await send()).toBe('v2')
+  })
+
+  it("given a withWorkersCache view (Hono's c.var.cache), Workers Cache is called once, never with tiercache's URL tags", async () => {
+    const w = twoIsolates()
+    await w.a.send('/api/products/1')
+    w.change()
+    const workersCache = recordingWorkersCache()
+    const view = withWorkersCache(w.a.cache, { ctx: { cache: workersCache } })
+    await invalidateEverywhere(view, { tags: ['products'], urls: ['https://shop.test/api/products/1'] }, { ctx: { cache: workersCache } })
+    expect(workersCache.calls).toEqual([
+      { method: 'purge', selector: { tags: ['products'] } },
+      { method: 'purge', selector: { pathPrefixes: ['/api/products/1'] } },
+    ])
+    expect(await body(await w.b.send('/api/products/1'))).toBe('/api/products/1 v2')
   })
 
   it('without urlTags, a URL invalidation reaches Workers Cache but not the stored responses (documented)', async () => {
