@@ -39,6 +39,42 @@ describe('memoryStore', () => {
     expect(await store.get('k1')).toBeUndefined()
   })
 
+  it('keeps tags and errorUntil per entry when their columns are made after other entries, across growth, reuse and clear', async () => {
+    const store = memoryStore({ maxEntries: 500, now: clock.now })
+    const plain = (i: number): Entry => entry(`plain${i}`)
+    const full = (i: number): Entry => ({ ...entry(`full${i}`), errorUntil: clock.now() + 1e6 + i, tags: [`t${i}`] })
+    // Plain entries first (no tags/errorUntil column yet), past the first allocation; then mixed, then slots reused.
+    for (let i = 0; i < 100; i++) store.write(`p${i}`, plain(i))
+    for (let i = 0; i < 300; i++) store.write(`f${i}`, full(i))
+    for (let i = 100; i < 200; i++) store.write(`p${i}`, plain(i))
+    for (let i = 0; i < 300; i += 2) await store.delete(`f${i}`)
+    for (let i = 200; i < 350; i++) store.write(`p${i}`, plain(i))
+    // A slot that held a tagged entry now holds a plain one, and the other way round.
+    store.write('f1', plain(-1))
+    store.write('p0', full(-1))
+    const expected = (key: string): Entry | undefined => {
+      if (key === 'f1') return plain(-1)
+      if (key === 'p0') return full(-1)
+      const i = Number(key.slice(1))
+      if (key.startsWith('p')) return plain(i)
+      return i % 2 === 0 ? undefined : full(i)
+    }
+    const keys = [...Array.from({ length: 350 }, (_, i) => `p${i}`), ...Array.from({ length: 300 }, (_, i) => `f${i}`)]
+    for (const key of keys) {
+      const want = expected(key)
+      expect(await store.get(key)).toEqual(want)
+      const view = store.getSync(key)
+      expect(view === undefined ? undefined : { tags: view.tags, errorUntil: view.errorUntil, value: view.value }).toEqual(
+        want === undefined ? undefined : { tags: want.tags, errorUntil: want.errorUntil, value: want.value },
+      )
+    }
+    store.clear()
+    store.write('after', plain(0))
+    expect(await store.get('after')).toEqual(plain(0))
+    expect(store.getSync('after')?.tags).toBeUndefined()
+    expect(store.getSync('after')?.errorUntil).toBeUndefined()
+  })
+
   it('reuses freed slots without mixing up entries', async () => {
     const store = memoryStore({ maxEntries: 4, now: clock.now })
     for (const key of ['a', 'b', 'c']) await store.set(key, entry(key))

@@ -31,11 +31,11 @@ export interface MemoryStoreOptions {
 }
 
 const INITIAL_CAPACITY = 64
-/** Columns of the times table, per slot. */
+/** Columns of the times table, per slot (errorUntil has its own column, made on the first entry that has one). */
 const CREATED = 0
 const FRESH = 1
 const STALE = 2
-const ERROR = 3
+const TIMES = 3
 
 /**
  * A bounded in-process store (the usual L1), evicting by LRU unless told otherwise. Entries live in parallel typed
@@ -64,13 +64,16 @@ export class MemoryStore implements Store {
   #index = new Map<string, number>()
   #keys: (string | undefined)[] = []
   #values: unknown[] = []
-  #tags: (readonly string[] | undefined)[] = []
+  /** Entry.tags per slot; made on the first entry that has tags. */
+  #tags: (readonly string[] | undefined)[] | undefined
   /**
    * Per slot, the getSync hint that found it last: a hint that is still its slot's proves the slot holds the hint's
    * key with one comparison of objects (comparing the key strings costs a call per hit). Cleared when the slot is.
    */
   #hints: (SyncHint | undefined)[] = []
   #times: Float64Array
+  /** Entry.errorUntil per slot (NaN for none); made on the first entry that has one (staleIfError). */
+  #errors: Float64Array | undefined
   #loadMs: Float32Array
   #negative: Uint8Array
   /** Entry.stamp per slot (NaN for none); made on the first entry that has one (only tagged entries do). */
@@ -120,7 +123,7 @@ export class MemoryStore implements Store {
     // One slot beyond maxEntries: a newcomer is stored first, then the eviction order picks who leaves (under LFU
     // that can be the newcomer itself).
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY)
-    this.#times = new Float64Array(this.#capacity * 4)
+    this.#times = new Float64Array(this.#capacity * TIMES)
     this.#loadMs = new Float32Array(this.#capacity)
     this.#negative = new Uint8Array(this.#capacity)
     this.#order = eviction === 'lfu' ? new TinyLfuOrder(this.#capacity, maxEntries) : new ListOrder(this.#capacity, eviction === 'lru')
@@ -165,9 +168,10 @@ export class MemoryStore implements Store {
     this.#index.clear()
     this.#keys = []
     this.#values = []
-    this.#tags = []
+    this.#tags = undefined
     this.#hints = []
     this.#stamps = undefined
+    this.#errors = undefined
     this.#free = []
     this.#used = 0
     this.#bytes = 0
@@ -187,10 +191,8 @@ export class MemoryStore implements Store {
   peek(key: string): Entry | undefined {
     const slot = this.#index.get(key)
     if (slot === undefined) return undefined
-    const t = this.#times
-    const base = slot * 4
-    const error = t[base + ERROR] as number
-    const stale = t[base + STALE] as number
+    const stale = this.#times[slot * TIMES + STALE] as number
+    const error = this.#errors === undefined ? Number.NaN : (this.#errors[slot] as number)
     if ((error > stale ? error : stale) <= this.#now()) {
       this.#remove(slot, 'expired')
       return undefined
@@ -217,14 +219,18 @@ export class MemoryStore implements Store {
     } else {
       this.#order.used(slot)
     }
-    const base = slot * 4
+    const base = slot * TIMES
     const t = this.#times
     t[base + CREATED] = entry.createdAt
     t[base + FRESH] = entry.freshUntil
     t[base + STALE] = entry.staleUntil
-    t[base + ERROR] = entry.errorUntil ?? Number.NaN
+    const errorUntil = entry.errorUntil
+    if (errorUntil !== undefined) (this.#errors ?? this.#makeErrors())[slot] = errorUntil
+    else if (this.#errors !== undefined) this.#errors[slot] = Number.NaN
     this.#values[slot] = entry.value
-    this.#tags[slot] = entry.tags
+    const tags = entry.tags
+    if (tags !== undefined) (this.#tags ?? this.#makeTags())[slot] = tags
+    else if (this.#tags !== undefined) this.#tags[slot] = undefined
     this.#negative[slot] = entry.negative === true ? 1 : 0
     this.#loadMs[slot] = entry.loadMs ?? Number.NaN
     const stamp = entry.stamp
@@ -283,16 +289,16 @@ export class MemoryStore implements Store {
 
   #entryAt(slot: number): Entry {
     const t = this.#times
-    const base = slot * 4
+    const base = slot * TIMES
     const entry: Entry = {
       value: this.#values[slot],
       createdAt: t[base + CREATED] as number,
       freshUntil: t[base + FRESH] as number,
       staleUntil: t[base + STALE] as number,
     }
-    const error = t[base + ERROR] as number
-    if (error === error) entry.errorUntil = error
-    const tags = this.#tags[slot]
+    const error = this.#errors?.[slot]
+    if (error !== undefined && error === error) entry.errorUntil = error
+    const tags = this.#tags?.[slot]
     if (tags !== undefined) entry.tags = tags
     if (this.#negative[slot] === 1) entry.negative = true
     const loadMs = this.#loadMs[slot] as number
@@ -300,6 +306,23 @@ export class MemoryStore implements Store {
     const stamp = this.#stamps?.[slot]
     if (stamp !== undefined && stamp === stamp) entry.stamp = stamp
     return entry
+  }
+
+  #makeErrors(): Float64Array {
+    const errors = new Float64Array(this.#capacity).fill(Number.NaN)
+    this.#errors = errors
+    this.#view.er = errors
+    return errors
+  }
+
+  #makeTags(): (readonly string[] | undefined)[] {
+    // Filled up to the slots in use, so that every later slot is written in order (a far index would make V8 switch
+    // the array to slow dictionary elements).
+    const tags: (readonly string[] | undefined)[] = []
+    for (let i = 0; i < this.#used; i++) tags.push(undefined)
+    this.#tags = tags
+    this.#view.g = tags
+    return tags
   }
 
   #makeStamps(): Float64Array {
@@ -317,7 +340,7 @@ export class MemoryStore implements Store {
   }
 
   #grow(capacity: number): void {
-    const times = new Float64Array(capacity * 4)
+    const times = new Float64Array(capacity * TIMES)
     times.set(this.#times)
     this.#times = times
     this.#loadMs = copyInto(new Float32Array(capacity), this.#loadMs)
@@ -325,6 +348,7 @@ export class MemoryStore implements Store {
     this.#order.grow(capacity)
     if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
     if (this.#stamps !== undefined) this.#stamps = copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
+    if (this.#errors !== undefined) this.#errors = copyInto(new Float64Array(capacity).fill(Number.NaN), this.#errors)
     this.#capacity = capacity
     this.#syncView()
   }
@@ -338,6 +362,7 @@ export class MemoryStore implements Store {
     view.n = this.#negative
     view.d = this.#loadMs
     view.st = this.#stamps
+    view.er = this.#errors
   }
 
   #remove(slot: number, reason?: EvictionReason): void {
@@ -347,7 +372,7 @@ export class MemoryStore implements Store {
     this.#keys[slot] = undefined
     this.#hints[slot] = undefined
     this.#values[slot] = undefined
-    this.#tags[slot] = undefined
+    if (this.#tags !== undefined) this.#tags[slot] = undefined
     if (this.#sizes !== undefined) {
       this.#bytes -= this.#sizes[slot] as number
       this.#sizes[slot] = 0
@@ -365,7 +390,8 @@ class SlotView implements Entry {
   s = 0
   t: Float64Array = new Float64Array(0)
   v: unknown[] = []
-  g: (readonly string[] | undefined)[] = []
+  g: (readonly string[] | undefined)[] | undefined = undefined
+  er: Float64Array | undefined = undefined
   n: Uint8Array = new Uint8Array(0)
   d: Float32Array = new Float32Array(0)
   st: Float64Array | undefined = undefined
@@ -375,24 +401,24 @@ class SlotView implements Entry {
   }
 
   get createdAt(): number {
-    return this.t[this.s * 4 + CREATED] as number
+    return this.t[this.s * TIMES + CREATED] as number
   }
 
   get freshUntil(): number {
-    return this.t[this.s * 4 + FRESH] as number
+    return this.t[this.s * TIMES + FRESH] as number
   }
 
   get staleUntil(): number {
-    return this.t[this.s * 4 + STALE] as number
+    return this.t[this.s * TIMES + STALE] as number
   }
 
   get errorUntil(): number | undefined {
-    const error = this.t[this.s * 4 + ERROR] as number
+    const error = this.er?.[this.s]
     return error === error ? error : undefined
   }
 
   get tags(): readonly string[] | undefined {
-    return this.g[this.s]
+    return this.g?.[this.s]
   }
 
   get negative(): true | undefined {
