@@ -30,6 +30,9 @@ describe('core examples do what the README says', () => {
   it('tags and batches: one batch call, fresh data after invalidation', async () => {
     const r = await tagsAndBatches()
     expect(r.products.map((p) => p?.id)).toEqual([1, 2, 3])
+    expect(r.some.map((p) => p?.id)).toEqual([1, undefined])
+    expect(r.some[1]).toBeUndefined()
+    expect(String(r.errors[1])).toMatch(/database down/)
     expect(r.batchCalls).toBe(1)
     expect(r.fresh?.price).toBe(99)
     expect(r.singleCalls).toBe(1)

@@ -648,6 +648,25 @@ describe('getManyOrSet', () => {
     await expect(cache.getManyOrSet(['a', 'b'], () => Promise.reject(boom), policy)).rejects.toBe(boom)
   })
 
+  it('answers per key with options.errors: a key with nothing to answer is undefined and its error is reported', async () => {
+    const { cache, clock } = setup()
+    const policy = { ttl: 1000, staleIfError: 10_000 }
+    await cache.set('stale', 'old', policy)
+    clock.advance(2000)
+    await cache.set('fresh', 'F', policy)
+    const boom = new Error('origin down')
+    const errors: unknown[] = ['left over']
+    const loadMany = vi.fn((_keys: string[]) => Promise.reject(boom))
+    const values = await cache.getManyOrSet(['fresh', 'stale', 'gone', 'gone'], loadMany, policy, { errors })
+    expect(values).toEqual(['F', 'old', undefined, undefined])
+    expect(loadMany.mock.calls[0]?.[0]).toEqual(['stale', 'gone'])
+    expect(errors).toEqual([undefined, undefined, boom, boom])
+    // A loader's own "not found" is still null, and a call where every key answered leaves no error.
+    expect(await cache.getManyOrSet(['fresh', 'nope'], (keys) => keys.map(() => null), policy, { errors })).toEqual(['F', null])
+    expect(errors).toEqual([])
+    expect(() => cache.getManyOrSet(['x'], () => [], policy, { errors: 'no' as never })).toThrow(/options\.errors must be an array/)
+  })
+
   it('takes a policy per key, so that each entry carries only its own tags', async () => {
     const { cache, clock } = setup()
     const perKey = (key: string) => ({ ttl: '1h' as const, tags: [key] })

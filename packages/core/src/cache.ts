@@ -7,7 +7,7 @@ import { Engine } from './engine/engine.js'
 import type { HotKey } from './engine/hot-keys.js'
 import type { InvalidateOptions } from './engine/soft.js'
 import type { BatchLoader, BatchPolicy, Loader } from './engine/loader.js'
-import type { GetOptions, GetOrSetOptions } from './engine/status.js'
+import type { GetManyOrSetOptions, GetOptions, GetOrSetOptions } from './engine/status.js'
 import type { Installable, Strategy } from './engine/strategy.js'
 import type { Policy, ResolvedPolicy } from './policy.js'
 import { defaultClock } from './runtime.js'
@@ -17,7 +17,7 @@ import { assertSerializable, assertWellFormed, MAX_KEY_LENGTH } from './validate
 
 export type { WaitUntil } from './engine/background.js'
 export type { BatchLoader, BatchLoaderContext, BatchPolicy, Loader, LoaderContext } from './engine/loader.js'
-export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
+export type { AnswerState, GetManyOrSetOptions, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
 export type { InvalidateOptions } from './engine/soft.js'
 
 export interface CacheOptions {
@@ -114,8 +114,11 @@ export interface Cache {
   /**
    * Values aligned with `keys`: one read per tier for all of them, one loader call for all misses. `policy` may be
    * a function of the key (say, to tag each entry with its own id); the batch's timeouts follow the first key's.
+   * A key whose load failed with no stale copy to answer fails the whole call, unless `options.errors` is given:
+   * then that key resolves to `undefined`, its error at its index in `options.errors`, and the others get values.
    */
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy): Promise<(V | null)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
   /** Counters since creation. */
   stats(): CacheStats
   /** A view sharing every state of this cache whose background work goes to this `waitUntil`. */
@@ -286,8 +289,10 @@ class TieredCache implements Cache {
     return this.#engine.expire(key)
   }
 
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy): Promise<(V | null)[]> {
-    return this.#engine.getManyOrSet(keys, loadMany, policy, this.#waitUntil)
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
+    return this.#engine.getManyOrSet(keys, loadMany, policy, this.#waitUntil, options)
   }
 
   stats(): CacheStats {

@@ -10,7 +10,7 @@ export type {
   LoaderContext,
   WaitUntil,
 } from './cache.js'
-export type { AnswerState, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
+export type { AnswerState, GetManyOrSetOptions, GetOptions, GetOrSetOptions, ReadStatus } from './engine/status.js'
 export { hotKeys } from './engine/hot-keys.js'
 export type { HotKey, HotKeysOptions } from './engine/hot-keys.js'
 export { refreshAhead } from './engine/refresh-ahead.js'

@@ -35,6 +35,11 @@ describe('inference of the public API', () => {
     expectTypeOf(cache.getManyOrSet(['a', 'b'], async (keys) => keys.map(() => user))).toEqualTypeOf<Promise<(User | null)[]>>()
   })
 
+  it('getManyOrSet with options.errors adds undefined for a key with no answer', () => {
+    const errors: unknown[] = []
+    expectTypeOf(cache.getManyOrSet(['a'], async (keys) => keys.map(() => user), undefined, { errors })).toEqualTypeOf<Promise<(User | null | undefined)[]>>()
+  })
+
   it('get is unknown unless told, with undefined for a miss and null for a cached "not found"', () => {
     expectTypeOf(cache.get('u')).toEqualTypeOf<Promise<unknown>>()
     expectTypeOf(cache.get<User>('u')).toEqualTypeOf<Promise<User | null | undefined>>()

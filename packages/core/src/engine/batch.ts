@@ -46,7 +46,9 @@ export class Batches {
     loadMany: BatchLoader<V>,
     policy: BatchPolicy | undefined,
     waitUntil: WaitUntil | undefined,
-  ): Promise<(V | null)[]> {
+    /** getManyOrSet's `options.errors`: a key whose load failed with nothing to answer is undefined, its error here. */
+    errors?: unknown[],
+  ): Promise<(V | null | undefined)[]> {
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
     if (typeof loadMany !== 'function') throw new TypeError(`loadMany must be a function, got ${typeOf(loadMany)}`)
     const fulls = keys.map((key, i) => this.#keys.full(key, `keys[${i}]`))
@@ -99,6 +101,8 @@ export class Batches {
     }
 
     const loading = this.#loads.loading
+    /** Per key, the error of a load that failed with no stale copy to answer. */
+    let failures: Map<string, unknown> | undefined
     if (stale.length > 0) {
       const refresh = stale.filter((full) => this.#loads.running(full) === undefined && !this.#loads.backingOff(full))
       if (refresh.length > 0) {
@@ -152,7 +156,6 @@ export class Batches {
         settled = await Promise.allSettled(open.map((full) => loads.get(full) as Promise<Entry>))
       }
       const settledAt = this.#now()
-      let failure: unknown
       settled.forEach((outcome, n) => {
         const full = open[n] as string
         if (outcome.status === 'fulfilled') {
@@ -163,11 +166,18 @@ export class Batches {
         if (joined.get(full)?.noStale !== true && fallback?.errorUntil !== undefined && settledAt < fallback.errorUntil) {
           this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
           results.set(full, fallback)
-        } else failure ??= outcome.reason
+        } else (failures ??= new Map()).set(full, outcome.reason)
       })
-      if (failure !== undefined) throw failure
+      if (failures !== undefined && errors === undefined) throw failures.values().next().value
     }
-    return fulls.map((full) => (results.get(full) as Entry).value as V | null)
+    if (errors !== undefined) errors.length = 0
+    return fulls.map((full, i) => {
+      const entry = results.get(full)
+      if (entry !== undefined) return entry.value as V | null
+      // Only with `errors`: a key with no answer (a failed load and no stale copy).
+      ;(errors as unknown[])[i] = failures?.get(full)
+      return undefined
+    })
   }
 
   /**

@@ -14,7 +14,7 @@ import { Instrumentation } from './instrumentation.js'
 import { Keys } from './keys.js'
 import { isThenable, LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
 import { Loads, newAnswer, newLoad, setAnswer, type Load } from './loads.js'
-import { foundState, report, type Answer, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
+import { foundState, report, type Answer, type GetManyOrSetOptions, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
 import { Locks } from './locks.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
@@ -293,10 +293,22 @@ export class Engine {
     return entry.value
   }
 
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, waitUntil: WaitUntil | undefined): Promise<(V | null)[]> {
+  getManyOrSet<V>(
+    keys: readonly string[],
+    loadMany: BatchLoader<V>,
+    policy: BatchPolicy | undefined,
+    waitUntil: WaitUntil | undefined,
+    options?: GetManyOrSetOptions,
+  ): Promise<(V | null | undefined)[]> {
+    let errors: unknown[] | undefined
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object like { errors }, got ${typeOf(options)}`)
+      errors = options.errors
+      if (errors !== undefined && !Array.isArray(errors)) throw new TypeError(`options.errors must be an array for the call to fill in, got ${typeOf(errors)}`)
+    }
     const read = this.#hooks?.read
     if (read !== undefined && Array.isArray(keys)) for (const key of keys) if (typeof key === 'string') read(key)
-    return this.batches.getManyOrSet(keys, loadMany, policy, waitUntil)
+    return this.batches.getManyOrSet(keys, loadMany, policy, waitUntil, errors)
   }
 
   /** What `cache.hotKeys(n)` answers: the hotKeys strategy's list. */

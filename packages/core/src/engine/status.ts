@@ -46,6 +46,23 @@ export interface GetOrSetOptions {
   forceFresh?: boolean
 }
 
+/**
+ * Per-call options of getManyOrSet.
+ *
+ * @example
+ * const errors: unknown[] = []
+ * const users = await cache.getManyOrSet(ids, loadUsers, undefined, { errors })
+ * users.forEach((user, i) => (user === undefined ? console.warn(ids[i], errors[i]) : show(user)))
+ */
+export interface GetManyOrSetOptions {
+  /**
+   * Per-key failures instead of all-or-nothing: given an array, a key whose load failed with no stale copy to
+   * answer resolves to `undefined` and its error is put at the key's index here (the array is emptied first); the
+   * other keys get their values. Without it, such a key fails the whole call with its error.
+   */
+  errors?: unknown[]
+}
+
 /** Per-call options of get. */
 export interface GetOptions {
   /** Filled in with how the value was answered ('miss' when nothing was). */

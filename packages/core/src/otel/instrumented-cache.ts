@@ -3,7 +3,7 @@ import type { CacheControlOptions } from '../cache-control.js'
 import type { Cache, InvalidateOptions, WaitUntil } from '../cache.js'
 import type { HotKey } from '../engine/hot-keys.js'
 import type { BatchLoader, BatchPolicy, Loader } from '../engine/loader.js'
-import type { GetOptions, GetOrSetOptions, ReadStatus } from '../engine/status.js'
+import type { GetManyOrSetOptions, GetOptions, GetOrSetOptions, ReadStatus } from '../engine/status.js'
 import type { Policy, ResolvedPolicy } from '../policy.js'
 import type { CacheEvent, CacheStats } from '../stats.js'
 import type { Store } from '../store.js'
@@ -63,7 +63,9 @@ export class InstrumentedView implements InstrumentedCache {
     return this.#run(call, given.status, () => this.#cache.get<V>(key, given))
   }
 
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy): Promise<(V | null)[]> {
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
     const telemetry = this.#telemetry
     const call = telemetry.start('getManyOrSet', SPAN_GET_MANY_OR_SET, undefined, Array.isArray(keys) ? { [ATTR_BATCH_SIZE]: keys.length } : undefined)
     const traced: BatchLoader<V> =
@@ -73,7 +75,7 @@ export class InstrumentedView implements InstrumentedCache {
             return telemetry.load(call, ctx.background, () => loadMany(missing, ctx), { [ATTR_BATCH_SIZE]: missing.length })
           }
         : loadMany
-    return this.#run(call, undefined, () => this.#cache.getManyOrSet(keys, traced, policy))
+    return this.#run(call, undefined, () => this.#cache.getManyOrSet(keys, traced, policy, options))
   }
 
   /** Runs a read with its span active; ends the span when it settles (or throws at the call site). */
