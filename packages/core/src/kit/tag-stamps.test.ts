@@ -109,6 +109,29 @@ describe('TagStamps', () => {
     expect(fetches).toBe(2)
   })
 
+  it("a caller that joined another's read settles only once that read has, even when its own read failed first", async () => {
+    // In Workers the two callers are two requests: giving up on the joined read at the first failure leaves that read
+    // to settle later into a request that may have ended (workerd: "promise resolved from a different request context").
+    const { clock, stamps } = memory()
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const first = stamps.join(['joined'], async (fresh) => {
+      await held
+      for (const tag of fresh) stamps.remember(tag, 4, clock.now)
+    })
+    const second = stamps.join(['joined', 'own'], () => Promise.reject(new Error('endpoint answered 500')))
+    let settled = false
+    const outcome = second.then(
+      () => (settled = true),
+      (error: unknown) => ((settled = true), error),
+    )
+    for (let i = 0; i < 50; i++) await Promise.resolve()
+    expect(settled).toBe(false)
+    release()
+    expect(await first).toEqual([4])
+    expect(String(await outcome)).toMatch(/endpoint answered 500/)
+  })
+
   it('whole: a tag it does not hold was never invalidated, answered without reading; prune drops old stamps', () => {
     const { stamps } = memory({ whole: true, trustFor: Number.POSITIVE_INFINITY, maxTags: Number.POSITIVE_INFINITY })
     stamps.remember('a', 100, 0)

@@ -187,7 +187,16 @@ export class TagStamps {
         one.then(clear, clear)
       }
     }
-    return Promise.all(tags.map((tag) => this.#reading.get(tag) as Promise<number>))
+    // Settles once every read it joined has: with Promise.all, the first failure would end this caller's wait while
+    // a read another caller (in Workers, another request) sent is still out, and that read settling later resolves
+    // what this caller attached to it after its request may have ended (workerd: "promise resolved from a different
+    // request context"). Core bounds the caller's wait by the tier timeout on its own timer.
+    return Promise.allSettled(tags.map((tag) => this.#reading.get(tag) as Promise<number>)).then((outcomes) =>
+      outcomes.map((outcome) => {
+        if (outcome.status === 'rejected') throw outcome.reason
+        return outcome.value
+      }),
+    )
   }
 
   #set(tag: string, value: Known): void {

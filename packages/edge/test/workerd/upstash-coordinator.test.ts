@@ -94,6 +94,31 @@ describe('stamps and tag stamps', () => {
     expect(await c.tagStamp(['failed'])).toBe(0)
   })
 
+  it("a caller that joined another caller's tag read settles only once that read has, even when its own read failed first", async () => {
+    // In Workers the two callers are two requests: had the second given up on the first one's read at its own
+    // failure, that read would settle later into what the second attached to it, after its request ended (workerd
+    // warns "promise resolved from a different request context"). Core bounds the wait by the tier timeout.
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let reads = 0
+    const client = Object.create(redis) as typeof redis
+    client.mget = ((...keys: string[]) => (++reads === 1 ? held.then(() => redis.mget(...keys)) : Promise.reject(new Error('endpoint answered 500')))) as typeof redis.mget
+    const c = upstashCoordinator({ redis: client, timeout: '30s' })
+    const first = c.tagStamp(['joined'])
+    const second = c.tagStamp(['joined', 'own'])
+    expect(reads).toBe(2)
+    let settled = false
+    const outcome = Promise.resolve(second).then(
+      () => (settled = true),
+      (error: unknown) => ((settled = true), error),
+    )
+    for (let i = 0; i < 50; i++) await Promise.resolve()
+    expect(settled).toBe(false)
+    release()
+    expect(await first).toBe(0)
+    expect(String(await outcome)).toMatch(/endpoint answered 500/)
+  })
+
   it('keeps tag keys for tagTtl, the stamp key forever', async () => {
     await upstashCoordinator({ redis, tagTtl: '1h' }).invalidateTags(['ttl'])
     const pttl = await redis.pttl('tc:{tags}:tag:ttl')
