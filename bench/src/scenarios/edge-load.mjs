@@ -46,7 +46,7 @@ export default {
         p.stage === 'after' && p.fault !== 'none' ? (p.recoveryMs === undefined ? 'not within the phase' : `${(p.recoveryMs / 1000).toFixed(1)} s`) : '',
       ]),
       notes: [
-        `Totals: ${Object.entries(totals).map(([l2, t]) => `${l2} ${fmtInt(t.requests)} requests, ${fmtInt(t.failed)} failed, ${fmtInt(t.cancellations)} cancelled, ${fmtInt(t.crossContext)} cross-request promise warnings`).join('; ')}.`,
+        `Totals: ${Object.entries(totals).map(([l2, t]) => `${l2} ${fmtInt(t.requests)} requests, ${fmtInt(t.failed)} failed, ${fmtInt(t.cancellations)} cancelled, ${fmtInt(t.crossContext)} cross-request promise warnings, ${fmtInt(t.partial)} partial batch answers (products with no copy anywhere while the database was down, listed as unavailable)`).join('; ')}.`,
         'hit rate: product answers whose Cache-Status says hit (stale answers included; requests collapsed into another one\'s origin call count as misses). Back within 5 points: from when on every 50 product requests in a row had a hit rate within 5 points of the phase before the fault.',
         `DB queries: queries that reached the demo's database in the phase, failed ones included; a ttl window is ${TTL_MS / 1000} s.`,
         'Everything (workerd, wrangler, the endpoint, redis-server, the load) shares this 2-core machine: latency is mostly queueing at this concurrency.',

@@ -42,6 +42,8 @@ export const SLOW_ENDPOINT_MS = 10_000
  * @property {'warm-up' | 'before' | 'during' | 'after'} stage
  * @property {number} requests     requests answered or failed in this phase
  * @property {number} failed       not a 200 with the expected body (5xx, network errors, timeouts)
+ * @property {number} partial      batch answers (200) that listed products as `unavailable`: no copy in any tier
+ *   and the database failing, so nothing could answer for them (the other products of the batch did answer)
  * @property {number} cancellations  "The Workers runtime canceled this request ..." lines in the Worker's log
  * @property {number} crossContext   "promise was resolved or rejected from a different request context" warnings
  * @property {number} p50  ms
@@ -85,13 +87,13 @@ export const SLOW_ENDPOINT_MS = 10_000
 /**
  * Runs the scenario against a fresh demo per L2 and returns every phase.
  * @param {LoadOptions} [options]
- * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, failed: number, cancellations: number, crossContext: number }> }>}
+ * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number }> }>}
  */
 export async function runLoad(options = {}) {
   const { requests = 3000, concurrency = 50, l2: modes = ['memory', 'upstash'], log = () => {} } = options
   /** @type {PhaseResult[]} */
   const phases = []
-  /** @type {Record<string, { requests: number, failed: number, cancellations: number, crossContext: number }>} */
+  /** @type {Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number }>} */
   const totals = {}
   // testkit's redis-server child does not hold the event loop open: awaiting its exit would otherwise end this
   // process (exit code 13) when nothing else is left.
@@ -110,10 +112,14 @@ export async function runLoad(options = {}) {
     totals[mode] = {
       requests: sum(results, 'requests'),
       failed: sum(results, 'failed'),
+      partial: sum(results, 'partial'),
       cancellations: sum(results, 'cancellations'),
       crossContext: sum(results, 'crossContext'),
     }
-    log(`${mode}: ${totals[mode].requests} requests, ${totals[mode].failed} failed, ${totals[mode].cancellations} cancelled by the runtime`)
+    log(
+      `${mode}: ${totals[mode].requests} requests, ${totals[mode].failed} failed, ${totals[mode].cancellations} cancelled by the runtime, ` +
+        `${totals[mode].crossContext} cross-request promise warnings, ${totals[mode].partial} partial batch answers, p99 ${Math.round(Math.max(...results.map((/** @type {PhaseResult} */ r) => r.p99)))} ms (worst phase)`,
+    )
   }
 
   /**
@@ -327,15 +333,16 @@ function createDriver(demo, concurrency) {
   /**
    * @param {string} path
    * @param {boolean} [retried]
-   * @returns {Promise<{ status: number | 'error', ms: number, hit: boolean | undefined, ok: boolean, text: string, cacheStatus: string | undefined }>}
+   * @returns {Promise<{ status: number | 'error', ms: number, hit: boolean | undefined, ok: boolean, partial: boolean, text: string, cacheStatus: string | undefined }>}
    */
   function get(path, retried = false) {
     return new Promise((resolve) => {
       const start = performance.now()
       const single = !path.includes('?')
       const done = (/** @type {number | 'error'} */ status, /** @type {string} */ text, /** @type {string | undefined} */ cacheStatus) => {
-        const ok = status === 200 && (single ? text.startsWith('{"id":') : text.startsWith('{"products":[{'))
-        resolve({ status, ms: performance.now() - start, hit: single ? /^edge; hit/.test(cacheStatus ?? '') : undefined, ok, text, cacheStatus })
+        const batch = status === 200 && !single ? batchAnswer(path, text) : undefined
+        const ok = status === 200 && (single ? text.startsWith('{"id":') : batch !== undefined)
+        resolve({ status, ms: performance.now() - start, hit: single ? /^edge; hit/.test(cacheStatus ?? '') : undefined, ok, partial: batch === 'partial', text, cacheStatus })
       }
       const request = http.get({ host: '127.0.0.1', port, path, agent }, (response) => {
         /** @type {Buffer[]} */
@@ -394,6 +401,7 @@ function createDriver(demo, concurrency) {
       const misses = []
       let sent = 0
       let failed = 0
+      let partial = 0
       let hitCount = 0
       let singles = 0
       const paths = until.paths
@@ -414,6 +422,7 @@ function createDriver(demo, concurrency) {
           latencies.push(answer.ms)
           const key = String(answer.status)
           statuses[key] = (statuses[key] ?? 0) + 1
+          if (answer.partial) partial++
           if (!answer.ok) {
             failed++
             if (samples.length < 5) samples.push(`${path}: ${answer.status} ${answer.text.slice(0, 160)}`)
@@ -441,6 +450,7 @@ function createDriver(demo, concurrency) {
         stage,
         requests: latencies.length,
         failed,
+        partial,
         cancellations: count(log, /canceled this request because it detected that your Worker's code had hung/g),
         crossContext: count(log, /resolved or rejected from a different request context/g),
         p50: quantile(latencies, 0.5),
@@ -462,6 +472,33 @@ function createDriver(demo, concurrency) {
     },
     close: () => agent.destroy(),
   }
+}
+
+/**
+ * A batch answer (`GET /api/products?ids=...`, status 200): 'ok' when every id has its product (or a cached "not
+ * found", null), 'partial' when the ones without are listed as `unavailable`, undefined when it is neither.
+ * @param {string} path
+ * @param {string} text
+ * @returns {'ok' | 'partial' | undefined}
+ */
+export function batchAnswer(path, text) {
+  /** @type {{ products?: unknown, unavailable?: unknown }} */
+  let body
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const ids = (new URL(path, 'http://x').searchParams.get('ids') ?? '').split(',').map(Number)
+  const { products, unavailable = [] } = body
+  if (!Array.isArray(products) || products.length !== ids.length || !Array.isArray(unavailable)) return undefined
+  const answered = products.every((product, i) =>
+    product === null ? true : typeof product === 'object' && /** @type {{ id?: unknown }} */ (product).id === ids[i],
+  )
+  if (!answered || !unavailable.every((id) => ids.includes(id) && products[ids.indexOf(id)] === null)) return undefined
+  if (unavailable.length === 0) return 'ok'
+  // A batch with no product at all to answer is a 503, not a 200 listing every id.
+  return unavailable.length < new Set(ids).size ? 'partial' : undefined
 }
 
 /**

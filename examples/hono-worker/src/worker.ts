@@ -109,6 +109,9 @@ app.get('/api/products', async (c) => {
     return c.json({ error: `ids must be 1 to ${MAX_BATCH} positive integers, like ?ids=1,2,3` }, 400, { 'Cache-Control': 'no-store' })
   }
   let loadedFromOrigin: string[] = []
+  // Per product, not all-or-nothing: one with no copy in any tier while the database fails is listed in
+  // `unavailable` (null in `products`), and the others still answer.
+  const errors: unknown[] = []
   const products = await c.var.cache.getManyOrSet<Product>(
     (ids as number[]).map(productKey),
     (missing) => {
@@ -117,8 +120,14 @@ app.get('/api/products', async (c) => {
     },
     // A policy per key: each entry carries its own product's tag, so an update drops only that product.
     (key) => ({ ...productsPolicy(c.env), tags: [key] }),
+    { errors },
   )
-  return c.json({ products, loadedFromOrigin }, 200, { 'Cache-Control': c.var.cache.cacheControl() })
+  const unavailable = (ids as number[]).filter((_, i) => products[i] === undefined)
+  // Nothing to answer with at all: the error of the first (a database outage answers 503, see onError).
+  if (unavailable.length > 0 && products.every((product) => product === undefined)) throw errors[0]
+  if (unavailable.length === 0) return c.json({ products, loadedFromOrigin }, 200, { 'Cache-Control': c.var.cache.cacheControl() })
+  // A partial answer is for this moment only: no browser or CDN may keep it.
+  return c.json({ products: products.map((product) => product ?? null), loadedFromOrigin, unavailable }, 200, { 'Cache-Control': 'no-store' })
 })
 
 // A price change: the row in D1, then the product's tag invalidated in every tier and every isolate sharing the

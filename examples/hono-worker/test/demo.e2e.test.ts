@@ -203,3 +203,31 @@ describe('the demo, started the way the README does', () => {
   })
 })
 
+
+describe('the batch route, per product', () => {
+  const setOrigin = async (failing: boolean): Promise<void> => {
+    const response = await api('/api/origin/fail', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failing }) })
+    expect(response.status).toBe(200)
+  }
+
+  it('answers the products that have a copy and lists the others as unavailable while the database is down', async () => {
+    expect((await api('/api/products?ids=45')).status).toBe(200) // product:45 has a copy in the tiers now
+    await setOrigin(true)
+    try {
+      const response = await api('/api/products?ids=45,46,45')
+      expect(response.status).toBe(200)
+      // A partial answer is for this moment only.
+      expect(response.headers.get('cache-control')).toBe('no-store')
+      const body = (await response.json()) as { products: ({ id: number } | null)[]; unavailable: number[] }
+      expect(body.products.map((product) => product?.id ?? null)).toEqual([45, null, 45])
+      expect(body.unavailable).toEqual([46])
+      // Nothing to answer with at all: the database's 503, as before.
+      expect((await api('/api/products?ids=47,48')).status).toBe(503)
+    } finally {
+      await setOrigin(false)
+    }
+    const back = (await (await api('/api/products?ids=45,46')).json()) as { products: { id: number }[]; unavailable?: number[] }
+    expect(back.products.map((product) => product.id)).toEqual([45, 46])
+    expect(back.unavailable).toBeUndefined()
+  })
+})

@@ -1,6 +1,6 @@
 // The arithmetic of scripts/load.mjs, on made-up requests.
 import { describe, expect, it } from 'vitest'
-import { formatTable, recovery, type PhaseResult } from '../scripts/load.mjs'
+import { batchAnswer, formatTable, recovery, type PhaseResult } from '../scripts/load.mjs'
 
 describe('recovery(hits, target)', () => {
   const requests = (from: number, to: number, hit: (ms: number) => boolean): [number, boolean][] =>
@@ -24,12 +24,30 @@ describe('recovery(hits, target)', () => {
 describe('formatTable(phases)', () => {
   it('is a markdown table with a row per phase', () => {
     const phase: PhaseResult = {
-      l2: 'upstash', fault: 'endpoint-500', stage: 'after', requests: 700, failed: 0, cancellations: 0, crossContext: 0, p50: 12.4, p99: 340.6,
+      l2: 'upstash', fault: 'endpoint-500', stage: 'after', requests: 700, failed: 0, partial: 0, cancellations: 0, crossContext: 0, p50: 12.4, p99: 340.6,
       max: 400, hitRate: 0.987, dbQueries: 51, tierErrors: [0, 3], restarted: false, durationMs: 10_000, recoveryMs: 1_234, hitRateAfter5s: 1, statuses: { 200: 700 },
       cacheStatuses: {}, samples: [], misses: [],
     }
     const table = formatTable([phase]).split('\n')
     expect(table).toHaveLength(3)
     expect(table[2]).toBe('| upstash | endpoint-500 | after | 700 | 0 | 0 | 12 | 341 | 98.7% | 51 | 100.0% | 1.2 s |')
+  })
+})
+
+describe('batchAnswer(path, body)', () => {
+  const path = '/api/products?ids=1,2'
+  it('is ok when every id has its product or a cached "not found", partial when the rest are listed unavailable', () => {
+    expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, { id: 2 }], loadedFromOrigin: [] }))).toBe('ok')
+    expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, null] }))).toBe('ok')
+    expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, null], unavailable: [2] }))).toBe('partial')
+  })
+
+  it('is undefined for anything else: wrong products, every id unavailable, not JSON', () => {
+    expect(batchAnswer(path, JSON.stringify({ products: [{ id: 2 }, { id: 1 }] }))).toBeUndefined()
+    expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }] }))).toBeUndefined()
+    expect(batchAnswer(path, JSON.stringify({ products: [null, null], unavailable: [1, 2] }))).toBeUndefined()
+    expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, { id: 2 }], unavailable: [2] }))).toBeUndefined()
+    expect(batchAnswer(path, '{"error":"database down"}')).toBeUndefined()
+    expect(batchAnswer(path, 'Internal Server Error')).toBeUndefined()
   })
 })
