@@ -27,6 +27,12 @@ export interface Codec extends TierCodecs {
    * would not give back as it is. Used instead of the JSON check for every value the cache stores.
    */
   check(value: unknown, name: string): void
+  /**
+   * Background re-encryption after a key rotation (createCodec's `encryption.reencrypt`), absent when off: an entry
+   * read under a key that is not the current one (`outdated`, given the entry as the tier holds it) is written to
+   * that tier again, re-encoded under the current key, with at most `maxPending` such writes in flight per cache.
+   */
+  readonly reencrypt?: { outdated(stored: Entry): boolean; readonly maxPending: number }
 }
 
 /** Where an entry is encoded for. */

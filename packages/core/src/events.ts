@@ -73,6 +73,11 @@ export type InvalidateEvent = Event<'invalidate', 'tags' | 'mode'>
  * served and written back); `issues` says why it failed.
  */
 export type InvalidEvent = Event<'invalid', 'tier' | 'tierIndex' | 'migrated', 'issues'>
+/**
+ * An entry read from `tier` under an encryption key that is no longer the current one was written there again under
+ * the current key, in the background (`encryption.reencrypt` of createCodec).
+ */
+export type ReencryptEvent = Event<'reencrypt', 'tier' | 'tierIndex'>
 
 /**
  * What happened, reported through `onEvent` and `subscribe`. Narrowing on `type` gives the fields of that event;
@@ -94,5 +99,6 @@ export type CacheEvent =
   | ExpireEvent
   | InvalidateEvent
   | InvalidEvent
+  | ReencryptEvent
 
 export type CacheEventType = CacheEvent['type']

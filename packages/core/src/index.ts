@@ -58,6 +58,7 @@ export type {
   InvalidEvent,
   LoadEvent,
   MissEvent,
+  ReencryptEvent,
   StaleEvent,
   StaleReason,
   WriteEvent,

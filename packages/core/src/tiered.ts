@@ -48,6 +48,14 @@ export class Tiers {
     return this.stores.length
   }
 
+  /**
+   * Tiers with codecs that re-encrypt (CodecTiers): when `entry`, as a read of tier `i` returned it, was stored under
+   * an encryption key that is no longer current, writes it to tier `i` again under the current one, unless `stale()`
+   * says by then that the key was written since; resolves true when written. Undefined when there is nothing to do
+   * (or the bound of writes in flight is reached).
+   */
+  rewrite?(i: number, full: string, key: string, entry: Entry, stale: () => boolean): Promise<boolean> | undefined
+
   /** The entry in tier `i`, or undefined on a miss or any failure. */
   async read(i: number, full: string, key: string, intent?: ReadIntent): Promise<Entry | undefined> {
     const store = this.stores[i] as Store

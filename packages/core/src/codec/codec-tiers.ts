@@ -14,6 +14,10 @@ export class CodecTiers extends Tiers {
   readonly #codecs: readonly (Codec | undefined)[]
   readonly #counters: Counters
   readonly #fail: FailureReporter
+  /** Entries (as reads returned them) that were stored under an encryption key that is no longer current. */
+  readonly #outdated = new WeakSet<Entry>()
+  /** Re-encryptions in flight, by tier and key. */
+  readonly #rewriting = new Set<string>()
 
   constructor(
     stores: readonly Store[],
@@ -63,6 +67,23 @@ export class CodecTiers extends Tiers {
     return kept.length === 0 ? false : super.writeMany(i, kept)
   }
 
+  override rewrite(i: number, full: string, key: string, entry: Entry, stale: () => boolean): Promise<boolean> | undefined {
+    if (!this.#outdated.has(entry)) return undefined
+    this.#outdated.delete(entry)
+    const id = `${i}\n${full}`
+    const limit = this.#codecs[i]?.reencrypt?.maxPending ?? 0
+    if (this.#rewriting.has(id) || this.#rewriting.size >= limit) return undefined
+    this.#rewriting.add(id)
+    return (async () => {
+      try {
+        const encoded = await this.#encode(i, full, key, entry)
+        return encoded !== undefined && !stale() && (await super.write(i, full, key, encoded))
+      } finally {
+        this.#rewriting.delete(id)
+      }
+    })()
+  }
+
   async #encode(i: number, full: string, key: string, entry: Entry): Promise<Entry | undefined> {
     let encoded: Encoded
     try {
@@ -76,8 +97,11 @@ export class CodecTiers extends Tiers {
   }
 
   async #decode(i: number, full: string, key: string, entry: Entry): Promise<Entry | undefined> {
+    const codec = this.#codecs[i] as Codec
     try {
-      return await (this.#codecs[i] as Codec).decode(entry, { key: full, store: this.stores[i] as Store })
+      const decoded = await codec.decode(entry, { key: full, store: this.stores[i] as Store })
+      if (codec.reencrypt?.outdated(entry) === true) this.#outdated.add(decoded)
+      return decoded
     } catch (error) {
       this.#report(i, error, key, 'decode')
       return undefined

@@ -185,6 +185,8 @@ export function createCodec(options: CodecOptions = {}): Codec {
 
     check: serializer.check,
 
+    reencrypt: ring === undefined || ring.reencrypt === 0 ? undefined : { outdated: outdatedBy(`+${AES}${ring.current}`), maxPending: ring.reencrypt },
+
     plan(stores: readonly Store[]): CodecPlan {
       return codecPlan(
         stores.map((store) => (store.getSync === undefined ? codec : undefined)),
@@ -228,6 +230,11 @@ export function perTier(choose: (store: Store, index: number) => Codec | undefin
       return codecPlan(codecs, check)
     },
   }
+}
+
+/** Whether a stored entry is encrypted under a key other than the one whose codec id suffix is `current`. */
+function outdatedBy(current: string): (stored: Entry) => boolean {
+  return (stored) => stored.codec !== undefined && stored.codec.includes(`+${AES}`) && !stored.codec.endsWith(current)
 }
 
 /** The additional data AES-GCM binds: the entry's codec id (key id included) and its namespaced key. */

@@ -25,6 +25,16 @@ export interface EncryptionOptions {
   keys: readonly EncryptionKey[]
   /** The id of the key new entries are encrypted with. */
   current: string
+  /**
+   * Re-encrypt in the background after a rotation: a fresh entry read from a tier under another listed key is
+   * written there again under `current` (same value, same times), at most `maxPending` at once per cache (reads
+   * beyond that are left for a later read), each reported as a `reencrypt` event. Off, entries under an old key
+   * are read until they expire. Only single-key reads (get, getOrSet) re-encrypt; a key written in this process
+   * after the read is left alone. Like any write, it can replace a value another process wrote to the tier between
+   * the read and the re-write (ms).
+   * @default false ({ maxPending: 8 } when true)
+   */
+  reencrypt?: boolean | { maxPending?: number }
 }
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/
@@ -33,6 +43,8 @@ const IV_BYTES = 12
 /** The keys of one codec; their material stays in here (never in messages, events or logs). */
 export class KeyRing {
   readonly current: string
+  /** Most background re-encryptions in flight at once; 0 = off. */
+  readonly reencrypt: number
   readonly #material = new Map<string, CryptoKeyLike | Uint8Array>()
   readonly #imported = new Map<string, Promise<CryptoKeyLike>>()
 
@@ -57,6 +69,7 @@ export class KeyRing {
     }
     if (webCrypto() === undefined) throw new TypeError(`${where}: this runtime has no WebCrypto (crypto.subtle)`)
     this.current = current
+    this.reencrypt = reencryptLimit(options.reencrypt, `${where}.reencrypt`)
   }
 
   has(id: string): boolean {
@@ -101,6 +114,17 @@ export class KeyRing {
   toJSON(): { current: string; keys: string[] } {
     return { current: this.current, keys: [...this.#material.keys()] }
   }
+}
+
+function reencryptLimit(given: unknown, name: string): number {
+  if (given === undefined || given === false) return 0
+  if (given === true) return 8
+  if (typeof given !== 'object' || given === null) throw new TypeError(`${name} must be true, false or { maxPending }, got ${typeOf(given)}`)
+  const { maxPending = 8 } = given as { maxPending?: unknown }
+  if (typeof maxPending !== 'number' || !Number.isInteger(maxPending) || maxPending < 1 || maxPending > 1_000) {
+    throw new RangeError(`${name}.maxPending must be an integer from 1 to 1000, got ${typeof maxPending === 'number' ? maxPending : typeOf(maxPending)}`)
+  }
+  return maxPending
 }
 
 function keyMaterial(key: unknown, name: string): CryptoKeyLike | Uint8Array {

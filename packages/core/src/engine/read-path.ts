@@ -71,6 +71,7 @@ export class ReadPath {
       // after the refresh's own write would bring it back.
       // Nor one the key was written over (set, write, delete) while this read was under way.
       if (i > 0 && found.state === EntryState.Fresh && !this.#order.overtaken(full, token)) this.fill(key, full, found.entry as Entry, i, waitUntil)
+      if (tiers.rewrite !== undefined && found.state === EntryState.Fresh) this.#reencrypt(key, full, found.entry as Entry, i, token, waitUntil)
       return found
     }
     return found
@@ -153,6 +154,17 @@ export class ReadPath {
     const replaced = { ...entry, value: verdict.value }
     this.#background.track(this.tiers.write(i, full, key, replaced), waitUntil)
     return replaced
+  }
+
+  /** Writes an entry read under an old encryption key again under the current one, in the background (see Tiers.rewrite). */
+  #reencrypt(key: string, full: string, entry: Entry, i: number, token: number, waitUntil: WaitUntil | undefined): void {
+    const rewrite = this.tiers.rewrite?.(i, full, key, entry, () => this.#order.overtaken(full, token))
+    if (rewrite === undefined) return
+    const inst = this.#inst
+    const done = rewrite.then((ok) => {
+      if (ok && inst.listening) inst.emit({ type: 'reencrypt', key, tier: this.#name(i), tierIndex: i, at: this.#now() })
+    })
+    this.#background.track(done, waitUntil)
   }
 
   #name(i: number): string {
