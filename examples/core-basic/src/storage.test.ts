@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { binaryValues, encryptedAtRest, messagePack, perTierAndSizes, schemaChecks, structuredValues } from './storage.js'
+import { binaryValues, encryptedAtRest, messagePack, perTierAndSizes, reencryptAfterRotation, schemaChecks, structuredValues } from './storage.js'
 
 describe('what is stored (README: serializers, compression, encryption, size guard, schema)', () => {
   it('devalue + compression: the other process gets the same Dates, BigInts and Maps; bytes saved are counted', async () => {
@@ -24,6 +24,14 @@ describe('what is stored (README: serializers, compression, encryption, size gua
     expect(r.errors).toEqual(['DECRYPT_ERROR'])
     expect(r.stored.join('')).not.toMatch(/@example\.com/)
     expect(r.stored.map((text) => JSON.parse(text).x)).toEqual(['json.1+aes-gcm.2026-06', 'json.1+aes-gcm.2026-12'])
+  })
+
+  it('re-encryption: an entry read under the old key is written again under the current one', async () => {
+    const env = { CACHE_KEY_2026_06: randomBytes(32).toString('base64'), CACHE_KEY_2026_12: randomBytes(32).toString('base64') }
+    const r = await reencryptAfterRotation(env)
+    expect(r.user).toEqual({ email: 'ada@example.com' })
+    expect(r.reencrypted).toEqual(['user:1 in redis'])
+    expect(r.stored).toEqual(['json.1+aes-gcm.2026-12'])
   })
 
   it('per tier and sizes: too large for one tier, still answered and kept in the other', async () => {

@@ -71,6 +71,31 @@ export async function encryptedAtRest(env: { CACHE_KEY_2026_06: string; CACHE_KE
   return { old, gone, stored: [...redis.data.values()], errors: events.flatMap((e) => (e.type === 'error' ? [e.error.code] : [])) }
 }
 
+/** Background re-encryption after a rotation: entries read under the old key are written again under the new one. */
+export async function reencryptAfterRotation(env: { CACHE_KEY_2026_06: string; CACHE_KEY_2026_12: string }) {
+  const redis = remoteStore('redis')
+  const keys = [
+    { id: '2026-12', key: env.CACHE_KEY_2026_12 },
+    { id: '2026-06', key: env.CACHE_KEY_2026_06 },
+  ]
+  const before = createCache({ tiers: [redis], policy: { ttl: '1h' }, codec: createCodec({ encryption: { keys, current: '2026-06' } }) })
+  await before.set('user:1', { email: 'ada@example.com' })
+
+  const reencrypted: string[] = []
+  const cache = createCache({
+    tiers: [memoryStore(), redis],
+    policy: { ttl: '1h' },
+    // Off by default; at most 8 re-writes in flight, each reported as a 'reencrypt' event.
+    codec: createCodec({ encryption: { keys, current: '2026-12', reencrypt: { maxPending: 8 } } }),
+    onEvent: (e) => {
+      if (e.type === 'reencrypt') reencrypted.push(`${e.key} in ${e.tier}`)
+    },
+  })
+  const user = await cache.get('user:1')
+  await cache.idle()
+  return { user, reencrypted, stored: [...redis.data.values()].map((text) => JSON.parse(text).x as string) }
+}
+
 /** One codec per tier; larger values than a tier takes are not written there. */
 export async function perTierAndSizes() {
   const kv = remoteStore('kv')
