@@ -61,7 +61,9 @@ export class Tags {
       return 0
     }
     if (typeof known === 'number') return checked(known)
-    const answer = known.then(checked, (error: unknown) => {
+    // Bounded like the tag questions (#bounded): in Workers a stamp read another request started dies with that
+    // request, and a load must not wait on it for ever (0 is safe: the entry can only die early).
+    const answer = Promise.resolve(this.#bounded(known)).then(checked, (error: unknown) => {
       this.#inst.coordinatorFailed(stamps.name, error, key)
       return 0
     })

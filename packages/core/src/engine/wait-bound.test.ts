@@ -138,4 +138,15 @@ describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWa
     await vi.advanceTimersByTimeAsync(0)
     expect(late.release).toHaveBeenCalledTimes(1)
   })
+
+  it("bounds the wait for the coordinator's stamp by the tier timeout: a stamp read that never answers does not hang a tagged load", async () => {
+    const base = memoryCoordinator()
+    // A stamp read shared with a request that ended (Workers) never settles.
+    const coordinator: Coordinator = { name: 'stuck-stamp', stamp: () => new Promise<number>(() => {}), tagStamp: (tags) => base.tagStamp(tags), invalidateTags: (tags) => base.invalidateTags(tags) }
+    const cache = createCache({ tiers: [memoryStore()], coordinator, policy: { ttl: '1h' }, tierTimeout: TIER_TIMEOUT, now: () => Date.now() })
+    const value = cache.getOrSet('k', () => 'loaded', { tags: ['t'] })
+    const ms = await settledAfter(value, 10 * TIER_TIMEOUT)
+    expect(ms).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    expect(await value).toBe('loaded')
+  })
 })
