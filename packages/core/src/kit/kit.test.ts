@@ -22,6 +22,10 @@ describe('@tiercache/core/kit option checks', () => {
     expect(() => assertOptions([], 'kvStore(options)')).toThrow(/got an array/)
     expect(() => optionalFunction(1, 'options.onError')).toThrow(new TypeError('options.onError must be a function, got number'))
     expect(() => optionalString('', 'options.prefix')).toThrow(TypeError)
+    // A prefix may be empty when the call site says so; other types are still refused, with the rule it applies.
+    expect(optionalString('', 'options.prefix', 'tc:', 64, { empty: true })).toBe('')
+    expect(() => optionalString(7, 'options.prefix', undefined, 64, { empty: true })).toThrow(new TypeError('options.prefix must be a string, got number'))
+    expect(() => optionalString('x'.repeat(65), 'options.prefix', undefined, 64, { empty: true })).toThrow(RangeError)
     expect(() => optionalString('x'.repeat(5), 'options.prefix', undefined, 4)).toThrow(new RangeError('options.prefix must be at most 4 characters, got 5'))
     expect(() => optionalBoolean('yes', 'options.on')).toThrow(/options\.on must be true or false, got string/)
     expect(() => optionalInteger(1.5, 'options.n', 1)).toThrow(TypeError)

@@ -23,10 +23,13 @@ export function optionalFunction<F>(value: unknown, name: string, fallback?: F):
   return value as F
 }
 
-/** A string of 1 to `max` characters, or `fallback` when undefined. */
-export function optionalString(value: unknown, name: string, fallback?: string, max = 256): string | undefined {
+/**
+ * A string of 1 to `max` characters, or `fallback` when undefined. `empty`: '' is accepted too (a key prefix may be
+ * empty; a name, a binding or a URL may not).
+ */
+export function optionalString(value: unknown, name: string, fallback?: string, max = 256, { empty = false } = {}): string | undefined {
   if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${name} must be a non-empty string, got ${typeOf(value)}`)
+  if (typeof value !== 'string' || (value.length === 0 && !empty)) throw new TypeError(`${name} must be a ${empty ? '' : 'non-empty '}string, got ${typeOf(value)}`)
   if (value.length > max) throw new RangeError(`${name} must be at most ${max} characters, got ${value.length}`)
   return value
 }
