@@ -1,5 +1,6 @@
 import { decodeEntry, encodeEntryBytes, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
-import { assertOptions, optionalDuration, optionalFunction, optionalString, sha256Hex, typeOf } from './validate.js'
+import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
+import { sha256Hex } from './validate.js'
 
 /** The part of a Workers `Cache` the store uses. */
 export interface CacheLike {
@@ -48,9 +49,9 @@ const MAX_ESCAPED_KEY = 1_024
 export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
   assertOptions(options, 'cacheApiStore(options)')
   const { cacheName } = options
-  optionalString(cacheName, 'options.cacheName')
   if (cacheName === '') throw new RangeError('options.cacheName must not be empty: leave it out to use caches.default')
-  optionalString(options.name, 'options.name', 64)
+  optionalString(cacheName, 'options.cacheName')
+  optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
   const maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
   if (maxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')

@@ -1,7 +1,7 @@
 // Outward caching headers: what every HTTP cache between the Worker and the user (browser, CDN, Workers Cache)
 // is told about a response tiercache answers, from the same lifetimes its own tiers use.
 import { cacheHeaders, type Entry } from '@tiercache/core'
-import { typeOf } from './validate.js'
+import { typeOf } from '@tiercache/core/kit'
 
 /**
  * Which HTTP caches outside tiercache may keep a response:

@@ -2,7 +2,7 @@ import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type Lo
 import { SOFT_TAG } from '@tiercache/core/store'
 import { TagStamps } from '@tiercache/core/kit'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
-import { assertOptions, durationOption, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /** A Durable Object stub: what `namespace.get(id)` returns. */
 export interface DurableObjectStubLike {
@@ -108,7 +108,7 @@ export function durableObjectCoordinator(options: DurableObjectCoordinatorOption
   if (typeof ns !== 'object' || ns === null || typeof ns.idFromName !== 'function' || typeof ns.get !== 'function') {
     throw new TypeError(`options.namespace must be a Durable Object namespace binding (env.TIERCACHE), got ${typeOf(ns)}`)
   }
-  optionalString(options.prefix, 'options.prefix', 64)
+  optionalString(options.prefix, 'options.prefix', undefined, 64, { empty: true })
   optionalInteger(options.shards, 'options.shards', 1, 1_024)
   optionalInteger(options.maxTags, 'options.maxTags', 1)
   optionalFunction(options.now, 'options.now')
@@ -136,9 +136,9 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     this.#namespace = options.namespace
     this.#prefix = options.prefix ?? 'tc:'
     this.#shards = options.shards ?? 8
-    const tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
-    this.tagTtl = durationOption(options.tagTtl, 'options.tagTtl', 30 * 86_400_000, true)
-    this.#timeout = durationOption(options.timeout, 'options.timeout', 1_000, true)
+    const tagCacheTtl = optionalDuration(options.tagCacheTtl, 'options.tagCacheTtl') ?? 5_000
+    this.tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', undefined, { positive: true }) ?? 30 * 86_400_000
+    this.#timeout = optionalDuration(options.timeout, 'options.timeout', undefined, { positive: true }) ?? 1_000
     this.#now = options.now ?? Date.now
     this.#stamps = new TagStamps({ trustFor: tagCacheTtl, maxTags: options.maxTags ?? 10_000, now: this.#now })
   }

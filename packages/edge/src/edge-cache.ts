@@ -13,7 +13,7 @@ import { kvStore, type KvNamespaceLike } from './kv-store.js'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { upstashCoordinator } from './upstash-coordinator.js'
 import { upstashStore } from './upstash-store.js'
-import { assertOptions, durationOption, optionalFunction, optionalString, typeOf } from './validate.js'
+import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 
 /**
  * The Worker env fields createEdgeCache reads (secrets: `wrangler secret put UPSTASH_REDIS_REST_TOKEN`). The KV and
@@ -138,9 +138,9 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
   } = options
   optionalFunction(Redis, 'options.Redis')
   optionalFunction(log, 'options.log')
-  optionalString(redisPrefix, 'options.redisPrefix', 128)
-  optionalString(kvBinding, 'options.kvBinding', 128)
-  optionalString(durableObjectBinding, 'options.durableObjectBinding', 128)
+  optionalString(redisPrefix, 'options.redisPrefix', undefined, 128, { empty: true })
+  optionalString(kvBinding, 'options.kvBinding', undefined, 128)
+  optionalString(durableObjectBinding, 'options.durableObjectBinding', undefined, 128)
   if (l2Asked !== undefined && !L2_KINDS.includes(l2Asked)) {
     throw new TypeError(`options.l2 must be one of ${L2_KINDS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(l2Asked)}`)
   }
@@ -153,9 +153,9 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
   if (ownCoordinator !== undefined && typeof ownCoordinator.invalidateTags !== 'function') {
     throw new TypeError('options.coordinator must be a Coordinator (see @tiercache/core)')
   }
-  const timeout = durationOption(redisTimeout, 'options.redisTimeout', 1_000, true)
+  const timeout = optionalDuration(redisTimeout, 'options.redisTimeout', undefined, { positive: true }) ?? 1_000
   // Entries in any tier must not outlive the record of their tags (the coordinator's tagTtl, 30 days).
-  const l1Max = Math.min(durationOption(l1MaxTtl, 'options.l1MaxTtl', TAG_TTL, true), TAG_TTL)
+  const l1Max = Math.min(optionalDuration(l1MaxTtl, 'options.l1MaxTtl', undefined, { positive: true }) ?? TAG_TTL, TAG_TTL)
   if (given !== undefined) assertRedisClient(given, 'options.redis')
   const prefix = redisPrefix ?? 'tc:'
   const bindings = env as Record<string, unknown>

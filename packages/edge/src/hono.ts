@@ -3,7 +3,7 @@ import type { Cache, Loader, Policy } from '@tiercache/core'
 import type { Context, Env as HonoEnv, MiddlewareHandler } from 'hono'
 import { withWorkersCache } from './purge.js'
 import { ResponseCache, type ExecutionContextLike, type ResponseCacheOptions } from './response-cache.js'
-import { typeOf } from './validate.js'
+import { typeOf } from '@tiercache/core/kit'
 
 /** The variables tiercache() sets: type your app with them, `new Hono<{ Variables: TiercacheVariables }>()`. */
 export interface TiercacheVariables {

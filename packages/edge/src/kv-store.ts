@@ -1,5 +1,6 @@
 import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope, type Duration, type Entry, type Store } from '@tiercache/core'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, sha256Hex, typeOf } from './validate.js'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
+import { sha256Hex } from './validate.js'
 
 /** The times of an entry as a kvStore writes them into each key's KV metadata (names of core's envelope). */
 export interface KvEntryMetadata {
@@ -80,8 +81,8 @@ export function kvStore(options: KvStoreOptions): Store {
   if (typeof kv !== 'object' || kv === null || typeof kv.get !== 'function' || typeof kv.put !== 'function' || typeof kv.delete !== 'function') {
     throw new TypeError(`options.namespace must be a Workers KV namespace binding (env.CACHE_KV), got ${typeOf(kv)}`)
   }
-  optionalString(options.prefix, 'options.prefix', 128)
-  optionalString(options.name, 'options.name', 64)
+  optionalString(options.prefix, 'options.prefix', undefined, 128, { empty: true })
+  optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
   optionalInteger(options.maxValueBytes, 'options.maxValueBytes', 1, KV_MAX_VALUE_BYTES)
   const cacheTtlMs = optionalDuration(options.cacheTtl, 'options.cacheTtl')

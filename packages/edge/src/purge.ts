@@ -2,7 +2,7 @@
 // Workers Cache in front of the Worker (ctx.cache.purge / invalidate), with the tags written as Cache-Tag wrote them.
 import type { Cache } from '@tiercache/core'
 import { cdnTags, type CacheTagOptions } from './cdn-headers.js'
-import { typeOf } from './validate.js'
+import { typeOf } from '@tiercache/core/kit'
 import { prefixTag, resolveTarget, urlTag, type InvalidationTarget } from './url-tags.js'
 import type { ZonePurger, ZonePurgeReport } from './zone-purge.js'
 

@@ -23,7 +23,7 @@ import { withEtag } from './etag.js'
 import { urlTags } from './url-tags.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
-import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
+import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /** The part of a Worker's ExecutionContext tiercache uses. */
 export interface ExecutionContextLike {
@@ -260,7 +260,7 @@ export class ResponseCache<Env> {
     }
     assertTagOptions(options.tagOptions, 'options.tagOptions')
     optionalInteger(options.maxBodySize, 'options.maxBodySize', 1)
-    optionalString(options.keyPrefix, 'options.keyPrefix', 64)
+    optionalString(options.keyPrefix, 'options.keyPrefix', undefined, 64, { empty: true })
     optionalFunction(options.now, 'options.now')
     const statusName = options.statusName ?? 'tiercache'
     if (typeof statusName !== 'string') throw new TypeError(`options.statusName must be a string, got ${typeOf(statusName)}`)

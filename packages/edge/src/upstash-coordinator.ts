@@ -5,7 +5,8 @@ import { setBounded, TagStamps } from '@tiercache/core/kit'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { runScript } from './redis-scripts.js'
 import { handedOver, RELEASE_AND_HAND, TAKE_LOCK } from './upstash-locks.js'
-import { assertOptions, durationOption, optionalFunction, optionalInteger, withTimeout } from './validate.js'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger } from '@tiercache/core/kit'
+import { withTimeout } from './validate.js'
 
 export interface UpstashCoordinatorOptions {
   /** An `@upstash/redis` client, on the same database as the upstashStore it works with. */
@@ -154,9 +155,9 @@ class UpstashCoordinator implements Coordinator {
   constructor(options: UpstashCoordinatorOptions) {
     this.#redis = options.redis
     this.#layout = redisLayout(options.prefix ?? 'tc:', 'options.prefix')
-    const tagCacheTtl = durationOption(options.tagCacheTtl, 'options.tagCacheTtl', 5_000)
-    this.#tagTtl = durationOption(options.tagTtl, 'options.tagTtl', 30 * 86_400_000, true)
-    this.#timeout = durationOption(options.timeout, 'options.timeout', 1_000)
+    const tagCacheTtl = optionalDuration(options.tagCacheTtl, 'options.tagCacheTtl') ?? 5_000
+    this.#tagTtl = optionalDuration(options.tagTtl, 'options.tagTtl', undefined, { positive: true }) ?? 30 * 86_400_000
+    this.#timeout = optionalDuration(options.timeout, 'options.timeout') ?? 1_000
     this.#maxTags = options.maxTags ?? 10_000
     this.#now = options.now ?? Date.now
     this.#stamps = new TagStamps({ trustFor: tagCacheTtl, maxTags: this.#maxTags, now: this.#now })

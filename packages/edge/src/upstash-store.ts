@@ -4,7 +4,7 @@ import { READ_WITH_TAG_STAMPS, tagStampKeys } from '@tiercache/core/redis'
 import { softTags } from '@tiercache/core/store'
 import { tagLinkOf, type TagLink } from './upstash-coordinator.js'
 import { READ_AND_LOCK, WRITE_AND_RELEASE } from './upstash-locks.js'
-import { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalString, typeOf } from './validate.js'
+import { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 
 /** Upstash's largest request (Free and Pay as you go databases). */
 const UPSTASH_MAX_REQUEST_BYTES = 10_000_000
@@ -64,8 +64,8 @@ export interface UpstashStoreOptions {
 export function upstashStore(options: UpstashStoreOptions): Store {
   assertOptions(options, 'upstashStore(options)')
   assertRedisClient(options.redis, 'options.redis')
-  optionalString(options.prefix, 'options.prefix', 128)
-  optionalString(options.name, 'options.name', 64)
+  optionalString(options.prefix, 'options.prefix', undefined, 128, { empty: true })
+  optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
   optionalBoolean(options.lockInRead, 'options.lockInRead')
   const { coordinator } = options

@@ -2,7 +2,7 @@
 // its URL and one for each whole-segment prefix of its path, so that invalidating those tags through the coordinator
 // reaches every isolate and data centre, as invalidateEverywhere({ urls, pathPrefixes }) does for Workers Cache.
 import { cdnTag } from './cdn-headers.js'
-import { typeOf } from './validate.js'
+import { typeOf } from '@tiercache/core/kit'
 
 /** Longest URL or path kept as it is inside a tag; longer ones (and those with commas or spaces) are hashed. */
 const MAX_PLAIN = 200

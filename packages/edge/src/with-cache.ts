@@ -1,5 +1,5 @@
 import { ResponseCache, type ExecutionContextLike, type ResponseCacheOptions } from './response-cache.js'
-import { typeOf } from './validate.js'
+import { typeOf } from '@tiercache/core/kit'
 
 /**
  * A module Worker's fetch handler (the shape of `ExportedHandler<Env>['fetch']`), declared on the global `Request`

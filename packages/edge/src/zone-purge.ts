@@ -2,7 +2,7 @@
 // ctx.cache instead): batched within the per-request tag limit, spaced by a minimum interval, 429s retried after
 // Retry-After, failures reported, never thrown.
 import { parseDuration, type Duration } from '@tiercache/core'
-import { assertOptions, optionalFunction, optionalInteger, optionalString, typeOf } from './validate.js'
+import { assertOptions, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /** Options of zonePurger. */
 export interface ZonePurgerOptions {
@@ -62,7 +62,7 @@ export function zonePurger(options: ZonePurgerOptions): ZonePurger {
     if (typeof options[name] !== 'string' || options[name] === '') throw new TypeError(`options.${name} must be a non-empty string, got ${typeOf(options[name])}`)
   }
   if (!/^[A-Za-z0-9_-]+$/.test(options.zoneId)) throw new RangeError('options.zoneId must be letters, digits, _ and - (a zone id)')
-  optionalString(options.endpoint, 'options.endpoint', 2048)
+  optionalString(options.endpoint, 'options.endpoint', undefined, 2048)
   optionalInteger(options.maxTagsPerRequest, 'options.maxTagsPerRequest', 1, 1000)
   optionalInteger(options.maxRetries, 'options.maxRetries', 0, 10)
   optionalFunction(options.fetch, 'options.fetch')

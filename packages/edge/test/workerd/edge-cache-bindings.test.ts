@@ -80,5 +80,6 @@ describe('createEdgeCache: the choice from the bindings', () => {
     expect(() => createEdgeCache({}, { l2: 'upstash' })).toThrow(/UPSTASH_REDIS_REST_URL is required/)
     expect(() => createEdgeCache({}, { l2: 'redis' as never })).toThrow(/options.l2 must be one of 'upstash', 'kv', 'memory'/)
     expect(() => createEdgeCache({}, { coordinator: 'do' as never })).toThrow(/options.coordinator must be one of/)
+    expect(() => createEdgeCache({}, { kvBinding: '' })).toThrow(/options.kvBinding must be a non-empty string/)
   })
 })

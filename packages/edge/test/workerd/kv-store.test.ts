@@ -223,6 +223,9 @@ describe('kvStore: the value size limit', () => {
     expect(() => kvStore({ namespace: kv, cacheTtl: '10s' })).toThrow(/options.cacheTtl must be at least 30 s/)
     expect(() => kvStore({ namespace: kv, maxValueBytes: 30 * 1024 * 1024 })).toThrow(RangeError)
     expect(() => kvStore({ namespace: kv, prefix: 7 as never })).toThrow(/options.prefix must be a string/)
+    // An empty prefix is a choice (keys as core gives them); an empty name would leave events without a tier name.
+    expect(kvStore({ namespace: kv, prefix: '' }).name).toBe('kv')
+    expect(() => kvStore({ namespace: kv, name: '' })).toThrow(/options.name must be a non-empty string/)
   })
 })
 
