@@ -88,7 +88,9 @@ export function tagLinkOf(coordinator: Coordinator): TagLink | undefined {
  * `@tiercache/core/redis` (so a Worker and an origin server on `@tiercache/redis` share invalidations and locks).
  *
  * - Stamps: `invalidateTags` runs one script that reads Redis's own clock (TIME), issues the next stamp and raises
- *   the stamp key and every tag to it, atomically. No isolate's clock is ever compared with another's.
+ *   the stamp key and every tag to it, atomically. No isolate's clock is ever compared with another's. The same
+ *   script publishes the tags on the Redis invalidation bus (`<prefix>bus`), so origin servers on
+ *   `@tiercache/redis` drop their in-process copies at once.
  * - `stamp()` is the greatest stamp this isolate has seen in any answer (the first call of an isolate that has seen
  *   none reads it: one GET). `tagStamp` answers from a per-isolate copy read at most `tagCacheTtl` ago,
  *   synchronously and without Redis; otherwise it reads the stamp and every unknown tag with one MGET. An
@@ -146,6 +148,7 @@ class UpstashCoordinator implements Coordinator {
   readonly #issued = new Map<string, string>()
   /** Per key, the lock this isolate holds. */
   readonly #held = new Map<string, HeldLock>()
+  #sender: string | undefined
   /**
    * Takes the lock on a key, or waits (BLPOP, no polling) at most `waitMs` for its holder to hand over the entry it
    * wrote or to release it. Only with a client that can send BLPOP (`exec`); without it core polls through `lock`.
@@ -216,11 +219,20 @@ class UpstashCoordinator implements Coordinator {
     return this.#stamps.tagStamp(tags, this.#readTags)
   }
 
+  /** This isolate's sender id on the bus, made on first use (Workers allow no random values at global scope). */
+  #busId(): string {
+    return (this.#sender ??= `upstash:${crypto.randomUUID()}`)
+  }
+
   async invalidateTags(tags: readonly string[]): Promise<number> {
     if (tags.length === 0) return this.#stamps.current
     // This isolate stops serving at once, before Redis has answered; after a failure, until the tags are read again.
     return this.#stamps.invalidate(tags, async () => {
-      const reply = await this.#call('invalidateTags', runScript(this.#redis, INVALIDATE_TAGS, tagStampKeys(this.#layout, tags), [String(Math.ceil(this.#tagTtl))]))
+      // The script also publishes the tags on the Redis invalidation bus (@tiercache/redis's channel and message), so
+      // origin servers subscribed there drop their in-process copies at once rather than within their tagCacheTtl.
+      const message = JSON.stringify({ o: this.#busId(), a: this.#now(), t: tags })
+      const args = [String(Math.ceil(this.#tagTtl)), `${this.#layout.prefix}bus`, message]
+      const reply = await this.#call('invalidateTags', runScript(this.#redis, INVALIDATE_TAGS, tagStampKeys(this.#layout, tags), args))
       const stamp = parseStamp(reply)
       if (stamp === 0) throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: invalidateTags got ${JSON.stringify(reply)} instead of a stamp`)
       this.#stampSeen = true

@@ -97,7 +97,10 @@ export function redisLayout(prefix: string = DEFAULT_REDIS_PREFIX, name = 'optio
  * integer string. Stamps only grow, whatever the clocks of the callers.
  *
  * KEYS[1]: `layout.stampKey`. KEYS[2..]: `layout.tagKey(tag)` for each namespaced tag (all in the `{tags}` slot).
- * ARGV[1]: how long tag keys live, in ms (tagTtl).
+ * ARGV[1]: how long tag keys live, in ms (tagTtl). Optional ARGV[2], ARGV[3]: a channel and a message the script
+ * PUBLISHes once the tags are raised: the invalidation bus (`<prefix>bus`, a JSON message `{"o": sender, "a": ms,
+ * "t": [namespaced tags]}`, as @tiercache/redis's bus sends it), so that servers subscribed there drop their
+ * in-process copies at once, whichever client (Upstash over HTTP, Redis over TCP) invalidated.
  */
 export const INVALIDATE_TAGS = `
 local time = redis.call('TIME')
@@ -112,6 +115,9 @@ local text = string.format('%.0f', s)
 redis.call('SET', KEYS[1], text)
 for i = 2, #KEYS do
   redis.call('SET', KEYS[i], text, 'PX', ARGV[1])
+end
+if ARGV[2] ~= nil and ARGV[2] ~= '' then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
 return text
 `
