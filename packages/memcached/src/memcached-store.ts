@@ -79,7 +79,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
     throw new TypeError(`options.client must be a memjs client (memjs.Client.create('host:11211')), got ${typeOf(client)}`)
   }
   // An empty prefix is allowed: the keys are then core's full keys.
-  if (options.prefix !== '') optionalString(options.prefix, 'options.prefix', undefined, 64)
+  optionalString(options.prefix, 'options.prefix', undefined, 64, { empty: true })
   optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
   const maxKeyBytes = optionalInteger(options.maxKeyBytes, 'options.maxKeyBytes', 64, MAX_KEY_BYTES) ?? MAX_KEY_BYTES

@@ -103,7 +103,7 @@ describe('redisStore options', () => {
     // The package's own check let an empty name through (a store named '' in stats and events).
     expect(() => redisStore({ client: client as never, name: '' })).toThrow(/options\.name must be a non-empty string/)
     expect(() => redisStore({ client: client as never, name: 'x'.repeat(65) })).toThrow(RangeError)
-    expect(() => redisStore({ client: client as never, prefix: 7 as never })).toThrow(/options\.prefix must be a non-empty string/)
+    expect(() => redisStore({ client: client as never, prefix: 7 as never })).toThrow(/options\.prefix must be a string, got number/)
     expect(() => redisStore({ client: client as never, prefix: '', breaker: false })).not.toThrow()
     expect(() => redisStore({ client: client as never, maxTtl: 0 })).toThrow(/options\.maxTtl must be longer than 0 ms/)
     expect(() => redisStore({ client: client as never, bytes: 'yes' as never })).toThrow(/options\.bytes must be true or false/)

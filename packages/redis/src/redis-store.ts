@@ -81,7 +81,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   assertOptions(options, 'redisStore(options)')
   assertRedisClient(options.client, 'options.client')
   // An empty prefix is allowed: the keys are then core's full keys.
-  if (options.prefix !== '') optionalString(options.prefix, 'options.prefix', undefined, 128)
+  optionalString(options.prefix, 'options.prefix', undefined, 128, { empty: true })
   optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
   optionalFunction(options.onError, 'options.onError')

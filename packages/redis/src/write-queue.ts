@@ -36,7 +36,7 @@ export function redisWriteQueue<V = unknown>(options: RedisWriteQueueOptions): W
   assertRedisClient(options.client, 'options.client')
   for (const name of ['name', 'group', 'consumer'] as const) optionalString(options[name], `options.${name}`, undefined, 128)
   // An empty prefix is allowed: the keys then start at the hash tag.
-  if (options.prefix !== '') optionalString(options.prefix, 'options.prefix', undefined, 128)
+  optionalString(options.prefix, 'options.prefix', undefined, 128, { empty: true })
   const name = options.name ?? 'writes'
   if (/[{}]/.test(name) || /[{}]/.test(options.prefix ?? '')) throw new RangeError('options.name and options.prefix must not contain { or } (the queue uses a hash tag)')
   const claimAfter = optionalDuration(options.claimAfter, 'options.claimAfter', undefined, { positive: true }) ?? 30_000
