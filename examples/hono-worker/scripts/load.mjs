@@ -498,7 +498,7 @@ export function batchAnswer(path, text) {
   if (!answered || !unavailable.every((id) => ids.includes(id) && products[ids.indexOf(id)] === null)) return undefined
   if (unavailable.length === 0) return 'ok'
   // A batch with no product at all to answer is a 503, not a 200 listing every id.
-  return unavailable.length < new Set(ids).size ? 'partial' : undefined
+  return new Set(unavailable).size < new Set(ids).size ? 'partial' : undefined
 }
 
 /**

@@ -122,7 +122,7 @@ app.get('/api/products', async (c) => {
     (key) => ({ ...productsPolicy(c.env), tags: [key] }),
     { errors },
   )
-  const unavailable = (ids as number[]).filter((_, i) => products[i] === undefined)
+  const unavailable = [...new Set((ids as number[]).filter((_, i) => products[i] === undefined))]
   // Nothing to answer with at all: the error of the first (a database outage answers 503, see onError).
   if (unavailable.length > 0 && products.every((product) => product === undefined)) throw errors[0]
   if (unavailable.length === 0) return c.json({ products, loadedFromOrigin }, 200, { 'Cache-Control': c.var.cache.cacheControl() })

@@ -214,12 +214,12 @@ describe('the batch route, per product', () => {
     expect((await api('/api/products?ids=45')).status).toBe(200) // product:45 has a copy in the tiers now
     await setOrigin(true)
     try {
-      const response = await api('/api/products?ids=45,46,45')
+      const response = await api('/api/products?ids=45,46,45,46')
       expect(response.status).toBe(200)
       // A partial answer is for this moment only.
       expect(response.headers.get('cache-control')).toBe('no-store')
       const body = (await response.json()) as { products: ({ id: number } | null)[]; unavailable: number[] }
-      expect(body.products.map((product) => product?.id ?? null)).toEqual([45, null, 45])
+      expect(body.products.map((product) => product?.id ?? null)).toEqual([45, null, 45, null])
       expect(body.unavailable).toEqual([46])
       // Nothing to answer with at all: the database's 503, as before.
       expect((await api('/api/products?ids=47,48')).status).toBe(503)

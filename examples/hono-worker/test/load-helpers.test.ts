@@ -40,6 +40,7 @@ describe('batchAnswer(path, body)', () => {
     expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, { id: 2 }], loadedFromOrigin: [] }))).toBe('ok')
     expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, null] }))).toBe('ok')
     expect(batchAnswer(path, JSON.stringify({ products: [{ id: 1 }, null], unavailable: [2] }))).toBe('partial')
+    expect(batchAnswer('/api/products?ids=2,2,1', JSON.stringify({ products: [null, null, { id: 1 }], unavailable: [2] }))).toBe('partial')
   })
 
   it('is undefined for anything else: wrong products, every id unavailable, not JSON', () => {
