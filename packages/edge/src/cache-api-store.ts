@@ -26,6 +26,11 @@ export interface CacheApiStoreOptions {
   now?: () => number
   /** The store's name in stats, events and Cache-Status. @default 'cache-api' */
   name?: string
+  /**
+   * Where the one-time warning goes when the Cache API looks like a no-op (the first entry written reads back as
+   * a miss while it still had time to live: `*.workers.dev` hosts, some local setups). @default console.warn
+   */
+  warn?: (message: string) => void
 }
 
 /** Origin of the synthetic request URLs entries are kept under; never fetched. */
@@ -53,6 +58,7 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
   optionalString(cacheName, 'options.cacheName')
   optionalString(options.name, 'options.name', undefined, 64)
   optionalFunction(options.now, 'options.now')
+  optionalFunction(options.warn, 'options.warn')
   const maxTtl = optionalDuration(options.maxTtl, 'options.maxTtl')
   if (maxTtl === 0) throw new RangeError('options.maxTtl must be longer than 0 ms')
   const storage = options.caches ?? (globalThis as { caches?: CacheStorageLike }).caches
@@ -63,6 +69,21 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
     throw new TypeError('options.caches has no default cache: pass options.cacheName to use caches.open(cacheName)')
   }
   const now = options.now ?? Date.now
+  const name = options.name ?? 'cache-api'
+  // The no-op check: the first entry written is watched until it is read back (or deleted, which re-arms it).
+  // undefined: nothing written yet; null: checked (or warned), never again.
+  let watched: { url: string; until: number } | undefined | null
+  const readBack = (url: string, found: boolean): void => {
+    if (watched === undefined || watched === null || watched.url !== url) return
+    const { until } = watched
+    watched = null
+    if (!found && now() < until - 1_000) {
+      ;(options.warn ?? console.warn)(
+        `tiercache: ${name} (cacheApiStore) read back the first entry it wrote as a miss while it had ${Math.round((until - now()) / 1000)} s to live: ` +
+          'the Cache API stores nothing on *.workers.dev hosts and in some local setups, so this tier never hits there. Deploy on a route of your zone (or leave cacheApiStore out).',
+      )
+    }
+  }
   let opened: Promise<CacheLike> | undefined
   const open = (): Promise<CacheLike> => {
     if (opened === undefined) {
@@ -97,7 +118,7 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
   }
 
   return {
-    name: options.name ?? 'cache-api',
+    name,
     maxTtl,
     // Cloudflare caches objects up to 512 MB.
     maxValueBytes: 512 * 1024 * 1024,
@@ -105,6 +126,7 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
       await afterWrites(key)
       const [cache, url] = await Promise.all([open(), urlOf(key)])
       const response = await cache.match(url)
+      readBack(url, response !== undefined)
       if (response === undefined) return undefined
       // Bytes: an entry with a binary value (or a codec's payload) keeps it unencoded after its JSON header.
       const entry = decodeEntry(await response.arrayBuffer())
@@ -119,14 +141,20 @@ export function cacheApiStore(options: CacheApiStoreOptions = {}): Store {
         const [cache, url] = await Promise.all([open(), urlOf(key)])
         const left = lastServable(entry) - now()
         // Nothing servable is left: what was stored under the key is replaced by nothing.
-        if (left <= 0) await cache.delete(url)
-        else await cache.put(url, entryResponse(entry, left))
+        if (left <= 0) {
+          await cache.delete(url)
+          if (watched?.url === url) watched = undefined
+        } else {
+          await cache.put(url, entryResponse(entry, left))
+          if (watched === undefined) watched = { url, until: now() + left }
+        }
       })
     },
     delete(key) {
       return inOrder(key, async () => {
         const [cache, url] = await Promise.all([open(), urlOf(key)])
         await cache.delete(url)
+        if (watched?.url === url) watched = undefined
       })
     },
   }

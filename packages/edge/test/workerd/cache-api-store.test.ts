@@ -3,7 +3,7 @@ import { createCache, encodeEntry, memoryStore } from '@tiercache/core'
 import { runStoreContract } from '@tiercache/core/testing'
 import { describe, expect, it } from 'vitest'
 import { urlOf } from '../../src/cache-api-store'
-import { cacheApiStore } from '../../src/index'
+import { cacheApiStore, type CacheLike } from '../../src/index'
 import { entryFor as entry, manualClock, unique } from '../support/services'
 
 runStoreContract({ name: 'cacheApiStore on caches.default', create: () => cacheApiStore() })
@@ -120,5 +120,38 @@ describe('cacheApiStore: what it puts in the Cache API', () => {
     expect(() => cacheApiStore({ caches: {} as never })).toThrow(/options\.caches/)
     expect(() => cacheApiStore({ now: 5 as unknown as () => number })).toThrow(/options\.now/)
     expect(() => cacheApiStore(null as never)).toThrow(TypeError)
+  })
+})
+
+describe('cacheApiStore: the one-time warning when the Cache API stores nothing', () => {
+  // What *.workers.dev hosts do: every put succeeds and nothing is ever matched.
+  const nothing: CacheLike = { match: async () => undefined, put: async () => {}, delete: async () => false }
+  const noopCaches = { default: nothing, open: async () => nothing }
+
+  it('warns once, naming the cause, when the first entry written reads back as a miss in its lifetime', async () => {
+    const warnings: string[] = []
+    const store = cacheApiStore({ caches: noopCaches, warn: (m) => warnings.push(m) })
+    await store.set('a', entry('x', 60_000))
+    expect(await store.get('a')).toBeUndefined()
+    await store.set('b', entry('y', 60_000))
+    expect(await store.get('b')).toBeUndefined()
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/cache-api \(cacheApiStore\) read back the first entry it wrote as a miss.*\*\.workers\.dev/)
+  })
+
+  it("stays silent on workerd's real Cache API, and after a delete of the watched key", async () => {
+    const warnings: string[] = []
+    const store = cacheApiStore({ cacheName: unique('warn'), warn: (m) => warnings.push(m) })
+    const key = unique('k')
+    await store.set(key, entry('x', 60_000))
+    await store.delete(key)
+    expect(await store.get(key)).toBeUndefined()
+    await store.set(key, entry('y', 60_000))
+    expect((await store.get(key))?.value).toBe('y')
+    expect(warnings).toEqual([])
+  })
+
+  it('rejects a warn that is not a function', () => {
+    expect(() => cacheApiStore({ warn: 'loud' as unknown as () => void })).toThrow(/options\.warn must be a function/)
   })
 })
