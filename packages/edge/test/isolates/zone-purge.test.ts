@@ -100,9 +100,10 @@ describe('zonePurger through invalidateEverywhere', () => {
     expect(report.zone).toEqual({ ok: true, requests: 3, failed: [] })
     expect(recorded.map((r) => r.tags)).toEqual([['t0', 't1'], ['t2', 't3'], ['t4']])
     // Sent at least 300 ms apart by the Worker's clock (arrivals at the server also carry each request's latency,
-    // which on a loaded machine brought two within 141 ms of each other).
+    // which on a loaded machine brought two within 141 ms of each other). 290: workerd's timer may fire a few
+    // milliseconds before its clock, which only moves on I/O, says the interval is up (seen once in a full run).
     expect(sentAt).toHaveLength(3)
-    for (let i = 1; i < sentAt.length; i++) expect((sentAt[i] ?? 0) - (sentAt[i - 1] ?? 0)).toBeGreaterThanOrEqual(300)
+    for (let i = 1; i < sentAt.length; i++) expect((sentAt[i] ?? 0) - (sentAt[i - 1] ?? 0)).toBeGreaterThanOrEqual(290)
   })
 
   it('retries a 429 after its Retry-After, then succeeds', async () => {
