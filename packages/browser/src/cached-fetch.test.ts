@@ -343,6 +343,33 @@ describe('createCachedFetch: revalidation (§4.3)', () => {
     expect(await (await f.cachedFetch(URL_A)).text()).toBe('v3')
   })
 
+  it("the background revalidation is the cache's background work: idle() and its waitUntil wait for the answer", async () => {
+    const handed: Promise<unknown>[] = []
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const f = setup()
+    const cache = f.cache.withContext({ waitUntil: (p) => void handed.push(p) })
+    const cachedFetch = createCachedFetch({ cache, fetch: f.upstream as typeof fetch, now: f.clock.now })
+    f.respond(async (_, n) => {
+      if (n === 2) await gate // the revalidation's answer comes late
+      return text(`v${n}`, { 'cache-control': 'max-age=10, stale-while-revalidate=30' })
+    })
+    await cachedFetch(URL_A)
+    f.clock.advance(15_000)
+    const before = handed.length
+    expect(await (await cachedFetch(URL_A)).text()).toBe('v1')
+    let idle = false
+    const settled = cache.idle().then(() => (idle = true))
+    await vi.waitFor(() => expect(f.hits()).toBe(2))
+    expect(idle).toBe(false)
+    expect(handed.length).toBeGreaterThan(before)
+    release()
+    await settled
+    const fresh = await cachedFetch(URL_A)
+    expect(await fresh.text()).toBe('v2')
+    expect(status(fresh)).toMatch(/; hit; ttl=10;/)
+  })
+
   it('must-revalidate closes the stale-while-revalidate window (§5.2.2.2)', async () => {
     const f = setup()
     f.respond((_, n) => text(`v${n}`, { 'cache-control': 'max-age=10, stale-while-revalidate=30, must-revalidate' }))

@@ -10,7 +10,7 @@ import {
   type Store,
 } from '@tiercache/core'
 import { decodeBody } from '@tiercache/core/http'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
+import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, trackBackground, typeOf } from '@tiercache/core/kit'
 import { freshened, keepable, keepUntil, networkRequest, storedResponse } from './exchange.js'
 import { fetchKeys, newGen } from './fetch-keys.js'
 import type { FallbackWindows } from './http-freshness.js'
@@ -297,9 +297,9 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
     if (stored !== undefined && (verdict === 'fresh' || verdict === 'stale' || verdict === 'swr')) {
       if (verdict === 'swr') {
         // RFC 5861 §3: answer now, revalidate once in the background; nobody reads what it gets.
-        void shared(found, () => exchange(found, request, url, policy, rules, stored, 'stale', false), true, () => storedMeanwhile(request, url, rules))
-          .then(({ outcome, joined }) => (outcome.kind === 'raw' && !joined ? outcome.response.body?.cancel() : undefined))
-          .catch(() => undefined)
+        // Tracked by the cache's background: its idle() and waitUntil (a service worker's event) cover it.
+        const revalidation = shared(found, () => exchange(found, request, url, policy, rules, stored, 'stale', false), true, () => storedMeanwhile(request, url, rules))
+        trackBackground(cache, revalidation.then(({ outcome, joined }) => (outcome.kind === 'raw' && !joined ? outcome.response.body?.cancel() : undefined)))
       }
       return render({ kind: 'stored', stored, status: { hit: true, detail: found.tier }, age: true })
     }

@@ -2,7 +2,7 @@ import { cacheControl, type CacheControlOptions } from './cache-control.js'
 import type { TierCodecs } from './codec.js'
 import { memoryCoordinator, type ClockCoordinator, type Coordinator } from './coordinator.js'
 import { parseDuration, typeOf, type Duration } from './duration.js'
-import type { WaitUntil } from './engine/background.js'
+import { TRACK, type WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
 import type { HotKey } from './engine/hot-keys.js'
 import type { InvalidateOptions } from './engine/soft.js'
@@ -315,6 +315,11 @@ class TieredCache implements Cache {
 
   idle(): Promise<void> {
     return this.#engine.background.idle()
+  }
+
+  /** Background work another tiercache package started for this cache (kit trackBackground). @internal */
+  [TRACK](work: Promise<unknown>): void {
+    this.#engine.background.track(work, this.#waitUntil)
   }
 
   subscribe(listener: (event: CacheEvent) => void): () => void {

@@ -5,7 +5,7 @@
 export { MAX_DURATION_MS, parseDuration, parseOptionalDuration, typeOf } from '../duration.js'
 export type { Duration, DurationUnit } from '../duration.js'
 export { fromBase64, toBase64 } from '../bytes.js'
-export { Background, noop } from '../engine/background.js'
+export { Background, noop, trackBackground } from '../engine/background.js'
 export type { WaitUntil } from '../engine/background.js'
 export { coarseClock, createAbortController, sleep, withDeadline } from '../runtime.js'
 export type { AbortControllerLike, AbortSignalLike, TimerHandle } from '../runtime.js'

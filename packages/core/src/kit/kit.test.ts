@@ -56,6 +56,7 @@ describe('@tiercache/core/kit option checks', () => {
         'sleep',
         'TagStamps',
         'toBase64',
+        'trackBackground',
         'typeOf',
         'withDeadline',
       ].sort(),
@@ -107,5 +108,24 @@ describe('Flights', () => {
     expect(first).not.toBe(second)
     expect(await second).toBe('w1')
     expect(await first).toBe('v2')
+  })
+})
+
+describe('trackBackground', () => {
+  it("puts work on a cache's background (idle() waits, waitUntil gets it); other objects only absorb its rejection", async () => {
+    const { createCache, memoryStore } = await import('../index.js')
+    const handed: Promise<unknown>[] = []
+    const cache = createCache({ tiers: [memoryStore()], waitUntil: (p) => void handed.push(p) })
+    let release: () => void = () => undefined
+    const work = new Promise<void>((resolve) => (release = resolve))
+    kit.trackBackground(cache, work)
+    expect(handed).toHaveLength(1)
+    let idle = false
+    const settled = cache.idle().then(() => (idle = true))
+    await Promise.resolve()
+    expect(idle).toBe(false)
+    release()
+    await settled
+    expect(() => kit.trackBackground({}, Promise.reject(new Error('absorbed')))).not.toThrow()
   })
 })
