@@ -46,10 +46,12 @@ describe('codecs over IndexedDB in Chromium', () => {
         })
         const dbName = `codec-${crypto.randomUUID()}`
         const value = extra === 'gzip' ? { sample, pad: 'xyz'.repeat(2000) } : sample
-        const writer = createCache({ tiers: [memoryStore(), open(dbName)], codec, policy: { ttl: '1m' } })
+        // tierTimeout generous (default 1 s): a loaded CI machine must not turn a slow IndexedDB write or read into
+        // the 'error' event asserted absent below; this test is about encodings, not timeouts.
+        const writer = createCache({ tiers: [memoryStore(), open(dbName)], codec, policy: { ttl: '1m' }, tierTimeout: '30s' })
         await writer.set('k', value)
         const events: CacheEvent[] = []
-        const reader = createCache({ tiers: [memoryStore(), open(dbName)], codec, policy: { ttl: '1m' }, onEvent: (e) => events.push(e) })
+        const reader = createCache({ tiers: [memoryStore(), open(dbName)], codec, policy: { ttl: '1m' }, tierTimeout: '30s', onEvent: (e) => events.push(e) })
         expect(await reader.get('k')).toEqual(value)
         expect(events.filter((e) => e.type === 'error')).toEqual([])
         const raw = await rawText(dbName, ':k')
