@@ -332,7 +332,8 @@ describe('Node-started service reachable from workerd', () => {
     console.log(`[probe net] fetch to a closed port -> ${err} after ${Date.now() - t0} ms`)
     // workerd also prints a kj "Connection refused" stack to stderr here: expected noise.
     expect(err).toBe('Error: Network connection lost.')
-    expect(Date.now() - t0).toBeLessThan(1000)
+    // Refused at once (a few ms): 5 s is far below a connect timeout and far above what a loaded machine adds.
+    expect(Date.now() - t0).toBeLessThan(5_000)
   })
 })
 
