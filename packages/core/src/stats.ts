@@ -60,6 +60,11 @@ export class Counters {
   refreshes = 0
   coalesced = 0
   lockWaits = 0
+  /**
+   * Fresh hits of tier 0 answered by the engine's fast path, not yet in `hits[0]` and `totalHits`: one increment per
+   * hot hit instead of two; `snapshot` moves them over.
+   */
+  l1Hits = 0
 
   constructor(readonly names: readonly string[]) {
     const zeros = (): number[] => names.map(() => 0)
@@ -78,6 +83,11 @@ export class Counters {
   }
 
   snapshot(): CacheStats {
+    if (this.l1Hits > 0) {
+      this.bump(this.hits, 0, this.l1Hits)
+      this.totalHits += this.l1Hits
+      this.l1Hits = 0
+    }
     const served = this.totalHits + this.totalStale
     return {
       hits: this.totalHits,

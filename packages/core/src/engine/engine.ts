@@ -67,6 +67,11 @@ function checkOptions(options: { status?: ReadStatus | undefined }): ReadStatus 
   return status
 }
 
+/** A fresh hit under this policy needs nothing beyond its value: no early refresh, refresh-ahead or sliding. */
+function isPlain(p: ResolvedPolicy): boolean {
+  return !(p.earlyRefresh > 0) && !p.refreshAhead && !p.sliding
+}
+
 function loadValue(load: Load): unknown {
   return (load.entry as Entry).value
 }
@@ -104,6 +109,8 @@ export class Engine {
   readonly #hooks: Hooks | undefined
   /** Its `read` hook, looked up once. */
   readonly #onRead: ((key: string) => void) | undefined
+  /** The default policy asks nothing of a fresh hit (no early refresh, refresh-ahead or sliding): see isPlain. */
+  readonly #plainDefaults: boolean
 
   constructor(config: EngineConfig) {
     const { stores, now } = config
@@ -121,6 +128,7 @@ export class Engine {
     const setup = strategies?.[0]?.setup(strategies)
     this.policies = new Policies(config.policy, this.#keys.prefix, setup?.extend)
     this.#defaults = this.policies.defaults
+    this.#plainDefaults = this.#defaults !== undefined && isPlain(this.#defaults)
     const inst = this.inst
     const fail: FailureReporter = (error, tierIndex, key) => inst.emit({ type: 'error', key, tier: error.tier, tierIndex, error, at: now() })
     const { plan } = config
@@ -189,18 +197,8 @@ export class Engine {
         const now = this.#now()
         // The usual hit pays for nothing it does not use: fresh, untagged, nobody listening or asking for status,
         // no early refresh and no strategy hook in the policy.
-        if (
-          now < e.freshUntil &&
-          e.tags === undefined &&
-          status === undefined &&
-          !inst.listening &&
-          !(p.earlyRefresh > 0) &&
-          !p.refreshAhead &&
-          !p.sliding
-        ) {
-          const counters = inst.counters
-          counters.bump(counters.hits, 0)
-          counters.totalHits++
+        if (now < e.freshUntil && e.tags === undefined && status === undefined && !inst.listening && (p === this.#defaults ? this.#plainDefaults : isPlain(p))) {
+          inst.counters.l1Hits++
           return Promise.resolve(e.value as V | null)
         }
         const served = this.#l1Hit(e, now, { key, full, loader: loader as Loader<unknown>, p, waitUntil }, status)

@@ -99,39 +99,74 @@ export class SlotLists {
 }
 
 /**
- * Least recently used (reads and writes move an entry to the front) or, with `recency` false, first in first out
- * (only insertion order counts; a hot entry goes when its turn comes).
+ * Least recently used: reads and writes move an entry to the front. One list threaded through slot numbers, each
+ * slot's links side by side in one array (prev at 2 x slot, next at 2 x slot + 1), its ends in plain fields: a hit
+ * that moves an entry touches one array and two fields.
  */
-export class ListOrder implements EvictionOrder {
-  readonly #lists: SlotLists
-  readonly #recency: boolean
+export class LruOrder implements EvictionOrder {
+  /** prev and next of every slot, interleaved. */
+  #links: Int32Array
+  #head = NONE
+  #tail = NONE
 
-  constructor(capacity: number, recency: boolean) {
-    this.#lists = new SlotLists(1, capacity)
-    this.#recency = recency
+  constructor(capacity: number) {
+    this.#links = new Int32Array(capacity * 2)
   }
 
   grow(capacity: number): void {
-    this.#lists.grow(capacity)
+    const links = new Int32Array(capacity * 2)
+    links.set(this.#links)
+    this.#links = links
   }
 
   added(slot: number): void {
-    this.#lists.pushHead(0, slot)
+    const links = this.#links
+    const head = this.#head
+    links[slot * 2] = NONE
+    links[slot * 2 + 1] = head
+    if (head === NONE) this.#tail = slot
+    else links[head * 2] = slot
+    this.#head = slot
   }
 
+  /** Every LRU hit runs this: only the links that change are written, each read once. */
   used(slot: number): void {
-    if (this.#recency) this.#lists.toHead(0, slot)
+    const head = this.#head
+    if (head === slot) return
+    const links = this.#links
+    // Not the head, so it has a predecessor.
+    const before = links[slot * 2] as number
+    const after = links[slot * 2 + 1] as number
+    links[before * 2 + 1] = after
+    if (after === NONE) this.#tail = before
+    else links[after * 2] = before
+    links[slot * 2] = NONE
+    links[slot * 2 + 1] = head
+    links[head * 2] = slot
+    this.#head = slot
   }
 
   removed(slot: number): void {
-    this.#lists.unlink(0, slot)
+    const links = this.#links
+    const before = links[slot * 2] as number
+    const after = links[slot * 2 + 1] as number
+    if (before === NONE) this.#head = after
+    else links[before * 2 + 1] = after
+    if (after === NONE) this.#tail = before
+    else links[after * 2] = before
   }
 
   victim(): number {
-    return this.#lists.tails[0] as number
+    return this.#tail
   }
 
   clear(): void {
-    this.#lists.clear()
+    this.#head = NONE
+    this.#tail = NONE
   }
+}
+
+/** First in, first out: only insertion order counts; reads and overwrites change nothing (a hot entry goes when its turn comes). */
+export class FifoOrder extends LruOrder {
+  override used(): void {}
 }

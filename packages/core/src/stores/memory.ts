@@ -1,7 +1,7 @@
 import { parseOptionalDuration, typeOf, type Duration } from '../duration.js'
 import type { Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
-import { type EvictionOrder, type EvictionPolicy, ListOrder, NONE } from './eviction.js'
+import { type EvictionOrder, type EvictionPolicy, FifoOrder, LruOrder, NONE } from './eviction.js'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
 export interface MemoryStoreOptions {
@@ -126,7 +126,8 @@ export class MemoryStore implements Store {
     this.#times = new Float64Array(this.#capacity * TIMES)
     this.#loadMs = new Float32Array(this.#capacity)
     this.#negative = new Uint8Array(this.#capacity)
-    this.#order = eviction === 'lfu' ? new TinyLfuOrder(this.#capacity, maxEntries) : new ListOrder(this.#capacity, eviction === 'lru')
+    this.#order =
+      eviction === 'lfu' ? new TinyLfuOrder(this.#capacity, maxEntries) : eviction === 'lru' ? new LruOrder(this.#capacity) : new FifoOrder(this.#capacity)
     if (maxBytes !== Infinity) this.#sizes = new Float64Array(this.#capacity)
     this.#view = new SlotView()
     this.#syncView()
