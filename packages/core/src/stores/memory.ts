@@ -62,15 +62,17 @@ export class MemoryStore implements Store {
   readonly eviction: EvictionPolicy
 
   #index = new Map<string, number>()
-  #keys: (string | undefined)[] = []
-  #values: unknown[] = []
+  // The per-slot arrays are allocated at #capacity (see slots): grown by writes past their end, V8 left up to half of
+  // each unused.
+  #keys: (string | undefined)[]
+  #values: unknown[]
   /** Entry.tags per slot; made on the first entry that has tags. */
   #tags: (readonly string[] | undefined)[] | undefined
   /**
    * Per slot, the getSync hint that found it last: a hint that is still its slot's proves the slot holds the hint's
    * key with one comparison of objects (comparing the key strings costs a call per hit). Cleared when the slot is.
    */
-  #hints: (SyncHint | undefined)[] = []
+  #hints: (SyncHint | undefined)[]
   #times: Float64Array
   /** Entry.errorUntil per slot (NaN for none); made on the first entry that has one (staleIfError). */
   #errors: Float64Array | undefined
@@ -123,6 +125,9 @@ export class MemoryStore implements Store {
     // One slot beyond maxEntries: a newcomer is stored first, then the eviction order picks who leaves (under LFU
     // that can be the newcomer itself).
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY)
+    this.#keys = slots(this.#capacity)
+    this.#values = slots(this.#capacity)
+    this.#hints = slots(this.#capacity)
     this.#times = new Float64Array(this.#capacity * TIMES)
     this.#loadMs = new Float32Array(this.#capacity)
     this.#negative = new Uint8Array(this.#capacity)
@@ -167,10 +172,10 @@ export class MemoryStore implements Store {
   /** Drops every entry. */
   clear(): void {
     this.#index.clear()
-    this.#keys = []
-    this.#values = []
+    this.#keys = slots(this.#capacity)
+    this.#values = slots(this.#capacity)
     this.#tags = undefined
-    this.#hints = []
+    this.#hints = slots(this.#capacity)
     this.#stamps = undefined
     this.#errors = undefined
     this.#free = []
@@ -317,10 +322,7 @@ export class MemoryStore implements Store {
   }
 
   #makeTags(): (readonly string[] | undefined)[] {
-    // Filled up to the slots in use, so that every later slot is written in order (a far index would make V8 switch
-    // the array to slow dictionary elements).
-    const tags: (readonly string[] | undefined)[] = []
-    for (let i = 0; i < this.#used; i++) tags.push(undefined)
+    const tags = slots<readonly string[]>(this.#capacity)
     this.#tags = tags
     this.#view.g = tags
     return tags
@@ -346,6 +348,10 @@ export class MemoryStore implements Store {
     this.#times = times
     this.#loadMs = copyInto(new Float32Array(capacity), this.#loadMs)
     this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
+    this.#keys = slots(capacity, this.#keys)
+    this.#values = slots(capacity, this.#values)
+    this.#hints = slots(capacity, this.#hints)
+    if (this.#tags !== undefined) this.#tags = slots(capacity, this.#tags)
     this.#order.grow(capacity)
     if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
     if (this.#stamps !== undefined) this.#stamps = copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
@@ -435,6 +441,16 @@ class SlotView implements Entry {
     const stamp = this.st?.[this.s]
     return stamp === stamp ? stamp : undefined
   }
+}
+
+/**
+ * `capacity` slots of undefined, allocated at that size, holding `from`'s items first. Every slot below the capacity is
+ * in range, so writes in any order keep V8's fast elements.
+ */
+function slots<T>(capacity: number, from?: readonly (T | undefined)[]): (T | undefined)[] {
+  const array = new Array<T | undefined>(capacity).fill(undefined)
+  if (from !== undefined) for (let i = 0; i < from.length; i++) array[i] = from[i]
+  return array
 }
 
 function copyInto<T extends Float32Array | Float64Array | Uint8Array>(target: T, source: T): T {
