@@ -85,8 +85,9 @@ describe('React + TanStack Query + createQueryPersister', () => {
     await expect.poll(() => shown(page)).toEqual(products(6, version))
     expect(server.productRequests()).toBe(before)
     expect(await page.evaluate(() => window.demo.storageReads())).toBe(6 + 2) // the products shown, the notice and the greeting
-    // Far above what six reads cost; restoring a whole-cache snapshot of 5,000 queries is what would block.
-    expect((await page.evaluate(() => window.demo.longTasks())).longest).toBeLessThan(1_000)
+    // The count above is the test (a whole-cache snapshot of 5,000 queries would read them all); the longest task
+    // is a sanity bound, generous because a loaded CI machine stretches page start-up tasks (the bundle's evaluation).
+    expect((await page.evaluate(() => window.demo.longTasks())).longest).toBeLessThan(5_000)
     await page.close()
   })
 })
