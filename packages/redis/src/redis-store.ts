@@ -196,10 +196,13 @@ class RedisStore implements Store {
         const slots = [...batch.slots.values()]
         const first = (slots[0] as number[])[0] as number
         try {
-          const results = await this.#onNode(full[first] as string, 'getMany', () => {
+          const results = await this.#onNode(full[first] as string, 'getMany', async () => {
             const pipeline = cluster.pipeline()
             for (const positions of slots) pipeline.mgetBuffer(...positions.map((i) => full[i] as string))
-            return pipeline.exec()
+            const results = await pipeline.exec()
+            // A command's error is the node's failure: inside the circuit, so that it counts towards opening it.
+            checkAll(results)
+            return results
           })
           slots.forEach((positions, n) => {
             const raws = pipelineResult(results, n) as unknown[]
