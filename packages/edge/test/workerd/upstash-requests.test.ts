@@ -89,8 +89,9 @@ describe('Upstash requests per miss', () => {
     await until(() => origin === 1)
     const holderBefore = await requests()
     const answers = waiters.map((cache) => cache.getOrSet('p2', load))
-    // Each waiter has asked (read + lock attempt) and is waiting.
-    await sleep(300)
+    // Each waiter has asked (read + lock attempt) and is waiting (register + BLPOP): its 2 requests have arrived.
+    // (Was a 300 ms sleep, which a loaded machine can outrun: a waiter asking after the release reads the entry.)
+    await until(async () => (await requests()) - holderBefore >= 2 * waiters.length)
     const waitingRequests = (await requests()) - holderBefore
     const t0 = Date.now()
     release()
@@ -101,7 +102,7 @@ describe('Upstash requests per miss', () => {
     const perWaiter = (stats.requests - 2) / waiters.length
     console.log(
       `[upstash requests] ${waiters.length} waiters: ${stats.requests} requests in all (holder 2), ${perWaiter} per waiter ` +
-        `(${waitingRequests} while waiting 300 ms); answered ${waitedMs} ms after the holder's origin returned ${JSON.stringify(stats.byCommand)}`,
+        `(${waitingRequests} while waiting); answered ${waitedMs} ms after the holder's origin returned ${JSON.stringify(stats.byCommand)}`,
     )
     expect(values).toEqual([{ id: 2 }, { id: 2 }, { id: 2 }])
     expect(origin).toBe(1)
@@ -126,11 +127,13 @@ describe('Upstash requests per miss', () => {
       return { id: 'for the holder only' }
     })
     await until(() => origin === 1)
+    const holderBefore = await requests()
     const second = waiter.getOrSet('p3', async () => {
       origin++
       return { id: 3 }
     })
-    await sleep(300)
+    // The waiter's 2 requests (read + lock attempt, register + BLPOP) have arrived: it is waiting.
+    await until(async () => (await requests()) - holderBefore >= 2)
     const t0 = Date.now()
     release()
     expect(await first).toEqual({ id: 'for the holder only' })
@@ -168,8 +171,10 @@ describe('Upstash requests per miss', () => {
     }
     const first = holder.getOrSet('p4', load)
     await until(() => origin === 1)
+    const holderBefore = await requests()
     const second = waiter.getOrSet('p4', load)
-    await sleep(300)
+    // The waiter's 2 requests (read + lock attempt, register + BLPOP) have arrived: it is waiting.
+    await until(async () => (await requests()) - holderBefore >= 2)
     release()
     expect(await Promise.all([first, second])).toEqual([{ secret: 'plain-text-secret' }, { secret: 'plain-text-secret' }])
     expect(origin).toBe(1)
