@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createCache } from './cache.js'
-import { FLIGHT_DEAD_AFTER_MS, flightAlive, joinFlight, ownFlight, type Flight } from './flight.js'
+import { FLIGHT_DEAD_AFTER_MS, FLIGHT_OLD_MS, FLIGHT_SLACK_MS, FLIGHT_STEP_MS, flightAlive, joinFlight, ownFlight, type Flight } from './flight.js'
+import { memoryCoordinator } from './coordinator.js'
 import { memoryStore } from './stores/memory.js'
 import type { Store } from './store.js'
 
@@ -39,17 +40,52 @@ describe('ownFlight / joinFlight', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('a joiner gets the work of a live owner, however long it takes', async () => {
+  it('a joiner gets the work of a live owner within the flight\'s deadline, however long it takes', async () => {
     const flight: Flight = { beat: undefined, done: false }
     let finish!: (v: string) => void
     const work = new Promise<string>((resolve) => (finish = resolve))
-    ownFlight(flight, work, host().waitUntil)
+    ownFlight(flight, work, host().waitUntil, { bound: 60_000, key: 'k', phase: 'loader' })
     const redo = vi.fn(async () => 'redone')
     const joined = joinFlight(flight, work, host().waitUntil, redo)
-    await vi.advanceTimersByTimeAsync(10_000)
+    await vi.advanceTimersByTimeAsync(30_000)
     finish('shared')
     await expect(joined).resolves.toBe('shared')
     expect(redo).not.toHaveBeenCalled()
+  })
+
+  it('a joiner of an owner that keeps beating but is stuck redoes the work once the deadline passed', async () => {
+    const flight: Flight = { beat: undefined, done: false }
+    // The owner's request lives on (its heartbeat keeps firing); its work never settles.
+    ownFlight(flight, never(), host().waitUntil, { bound: 5_000, key: 'k', phase: 'loader' })
+    const redo = vi.fn(async () => 'redone')
+    let answer: string | undefined
+    void joinFlight(flight, never<string>(), host().waitUntil, redo).then((value) => (answer = value))
+    await vi.advanceTimersByTimeAsync(4_500)
+    expect(flightAlive(flight)).toBe(true)
+    expect(answer).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(answer).toBe('redone')
+    expect(redo).toHaveBeenCalledTimes(1)
+    // A later caller does not join it either: it starts anew.
+    expect(flightAlive(flight)).toBe(false)
+  })
+
+  it('reports shared work running past FLIGHT_OLD_MS once, naming the key and the phase', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const flight: Flight = { beat: undefined, done: false }
+      ownFlight(flight, never(), host().waitUntil, { bound: Number.POSITIVE_INFINITY, key: 'user:7', phase: 'tiers' })
+      flight.phase = 'loader'
+      await vi.advanceTimersByTimeAsync(FLIGHT_OLD_MS - 500)
+      expect(warn).not.toHaveBeenCalled()
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/"user:7".*phase: loader/)
+      await vi.advanceTimersByTimeAsync(FLIGHT_OLD_MS * 3)
+      expect(warn).toHaveBeenCalledTimes(1)
+    } finally {
+      warn.mockRestore()
+    }
   })
 
   it('a joiner redoes the work once the owner stopped beating (its request is gone)', async () => {
@@ -140,6 +176,92 @@ describe('getOrSet and getManyOrSet under the Workers rule', () => {
     await vi.advanceTimersByTimeAsync(300)
     await expect(answer).resolves.toBe('tagged')
     expect(events).toContain('COORDINATOR_ERROR')
+  })
+
+  /** When (fake ms after the call) `promise` settled, advancing the clock in 100 ms steps up to `limit`; Infinity if not. */
+  async function settledAfter(promise: Promise<unknown>, limit: number): Promise<number> {
+    let done = false
+    promise.then(
+      () => (done = true),
+      () => (done = true),
+    )
+    const start = Date.now()
+    while (!done && Date.now() - start < limit) await vi.advanceTimersByTimeAsync(100)
+    return done ? Date.now() - start : Number.POSITIVE_INFINITY
+  }
+
+  // A stuck owner: its request lives on and beats, but its loader never answers (it awaits something that will not
+  // settle). Joiners wait until the deadline derived from the cache's timeouts, then load themselves.
+  describe('an owner that keeps beating but is stuck', () => {
+    it('a caller joining its read and load loads itself after the bound (memory-only cache)', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      try {
+        const cache = createCache({ tiers: [memoryStore()], tierTimeout: 1_000 })
+        const stuck = vi.fn(() => never<string>())
+        void cache.withContext(host()).getOrSet('k', stuck, { ttl: '1m' })
+        const joined = cache.withContext(host()).getOrSet('k', async () => 'mine', { ttl: '1m' })
+        // A memory tier answers at once, so the caller joins the load itself: the stamp (the tier timeout), the loader
+        // without hardTimeout (FLIGHT_STEP_MS), slack; then the joiner's next check.
+        const bound = 1_000 + FLIGHT_STEP_MS + FLIGHT_SLACK_MS
+        const after = await settledAfter(joined, 3 * bound)
+        expect(after).toBeGreaterThanOrEqual(bound)
+        expect(after).toBeLessThan(bound + 1_000)
+        await expect(joined).resolves.toBe('mine')
+        expect(stuck).toHaveBeenCalledTimes(1)
+        // Its answer is stored: the next caller neither waits nor loads.
+        await expect(cache.withContext(host()).getOrSet('k', async () => 'not again', { ttl: '1m' })).resolves.toBe('mine')
+        // The stuck load was reported once as the load's, in its loader (and the read that waited on it once).
+        const reports = warn.mock.calls.map(([line]) => String(line))
+        expect(reports.filter((line) => /"k".*phase: loader/.test(line))).toHaveLength(1)
+      } finally {
+        warn.mockRestore()
+      }
+    })
+
+    it('with a shared tier and a coordinator, the bound counts the tier timeout and lockWait', async () => {
+      vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const l2 = memoryStore()
+      const coordinator = memoryCoordinator()
+      const options = { tierTimeout: 500, lockWait: 1_500, coordinator }
+      const owner = createCache({ tiers: [memoryStore(), l2], ...options })
+      void owner.withContext(host()).getOrSet('k', () => never<string>(), { ttl: '1m' })
+      const joined = owner.withContext(host()).getOrSet('k', async () => 'mine', { ttl: '1m' })
+      // The read and-decide (500), then the load: lock request (500) + lockWait, stamp (500), loader, slack.
+      const bound = 500 + 500 + 1_500 + 500 + FLIGHT_STEP_MS + FLIGHT_SLACK_MS
+      const after = await settledAfter(joined, 3 * bound)
+      expect(after).toBeGreaterThanOrEqual(bound)
+      // Its own load then waits for the stuck owner's coordinator lock (lockWait) before loading without it.
+      expect(after).toBeLessThan(bound + 500 + 1_500 + 1_000)
+      await expect(joined).resolves.toBe('mine')
+      vi.mocked(console.warn).mockRestore()
+    })
+
+    it('a batch joining its load loads that key itself after the bound', async () => {
+      vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const cache = createCache({ tiers: [memoryStore()], tierTimeout: 1_000 })
+      void cache.withContext(host()).getOrSet('a', () => never<string>(), { ttl: '1m' })
+      const loadMany = vi.fn(async (keys: string[]) => keys.map((key) => `batch ${key}`))
+      const joined = cache.withContext(host()).getManyOrSet(['a', 'b'], loadMany, { ttl: '1m' })
+      const after = await settledAfter(joined, 60_000)
+      expect(after).toBeLessThan(2 * 1_000 + FLIGHT_STEP_MS + FLIGHT_SLACK_MS + 1_000)
+      await expect(joined).resolves.toEqual(['batch a', 'batch b'])
+      expect(loadMany.mock.calls.map(([keys]) => keys)).toEqual([['b'], ['a']])
+      vi.mocked(console.warn).mockRestore()
+    })
+
+    it('a caller joining a stuck batch loads its key itself after the bound', async () => {
+      vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const cache = createCache({ tiers: [memoryStore()], tierTimeout: 1_000 })
+      const batch = vi.fn(() => never<string[]>())
+      void cache.withContext(host()).getManyOrSet(['a', 'b'], batch, { ttl: '1m' })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(batch).toHaveBeenCalledTimes(1)
+      const joined = cache.withContext(host()).getOrSet('a', async () => 'single a', { ttl: '1m' })
+      const after = await settledAfter(joined, 60_000)
+      expect(after).toBeLessThan(2 * 1_000 + FLIGHT_STEP_MS + FLIGHT_SLACK_MS + 1_000)
+      await expect(joined).resolves.toBe('single a')
+      vi.mocked(console.warn).mockRestore()
+    })
   })
 
   it('joiners of a live owner still share its one load', async () => {

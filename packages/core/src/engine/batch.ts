@@ -238,7 +238,8 @@ export class Batches {
       )
       out.set(full, load.promise)
     })
-    ownFlight(flight, batch, waitUntil)
+    // The batch's timeouts are its first key's (LoaderRunner.batch).
+    ownFlight(flight, batch, waitUntil, { bound: this.#loads.bound(own[0] as ResolvedPolicy, false), key: keys[0] as string, phase: 'loader' })
     return out
   }
 }

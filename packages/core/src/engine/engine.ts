@@ -383,13 +383,14 @@ export class Engine {
 
   #startPending(call: Call): Pending {
     const pending: Pending = { tags: call.p.tags, entry: undefined as unknown as Promise<Entry>, answer: newAnswer(), flight: { beat: undefined, done: false } }
-    pending.entry = this.#resolve(call, pending.answer)
+    pending.entry = this.#resolve(call, pending.answer, pending.flight)
     this.#pending.set(call.full, pending)
     const clear = (): void => {
       if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
     }
     pending.entry.then(clear, clear)
-    ownFlight(pending.flight, pending.entry, call.waitUntil)
+    // Joiners wait for this caller's read of the tiers and the load that may follow it, as long as those may take.
+    ownFlight(pending.flight, pending.entry, call.waitUntil, { bound: this.#loads.bound(call.p, false, 1), key: call.key, phase: 'read' })
     return pending
   }
 
@@ -426,7 +427,7 @@ export class Engine {
     report(status, answer.state, answer.tier, this.#tierName(answer.tier), entry, collapsed, answer.refreshing, answer.stored)
   }
 
-  async #resolve(call: Call, answer: Answer): Promise<Entry> {
+  async #resolve(call: Call, answer: Answer, flight: Flight): Promise<Entry> {
     // A miss here is followed by a load: a store linked to the coordinator may take its lock in the same read.
     // The read and that lock share one budget, counted from here.
     if (this.#loadIntent !== undefined) call.since = this.#now()
@@ -444,6 +445,7 @@ export class Engine {
       return entry
     }
     this.inst.counters.totalMisses++
+    flight.phase = 'load'
     return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer)
   }
 

@@ -1,6 +1,7 @@
 import type { Lock } from '../coordinator.js'
 import { EntryState, type Entry } from '../entry.js'
-import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
+import { FLIGHT_SLACK_MS, FLIGHT_STEP_MS, flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
+import type { ResolvedPolicy } from '../policy.js'
 import { withDeadline } from '../runtime.js'
 import { noop, type Background, type WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -159,6 +160,21 @@ export class Loads {
     })
   }
 
+  /**
+   * How long callers wait on a load of policy `p` that another caller owns before loading themselves, however alive
+   * its owner (flight.ts): what the load may take by the cache's own timeouts. A look at the tiers first when
+   * `look`, then the lock when loads take one (its request and lockWait), the coordinator's stamp (the tier timeout)
+   * and the loader (its hardTimeout). A step without a timeout of its own counts FLIGHT_STEP_MS, and FLIGHT_SLACK_MS
+   * is added for timers that run late on a busy machine. `reads` more reads of the tiers come first (a caller's
+   * read-and-decide that this load follows).
+   */
+  bound(p: ResolvedPolicy, look: boolean, reads = 0): number {
+    const locks = this.#locks
+    const read = locks.budget === 0 ? FLIGHT_STEP_MS : locks.budget
+    const loader = p.hardTimeout > 0 ? p.hardTimeout : FLIGHT_STEP_MS
+    return (reads + (look ? 2 : 1)) * read + (locks.enabled ? read + locks.wait : 0) + loader + FLIGHT_SLACK_MS
+  }
+
   /** The load of this key that runs with its owner alive (flight.ts), which a refresh or a miss joins. */
   running(full: string): Load | undefined {
     const load = this.loading.get(full)
@@ -231,7 +247,8 @@ export class Loads {
   start(call: Call, stale: Entry | undefined, lookFrom: number, background: boolean): Load {
     const { key, full, waitUntil } = call
     const load = newLoad(call.p.tags)
-    if (lookFrom >= this.#reads.tiers.length && !this.#locks.enabled) {
+    const look = lookFrom < this.#reads.tiers.length
+    if (!look && !this.#locks.enabled) {
       // Nothing to look up or lock first: the loader runs now. An immediate one completes synchronously and is
       // never registered; a promise is registered before anything can join or delete.
       let produced: Entry | Promise<Entry>
@@ -267,7 +284,7 @@ export class Loads {
       () => clear(true),
       () => clear(false),
     )
-    ownFlight(load.flight, load.promise, waitUntil)
+    ownFlight(load.flight, load.promise, waitUntil, { bound: this.bound(call.p, look), key, phase: 'loader' })
     return load
   }
 
@@ -296,6 +313,7 @@ export class Loads {
     // Another process may have refreshed a shared tier already: a fresh entry newer than the one being replaced
     // (the same entry, still fresh below, is no refresh: refresh-ahead and early refresh replace fresh entries).
     if (lookFrom < reads.tiers.length) {
+      load.flight.phase = 'tiers'
       const found = await reads.find(key, full, lookFrom, waitUntil, false, call.p, this.#locks.intent)
       if (found.entry !== undefined && found.state === EntryState.Fresh && (stale === undefined || found.entry.createdAt > stale.createdAt)) {
         reads.fill(key, full, found.entry, found.tier, waitUntil)
@@ -304,10 +322,12 @@ export class Loads {
     }
     let lock: Lock | undefined
     if (this.#locks.enabled) {
+      load.flight.phase = 'lock'
       const outcome = await this.#locks.acquire(key, full, waitUntil, call.p, since)
       if ('entry' in outcome) return foundElsewhere(load, outcome.entry, outcome.tier)
       lock = outcome.lock
     }
+    load.flight.phase = 'loader'
     let entry: Entry
     try {
       entry = await this.#runner.call(call, stale, background, load)

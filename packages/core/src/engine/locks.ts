@@ -52,6 +52,15 @@ export class Locks {
     this.intent = this.enabled ? Object.freeze({ lockTtl: ttl }) : undefined
   }
 
+  /** The read's budget (the longest tier timeout; 0 = unbounded) and how long a holder is waited for (lockWait). */
+  get budget(): number {
+    return this.#budget
+  }
+
+  get wait(): number {
+    return this.#wait
+  }
+
   /**
    * Takes the coordinator's lock, or waits for whoever holds it: for its shared entry, or a shared tier to fill.
    * What another process hands over or wrote is checked against `p`'s schema, as any read of a shared tier is.
