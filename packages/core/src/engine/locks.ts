@@ -7,7 +7,7 @@ import type { ReadIntent } from '../store.js'
 import type { Instrumentation } from './instrumentation.js'
 import { notFound, type ReadPath } from './read-path.js'
 
-/** A lock request that did not answer within what was left of the read's budget. */
+/** A lock request (or acquire) that did not answer within what was left of the read's budget (plus lockWait). */
 const LATE = Symbol('late')
 
 /**
@@ -68,7 +68,8 @@ export class Locks {
    * One bound on the wait (with tierTimeout > 0): the lock request gets what is left of the read's budget (the
    * tier timeout, counted from `since`, when the read of the tiers began), so a slow shared tier is not waited out
    * twice; waiting for the holder ends `lockWait` later on the clock, whatever the polling reads cost. A caller
-   * waits on tiers and locks at most budget + lockWait, then loads.
+   * waits on tiers and locks at most budget + lockWait, then loads; when the tiers used the whole budget, at most
+   * the budget (the lock is taken only if the answer is at hand).
    */
   async acquire(
     key: string,
@@ -127,11 +128,18 @@ export class Locks {
     let attempt: LockAttempt
     try {
       const asked = acquire(full, this.#ttl, this.#wait)
-      // No timeouts (tierTimeout 0): the coordinator's own bound is the only one.
-      attempt = await (left === Number.POSITIVE_INFINITY ? asked : withDeadline<LockAttempt>(asked, left + this.#wait, () => ({ status: 'timeout' })))
-      if (attempt.status === 'timeout') {
-        asked.then((late) => (late.status === 'acquired' ? late.lock.release() : undefined)).catch(noop)
-      }
+      // No timeouts (tierTimeout 0): the coordinator's own bound is the only one. Nothing left of the read's budget
+      // (a slow shared tier, often the coordinator's own storage): as for `lock`, only an answer at hand is taken
+      // (a lock the read took for this process); else the lock request's own round trip would stack on the tier
+      // timeout (endpoint-slow: p99 +2.2 s, a read timeout then a lock timeout).
+      const deadline = left === 0 ? 0 : left + this.#wait
+      const answer = await (left === Number.POSITIVE_INFINITY ? asked : withDeadline<LockAttempt | typeof LATE>(asked, deadline, () => LATE))
+      if (answer === LATE) {
+        asked.then((granted) => (granted.status === 'acquired' ? granted.lock.release() : undefined)).catch(noop)
+        // Reported as the lock request's failure (as `lock` does): no holder was waited for.
+        if (left === 0) throw new Error(`no answer to acquire at hand (the tier reads used all of ${this.#budget} ms)`)
+        attempt = { status: 'timeout' }
+      } else attempt = answer
     } catch (error) {
       this.#inst.coordinatorFailed(this.#coordinator.name, error, key)
       return { lock: undefined }

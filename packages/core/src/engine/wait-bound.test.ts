@@ -139,6 +139,32 @@ describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWa
     expect(late.release).toHaveBeenCalledTimes(1)
   })
 
+  it("does not wait for a coordinator's acquire when the shared tier used the whole tier timeout, but takes a lock at hand", async () => {
+    const acquire = vi.fn(() => new Promise<LockAttempt>(() => {}))
+    const cache = cacheOver(slowTier([Number.POSITIVE_INFINITY]), coordinatorWith({ acquire }))
+    const errors: string[] = []
+    cache.subscribe((e) => {
+      if (e.type === 'error') errors.push(e.error.message)
+    })
+    const value = cache.getOrSet('k', () => 'loaded')
+    // Before: the timed-out read, then the acquire's request and wait (TIER_TIMEOUT + LOCK_WAIT more).
+    expect(await settledAfter(value, 30_000)).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    expect(await value).toBe('loaded')
+    expect(acquire).toHaveBeenCalledTimes(1)
+    // Reported like a lock request given up on; no holder was waited for.
+    expect(errors.some((m) => m.includes('no answer to acquire at hand'))).toBe(true)
+    expect(cache.stats().lockWaits).toBe(0)
+
+    // A lock the read already took for this process answers at once: it is held (and released after the load).
+    const held = { release: vi.fn(async () => {}) }
+    const atHand = vi.fn(async (): Promise<LockAttempt> => ({ status: 'acquired', lock: held }))
+    const other = cacheOver(slowTier([Number.POSITIVE_INFINITY]), coordinatorWith({ acquire: atHand }))
+    const loaded = other.getOrSet('k', () => 'loaded')
+    expect(await settledAfter(loaded, 30_000)).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    await vi.advanceTimersByTimeAsync(TIER_TIMEOUT)
+    expect(held.release).toHaveBeenCalledTimes(1)
+  })
+
   it("bounds the wait for the coordinator's stamp by the tier timeout: a stamp read that never answers does not hang a tagged load", async () => {
     const base = memoryCoordinator()
     // A stamp read shared with a request that ended (Workers) never settles.
