@@ -46,6 +46,10 @@ export const SLOW_ENDPOINT_MS = 10_000
  *   and the database failing, so nothing could answer for them (the other products of the batch did answer)
  * @property {number} cancellations  "The Workers runtime canceled this request ..." lines in the Worker's log
  * @property {number} crossContext   "promise was resolved or rejected from a different request context" warnings
+ * @property {number} oldWork  "tiercache: shared work for key ... has run" warnings: shared work past 10 s (core flight.ts)
+ * @property {number} slow  requests answered (or given up on) after more than 10 s
+ * @property {number} p99Single  ms, GET /api/products/:id only
+ * @property {number} p99Batch  ms, GET /api/products?ids= only (0 when the phase had none)
  * @property {number} p50  ms
  * @property {number} p99  ms
  * @property {number} max  ms
@@ -87,13 +91,13 @@ export const SLOW_ENDPOINT_MS = 10_000
 /**
  * Runs the scenario against a fresh demo per L2 and returns every phase.
  * @param {LoadOptions} [options]
- * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number }> }>}
+ * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number, oldWork: number, slow: number }> }>}
  */
 export async function runLoad(options = {}) {
   const { requests = 3000, concurrency = 50, l2: modes = ['memory', 'upstash'], log = () => {} } = options
   /** @type {PhaseResult[]} */
   const phases = []
-  /** @type {Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number }>} */
+  /** @type {Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number, oldWork: number, slow: number }>} */
   const totals = {}
   // testkit's redis-server child does not hold the event loop open: awaiting its exit would otherwise end this
   // process (exit code 13) when nothing else is left.
@@ -115,10 +119,13 @@ export async function runLoad(options = {}) {
       partial: sum(results, 'partial'),
       cancellations: sum(results, 'cancellations'),
       crossContext: sum(results, 'crossContext'),
+      oldWork: sum(results, 'oldWork'),
+      slow: sum(results, 'slow'),
     }
     log(
       `${mode}: ${totals[mode].requests} requests, ${totals[mode].failed} failed, ${totals[mode].cancellations} cancelled by the runtime, ` +
-        `${totals[mode].crossContext} cross-request promise warnings, ${totals[mode].partial} partial batch answers, p99 ${Math.round(Math.max(...results.map((/** @type {PhaseResult} */ r) => r.p99)))} ms (worst phase)`,
+        `${totals[mode].crossContext} cross-request promise warnings, ${totals[mode].partial} partial batch answers, ` +
+        `${totals[mode].slow} answers after 10 s, ${totals[mode].oldWork} shared-work warnings, p99 ${Math.round(Math.max(...results.map((/** @type {PhaseResult} */ r) => r.p99)))} ms (worst phase)`,
     )
   }
 
@@ -391,6 +398,10 @@ function createDriver(demo, concurrency) {
       const started = performance.now()
       /** @type {number[]} */
       const latencies = []
+      /** @type {number[]} */
+      const singleLatencies = []
+      /** @type {number[]} */
+      const batchLatencies = []
       /** @type {Record<string, number>} */
       const statuses = {}
       /** @type {Record<string, number>} */
@@ -420,6 +431,7 @@ function createDriver(demo, concurrency) {
           const sentMs = performance.now() - since
           const answer = await get(path)
           latencies.push(answer.ms)
+          ;(path.includes('?') ? batchLatencies : singleLatencies).push(answer.ms)
           const key = String(answer.status)
           statuses[key] = (statuses[key] ?? 0) + 1
           if (answer.partial) partial++
@@ -443,6 +455,8 @@ function createDriver(demo, concurrency) {
       await new Promise((resolve) => setTimeout(resolve, 100))
       const log = demo.output().slice(logAt)
       latencies.sort((a, b) => a - b)
+      singleLatencies.sort((a, b) => a - b)
+      batchLatencies.sort((a, b) => a - b)
       const statsNow = await workerStats(demo.url)
       return {
         l2,
@@ -453,6 +467,10 @@ function createDriver(demo, concurrency) {
         partial,
         cancellations: count(log, /canceled this request because it detected that your Worker's code had hung/g),
         crossContext: count(log, /resolved or rejected from a different request context/g),
+        oldWork: count(log, /tiercache: shared work for key/g),
+        slow: latencies.filter((ms) => ms > 10_000).length,
+        p99Single: quantile(singleLatencies, 0.99),
+        p99Batch: quantile(batchLatencies, 0.99),
         p50: quantile(latencies, 0.5),
         p99: quantile(latencies, 0.99),
         max: latencies.length === 0 ? 0 : /** @type {number} */ (latencies[latencies.length - 1]),
