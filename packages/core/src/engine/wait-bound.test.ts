@@ -165,6 +165,20 @@ describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWa
     expect(held.release).toHaveBeenCalledTimes(1)
   })
 
+  it('judges the keys of a batch side by side: tag questions that each hang are waited out once, not once per key', async () => {
+    const l1 = memoryStore()
+    const writer = createCache({ tiers: [l1] })
+    for (const key of ['a', 'b', 'c']) await writer.set(key, `v${key}`, { ttl: '1h', tags: [`t${key}`] })
+    const base = memoryCoordinator()
+    // Every tag question hangs (a coordinator slower than the timeout): each key's check ends at the tier timeout.
+    const coordinator: Coordinator = { name: 'stuck-tags', stamp: () => base.stamp(), tagStamp: () => new Promise<number>(() => {}), invalidateTags: (tags) => base.invalidateTags(tags) }
+    const cache = createCache({ tiers: [l1], coordinator, policy: { ttl: '1h' }, tierTimeout: TIER_TIMEOUT, now: () => Date.now() })
+    const values = cache.getManyOrSet(['a', 'b', 'c'], async (keys) => keys.map(() => 'loaded'))
+    // Before: one tier timeout per key, one after the other (3 x TIER_TIMEOUT).
+    expect(await settledAfter(values, 10 * TIER_TIMEOUT)).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    expect(await values).toEqual(['va', 'vb', 'vc'])
+  })
+
   it("bounds the wait for the coordinator's stamp by the tier timeout: a stamp read that never answers does not hang a tagged load", async () => {
     const base = memoryCoordinator()
     // A stamp read shared with a request that ended (Workers) never settles.
