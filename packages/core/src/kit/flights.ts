@@ -2,6 +2,11 @@
  * Shared in-flight work by key: while the work for a key runs, every caller for that key gets the same promise;
  * once it settles it is forgotten, and the next call starts anew.
  *
+ * Within one caller's lifetime only: nothing here bounds a wait or notices an owner that is gone. In Workers, a
+ * request that awaits a promise another request started is cancelled as hung, or waits for ever once that request
+ * has ended; share work between requests through the cache (getOrSet, whose joiners keep their own
+ * deadline: core's flight.ts), not through Flights.
+ *
  * @example
  * const flights = new Flights<string, Response>()
  * const response = await flights.run(url, () => fetch(url)) // one request for concurrent callers
