@@ -8,6 +8,12 @@ import { defineConfig } from 'vitest/config'
  */
 const executablePath = findChromium() ?? '/usr/bin/chromium'
 
+/**
+ * expect.poll waits for a condition; its default of 1 s is short for a loaded shared CI machine (a page.evaluate, a
+ * message between tabs or a server round trip can take longer). A condition that never holds still fails, after 10 s.
+ */
+const POLL = { poll: { timeout: 10_000 } }
+
 export default defineConfig({
   test: {
     globalSetup: ['./test/global-setup.ts'],
@@ -17,6 +23,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          expect: POLL,
           include: ['src/**/*.test.ts'],
           setupFiles: ['./test/setup-fake-indexeddb.ts'],
         },
@@ -27,6 +34,7 @@ export default defineConfig({
         optimizeDeps: { include: ['idb-keyval', 'devalue', 'msgpackr'] },
         test: {
           name: 'chromium',
+          expect: POLL,
           include: ['test/chromium/**/*.browser.test.ts'],
           browser: {
             enabled: true,
@@ -45,6 +53,7 @@ export default defineConfig({
         test: {
           name: 'chromium-driver',
           environment: 'node',
+          expect: POLL,
           include: ['test/chromium/**/*.driver.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Each file starts its own memcached (testkit startMemcached, about 20 ms) and stops it.
     testTimeout: 15_000,
+    // expect.poll waits for a condition; its default of 1 s is short for a loaded shared CI machine (a page.evaluate
+    // or a server round trip can take longer). A condition that never holds still fails, after 10 s.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 30_000,
   },
 })
