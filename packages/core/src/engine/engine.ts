@@ -111,6 +111,8 @@ export class Engine {
   readonly #onRead: ((key: string) => void) | undefined
   /** The default policy asks nothing of a fresh hit (no early refresh, refresh-ahead or sliding): see isPlain. */
   readonly #plainDefaults: boolean
+  /** The sync L1 when a call with no policy and no options can take getOrSet's hot path: plain defaults, no read hook. */
+  readonly #l1Plain: Store | undefined
 
   constructor(config: EngineConfig) {
     const { stores, now } = config
@@ -146,6 +148,7 @@ export class Engine {
     const first = stores[0]
     this.#l1 = first?.getSync !== undefined && first.setSync !== undefined ? first : undefined
     this.#direct = this.#l1 !== undefined && stores.length === 1
+    this.#l1Plain = this.#plainDefaults && this.#onRead === undefined ? this.#l1 : undefined
     stores.forEach((store, i) => {
       if (config.injectedNow !== undefined) store.useClock?.(config.injectedNow)
       store.watch?.((event: StoreEvent) => {
@@ -160,6 +163,41 @@ export class Engine {
   // ---------------------------------------------------------------- reads
 
   getOrSet<V>(
+    key: string,
+    loader: Loader<V>,
+    policy: Partial<Policy> | undefined,
+    options: GetOrSetOptions | undefined,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<V | null> {
+    // The hot hit: a key seen before, the default policy, no per-call options. Kept small so that V8 inlines it into
+    // the caller; everything else is in #getOrSet and #afterL1.
+    const l1 = this.#l1Plain
+    if (l1 !== undefined && policy === undefined && options === undefined && typeof loader === 'function') {
+      // A key in the memo was checked when it entered it.
+      const ref = this.#keys.known(key)
+      if (ref !== undefined) {
+        let e: Entry | undefined | null
+        try {
+          e = l1.getSync?.(ref.full, ref)
+        } catch {
+          // The slow path reads again and reports the failure.
+          e = null
+        }
+        let now = Number.NaN
+        if (e !== undefined && e !== null) {
+          now = this.#now()
+          if (now < e.freshUntil && e.tags === undefined && !this.inst.listening) {
+            this.inst.counters.l1Hits++
+            return Promise.resolve(e.value as V | null)
+          }
+        }
+        return this.#afterL1(e, now, { key, full: ref.full, loader: loader as Loader<unknown>, p: this.#defaults as ResolvedPolicy, waitUntil }, undefined) as Promise<V | null>
+      }
+    }
+    return this.#getOrSet(key, loader, policy, options, waitUntil)
+  }
+
+  #getOrSet<V>(
     key: string,
     loader: Loader<V>,
     policy: Partial<Policy> | undefined,
@@ -181,52 +219,61 @@ export class Engine {
       status = checkOptions(options)
       if (options.forceFresh === true) return this.#forceFresh({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
     }
-
-    // Fast path: a fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
+    // A fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
     const l1 = this.#l1
-    if (l1 !== undefined) {
-      const inst = this.inst
-      let e: Entry | undefined | null
-      try {
-        e = l1.getSync?.(full, ref)
-      } catch {
-        // The slow path reads again and reports the failure.
-        e = null
-      }
-      if (e !== undefined && e !== null) {
-        const now = this.#now()
-        // The usual hit pays for nothing it does not use: fresh, untagged, nobody listening or asking for status,
-        // no early refresh and no strategy hook in the policy.
-        if (now < e.freshUntil && e.tags === undefined && status === undefined && !inst.listening && (p === this.#defaults ? this.#plainDefaults : isPlain(p))) {
-          inst.counters.l1Hits++
-          return Promise.resolve(e.value as V | null)
-        }
-        const served = this.#l1Hit(e, now, { key, full, loader: loader as Loader<unknown>, p, waitUntil }, status)
-        if (served !== undefined) return served as Promise<V | null>
-      } else if (e === undefined && this.#direct) {
-        // Nothing cached and nothing below L1: join the load in flight, or load now.
-        const call: Call = { key, full, loader: loader as Loader<unknown>, p, waitUntil }
-        const running = this.#loads.running(full)
-        const counters = inst.counters
-        if (running !== undefined) {
-          counters.coalesced++
-          return this.#joined(running, call, status) as Promise<V | null>
-        }
-        counters.bump(counters.misses, 0)
-        counters.totalMisses++
-        if (inst.listening) inst.emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
-        const load = this.#loads.start(call, undefined, 1, false)
-        if (load.entry !== undefined) {
-          if (status !== undefined) this.#reportLoad(status, load, false)
-          return Promise.resolve(load.entry.value as V | null)
-        }
-        return load.promise.then((entry) => {
-          if (status !== undefined) this.#reportLoad(status, load, false)
-          return entry.value
-        }) as Promise<V | null>
+    if (l1 === undefined) return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+    let e: Entry | undefined | null
+    try {
+      e = l1.getSync?.(full, ref)
+    } catch {
+      // The slow path reads again and reports the failure.
+      e = null
+    }
+    let now = Number.NaN
+    if (e !== undefined && e !== null) {
+      now = this.#now()
+      // The usual hit pays for nothing it does not use: fresh, untagged, nobody listening or asking for status,
+      // no early refresh and no strategy hook in the policy.
+      if (now < e.freshUntil && e.tags === undefined && status === undefined && !this.inst.listening && (p === this.#defaults ? this.#plainDefaults : isPlain(p))) {
+        this.inst.counters.l1Hits++
+        return Promise.resolve(e.value as V | null)
       }
     }
-    return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+    return this.#afterL1(e, now, { key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+  }
+
+  /**
+   * What follows a read of the sync L1 that was not a plain fresh hit: `e` is its entry (read at `now`), undefined when
+   * it had none, null when it failed.
+   */
+  #afterL1(e: Entry | undefined | null, now: number, call: Call, status: ReadStatus | undefined): Promise<unknown> {
+    if (e !== undefined && e !== null) {
+      const served = this.#l1Hit(e, now, call, status)
+      if (served !== undefined) return served
+    } else if (e === undefined && this.#direct) {
+      // Nothing cached and nothing below L1: join the load in flight, or load now.
+      const inst = this.inst
+      const { key, full } = call
+      const running = this.#loads.running(full)
+      const counters = inst.counters
+      if (running !== undefined) {
+        counters.coalesced++
+        return this.#joined(running, call, status)
+      }
+      counters.bump(counters.misses, 0)
+      counters.totalMisses++
+      if (inst.listening) inst.emit({ type: 'miss', key, tier: (this.#l1 as Store).name, tierIndex: 0, at: this.#now() })
+      const load = this.#loads.start(call, undefined, 1, false)
+      if (load.entry !== undefined) {
+        if (status !== undefined) this.#reportLoad(status, load, false)
+        return Promise.resolve(load.entry.value)
+      }
+      return load.promise.then((entry) => {
+        if (status !== undefined) this.#reportLoad(status, load, false)
+        return entry.value
+      })
+    }
+    return this.#resolveShared(call, status)
   }
 
   /**
