@@ -66,7 +66,7 @@ describe('the demo, started the way the README does', () => {
     const stats = (await (await api('/api/stats')).json()) as Stats
     expect(stats.tiers).toMatchObject({ l2: 'kv', coordinator: 'durable-object' })
     const page = await openProduct(2)
-    await expect.poll(() => page.locator('#l2-name').textContent()).toBe('Workers KV')
+    await expect.poll(() => page.locator('#l2-name').textContent(), { timeout: 10_000 }).toBe('Workers KV')
     expect(await page.locator('#coordinator-name').textContent()).toBe('a Durable Object')
     // The product is the seeded row of D1, read by one query.
     expect(await page.locator('#product h3').textContent()).toBe('Linen desk lamp#2')
@@ -89,7 +89,7 @@ describe('the demo, started the way the README does', () => {
 
     // Asked again in the same tab: its memory tier answers.
     await page.click('#picker button[type="submit"]')
-    await expect.poll(() => page.locator('#log tr').count()).toBe(2)
+    await expect.poll(() => page.locator('#log tr').count(), { timeout: 10_000 }).toBe(2)
     expect(await page.locator('#log tr').first().locator('.pill').textContent()).toBe('memory')
     expect(await originCalls('product:11')).toBe(1)
     await page.close()
@@ -146,7 +146,7 @@ describe('the demo, started the way the README does', () => {
 
     // And so does the browser.
     await page.click('#picker button[type="submit"]')
-    await expect.poll(() => page.locator('#log tr').count()).toBe(2)
+    await expect.poll(() => page.locator('#log tr').count(), { timeout: 10_000 }).toBe(2)
     expect(await page.locator('#log tr').first().locator('.pill').textContent()).toBe('memory')
     await page.close()
   })
