@@ -73,6 +73,7 @@ export class Batches {
     const results = new Map<string, Entry>()
     const finds = new Map<string, Found>()
     const stale: string[] = []
+    const token = reads.order.token()
     for (let i = 0; i < tiers.length && open.length > 0; i++) {
       const entries = await tiers.readMany(i, open, open.map((full) => userKey.get(full) as string))
       const next: string[] = []
@@ -83,7 +84,7 @@ export class Batches {
         open.map((full, n) => {
           let found = finds.get(full)
           if (found === undefined) {
-            finds.set(full, (found = notFound()))
+            finds.set(full, (found = notFound(token)))
             const p = policies.get(full) as ResolvedPolicy
             if (p.schema !== undefined) found.p = p
           }
@@ -112,7 +113,8 @@ export class Batches {
     /** Per key, the error of a load that failed with no stale copy to answer. */
     let failures: Map<string, unknown> | undefined
     if (stale.length > 0) {
-      const refresh = stale.filter((full) => this.#loads.running(full) === undefined && !this.#loads.backingOff(full))
+      // Not the keys a load stored meanwhile (see ReadPath.superseded): what the read found is older than the tiers.
+      const refresh = stale.filter((full) => this.#loads.running(full) === undefined && !this.#loads.backingOff(full) && !reads.order.superseded(full, token, (results.get(full) as Entry).createdAt))
       if (refresh.length > 0) {
         counters.refreshes += refresh.length
         this.#start(refresh, userKey, loadMany, policies, true, waitUntil, undefined)
@@ -228,7 +230,10 @@ export class Batches {
       if (inst.listening) {
         for (const [, key, entry] of items) inst.emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
       }
-      return Promise.all(tiers.stores.map((_, i) => tiers.writeMany(i, items)))
+      const all = Promise.all(tiers.stores.map((_, i) => tiers.writeMany(i, items)))
+      // As a single-key load's write (Loads): reads begun before it lands start no refresh of what it replaces.
+      for (const [full, , entry] of items) this.#reads.order.landing(full, all, entry.createdAt)
+      return all
     })
     this.#background.track(written, waitUntil)
     const out = new Map<string, Promise<Entry>>()

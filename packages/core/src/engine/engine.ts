@@ -483,8 +483,9 @@ export class Engine {
     if (entry !== undefined) {
       const { earlyRefresh } = call.p
       if (
-        found.state === EntryState.Stale ||
-        (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))
+        (found.state === EntryState.Stale ||
+          (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))) &&
+        !this.#reads.superseded(call.full, found)
       ) {
         this.#loads.refresh(call, entry, found.tier + 1)
       } else if (call.p.refreshAhead || call.p.sliding) this.#hooks?.fresh?.(call, entry, found.tier, this.#now())

@@ -22,10 +22,12 @@ export interface Found {
   fallbackTier: number
   /** The policy of the read, when its schema must be checked (values from tiers outside this process). */
   p?: ResolvedPolicy | undefined
+  /** When the read began (WriteOrder.token): see ReadPath.overtaken. */
+  token: number
 }
 
-export function notFound(): Found {
-  return { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined, fallbackTier: -1 }
+export function notFound(token = 0): Found {
+  return { entry: undefined, tier: -1, state: EntryState.Dead, fallback: undefined, fallbackTier: -1, token }
 }
 
 /** Reads down the tiers, judges what it finds, and copies what it served into the tiers above. */
@@ -35,11 +37,12 @@ export class ReadPath {
   readonly #tags: Tags
   readonly #background: Background
   readonly #now: () => number
-  readonly #order: WriteOrder
+  /** The order of this process's reads and writes per key; loads record their writes here. */
+  readonly order: WriteOrder
 
   constructor(tiers: Tiers, inst: Instrumentation, tags: Tags, background: Background, now: () => number, order: WriteOrder) {
     this.tiers = tiers
-    this.#order = order
+    this.order = order
     this.#inst = inst
     this.#tags = tags
     this.#background = background
@@ -60,9 +63,9 @@ export class ReadPath {
     intent?: ReadIntent,
   ): Promise<Found> {
     const tiers = this.tiers
-    const found = notFound()
+    const token = this.order.token()
+    const found = notFound(token)
     if (p?.schema !== undefined) found.p = p
-    const token = this.#order.token()
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
       const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key, intent)
@@ -70,7 +73,7 @@ export class ReadPath {
       // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
       // after the refresh's own write would bring it back.
       // Nor one the key was written over (set, write, delete) while this read was under way.
-      if (i > 0 && found.state === EntryState.Fresh && !this.#order.overtaken(full, token)) this.fill(key, full, found.entry as Entry, i, waitUntil)
+      if (i > 0 && found.state === EntryState.Fresh && !this.order.overtaken(full, token)) this.fill(key, full, found.entry as Entry, i, waitUntil)
       if (tiers.rewrite !== undefined && found.state === EntryState.Fresh) this.#reencrypt(key, full, found.entry as Entry, i, token, waitUntil)
       return found
     }
@@ -158,13 +161,23 @@ export class ReadPath {
 
   /** Writes an entry read under an old encryption key again under the current one, in the background (see Tiers.rewrite). */
   #reencrypt(key: string, full: string, entry: Entry, i: number, token: number, waitUntil: WaitUntil | undefined): void {
-    const rewrite = this.tiers.rewrite?.(i, full, key, entry, () => this.#order.overtaken(full, token))
+    const rewrite = this.tiers.rewrite?.(i, full, key, entry, () => this.order.overtaken(full, token))
     if (rewrite === undefined) return
     const inst = this.#inst
     const done = rewrite.then((ok) => {
       if (ok && inst.listening) inst.emit({ type: 'reencrypt', key, tier: this.#name(i), tierIndex: i, at: this.#now() })
     })
     this.#background.track(done, waitUntil)
+  }
+
+  /**
+   * Whether the entry `found` holds is older than what this process wrote for the key (set, delete, a load storing
+   * its answer) since the read began, or is writing now. A stale entry then needs no refresh: the write brought a
+   * newer one. (A read that began before a refresh wrote and judged the old entry after the refresh ended once
+   * started a second refresh: issue 13's soft burst.)
+   */
+  superseded(full: string, found: Found): boolean {
+    return found.entry !== undefined && this.order.superseded(full, found.token, found.entry.createdAt)
   }
 
   #name(i: number): string {

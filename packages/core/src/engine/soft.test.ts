@@ -7,6 +7,8 @@ import { memoryStore } from '../stores/memory.js'
 import { deferred, flush, manualClock, ScriptedStore } from '../test-support/helpers.js'
 import { SOFT_TAG } from './soft.js'
 import type { ReadStatus } from './status.js'
+import type { Entry } from '../entry.js'
+import type { Store } from '../store.js'
 
 /** A memoryCoordinator that answers tag questions asynchronously, like a remote one, and logs invalidations. */
 function remoteLike(now: () => number): { coordinator: Coordinator; invalidated: string[][]; asked: string[][] } {
@@ -306,5 +308,117 @@ describe('expire(key)', () => {
     const { cache } = twoTiers({ ttl: '1h' })
     await expect(cache.expire('')).rejects.toThrow(/key/)
     await expect(cache.expire(42 as unknown as string)).rejects.toThrow(TypeError)
+  })
+})
+
+/**
+ * A network-like tier over a Map whose reads and writes can be held: a held read answers what the map held when it
+ * was asked (as Redis answers a request in the order it arrived), once let go; a held write lands once let go.
+ */
+class HeldStore implements Store {
+  readonly map = new Map<string, Entry>()
+  hold: { gets: Promise<void> | undefined; sets: Promise<void> | undefined } = { gets: undefined, sets: undefined }
+  constructor(readonly name: string) {}
+  async get(key: string): Promise<Entry | undefined> {
+    const answer = this.map.get(key)
+    if (this.hold.gets !== undefined) await this.hold.gets
+    return answer
+  }
+  async set(key: string, entry: Entry): Promise<void> {
+    if (this.hold.sets !== undefined) await this.hold.sets
+    this.map.set(key, entry)
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key)
+  }
+}
+
+describe('one refresh per soft invalidation, whatever the timing of the reads (issue 13: Upstash burst, 2 loads)', () => {
+  /**
+   * `lamp` written as v1 in the shared tier only, then soft-invalidated; the first read answers v1 stale and starts
+   * the refresh. `locks`: the coordinator has locks (memoryCoordinator), else none (a remote-like one without).
+   */
+  async function softInvalidated(l1: Store, l2: HeldStore, locks = true) {
+    const clock = manualClock()
+    const coordinator = locks ? memoryCoordinator({ now: clock.now }) : remoteLike(clock.now).coordinator
+    const cache = createCache({ tiers: [l1, l2], coordinator, now: clock.now, policy: { ttl: '1h', swr: '1m', tags: ['products'] } })
+    await cache.getOrSet('lamp', () => 'v1')
+    await cache.idle()
+    await l1.delete(':lamp')
+    clock.advance(10)
+    await cache.invalidateTags(['products'], { mode: 'soft' })
+    clock.advance(10)
+    let calls = 0
+    const gate = deferred<string>()
+    const loader = (): Promise<string> => {
+      calls++
+      return gate.promise
+    }
+    expect(await cache.getOrSet('lamp', loader)).toBe('v1')
+    await flush()
+    expect(calls).toBe(1)
+    return { cache, loader, gate, calls: () => calls }
+  }
+
+  it('a read that began before the refresh wrote and judges the old entry after it ended starts no second refresh', async () => {
+    const l2 = new HeldStore('shared')
+    const { cache, loader, gate, calls } = await softInvalidated(memoryStore(), l2)
+    // A slower read of the shared tier: asked while the refresh runs, answered after it wrote and released its lock.
+    const release = deferred<void>()
+    l2.hold.gets = release.promise
+    const late = cache.getOrSet('lamp', loader)
+    await flush()
+    l2.hold.gets = undefined
+    gate.resolve('v2')
+    await cache.idle()
+    expect((l2.map.get(':lamp') as Entry).value).toBe('v2')
+    release.resolve()
+    // It answers the old copy it read (stale, within swr), and leaves the refresh done.
+    expect(await late).toBe('v1')
+    await cache.idle()
+    expect(calls()).toBe(1)
+    expect(await cache.getOrSet('lamp', loader)).toBe('v2')
+    expect(calls()).toBe(1)
+  })
+
+  it('nor does a read that began while the refresh was still writing to the tiers', async () => {
+    const l1 = new HeldStore('edge')
+    const l2 = new HeldStore('shared')
+    // Without a lock to wait on (with one, the second refresh would wait for the first's release, after its writes).
+    const { cache, loader, gate, calls } = await softInvalidated(l1, l2, false)
+    const landed = deferred<void>()
+    l1.hold.sets = landed.promise
+    l2.hold.sets = landed.promise
+    gate.resolve('v2')
+    await flush()
+    // The refresh is over (its answer is in), its writes have not landed: a read now finds the old entry.
+    expect(l2.map.get(':lamp')?.value).toBe('v1')
+    expect(await cache.getOrSet('lamp', loader)).toBe('v1')
+    expect(calls()).toBe(1)
+    landed.resolve()
+    await cache.idle()
+    expect(calls()).toBe(1)
+    expect(await cache.getOrSet('lamp', loader)).toBe('v2')
+  })
+
+  it('a batch read (getManyOrSet) follows the same rule', async () => {
+    const l2 = new HeldStore('shared')
+    const { cache, gate, calls } = await softInvalidated(memoryStore(), l2)
+    let batchCalls = 0
+    const loadMany = (keys: string[]) => {
+      batchCalls++
+      return keys.map(() => 'v3')
+    }
+    const release = deferred<void>()
+    l2.hold.gets = release.promise
+    const late = cache.getManyOrSet(['lamp'], loadMany)
+    await flush()
+    l2.hold.gets = undefined
+    gate.resolve('v2')
+    await cache.idle()
+    release.resolve()
+    expect(await late).toEqual(['v1'])
+    await cache.idle()
+    expect(calls() + batchCalls).toBe(1)
   })
 })

@@ -24,4 +24,29 @@ describe('WriteOrder', () => {
     order.wrote('k1')
     expect(order.overtaken('k1', fresh)).toBe(true)
   })
+
+  it('counts a load\'s write as overtaking reads until it has landed, and supersedes only older entries', async () => {
+    const order = new WriteOrder()
+    const before = order.token()
+    let land!: () => void
+    order.landing('a', new Promise<void>((resolve) => (land = resolve)), 200)
+    const during = order.token()
+    // Begun before the write, or while it is under way: overtaken; what they found is superseded when older.
+    expect(order.overtaken('a', before)).toBe(true)
+    expect(order.overtaken('a', during)).toBe(true)
+    expect(order.superseded('a', during, 100)).toBe(true)
+    // The entry being written (or a newer one) is not superseded by its own write.
+    expect(order.superseded('a', during, 200)).toBe(false)
+    expect(order.superseded('a', during, 300)).toBe(false)
+    land()
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(order.overtaken('a', during)).toBe(true)
+    const after = order.token()
+    expect(order.overtaken('a', after)).toBe(false)
+    expect(order.superseded('a', after, 100)).toBe(false)
+    // Another kind of write since (set, delete) supersedes whatever the read found.
+    order.wrote('a')
+    expect(order.superseded('a', after, 300)).toBe(true)
+  })
 })
