@@ -29,8 +29,8 @@ export interface EncryptionOptions {
    * Re-encrypt in the background after a rotation: a fresh entry read from a tier under another listed key is
    * written there again under `current` (same value, same times), at most `maxPending` at once per cache (reads
    * beyond that are left for a later read), each reported as a `reencrypt` event. Off, entries under an old key
-   * are read until they expire. Only single-key reads (get, getOrSet) re-encrypt; a key written in this process
-   * after the read is left alone. Like any write, it can replace a value another process wrote to the tier between
+   * are read until they expire. Reads (get, getOrSet, getManyOrSet) and entries a lock holder hands over
+   * re-encrypt; a key written in this process after the read is left alone. Like any write, it can replace a value another process wrote to the tier between
    * the read and the re-write (ms).
    * @default false ({ maxPending: 8 } when true)
    */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../cache.js'
-import { decodeEntry } from '../entry.js'
+import { memoryCoordinator, type Coordinator } from '../coordinator.js'
+import { decodeEntry, type Entry } from '../entry.js'
 import type { CacheEvent } from '../events.js'
 import { memoryStore } from '../stores/memory.js'
 import { manualClock } from '../test-support/helpers.js'
@@ -95,6 +96,62 @@ describe('background re-encryption after a key rotation (encryption.reencrypt)',
     await read
     await rotated.cache.idle()
     expect(await setup({ keys: ROTATED, current: 'k2' }, store).cache.get('a')).toEqual({ key: 'a', note: 'newer' })
+  })
+
+  it('covers batch reads (getManyOrSet), within the same bound', async () => {
+    const keys = ['a', 'b', 'c', 'd', 'e']
+    const store = await writtenUnderK1('text', keys)
+    const rotated = setup({ keys: ROTATED, current: 'k2', reencrypt: { maxPending: 2 } }, store)
+    const loadMany = (missing: string[]) => missing.map(() => 'loaded')
+    expect(await rotated.cache.getManyOrSet(keys, loadMany)).toEqual(keys.map((key) => ({ key, note: 'secret' })))
+    await rotated.cache.idle()
+    expect(keys.filter((key) => keyIdIn(store, `:${key}`) === 'k2')).toHaveLength(2)
+    for (let round = 0; round < 2; round++) {
+      await rotated.cache.getManyOrSet(keys, loadMany)
+      await rotated.cache.idle()
+    }
+    expect(keys.map((key) => keyIdIn(store, `:${key}`))).toEqual(['k2', 'k2', 'k2', 'k2', 'k2'])
+    expect([...rotated.reencrypted()].sort()).toEqual(keys.map((key) => `${key}@shared`))
+  })
+
+  it('covers an entry a lock holder hands over (written by a process still on the old key)', async () => {
+    const store = new SerializingStore('shared', 'text')
+    // What the holder, another process still writing under k1, stores in the shared tier: made here by a cache on k1.
+    const holderTier = await writtenUnderK1('text', ['a'])
+    const base = memoryCoordinator()
+    let handed = 0
+    const handing: Coordinator = {
+      name: 'handing',
+      stamp: () => base.stamp(),
+      tagStamp: (tags) => base.tagStamp(tags),
+      invalidateTags: (tags) => base.invalidateTags(tags),
+      // This process missed and asked for the lock; the holder wrote its entry meanwhile and hands it over.
+      acquire: async () => {
+        handed++
+        const raw = holderTier.raw.get(':a') as string
+        store.raw.set(':a', raw)
+        return { status: 'shared', entry: decodeEntry(raw) as Entry }
+      },
+    }
+    const events: CacheEvent[] = []
+    const cache = createCache({
+      tiers: [memoryStore(), store],
+      coordinator: handing,
+      now: manualClock().now,
+      codec: createCodec({ encryption: { keys: ROTATED, current: 'k2', reencrypt: true } }),
+      policy: { ttl: '1h' },
+      onEvent: (e) => events.push(e),
+    })
+    let loads = 0
+    const loader = () => {
+      loads++
+      return { key: 'a', note: 'loaded here' }
+    }
+    expect(await cache.getOrSet('a', loader)).toEqual({ key: 'a', note: 'secret' })
+    await cache.idle()
+    expect({ handed, loads }).toEqual({ handed: 1, loads: 0 })
+    expect(keyIdIn(store, ':a')).toBe('k2')
+    expect(events.filter((e) => e.type === 'reencrypt').map((e) => `${e.key}@${e.tier}`)).toEqual(['a@shared'])
   })
 
   it('refuses a bad reencrypt option at createCodec, naming it', () => {

@@ -102,8 +102,12 @@ export class Batches {
         const entry = found.entry as Entry
         results.set(full, entry)
         if (found.state === EntryState.Stale) stale.push(full)
-        // As in ReadPath.find: only fresh entries are copied up, a stale one is about to be replaced by its refresh.
-        else if (i > 0) filled.push([full, key, entry])
+        else {
+          // As in ReadPath.find: only fresh entries are copied up (a stale one is about to be replaced by its
+          // refresh), and re-encrypted when read under an old key.
+          if (i > 0) filled.push([full, key, entry])
+          if (tiers.rewrite !== undefined) reads.reencrypt(key, full, entry, i, token, waitUntil)
+        }
       }
       if (filled.length > 0) reads.fillMany(filled, i, waitUntil)
       open = next

@@ -126,6 +126,8 @@ export class Locks {
     left: number,
   ): Promise<{ entry: Entry; tier: number } | { lock: Lock | undefined }> {
     let attempt: LockAttempt
+    // What a holder hands over may be re-encrypted (ReadPath.reencrypt) unless the key is written meanwhile.
+    const token = this.#reads.order.token()
     try {
       const asked = acquire(full, this.#ttl, this.#wait)
       // No timeouts (tierTimeout 0): the coordinator's own bound is the only one. Nothing left of the read's budget
@@ -156,6 +158,7 @@ export class Locks {
     if (p?.schema !== undefined) found.p = p
     if (entry !== undefined && (await reads.take(found, last, key, full, entry, waitUntil, false)) && found.state === EntryState.Fresh) {
       reads.fill(key, full, entry, last, waitUntil)
+      if (reads.tiers.rewrite !== undefined) reads.reencrypt(key, full, entry, last, token, waitUntil)
       return { entry, tier: last }
     }
     return { lock: undefined }

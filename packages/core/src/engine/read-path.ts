@@ -74,7 +74,7 @@ export class ReadPath {
       // after the refresh's own write would bring it back.
       // Nor one the key was written over (set, write, delete) while this read was under way.
       if (i > 0 && found.state === EntryState.Fresh && !this.order.overtaken(full, token)) this.fill(key, full, found.entry as Entry, i, waitUntil)
-      if (tiers.rewrite !== undefined && found.state === EntryState.Fresh) this.#reencrypt(key, full, found.entry as Entry, i, token, waitUntil)
+      if (tiers.rewrite !== undefined && found.state === EntryState.Fresh) this.reencrypt(key, full, found.entry as Entry, i, token, waitUntil)
       return found
     }
     return found
@@ -159,8 +159,12 @@ export class ReadPath {
     return replaced
   }
 
-  /** Writes an entry read under an old encryption key again under the current one, in the background (see Tiers.rewrite). */
-  #reencrypt(key: string, full: string, entry: Entry, i: number, token: number, waitUntil: WaitUntil | undefined): void {
+  /**
+   * Writes an entry read from tier `i` (by a single-key or batch read, or handed over by a lock holder as that tier
+   * keeps it) under an old encryption key again under the current one, in the background (see Tiers.rewrite); not
+   * when the key was written since `token` (WriteOrder).
+   */
+  reencrypt(key: string, full: string, entry: Entry, i: number, token: number, waitUntil: WaitUntil | undefined): void {
     const rewrite = this.tiers.rewrite?.(i, full, key, entry, () => this.order.overtaken(full, token))
     if (rewrite === undefined) return
     const inst = this.#inst
