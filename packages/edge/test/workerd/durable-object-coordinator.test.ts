@@ -241,13 +241,19 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
   it('runs the origin once when three isolates miss one key together; the waiters get the value as the holder loads it', async () => {
     const prefix = `${unique('stampede')}:`
     const kvPrefix = `${unique('stampede-kv')}:`
-    const made = Array.from({ length: 3 }, () => isolate(prefix, kvPrefix))
+    // The objects' requests are recorded, so that the holder's origin can wait for the others' lock requests.
+    const { namespace, requests } = recorded()
+    const made = Array.from({ length: 3 }, () => isolate(prefix, kvPrefix, { namespace }))
     const isolates = made.map((m) => m.cache)
     let calls = 0
     let loadedAt = 0
     const origin = async (): Promise<string> => {
       calls++
-      await new Promise((r) => setTimeout(r, 200))
+      // Held until all three lock requests have gone out (the two others wait on the object), instead of a fixed
+      // 200 ms that a slow isolate on a loaded machine can miss, then reading the entry instead of waiting
+      // (lockWaits 1). After 10 s it goes on, and the counts decide.
+      const acquires = (): number => requests.filter((r) => r.path === '/lock/acquire').length
+      for (const end = Date.now() + 10_000; Date.now() < end && acquires() < 3; ) await new Promise((r) => setTimeout(r, 5))
       loadedAt = Date.now()
       return 'loaded once'
     }
