@@ -65,7 +65,9 @@ describe.each(BACKENDS)('%s', (_, makeStore, rawOf) => {
         })
         const prefix = unique('codec')
         const value = extra === 'gzip' ? { sample, pad: 'xyz'.repeat(2000) } : sample
-        const options = { codec, policy: { ttl: '2m' } } as const
+        // tierTimeout generous (default 1 s): a loaded CI machine must not turn a slow write or read into the 'error'
+        // event asserted absent below (and a lost value); these tests are about encodings, not timeouts.
+        const options = { codec, policy: { ttl: '2m' }, tierTimeout: '30s' } as const
         await createCache({ tiers: [makeStore(prefix)], ...options }).set('k', value)
         const events: CacheEvent[] = []
         expect(await createCache({ tiers: [makeStore(prefix)], ...options, onEvent: (e) => events.push(e) }).get('k')).toEqual(value)
