@@ -89,7 +89,10 @@ const wrangler = spawn(
   [
     wranglerBin,
     'dev',
-    ...['--ip', host, '--port', String(port), '--inspector-ip', '127.0.0.1', '--persist-to', state],
+    // A port of its own for the devtools inspector: wrangler's default (the first free from 9229) races with any other
+    // wrangler dev starting at the same moment (tests start several), and one of them fails 'Address already in use'.
+    ...['--ip', host, '--port', String(port), '--inspector-ip', '127.0.0.1', '--inspector-port', String(await freePort('127.0.0.1'))],
+    ...['--persist-to', state],
     '--show-interactive-dev-session=false',
     ...(typeof args['log-level'] === 'string' ? ['--log-level', args['log-level']] : []),
     ...vars.flatMap((name) => ['--var', `${name}:${process.env[name]}`]),
@@ -154,6 +157,18 @@ async function waitForWorker(base) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return undefined
+}
+
+/** A port the system says is free on `hostname` now. @param {string} hostname @returns {Promise<number>} */
+async function freePort(hostname) {
+  return await new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', (/** @type {Error} */ error) => fail(`cannot find a free port on ${hostname}: ${error.message}`))
+    probe.listen(0, hostname, () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
+    })
+  })
 }
 
 /** @param {string} hostname @param {number} portNumber */
