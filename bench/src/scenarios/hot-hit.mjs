@@ -12,6 +12,11 @@ const TARGET = 2
 const POLICY_TARGET = 1.3
 const MIN_OPS = 20_000
 const MAX_OPS = 5_000_000
+/** Instruction counts of the same loop, measured apart from this run (see the text). */
+const CALLGRIND =
+  'Counted in instructions instead of time (not measured by this run: bench/src/instructions.mjs under valgrind --tool=callgrind, ' +
+  'the same 1,000-key loop, 200,000 hits after 300,000 warm-up ones; by the perf engineer at 62ca7e9), ' +
+  'per hit: async Map 1,319, lru 1,541 (1.17x; 1,643 at 7be8102), lfu 1,769 (1.34x), fifo 1,492 (1.13x).'
 /** Unmeasured ops at the start of each slice (at most an eighth of it). */
 const SETTLE_OPS = 20_000
 
@@ -120,13 +125,14 @@ export default {
     }
     if (policyTarget.met === false) {
       policyTarget.reason =
-        'Wall-time ratios on this shared 2-core machine vary by about ±30% from run to run (the spread column); the CPU-time ratio is the steadier of the two. Compare the three policy rows with each other in the same run.'
+        'Wall-time ratios on this shared 2-core machine vary by about ±30% from run to run (the spread column); the CPU-time ratio is the steadier of the two. Compare the three policy rows with each other in the same run. ' +
+        CALLGRIND
     }
     if (met === false) {
       log('  @tiercache/core misses its target: profiling its hot-hit loop...')
       target.reason =
         `${await profileNote({ kind: 'hot-hit', adapterId: 'tiercache' })} ` +
-        "Counted in instructions instead of time (callgrind, by the core engineer; not measured by this run), a hot hit costs about 1.22x the async Map loop; " +
+        `${CALLGRIND} ` +
         'their notes put run-to-run variation of wall-time ratios on this shared 2-core machine at about ±30% with its load (the spread column shows this run\'s).'
     }
     return {
