@@ -42,7 +42,7 @@ export type { Entry, Envelope } from './entry.js'
 export { CacheError } from './errors.js'
 export type { CacheErrorCode } from './errors.js'
 export { flightAlive, joinFlight, ownFlight } from './flight.js'
-export type { Flight } from './flight.js'
+export type { Flight, FlightBound } from './flight.js'
 export { resolvePolicy, validateTags } from './policy.js'
 export type { Policy, ResolvedPolicy } from './policy.js'
 export type {
