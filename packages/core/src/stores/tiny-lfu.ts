@@ -124,9 +124,18 @@ export class TinyLfuOrder implements EvictionOrder {
     }
   }
 
+  /** Every LFU hit runs this; what only some hits need (counting, promotion) is in methods of their own. */
   used(slot: number): void {
-    const sketch = this.#sketch
     // A key read so often that its counters are full needs no counting until they are halved.
+    if (this.#saturated[slot] !== (this.#sketch.epoch & 0xffff) + 1 || this.#recent !== undefined) this.#count(slot)
+    const segment = this.#segment[slot] as number
+    if (segment === PROBATION) this.#promote(slot)
+    else this.#lists.toHead(segment, slot)
+  }
+
+  /** Counts a read of `slot`'s key in the sketches whose counters for it are not full. */
+  #count(slot: number): void {
+    const sketch = this.#sketch
     const mark = (sketch.epoch & 0xffff) + 1
     if (this.#saturated[slot] !== mark && !sketch.increment(this.#hashes[slot] as number)) this.#saturated[slot] = mark
     const recent = this.#recent
@@ -135,14 +144,13 @@ export class TinyLfuOrder implements EvictionOrder {
       const recentMark = (recent.epoch & 0xffff) + 1
       if (saturated[slot] !== recentMark && !recent.increment(this.#hashes[slot] as number)) saturated[slot] = recentMark
     }
+  }
+
+  /** A probation entry read again moves to protected; protected's oldest goes back to probation when it is full. */
+  #promote(slot: number): void {
     const lists = this.#lists
-    const segment = this.#segment[slot] as number
-    if (segment === PROBATION) {
-      this.#move(slot, PROBATION, PROTECTED)
-      if ((lists.sizes[PROTECTED] as number) > this.#protectedMax) this.#move(lists.tails[PROTECTED] as number, PROTECTED, PROBATION)
-    } else {
-      lists.toHead(segment, slot)
-    }
+    this.#move(slot, PROBATION, PROTECTED)
+    if ((lists.sizes[PROTECTED] as number) > this.#protectedMax) this.#move(lists.tails[PROTECTED] as number, PROTECTED, PROBATION)
   }
 
   removed(slot: number): void {
