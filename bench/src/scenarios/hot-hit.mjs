@@ -15,8 +15,8 @@ const MAX_OPS = 5_000_000
 /** Instruction counts of the same loop, measured apart from this run (see the text). */
 const CALLGRIND =
   'Counted in instructions instead of time (not measured by this run: bench/src/instructions.mjs under valgrind --tool=callgrind, ' +
-  'the same 1,000-key loop, 200,000 hits after 300,000 warm-up ones; by the perf engineer at 62ca7e9), ' +
-  'per hit: async Map 1,319, lru 1,541 (1.17x; 1,643 at 7be8102), lfu 1,769 (1.34x), fifo 1,492 (1.13x).'
+  'the same 1,000-key loop, 200,000 hits after 300,000 warm-up ones; by the perf engineer at a2132a4), ' +
+  'per hit: async Map 1,319, lru 1,541 (1.17x; 1,643 at 7be8102), lfu 1,579 (1.20x; 1,594 at 7be8102), fifo 1,492 (1.13x).'
 /** Unmeasured ops at the start of each slice (at most an eighth of it). */
 const SETTLE_OPS = 20_000
 
