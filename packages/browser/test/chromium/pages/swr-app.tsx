@@ -50,6 +50,8 @@ const swrApp = {
   renders: () => renders,
   /** Entries read from IndexedDB (hits and misses of tier 1) since the page started. */
   reads: () => reads,
+  /** Entries IndexedDB holds now (committed writes): the adapter's writes run in the background. */
+  stored: () => idb.count(),
   invalidate: (tags: string[]) => cache.invalidateTags(tags),
   /** Persists `n` items as a long-used app would have them (ids from 1000 up, so none is shown). */
   seed: (n: number) => seed(cache, idb, Array.from({ length: n }, (_, i) => [`swr:${urlOf(1000 + i)}`, { id: 1000 + i, version: 1 }, ['items']] as const)),
