@@ -73,13 +73,16 @@ export function adapterScenarios(env: DriverEnv): void {
       const db = unique('swr')
       const page = await env.h.open(`/swr?db=${db}&count=5`)
       await expect.poll(() => shown(page)).toEqual(['0:1', '1:1', '2:1', '3:1', '4:1'])
+      // The five are in IndexedDB before the reload (the adapter writes them in the background).
+      await expect.poll(() => page.evaluate(() => window.swrApp.stored())).toBe(5)
       await page.evaluate(() => window.swrApp.seed(5_000))
       await reload(page)
       await expect.poll(() => shown(page)).toEqual(['0:1', '1:1', '2:1', '3:1', '4:1'])
       expect(itemRequests(db)).toBe(5)
       expect(await page.evaluate(() => window.swrApp.reads())).toBe(5)
-      // Far above what reading five entries costs: the whole-cache alternative parses all 5,000 at once.
-      expect((await page.evaluate(() => window.swrApp.longTasks())).longest).toBeLessThan(1_000)
+      // The count of reads above is the test (the whole-cache alternative reads all 5,000); the longest task is a
+      // sanity bound, generous because a loaded CI machine stretches page start-up tasks.
+      expect((await page.evaluate(() => window.swrApp.longTasks())).longest).toBeLessThan(5_000)
       await page.close()
     })
   })
