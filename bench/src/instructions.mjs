@@ -8,6 +8,7 @@
 import { adapterById } from './adapters/index.mjs'
 import { tiercacheAdapter } from './adapters/tiercache.mjs'
 import { compileLoop } from './harness.mjs'
+import { primedSubject } from './scenarios/hot-hit.mjs'
 
 const KEYS = 1_000
 const WARM_UP = 300_000
@@ -18,19 +19,10 @@ if (!id || !(hits >= 0)) throw new Error('usage: instructions.mjs <adapter-id> <
 const policy = /** @type {Record<string, 'lfu' | 'fifo'>} */ ({ 'tiercache-lfu': 'lfu', 'tiercache-fifo': 'fifo' })[id]
 const adapter = policy === undefined ? adapterById(id) : tiercacheAdapter(policy)
 await adapter.probe()
-let loads = 0
-const instance = await adapter.create({
-  ttlMs: 10 * 60_000,
-  maxEntries: 10_000,
-  load: (key) => {
-    loads++
-    return { k: key }
-  },
-})
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`)
-for (const key of keys) await instance.getOrSet(key)
+const { instance, loads } = await primedSubject(adapter, keys)
 const loop = compileLoop(`instructions-${id}`)
 let wrong = await loop(instance.getOrSet, keys, WARM_UP)
 wrong += await loop(instance.getOrSet, keys, hits)
 await instance.close?.()
-if (wrong !== 0 || loads !== KEYS) throw new Error(`${wrong} wrong values, ${loads - KEYS} loads after priming`)
+if (wrong !== 0 || loads() !== KEYS) throw new Error(`${wrong} wrong values, ${loads() - KEYS} loads after priming`)

@@ -4,6 +4,7 @@ import { FLIGHT_DEAD_AFTER_MS, FLIGHT_OLD_MS, FLIGHT_SLACK_MS, FLIGHT_STEP_MS, f
 import { memoryCoordinator } from './coordinator.js'
 import { memoryStore } from './stores/memory.js'
 import type { Store } from './store.js'
+import { settledAfter as settledWithin } from './test-support/helpers.js'
 
 // Fake timers stand for the Workers runtime here: clearing every timer after the owner started is what happens
 // to a request whose response went out without waitUntil (its timers never fire, its I/O is cancelled).
@@ -178,17 +179,7 @@ describe('getOrSet and getManyOrSet under the Workers rule', () => {
     expect(events).toContain('COORDINATOR_ERROR')
   })
 
-  /** When (fake ms after the call) `promise` settled, advancing the clock in 100 ms steps up to `limit`; Infinity if not. */
-  async function settledAfter(promise: Promise<unknown>, limit: number): Promise<number> {
-    let done = false
-    promise.then(
-      () => (done = true),
-      () => (done = true),
-    )
-    const start = Date.now()
-    while (!done && Date.now() - start < limit) await vi.advanceTimersByTimeAsync(100)
-    return done ? Date.now() - start : Number.POSITIVE_INFINITY
-  }
+  const settledAfter = (promise: Promise<unknown>, limit: number): Promise<number> => settledWithin(promise, limit, 100)
 
   // A stuck owner: its request lives on and beats, but its loader never answers (it awaits something that will not
   // settle). Joiners wait until the deadline derived from the cache's timeouts, then load themselves.

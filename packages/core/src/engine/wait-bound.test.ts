@@ -7,6 +7,7 @@ import { memoryCoordinator, type Coordinator, type Lock, type LockAttempt } from
 import type { Entry } from '../entry.js'
 import type { Store } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
+import { settledAfter as settledWithin } from '../test-support/helpers.js'
 
 const TIER_TIMEOUT = 1_000
 const LOCK_WAIT = 2_000
@@ -53,17 +54,7 @@ function cacheOver(l2: Store, coordinator: Coordinator) {
   })
 }
 
-/** When (fake ms after the call) `promise` settled, advancing the clock in 10 ms steps up to `limit`. */
-async function settledAfter(promise: Promise<unknown>, limit: number): Promise<number> {
-  let done = false
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  )
-  const start = Date.now()
-  while (!done && Date.now() - start < limit) await vi.advanceTimersByTimeAsync(10)
-  return done ? Date.now() - start : Number.POSITIVE_INFINITY
-}
+const settledAfter = (promise: Promise<unknown>, limit: number): Promise<number> => settledWithin(promise, limit, 10)
 
 describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWait)', () => {
   beforeEach(() => {

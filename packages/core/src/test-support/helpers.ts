@@ -1,3 +1,4 @@
+import { vi } from 'vitest'
 import type { Entry } from '../entry.js'
 import type { Store } from '../store.js'
 
@@ -13,6 +14,21 @@ export function manualClock(start = 1_700_000_000_000): { now: () => number; adv
       t = value
     },
   }
+}
+
+/**
+ * With vitest's fake timers: how many fake ms after the call `promise` settled, advancing the clock `step` ms at a
+ * time up to `limit`; Infinity if it had not by then.
+ */
+export async function settledAfter(promise: Promise<unknown>, limit: number, step: number): Promise<number> {
+  let done = false
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  )
+  const start = Date.now()
+  while (!done && Date.now() - start < limit) await vi.advanceTimersByTimeAsync(step)
+  return done ? Date.now() - start : Number.POSITIVE_INFINITY
 }
 
 /** A promise with its resolve and reject in hand. */
