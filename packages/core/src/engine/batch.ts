@@ -118,7 +118,7 @@ export class Batches {
     let failures: Map<string, unknown> | undefined
     if (stale.length > 0) {
       // Not the keys a load stored meanwhile (see ReadPath.superseded): what the read found is older than the tiers.
-      const refresh = stale.filter((full) => this.#loads.running(full) === undefined && !this.#loads.backingOff(full) && !reads.order.superseded(full, token, (results.get(full) as Entry).createdAt))
+      const refresh = stale.filter((full) => this.#loads.running(full) === undefined && !this.#loads.backingOff(full) && !reads.supersededAt(full, token, (results.get(full) as Entry).createdAt))
       if (refresh.length > 0) {
         counters.refreshes += refresh.length
         this.#start(refresh, userKey, loadMany, policies, true, waitUntil, undefined)

@@ -298,9 +298,9 @@ export class Loads {
     if (load.stored) {
       // The load just ended: its start plus its duration is now, without asking the clock again.
       written = this.#reads.tiers.writeAll(full, key, entry, entry.createdAt + (entry.loadMs ?? 0))
-      // Reads begun before it lands may still find the entry this one replaces: they start no refresh of it.
-      if (written === undefined) this.#reads.order.wrote(full, entry.createdAt)
-      else this.#reads.order.landing(full, written, entry.createdAt)
+      // Reads begun before it lands may still find the entry this one replaces: they start no refresh of it. A write
+      // that is already done (every tier synchronous) is told by the first tier itself (ReadPath.supersededAt).
+      if (written !== undefined) this.#reads.order.landing(full, written, entry.createdAt)
       if (this.#inst.listening) this.#inst.emit({ type: 'write', key, entry, source: 'load', at: this.#now() })
     }
     // Only a written entry is handed to waiters: one a delete or newer load overtook must not be served.

@@ -181,7 +181,24 @@ export class ReadPath {
    * started a second refresh: issue 13's soft burst.)
    */
   superseded(full: string, found: Found): boolean {
-    return found.entry !== undefined && this.order.superseded(full, found.token, found.entry.createdAt)
+    return found.entry !== undefined && this.supersededAt(full, found.token, found.entry.createdAt)
+  }
+
+  /**
+   * `superseded` for an entry created at `createdAt`, found by the read holding `token`. A load whose writes were all
+   * synchronous records nothing (a per-load record doubled the cold miss's cost): the first tier, which such a load
+   * wrote before anyone could read it, holds its entry, so an entry there created later than the found one tells.
+   */
+  supersededAt(full: string, token: number, createdAt: number): boolean {
+    if (this.order.superseded(full, token, createdAt)) return true
+    const first = this.tiers.stores[0] as Store
+    if (first.getSync === undefined) return false
+    try {
+      const now = first.getSync(full)
+      return now !== undefined && now.createdAt > createdAt
+    } catch {
+      return false
+    }
   }
 
   #name(i: number): string {

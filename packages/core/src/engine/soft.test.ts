@@ -422,3 +422,57 @@ describe('one refresh per soft invalidation, whatever the timing of the reads (i
     expect(calls() + batchCalls).toBe(1)
   })
 })
+
+describe('one refresh per soft invalidation in a cache whose tiers are all synchronous', () => {
+  it('a batch read that judged the old entry after a refresh wrote it (a tag question in between) starts no second one', async () => {
+    const clock = manualClock()
+    const inner = memoryCoordinator({ now: clock.now })
+    // A coordinator whose tag questions can be held, like a remote one answering late.
+    let held: Promise<void> | undefined
+    let asked = 0
+    const coordinator: Coordinator = {
+      name: 'held',
+      softRecords: true,
+      stamp: () => inner.stamp(),
+      tagStamp: async (tags) => {
+        asked++
+        if (held !== undefined) await held
+        return inner.tagStamp(tags)
+      },
+      invalidateTags: (tags) => inner.invalidateTags(tags),
+    }
+    const cache = createCache({ tiers: [memoryStore()], coordinator, now: clock.now, policy: { ttl: '1h', swr: '1m', tags: ['products'] } })
+    await cache.getOrSet('lamp', () => 'v1')
+    clock.advance(10)
+    await cache.invalidateTags(['products'], { mode: 'soft' })
+    clock.advance(10)
+    let calls = 0
+    const gate = deferred<string>()
+    const loader = (): Promise<string> => {
+      calls++
+      return gate.promise
+    }
+    expect(await cache.getOrSet('lamp', loader)).toBe('v1')
+    await flush()
+    expect(calls).toBe(1)
+    // The batch reads the old entry at once, then waits on its tag question while the refresh writes v2.
+    const release = deferred<void>()
+    held = release.promise
+    const askedBefore = asked
+    let batchCalls = 0
+    const late = cache.getManyOrSet(['lamp'], (keys) => {
+      batchCalls++
+      return keys.map(() => 'v3')
+    })
+    await flush()
+    expect(asked).toBeGreaterThan(askedBefore)
+    held = undefined
+    gate.resolve('v2')
+    await flush()
+    expect(await cache.get('lamp')).toBe('v2')
+    release.resolve()
+    expect(await late).toEqual(['v1'])
+    await cache.idle()
+    expect(calls + batchCalls).toBe(1)
+  })
+})
