@@ -58,6 +58,9 @@ export function adapterScenarios(env: DriverEnv): void {
       const db = unique('swr')
       const a = await env.h.open(`/swr?db=${db}&count=2`)
       await expect.poll(() => shown(a)).toEqual(['0:1', '1:1'])
+      // B reads what A stored: the adapter writes to IndexedDB in the background, so B opens once both committed (on a
+      // fast machine B opened before, found nothing and fetched both again: 4 requests).
+      await expect.poll(() => a.evaluate(() => window.swrApp.stored())).toBe(2)
       const b = await env.h.open(`/swr?db=${db}&count=2`)
       await expect.poll(() => shown(b)).toEqual(['0:1', '1:1'])
       expect(itemRequests(db)).toBe(2) // B read A's
@@ -101,6 +104,8 @@ export function adapterScenarios(env: DriverEnv): void {
       // Suspense: the boundary showed its fallback until the first answer.
       await expect.poll(() => page.evaluate(() => window.reactApp.text('suspended'))).toBe('Grace from loader')
       expect(await page.evaluate(() => window.reactApp.fallbacks())).toBeGreaterThan(0)
+      // useCache's loads write IndexedDB in the background: reload once they committed, or the reloaded page loads again.
+      await page.evaluate(() => window.reactApp.idle())
       await reload(page)
       await expect.poll(() => page.evaluate(() => window.reactApp.text('suspended'))).toBe('Grace from indexeddb')
       await expect.poll(() => page.evaluate(() => window.reactApp.text('news'))).toBe('news v1 from indexeddb')
