@@ -74,8 +74,19 @@ export class Batches {
     const finds = new Map<string, Found>()
     const stale: string[] = []
     const token = reads.order.token()
+    const users = (fulls: string[]): string[] => fulls.map((full) => userKey.get(full) as string)
+    /** The keys read early from tier i (below), and what it answered. */
+    let ahead: string[] = []
+    let early: Promise<(Entry | undefined)[]> | undefined
     for (let i = 0; i < tiers.length && open.length > 0; i++) {
-      const entries = await tiers.readMany(i, open, open.map((full) => userKey.get(full) as string))
+      // Only when the early keys are exactly the open ones (a tag or a schema can turn more keys away).
+      const entries = await (early !== undefined && open.length === ahead.length && open.every((full, n) => full === ahead[n]) ? early : tiers.readMany(i, open, users(open)))
+      const now = this.#now()
+      // Keys with nothing servable here (no entry, or one past its swr window: error-stale at best) read the next tier
+      // now, while the tag questions of the others are under way: a slow coordinator and a slow next tier then cost
+      // the longer of the two, not both (issue 9's endpoint-slow batches).
+      ahead = open.filter((_, n) => (entries[n]?.staleUntil ?? 0) <= now)
+      early = i + 1 < tiers.length && ahead.length > 0 ? tiers.readMany(i + 1, ahead, users(ahead)) : undefined
       const next: string[] = []
       const filled: (readonly [string, string, Entry])[] = []
       // Every key's entry is judged at once: the tag questions of several keys (each bounded by the tier timeout)

@@ -170,6 +170,28 @@ describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWa
     expect(await values).toEqual(['va', 'vb', 'vc'])
   })
 
+  it("reads the next tier for a batch's keys with nothing in the first while the others' tag questions are asked", async () => {
+    const l1 = memoryStore()
+    const writer = createCache({ tiers: [l1] })
+    await writer.set('a', 'va', { ttl: '1h', tags: ['ta'] })
+    const base = memoryCoordinator()
+    // A coordinator and a shared tier both slower than the timeout (the endpoint-slow fault): a's tag question and
+    // b's read of the shared tier each end at the tier timeout.
+    const coordinator: Coordinator = { name: 'stuck-tags', stamp: () => base.stamp(), tagStamp: () => new Promise<number>(() => {}), invalidateTags: (tags) => base.invalidateTags(tags) }
+    const l2 = slowTier([Number.POSITIVE_INFINITY])
+    const cache = createCache({ tiers: [l1, l2], coordinator, policy: { ttl: '1h' }, tierTimeout: TIER_TIMEOUT, now: () => Date.now() })
+    const values = cache.getManyOrSet(['a', 'b'], async (keys) => keys.map((key) => `loaded ${key}`))
+    // Before: a's tag question, then b's read of the shared tier (2 x TIER_TIMEOUT); now the longer of the two.
+    expect(await settledAfter(values, 10 * TIER_TIMEOUT)).toBeLessThanOrEqual(TIER_TIMEOUT + 20)
+    expect(await values).toEqual(['va', 'loaded b'])
+    // Only b was read from the shared tier: a's copy answered.
+    expect(l2.reads).toBe(1)
+    expect(cache.stats().tiers.map((t) => [t.hits, t.misses])).toEqual([
+      [1, 1],
+      [0, 1],
+    ])
+  })
+
   it("bounds the wait for the coordinator's stamp by the tier timeout: a stamp read that never answers does not hang a tagged load", async () => {
     const base = memoryCoordinator()
     // A stamp read shared with a request that ended (Workers) never settles.
