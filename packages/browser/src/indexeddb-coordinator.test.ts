@@ -380,6 +380,33 @@ describe('indexedDbCoordinator under createCache', () => {
     expect(after.state).toBe('fresh')
   })
 
+  it('what this page loads or sets while its invalidation is being written outlives it, here and after a reload', async () => {
+    const { dbName } = database()
+    const time = clock()
+    const first = page(dbName, time)
+    await first.cache.set('p:1', 'shoe', { ttl: '1h', tags: ['products'] })
+    await first.cache.idle()
+    time.advance(1_000)
+    // Not awaited: the app loads the new data at once (as TanStack Query refetches on the `invalidate` event), while
+    // IndexedDB has not yet committed the new stamp.
+    const invalidation = first.cache.invalidateTags(['products'])
+    const set = first.cache.set('p:1', 'shoe v2', { ttl: '1h', tags: ['products'] })
+    let loads = 0
+    const loaded = first.cache.getOrSet('p:2', () => `hat v${++loads}`, { ttl: '1h', tags: ['products'] })
+    const stamp = await first.coordinator.invalidateTags([]) // the current stamp, for the check below
+    await Promise.all([invalidation, set, loaded])
+    expect(await first.cache.get('p:1')).toBe('shoe v2')
+    expect(await first.cache.getOrSet('p:2', () => `hat v${++loads}`, { ttl: '1h', tags: ['products'] })).toBe('hat v1')
+    expect(loads).toBe(1)
+    expect(first.coordinator.tagStamp(['shop:products'])).toBeGreaterThan(stamp)
+    await first.cache.idle()
+
+    time.advance(1_000)
+    const second = page(dbName, time)
+    expect(await second.cache.get('p:1')).toBe('shoe v2')
+    expect(await second.cache.get('p:2')).toBe('hat v1')
+  })
+
   it('without the invalidation, the same reload serves the entry from IndexedDB', async () => {
     const { dbName } = database()
     const time = clock()

@@ -134,8 +134,8 @@ export class IndexedDbCoordinator implements Coordinator {
   // ---------------------------------------------------------------- Coordinator
 
   stamp(): number | Promise<number> {
-    if (!this.#loaded) return this.ready().then(() => this.#stamps.current)
-    return this.#stamps.current
+    if (!this.#loaded) return this.ready().then(() => this.#stamps.loadStamp())
+    return this.#stamps.loadStamp()
   }
 
   tagStamp(tags: readonly string[]): number | Promise<number> {

@@ -52,7 +52,9 @@ export interface Coordinator {
    * The greatest stamp this process knows (0 before any invalidation). A load records it when it starts. Every
    * answer that carries tag stamps should also carry the current stamp, raising what this returns, so that an entry
    * this process loads is never killed by an invalidation it already knew of. Answer synchronously when possible;
-   * a Promise (say, the first call of a process, which must ask) delays the load until it settles.
+   * a Promise (say, the first call of a process, which must ask) delays the load until it settles. While this
+   * process's own `invalidateTags` is under way, answer its stamp once it settled (TagStamps' `loadStamp`): a load
+   * starting after the call would otherwise die as soon as that stamp lands.
    */
   stamp(): number | Promise<number>
   /**

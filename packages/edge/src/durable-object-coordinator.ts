@@ -144,7 +144,7 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   }
 
   stamp(): number | Promise<number> {
-    if (this.#stampKnown) return this.#stamps.current
+    if (this.#stampKnown) return this.#stamps.loadStamp()
     // Not shared with other callers: in workerd a request must not wait on a read another request started.
     return this.#call(this.#clock(), '/stamp/read', {}, 'stamp').then((answer) => {
       this.#stamps.raise((answer as { stamp: number }).stamp)

@@ -200,7 +200,7 @@ class UpstashCoordinator implements Coordinator {
   }
 
   stamp(): number | Promise<number> {
-    if (this.#stampSeen) return this.#stamps.current
+    if (this.#stampSeen) return this.#stamps.loadStamp()
     this.#stampRead ??= this.#call('stamp', this.#redis.get(this.#layout.stampKey)).then(
       (stamp) => {
         this.#stampRead = undefined

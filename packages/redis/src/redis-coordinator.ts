@@ -70,8 +70,12 @@ export interface RedisBusOptions {
 export interface RedisCoordinator extends Coordinator {
   /** The bus, when on: `up` says whether its subscription works. */
   readonly bus: { readonly up: boolean; readonly channel: string; readonly id: string } | undefined
-  /** The greatest stamp this process has seen (from an invalidation here or a read), synchronously; 0 before any. */
-  stamp(): number
+  /**
+   * The greatest stamp this process has seen (from an invalidation here or a read); 0 before any. Synchronous, except
+   * while this process is invalidating tags: then a Promise of the stamp once that settled (what a load starting now
+   * records, so that it outlives the invalidation it started after).
+   */
+  stamp(): number | Promise<number>
   /** Closes the bus's subscriber connection and stops its heartbeat (the app's client stays open). */
   close(): void
 }
@@ -175,8 +179,8 @@ class RedisTagCoordinator implements RedisCoordinator {
     }
   }
 
-  stamp(): number {
-    return this.#stamps.current
+  stamp(): number | Promise<number> {
+    return this.#stamps.loadStamp()
   }
 
   close(): void {

@@ -47,6 +47,27 @@ describe('TagStamps', () => {
     expect(stamps.current).toBe(60)
   })
 
+  it('loadStamp: the current stamp, or while an invalidation is under way here, its stamp once it settled (also when it failed)', async () => {
+    const { stamps } = memory()
+    stamps.raise(50)
+    expect(stamps.loadStamp()).toBe(50)
+    let finish: (stamp: number) => void = () => undefined
+    const work = stamps.invalidate(['a'], () => new Promise<number>((resolve) => (finish = resolve)))
+    const during = stamps.loadStamp()
+    expect(during).toBeInstanceOf(Promise)
+    finish(60)
+    expect(await during).toBe(60)
+    expect(await work).toBe(60)
+    expect(stamps.loadStamp()).toBe(60)
+    let fail: (error: Error) => void = () => undefined
+    const failing = stamps.invalidate(['a'], () => new Promise<number>((_, reject) => (fail = reject)))
+    const beside = stamps.loadStamp()
+    fail(new Error('unreachable'))
+    await expect(failing).rejects.toThrow('unreachable')
+    expect(await beside).toBe(60)
+    expect(stamps.loadStamp()).toBe(60)
+  })
+
   it("a failed invalidation keeps its tags dead until read again ('dead'), or reads them at the next question ('reread')", async () => {
     const { clock, stamps, reader } = memory()
     stamps.remember('a', 5, clock.now)

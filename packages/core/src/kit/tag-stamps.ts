@@ -38,6 +38,8 @@ export class TagStamps {
   readonly #tags = new Map<string, Known>()
   /** Invalidations of this process not yet answered, per tag: those tags count as invalidated at +Infinity. */
   readonly #pending = new Map<string, number>()
+  /** This process's invalidations under way (`invalidate`): a load starting meanwhile records their stamp (`loadStamp`). */
+  readonly #issuing = new Set<Promise<unknown>>()
   /** Reads in flight per tag (`join`): one at a time. */
   readonly #reading = new Map<string, Promise<number>>()
   readonly #trustFor: number
@@ -56,6 +58,17 @@ export class TagStamps {
   /** The greatest stamp any answer has shown this process (0 before any). */
   get current(): number {
     return this.#stamp
+  }
+
+  /**
+   * The stamp a load starting now records: the current one, or, while this process is invalidating tags, the current
+   * one once those invalidations have settled. A load that starts after an `invalidateTags` call reads data from after
+   * it: with the stamp from before, its entry would die as soon as the new stamp lands (a wasted load, and in a browser
+   * a reload or another tab loading it again).
+   */
+  loadStamp(): number | Promise<number> {
+    if (this.#issuing.size === 0) return this.#stamp
+    return Promise.allSettled(this.#issuing).then(() => this.loadStamp())
   }
 
   /** Raises the greatest stamp seen to `stamp` (ignored unless a finite number). */
@@ -159,9 +172,13 @@ export class TagStamps {
   /** Runs `work` (an invalidation of `tags`) with the tags dead in this process until it settles. */
   async #invalidating<T>(tags: readonly string[], work: () => Promise<T>): Promise<T> {
     for (const tag of tags) this.#pending.set(tag, (this.#pending.get(tag) ?? 0) + 1)
+    let issuing: Promise<T> | undefined
     try {
-      return await work()
+      issuing = work()
+      this.#issuing.add(issuing)
+      return await issuing
     } finally {
+      if (issuing !== undefined) this.#issuing.delete(issuing)
       for (const tag of tags) {
         const left = (this.#pending.get(tag) ?? 1) - 1
         if (left === 0) this.#pending.delete(tag)
