@@ -60,12 +60,16 @@ const demo = {
   invalidate: () => cache.invalidateTags(['products']),
   storageReads: () => storageReads,
   longTasks: () => ({ count: longTasks.length, longest: Math.max(0, ...longTasks), blocking: longTasks.reduce((sum, d) => sum + Math.max(0, d - 50), 0) }),
-  /** How many of products 0..n-1 are in IndexedDB (the persister writes after a query settles: wait for it before a reload). */
-  async persisted(n: number): Promise<number> {
+  /**
+   * How many of products 0..n-1 are in IndexedDB, at `version` when given (the persister writes after a query
+   * settles: wait for it before a reload).
+   */
+  async persisted(n: number, version?: number): Promise<number> {
     const prefix = namespacePrefix(cache.namespace)
     const keys = Array.from({ length: n }, (_, id) => `${prefix}tq:tanstack-query-${JSON.stringify(['products', id])}`)
     const entries = await idb.getMany(keys)
-    return entries.filter((entry) => entry !== undefined).length
+    const at = (entry: (typeof entries)[number]) => (entry?.value as { state?: { data?: Partial<Product> } } | undefined)?.state?.data?.version
+    return entries.filter((entry) => entry !== undefined && (version === undefined || at(entry) === version)).length
   },
   /** Persists `n` more product queries (ids from 10,000 up: none is shown), as a long-used app would have them. */
   async persistMany(n: number): Promise<void> {

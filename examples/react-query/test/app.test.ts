@@ -62,12 +62,18 @@ describe('React + TanStack Query + createQueryPersister', () => {
     await expect.poll(() => shown(a)).toEqual(products(3, version))
     const b = await open(`db=${db}&count=3`)
     await expect.poll(() => shown(b)).toEqual(products(3, version))
+    const start = server.productRequests()
     server.bump()
     await a.click('button')
     await expect.poll(() => shown(a)).toEqual(products(3, version + 1))
     await expect.poll(() => shown(b)).toEqual(products(3, version + 1))
+    // Each tab refetched its products once: a on its own invalidation, b on the relayed one (b may show a's results,
+    // relayed, before its own refetch has even left).
+    await expect.poll(() => server.productRequests() - start).toBe(6)
+    await expect.poll(() => a.evaluate((v) => window.demo.persisted(3, v), version + 1)).toBe(3)
     // And after a reload, the new ones, from IndexedDB, without a request: tab b relayed tab a's invalidation with a's
-    // own stamp (adopted, not a later one of b's), so what a loaded right after it is alive for b too.
+    // own stamp (adopted, not a later one of b's), and what a loaded while its stamp was still being written carries
+    // that stamp, so what a loaded right after the invalidation is alive for b too.
     const before = server.productRequests()
     await reload(b)
     await expect.poll(() => shown(b)).toEqual(products(3, version + 1))
