@@ -5,7 +5,7 @@
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 const ISOLATES = ['a', 'b', 'c'] as const
 let mf: Miniflare
@@ -46,6 +46,25 @@ async function send(isolate: string, path: string, init?: { method: string }): P
   return worker.fetch(`https://example.test${path}`, init)
 }
 
+/**
+ * Waits until the entry of `url` is in KV (L2) and in the shared Cache API (L1). The request that missed writes both
+ * in its waitUntil, which a worker's fetch from Node does not wait for: on a fast machine the next request came first.
+ * The layouts are the stores' own: KV key `tc:k:<key>`, Cache API request `https://tiercache.internal/k/<escaped key>`.
+ */
+async function stored(url: string): Promise<void> {
+  const kv = await mf.getKVNamespace('TIERCACHE_KV')
+  const caches = await mf.getCaches()
+  await vi.waitFor(
+    async () => {
+      const name = (await kv.list({ prefix: 'tc:k:' })).keys.map((k) => k.name).find((n) => n.endsWith(`GET ${url}`))
+      expect(name).toBeDefined()
+      const key = (name as string).slice('tc:k:'.length)
+      expect(await caches.default.match(`https://tiercache.internal/k/${encodeURIComponent(key)}`)).toBeDefined()
+    },
+    { timeout: 10_000, interval: 20 },
+  )
+}
+
 async function originRuns(): Promise<number> {
   let total = 0
   for (const name of ISOLATES) total += ((await (await send(name, '/admin/stats')).json()) as { originRuns: number }).originRuns
@@ -57,6 +76,7 @@ describe('the Cloudflare-only example across three isolates', () => {
     const miss = await send('a', '/api/products/1')
     expect(miss.headers.get('cache-status')).toBe('tiercache; fwd=miss; stored')
     const body = await miss.json()
+    await stored('https://example.test/api/products/1')
     expect((await send('a', '/api/products/1')).headers.get('cache-status')).toMatch(/^tiercache; hit; ttl=\d+; detail=L1$/)
     expect((await send('b', '/api/products/1')).headers.get('cache-status')).toMatch(/^tiercache; hit; ttl=\d+; detail=L1$/)
     const elsewhere = await send('c', '/api/products/1')
