@@ -52,7 +52,10 @@ export interface TagLink {
   now(): number
   /** READ_AND_LOCK's ARGV[3..6] for a read of `key` that a load follows: the lock key, a new token, PX, wait prefix. */
   lockArgs(key: string, ttlMs: number): string[]
-  /** What READ_AND_LOCK's lock part answered for `key` (the holder's token; the one from lockArgs when taken). */
+  /**
+   * What READ_AND_LOCK's lock part answered for `key`: the holder's token (the one from lockArgs when taken), also
+   * when the entry was there (the reader registered as a waiter of the holder: see READ_AND_LOCK).
+   */
   lockRead(key: string, args: readonly string[], holder: unknown): void
   /** The lock this isolate holds on `key`, for the write of its entry to release (WRITE_AND_RELEASE's ARGV[3..5]). */
   heldLock(key: string): { lockKey: string; args: string[]; token: string } | undefined
@@ -179,7 +182,8 @@ class UpstashCoordinator implements Coordinator {
       },
       lockRead: (key, args, holder) => {
         if (this.#issued.get(key) === args[1]) this.#issued.delete(key)
-        if (typeof holder !== 'string') this.#seen.delete(key)
+        // A lock this isolate holds is not waited for: its own load of the key is running (joined in core).
+        if (typeof holder !== 'string' || this.#held.get(key)?.token === holder) this.#seen.delete(key)
         else this.#remembered(this.#seen, key, { token: args[1] as string, holder, at: this.#now() })
       },
       heldLock: (key) => {

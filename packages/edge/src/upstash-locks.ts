@@ -3,7 +3,7 @@ import { LOCK_HAND, READ_WITH_TAG_STAMPS, RELEASE_AND_HAND } from '@tiercache/co
 
 // Locks on Upstash that cost as few requests as the scripts allow (Upstash bills per request and command):
 // - a read that a load follows takes the lock in the same script when the entry is missing (READ_AND_LOCK), or
-//   registers as a waiter of the holder it finds;
+//   registers as a waiter of the holder it finds (also when the entry is there: the reader may find it stale);
 // - the holder's write of the entry releases the lock and hands the written envelope to the registered waiters in
 //   the same script (WRITE_AND_RELEASE); a holder with nothing to write releases them with a marker (RELEASE_AND_HAND);
 // - a waiter blocks on its holder's list (BLPOP) instead of polling, and gets the envelope or the marker.
@@ -16,32 +16,44 @@ import { LOCK_HAND, READ_WITH_TAG_STAMPS, RELEASE_AND_HAND } from '@tiercache/co
 const HAND = LOCK_HAND
 export { RELEASE_AND_HAND }
 
-/** Shared Lua: takes the lock for `token`, or registers one more waiter of its holder; returns the holder's token. */
+/**
+ * Shared Lua: `join` registers one more waiter of the lock's holder and returns the holder's token (nil when the lock
+ * is free); `take` takes the lock for `token` when it is free, else joins; returns the holder's token.
+ */
 const TAKE = `
-local function take(lockKey, token, px, waitPrefix)
+local function join(lockKey, px, waitPrefix)
   local holder = redis.call('GET', lockKey)
   if holder then
     local countKey = waitPrefix .. holder .. ':n'
     redis.call('INCR', countKey)
     redis.call('PEXPIRE', countKey, px)
-    return holder
   end
+  return holder
+end
+local function take(lockKey, token, px, waitPrefix)
+  local holder = join(lockKey, px, waitPrefix)
+  if holder then return holder end
   redis.call('SET', lockKey, token, 'PX', px)
   return token
 end
 `
 
 /**
- * READ_WITH_TAG_STAMPS for one key, then, when the entry is missing, TAKE. KEYS[1]: the entry key. ARGV[1..2] as
- * READ_WITH_TAG_STAMPS; ARGV[3]: the lock key; ARGV[4]: a new token; ARGV[5]: lock ttl (ms); ARGV[6]: wait prefix.
- * Returns READ_WITH_TAG_STAMPS's reply, plus the holder's token (ARGV[4] when taken) when the entry is missing.
+ * READ_WITH_TAG_STAMPS for one key, then TAKE when the entry is missing, or `join` when it is there: a reader that
+ * finds an entry while another isolate loads the key (a refresh after an invalidation, which the script cannot tell
+ * from a fresh hit) waits for that load's entry if it then decides to load too, instead of loading again once the
+ * holder has released (issue 13: its lock request would come after the release). A fresh hit during a load costs
+ * the holder one more hand-over that nobody takes (the list expires); no request. KEYS[1]: the entry key.
+ * ARGV[1..2] as READ_WITH_TAG_STAMPS; ARGV[3]: the lock key; ARGV[4]: a new token; ARGV[5]: lock ttl (ms);
+ * ARGV[6]: wait prefix. Returns READ_WITH_TAG_STAMPS's reply, plus the holder's token when the entry is missing
+ * (ARGV[4] when taken) or when it is there and the lock is held.
  */
 export const READ_AND_LOCK = `${TAKE}
 local function read()
 ${READ_WITH_TAG_STAMPS}
 end
 local out = read()
-if not out[2][1] then out[3] = take(ARGV[3], ARGV[4], ARGV[5], ARGV[6]) end
+if not out[2][1] then out[3] = take(ARGV[3], ARGV[4], ARGV[5], ARGV[6]) else out[3] = join(ARGV[3], ARGV[5], ARGV[6]) end
 return out
 `
 

@@ -1,0 +1,173 @@
+// Two isolates (two caches, each with its own memory L1 and upstashCoordinator) on one Upstash endpoint over a real
+// redis-server, after an invalidation: isolate A refreshes (holds the lock, its loader gated) while isolate B reads
+// the old entry from Upstash. B's answer is held (a slow network) until A has written the new entry and released
+// the lock, so B decides only after A's refresh ended. B must not load again: its read saw A holding the lock, and it
+// gets A's entry from the hand-over (issue 13). Forced by gates, not by timing.
+import { createCache, memoryStore, type Cache, type Entry, type Policy, type ReadIntent, type Store } from '@tiercache/core'
+import { describe, expect, it } from 'vitest'
+import { upstashCoordinator, upstashStore } from '../../src/index'
+import { redisFor, resetStats, sleep, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
+
+let endpoint: OwnEndpoint
+withOwnEndpoint((own) => {
+  endpoint = own
+})
+
+const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
+
+/** A promise and its resolver. */
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { open, opened }
+}
+
+/** Runs until `check` holds (polled every 5 ms), at most `ms`. */
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const t0 = Date.now()
+  while (!check()) {
+    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`)
+    await sleep(5)
+  }
+}
+
+/** What a test may hold up in an isolate's Upstash tier: the answer of its next read, its next delete. */
+interface Holds {
+  /** Set to hold the answer of the next read that a load follows (Redis has run it) until `release` resolves. */
+  read?: { ran: () => void; release: Promise<void> }
+  /** Set to hold the next delete (before it is sent) until `release` resolves. */
+  del?: { release: Promise<void> }
+}
+
+/** One isolate: its own memory L1, client and upstashCoordinator; its Upstash tier wrapped so that a test can hold it. */
+function isolate(holds: Holds = {}): Cache {
+  const redis = redisFor(endpoint)
+  const coordinator = upstashCoordinator({ redis })
+  const l2 = upstashStore({ redis, coordinator })
+  const held: Store = {
+    ...l2,
+    async get(key: string, intent?: ReadIntent): Promise<Entry | undefined> {
+      const entry = await l2.get(key, intent)
+      const read = holds.read
+      if (read !== undefined && intent !== undefined) {
+        holds.read = undefined
+        read.ran()
+        await read.release
+      }
+      return entry
+    },
+    async delete(key: string): Promise<void> {
+      const del = holds.del
+      if (del !== undefined) {
+        holds.del = undefined
+        await del.release
+      }
+      await l2.delete(key)
+    },
+  }
+  return createCache({ tiers: [memoryStore(), held], coordinator, policy, lockWait: '4s' })
+}
+
+describe('two isolates on one Upstash (L2 and coordinator) after an invalidation', () => {
+  for (const mode of ['soft', 'hard'] as const) {
+    it(`${mode}: an isolate whose read saw another one refreshing gets its entry and loads nothing`, async () => {
+      const holdsA: Holds = {}
+      const holdsB: Holds = {}
+      const a = isolate(holdsA)
+      const b = isolate(holdsB)
+      let version = 1
+      let loads = 0
+      let loader = gate()
+      loader.open()
+      const load = async (): Promise<string> => {
+        loads++
+        const v = version
+        await loader.opened
+        return `v${v}`
+      }
+      expect(await a.getOrSet('p', load)).toBe('v1')
+      await a.idle()
+      expect(loads).toBe(1)
+
+      version = 2
+      loader = gate()
+      await a.invalidateTags(['prices'], { mode })
+      // A hard invalidation makes A delete the dead entry it read from Upstash: held until B has read it too.
+      const aDelete = gate()
+      if (mode === 'hard') holdsA.del = { release: aDelete.opened }
+      const aAnswer = a.getOrSet('p', load)
+      // A holds the lock and its loader runs (gated).
+      await until(() => loads === 2)
+      await resetStats(endpoint)
+      // B reads the old entry while A holds the lock; B's answer is held until A's refresh has ended.
+      const bRead = gate()
+      const bRelease = gate()
+      holdsB.read = { ran: bRead.open, release: bRelease.opened }
+      const bAnswer = b.getOrSet('p', load)
+      await bRead.opened
+      aDelete.open()
+      loader.open()
+      expect(await aAnswer).toBe(mode === 'soft' ? 'v1' : 'v2')
+      await a.idle()
+      expect(loads).toBe(2)
+      bRelease.open()
+      expect(await bAnswer).toBe(mode === 'soft' ? 'v1' : 'v2')
+      await b.idle()
+      const stats = await statsOf(endpoint)
+      console.log(`[upstash cross-isolate ${mode}] loads ${loads}; B's requests from its read on ${JSON.stringify(stats.byCommand)}`)
+      // One refresh in all: B got A's entry, handed over.
+      expect(loads).toBe(2)
+      expect(b.stats().lockWaits).toBe(1)
+      expect(await b.getOrSet('p', load)).toBe('v2')
+      expect(await a.getOrSet('p', load)).toBe('v2')
+      expect(loads).toBe(2)
+    })
+  }
+
+  it('costs: a miss 2 requests, a fresh L2 hit 1, a fresh L1 hit none; a fresh hit during a refresh adds no request', async () => {
+    const redis = redisFor(endpoint)
+    /** Commands Redis ran (inside scripts too), from INFO commandstats, without the INFO calls themselves. */
+    const ran = async (): Promise<Record<string, number>> => {
+      const info = String(await redis.exec(['INFO', 'commandstats']))
+      const out: Record<string, number> = {}
+      for (const [, name, calls] of info.matchAll(/cmdstat_([a-z_|]+):calls=(\d+)/g)) if (name !== 'info') out[name as string] = Number(calls)
+      return out
+    }
+    const measure = async (what: string, run: () => Promise<unknown>): Promise<{ requests: number; inner: number }> => {
+      await resetStats(endpoint)
+      const before = await ran()
+      await run()
+      const after = await ran()
+      const stats = await statsOf(endpoint)
+      const delta = Object.entries(after)
+        .map(([name, calls]) => [name, calls - (before[name] ?? 0)] as const)
+        .filter(([name, calls]) => calls > 0 && !name.startsWith('eval'))
+      const inner = delta.reduce((sum, [, calls]) => sum + calls, 0)
+      // Without the two INFO requests of this measure.
+      const requests = stats.requests - 2
+      const { INFO, ...byCommand } = stats.byCommand
+      console.log(`[upstash costs] ${what}: ${requests} requests ${JSON.stringify(byCommand)}; commands run inside them ${inner} ${JSON.stringify(Object.fromEntries(delta))}`)
+      return { requests, inner }
+    }
+    // Scripts known to Redis first (EVALSHA falls back to EVAL once).
+    const warm = isolate()
+    await warm.getOrSet('warm', () => 'w')
+    await warm.idle()
+    const a = isolate()
+    const miss = await measure('full miss', async () => {
+      await a.getOrSet('c', () => 'v1')
+      await a.idle()
+    })
+    expect(miss.requests).toBe(2)
+    expect((await measure('fresh L2 hit', () => isolate().getOrSet('c', () => 'never'))).requests).toBe(1)
+    expect((await measure('fresh L1 hit', () => a.getOrSet('c', () => 'never'))).requests).toBe(0)
+    // While another isolate holds the key's lock (a load, a refresh), a fresh hit registers as a waiter inside its one
+    // read (the script cannot tell fresh from stale): no request more; the holder hands a copy nobody takes.
+    const holder = await upstashCoordinator({ redis }).lock?.(':c', 10_000)
+    expect(holder).toBeDefined()
+    expect((await measure('fresh L2 hit while the lock is held', () => isolate().getOrSet('c', () => 'never'))).requests).toBe(1)
+    await measure('release of that lock', () => (holder as NonNullable<typeof holder>).release())
+  })
+})
