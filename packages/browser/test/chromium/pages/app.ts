@@ -21,6 +21,8 @@ export interface SeenEvent {
   tier?: string | undefined
   reason?: string | undefined
   code?: string | undefined
+  /** The error's message: a failing test that asserts no 'error' events then says what failed. */
+  message?: string | undefined
 }
 const events: SeenEvent[] = []
 const cache = createCache({
@@ -32,7 +34,7 @@ const cache = createCache({
   // longer, which turns into an 'error' event (and a miss) that the tests assert absent. No test here is about a tier
   // timing out.
   tierTimeout: '30s',
-  onEvent: (e) => events.push({ type: e.type, key: e.key, tier: e.tier, reason: e.reason, code: e.error?.code }),
+  onEvent: (e) => events.push({ type: e.type, key: e.key, tier: e.tier, reason: e.reason, code: e.error?.code, message: e.error?.message }),
 })
 const channel = params.get('channel') ?? 'tiercache-test'
 const sync = broadcastInvalidation(cache, { channel })
