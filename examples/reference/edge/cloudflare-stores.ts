@@ -9,7 +9,7 @@ export interface Env {
 
 export function createCloudflareCache(env: Env) {
   const coordinator = durableObjectCoordinator({ namespace: env.TIERCACHE, tagCacheTtl: '5s' })
-  const l2 = kvStore({ namespace: env.TIERCACHE_KV, maxTtl: coordinator.tagTtl })
+  const l2 = kvStore({ namespace: env.TIERCACHE_KV, maxTtl: coordinator.tagTtl, coordinator })
   const cache = createCache({ tiers: [cacheApiStore(), l2], coordinator, policy: { ttl: '5m' } })
   return cache
 }

@@ -2,6 +2,7 @@ import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type Lo
 import { SOFT_TAG } from '@tiercache/core/store'
 import { TagStamps } from '@tiercache/core/kit'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
+import { linkReads, type ReadLink } from './durable-object-link.js'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /** A Durable Object stub: what `namespace.get(id)` returns. */
@@ -80,6 +81,10 @@ export interface DurableObjectCoordinator {
 /** Origin of the requests to the objects; never leaves the Durable Object binding. */
 const ORIGIN = 'https://tiercache.do'
 
+/** Most keys whose last read one isolate remembers for its next lock request (the oldest are forgotten first). */
+const MAX_READS = 10_000
+
+
 /**
  * A Coordinator on Durable Objects: tag stamps and per-key locks with no service outside Cloudflare.
  *
@@ -93,7 +98,10 @@ const ORIGIN = 'https://tiercache.do'
  * - Locks: in the key's shard object. An isolate that does not get the lock does not poll: its request is held by
  *   the object until the holder shares its entry (`Lock.share`, answered with the entry itself), releases without
  *   one (uncacheable answer, failure: the waiter loads at once), its lock expires, or the wait ends. Every wait is
- *   bounded by the waiter's own timer as well.
+ *   bounded by the waiter's own timer as well. A kvStore given this coordinator (`coordinator` option) tells it what
+ *   its read found, and a lock request sends that along: when the read found an entry and the key's last holder
+ *   shared a newer one (within a minute, KV's propagation time), the object answers with that instead of the lock, so
+ *   an isolate whose read began before another isolate's load wrote does not load again (no request more).
  *
  * Bind the object once (see TiercacheCoordinator) and build the coordinator once per isolate.
  *
@@ -112,7 +120,9 @@ export function durableObjectCoordinator(options: DurableObjectCoordinatorOption
   optionalInteger(options.shards, 'options.shards', 1, 1_024)
   optionalInteger(options.maxTags, 'options.maxTags', 1)
   optionalFunction(options.now, 'options.now')
-  return new DurableObjectTagCoordinator(options)
+  const coordinator = new DurableObjectTagCoordinator(options)
+  linkReads(coordinator, coordinator.link)
+  return coordinator
 }
 
 class DurableObjectTagCoordinator implements DurableObjectCoordinator {
@@ -131,6 +141,15 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   readonly #readTags = (tags: string[], now: number): Promise<number[]> => this.#read(tags, now)
   /** Whether the current stamp came from the clock object (or an invalidation) at least once. */
   #stampKnown = false
+  /** Per key, what a linked store's last read found (its createdAt, 0 for none) and when: see ReadLink. */
+  readonly #reads = new Map<string, { createdAt: number; at: number }>()
+  readonly link: ReadLink = {
+    read: (key, createdAt) => {
+      this.#reads.delete(key)
+      this.#reads.set(key, { createdAt, at: this.#now() })
+      if (this.#reads.size > MAX_READS) this.#reads.delete(this.#reads.keys().next().value as string)
+    },
+  }
 
   constructor(options: DurableObjectCoordinatorOptions) {
     this.#namespace = options.namespace
@@ -186,7 +205,15 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
 
   async acquire(key: string, ttlMs: number, waitMs: number): Promise<LockAttempt> {
     const shard = this.#shard(`k${key}`)
-    const query = `key=${encodeURIComponent(key)}&ttl=${Math.max(1, Math.ceil(ttlMs))}&wait=${Math.max(0, Math.floor(waitMs))}`
+    let query = `key=${encodeURIComponent(key)}&ttl=${Math.max(1, Math.ceil(ttlMs))}&wait=${Math.max(0, Math.floor(waitMs))}`
+    // What this isolate's read before it found (a linked store): an older copy than a holder shared gets that one.
+    const read = this.#reads.get(key)
+    if (read !== undefined) {
+      this.#reads.delete(key)
+      // A read that found nothing asks for the lock as before: a miss after an invalidation must not get an entry
+      // the invalidation killed, which would send every such caller to load without the lock.
+      if (read.createdAt > 0 && this.#now() - read.at < ttlMs) query += `&have=${read.createdAt}`
+    }
     // The object answers by the end of the wait; this isolate's own timer adds the usual request timeout.
     const response = await this.#send(shard, `/lock/acquire?${query}`, undefined, 'lock', this.#timeout + waitMs, (late) => {
       // Given up on, the lock may still have been taken: release it so that nobody waits for a holder that left.
@@ -213,7 +240,8 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     const query = `key=${encodeURIComponent(key)}&token=${encodeURIComponent(token)}`
     return {
       share: async (entry) => {
-        await (await this.#send(shard, `/lock/share?${query}`, encodeEntry(entry), 'share', this.#timeout)).body?.cancel()
+        const created = Number.isSafeInteger(entry.createdAt) && entry.createdAt > 0 ? `&created=${entry.createdAt}` : ''
+        await (await this.#send(shard, `/lock/share?${query}${created}`, encodeEntry(entry), 'share', this.#timeout)).body?.cancel()
       },
       release: async () => {
         await (await this.#send(shard, `/lock/release?${query}`, undefined, 'release', this.#timeout)).body?.cancel()

@@ -6,7 +6,8 @@
  * - tag shards (`<prefix>shard:<n>`): the stamp of each tag's last invalidation, in durable storage (a tag's soft
  *   record, the tag `'%soft:' + tag`, in the tag's own shard: the coordinator picks the shard);
  * - lock shards (the same objects, keys hashed separately): per-key locks in memory, whose waiters are held
- *   requests answered when the holder shares its entry, releases, or its lock expires, or at their own deadline.
+ *   requests answered when the holder shares its entry, releases, or its lock expires, or at their own deadline;
+ *   after a release, the shared entry answers (for a minute) lock requests whose read found an older one.
  *
  * The protocol is plain HTTP on the object's `fetch` (no `cloudflare:workers` import), spoken only by
  * durableObjectCoordinator of the same version.
@@ -36,6 +37,14 @@ const MAX_WAIT_MS = 30_000
 const MAX_LOCK_MS = 300_000
 /** storage.get takes at most 128 keys per call. */
 const STORAGE_BATCH = 128
+/**
+ * How long a released lock's shared entry answers lock requests that bring an older copy (`have`): about KV's
+ * propagation time, the longest a reader elsewhere can still read the entry it replaced.
+ */
+const RECENT_MS = 60_000
+/** Most released entries an object keeps for that, and most characters in all (the oldest go first). */
+const MAX_RECENT = 1_000
+const MAX_RECENT_CHARS = 16 * 1024 * 1024
 /** How often an object looks for tag records past their tagTtl. */
 const SWEEP_EVERY_MS = 86_400_000
 const TAG = 't:'
@@ -46,6 +55,8 @@ interface Held {
   token: string
   /** The holder's entry, once shared (envelope text). */
   shared: string | undefined
+  /** Its createdAt, when the holder told it. */
+  created: number | undefined
   waiters: Set<(outcome: Outcome) => void>
   timer: ReturnType<typeof setTimeout>
 }
@@ -65,6 +76,9 @@ interface Held {
 export class TiercacheCoordinator {
   readonly #storage: DurableObjectStorageLike
   readonly #locks = new Map<string, Held>()
+  /** Per key, the entry the last holder shared before releasing, with its createdAt, kept RECENT_MS. */
+  readonly #recent = new Map<string, { text: string; created: number; until: number }>()
+  #recentChars = 0
   /** The last stamp issued (clock role) or the greatest recorded (shard role); loaded on first use. */
   #stamp: number | undefined
 
@@ -89,9 +103,14 @@ export class TiercacheCoordinator {
           return Response.json({ stamp: await this.#raise(tagsField(body), numberField(body, 'stamp'), numberField(body, 'ttl')) })
         }
         case '/lock/acquire':
-          return await this.#acquire(param(url, 'key'), clamp(Number(param(url, 'ttl')), 1, MAX_LOCK_MS), clamp(Number(param(url, 'wait')), 0, MAX_WAIT_MS))
+          return await this.#acquire(
+            param(url, 'key'),
+            clamp(Number(param(url, 'ttl')), 1, MAX_LOCK_MS),
+            clamp(Number(param(url, 'wait')), 0, MAX_WAIT_MS),
+            optionalNumber(url, 'have'),
+          )
         case '/lock/share':
-          return Response.json({ ok: this.#share(param(url, 'key'), param(url, 'token'), await request.text()) })
+          return Response.json({ ok: this.#share(param(url, 'key'), param(url, 'token'), await request.text(), optionalNumber(url, 'created')) })
         case '/lock/release':
           return Response.json({ ok: this.#release(param(url, 'key'), param(url, 'token')) })
         default:
@@ -178,13 +197,22 @@ export class TiercacheCoordinator {
     return out
   }
 
-  /** Lock role: the lock, the holder's shared entry, or (waiting at most `wait`) what the holder did. */
-  async #acquire(key: string, ttl: number, wait: number): Promise<Response> {
+  /**
+   * Lock role: the lock, the holder's shared entry, or (waiting at most `wait`) what the holder did. With no holder,
+   * a caller whose read found an entry created at `have` (0: none) gets the last holder's shared entry when that one
+   * is newer and was released less than RECENT_MS ago: its read began before that holder wrote.
+   */
+  async #acquire(key: string, ttl: number, wait: number, have: number | undefined): Promise<Response> {
     const held = this.#locks.get(key)
     if (held === undefined) {
+      const recent = have === undefined || have === 0 ? undefined : this.#recent.get(key)
+      if (recent !== undefined) {
+        if (recent.until > Date.now() && recent.created > (have as number)) return lockResponse({ status: 'shared', text: recent.text })
+        if (recent.until <= Date.now()) this.#forget(key)
+      }
       const token = crypto.randomUUID()
       const timer = setTimeout(() => this.#expire(key, token), ttl)
-      this.#locks.set(key, { token, shared: undefined, waiters: new Set(), timer })
+      this.#locks.set(key, { token, shared: undefined, created: undefined, waiters: new Set(), timer })
       return lockResponse({ status: 'acquired' }, token)
     }
     if (held.shared !== undefined) return lockResponse({ status: 'shared', text: held.shared })
@@ -201,10 +229,11 @@ export class TiercacheCoordinator {
     return lockResponse(outcome)
   }
 
-  #share(key: string, token: string, text: string): boolean {
+  #share(key: string, token: string, text: string, created: number | undefined): boolean {
     const held = this.#locks.get(key)
     if (held === undefined || held.token !== token || text.length === 0) return false
     held.shared = text
+    held.created = created
     for (const waiter of [...held.waiters]) waiter({ status: 'shared', text })
     return true
   }
@@ -214,8 +243,21 @@ export class TiercacheCoordinator {
     if (held === undefined || held.token !== token) return false
     clearTimeout(held.timer)
     this.#locks.delete(key)
+    if (held.shared !== undefined && held.created !== undefined) {
+      this.#forget(key)
+      this.#recent.set(key, { text: held.shared, created: held.created, until: Date.now() + RECENT_MS })
+      this.#recentChars += held.shared.length
+      while (this.#recent.size > MAX_RECENT || this.#recentChars > MAX_RECENT_CHARS) this.#forget(this.#recent.keys().next().value as string)
+    }
     for (const waiter of [...held.waiters]) waiter({ status: 'released' })
     return true
+  }
+
+  #forget(key: string): void {
+    const recent = this.#recent.get(key)
+    if (recent === undefined) return
+    this.#recent.delete(key)
+    this.#recentChars -= recent.text.length
   }
 
   /** A holder that never released: its waiters load themselves now. */
@@ -239,6 +281,15 @@ function param(url: URL, name: string): string {
   const value = url.searchParams.get(name)
   if (value === null || value === '') throw new Error(`missing ${name}`)
   return value
+}
+
+/** A non-negative integer query parameter, or undefined when absent. */
+function optionalNumber(url: URL, name: string): number | undefined {
+  const value = url.searchParams.get(name)
+  if (value === null) return undefined
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be an integer >= 0`)
+  return n
 }
 
 function numberField(body: unknown, name: string): number {

@@ -193,7 +193,9 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
     })
   } else if (l2Kind === 'kv') {
     if (kv === undefined || kv === null) throw new TypeError(`env.${kvBinding} is required for options.l2 'kv': bind a KV namespace under that name`)
-    l2 = kvStore({ namespace: kv, prefix, maxTtl: TAG_TTL, now: cacheOptions.now })
+    // Linked to the Durable Object coordinator: what a read found goes with the lock request (see kvStore).
+    const linked = coordinatorKind === 'durable-object' ? (coordinator as Parameters<typeof kvStore>[0]['coordinator']) : undefined
+    l2 = kvStore({ namespace: kv, prefix, maxTtl: TAG_TTL, now: cacheOptions.now, coordinator: linked })
   } else l2 = memoryStore(memory ?? { maxEntries: 1_000 })
 
   const coordinatorName = ownCoordinator !== undefined ? `${ownCoordinator.name} (given)` : describeCoordinator(coordinatorKind as EdgeCoordinatorKind, durableObjectBinding)

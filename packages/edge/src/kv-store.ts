@@ -1,5 +1,6 @@
-import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope, type Duration, type Entry, type Store } from '@tiercache/core'
+import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
+import { readLinkOf } from './durable-object-link.js'
 import { sha256Hex } from './validate.js'
 
 /** The times of an entry as a kvStore writes them into each key's KV metadata (names of core's envelope). */
@@ -44,6 +45,12 @@ export interface KvStoreOptions {
   now?: () => number
   /** The store's name in stats, events and Cache-Status. @default 'kv' */
   name?: string
+  /**
+   * The durableObjectCoordinator of the same cache: each read tells it what it found, and the lock request that may
+   * follow sends that along, so that an isolate whose read began before another isolate's load wrote the key gets
+   * that load's entry instead of loading again (no request more). Any other coordinator is ignored.
+   */
+  coordinator?: Coordinator
 }
 
 /** Workers KV's limits: value size, key size, keys per bulk read, shortest expiration. */
@@ -101,6 +108,11 @@ export function kvStore(options: KvStoreOptions): Store {
   const readBytes = { type: 'arrayBuffer', ...cacheTtl } as const
   const encoder = new TextEncoder()
   const room = KV_MAX_KEY_BYTES - encoder.encode(`${prefix}k:`).length
+  const { coordinator } = options
+  if (coordinator !== undefined && (typeof coordinator !== 'object' || coordinator === null)) {
+    throw new TypeError(`options.coordinator must be a Coordinator (durableObjectCoordinator({ namespace })), got ${typeOf(coordinator)}`)
+  }
+  const link = coordinator === undefined ? undefined : readLinkOf(coordinator)
 
   /** The KV key of a store key: `<prefix>k:<key>`, or `<prefix>h:<sha-256>` when that would pass 512 bytes. */
   function kvKey(key: string): string | Promise<string> {
@@ -127,7 +139,9 @@ export function kvStore(options: KvStoreOptions): Store {
     maxValueBytes,
     async get(key) {
       const id = await kvKey(key)
-      return decoded(id, await kv.get(id, readBytes))
+      const entry = await decoded(id, await kv.get(id, readBytes))
+      link?.read(key, entry?.createdAt ?? 0)
+      return entry
     },
     async getMany(keys) {
       if (keys.length === 0) return []

@@ -1,0 +1,144 @@
+// The cross-isolate race of upstash-cross-isolate.test.ts with durableObjectCoordinator and a Workers KV L2: isolate A
+// refreshes after an invalidation (holds the object's lock, its loader gated) while isolate B reads the old entry from
+// KV; B's answer is held until A has written the new entry, shared it and released. Forced by gates, not by timing.
+import { createCache, memoryStore, type Cache, type Entry, type Policy, type ReadIntent, type Store } from '@tiercache/core'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { durableObjectCoordinator, kvStore } from '../../src/index'
+import { sleep, unique } from '../support/services'
+
+const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
+
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { open, opened }
+}
+
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const t0 = Date.now()
+  while (!check()) {
+    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`)
+    await sleep(5)
+  }
+}
+
+interface Holds {
+  read?: { ran: () => void; release: Promise<void> }
+  del?: { release: Promise<void> }
+}
+
+function isolate(prefix: string, kvPrefix: string, holds: Holds = {}): Cache {
+  const coordinator = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, timeout: '10s' })
+  const l2 = kvStore({ namespace: env.TEST_KV, prefix: kvPrefix, coordinator })
+  const held: Store = {
+    ...l2,
+    async get(key: string, intent?: ReadIntent): Promise<Entry | undefined> {
+      const entry = await l2.get(key, intent)
+      const read = holds.read
+      if (read !== undefined) {
+        holds.read = undefined
+        read.ran()
+        await read.release
+      }
+      return entry
+    },
+    async delete(key: string): Promise<void> {
+      const del = holds.del
+      if (del !== undefined) {
+        holds.del = undefined
+        await del.release
+      }
+      await l2.delete(key)
+    },
+  }
+  return createCache({ tiers: [memoryStore(), held], coordinator, policy, tierTimeout: '10s', lockWait: '10s' })
+}
+
+describe('two isolates on KV + the Durable Object coordinator after an invalidation', () => {
+  for (const mode of ['soft', 'hard'] as const) {
+    it(`${mode}: an isolate that read the old entry while another refreshed loads nothing more`, async () => {
+      const prefix = `${unique(`race-${mode}`)}:`
+      const kvPrefix = `${unique(`race-kv-${mode}`)}:`
+      const holdsA: Holds = {}
+      const holdsB: Holds = {}
+      const a = isolate(prefix, kvPrefix, holdsA)
+      const b = isolate(prefix, kvPrefix, holdsB)
+      let version = 1
+      let loads = 0
+      let loader = gate()
+      loader.open()
+      const load = async (): Promise<string> => {
+        loads++
+        const v = version
+        await loader.opened
+        return `v${v}`
+      }
+      expect(await a.getOrSet('p', load)).toBe('v1')
+      await a.idle()
+      version = 2
+      loader = gate()
+      await a.invalidateTags(['prices'], { mode })
+      const aDelete = gate()
+      if (mode === 'hard') holdsA.del = { release: aDelete.opened }
+      const aAnswer = a.getOrSet('p', load)
+      await until(() => loads === 2)
+      const bRead = gate()
+      const bRelease = gate()
+      holdsB.read = { ran: bRead.open, release: bRelease.opened }
+      const bAnswer = b.getOrSet('p', load)
+      await bRead.opened
+      aDelete.open()
+      loader.open()
+      await aAnswer
+      await a.idle()
+      bRelease.open()
+      await bAnswer
+      await b.idle()
+      console.log(`[do cross-isolate ${mode}] loads ${loads}`)
+      // One refresh in all: B's lock request brought the (older) copy it had read, the object answered A's entry.
+      expect(loads).toBe(2)
+      expect(b.stats().lockWaits).toBe(1)
+      expect(await b.getOrSet('p', load)).toBe('v2')
+      expect(loads).toBe(2)
+    })
+  }
+
+  it('after a later invalidation, readers of the shared entry itself take the lock as before: one load for two isolates', async () => {
+    const prefix = `${unique('race-later')}:`
+    const kvPrefix = `${unique('race-later-kv')}:`
+    const a = isolate(prefix, kvPrefix)
+    const b = isolate(prefix, kvPrefix)
+    let loads = 0
+    const loader = gate()
+    const load = async (): Promise<number> => {
+      const n = ++loads
+      await loader.opened
+      return n
+    }
+    loader.open()
+    expect(await a.getOrSet('q', load)).toBe(1)
+    await a.idle()
+    // A refresh shares entry 2 (kept by the object after its release), then a hard invalidation kills it.
+    await a.invalidateTags(['prices'], { mode: 'soft' })
+    expect(await a.getOrSet('q', load)).toBe(1)
+    await a.idle()
+    expect(loads).toBe(2)
+    await a.invalidateTags(['prices'])
+    await b.invalidateTags(['other'])
+    const blocked = gate()
+    const held = async (): Promise<number> => {
+      const n = ++loads
+      await blocked.opened
+      return n
+    }
+    const answers = [a.getOrSet('q', held), b.getOrSet('q', held)]
+    await until(() => loads === 3)
+    blocked.open()
+    expect(await Promise.all(answers)).toEqual([3, 3])
+    await Promise.all([a.idle(), b.idle()])
+    expect(loads).toBe(3)
+  })
+})
