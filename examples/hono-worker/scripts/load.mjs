@@ -48,6 +48,8 @@ export const SLOW_ENDPOINT_MS = 10_000
  * @property {number} crossContext   "promise was resolved or rejected from a different request context" warnings
  * @property {number} oldWork  "tiercache: shared work for key ... has run" warnings: shared work past 10 s (core flight.ts)
  * @property {number} slow  requests answered (or given up on) after more than 10 s
+ * @property {string[]} slowSamples  the first of those: when sent, path, status, ms, and whether the request went
+ *   on a keep-alive connection already used (a stuck request on reused connections only points below the Worker)
  * @property {number} p99Single  ms, GET /api/products/:id only
  * @property {number} p99Batch  ms, GET /api/products?ids= only (0 when the phase had none)
  * @property {number} p50  ms
@@ -127,6 +129,7 @@ export async function runLoad(options = {}) {
         `${totals[mode].crossContext} cross-request promise warnings, ${totals[mode].partial} partial batch answers, ` +
         `${totals[mode].slow} answers after 10 s, ${totals[mode].oldWork} shared-work warnings, p99 ${Math.round(Math.max(...results.map((/** @type {PhaseResult} */ r) => r.p99)))} ms (worst phase)`,
     )
+    for (const r of results) for (const line of r.slowSamples) log(`${mode}: slow answer in ${r.fault}/${r.stage}, ${line}`)
   }
 
   /**
@@ -340,7 +343,7 @@ function createDriver(demo, concurrency) {
   /**
    * @param {string} path
    * @param {boolean} [retried]
-   * @returns {Promise<{ status: number | 'error', ms: number, hit: boolean | undefined, ok: boolean, partial: boolean, text: string, cacheStatus: string | undefined }>}
+   * @returns {Promise<{ status: number | 'error', ms: number, hit: boolean | undefined, ok: boolean, partial: boolean, text: string, cacheStatus: string | undefined, reused: boolean }>}
    */
   function get(path, retried = false) {
     return new Promise((resolve) => {
@@ -349,7 +352,8 @@ function createDriver(demo, concurrency) {
       const done = (/** @type {number | 'error'} */ status, /** @type {string} */ text, /** @type {string | undefined} */ cacheStatus) => {
         const batch = status === 200 && !single ? batchAnswer(path, text) : undefined
         const ok = status === 200 && (single ? text.startsWith('{"id":') : batch !== undefined)
-        resolve({ status, ms: performance.now() - start, hit: single ? /^edge; hit/.test(cacheStatus ?? '') : undefined, ok, partial: batch === 'partial', text, cacheStatus })
+        const reused = request.reusedSocket
+        resolve({ status, ms: performance.now() - start, hit: single ? /^edge; hit/.test(cacheStatus ?? '') : undefined, ok, partial: batch === 'partial', text, cacheStatus, reused })
       }
       const request = http.get({ host: '127.0.0.1', port, path, agent }, (response) => {
         /** @type {Buffer[]} */
@@ -410,6 +414,8 @@ function createDriver(demo, concurrency) {
       const samples = []
       /** @type {string[]} */
       const misses = []
+      /** @type {string[]} */
+      const slowSamples = []
       let sent = 0
       let failed = 0
       let partial = 0
@@ -431,6 +437,9 @@ function createDriver(demo, concurrency) {
           const sentMs = performance.now() - since
           const answer = await get(path)
           latencies.push(answer.ms)
+          if (answer.ms > 10_000 && slowSamples.length < 50) {
+            slowSamples.push(`sent at ${Math.round(sentMs)} ms: ${path} ${answer.status} after ${Math.round(answer.ms)} ms, ${answer.reused ? 'reused' : 'new'} connection`)
+          }
           ;(path.includes('?') ? batchLatencies : singleLatencies).push(answer.ms)
           const key = String(answer.status)
           statuses[key] = (statuses[key] ?? 0) + 1
@@ -469,6 +478,7 @@ function createDriver(demo, concurrency) {
         crossContext: count(log, /resolved or rejected from a different request context/g),
         oldWork: count(log, /tiercache: shared work for key/g),
         slow: latencies.filter((ms) => ms > 10_000).length,
+        slowSamples,
         p99Single: quantile(singleLatencies, 0.99),
         p99Batch: quantile(batchLatencies, 0.99),
         p50: quantile(latencies, 0.5),
