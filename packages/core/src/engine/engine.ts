@@ -1,3 +1,6 @@
+// The order of these imports sets the order of the modules in an app's bundle (depth first), which gzip compresses
+// better this way: 75 bytes less on each size entry (tools/size). Add new imports where they fit, then measure.
+import { KeyedQueue } from './keyed-queue.js'
 import type { CodecPlan } from '../codec.js'
 import type { ClockCoordinator, Coordinator } from '../coordinator.js'
 import { typeOf } from '../duration.js'
@@ -9,20 +12,19 @@ import type { ReadIntent, Store, StoreEvent } from '../store.js'
 import { copyEntry, Tiers, type FailureReporter } from '../tiered.js'
 import { assertSerializable } from '../validate.js'
 import { Background, type WaitUntil } from './background.js'
-import { Batches } from './batch.js'
 import { Instrumentation } from './instrumentation.js'
 import { Keys } from './keys.js'
+import { Tags, TagState } from './tags.js'
 import { isThenable, LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
-import { Loads, newAnswer, newLoad, setAnswer, type Load } from './loads.js'
-import { foundState, report, type Answer, type GetManyOrSetOptions, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
-import { Locks } from './locks.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
 import { expireTiers, invalidateMode, softTags, type InvalidateOptions } from './soft.js'
-import { KeyedQueue } from './keyed-queue.js'
 import type { Hooks, Host, Installable } from './strategy.js'
-import { Tags, TagState } from './tags.js'
 import { WriteOrder } from './write-order.js'
+import { Batches } from './batch.js'
+import { Loads, newAnswer, newLoad, setAnswer, type Load } from './loads.js'
+import { Locks } from './locks.js'
+import { foundState, report, type Answer, type GetManyOrSetOptions, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
 
 /** The options of createCache, checked and resolved (durations in ms). */
 export interface EngineConfig {
