@@ -93,6 +93,15 @@ export interface CreateEdgeCacheOptions extends Omit<CacheOptions, 'tiers' | 'co
   log?: (message: string) => void
 }
 
+/**
+ * Build flag: a bundler that defines `__TIERCACHE_UPSTASH__` as `false` (wrangler: `"define": { "__TIERCACHE_UPSTASH__":
+ * "false" }`; Vite and esbuild: `define`) leaves the Upstash store and coordinator out of the bundle. createEdgeCache
+ * then never picks Upstash from env, and asking for it (`l2` or `coordinator` 'upstash') throws. Not defined (the
+ * default), every backend is in the bundle, chosen from env at run time. The flag is written out where each Upstash
+ * factory is called: a bundler drops a branch only where the defined constant itself stands.
+ */
+declare const __TIERCACHE_UPSTASH__: boolean | undefined
+
 const logged = new Set<string>()
 const TAG_TTL = 30 * 86_400_000
 const L2_KINDS: readonly EdgeL2[] = ['upstash', 'kv', 'memory']
@@ -163,7 +172,8 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
   const objects = bindings[durableObjectBinding] as DurableObjectNamespaceLike | undefined
 
   const redis = () => given ?? upstashClient(env, Redis, timeout)
-  const hasUpstash = given !== undefined || Boolean(env.UPSTASH_REDIS_REST_URL)
+  const upstashBuilt = typeof __TIERCACHE_UPSTASH__ !== 'boolean' || __TIERCACHE_UPSTASH__
+  const hasUpstash = upstashBuilt && (given !== undefined || Boolean(env.UPSTASH_REDIS_REST_URL))
   const l2Kind: EdgeL2 = l2Asked ?? (hasUpstash ? 'upstash' : kv !== undefined && kv !== null ? 'kv' : 'memory')
   const coordinatorKind: EdgeCoordinatorKind | undefined =
     ownCoordinator !== undefined
@@ -171,9 +181,12 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
       : ((coordinatorAsked as EdgeCoordinatorKind | undefined) ??
         (l2Kind === 'upstash' ? 'upstash' : objects !== undefined && objects !== null ? 'durable-object' : 'local'))
 
+  if (!upstashBuilt && (l2Kind === 'upstash' || coordinatorKind === 'upstash')) {
+    throw new TypeError(`options.${l2Kind === 'upstash' ? 'l2' : 'coordinator'} 'upstash': this bundle was built without Upstash (__TIERCACHE_UPSTASH__ defined as false)`)
+  }
   const client = l2Kind === 'upstash' || coordinatorKind === 'upstash' ? redis() : undefined
   let coordinator: AnyCoordinator | undefined = ownCoordinator
-  if (coordinatorKind === 'upstash') {
+  if ((typeof __TIERCACHE_UPSTASH__ !== 'boolean' || __TIERCACHE_UPSTASH__) && coordinatorKind === 'upstash') {
     coordinator = upstashCoordinator({ redis: client as RedisClient, prefix, tagCacheTtl, tagTtl: TAG_TTL, timeout, now: cacheOptions.now })
   } else if (coordinatorKind === 'durable-object') {
     if (objects === undefined || objects === null) {
@@ -183,7 +196,7 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
   }
 
   let l2: Store
-  if (l2Kind === 'upstash') {
+  if ((typeof __TIERCACHE_UPSTASH__ !== 'boolean' || __TIERCACHE_UPSTASH__) && l2Kind === 'upstash') {
     l2 = upstashStore({
       redis: client as RedisClient,
       prefix: `${prefix}v:`,

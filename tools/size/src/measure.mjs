@@ -15,7 +15,8 @@ const gzipSize = (/** @type {Uint8Array} */ bytes) => gzipSync(bytes, { level: 9
  *   own. Up front is the entry chunk and the chunks it imports statically, each gzipped on its own and summed;
  *   `lazy` is the rest, fetched when that code first runs. Both are equal to the one-file numbers when nothing is
  *   behind `import()`.
- * @param {{ from: string, imports: string[], external?: string[] }} entry
+ * @param {{ from: string, imports: string[], external?: string[], define?: Record<string, string> }} entry
+ *   define: build flags the app's bundler sets (e.g. `{ __TIERCACHE_UPSTASH__: 'false' }`)
  * @param {string} resolveDir where `from` resolves (this package, whose devDependencies are the workspace packages)
  * @param {{ sources?: string }} [options] sources: the monorepo root, to bundle the packages' TypeScript sources
  *   instead of their dist (module-level inputs for --modules)
@@ -48,6 +49,7 @@ export async function measure(entry, resolveDir, options = {}) {
       format: 'esm',
       platform: 'browser',
       external: entry.external ?? [],
+      define: entry.define ?? {},
       write: false,
       metafile: true,
       logLevel: 'silent',
