@@ -5,6 +5,7 @@
 //                      their own redis-server and Upstash endpoint on 127.0.0.1), then the consumer test
 //                      (tools/consumer: the packed packages on Node, Bun and Deno)
 //   npm run demo       installs, builds and serves the demo Worker (prints its URL)
+//                      (`node scripts/run.mjs build-demo`: installs and builds only, as the demo's e2e tests do once)
 //   npm run bench      installs, builds and runs the benchmarks (pass --quick for a short run)
 // Only Node built-ins are used before the workspace is installed.
 import { spawn, spawnSync } from 'node:child_process'
@@ -128,13 +129,25 @@ async function test() {
   process.exit(code)
 }
 
-async function demo() {
-  install()
-  // The Worker + page demo when it exists, else the core examples.
-  const target = existsSync(join(root, 'examples', 'hono-worker', 'package.json'))
+/** The Worker + page demo when it exists, else the core examples. */
+function demoTarget() {
+  return existsSync(join(root, 'examples', 'hono-worker', 'package.json'))
     ? { name: '@tiercache/example-hono-worker', script: 'demo' }
     : { name: '@tiercache/example-core-basic', script: 'start' }
-  must('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', `--filter=${target.name}...`])
+}
+
+/** Installs the workspace and builds the demo with what it uses. */
+async function buildDemo() {
+  install()
+  must('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', `--filter=${demoTarget().name}...`])
+}
+
+async function demo() {
+  const target = demoTarget()
+  // TIERCACHE_DEMO_BUILT=1: this run installed and built it already (`build-demo`, once per e2e test run: a start
+  // that installs and builds each time took over a minute on a loaded machine).
+  if (process.env.TIERCACHE_DEMO_BUILT === '1') ensurePnpm()
+  else await buildDemo()
   process.exit(await runWithCleanup('pnpm', ['--filter', target.name, 'run', target.script, ...rest], async () => {}))
 }
 
@@ -144,7 +157,7 @@ async function bench() {
   process.exit(await runWithCleanup('pnpm', ['--filter', '@tiercache/bench', 'run', 'bench', ...rest], async () => {}))
 }
 
-const commands = { test, demo, bench }
+const commands = { test, demo, 'build-demo': buildDemo, bench }
 if (!(command in commands)) {
   log(`unknown command ${command}: use ${Object.keys(commands).join(', ')}`)
   process.exit(2)

@@ -36,7 +36,8 @@ const { values: args } = parseArgs({
 })
 const host = String(args.host ?? process.env.HOST ?? '127.0.0.1')
 const port = Number(args.port ?? process.env.PORT ?? 8787)
-const READY_TIMEOUT_MS = 30_000
+// wrangler dev serves about 2 s after it starts on an idle machine; a loaded shared one takes many times that.
+const READY_TIMEOUT_MS = 120_000
 
 /** @param {string} message @returns {never} */
 function fail(message) {
