@@ -5,9 +5,13 @@ import { describe, expect, it } from 'vitest'
 import { createEdgeCache } from '../../src/index'
 import { sharedEndpoint, unique } from '../support/services'
 
+// For the tests that are not about timeouts: the 1 s default (client and coordinator) runs on the real clock, which a
+// loaded 2-core machine can exceed for one request, and a timed-out read is a miss these tests would count.
+const redisTimeout = '10s'
+
 describe('createEdgeCache(env, options)', () => {
   it('uses the Cache API and Upstash (with its coordinator) when the env has the Upstash URL and token', async () => {
-    const cache = createEdgeCache(env, { Redis, cacheName: unique('edge'), redisPrefix: `${unique('edge')}:`, policy: { ttl: '1m', tags: ['t'] } })
+    const cache = createEdgeCache(env, { Redis, redisTimeout, cacheName: unique('edge'), redisPrefix: `${unique('edge')}:`, policy: { ttl: '1m', tags: ['t'] } })
     expect(cache.tiers.map((t) => t.name)).toEqual(['cache-api', 'upstash'])
     expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded')
     await cache.idle()
@@ -17,8 +21,8 @@ describe('createEdgeCache(env, options)', () => {
 
   it('shares entries between isolates through Upstash', async () => {
     const prefix = `${unique('share')}:`
-    const a = createEdgeCache(env, { Redis, cacheName: unique('a'), redisPrefix: prefix, policy: { ttl: '1m' } })
-    const b = createEdgeCache(env, { Redis, cacheName: unique('b'), redisPrefix: prefix, policy: { ttl: '1m' } })
+    const a = createEdgeCache(env, { Redis, redisTimeout, cacheName: unique('a'), redisPrefix: prefix, policy: { ttl: '1m' } })
+    const b = createEdgeCache(env, { Redis, redisTimeout, cacheName: unique('b'), redisPrefix: prefix, policy: { ttl: '1m' } })
     await a.set('shared', { from: 'a' })
     expect(await b.getOrSet('shared', () => ({ from: 'b' }))).toEqual({ from: 'a' })
     expect(b.stats().tiers[1]!.hits).toBe(1)
