@@ -191,4 +191,32 @@ describe('getSync with a hint', () => {
     expect(store.getSync('a', hint)).toBeUndefined()
     expect(store.getSync('a', other)).toBeUndefined()
   })
+
+  it('keeps a hint that names its key (as those of core do) in place of the key: evictions, deletes and reads still find the key', async () => {
+    const store = memoryStore({ maxEntries: 2 })
+    const evicted: StoreEvent[] = []
+    store.watch((event) => evicted.push(event))
+    const e = (value: string) => ({ value, createdAt: 0, freshUntil: Number.MAX_SAFE_INTEGER, staleUntil: Number.MAX_SAFE_INTEGER })
+    store.write('a', e('A'), 0)
+    store.write('b', e('B'), 0)
+    const a = { slot: -1, full: 'a' }
+    const b = { slot: -1, full: 'b' }
+    // A hint naming another key is only a place for the slot: it must not stand for 'b'.
+    const wrong = { slot: -1, full: 'not b' }
+    expect(store.getSync('b', wrong)?.value).toBe('B')
+    expect(store.getSync('b', b)?.value).toBe('B')
+    expect(store.getSync('a', a)?.value).toBe('A')
+    // 'b' is the least recently used; its slot holds the hint now, and the eviction still names 'b'.
+    store.write('c', e('C'), 0)
+    expect(evicted).toEqual([{ type: 'evict', key: 'b', reason: 'capacity' }])
+    expect(store.getSync('b', b)).toBeUndefined()
+    expect(store.getSync('b', wrong)).toBeUndefined()
+    expect((await store.get('a'))?.value).toBe('A')
+    await store.delete('a')
+    expect(store.getSync('a', a)).toBeUndefined()
+    expect(await store.get('a')).toBeUndefined()
+    expect(store.size).toBe(1)
+    store.write('a', e('A2'), 0)
+    expect(store.getSync('a', a)?.value).toBe('A2')
+  })
 })

@@ -37,6 +37,11 @@ const FRESH = 1
 const STALE = 2
 const TIMES = 3
 
+/** A getSync hint kept in the key column in place of its key (core's hints carry the key as `full`). */
+interface KeyedHint extends SyncHint {
+  readonly full: string
+}
+
 /**
  * A bounded in-process store (the usual L1), evicting by LRU unless told otherwise. Entries live in parallel typed
  * arrays rather than one object each, which keeps memory near 50 bytes per entry beyond the key and value, and lets
@@ -64,15 +69,15 @@ export class MemoryStore implements Store {
   #index = new Map<string, number>()
   // The per-slot arrays are allocated at #capacity (see slots): grown by writes past their end, V8 left up to half of
   // each unused.
-  #keys: (string | undefined)[]
+  /**
+   * Per slot, its key, or the getSync hint that found it last, which names the key: a hint that is still its slot's
+   * proves the slot holds the hint's key with one comparison of objects (comparing the key strings costs a call per
+   * hit), and needs no column of its own.
+   */
+  #keys: (string | KeyedHint | undefined)[]
   #values: unknown[]
   /** Entry.tags per slot; made on the first entry that has tags. */
   #tags: (readonly string[] | undefined)[] | undefined
-  /**
-   * Per slot, the getSync hint that found it last: a hint that is still its slot's proves the slot holds the hint's
-   * key with one comparison of objects (comparing the key strings costs a call per hit). Cleared when the slot is.
-   */
-  #hints: (SyncHint | undefined)[]
   #times: Float64Array
   /** Entry.errorUntil per slot (NaN for none); made on the first entry that has one (staleIfError). */
   #errors: Float64Array | undefined
@@ -127,7 +132,6 @@ export class MemoryStore implements Store {
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY)
     this.#keys = slots(this.#capacity)
     this.#values = slots(this.#capacity)
-    this.#hints = slots(this.#capacity)
     this.#times = new Float64Array(this.#capacity * TIMES)
     this.#loadMs = new Float32Array(this.#capacity)
     this.#negative = new Uint8Array(this.#capacity)
@@ -175,7 +179,6 @@ export class MemoryStore implements Store {
     this.#keys = slots(this.#capacity)
     this.#values = slots(this.#capacity)
     this.#tags = undefined
-    this.#hints = slots(this.#capacity)
     this.#stamps = undefined
     this.#errors = undefined
     this.#free = []
@@ -220,7 +223,6 @@ export class MemoryStore implements Store {
       slot = this.#allocate()
       this.#index.set(key, slot)
       this.#keys[slot] = key
-      this.#hints[slot] = undefined
       this.#order.added(slot, key)
     } else {
       this.#order.used(slot)
@@ -267,10 +269,11 @@ export class MemoryStore implements Store {
     else {
       // The slot noted at the last call, when it still holds this key.
       slot = hint.slot
-      if (slot < 0 || this.#hints[slot] !== hint) {
+      if (slot < 0 || this.#keys[slot] !== hint) {
         hint.slot = slot = this.#index.get(key) ?? -1
         if (slot < 0) return undefined
-        this.#hints[slot] = hint
+        // A hint that does not name this key (not one of core's) is only a place to note the slot.
+        if ((hint as Partial<KeyedHint>).full === key) this.#keys[slot] = hint as KeyedHint
       }
     }
     if (slot === undefined) return undefined
@@ -350,7 +353,6 @@ export class MemoryStore implements Store {
     this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
     this.#keys = slots(capacity, this.#keys)
     this.#values = slots(capacity, this.#values)
-    this.#hints = slots(capacity, this.#hints)
     if (this.#tags !== undefined) this.#tags = slots(capacity, this.#tags)
     this.#order.grow(capacity)
     if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
@@ -373,11 +375,11 @@ export class MemoryStore implements Store {
   }
 
   #remove(slot: number, reason?: EvictionReason): void {
-    const key = this.#keys[slot] as string
+    const held = this.#keys[slot] as string | KeyedHint
+    const key = typeof held === 'string' ? held : held.full
     this.#index.delete(key)
     this.#order.removed(slot)
     this.#keys[slot] = undefined
-    this.#hints[slot] = undefined
     this.#values[slot] = undefined
     if (this.#tags !== undefined) this.#tags[slot] = undefined
     if (this.#sizes !== undefined) {
