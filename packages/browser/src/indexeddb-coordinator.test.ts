@@ -317,6 +317,17 @@ describe('indexedDbCoordinator under createCache', () => {
     return { cache, coordinator: c, events }
   }
 
+  /** A page that stored p:1 ('shoe', tagged products) in IndexedDB, a second ago. */
+  async function shoeStored() {
+    const { dbName } = database()
+    const time = clock()
+    const first = page(dbName, time)
+    await first.cache.set('p:1', 'shoe', { ttl: '1h', tags: ['products'] })
+    await first.cache.idle()
+    time.advance(1_000)
+    return { dbName, time, first }
+  }
+
   it('an entry whose tag was invalidated before a reload is not served by IndexedDB after it', async () => {
     const { dbName, raw } = database()
     const time = clock()
@@ -381,12 +392,7 @@ describe('indexedDbCoordinator under createCache', () => {
   })
 
   it('what this page loads or sets while its invalidation is being written outlives it, here and after a reload', async () => {
-    const { dbName } = database()
-    const time = clock()
-    const first = page(dbName, time)
-    await first.cache.set('p:1', 'shoe', { ttl: '1h', tags: ['products'] })
-    await first.cache.idle()
-    time.advance(1_000)
+    const { dbName, time, first } = await shoeStored()
     // Not awaited: the app loads the new data at once (as TanStack Query refetches on the `invalidate` event), while
     // IndexedDB has not yet committed the new stamp.
     const invalidation = first.cache.invalidateTags(['products'])
@@ -408,12 +414,7 @@ describe('indexedDbCoordinator under createCache', () => {
   })
 
   it('without the invalidation, the same reload serves the entry from IndexedDB', async () => {
-    const { dbName } = database()
-    const time = clock()
-    const first = page(dbName, time)
-    await first.cache.set('p:1', 'shoe', { ttl: '1h', tags: ['products'] })
-    await first.cache.idle()
-    time.advance(1_000)
+    const { dbName, time, first } = await shoeStored()
     const second = page(dbName, time)
     expect(await second.cache.get('p:1')).toBe('shoe')
     expect(second.events.filter((e) => e.type === 'hit').map((e) => e.tier)).toEqual(['indexeddb'])

@@ -1,59 +1,19 @@
 // The cross-isolate race of upstash-cross-isolate.test.ts with durableObjectCoordinator and a Workers KV L2: isolate A
 // refreshes after an invalidation (holds the object's lock, its loader gated) while isolate B reads the old entry from
 // KV; B's answer is held until A has written the new entry, shared it and released. Forced by gates, not by timing.
-import { createCache, memoryStore, type Cache, type Entry, type Policy, type ReadIntent, type Store } from '@tiercache/core'
+import { createCache, memoryStore, type Cache, type Policy } from '@tiercache/core'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { durableObjectCoordinator, kvStore } from '../../src/index'
-import { sleep, unique } from '../support/services'
+import { gate, holdable, until, type Holds } from '../support/holds'
+import { unique } from '../support/services'
 
 const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
-
-function gate(): { open: () => void; opened: Promise<void> } {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { open, opened }
-}
-
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const t0 = Date.now()
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`)
-    await sleep(5)
-  }
-}
-
-interface Holds {
-  read?: { ran: () => void; release: Promise<void> }
-  del?: { release: Promise<void> }
-}
 
 function isolate(prefix: string, kvPrefix: string, holds: Holds = {}): Cache {
   const coordinator = durableObjectCoordinator({ namespace: env.TIERCACHE, prefix, timeout: '10s' })
   const l2 = kvStore({ namespace: env.TEST_KV, prefix: kvPrefix, coordinator })
-  const held: Store = {
-    ...l2,
-    async get(key: string, intent?: ReadIntent): Promise<Entry | undefined> {
-      const entry = await l2.get(key, intent)
-      const read = holds.read
-      if (read !== undefined) {
-        holds.read = undefined
-        read.ran()
-        await read.release
-      }
-      return entry
-    },
-    async delete(key: string): Promise<void> {
-      const del = holds.del
-      if (del !== undefined) {
-        holds.del = undefined
-        await del.release
-      }
-      await l2.delete(key)
-    },
-  }
+  const held = holdable(l2, holds)
   return createCache({ tiers: [memoryStore(), held], coordinator, policy, tierTimeout: '10s', lockWait: '10s' })
 }
 

@@ -3,10 +3,11 @@
 // the old entry from Upstash. B's answer is held (a slow network) until A has written the new entry and released
 // the lock, so B decides only after A's refresh ended. B must not load again: its read saw A holding the lock, and it
 // gets A's entry from the hand-over (issue 13). Forced by gates, not by timing.
-import { createCache, memoryStore, type Cache, type Entry, type Policy, type ReadIntent, type Store } from '@tiercache/core'
+import { createCache, memoryStore, type Cache, type Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
 import { upstashCoordinator, upstashStore } from '../../src/index'
-import { redisFor, resetStats, sleep, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
+import { gate, holdable, until, type Holds } from '../support/holds'
+import { redisFor, resetStats, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
 withOwnEndpoint((own) => {
@@ -15,58 +16,12 @@ withOwnEndpoint((own) => {
 
 const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
 
-/** A promise and its resolver. */
-function gate(): { open: () => void; opened: Promise<void> } {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { open, opened }
-}
-
-/** Runs until `check` holds (polled every 5 ms), at most `ms`. */
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const t0 = Date.now()
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`)
-    await sleep(5)
-  }
-}
-
-/** What a test may hold up in an isolate's Upstash tier: the answer of its next read, its next delete. */
-interface Holds {
-  /** Set to hold the answer of the next read that a load follows (Redis has run it) until `release` resolves. */
-  read?: { ran: () => void; release: Promise<void> }
-  /** Set to hold the next delete (before it is sent) until `release` resolves. */
-  del?: { release: Promise<void> }
-}
-
 /** One isolate: its own memory L1, client and upstashCoordinator; its Upstash tier wrapped so that a test can hold it. */
 function isolate(holds: Holds = {}): Cache {
   const redis = redisFor(endpoint)
   const coordinator = upstashCoordinator({ redis })
   const l2 = upstashStore({ redis, coordinator })
-  const held: Store = {
-    ...l2,
-    async get(key: string, intent?: ReadIntent): Promise<Entry | undefined> {
-      const entry = await l2.get(key, intent)
-      const read = holds.read
-      if (read !== undefined && intent !== undefined) {
-        holds.read = undefined
-        read.ran()
-        await read.release
-      }
-      return entry
-    },
-    async delete(key: string): Promise<void> {
-      const del = holds.del
-      if (del !== undefined) {
-        holds.del = undefined
-        await del.release
-      }
-      await l2.delete(key)
-    },
-  }
+  const held = holdable(l2, holds, true)
   return createCache({ tiers: [memoryStore(), held], coordinator, policy, lockWait: '4s' })
 }
 
