@@ -1,11 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { describe, expect, it } from 'vitest'
 import { createCache } from './cache.js'
-import { memoryCoordinator, type Coordinator } from './coordinator.js'
+import { memoryCoordinator, type LockAttempt } from './coordinator.js'
 import { warm } from './engine/warm.js'
 import { CacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { memoryStore } from './stores/memory.js'
+import { scripted } from './test-support/helpers.js'
 import { SerializingStore } from './test-support/serializing-store.js'
 
 interface UserV2 {
@@ -101,25 +102,15 @@ describe('Policy.schema', () => {
     const old = { value: OLD, createdAt: now, freshUntil: now + 3_600_000, staleUntil: now + 3_600_000 }
     const base = memoryCoordinator()
     // A holder running the previous deployment: it hands its (old-shaped) entry to the waiter.
-    const handing: Coordinator = {
-      name: 'handing',
-      stamp: () => base.stamp(),
-      tagStamp: (tags) => base.tagStamp(tags),
-      invalidateTags: (tags) => base.invalidateTags(tags),
-      acquire: async () => ({ status: 'shared', entry: old }),
-    }
+    const handing = scripted(base, 'handing', { acquire: async (): Promise<LockAttempt> => ({ status: 'shared', entry: old }) })
     // A holder of the previous deployment that writes the shared tier while this process polls for it.
     const shared = new SerializingStore('shared', 'text')
-    const polling: Coordinator = {
-      name: 'polling',
-      stamp: () => base.stamp(),
-      tagStamp: (tags) => base.tagStamp(tags),
-      invalidateTags: (tags) => base.invalidateTags(tags),
+    const polling = scripted(base, 'polling', {
       lock: async () => {
         await createCache({ tiers: [shared], policy: { ttl: '1h' } }).set('user:7', OLD)
         return undefined
       },
-    }
+    })
     for (const [coordinator, store] of [
       [handing, new SerializingStore('shared', 'text')],
       [polling, shared],

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../cache.js'
-import { memoryCoordinator, type Coordinator } from '../coordinator.js'
+import { memoryCoordinator, type LockAttempt } from '../coordinator.js'
 import { decodeEntry, type Entry } from '../entry.js'
 import type { CacheEvent } from '../events.js'
 import { memoryStore } from '../stores/memory.js'
-import { manualClock } from '../test-support/helpers.js'
+import { manualClock, scripted } from '../test-support/helpers.js'
 import { SerializingStore, type Keeping } from '../test-support/serializing-store.js'
 import { createCodec } from './create-codec.js'
 import type { EncryptionOptions } from './encryption.js'
@@ -120,19 +120,15 @@ describe('background re-encryption after a key rotation (encryption.reencrypt)',
     const holderTier = await writtenUnderK1('text', ['a'])
     const base = memoryCoordinator()
     let handed = 0
-    const handing: Coordinator = {
-      name: 'handing',
-      stamp: () => base.stamp(),
-      tagStamp: (tags) => base.tagStamp(tags),
-      invalidateTags: (tags) => base.invalidateTags(tags),
+    const handing = scripted(base, 'handing', {
       // This process missed and asked for the lock; the holder wrote its entry meanwhile and hands it over.
-      acquire: async () => {
+      acquire: async (): Promise<LockAttempt> => {
         handed++
         const raw = holderTier.raw.get(':a') as string
         store.raw.set(':a', raw)
         return { status: 'shared', entry: decodeEntry(raw) as Entry }
       },
-    }
+    })
     const events: CacheEvent[] = []
     const cache = createCache({
       tiers: [memoryStore(), store],

@@ -8,7 +8,7 @@ import type { CacheEvent } from '../stats.js'
 import type { ReadIntent } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
 import { createCodec } from '../codec/index.js'
-import { deferred, flush, ScriptedStore } from '../test-support/helpers.js'
+import { deferred, flush, scripted, ScriptedStore } from '../test-support/helpers.js'
 
 interface Held {
   waiters: ((attempt: LockAttempt) => void)[]
@@ -20,13 +20,9 @@ function handingCoordinator(options: { shareGate?: Promise<void> } = {}): Coordi
   const base = memoryCoordinator()
   const held = new Map<string, Held>()
   const calls: string[] = []
-  return {
-    name: 'handing',
+  return scripted(base, 'handing', {
     calls,
-    stamp: () => base.stamp(),
-    tagStamp: (tags) => base.tagStamp(tags),
-    invalidateTags: (tags) => base.invalidateTags(tags),
-    async acquire(key, _ttlMs, waitMs) {
+    async acquire(key: string, _ttlMs: number, waitMs: number): Promise<LockAttempt> {
       calls.push('acquire')
       const current = held.get(key)
       if (current === undefined) {
@@ -57,7 +53,7 @@ function handingCoordinator(options: { shareGate?: Promise<void> } = {}): Coordi
         setTimeout(() => resolve({ status: 'timeout' }), waitMs)
       })
     },
-  }
+  })
 }
 
 /** A loader that counts its calls and answers once `origin` resolves. */

@@ -7,7 +7,7 @@ import { memoryCoordinator, type Coordinator, type Lock, type LockAttempt } from
 import type { Entry } from '../entry.js'
 import type { Store } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
-import { settledAfter as settledWithin } from '../test-support/helpers.js'
+import { scripted, settledAfter as settledWithin } from '../test-support/helpers.js'
 
 const TIER_TIMEOUT = 1_000
 const LOCK_WAIT = 2_000
@@ -31,16 +31,7 @@ function slowTier(delays: number[]): Store & { reads: number } {
 
 /** A coordinator whose stamps work and whose locks behave as given. */
 function coordinatorWith(locks: Pick<Coordinator, 'lock' | 'acquire'>): Coordinator & { released: number } {
-  const base = memoryCoordinator()
-  const coordinator = {
-    name: 'scripted',
-    released: 0,
-    stamp: () => base.stamp(),
-    tagStamp: (tags: readonly string[]) => base.tagStamp(tags),
-    invalidateTags: (tags: readonly string[]) => base.invalidateTags(tags),
-    ...locks,
-  }
-  return coordinator
+  return scripted(memoryCoordinator(), 'scripted', { released: 0, ...locks })
 }
 
 function cacheOver(l2: Store, coordinator: Coordinator) {
@@ -162,7 +153,7 @@ describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWa
     for (const key of ['a', 'b', 'c']) await writer.set(key, `v${key}`, { ttl: '1h', tags: [`t${key}`] })
     const base = memoryCoordinator()
     // Every tag question hangs (a coordinator slower than the timeout): each key's check ends at the tier timeout.
-    const coordinator: Coordinator = { name: 'stuck-tags', stamp: () => base.stamp(), tagStamp: () => new Promise<number>(() => {}), invalidateTags: (tags) => base.invalidateTags(tags) }
+    const coordinator = scripted(base, 'stuck-tags', { tagStamp: () => new Promise<number>(() => {}) })
     const cache = createCache({ tiers: [l1], coordinator, policy: { ttl: '1h' }, tierTimeout: TIER_TIMEOUT, now: () => Date.now() })
     const values = cache.getManyOrSet(['a', 'b', 'c'], async (keys) => keys.map(() => 'loaded'))
     // Before: one tier timeout per key, one after the other (3 x TIER_TIMEOUT).
@@ -177,7 +168,7 @@ describe('a miss waits on tiers and locks within one bound (tierTimeout + lockWa
     const base = memoryCoordinator()
     // A coordinator and a shared tier both slower than the timeout (the endpoint-slow fault): a's tag question and
     // b's read of the shared tier each end at the tier timeout.
-    const coordinator: Coordinator = { name: 'stuck-tags', stamp: () => base.stamp(), tagStamp: () => new Promise<number>(() => {}), invalidateTags: (tags) => base.invalidateTags(tags) }
+    const coordinator = scripted(base, 'stuck-tags', { tagStamp: () => new Promise<number>(() => {}) })
     const l2 = slowTier([Number.POSITIVE_INFINITY])
     const cache = createCache({ tiers: [l1, l2], coordinator, policy: { ttl: '1h' }, tierTimeout: TIER_TIMEOUT, now: () => Date.now() })
     const values = cache.getManyOrSet(['a', 'b'], async (keys) => keys.map((key) => `loaded ${key}`))

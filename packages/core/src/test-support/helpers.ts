@@ -1,4 +1,5 @@
 import { vi } from 'vitest'
+import type { Coordinator } from '../coordinator.js'
 import type { Entry } from '../entry.js'
 import type { Store } from '../store.js'
 
@@ -105,5 +106,19 @@ export class ScriptedStore implements Store {
     if (behaviour === 'throw' || behaviour === 'reject') throw new Error(`${this.name} is down`)
     if (behaviour === 'hang') await new Promise(() => {})
     await Promise.resolve()
+  }
+}
+
+/**
+ * A coordinator named `name` whose stamps and invalidations are `base`'s (a memoryCoordinator), with `own` for what
+ * a test scripts: its locks, a tag question that hangs, counters.
+ */
+export function scripted<T extends Partial<Coordinator>>(base: Coordinator, name: string, own: T): Coordinator & T {
+  return {
+    name,
+    stamp: () => base.stamp(),
+    tagStamp: (tags: readonly string[]) => base.tagStamp(tags),
+    invalidateTags: (tags: readonly string[]) => base.invalidateTags(tags),
+    ...own,
   }
 }
