@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { getFreePort } from '@tiercache/testkit'
 import { buildPage } from './build-page.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -92,7 +93,7 @@ const wrangler = spawn(
     'dev',
     // A port of its own for the devtools inspector: wrangler's default (the first free from 9229) races with any other
     // wrangler dev starting at the same moment (tests start several), and one of them fails 'Address already in use'.
-    ...['--ip', host, '--port', String(port), '--inspector-ip', '127.0.0.1', '--inspector-port', String(await freePort('127.0.0.1'))],
+    ...['--ip', host, '--port', String(port), '--inspector-ip', '127.0.0.1', '--inspector-port', String(await getFreePort())],
     ...['--persist-to', state],
     '--show-interactive-dev-session=false',
     ...(typeof args['log-level'] === 'string' ? ['--log-level', args['log-level']] : []),
@@ -158,18 +159,6 @@ async function waitForWorker(base) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return undefined
-}
-
-/** A port the system says is free on `hostname` now. @param {string} hostname @returns {Promise<number>} */
-async function freePort(hostname) {
-  return await new Promise((resolve) => {
-    const probe = createServer()
-    probe.once('error', (/** @type {Error} */ error) => fail(`cannot find a free port on ${hostname}: ${error.message}`))
-    probe.listen(0, hostname, () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
 }
 
 /** @param {string} hostname @param {number} portNumber */
