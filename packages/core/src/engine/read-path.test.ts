@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../cache.js'
+import { memoryCoordinator } from '../coordinator.js'
 import type { Entry } from '../entry.js'
 import type { CacheEvent } from '../stats.js'
+import type { Store } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
-import { manualClock, ScriptedStore } from '../test-support/helpers.js'
+import { deferred, manualClock, ScriptedStore } from '../test-support/helpers.js'
 
 /** An L1 memory store and an L2 ScriptedStore over a manual clock, recording read events (hit, stale, miss, fill). */
 function twoTiers() {
@@ -70,5 +72,44 @@ describe('one classification for single-key and batch reads', () => {
       expect(cache.stats()).toMatchObject({ staleHits: 1, misses: 0 })
       expect(cache.stats().tiers.map((tier) => tier.staleHits)).toEqual([0, 1])
     }
+  })
+})
+
+describe('a dead entry read from a shared tier', () => {
+  it('is left for its store to expire: a late delete would remove the entry another process loaded meanwhile', async () => {
+    const clock = manualClock()
+    const coordinator = memoryCoordinator({ now: clock.now })
+    const shared = new ScriptedStore('l2')
+    const landed = deferred<void>()
+    let held = 0
+    // Process B's view of the shared tier: a delete it sends arrives only after A's write (a slow request, say).
+    const late: Store = {
+      name: 'l2',
+      get: (key) => shared.get(key),
+      set: (key, entry) => shared.set(key, entry),
+      async delete(key) {
+        held++
+        await landed.promise
+        await shared.delete(key)
+      },
+    }
+    const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], coordinator, now: clock.now, policy: { ttl: '1m', tags: ['t'] } })
+    const [a, b, c] = [process(shared), process(late), process(shared)]
+    let loads = 0
+    const loader = () => `v${++loads}`
+    await a.set('k', 'v0')
+    await a.idle()
+    await a.invalidateTags(['t'])
+
+    expect(await b.get('k')).toBeUndefined() // B finds the killed entry
+    expect(await a.getOrSet('k', loader)).toBe('v1') // A loads while B's read is being answered
+    await a.idle()
+    landed.resolve()
+    await b.idle()
+
+    expect(await c.getOrSet('k', loader)).toBe('v1') // a third process is served A's entry
+    expect(loads).toBe(1)
+    expect(c.stats().tiers.map((tier) => tier.hits)).toEqual([0, 1])
+    expect(held).toBe(0) // nor sent at all
   })
 })

@@ -51,7 +51,7 @@ export class ReadPath {
 
   /**
    * Reads tiers from `from` down until one has a servable entry; fills the tiers above it with a fresh one.
-   * Dead entries (expired, or killed by a tag) are deleted where found. `intent` goes with each store read.
+   * Dead entries (expired, or killed by a tag) are skipped, not deleted (see take). `intent` goes with each store read.
    */
   async find(
     key: string,
@@ -82,9 +82,9 @@ export class ReadPath {
 
   /**
    * The one rule for what tier `i` held for a key, shared by single-key and batch reads: judges the entry by its
-   * times and its tags (a hard invalidation kills it, a soft one makes a fresh entry stale: see softState), deletes
-   * it when dead, keeps the newest error-stale entry as the fallback, and (when `count`) counts and reports the hit,
-   * stale answer or miss. True when the entry can be served; `found` then holds it.
+   * times and its tags (a hard invalidation kills it, a soft one makes a fresh entry stale: see softState), keeps
+   * the newest error-stale entry as the fallback, and (when `count`) counts and reports the hit, stale answer or miss.
+   * True when the entry can be served; `found` then holds it.
    */
   async take(
     found: Found,
@@ -114,8 +114,9 @@ export class ReadPath {
     const counters = inst.counters
     const tier = inst.listening ? this.#name(i) : ''
     if (entry === undefined || state === EntryState.Dead || state === EntryState.ErrorStale) {
-      // Expired (a store whose clock runs behind ours) or killed by a tag: nobody may be served it again.
-      if (entry !== undefined && state === EntryState.Dead) this.#background.track(this.tiers.delete(i, full, key), waitUntil)
+      // A dead entry (expired, or killed by a tag) stays where it is: every read judges it dead again, its store drops
+      // it when it expires (never after its tags' records), and a load overwrites it. Deleting it here could land
+      // after another process (or a load here) wrote the key anew, and remove that entry.
       if (entry !== undefined && state === EntryState.ErrorStale && (found.fallback === undefined || entry.createdAt > found.fallback.createdAt)) {
         found.fallback = entry
         found.fallbackTier = i
