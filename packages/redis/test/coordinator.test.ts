@@ -108,6 +108,52 @@ describe('redisCoordinator on one redis-server', () => {
     expect(Math.max(...delays)).toBeLessThan(1_000)
   })
 
+  it('a set or load that starts while its own invalidation is being written records the stamp after it: its entry lives on, here and on another server', async () => {
+    const p = prefix()
+    const client = await single()
+    // Redis runs the invalidation; its answer is held (a slow network) until the set and the load have asked for
+    // their stamp. With the stamp from before the invalidation, both entries die once that answer lands.
+    let answer: () => void = () => {}
+    const answered = new Promise<void>((resolve) => (answer = resolve))
+    let holding = false
+    const pipeline = client.pipeline.bind(client)
+    client.pipeline = ((...args: Parameters<Redis['pipeline']>) => {
+      const made = pipeline(...args)
+      if (!holding) return made
+      holding = false
+      const exec = made.exec.bind(made)
+      made.exec = (async () => {
+        const results = await exec()
+        await answered
+        return results
+      }) as typeof made.exec
+      return made
+    }) as Redis['pipeline']
+    const a = await server(p, client)
+    let asked = 0
+    const stamp = a.coordinator.stamp.bind(a.coordinator)
+    a.coordinator.stamp = () => (asked++, stamp())
+    const policy: Policy = { ttl: '1h', tags: ['products'] }
+    await a.cache.invalidateTags(['other'])
+    asked = 0
+    holding = true
+    const invalidation = a.cache.invalidateTags(['products'])
+    const set = a.cache.set('p:1', 'shoe v2', policy)
+    let loads = 0
+    const load = (): string => `hat v${++loads}`
+    const loaded = a.cache.getOrSet('p:2', load, policy)
+    await expect.poll(() => asked, { timeout: 10_000 }).toBe(2)
+    answer()
+    await Promise.all([invalidation, set, loaded])
+    expect(await a.cache.get('p:1')).toBe('shoe v2')
+    expect(await a.cache.getOrSet('p:2', load, policy)).toBe('hat v1')
+    expect(loads).toBe(1)
+    await a.cache.idle()
+    const b = await server(p)
+    expect(await b.cache.get('p:1')).toBe('shoe v2')
+    expect(await b.cache.get('p:2')).toBe('hat v1')
+  })
+
   it('a set or delete on one server drops the key from the L1 of the others', async () => {
     const p = prefix()
     const [a, b] = await Promise.all([server(p), server(p)])

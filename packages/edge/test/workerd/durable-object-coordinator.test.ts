@@ -7,10 +7,17 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { durableObjectCoordinator, kvStore, type DurableObjectCoordinator, type DurableObjectCoordinatorOptions, type DurableObjectNamespaceLike, type TiercacheCoordinator } from '../../src/index'
+import { gate, until } from '../support/holds'
 import { entryFor, manualClock, unique } from '../support/services'
 
-/** The binding with every request to an object recorded (object name and path); `hang` makes them never answer. */
-function recorded(options: { hang?: boolean } = {}): { namespace: DurableObjectNamespaceLike; requests: { object: string; path: string }[] } {
+/**
+ * The binding with every request to an object recorded (object name and path); `hang` makes them never answer;
+ * `hold` holds the answer of the next request to its path (the object has run it) until `release` resolves.
+ */
+function recorded(options: { hang?: boolean; hold?: { path: string; release: Promise<void> } } = {}): {
+  namespace: DurableObjectNamespaceLike
+  requests: { object: string; path: string }[]
+} {
   const requests: { object: string; path: string }[] = []
   const names = new Map<string, string>()
   const namespace: DurableObjectNamespaceLike = {
@@ -23,9 +30,16 @@ function recorded(options: { hang?: boolean } = {}): { namespace: DurableObjectN
       const stub = env.TIERCACHE.get(id as DurableObjectId)
       return {
         fetch(input, init) {
-          requests.push({ object: names.get(String(id)) ?? '?', path: new URL(input).pathname })
+          const path = new URL(input).pathname
+          requests.push({ object: names.get(String(id)) ?? '?', path })
           if (options.hang === true) return new Promise<Response>(() => {})
-          return stub.fetch(input, init)
+          const hold = options.hold
+          if (hold?.path !== path) return stub.fetch(input, init)
+          options.hold = undefined
+          return stub.fetch(input, init).then(async (answer) => {
+            await hold.release
+            return answer
+          })
         },
       }
     },
@@ -228,7 +242,7 @@ function isolate(
   prefix: string,
   kvPrefix: string,
   options: { now?: () => number; tagCacheTtl?: Duration; policy?: Policy; namespace?: DurableObjectNamespaceLike } = {},
-): { cache: Cache; events: CacheEvent[] } {
+): { cache: Cache; events: CacheEvent[]; coordinator: DurableObjectCoordinator } {
   const events: CacheEvent[] = []
   // Timeouts many times the expected answer time: on a loaded 2-core machine a timed-out lock request makes a waiter
   // load on its own, which these tests would count as a second origin call.
@@ -242,7 +256,7 @@ function isolate(
     policy: options.policy ?? { ttl: '1h' },
     onEvent: (e) => events.push(e),
   })
-  return { cache, events }
+  return { cache, events, coordinator }
 }
 
 describe('caches in simulated isolates sharing KV and the objects', () => {
@@ -348,6 +362,39 @@ describe('caches in simulated isolates sharing KV and the objects', () => {
     expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v1')
     clock.advance(1)
     expect(await b.cache.getOrSet('product:1', load, policy)).toBe('v2')
+  })
+
+  it('a set or load that starts while its own invalidation is being written records the stamp after it: its entry lives on, here and in another isolate', async () => {
+    const prefix = `${unique('own-inval')}:`
+    const kvPrefix = `${unique('own-inval-kv')}:`
+    const policy: Policy = { ttl: '1h', tags: ['products'] }
+    // The clock object issues the invalidation's stamp; its answer is held (a slow call) until the set and the load
+    // have asked for their stamp. With the stamp from before the invalidation, both entries die once it lands.
+    const answered = gate()
+    const holds: { hold?: { path: string; release: Promise<void> } } = {}
+    const binding = recorded(holds)
+    const a = isolate(prefix, kvPrefix, { policy, namespace: binding.namespace })
+    let asked = 0
+    const stamp = a.coordinator.stamp.bind(a.coordinator)
+    a.coordinator.stamp = () => (asked++, stamp())
+    await a.cache.invalidateTags(['other']) // the isolate knows the current stamp (no read of it below)
+    asked = 0
+    holds.hold = { path: '/stamp', release: answered.opened }
+    const invalidation = a.cache.invalidateTags(['products'])
+    const set = a.cache.set('p:1', 'shoe v2')
+    let loads = 0
+    const load = (): string => `hat v${++loads}`
+    const loaded = a.cache.getOrSet('p:2', load)
+    await until(() => asked === 2)
+    answered.open()
+    await Promise.all([invalidation, set, loaded])
+    expect(await a.cache.get('p:1')).toBe('shoe v2')
+    expect(await a.cache.getOrSet('p:2', load)).toBe('hat v1')
+    expect(loads).toBe(1)
+    await a.cache.idle()
+    const b = isolate(prefix, kvPrefix, { policy })
+    expect(await b.cache.get('p:1')).toBe('shoe v2')
+    expect(await b.cache.get('p:2')).toBe('hat v1')
   })
 
   it('lists the objects it used: the clock and the shards, no more', async () => {

@@ -1,8 +1,9 @@
 // upstashCoordinator against a real redis-server through the Upstash endpoint: stamps, tag stamps, the local copy
 // that answers synchronously, locks, and invalidation across isolates whose clocks disagree.
-import type { Cache, CacheEvent, Duration, Policy } from '@tiercache/core'
+import { createCache, memoryStore, type Cache, type CacheEvent, type Coordinator, type Duration, type Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
-import { upstashCoordinator, type UpstashCoordinatorOptions } from '../../src/index'
+import { upstashCoordinator, upstashStore, type UpstashCoordinatorOptions } from '../../src/index'
+import { gate, until } from '../support/holds'
 import { edgeIsolate, manualClock, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
@@ -91,6 +92,50 @@ describe('stamps and tag stamps', () => {
     const stamp = await pending
     expect(c.tagStamp(['own'])).toBe(stamp)
     expect(c.stamp()).toBe(stamp)
+  })
+
+  it('a set or load that starts while its own invalidation is being written records the stamp after it: its entry lives on, here and in another isolate', async () => {
+    // Redis records the invalidation, its answer is held (a slow network) until the set and the load have asked for
+    // their stamp. With the stamp from before the invalidation, both entries die once that answer lands.
+    const answered = gate()
+    let holding = false
+    const held = <T>(sent: Promise<T>, args: string[]): Promise<T> => {
+      if (!holding || args[1] !== 'tc:bus') return sent
+      holding = false
+      return sent.then(async (reply) => {
+        await answered.opened
+        return reply
+      })
+    }
+    const client = Object.create(redis) as typeof redis
+    client.evalsha = ((sha: string, keys: string[], args: string[]) => held(redis.evalsha(sha, keys, args), args)) as typeof redis.evalsha
+    client.eval = ((script: string, keys: string[], args: string[]) => held(redis.eval(script, keys, args), args)) as typeof redis.eval
+    const policy: Policy = { ttl: '1h', tags: ['products'] }
+    const isolate = (coordinator: Coordinator): Cache =>
+      createCache({ tiers: [memoryStore(), upstashStore({ redis, coordinator })], coordinator, policy, tierTimeout: '10s', lockWait: '10s' })
+    const coordinator = patient({ redis: client })
+    let asked = 0
+    const stamp = coordinator.stamp.bind(coordinator)
+    coordinator.stamp = () => (asked++, stamp())
+    const a = isolate(coordinator)
+    await a.invalidateTags(['other']) // the isolate knows the current stamp (no read of it below)
+    asked = 0
+    holding = true
+    const invalidation = a.invalidateTags(['products'])
+    const set = a.set('p:1', 'shoe v2')
+    let loads = 0
+    const load = (): string => `hat v${++loads}`
+    const loaded = a.getOrSet('p:2', load)
+    await until(() => asked === 2)
+    answered.open()
+    await Promise.all([invalidation, set, loaded])
+    expect(await a.get('p:1')).toBe('shoe v2')
+    expect(await a.getOrSet('p:2', load)).toBe('hat v1')
+    expect(loads).toBe(1)
+    await a.idle()
+    const b = isolate(patient({ redis }))
+    expect(await b.get('p:1')).toBe('shoe v2')
+    expect(await b.get('p:2')).toBe('hat v1')
   })
 
   it('after a failed invalidation keeps the tags dead here until it reads them again, and rejects', async () => {
