@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { LRUCache } from 'lru-cache'
 import { beladyHits } from '../src/hit-ratio/belady.mjs'
-import { exactLfuPolicy, lruCachePolicy, topByCountPolicy } from '../src/hit-ratio/policies.mjs'
+import { exactLfuPolicy, knownPopularityPolicy, lruCachePolicy, topByCountPolicy } from '../src/hit-ratio/policies.mjs'
 import { checksum, seeded, TRACES, zipf } from '../src/hit-ratio/traces.mjs'
 
 /**
@@ -64,6 +64,39 @@ test('exact LFU replaces the least counted resident only with a higher count, th
   assert.equal(exactLfuPolicy.hits({ trace, keys: ['a', 'b'], capacity: 1 }), 2)
   // With room for both, every read after a key's first is a hit.
   assert.equal(exactLfuPolicy.hits({ trace, keys: ['a', 'b'], capacity: 2 }), 5)
+})
+
+test('the popularity oracle keeps the most popular keys seen so far and caches no less popular newcomer', () => {
+  // c b a a a c b, room for one, a likeliest: c is cached, b then a replace it, a is hit twice, c and b stay out.
+  const popularity = Float64Array.from([0.5, 0.3, 0.2])
+  const trace = Int32Array.from([2, 1, 0, 0, 0, 2, 1])
+  assert.equal(knownPopularityPolicy.hits({ trace, keys: ['a', 'b', 'c'], capacity: 1, popularity }), 2)
+  assert.equal(knownPopularityPolicy.hits({ trace, keys: ['a', 'b', 'c'], capacity: 3, popularity }), 4)
+  assert.equal(knownPopularityPolicy.hits({ trace, keys: ['a', 'b', 'c'], capacity: 1 }), undefined)
+})
+
+test("a trace's popularity sums to 1 and matches how often its generator reads each key", () => {
+  const keySpace = 1_000
+  const length = 400_000
+  for (const spec of TRACES) {
+    const popularity = spec.popularity?.(keySpace, 11)
+    if (spec.name === 'shifting') {
+      assert.equal(popularity, undefined, 'its popularity moves')
+      continue
+    }
+    assert.ok(popularity, spec.name)
+    assert.ok(Math.abs(popularity.reduce((a, b) => a + b, 0) - 1) < 1e-9, spec.name)
+    const counts = new Float64Array(keySpace)
+    for (const id of spec.generate(keySpace, length, 11)) counts[id]++
+    // The most popular key, and the total share of the 100 most popular: within a few percent of what was drawn.
+    const byShare = Array.from(popularity.keys()).sort((a, b) => /** @type {number} */ (popularity[b]) - /** @type {number} */ (popularity[a]))
+    const top = byShare.slice(0, 100)
+    const expected = top.reduce((sum, id) => sum + /** @type {number} */ (popularity[id]), 0)
+    const drawn = top.reduce((sum, id) => sum + /** @type {number} */ (counts[id]), 0) / length
+    assert.ok(Math.abs(drawn / expected - 1) < 0.03, `${spec.name}: top 100 drawn ${drawn}, expected ${expected}`)
+    const first = /** @type {number} */ (byShare[0])
+    assert.ok(Math.abs(/** @type {number} */ (counts[first]) / length / /** @type {number} */ (popularity[first]) - 1) < 0.05, spec.name)
+  }
 })
 
 test('traces are the same for the same seed, differ across seeds, and stay in the key space', () => {

@@ -58,7 +58,8 @@ export function beladyHits(trace, keySpace, capacity) {
   return hits
 }
 
-class MaxHeap {
+/** A max-heap of (number, key) pairs packed in one double each; the popularity oracle in policies.mjs uses it too. */
+export class MaxHeap {
   /**
    * @param {number} capacity   most items at once
    * @param {number} keySpace

@@ -1,18 +1,19 @@
 // The caches the hit-ratio scenario replays traces through, each reduced to "hits on this trace at this capacity".
-import { beladyHits } from './belady.mjs'
+import { beladyHits, MaxHeap } from './belady.mjs'
 
 /**
  * @typedef {object} Replay
  * @property {Int32Array} trace
  * @property {string[]} keys       key strings by id (built once, shared by every policy)
  * @property {number} capacity     entries the cache may hold
+ * @property {Float64Array} [popularity]   each key's share of the reads, as the trace's generator draws them
  */
 
 /**
  * @typedef {object} Policy
  * @property {string} id
  * @property {string} label
- * @property {(replay: Replay) => number} hits
+ * @property {(replay: Replay) => number | undefined} hits   undefined: the policy does not apply to this trace
  */
 
 /** One entry object for every write: its times never run out on the store's fixed clock. */
@@ -135,6 +136,43 @@ export const exactLfuPolicy = {
         cached[victim] = 0
         cached[key] = 1
         bucket(count).add(key)
+      }
+    }
+    return hits
+  },
+}
+
+/**
+ * A cache that knows each key's share of the reads, as the trace's generator draws them, and never has to learn it:
+ * on a miss with a full cache the newcomer replaces the least popular resident if it is more popular, else is not
+ * cached. When reads are independent draws this is the best any policy that sees only the past can do on average
+ * (Aho, Denning and Ullman's A0, with bypass): an LFU that learns the counts online approaches it from below. Applies
+ * to traces whose popularity does not move (TraceSpec.popularity).
+ * @type {Policy}
+ */
+export const knownPopularityPolicy = {
+  id: 'known-popularity',
+  label: 'knows the popularity',
+  hits({ trace, keys, capacity, popularity }) {
+    if (popularity === undefined) return undefined
+    // Keys by falling popularity: the heap keeps the least popular resident (highest place) on top.
+    const place = new Int32Array(keys.length)
+    Array.from({ length: keys.length }, (_, key) => key)
+      .sort((a, b) => /** @type {number} */ (popularity[b]) - /** @type {number} */ (popularity[a]) || a - b)
+      .forEach((key, i) => (place[key] = i))
+    const heap = new MaxHeap(capacity + 1, keys.length)
+    const cached = new Uint8Array(keys.length)
+    let hits = 0
+    for (let i = 0; i < trace.length; i++) {
+      const key = /** @type {number} */ (trace[i])
+      if (cached[key] === 1) hits++
+      else if (heap.size < capacity || /** @type {number} */ (place[key]) < heap.topNext()) {
+        if (heap.size === capacity) {
+          cached[heap.topKey()] = 0
+          heap.pop()
+        }
+        cached[key] = 1
+        heap.push(/** @type {number} */ (place[key]), key)
       }
     }
     return hits

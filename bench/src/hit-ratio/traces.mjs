@@ -67,7 +67,39 @@ export function permutation(n, random) {
  * @property {string} description
  * @property {boolean} [scanMix]   one of the Zipf + scan/loop traces the LFU target is judged on
  * @property {(keySpace: number, length: number, seed: number) => Int32Array} generate
+ * @property {(keySpace: number, seed: number) => Float64Array} [popularity]
+ *   the share of all reads that goes to each key id, as the generator draws them (for a trace whose popularity does
+ *   not move); a scan or loop read counts as its key's average share
  */
+
+/**
+ * The random source of a trace and its Zipf draws over a seeded permutation of the ids, so popularity ranks do not
+ * line up with key ids. Every generator starts with it; `popularity` rebuilds the same permutation from the seed.
+ * @param {number} keySpace
+ * @param {number} skew
+ * @param {number} seed
+ */
+function zipfSource(keySpace, skew, seed) {
+  const random = seeded(seed)
+  const rank = zipf(keySpace, skew, random)
+  return { random, rank, keyOf: permutation(keySpace, random) }
+}
+
+/**
+ * Each id's share of all reads when a `share` of them are Zipf draws from zipfSource(keySpace, skew, seed).
+ * @param {number} keySpace
+ * @param {number} skew
+ * @param {number} seed
+ * @param {number} share
+ */
+function zipfPopularity(keySpace, skew, seed, share) {
+  const { keyOf } = zipfSource(keySpace, skew, seed)
+  let sum = 0
+  for (let r = 0; r < keySpace; r++) sum += 1 / (r + 1) ** skew
+  const popularity = new Float64Array(keySpace)
+  for (let r = 0; r < keySpace; r++) popularity[/** @type {number} */ (keyOf[r])] = (share / (r + 1) ** skew) / sum
+  return popularity
+}
 
 /**
  * @param {number} skew
@@ -77,10 +109,9 @@ function zipfTrace(skew) {
   return {
     name: `zipf-${skew}`,
     description: `independent draws, Zipf skew ${skew}`,
+    popularity: (keySpace, seed) => zipfPopularity(keySpace, skew, seed, 1),
     generate(keySpace, length, seed) {
-      const random = seeded(seed)
-      const rank = zipf(keySpace, skew, random)
-      const keyOf = permutation(keySpace, random)
+      const { rank, keyOf } = zipfSource(keySpace, skew, seed)
       const trace = new Int32Array(length)
       for (let i = 0; i < length; i++) trace[i] = /** @type {number} */ (keyOf[rank()])
       return trace
@@ -98,10 +129,12 @@ export const TRACES = [
     description:
       'Zipf 0.9 with scans: a quarter of all accesses are bursts of keySpace/50 consecutive key ids from a random start (a batch job or crawler reading every key once)',
     scanMix: true,
+    popularity(keySpace, seed) {
+      // A scan starts anywhere: every id gets the same share of the scan quarter.
+      return zipfPopularity(keySpace, 0.9, seed, 0.75).map((share) => share + 0.25 / keySpace)
+    },
     generate(keySpace, length, seed) {
-      const random = seeded(seed)
-      const rank = zipf(keySpace, 0.9, random)
-      const keyOf = permutation(keySpace, random)
+      const { random, rank, keyOf } = zipfSource(keySpace, 0.9, seed)
       const burst = Math.max(1, Math.floor(keySpace / 50))
       const trace = new Int32Array(length)
       let i = 0
@@ -120,10 +153,12 @@ export const TRACES = [
     description:
       'Zipf 0.9 mixed one access in four with a loop: key ids 0..keySpace/5-1 read in order, over and over (twice the largest capacity, so LRU gets no loop hits)',
     scanMix: true,
+    popularity(keySpace, seed) {
+      const loop = Math.max(1, Math.floor(keySpace / 5))
+      return zipfPopularity(keySpace, 0.9, seed, 0.75).map((share, id) => (id < loop ? share + 0.25 / loop : share))
+    },
     generate(keySpace, length, seed) {
-      const random = seeded(seed)
-      const rank = zipf(keySpace, 0.9, random)
-      const keyOf = permutation(keySpace, random)
+      const { random, rank, keyOf } = zipfSource(keySpace, 0.9, seed)
       const loop = Math.max(1, Math.floor(keySpace / 5))
       const trace = new Int32Array(length)
       let at = 0
@@ -143,9 +178,7 @@ export const TRACES = [
     description:
       'Zipf 0.9 whose popular set moves 8 times: at each phase the ranking is rotated by keySpace/8, so yesterday\'s hot keys go cold and cold ones become hot',
     generate(keySpace, length, seed) {
-      const random = seeded(seed)
-      const rank = zipf(keySpace, 0.9, random)
-      const keyOf = permutation(keySpace, random)
+      const { rank, keyOf } = zipfSource(keySpace, 0.9, seed)
       const phases = 8
       const shift = Math.floor(keySpace / phases)
       const trace = new Int32Array(length)
