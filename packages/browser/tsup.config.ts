@@ -8,7 +8,10 @@ const shared = {
   dts: true,
   // Both builds write into dist: `npm run build` empties it first.
   clean: false,
-  treeshake: true,
+  // The package says "sideEffects": false; so does tsup's tree shaking (rollup) here, or it leaves bare
+  // `import './chunk-*.js'` lines that every app's bundler then drops with an [ignored-bare-import] warning
+  // (tools/size/src/bare-imports.test.mjs).
+  treeshake: { moduleSideEffects: false },
 }
 
 /**

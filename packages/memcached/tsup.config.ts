@@ -6,6 +6,9 @@ export default defineConfig({
   target: 'es2022',
   dts: true,
   clean: true,
-  treeshake: true,
+  // The package says "sideEffects": false; so does tsup's tree shaking (rollup) here, or it leaves bare
+  // `import './chunk-*.js'` lines that every app's bundler then drops with an [ignored-bare-import] warning
+  // (tools/size/src/bare-imports.test.mjs).
+  treeshake: { moduleSideEffects: false },
   external: ['@tiercache/core', 'memjs'],
 })
