@@ -1,4 +1,8 @@
 import { defineConfig } from 'tsup'
+import internal from './internal-props.json'
+
+/** The internal property names of internal-props.json, renamed to short ones in the dist (what they cost an app). */
+const mangleProps = new RegExp(`^(${[...internal.engine, ...internal.stores].join('|')})$`)
 
 export default defineConfig({
   entry: {
@@ -22,4 +26,8 @@ export default defineConfig({
   // (tools/size/src/bare-imports.test.mjs).
   treeshake: { moduleSideEffects: false },
   external: ['vitest', 'devalue', 'msgpackr', '@opentelemetry/api'],
+  // One esbuild run builds every entry, so a renamed property has the same short name in all of them.
+  esbuildOptions(options) {
+    options.mangleProps = mangleProps
+  },
 })
