@@ -1,10 +1,11 @@
 // Measures every entry of budgets.json. --check: exit 1 when one is more than `tolerance` over its budget (CI).
 // --write: record the sizes measured now as the budgets. --files: list the modules of each bundle by size.
 // --modules: bundle the packages' TypeScript sources instead (build not needed) and list each module with what
-// imports it: where to look when an entry grows.
+// imports it: where to look when an entry grows. --gzip: from the sources too, what each module costs in gzip bytes
+// (how much the gzipped bundle shrinks without it).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { importersOf, measure, verdict } from './measure.mjs'
+import { gzipShares, importersOf, measure, verdict } from './measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const monorepo = fileURLToPath(new URL('../../..', import.meta.url))
@@ -35,6 +36,11 @@ for (const entry of config.entries) {
       console.log(`    ${String(bytes).padStart(6)} ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${short(file)}${by}`)
     }
     for (const chunk of lazy) console.log(`    lazy ${chunk.name}: ${kib(chunk.gzip)} (${chunk.inputs.map(short).join(', ')})`)
+  }
+  if (args.has('--gzip')) {
+    const shares = await gzipShares(entry, root, monorepo)
+    console.log(`    gzip bytes each module costs (the bundle without it), from the sources; ${shares.gzip} B gzip in all:`)
+    for (const module of shares.modules) console.log(`    ${String(module.gzip).padStart(6)} gzip ${String(module.min).padStart(6)} min  ${short(module.name)}`)
   }
   if (over) failed = true
   if (args.has('--write')) entry.budget = gzip

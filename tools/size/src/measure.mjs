@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { build, transform } from 'esbuild'
 
 /** gzip level 9 bytes, as a server sends a file. */
 const gzipSize = (/** @type {Uint8Array} */ bytes) => gzipSync(bytes, { level: 9 }).byteLength
@@ -86,6 +86,54 @@ export async function measure(entry, resolveDir, options = {}) {
     .map((name) => ({ name, ...sizeOf(name), inputs: Object.keys(outputs[name]?.inputs ?? {}) }))
 
   return { min: file.contents.byteLength, gzip: gzipSize(file.contents), inputs, upfront, lazy, metafile: one.metafile, contents }
+}
+
+/**
+ * What each module of an entry costs in gzip bytes: how much smaller the gzipped bundle gets without that module's
+ * code, everything else kept. gzip shares repeated text across modules, so this is the module's own text, not its
+ * share of the minified bytes (and the column does not add up to the total). Bundled from the TypeScript sources
+ * like --modules, so without the dist's renamed properties (core's internal-props.json); each module's code is
+ * minified on its own (esbuild marks where each begins when whitespace is kept). The total is thus some hundred
+ * bytes over the budgets' number: compare modules with each other, and a module before and after a change.
+ * @param {{ from: string, imports: string[], external?: string[], define?: Record<string, string> }} entry
+ * @param {string} resolveDir
+ * @param {string} sources the monorepo root
+ * @returns {Promise<{ gzip: number, modules: { name: string, min: number, gzip: number }[] }>}
+ */
+export async function gzipShares(entry, resolveDir, sources) {
+  const result = await build({
+    stdin: { contents: `export { ${entry.imports.join(', ')} } from ${JSON.stringify(entry.from)}`, resolveDir, loader: 'js' },
+    plugins: [fromSources(sources)],
+    bundle: true,
+    absWorkingDir: resolveDir,
+    minifySyntax: true,
+    minifyIdentifiers: true,
+    format: 'esm',
+    platform: 'browser',
+    external: entry.external ?? [],
+    define: entry.define ?? {},
+    write: false,
+    logLevel: 'silent',
+  })
+  const text = result.outputFiles[0]?.text ?? ''
+  const parts = []
+  for (const part of text.split(/^(?=\/\/ \S+\n)/m)) {
+    const name = /^\/\/ (\S+)\n/.exec(part)?.[1] ?? '(entry)'
+    // A part that does not parse alone (a class's private name used by a neighbour) keeps its line breaks.
+    const code = await transform(part, { minifyWhitespace: true, loader: 'js' }).then(
+      (out) => out.code,
+      () => part.replace(/^\s+/gm, ''),
+    )
+    parts.push({ name, code })
+  }
+  const gzipOf = (/** @type {string} */ code) => gzipSize(Buffer.from(code))
+  const gzip = gzipOf(parts.map((part) => part.code).join(''))
+  const modules = parts.map((part, i) => ({
+    name: part.name,
+    min: part.code.length,
+    gzip: gzip - gzipOf(parts.map((other, j) => (j === i ? '' : other.code)).join('')),
+  }))
+  return { gzip, modules: modules.sort((a, b) => b.gzip - a.gzip) }
 }
 
 /**
