@@ -1,5 +1,6 @@
-// For the cross-isolate tests: gates, a bounded wait, and a tier whose next read answer or next delete a test holds.
-import type { Entry, ReadIntent, Store } from '@tiercache/core'
+// For the cross-isolate tests: gates, a bounded wait, a tier whose next read answer or next delete a test holds, and
+// the race they force between isolates sharing a tier and a coordinator.
+import type { Cache, Entry, ReadIntent, Store } from '@tiercache/core'
 import { sleep } from './services'
 
 /** A promise and its resolver. */
@@ -12,9 +13,9 @@ export function gate(): { open: () => void; opened: Promise<void> } {
 }
 
 /** Runs until `check` holds (polled every 5 ms), at most `ms`. */
-export async function until(check: () => boolean, ms = 5_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
   const t0 = Date.now()
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`)
     await sleep(5)
   }
@@ -54,4 +55,59 @@ export function holdable(store: Store, holds: Holds, loadsOnly = false): Store {
       await store.delete(key)
     },
   }
+}
+
+/** What refreshRace saw. */
+export interface RefreshRace {
+  /** A's first answer, before the invalidation (v1). */
+  first: unknown
+  /** A's answer during its refresh, and the loads run when it and its background work had ended, before B's answer. */
+  a: unknown
+  loadsAfterA: number
+  /** B's answer. */
+  b: unknown
+  /** Loads so far. */
+  loads(): number
+  /** The loader both isolates used: `v1` before the invalidation, `v2` after. */
+  load(): Promise<string>
+}
+
+/**
+ * The cross-isolate refresh race: A loads 'p' (tag 'prices'), invalidates the tag (`mode`), and refreshes (holds the
+ * lock, its loader gated) while B reads the old entry from the shared tier; B's answer is held (through `bHolds`, a
+ * slow network) until A's refresh has ended: written, shared, released. B decides only then. `refreshing` runs once
+ * A's loader runs, before B reads. Forced by gates, not by timing; each test asserts on what it returns.
+ */
+export async function refreshRace(mode: 'soft' | 'hard', a: Cache, b: Cache, bHolds: Holds, refreshing?: () => Promise<void>): Promise<RefreshRace> {
+  let version = 1
+  let loads = 0
+  let loader = gate()
+  loader.open()
+  const load = async (): Promise<string> => {
+    loads++
+    const v = version
+    await loader.opened
+    return `v${v}`
+  }
+  const first = await a.getOrSet('p', load)
+  await a.idle()
+  version = 2
+  loader = gate()
+  await a.invalidateTags(['prices'], { mode })
+  const aAnswer = a.getOrSet('p', load)
+  await until(() => loads === 2)
+  await refreshing?.()
+  const bRead = gate()
+  const bRelease = gate()
+  bHolds.read = { ran: bRead.open, release: bRelease.opened }
+  const bAnswer = b.getOrSet('p', load)
+  await bRead.opened
+  loader.open()
+  const aValue = await aAnswer
+  await a.idle()
+  const loadsAfterA = loads
+  bRelease.open()
+  const bValue = await bAnswer
+  await b.idle()
+  return { first, a: aValue, loadsAfterA, b: bValue, loads: () => loads, load }
 }

@@ -5,7 +5,7 @@ import { createCache, memoryStore, type Cache, type Policy } from '@tiercache/co
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { durableObjectCoordinator, kvStore } from '../../src/index'
-import { gate, holdable, until, type Holds } from '../support/holds'
+import { gate, holdable, refreshRace, until, type Holds } from '../support/holds'
 import { unique } from '../support/services'
 
 const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
@@ -22,47 +22,17 @@ describe('two isolates on KV + the Durable Object coordinator after an invalidat
     it(`${mode}: an isolate that read the old entry while another refreshed loads nothing more`, async () => {
       const prefix = `${unique(`race-${mode}`)}:`
       const kvPrefix = `${unique(`race-kv-${mode}`)}:`
-      const holdsA: Holds = {}
-      const holdsB: Holds = {}
-      const a = isolate(prefix, kvPrefix, holdsA)
-      const b = isolate(prefix, kvPrefix, holdsB)
-      let version = 1
-      let loads = 0
-      let loader = gate()
-      loader.open()
-      const load = async (): Promise<string> => {
-        loads++
-        const v = version
-        await loader.opened
-        return `v${v}`
-      }
-      expect(await a.getOrSet('p', load)).toBe('v1')
-      await a.idle()
-      version = 2
-      loader = gate()
-      await a.invalidateTags(['prices'], { mode })
-      const aDelete = gate()
-      if (mode === 'hard') holdsA.del = { release: aDelete.opened }
-      const aAnswer = a.getOrSet('p', load)
-      await until(() => loads === 2)
-      const bRead = gate()
-      const bRelease = gate()
-      holdsB.read = { ran: bRead.open, release: bRelease.opened }
-      const bAnswer = b.getOrSet('p', load)
-      await bRead.opened
-      aDelete.open()
-      loader.open()
-      await aAnswer
-      await a.idle()
-      bRelease.open()
-      await bAnswer
-      await b.idle()
-      console.log(`[do cross-isolate ${mode}] loads ${loads}`)
+      const bHolds: Holds = {}
+      const a = isolate(prefix, kvPrefix)
+      const b = isolate(prefix, kvPrefix, bHolds)
+      const race = await refreshRace(mode, a, b, bHolds)
+      expect(race.first).toBe('v1')
+      console.log(`[do cross-isolate ${mode}] loads ${race.loads()}`)
       // One refresh in all: B's lock request brought the (older) copy it had read, the object answered A's entry.
-      expect(loads).toBe(2)
+      expect(race.loads()).toBe(2)
       expect(b.stats().lockWaits).toBe(1)
-      expect(await b.getOrSet('p', load)).toBe('v2')
-      expect(loads).toBe(2)
+      expect(await b.getOrSet('p', race.load)).toBe('v2')
+      expect(race.loads()).toBe(2)
     })
   }
 

@@ -2,29 +2,20 @@
 // that answers synchronously, locks, and invalidation across isolates whose clocks disagree.
 import { createCache, memoryStore, type Cache, type CacheEvent, type Coordinator, type Duration, type Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
-import { upstashCoordinator, upstashStore, type UpstashCoordinatorOptions } from '../../src/index'
+import { upstashCoordinator, upstashStore } from '../../src/index'
 import { gate, until } from '../support/holds'
-import { edgeIsolate, manualClock, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
+import { edgeIsolate, manualClock, patientCoordinator, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
 let redis: ReturnType<typeof redisFor>
 withOwnEndpoint((own) => {
   endpoint = own
-  // A client timeout above the coordinators' 10 s (a lock waiter blocks in calls of up to 80% of theirs).
-  redis = redisFor(own, { timeoutMs: 12_000 })
+  redis = redisFor(own)
 })
-
-/**
- * The coordinator for the tests that are not about its timeout. Its 1 s default (and the client's 2 s) run on the
- * real clock, which a loaded 2-core machine can exceed for one request (the Durable Object coordinator's test failed
- * that way at load average ~20); 10 s is many times the usual few ms and under the 15 s test timeout. The timeout
- * tests set their own.
- */
-const patient = (options: UpstashCoordinatorOptions): ReturnType<typeof upstashCoordinator> => upstashCoordinator({ timeout: '10s', ...options })
 
 describe('stamps and tag stamps', () => {
   it('issues stamps from the Redis clock that only grow, in the shared layout; another coordinator reads them (and the current stamp) with one MGET', async () => {
-    const a = patient({ redis })
+    const a = patientCoordinator({ redis })
     const [seconds, micros] = (await redis.time()) as [number, number]
     const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
     const first = await a.invalidateTags(['t'])
@@ -34,7 +25,7 @@ describe('stamps and tag stamps', () => {
     expect(second).toBeGreaterThan(first)
     expect(await redis.get('tc:{tags}:tag:t')).toBe(second)
     expect(await redis.get('tc:{tags}:stamp')).toBe(second)
-    const b = patient({ redis })
+    const b = patientCoordinator({ redis })
     await resetStats(endpoint)
     const answer = b.tagStamp(['t', 'never'])
     expect(answer).toBeInstanceOf(Promise)
@@ -45,9 +36,9 @@ describe('stamps and tag stamps', () => {
   })
 
   it('stamp(): a coordinator that has seen no answer asks once (GET), then answers synchronously', async () => {
-    const a = patient({ redis })
+    const a = patientCoordinator({ redis })
     const issued = await a.invalidateTags(['x'])
-    const b = patient({ redis })
+    const b = patientCoordinator({ redis })
     await resetStats(endpoint)
     const answers = [b.stamp(), b.stamp()]
     expect(answers[0]).toBeInstanceOf(Promise)
@@ -56,12 +47,12 @@ describe('stamps and tag stamps', () => {
     expect(b.stamp()).toBe(issued)
     // Before any invalidation anywhere, the stamp is 0.
     await resetStats(endpoint, true)
-    expect(await patient({ redis }).stamp()).toBe(0)
+    expect(await patientCoordinator({ redis }).stamp()).toBe(0)
   })
 
   it('answers synchronously, without Redis, for tags read within tagCacheTtl; reads again after it', async () => {
     const clock = manualClock()
-    const c = patient({ redis, tagCacheTtl: '5s', now: clock.now })
+    const c = patientCoordinator({ redis, tagCacheTtl: '5s', now: clock.now })
     await c.tagStamp(['x', 'y'])
     await resetStats(endpoint)
     clock.advance(4_999)
@@ -76,7 +67,7 @@ describe('stamps and tag stamps', () => {
   })
 
   it('shares one read between concurrent callers asking for the same tags', async () => {
-    const c = patient({ redis })
+    const c = patientCoordinator({ redis })
     await resetStats(endpoint)
     const answers = await Promise.all(Array.from({ length: 20 }, () => c.tagStamp(['shared-a', 'shared-b'])))
     expect(answers.every((stamp) => stamp === 0)).toBe(true)
@@ -113,7 +104,7 @@ describe('stamps and tag stamps', () => {
     const policy: Policy = { ttl: '1h', tags: ['products'] }
     const isolate = (coordinator: Coordinator): Cache =>
       createCache({ tiers: [memoryStore(), upstashStore({ redis, coordinator })], coordinator, policy, tierTimeout: '10s', lockWait: '10s' })
-    const coordinator = patient({ redis: client })
+    const coordinator = patientCoordinator({ redis: client })
     let asked = 0
     const stamp = coordinator.stamp.bind(coordinator)
     coordinator.stamp = () => (asked++, stamp())
@@ -133,14 +124,14 @@ describe('stamps and tag stamps', () => {
     expect(await a.getOrSet('p:2', load)).toBe('hat v1')
     expect(loads).toBe(1)
     await a.idle()
-    const b = isolate(patient({ redis }))
+    const b = isolate(patientCoordinator({ redis }))
     expect(await b.get('p:1')).toBe('shoe v2')
     expect(await b.get('p:2')).toBe('hat v1')
   })
 
   it('after a failed invalidation keeps the tags dead here until it reads them again, and rejects', async () => {
     const clock = manualClock()
-    const c = patient({ redis, tagCacheTtl: '5s', now: clock.now })
+    const c = patientCoordinator({ redis, tagCacheTtl: '5s', now: clock.now })
     await setFault(endpoint, { mode: 'error500', count: 1 })
     await expect(c.invalidateTags(['failed'])).rejects.toThrow(/injected fault/)
     expect(c.tagStamp(['failed'])).toBe(Number.POSITIVE_INFINITY)
@@ -174,7 +165,7 @@ describe('stamps and tag stamps', () => {
   })
 
   it('keeps tag keys for tagTtl, the stamp key forever', async () => {
-    await patient({ redis, tagTtl: '1h' }).invalidateTags(['ttl'])
+    await patientCoordinator({ redis, tagTtl: '1h' }).invalidateTags(['ttl'])
     const pttl = await redis.pttl('tc:{tags}:tag:ttl')
     expect(pttl).toBeGreaterThan(3_590_000)
     expect(pttl).toBeLessThanOrEqual(3_600_000)
@@ -188,8 +179,8 @@ describe('stamps and tag stamps', () => {
 
 describe('locks', () => {
   it('gives a key to one holder at a time (SET NX PX with a random token)', async () => {
-    const a = patient({ redis })
-    const b = patient({ redis })
+    const a = patientCoordinator({ redis })
+    const b = patientCoordinator({ redis })
     const held = await a.lock!('k', 10_000)
     expect(held).toBeDefined()
     expect(await b.lock!('k', 10_000)).toBeUndefined()
@@ -202,8 +193,8 @@ describe('locks', () => {
   })
 
   it('releases only its own lock: a holder whose lock expired cannot delete the next holder\'s', async () => {
-    const a = patient({ redis })
-    const b = patient({ redis })
+    const a = patientCoordinator({ redis })
+    const b = patientCoordinator({ redis })
     const first = await a.lock!('exp', 10_000)
     await redis.del('tc:lock:exp') // as if it had expired
     const second = await b.lock!('exp', 10_000)

@@ -5,9 +5,9 @@
 // gets A's entry from the hand-over (issue 13). Forced by gates, not by timing.
 import { createCache, memoryStore, type Cache, type Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
-import { upstashCoordinator, upstashStore } from '../../src/index'
-import { gate, holdable, until, type Holds } from '../support/holds'
-import { redisFor, resetStats, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
+import { upstashStore } from '../../src/index'
+import { holdable, refreshRace, type Holds } from '../support/holds'
+import { patientCoordinator, redisFor, resetStats, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
 withOwnEndpoint((own) => {
@@ -19,65 +19,31 @@ const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
 /** One isolate: its own memory L1, client and upstashCoordinator; its Upstash tier wrapped so that a test can hold it. */
 function isolate(holds: Holds = {}): Cache {
   const redis = redisFor(endpoint)
-  const coordinator = upstashCoordinator({ redis })
+  const coordinator = patientCoordinator({ redis })
   const l2 = upstashStore({ redis, coordinator })
   const held = holdable(l2, holds, true)
-  return createCache({ tiers: [memoryStore(), held], coordinator, policy, lockWait: '4s' })
+  return createCache({ tiers: [memoryStore(), held], coordinator, policy, tierTimeout: '10s', lockWait: '4s' })
 }
 
 describe('two isolates on one Upstash (L2 and coordinator) after an invalidation', () => {
   for (const mode of ['soft', 'hard'] as const) {
     it(`${mode}: an isolate whose read saw another one refreshing gets its entry and loads nothing`, async () => {
-      const holdsA: Holds = {}
-      const holdsB: Holds = {}
-      const a = isolate(holdsA)
-      const b = isolate(holdsB)
-      let version = 1
-      let loads = 0
-      let loader = gate()
-      loader.open()
-      const load = async (): Promise<string> => {
-        loads++
-        const v = version
-        await loader.opened
-        return `v${v}`
-      }
-      expect(await a.getOrSet('p', load)).toBe('v1')
-      await a.idle()
-      expect(loads).toBe(1)
-
-      version = 2
-      loader = gate()
-      await a.invalidateTags(['prices'], { mode })
-      // A hard invalidation makes A delete the dead entry it read from Upstash: held until B has read it too.
-      const aDelete = gate()
-      if (mode === 'hard') holdsA.del = { release: aDelete.opened }
-      const aAnswer = a.getOrSet('p', load)
-      // A holds the lock and its loader runs (gated).
-      await until(() => loads === 2)
-      await resetStats(endpoint)
-      // B reads the old entry while A holds the lock; B's answer is held until A's refresh has ended.
-      const bRead = gate()
-      const bRelease = gate()
-      holdsB.read = { ran: bRead.open, release: bRelease.opened }
-      const bAnswer = b.getOrSet('p', load)
-      await bRead.opened
-      aDelete.open()
-      loader.open()
-      expect(await aAnswer).toBe(mode === 'soft' ? 'v1' : 'v2')
-      await a.idle()
-      expect(loads).toBe(2)
-      bRelease.open()
-      expect(await bAnswer).toBe(mode === 'soft' ? 'v1' : 'v2')
-      await b.idle()
+      const bHolds: Holds = {}
+      const a = isolate()
+      const b = isolate(bHolds)
+      const race = await refreshRace(mode, a, b, bHolds, () => resetStats(endpoint))
+      expect(race.first).toBe('v1')
+      expect(race.a).toBe(mode === 'soft' ? 'v1' : 'v2')
+      expect(race.loadsAfterA).toBe(2)
+      expect(race.b).toBe(mode === 'soft' ? 'v1' : 'v2')
       const stats = await statsOf(endpoint)
-      console.log(`[upstash cross-isolate ${mode}] loads ${loads}; B's requests from its read on ${JSON.stringify(stats.byCommand)}`)
+      console.log(`[upstash cross-isolate ${mode}] loads ${race.loads()}; B's requests from its read on ${JSON.stringify(stats.byCommand)}`)
       // One refresh in all: B got A's entry, handed over.
-      expect(loads).toBe(2)
+      expect(race.loads()).toBe(2)
       expect(b.stats().lockWaits).toBe(1)
-      expect(await b.getOrSet('p', load)).toBe('v2')
-      expect(await a.getOrSet('p', load)).toBe('v2')
-      expect(loads).toBe(2)
+      expect(await b.getOrSet('p', race.load)).toBe('v2')
+      expect(await a.getOrSet('p', race.load)).toBe('v2')
+      expect(race.loads()).toBe(2)
     })
   }
 
@@ -120,7 +86,7 @@ describe('two isolates on one Upstash (L2 and coordinator) after an invalidation
     expect((await measure('fresh L1 hit', () => a.getOrSet('c', () => 'never'))).requests).toBe(0)
     // While another isolate holds the key's lock (a load, a refresh), a fresh hit registers as a waiter inside its one
     // read (the script cannot tell fresh from stale): no request more; the holder hands a copy nobody takes.
-    const holder = await upstashCoordinator({ redis }).lock?.(':c', 10_000)
+    const holder = await patientCoordinator({ redis }).lock?.(':c', 10_000)
     expect(holder).toBeDefined()
     expect((await measure('fresh L2 hit while the lock is held', () => isolate().getOrSet('c', () => 'never'))).requests).toBe(1)
     await measure('release of that lock', () => (holder as NonNullable<typeof holder>).release())

@@ -5,7 +5,8 @@ import { createCache, memoryStore, type Cache, type Duration, type Policy } from
 import { createCodec } from '@tiercache/core/codec'
 import { describe, expect, it } from 'vitest'
 import { upstashCoordinator, upstashStore } from '../../src/index'
-import { edgeIsolate, redisFor, resetStats, sleep, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
+import { until } from '../support/holds'
+import { edgeIsolate, patientCoordinator, redisFor, resetStats, sleep, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
 withOwnEndpoint((own) => {
@@ -20,15 +21,6 @@ function isolate(lockWait: Duration = '4s'): Cache {
 
 async function requests(): Promise<number> {
   return (await statsOf(endpoint)).requests
-}
-
-/** Runs until `check` holds (polled every 5 ms), at most `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const t0 = Date.now()
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`)
-    await sleep(5)
-  }
 }
 
 describe('Upstash requests per miss', () => {
@@ -58,8 +50,8 @@ describe('Upstash requests per miss', () => {
 
   it('lockInRead: false reads with EVAL_RO (read regions can answer) and takes the lock apart: 3 requests', async () => {
     const redis = redisFor(endpoint)
-    const coordinator = upstashCoordinator({ redis })
-    const make = (): Cache => createCache({ tiers: [memoryStore(), upstashStore({ redis, coordinator, lockInRead: false })], coordinator, policy })
+    const coordinator = patientCoordinator({ redis })
+    const make = (): Cache => createCache({ tiers: [memoryStore(), upstashStore({ redis, coordinator, lockInRead: false })], coordinator, policy, tierTimeout: '10s' })
     // The lock script is sent by its SHA-1: known to Redis after a first miss.
     const warm = make()
     await warm.getOrSet('warm', () => 'w')
@@ -155,8 +147,8 @@ describe('Upstash requests per miss', () => {
     const codec = createCodec({ encryption: { keys: [{ id: 'k1', key: new Uint8Array(32).fill(7) }], current: 'k1' } })
     const isolates = [0, 1].map(() => {
       const redis = redisFor(endpoint)
-      const coordinator = upstashCoordinator({ redis })
-      return createCache({ tiers: [memoryStore(), upstashStore({ redis, coordinator })], coordinator, codec, policy, lockWait: '4s' })
+      const coordinator = patientCoordinator({ redis })
+      return createCache({ tiers: [memoryStore(), upstashStore({ redis, coordinator })], coordinator, codec, policy, tierTimeout: '10s', lockWait: '4s' })
     })
     const [holder, waiter] = isolates as [Cache, Cache]
     let origin = 0
