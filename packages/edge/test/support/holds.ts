@@ -1,5 +1,5 @@
 // For the cross-isolate tests: gates, a bounded wait, a tier whose next read answer or next delete a test holds, and
-// the race they force between isolates sharing a tier and a coordinator.
+// the races they force between isolates sharing a tier and a coordinator.
 import type { Cache, Entry, ReadIntent, Store } from '@tiercache/core'
 import { sleep } from './services'
 
@@ -110,4 +110,26 @@ export async function refreshRace(mode: 'soft' | 'hard', a: Cache, b: Cache, bHo
   const bValue = await bAnswer
   await b.idle()
   return { first, a: aValue, loadsAfterA, b: bValue, loads: () => loads, load }
+}
+
+/**
+ * A hard invalidation kills 'q' (tag 'prices'); B reads the dead entry from the shared tier, and any delete B sends
+ * for it is held (through `bHolds`) until A has loaded and written 'q' anew. Then C asks for 'q'. Answers B's value
+ * (none), C's (A's entry `v2`, unless a late delete removed it) and the loads in all.
+ */
+export async function lateDeleteRace(a: Cache, b: Cache, bHolds: Holds, c: Cache): Promise<{ b: unknown; c: unknown; loads: number }> {
+  let loads = 0
+  const load = async (): Promise<string> => `v${++loads}`
+  await a.getOrSet('q', load)
+  await a.idle()
+  await a.invalidateTags(['prices'])
+  const late = gate()
+  bHolds.del = { release: late.opened }
+  const bValue = await b.get('q')
+  await a.getOrSet('q', load)
+  await a.idle()
+  late.open()
+  await b.idle()
+  bHolds.del = undefined
+  return { b: bValue, c: await c.getOrSet('q', load), loads }
 }

@@ -1,11 +1,12 @@
 // The cross-isolate race of upstash-cross-isolate.test.ts with durableObjectCoordinator and a Workers KV L2: isolate A
 // refreshes after an invalidation (holds the object's lock, its loader gated) while isolate B reads the old entry from
-// KV; B's answer is held until A has written the new entry, shared it and released. Forced by gates, not by timing.
+// KV; B's answer is held until A has written the new entry, shared it and released. And the late-delete race of that
+// file: after a hard invalidation, a reader of the dead entry deletes nothing. Forced by gates, not by timing.
 import { createCache, memoryStore, type Cache, type Policy } from '@tiercache/core'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { durableObjectCoordinator, kvStore } from '../../src/index'
-import { gate, holdable, refreshRace, until, type Holds } from '../support/holds'
+import { gate, holdable, lateDeleteRace, refreshRace, until, type Holds } from '../support/holds'
 import { unique } from '../support/services'
 
 const policy: Policy = { ttl: '1h', swr: '1h', tags: ['prices'] }
@@ -35,6 +36,17 @@ describe('two isolates on KV + the Durable Object coordinator after an invalidat
       expect(race.loads()).toBe(2)
     })
   }
+
+  it('hard: an isolate that read the dead entry deletes nothing behind another that loaded the key meanwhile', async () => {
+    const prefix = `${unique('late-delete')}:`
+    const kvPrefix = `${unique('late-delete-kv')}:`
+    const bHolds: Holds = {}
+    const race = await lateDeleteRace(isolate(prefix, kvPrefix), isolate(prefix, kvPrefix, bHolds), bHolds, isolate(prefix, kvPrefix))
+    expect(race.b).toBeUndefined()
+    // A third isolate is served A's entry from KV: one load after the invalidation, none more.
+    expect(race.c).toBe('v2')
+    expect(race.loads).toBe(2)
+  })
 
   it('after a later invalidation, readers of the shared entry itself take the lock as before: one load for two isolates', async () => {
     const prefix = `${unique('race-later')}:`

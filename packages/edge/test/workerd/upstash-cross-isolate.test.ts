@@ -2,11 +2,12 @@
 // redis-server, after an invalidation: isolate A refreshes (holds the lock, its loader gated) while isolate B reads
 // the old entry from Upstash. B's answer is held (a slow network) until A has written the new entry and released
 // the lock, so B decides only after A's refresh ended. B must not load again: its read saw A holding the lock, and it
-// gets A's entry from the hand-over (issue 13). Forced by gates, not by timing.
+// gets A's entry from the hand-over (issue 13). And after a hard invalidation, an isolate that read the dead entry
+// sends no delete that could land after another isolate wrote the key anew. Forced by gates, not by timing.
 import { createCache, memoryStore, type Cache, type Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
 import { upstashStore } from '../../src/index'
-import { holdable, refreshRace, type Holds } from '../support/holds'
+import { holdable, lateDeleteRace, refreshRace, type Holds } from '../support/holds'
 import { patientCoordinator, redisFor, resetStats, statsOf, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
@@ -46,6 +47,18 @@ describe('two isolates on one Upstash (L2 and coordinator) after an invalidation
       expect(race.loads()).toBe(2)
     })
   }
+
+  it('hard: an isolate that read the dead entry deletes nothing behind another that loaded the key meanwhile', async () => {
+    const bHolds: Holds = {}
+    const [a, b, c] = [isolate(), isolate(bHolds), isolate()]
+    await resetStats(endpoint)
+    const race = await lateDeleteRace(a, b, bHolds, c)
+    expect(race.b).toBeUndefined()
+    // A third isolate is served A's entry from Upstash: one load after the invalidation, none more.
+    expect(race.c).toBe('v2')
+    expect(race.loads).toBe(2)
+    expect((await statsOf(endpoint)).byCommand.DEL).toBeUndefined()
+  })
 
   it('costs: a miss 2 requests, a fresh L2 hit 1, a fresh L1 hit none; a fresh hit during a refresh adds no request', async () => {
     const redis = redisFor(endpoint)
