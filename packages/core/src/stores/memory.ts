@@ -1,6 +1,7 @@
 import { parseOptionalDuration, typeOf, type Duration } from '../duration.js'
-import type { Entry } from '../entry.js'
+import { lastServable, type Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
+import { copyEntry } from '../tiered.js'
 import { type EvictionOrder, type EvictionPolicy, FifoOrder, LruOrder, NONE } from './eviction.js'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
@@ -175,18 +176,7 @@ export class MemoryStore implements Store {
 
   /** Drops every entry. */
   clear(): void {
-    this.#index.clear()
-    this.#keys = slots(this.#capacity)
-    this.#values = slots(this.#capacity)
-    this.#tags = undefined
-    this.#stamps = undefined
-    this.#errors = undefined
-    this.#free = []
-    this.#used = 0
-    this.#bytes = 0
-    this.#sizes?.fill(0)
-    this.#order.clear()
-    this.#syncView()
+    for (let slot = 0; slot < this.#used; slot++) if (this.#keys[slot] !== undefined) this.#remove(slot)
   }
 
   watch(listener: (event: StoreEvent) => void): () => void {
@@ -201,18 +191,21 @@ export class MemoryStore implements Store {
     const slot = this.#index.get(key)
     if (slot === undefined) return undefined
     const stale = this.#times[slot * TIMES + STALE] as number
-    const error = this.#errors === undefined ? Number.NaN : (this.#errors[slot] as number)
+    // No errorUntil column: undefined, never greater.
+    const error = this.#errors?.[slot] as number
     if ((error > stale ? error : stale) <= this.#now()) {
       this.#remove(slot, 'expired')
       return undefined
     }
     this.#order.used(slot)
-    return this.#entryAt(slot)
+    const view = this.#view
+    view.s = slot
+    return copyEntry(view)
   }
 
   /** Stores an entry synchronously; `now` saves a clock read when the caller knows the time. */
   write(key: string, entry: Entry, now = this.#now()): void {
-    const last = entry.errorUntil !== undefined && entry.errorUntil > entry.staleUntil ? entry.errorUntil : entry.staleUntil
+    const last = lastServable(entry)
     let slot = this.#index.get(key)
     if (last <= now) {
       if (slot !== undefined) this.#remove(slot)
@@ -232,18 +225,16 @@ export class MemoryStore implements Store {
     t[base + CREATED] = entry.createdAt
     t[base + FRESH] = entry.freshUntil
     t[base + STALE] = entry.staleUntil
+    // The columns most entries do not need exist once one entry has needed them; a slot reused then clears its own.
     const errorUntil = entry.errorUntil
-    if (errorUntil !== undefined) (this.#errors ?? this.#makeErrors())[slot] = errorUntil
-    else if (this.#errors !== undefined) this.#errors[slot] = Number.NaN
+    if (errorUntil !== undefined || this.#errors !== undefined) (this.#errors ?? this.#makeErrors())[slot] = errorUntil ?? Number.NaN
     this.#values[slot] = entry.value
     const tags = entry.tags
-    if (tags !== undefined) (this.#tags ?? this.#makeTags())[slot] = tags
-    else if (this.#tags !== undefined) this.#tags[slot] = undefined
+    if (tags !== undefined || this.#tags !== undefined) (this.#tags ?? this.#makeTags())[slot] = tags
     this.#negative[slot] = entry.negative === true ? 1 : 0
     this.#loadMs[slot] = entry.loadMs ?? Number.NaN
     const stamp = entry.stamp
-    if (stamp !== undefined) (this.#stamps ?? this.#makeStamps())[slot] = stamp
-    else if (this.#stamps !== undefined) this.#stamps[slot] = Number.NaN
+    if (stamp !== undefined || this.#stamps !== undefined) (this.#stamps ?? this.#makeStamps())[slot] = stamp ?? Number.NaN
     const sizes = this.#sizes
     if (sizes !== undefined) {
       const size = key.length * 2 + this.#sizeOf(entry.value) + 64
@@ -296,27 +287,6 @@ export class MemoryStore implements Store {
     }
   }
 
-  #entryAt(slot: number): Entry {
-    const t = this.#times
-    const base = slot * TIMES
-    const entry: Entry = {
-      value: this.#values[slot],
-      createdAt: t[base + CREATED] as number,
-      freshUntil: t[base + FRESH] as number,
-      staleUntil: t[base + STALE] as number,
-    }
-    const error = this.#errors?.[slot]
-    if (error !== undefined && error === error) entry.errorUntil = error
-    const tags = this.#tags?.[slot]
-    if (tags !== undefined) entry.tags = tags
-    if (this.#negative[slot] === 1) entry.negative = true
-    const loadMs = this.#loadMs[slot] as number
-    if (loadMs === loadMs) entry.loadMs = loadMs
-    const stamp = this.#stamps?.[slot]
-    if (stamp !== undefined && stamp === stamp) entry.stamp = stamp
-    return entry
-  }
-
   #makeErrors(): Float64Array {
     const errors = new Float64Array(this.#capacity).fill(Number.NaN)
     this.#errors = errors
@@ -346,18 +316,17 @@ export class MemoryStore implements Store {
   }
 
   #grow(capacity: number): void {
-    const times = new Float64Array(capacity * TIMES)
-    times.set(this.#times)
-    this.#times = times
+    this.#times = copyInto(new Float64Array(capacity * TIMES), this.#times)
     this.#loadMs = copyInto(new Float32Array(capacity), this.#loadMs)
     this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
     this.#keys = slots(capacity, this.#keys)
     this.#values = slots(capacity, this.#values)
-    if (this.#tags !== undefined) this.#tags = slots(capacity, this.#tags)
+    // The columns made on first need grow once they exist.
+    this.#tags &&= slots(capacity, this.#tags)
     this.#order.grow(capacity)
-    if (this.#sizes !== undefined) this.#sizes = copyInto(new Float64Array(capacity), this.#sizes)
-    if (this.#stamps !== undefined) this.#stamps = copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
-    if (this.#errors !== undefined) this.#errors = copyInto(new Float64Array(capacity).fill(Number.NaN), this.#errors)
+    this.#sizes &&= copyInto(new Float64Array(capacity), this.#sizes)
+    this.#stamps &&= copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
+    this.#errors &&= copyInto(new Float64Array(capacity).fill(Number.NaN), this.#errors)
     this.#capacity = capacity
     this.#syncView()
   }
@@ -460,13 +429,11 @@ function copyInto<T extends Float32Array | Float64Array | Uint8Array>(target: T,
   return target
 }
 
-/** A rough byte count of a value: 2 bytes per string character, 8 per number, plus per-object overhead. */
+/** A rough byte count of a value: 2 bytes per string character, 8 per number (and anything else), plus per-object overhead. */
 export function estimateSize(value: unknown): number {
   switch (typeof value) {
     case 'string':
       return 16 + value.length * 2
-    case 'number':
-      return 8
     case 'boolean':
       return 4
     case 'object': {
