@@ -94,9 +94,12 @@ function count(table: Uint32Array, index: number): number {
   return ((table[index >>> 3] as number) >>> ((index & 7) << 2)) & 15
 }
 
-/** A 32-bit hash of a string (FNV-1a over UTF-16 code units, then a finalizer so nearby keys spread apart). */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5
+/**
+ * A 32-bit hash of a string (FNV-1a over UTF-16 code units, then a finalizer so nearby keys spread apart); `seed`
+ * replaces FNV's offset basis (a store's index seeds it at random, so collisions cannot be planned).
+ */
+export function hashKey(key: string, seed = 0x811c9dc5): number {
+  let h = seed
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Entry } from '../entry.js'
 import type { StoreEvent } from '../store.js'
 import { manualClock } from '../test-support/helpers.js'
 import { runStoreContract } from '../testing/store-contract.js'
+import { hashKey } from './frequency-sketch.js'
 import { estimateSize, memoryStore } from './memory.js'
 
 const clock = manualClock()
@@ -139,6 +140,73 @@ describe('memoryStore', () => {
     expect(() => memoryStore({ maxTtl: 0 })).toThrow(/options\.maxTtl must be greater than 0/)
     expect(() => memoryStore({ sizeOf: 5 as never })).toThrow(TypeError)
     expect(memoryStore({ maxTtl: '10s' }).maxTtl).toBe(10_000)
+  })
+})
+
+describe('memoryStore index', () => {
+  /** A store whose index seed is known (Math.random() = 0.5 while it is built), so tests can place keys in it. */
+  function seeded(maxEntries: number) {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    try {
+      return memoryStore({ maxEntries, now: clock.now })
+    } finally {
+      random.mockRestore()
+    }
+  }
+
+  it('finds every key of a long probe run that wraps past the end of its cells after deletes from the middle of the run', async () => {
+    const store = seeded(10)
+    // 11 slots, 32 cells; the seed the store drew from Math.random() = 0.5.
+    const home = (key: string) => hashKey(key, (0.5 * 0x100000000) | 0) & 31
+    const keys: string[] = []
+    // Keys whose probes start at cell 29 or 30 and so run on into cells 31, 0, 1, ..., with one that starts at 0.
+    for (let i = 0; keys.length < 6; i++) if (home(`w${i}`) === 29 + (keys.length % 2)) keys.push(`w${i}`)
+    for (let i = 0; keys.length < 8; i++) if (home(`z${i}`) === 0) keys.push(`z${i}`)
+    for (const key of keys) await store.set(key, entry(key))
+    await store.delete(keys[1] as string)
+    await store.delete(keys[4] as string)
+    const left = keys.filter((_, i) => i !== 1 && i !== 4)
+    for (const key of left) expect((await store.get(key))?.value).toBe(key)
+    expect(await store.get(keys[1] as string)).toBeUndefined()
+    expect(await store.get(keys[4] as string)).toBeUndefined()
+    expect(store.size).toBe(6)
+    // Re-added after the deletes, and a reused slot: still found, once each.
+    await store.set(keys[1] as string, entry('again'))
+    await store.set(keys[6] as string, entry('over'))
+    expect((await store.get(keys[1] as string))?.value).toBe('again')
+    expect((await store.get(keys[6] as string))?.value).toBe('over')
+    expect(store.size).toBe(7)
+  })
+
+  it('matches a model over 30,000 random writes, reads and deletes of 3,000 keys, across growth and clear', () => {
+    const store = seeded(4_000)
+    const model = new Map<string, number>()
+    let s = 11
+    const next = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0
+      return s / 0x100000000
+    }
+    for (let i = 0; i < 30_000; i++) {
+      const key = `key:${Math.floor(next() * 3_000)}`
+      const op = next()
+      if (op < 0.4) {
+        const found = store.peek(key)?.value
+        // Plain checks in the loop (expect() per step is slow on a loaded machine); the first mismatch throws.
+        if (found !== model.get(key)) expect({ step: i, key, found }).toEqual({ step: i, key, found: model.get(key) })
+      } else if (op < 0.75) {
+        store.write(key, entry(i))
+        model.set(key, i)
+      } else {
+        void store.delete(key)
+        model.delete(key)
+      }
+      if (i === 20_000) {
+        store.clear()
+        model.clear()
+      }
+      if (store.size !== model.size) expect({ step: i, size: store.size }).toEqual({ step: i, size: model.size })
+    }
+    for (const [key, value] of model) expect(store.peek(key)?.value).toBe(value)
   })
 })
 

@@ -3,6 +3,7 @@ import { lastServable, type Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
 import { copyEntry } from '../tiered.js'
 import { type EvictionOrder, type EvictionPolicy, FifoOrder, LruOrder, NONE } from './eviction.js'
+import { hashKey } from './frequency-sketch.js'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
 export interface MemoryStoreOptions {
@@ -45,8 +46,9 @@ interface KeyedHint extends SyncHint {
 
 /**
  * A bounded in-process store (the usual L1), evicting by LRU unless told otherwise. Entries live in parallel typed
- * arrays rather than one object each, which keeps memory near 50 bytes per entry beyond the key and value, and lets
- * core answer a fresh hit without allocating.
+ * arrays rather than one object each, found through an index of int32 cells rather than a Map, which keeps memory
+ * near 64 bytes per entry beyond the key and value (100,000 entries, LRU), and lets core answer a fresh hit without
+ * allocating.
  *
  * Values are shared, not copied: a hit answers with the object stored here, so a caller that changes it changes
  * what every later caller reads. Treat cached values as read-only (copy, then `set` the copy to change one).
@@ -67,7 +69,13 @@ export class MemoryStore implements Store {
   readonly maxBytes: number
   readonly eviction: EvictionPolicy
 
-  #index = new Map<string, number>()
+  /**
+   * The index from key to slot: open addressing with linear probing over a power of two of cells, each a slot + 1 (0
+   * for none), at most half of them in use: 4 to 8 bytes an entry where a Map took about 37. Probing starts at the
+   * key's hash seeded per store, so that keys chosen to pile up in one run of cells cannot be crafted from outside.
+   */
+  #cells: Int32Array
+  readonly #seed = (Math.random() * 0x100000000) | 0
   // The per-slot arrays are allocated at #capacity (see slots): grown by writes past their end, V8 left up to half of
   // each unused.
   /**
@@ -133,6 +141,7 @@ export class MemoryStore implements Store {
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY)
     this.#keys = slots(this.#capacity)
     this.#values = slots(this.#capacity)
+    this.#cells = cellsFor(this.#capacity)
     this.#times = new Float64Array(this.#capacity * TIMES)
     this.#loadMs = new Float32Array(this.#capacity)
     this.#negative = new Uint8Array(this.#capacity)
@@ -145,7 +154,7 @@ export class MemoryStore implements Store {
 
   /** Entries held now. */
   get size(): number {
-    return this.#index.size
+    return this.#used - this.#free.length
   }
 
   /** Estimated bytes held now (0 unless maxBytes is set). */
@@ -170,8 +179,8 @@ export class MemoryStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    const slot = this.#index.get(key)
-    if (slot !== undefined) this.#remove(slot)
+    const slot = this.#slotOf(key)
+    if (slot >= 0) this.#remove(slot)
   }
 
   /** Drops every entry. */
@@ -188,8 +197,8 @@ export class MemoryStore implements Store {
 
   /** The entry under `key` without a promise, or undefined; drops it when past its last servable moment. */
   peek(key: string): Entry | undefined {
-    const slot = this.#index.get(key)
-    if (slot === undefined) return undefined
+    const slot = this.#slotOf(key)
+    if (slot < 0) return undefined
     const stale = this.#times[slot * TIMES + STALE] as number
     // No errorUntil column: undefined, never greater.
     const error = this.#errors?.[slot] as number
@@ -206,15 +215,19 @@ export class MemoryStore implements Store {
   /** Stores an entry synchronously; `now` saves a clock read when the caller knows the time. */
   write(key: string, entry: Entry, now = this.#now()): void {
     const last = lastServable(entry)
-    let slot = this.#index.get(key)
+    let cell = this.#cell(key)
+    let slot = (this.#cells[cell] as number) - 1
     if (last <= now) {
-      if (slot !== undefined) this.#remove(slot)
+      if (slot >= 0) this.#remove(slot)
       return
     }
-    const added = slot === undefined
-    if (slot === undefined) {
+    const added = slot < 0
+    if (added) {
+      const cells = this.#cells
       slot = this.#allocate()
-      this.#index.set(key, slot)
+      // Growing rebuilt the index: the free cell is elsewhere now.
+      if (cells !== this.#cells) cell = this.#cell(key)
+      this.#cells[cell] = slot + 1
       this.#keys[slot] = key
       this.#order.added(slot, key)
     } else {
@@ -246,7 +259,7 @@ export class MemoryStore implements Store {
         this.#remove(victim, 'size')
       }
     }
-    if (added && this.#index.size > this.maxEntries) this.#remove(this.#order.victim(), 'capacity')
+    if (added && this.size > this.maxEntries) this.#remove(this.#order.victim(), 'capacity')
   }
 
   /**
@@ -255,19 +268,19 @@ export class MemoryStore implements Store {
    * overwritten by the next call: read it at once, copy what you keep. Times are not judged here.
    */
   getSync(key: string, hint?: SyncHint): Entry | undefined {
-    let slot: number | undefined
-    if (hint === undefined) slot = this.#index.get(key)
+    let slot: number
+    if (hint === undefined) slot = this.#slotOf(key)
     else {
       // The slot noted at the last call, when it still holds this key.
       slot = hint.slot
       if (slot < 0 || this.#keys[slot] !== hint) {
-        hint.slot = slot = this.#index.get(key) ?? -1
+        hint.slot = slot = this.#slotOf(key)
         if (slot < 0) return undefined
         // A hint that does not name this key (not one of core's) is only a place to note the slot.
         if ((hint as Partial<KeyedHint>).full === key) this.#keys[slot] = hint as KeyedHint
       }
     }
-    if (slot === undefined) return undefined
+    if (slot < 0) return undefined
     this.#order.used(slot)
     const view = this.#view
     view.s = slot
@@ -328,7 +341,45 @@ export class MemoryStore implements Store {
     this.#stamps &&= copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
     this.#errors &&= copyInto(new Float64Array(capacity).fill(Number.NaN), this.#errors)
     this.#capacity = capacity
+    this.#cells = cellsFor(capacity)
+    for (let slot = 0; slot < this.#used; slot++) {
+      const held = this.#keys[slot]
+      if (held !== undefined) this.#cells[this.#cell(keyOf(held))] = slot + 1
+    }
     this.#syncView()
+  }
+
+  /** The slot holding `key`, or -1. */
+  #slotOf(key: string): number {
+    return (this.#cells[this.#cell(key)] as number) - 1
+  }
+
+  /** The cell that holds `key`'s slot, or else the empty cell where its probe ends. */
+  #cell(key: string): number {
+    const cells = this.#cells
+    const mask = cells.length - 1
+    let i = hashKey(key, this.#seed) & mask
+    for (let held: number; (held = cells[i] as number) !== 0 && keyOf(this.#keys[held - 1] as string | KeyedHint) !== key; i = (i + 1) & mask);
+    return i
+  }
+
+  /**
+   * Empties `key`'s cell, moving back the cells after it in its run that may sit there (backward shift: no
+   * tombstones, so runs stay as short as the entries in them make them).
+   */
+  #unindex(key: string): void {
+    const cells = this.#cells
+    const mask = cells.length - 1
+    let hole = this.#cell(key)
+    for (let i = (hole + 1) & mask, held: number; (held = cells[i] as number) !== 0; i = (i + 1) & mask) {
+      const home = hashKey(keyOf(this.#keys[held - 1] as string | KeyedHint), this.#seed) & mask
+      // The cell at i may move to the hole when its probe passed the hole on its way from home to i.
+      if (((i - home) & mask) >= ((i - hole) & mask)) {
+        cells[hole] = held
+        hole = i
+      }
+    }
+    cells[hole] = 0
   }
 
   /** Points the view at the current columns (grow and clear replace them). */
@@ -344,9 +395,8 @@ export class MemoryStore implements Store {
   }
 
   #remove(slot: number, reason?: EvictionReason): void {
-    const held = this.#keys[slot] as string | KeyedHint
-    const key = typeof held === 'string' ? held : held.full
-    this.#index.delete(key)
+    const key = keyOf(this.#keys[slot] as string | KeyedHint)
+    this.#unindex(key)
     this.#order.removed(slot)
     this.#keys[slot] = undefined
     this.#values[slot] = undefined
@@ -422,6 +472,16 @@ function slots<T>(capacity: number, from?: readonly (T | undefined)[]): (T | und
   const array = new Array<T | undefined>(capacity).fill(undefined)
   if (from !== undefined) for (let i = 0; i < from.length; i++) array[i] = from[i]
   return array
+}
+
+/** The key a key slot names (it holds the key, or a hint naming it). */
+function keyOf(held: string | KeyedHint): string {
+  return typeof held === 'string' ? held : held.full
+}
+
+/** Index cells for `capacity` slots: a power of two, at least twice as many. */
+function cellsFor(capacity: number): Int32Array {
+  return new Int32Array(2 ** Math.ceil(Math.log2(capacity) + 1))
 }
 
 function copyInto<T extends Float32Array | Float64Array | Uint8Array>(target: T, source: T): T {
