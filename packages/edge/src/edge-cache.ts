@@ -68,6 +68,8 @@ export interface CreateEdgeCacheOptions extends Omit<CacheOptions, 'tiers' | 'co
   kvBinding?: string
   /** Name of the TiercacheCoordinator Durable Object binding. @default 'TIERCACHE' */
   durableObjectBinding?: string
+  /** The Durable Object coordinator's `timeout`: a request to an object slower than this fails. @default '1s' */
+  durableObjectTimeout?: Duration
   /** The client class, used when env has UPSTASH_REDIS_REST_URL and TOKEN; tiercache does not import it itself. */
   Redis?: RedisConstructor
   /** A ready client instead (then env is not read for Upstash). */
@@ -143,6 +145,7 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
     coordinator: coordinatorAsked,
     kvBinding = 'TIERCACHE_KV',
     durableObjectBinding = 'TIERCACHE',
+    durableObjectTimeout,
     ...cacheOptions
   } = options
   optionalFunction(Redis, 'options.Redis')
@@ -163,6 +166,7 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
     throw new TypeError('options.coordinator must be a Coordinator (see @tiercache/core)')
   }
   const timeout = optionalDuration(redisTimeout, 'options.redisTimeout', undefined, { positive: true }) ?? 1_000
+  const objectTimeout = optionalDuration(durableObjectTimeout, 'options.durableObjectTimeout', undefined, { positive: true })
   // Entries in any tier must not outlive the record of their tags (the coordinator's tagTtl, 30 days).
   const l1Max = Math.min(optionalDuration(l1MaxTtl, 'options.l1MaxTtl', undefined, { positive: true }) ?? TAG_TTL, TAG_TTL)
   if (given !== undefined) assertRedisClient(given, 'options.redis')
@@ -192,7 +196,7 @@ export function createEdgeCache(env: EdgeCacheEnv, options: CreateEdgeCacheOptio
     if (objects === undefined || objects === null) {
       throw new TypeError(`env.${durableObjectBinding} is required for options.coordinator 'durable-object': bind the TiercacheCoordinator class under that name`)
     }
-    coordinator = durableObjectCoordinator({ namespace: objects, prefix, tagCacheTtl, tagTtl: TAG_TTL, now: cacheOptions.now })
+    coordinator = durableObjectCoordinator({ namespace: objects, prefix, tagCacheTtl, tagTtl: TAG_TTL, timeout: objectTimeout, now: cacheOptions.now })
   }
 
   let l2: Store

@@ -74,6 +74,18 @@ describe('createEdgeCache: the choice from the bindings', () => {
     expect(choiceOf(renamed)).toMatchObject({ l2: 'kv', coordinator: 'durable-object' })
   })
 
+  it("durableObjectTimeout is the Durable Object coordinator's timeout (1 s without it)", async () => {
+    // Objects that never answer: the coordinator gives up after its timeout, and its error says which.
+    const hanging: EdgeCacheEnv = { TIERCACHE: { idFromName: (name) => env.TIERCACHE.idFromName(name), get: () => ({ fetch: () => new Promise<Response>(() => {}) }) } }
+    const quiet = { log: () => {} }
+    const given = createEdgeCache(hanging, { durableObjectTimeout: '50ms', cacheName: unique('do-timeout'), ...quiet })
+    expect(choiceOf(given)).toMatchObject({ coordinator: 'durable-object' })
+    await expect(given.invalidateTags(['t'])).rejects.toThrow(/got no answer from .* within 50 ms/)
+    const byDefault = createEdgeCache(hanging, { cacheName: unique('do-timeout-default'), ...quiet })
+    await expect(byDefault.invalidateTags(['t'])).rejects.toThrow(/got no answer from .* within 1000 ms/)
+    expect(() => createEdgeCache(hanging, { durableObjectTimeout: -1 })).toThrow(/options\.durableObjectTimeout/)
+  })
+
   it('says what is missing for an explicit choice, naming the binding', () => {
     expect(() => createEdgeCache({}, { l2: 'kv' })).toThrow(/env.TIERCACHE_KV is required for options.l2 'kv'/)
     expect(() => createEdgeCache({}, { coordinator: 'durable-object' })).toThrow(/env.TIERCACHE is required for options.coordinator 'durable-object'/)
