@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../cache.js'
 import { memoryCoordinator } from '../coordinator.js'
@@ -76,40 +77,49 @@ describe('one classification for single-key and batch reads', () => {
 })
 
 describe('a dead entry read from a shared tier', () => {
-  it('is left for its store to expire: a late delete would remove the entry another process loaded meanwhile', async () => {
-    const clock = manualClock()
-    const coordinator = memoryCoordinator({ now: clock.now })
-    const shared = new ScriptedStore('l2')
-    const landed = deferred<void>()
-    let held = 0
-    // Process B's view of the shared tier: a delete it sends arrives only after A's write (a slow request, say).
-    const late: Store = {
-      name: 'l2',
-      get: (key) => shared.get(key),
-      set: (key, entry) => shared.set(key, entry),
-      async delete(key) {
-        held++
-        await landed.promise
-        await shared.delete(key)
-      },
-    }
-    const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], coordinator, now: clock.now, policy: { ttl: '1m', tags: ['t'] } })
-    const [a, b, c] = [process(shared), process(late), process(shared)]
-    let loads = 0
-    const loader = () => `v${++loads}`
-    await a.set('k', 'v0')
-    await a.idle()
-    await a.invalidateTags(['t'])
+  // Dead by a hard invalidation of its tag, or by policy.schema (written by another version of the app, no migrate).
+  const textOnly: StandardSchemaV1<string> = {
+    '~standard': { version: 1, vendor: 'test', validate: (value) => (typeof value === 'string' ? { value } : { issues: [{ message: 'must be text' }] }) },
+  }
+  for (const dead of ['killed by its tag', 'of an older shape'] as const) {
+    it(`${dead}: is left for its store to expire; a late delete would remove the entry another process loaded meanwhile`, async () => {
+      const clock = manualClock()
+      const coordinator = memoryCoordinator({ now: clock.now })
+      const shared = new ScriptedStore('l2')
+      const landed = deferred<void>()
+      let held = 0
+      // Process B's view of the shared tier: a delete it sends arrives only after A's write (a slow request, say).
+      const late: Store = {
+        name: 'l2',
+        get: (key) => shared.get(key),
+        set: (key, entry) => shared.set(key, entry),
+        async delete(key) {
+          held++
+          await landed.promise
+          await shared.delete(key)
+        },
+      }
+      const policy = { ttl: '1m', tags: ['t'], ...(dead === 'of an older shape' ? { schema: textOnly } : {}) }
+      const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], coordinator, now: clock.now, policy })
+      const [a, b, c] = [process(shared), process(late), process(shared)]
+      let loads = 0
+      const loader = () => `v${++loads}`
+      if (dead === 'killed by its tag') {
+        await a.set('k', 'v0')
+        await a.idle()
+        await a.invalidateTags(['t'])
+      } else await createCache({ tiers: [shared], now: clock.now, policy: { ttl: '1m' } }).set('k', 0) // the older version stored a number
 
-    expect(await b.get('k')).toBeUndefined() // B finds the killed entry
-    expect(await a.getOrSet('k', loader)).toBe('v1') // A loads while B's read is being answered
-    await a.idle()
-    landed.resolve()
-    await b.idle()
+      expect(await b.get('k')).toBeUndefined() // B finds the dead entry
+      expect(await a.getOrSet('k', loader)).toBe('v1') // A loads while B's read is being answered
+      await a.idle()
+      landed.resolve()
+      await b.idle()
 
-    expect(await c.getOrSet('k', loader)).toBe('v1') // a third process is served A's entry
-    expect(loads).toBe(1)
-    expect(c.stats().tiers.map((tier) => tier.hits)).toEqual([0, 1])
-    expect(held).toBe(0) // nor sent at all
-  })
+      expect(await c.getOrSet('k', loader)).toBe('v1') // a third process is served A's entry
+      expect(loads).toBe(1)
+      expect(c.stats().tiers.map((tier) => tier.hits)).toEqual([0, 1])
+      expect(held).toBe(0) // nor sent at all
+    })
+  }
 })

@@ -144,17 +144,17 @@ export class ReadPath {
     return true
   }
 
-  /** The entry when its value passes the policy's schema (migrated if need be, and written back); else dropped. */
+  /**
+   * The entry when its value passes the policy's schema (migrated if need be, and written back); else undefined, the
+   * entry left in place like a dead one (see take).
+   */
   async #checked(p: ResolvedPolicy, i: number, key: string, full: string, entry: Entry, waitUntil: WaitUntil | undefined): Promise<Entry | undefined> {
     const verdict = await checkStored(p.schema as NonNullable<ResolvedPolicy['schema']>, p.migrate, entry.value)
     if (verdict.issues === undefined && !verdict.migrated) return entry
     const inst = this.#inst
     const migrated = verdict.issues === undefined
     inst.emit({ type: 'invalid', key, tier: this.#name(i), tierIndex: i, migrated, issues: verdict.issues, at: this.#now() })
-    if (!migrated) {
-      this.#background.track(this.tiers.delete(i, full, key), waitUntil)
-      return undefined
-    }
+    if (!migrated) return undefined
     const replaced = { ...entry, value: verdict.value }
     this.#background.track(this.tiers.write(i, full, key, replaced), waitUntil)
     return replaced
