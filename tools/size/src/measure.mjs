@@ -7,6 +7,21 @@ import { build, transform } from 'esbuild'
 const gzipSize = (/** @type {Uint8Array} */ bytes) => gzipSync(bytes, { level: 9 }).byteLength
 
 /**
+ * The esbuild options of an app's bundler building `entry` for a browser or a Worker (ESM, browser platform, with
+ * the entry's externals and build flags), nothing written to disk.
+ * @param {{ external?: string[], define?: Record<string, string> }} entry
+ */
+const appBuild = (entry) => /** @type {const} */ ({
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  external: entry.external ?? [],
+  define: entry.define ?? {},
+  write: false,
+  logLevel: 'silent',
+})
+
+/**
  * Bundles `export { ...imports } from '<from>'` the way an app's bundler would for a browser or a Worker (minified
  * ESM, browser platform, tree-shaken) and gzips it at level 9.
  * - `min`, `gzip`, `inputs`: one file, `import()` inlined. This is what the budgets hold: what wrangler uploads for
@@ -39,20 +54,14 @@ export async function measure(entry, resolveDir, options = {}) {
   const bundle = (splitting) =>
     build({
       entryPoints: ['size-entry'],
+      ...appBuild(entry),
       plugins,
-      bundle: true,
       splitting,
       // Nothing is written: outputs stay in memory, named relative to resolveDir as the metafile names them.
       absWorkingDir: resolveDir,
       outdir: 'size-out',
       minify: true,
-      format: 'esm',
-      platform: 'browser',
-      external: entry.external ?? [],
-      define: entry.define ?? {},
-      write: false,
       metafile: true,
-      logLevel: 'silent',
     })
   const [one, split] = await Promise.all([bundle(false), bundle(true)])
 
@@ -103,17 +112,11 @@ export async function measure(entry, resolveDir, options = {}) {
 export async function gzipShares(entry, resolveDir, sources) {
   const result = await build({
     stdin: { contents: `export { ${entry.imports.join(', ')} } from ${JSON.stringify(entry.from)}`, resolveDir, loader: 'js' },
+    ...appBuild(entry),
     plugins: [fromSources(sources)],
-    bundle: true,
     absWorkingDir: resolveDir,
     minifySyntax: true,
     minifyIdentifiers: true,
-    format: 'esm',
-    platform: 'browser',
-    external: entry.external ?? [],
-    define: entry.define ?? {},
-    write: false,
-    logLevel: 'silent',
   })
   const text = result.outputFiles[0]?.text ?? ''
   const parts = []
