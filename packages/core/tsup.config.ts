@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup'
 import internal from './internal-props.json'
 
 /** The internal property names of internal-props.json, renamed to short ones in the dist (what they cost an app). */
-const mangleProps = new RegExp(`^(${[...internal.engine, ...internal.stores].join('|')})$`)
+const mangleProps = new RegExp(`^(${Object.values(internal).filter(Array.isArray).flat().join('|')})$`)
 
 export default defineConfig({
   entry: {
