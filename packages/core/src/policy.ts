@@ -51,7 +51,8 @@ export interface Policy {
   schema?: StandardSchemaV1
   /**
    * Turns a stored value that fails `schema` (written by an older version) into one that passes: it is served and
-   * written back. What fails again (or throws, or returns null) is dropped. @default none
+   * copied into the tiers above, not written back where it was read. What fails again (or throws, or returns null) is
+   * a miss. @default none
    */
   migrate?: (stored: unknown) => unknown
   /** Check loaded values against `schema` too. @default true */

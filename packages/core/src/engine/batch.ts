@@ -99,7 +99,7 @@ export class Batches {
             const p = policies.get(full) as ResolvedPolicy
             if (p.schema !== undefined) found.p = p
           }
-          return reads.take(found, i, userKey.get(full) as string, full, entries[n], waitUntil, true)
+          return reads.take(found, i, userKey.get(full) as string, entries[n], true)
         }),
       )
       for (let n = 0; n < open.length; n++) {

@@ -156,7 +156,7 @@ export class Locks {
     const entry = await reads.tiers.adopt(last, full, key, attempt.entry)
     const found = notFound()
     if (p?.schema !== undefined) found.p = p
-    if (entry !== undefined && (await reads.take(found, last, key, full, entry, waitUntil, false)) && found.state === EntryState.Fresh) {
+    if (entry !== undefined && (await reads.take(found, last, key, entry, false)) && found.state === EntryState.Fresh) {
       reads.fill(key, full, entry, last, waitUntil)
       if (reads.tiers.rewrite !== undefined) reads.reencrypt(key, full, entry, last, token, waitUntil)
       return { entry, tier: last }

@@ -122,4 +122,35 @@ describe('a dead entry read from a shared tier', () => {
       expect(held).toBe(0) // nor sent at all
     })
   }
+
+  it('of an older shape and migrated: served, and not written back, which could land over what another process wrote meanwhile', async () => {
+    const clock = manualClock()
+    const shared = new ScriptedStore('l2')
+    const landed = deferred<void>()
+    let held = 0
+    // Process B's view of the shared tier: a write it sends arrives only after A's set.
+    const late: Store = {
+      name: 'l2',
+      get: (key) => shared.get(key),
+      async set(key, entry) {
+        held++
+        await landed.promise
+        await shared.set(key, entry)
+      },
+      delete: (key) => shared.delete(key),
+    }
+    const policy = { ttl: '1m', schema: textOnly, migrate: (old: unknown) => `migrated ${String(old)}` }
+    const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], now: clock.now, policy })
+    const [a, b, c] = [process(shared), process(late), process(shared)]
+    await createCache({ tiers: [shared], now: clock.now, policy: { ttl: '1m' } }).set('k', 0) // the older version stored a number
+
+    expect(await b.get('k')).toBe('migrated 0') // B migrates what it read
+    await a.set('k', 'new') // A writes the key anew meanwhile
+    await a.idle()
+    landed.resolve()
+    await b.idle()
+
+    expect(await c.getOrSet('k', () => 'loaded')).toBe('new') // a third process is served A's value
+    expect(held).toBe(0)
+  })
 })

@@ -69,7 +69,7 @@ export class ReadPath {
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
       const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key, intent)
-      if (!(await this.take(found, i, key, full, entry, waitUntil, count))) continue
+      if (!(await this.take(found, i, key, entry, count))) continue
       // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
       // after the refresh's own write would bring it back.
       // Nor one the key was written over (set, write, delete) while this read was under way.
@@ -86,15 +86,7 @@ export class ReadPath {
    * the newest error-stale entry as the fallback, and (when `count`) counts and reports the hit, stale answer or miss.
    * True when the entry can be served; `found` then holds it.
    */
-  async take(
-    found: Found,
-    i: number,
-    key: string,
-    full: string,
-    entry: Entry | undefined,
-    waitUntil: WaitUntil | undefined,
-    count: boolean,
-  ): Promise<boolean> {
+  async take(found: Found, i: number, key: string, entry: Entry | undefined, count: boolean): Promise<boolean> {
     const now = this.#now()
     let state = entry === undefined ? EntryState.Dead : entryState(entry, now)
     if (entry !== undefined && state !== EntryState.Dead && entry.tags !== undefined) {
@@ -107,7 +99,7 @@ export class ReadPath {
     }
     // Values from outside this process may have been written by another version of the app.
     if (entry !== undefined && state !== EntryState.Dead && found.p !== undefined && entry.negative !== true && this.tiers.stores[i]?.getSync === undefined) {
-      entry = await this.#checked(found.p, i, key, full, entry, waitUntil)
+      entry = await this.#checked(found.p, i, key, entry)
       if (entry === undefined) state = EntryState.Dead
     }
     const inst = this.#inst
@@ -145,19 +137,17 @@ export class ReadPath {
   }
 
   /**
-   * The entry when its value passes the policy's schema (migrated if need be, and written back); else undefined, the
-   * entry left in place like a dead one (see take).
+   * The entry when its value passes the policy's schema (migrated if need be); else undefined. Tier `i` is left as it
+   * is either way, like a dead entry (see take): a write or delete could land after another process wrote the key
+   * anew. A migrated entry is copied into the tiers above as any hit; the next load replaces it everywhere.
    */
-  async #checked(p: ResolvedPolicy, i: number, key: string, full: string, entry: Entry, waitUntil: WaitUntil | undefined): Promise<Entry | undefined> {
+  async #checked(p: ResolvedPolicy, i: number, key: string, entry: Entry): Promise<Entry | undefined> {
     const verdict = await checkStored(p.schema as NonNullable<ResolvedPolicy['schema']>, p.migrate, entry.value)
     if (verdict.issues === undefined && !verdict.migrated) return entry
     const inst = this.#inst
     const migrated = verdict.issues === undefined
     inst.emit({ type: 'invalid', key, tier: this.#name(i), tierIndex: i, migrated, issues: verdict.issues, at: this.#now() })
-    if (!migrated) return undefined
-    const replaced = { ...entry, value: verdict.value }
-    this.#background.track(this.tiers.write(i, full, key, replaced), waitUntil)
-    return replaced
+    return migrated ? { ...entry, value: verdict.value } : undefined
   }
 
   /**
