@@ -135,6 +135,26 @@ describe('Policy.schema', () => {
     }
   })
 
+  it('with migrate, an older entry handed over through the lock is served migrated, without a load', async () => {
+    const now = Date.now()
+    const old = { value: OLD, createdAt: now, freshUntil: now + 3_600_000, staleUntil: now + 3_600_000 }
+    const handing = scripted(memoryCoordinator(), 'handing', { acquire: async (): Promise<LockAttempt> => ({ status: 'shared', entry: old }) })
+    const events: CacheEvent[] = []
+    const l1 = memoryStore()
+    const cache = createCache({
+      tiers: [l1, new SerializingStore('shared', 'text')],
+      coordinator: handing,
+      policy: { ttl: '1h', schema: userV2(), migrate },
+      onEvent: (e) => events.push(e),
+    })
+    let loads = 0
+    expect(await cache.getOrSet('user:7', () => (loads++, null))).toEqual(NEW)
+    expect(loads).toBe(0)
+    expect(events.filter((e) => e.type === 'invalid')).toMatchObject([{ migrated: true, tier: 'shared' }])
+    await cache.idle()
+    expect(await cache.get('user:7')).toEqual(NEW) // L1 holds the migrated copy
+  })
+
   it('warm() reloads a key whose stored value fails the schema instead of counting it fresh', async () => {
     const { cache, shared, invalid } = await setup()
     const result = await warm(cache, ['user:7'], () => NEW)

@@ -157,9 +157,11 @@ export class Locks {
     const found = notFound()
     if (p?.schema !== undefined) found.p = p
     if (entry !== undefined && (await reads.take(found, last, key, entry, false)) && found.state === EntryState.Fresh) {
-      reads.fill(key, full, entry, last, waitUntil)
-      if (reads.tiers.rewrite !== undefined) reads.reencrypt(key, full, entry, last, token, waitUntil)
-      return { entry, tier: last }
+      // What take judged servable: the entry, or its value migrated to the policy's schema.
+      const served = found.entry as Entry
+      reads.fill(key, full, served, last, waitUntil)
+      if (reads.tiers.rewrite !== undefined) reads.reencrypt(key, full, served, last, token, waitUntil)
+      return { entry: served, tier: last }
     }
     return { lock: undefined }
   }
