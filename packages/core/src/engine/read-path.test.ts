@@ -76,6 +76,25 @@ describe('one classification for single-key and batch reads', () => {
   })
 })
 
+/**
+ * Process B's view of `shared`: its writes and deletes arrive only after `land()` (a slow request, say); `sent()`
+ * counts them.
+ */
+function slowView(shared: Store): { store: Store; land(): void; sent(): number } {
+  const landed = deferred<void>()
+  let sent = 0
+  const late = async (write: () => Promise<void>): Promise<void> => {
+    sent++
+    await landed.promise
+    await write()
+  }
+  return {
+    store: { name: shared.name, get: (key) => shared.get(key), set: (key, entry) => late(() => shared.set(key, entry)), delete: (key) => late(() => shared.delete(key)) },
+    land: () => landed.resolve(),
+    sent: () => sent,
+  }
+}
+
 describe('a dead entry read from a shared tier', () => {
   // Dead by a hard invalidation of its tag, or by policy.schema (written by another version of the app, no migrate).
   const textOnly: StandardSchemaV1<string> = {
@@ -86,22 +105,10 @@ describe('a dead entry read from a shared tier', () => {
       const clock = manualClock()
       const coordinator = memoryCoordinator({ now: clock.now })
       const shared = new ScriptedStore('l2')
-      const landed = deferred<void>()
-      let held = 0
-      // Process B's view of the shared tier: a delete it sends arrives only after A's write (a slow request, say).
-      const late: Store = {
-        name: 'l2',
-        get: (key) => shared.get(key),
-        set: (key, entry) => shared.set(key, entry),
-        async delete(key) {
-          held++
-          await landed.promise
-          await shared.delete(key)
-        },
-      }
+      const late = slowView(shared)
       const policy = { ttl: '1m', tags: ['t'], ...(dead === 'of an older shape' ? { schema: textOnly } : {}) }
       const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], coordinator, now: clock.now, policy })
-      const [a, b, c] = [process(shared), process(late), process(shared)]
+      const [a, b, c] = [process(shared), process(late.store), process(shared)]
       let loads = 0
       const loader = () => `v${++loads}`
       if (dead === 'killed by its tag') {
@@ -113,44 +120,32 @@ describe('a dead entry read from a shared tier', () => {
       expect(await b.get('k')).toBeUndefined() // B finds the dead entry
       expect(await a.getOrSet('k', loader)).toBe('v1') // A loads while B's read is being answered
       await a.idle()
-      landed.resolve()
+      late.land() // a delete B sent for it lands now
       await b.idle()
 
       expect(await c.getOrSet('k', loader)).toBe('v1') // a third process is served A's entry
       expect(loads).toBe(1)
       expect(c.stats().tiers.map((tier) => tier.hits)).toEqual([0, 1])
-      expect(held).toBe(0) // nor sent at all
+      expect(late.sent()).toBe(0) // nor sent at all
     })
   }
 
   it('of an older shape and migrated: served, and not written back, which could land over what another process wrote meanwhile', async () => {
     const clock = manualClock()
     const shared = new ScriptedStore('l2')
-    const landed = deferred<void>()
-    let held = 0
-    // Process B's view of the shared tier: a write it sends arrives only after A's set.
-    const late: Store = {
-      name: 'l2',
-      get: (key) => shared.get(key),
-      async set(key, entry) {
-        held++
-        await landed.promise
-        await shared.set(key, entry)
-      },
-      delete: (key) => shared.delete(key),
-    }
+    const late = slowView(shared)
     const policy = { ttl: '1m', schema: textOnly, migrate: (old: unknown) => `migrated ${String(old)}` }
     const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], now: clock.now, policy })
-    const [a, b, c] = [process(shared), process(late), process(shared)]
+    const [a, b, c] = [process(shared), process(late.store), process(shared)]
     await createCache({ tiers: [shared], now: clock.now, policy: { ttl: '1m' } }).set('k', 0) // the older version stored a number
 
     expect(await b.get('k')).toBe('migrated 0') // B migrates what it read
     await a.set('k', 'new') // A writes the key anew meanwhile
     await a.idle()
-    landed.resolve()
+    late.land() // a write-back B sent lands now
     await b.idle()
 
     expect(await c.getOrSet('k', () => 'loaded')).toBe('new') // a third process is served A's value
-    expect(held).toBe(0)
+    expect(late.sent()).toBe(0)
   })
 })
