@@ -1,4 +1,5 @@
 import {
+  CacheError,
   formatCacheStatus,
   namespacePrefix,
   parseDuration,
@@ -395,7 +396,9 @@ export class ResponseCache<Env> {
     try {
       return await view.getOrSet(key, loader, callPolicy, { status })
     } catch (error) {
-      if (!local.ran) {
+      // A load that ran past hardTimeout brought no answer to keep from this request, and asking the origin again
+      // (uncached, with no timeout) would hold it as long as the origin hangs: it fails with the load it joined.
+      if (!local.ran && !(error instanceof CacheError && error.code === 'LOADER_TIMEOUT')) {
         // Another request's failure (this one joined its load): its answer may reflect that request (its headers,
         // its cookies), so this one asks the origin itself, uncached.
         const { policy } = target
