@@ -41,6 +41,8 @@ export const SLOW_ENDPOINT_MS = 10_000
  * @property {FaultName} fault
  * @property {'warm-up' | 'before' | 'during' | 'after'} stage
  * @property {number} requests     requests answered or failed in this phase
+ * @property {number} reached  requests that reached the Worker's code during the phase, by its own count: fewer than
+ *   `requests` means some were held or lost in front of it (wrangler dev's proxy, workerd's connections)
  * @property {number} failed       not a 200 with the expected body (5xx, network errors, timeouts)
  * @property {number} partial      batch answers (200) that listed products as `unavailable`: no copy in any tier
  *   and the database failing, so nothing could answer for them (the other products of the batch did answer)
@@ -93,13 +95,13 @@ export const SLOW_ENDPOINT_MS = 10_000
 /**
  * Runs the scenario against a fresh demo per L2 and returns every phase.
  * @param {LoadOptions} [options]
- * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number, oldWork: number, slow: number }> }>}
+ * @returns {Promise<{ phases: PhaseResult[], totals: Record<string, { requests: number, reached: number, failed: number, partial: number, cancellations: number, crossContext: number, oldWork: number, slow: number }> }>}
  */
 export async function runLoad(options = {}) {
   const { requests = 3000, concurrency = 50, l2: modes = ['memory', 'upstash'], log = () => {} } = options
   /** @type {PhaseResult[]} */
   const phases = []
-  /** @type {Record<string, { requests: number, failed: number, partial: number, cancellations: number, crossContext: number, oldWork: number, slow: number }>} */
+  /** @type {Record<string, { requests: number, reached: number, failed: number, partial: number, cancellations: number, crossContext: number, oldWork: number, slow: number }>} */
   const totals = {}
   // testkit's redis-server child does not hold the event loop open: awaiting its exit would otherwise end this
   // process (exit code 13) when nothing else is left.
@@ -117,6 +119,7 @@ export async function runLoad(options = {}) {
     phases.push(...results)
     totals[mode] = {
       requests: sum(results, 'requests'),
+      reached: sum(results, 'reached'),
       failed: sum(results, 'failed'),
       partial: sum(results, 'partial'),
       cancellations: sum(results, 'cancellations'),
@@ -125,7 +128,7 @@ export async function runLoad(options = {}) {
       slow: sum(results, 'slow'),
     }
     log(
-      `${mode}: ${totals[mode].requests} requests, ${totals[mode].failed} failed, ${totals[mode].cancellations} cancelled by the runtime, ` +
+      `${mode}: ${totals[mode].requests} requests (${totals[mode].reached} reached the Worker), ${totals[mode].failed} failed, ${totals[mode].cancellations} cancelled by the runtime, ` +
         `${totals[mode].crossContext} cross-request promise warnings, ${totals[mode].partial} partial batch answers, ` +
         `${totals[mode].slow} answers after 10 s, ${totals[mode].oldWork} shared-work warnings, p99 ${Math.round(Math.max(...results.map((/** @type {PhaseResult} */ r) => r.p99)))} ms (worst phase)`,
     )
@@ -299,14 +302,17 @@ async function setOrigin(url, failing) {
 }
 
 /**
- * Database queries so far, per edge tier the errors (failed or timed-out calls) so far, and the isolate's id.
+ * Database queries so far, per edge tier the errors (failed or timed-out calls) so far, the isolate's id, and the
+ * requests under /api/ that reached the Worker so far (this one included).
  * @param {string} url
- * @returns {Promise<{ queries: number, tierErrors: number[], isolate: string }>}
+ * @returns {Promise<{ queries: number, tierErrors: number[], isolate: string, received: number }>}
  */
 async function workerStats(url) {
   const response = await fetch(`${url}/api/stats`)
-  const stats = /** @type {{ origin: { total: number }, cache: { tiers: { errors: number }[] }, isolate: string }} */ (await response.json())
-  return { queries: stats.origin.total, tierErrors: stats.cache.tiers.map((tier) => tier.errors), isolate: stats.isolate }
+  const stats = /** @type {{ origin: { total: number }, cache: { tiers: { errors: number }[] }, isolate: string, requests: { received: number } }} */ (
+    await response.json()
+  )
+  return { queries: stats.origin.total, tierErrors: stats.cache.tiers.map((tier) => tier.errors), isolate: stats.isolate, received: stats.requests.received }
 }
 
 /**
@@ -472,6 +478,8 @@ function createDriver(demo, concurrency) {
         fault,
         stage,
         requests: latencies.length,
+        // Less the stats request that ends the phase.
+        reached: statsNow.received - statsAt.received - 1,
         failed,
         partial,
         cancellations: count(log, /canceled this request because it detected that your Worker's code had hung/g),

@@ -81,6 +81,12 @@ function originOf(env: Env): Origin {
  * Made on first use: Workers allow no random values in global scope.
  */
 let isolate: string | undefined
+/**
+ * Requests under /api/ that reached this Worker from outside (background refreshes through `app` are not counted), and
+ * those it answered, since the isolate started: the load test compares them with what it sent, to tell a request held
+ * in front of the Worker (wrangler dev's proxy, workerd) from one held by it.
+ */
+const traffic = { received: 0, answered: 0 }
 
 const app = new Hono<{ Bindings: Env; Variables: TiercacheVariables }>()
 
@@ -203,7 +209,7 @@ app.get('/api/stats', (c) => {
   isolate ??= crypto.randomUUID()
   // tiers: which L2 and coordinator createEdgeCache picked, as the page shows them.
   const { l2, coordinator, summary } = choiceOf(cacheOf(c.env)) ?? { l2: 'memory', coordinator: 'local', summary: '' }
-  return c.json({ cache: c.var.cache.stats(), origin: originOf(c.env).stats(), tiers: { l2, coordinator, summary }, isolate }, 200, {
+  return c.json({ cache: c.var.cache.stats(), origin: originOf(c.env).stats(), tiers: { l2, coordinator, summary }, isolate, requests: traffic }, 200, {
     'Cache-Control': 'no-store',
   })
 })
@@ -230,4 +236,14 @@ function parseId(raw: string | undefined): number | undefined {
   return Number.isSafeInteger(id) && id > 0 ? id : undefined
 }
 
-export default app satisfies ExportedHandler<Env>
+export default {
+  async fetch(request, env, ctx) {
+    if (!new URL(request.url).pathname.startsWith('/api/')) return app.fetch(request, env, ctx)
+    traffic.received++
+    try {
+      return await app.fetch(request, env, ctx)
+    } finally {
+      traffic.answered++
+    }
+  },
+} satisfies ExportedHandler<Env>
