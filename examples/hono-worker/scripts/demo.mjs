@@ -10,6 +10,7 @@
 //                                               KV + the Durable Object, or Upstash for both when configured
 //   node scripts/demo.mjs --exit-on-stdin-end   also stop when stdin ends (a test holding a pipe to it died)
 //   node scripts/demo.mjs --log-level warn      wrangler's log level (warn: no line per request, as under load)
+//   node scripts/demo.mjs --proxy-nudge-ms 0    no nudge of wrangler's proxy (default every 250 ms; see nudgeProxy)
 //   UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… node scripts/demo.mjs   L2 on Upstash instead of in memory
 //   PRODUCT_SWR=1m node scripts/demo.mjs        every product's stale-while-revalidate window (default 10s)
 import { spawn, spawnSync } from 'node:child_process'
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     host: { type: 'string' },
     'exit-on-stdin-end': { type: 'boolean' },
     'log-level': { type: 'string' },
+    'proxy-nudge-ms': { type: 'string' },
     l2: { type: 'string' },
     coordinator: { type: 'string' },
   },
@@ -39,6 +41,7 @@ const host = String(args.host ?? process.env.HOST ?? '127.0.0.1')
 const port = Number(args.port ?? process.env.PORT ?? 8787)
 // wrangler dev serves about 2 s after it starts on an idle machine; a loaded shared one takes many times that.
 const READY_TIMEOUT_MS = 120_000
+const nudgeMs = Number(args['proxy-nudge-ms'] ?? 250)
 
 /** @param {string} message @returns {never} */
 function fail(message) {
@@ -47,6 +50,7 @@ function fail(message) {
 }
 
 if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(`port must be an integer from 1 to 65535, got ${args.port ?? process.env.PORT}`)
+if (!Number.isInteger(nudgeMs) || nudgeMs < 0) fail(`--proxy-nudge-ms must be a whole number of milliseconds (0: off), got ${args['proxy-nudge-ms']}`)
 /** @type {Record<string, string>} */
 const picked = {}
 for (const [name, flag, kinds] of /** @type {const} */ ([
@@ -134,6 +138,7 @@ wrangler.on('exit', (code, signal) => {
 const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 const tiers = await waitForWorker(url)
 if (tiers !== undefined) {
+  if (nudgeMs > 0) nudgeProxy(url, nudgeMs)
   process.stdout.write(`tiercache demo: ${url}\n`)
   process.stderr.write(`  edge L2 ${tiers.l2}, coordinator ${tiers.coordinator} (--l2 / --coordinator pick others). Press Ctrl-C to stop.\n`)
 } else if (!stopping) {
@@ -159,6 +164,29 @@ async function waitForWorker(base) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return undefined
+}
+
+/**
+ * Sends wrangler's proxy a request every `everyMs` while the demo runs. wrangler dev (4.86) serves the Worker through a
+ * proxy Worker of its own (its ProxyWorker, in a second workerd). When forwarding a GET or HEAD to our Worker fails
+ * (a keep-alive connection between the two workerd processes lost as the request is written: "Network connection
+ * lost"; 1 to 2 per 100 requests at load average 15), the proxy parks the request for a retry, and retries only when
+ * the next request reaches it: it takes every such failure for a Worker reload, because it compares the forwarded URL,
+ * path included, with the Worker's bare origin. A request parked by the last requests of a burst, with none after
+ * it, waits until its client gives up (30 s in the load test, which saw up to 21 per run), without ever reaching the
+ * Worker. This request runs the retry within `everyMs`. Paths under /cdn-cgi/ are not logged by wrangler, and
+ * the Worker never sees them (the static assets answer 404).
+ * @param {string} base
+ * @param {number} everyMs
+ */
+function nudgeProxy(base, everyMs) {
+  const nudge = `${base}/cdn-cgi/tiercache-demo/nudge`
+  setInterval(() => {
+    fetch(nudge, { signal: AbortSignal.timeout(10_000) })
+      // Read to the end: a body left unread makes workerd log a Broken pipe when the connection closes.
+      .then((response) => response.arrayBuffer())
+      .catch(() => {}) // a nudge parked or lost itself is run by the next one
+  }, everyMs).unref()
 }
 
 /** @param {string} hostname @param {number} portNumber */
