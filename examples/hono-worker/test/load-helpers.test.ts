@@ -25,7 +25,7 @@ describe('formatTable(phases)', () => {
   it('is a markdown table with a row per phase', () => {
     const phase: PhaseResult = {
       l2: 'upstash', fault: 'endpoint-500', stage: 'after', requests: 700, reached: 700, failed: 0, partial: 0, cancellations: 0, crossContext: 0, oldWork: 0, slow: 0, slowSamples: [], p50: 12.4, p99: 340.6, p99Single: 300, p99Batch: 340.6,
-      max: 400, hitRate: 0.987, dbQueries: 51, tierErrors: [0, 3], restarted: false, durationMs: 10_000, recoveryMs: 1_234, hitRateAfter5s: 1, statuses: { 200: 700 },
+      max: 400, hitRate: 0.987, dbQueries: 51, tierErrors: [0, 3], restarted: false, durationMs: 10_000, recoveryMs: 1_234, lateTierErrors: [0, 0], hitRateAfter5s: 1, statuses: { 200: 700 },
       cacheStatuses: {}, samples: [], misses: [],
     }
     const table = formatTable([phase]).split('\n')
