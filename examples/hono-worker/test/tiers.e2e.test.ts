@@ -71,7 +71,11 @@ describe.each(choices)('the demo Worker, tiers $name', (choice) => {
     expect(tiers).toMatchObject({ l2: choice.l2, coordinator: choice.coordinator })
     expect(tiers.summary).toContain(choice.summary)
     expect(demo.output()).toMatch(new RegExp(`edge L2 ${choice.l2}, coordinator ${choice.coordinator}`))
-    expect(demo.output().split(`tiercache: L1 cache-api, ${choice.summary}`).length - 1).toBe(1)
+    // The Worker's console reaches wrangler's output through its inspector, often after the demo printed its URL
+    // (the memory choice, logged with console.warn, every time here): wait for it, then count.
+    const logged = (): number => demo.output().split(`tiercache: L1 cache-api, ${choice.summary}`).length - 1
+    await expect.poll(logged, { timeout: 10_000 }).toBeGreaterThan(0)
+    expect(logged()).toBe(1)
   })
 
   it('answers from the seeded D1 table: a miss queries it once (D1 counts the rows read), a hit does not', async () => {
