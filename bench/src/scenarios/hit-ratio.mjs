@@ -129,7 +129,7 @@ export default {
       rows,
       notes: [
         ...notes,
-        'LFU is W-TinyLFU: a 1% LRU window, a segmented LRU main region (20% probation, 80% protected), admission by a count-min sketch of 4-bit counters halved every 10 x capacity reads (at least 50,000: under 5,000 entries a second sketch on 10 x capacity also admits a newcomer read 3+ times there over a victim read at most once there); a tie at 3 or more goes to the newcomer.',
+        'LFU is W-TinyLFU: a 1% LRU window, a segmented LRU main region whose protected share adapts between 50% and 95% (80% at first) on misses, as ARC adapts its target: a miss on a key lately evicted from probation never having been read again there lowers it, one on a key protected had let go raises it, each step weighed by how rare that kind of eviction is; admission by a count-min sketch of 4-bit counters halved every 10 x capacity reads (at least 50,000); a tie at 3 or more goes to the newcomer.',
       ],
     }
   },

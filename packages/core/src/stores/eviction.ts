@@ -21,6 +21,13 @@ export interface EvictionOrder {
 
 export const NONE = -1
 
+/** A copy of `array` with room for `length` items (a store's per-slot columns grow with it). */
+export function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
+  const copy = new (array.constructor as new (length: number) => T)(length)
+  copy.set(array)
+  return copy
+}
+
 /**
  * Doubly linked lists threaded through slot numbers in typed arrays: no object per entry. A slot is in at most one
  * list at a time; the caller knows which.
@@ -41,12 +48,8 @@ export class SlotLists {
   }
 
   grow(capacity: number): void {
-    const prev = new Int32Array(capacity)
-    prev.set(this.prev)
-    this.prev = prev
-    const next = new Int32Array(capacity)
-    next.set(this.next)
-    this.next = next
+    this.prev = grown(this.prev, capacity)
+    this.next = grown(this.next, capacity)
   }
 
   pushHead(list: number, slot: number): void {
@@ -114,9 +117,7 @@ export class LruOrder implements EvictionOrder {
   }
 
   grow(capacity: number): void {
-    const links = new Int32Array(capacity * 2)
-    links.set(this.#links)
-    this.#links = links
+    this.#links = grown(this.#links, capacity * 2)
   }
 
   added(slot: number): void {

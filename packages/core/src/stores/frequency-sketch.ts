@@ -22,7 +22,7 @@ export class FrequencySketch {
    */
   constructor(capacity: number, sampleSize = Math.max(capacity, 4) * 10) {
     // 16 counters per expected key, a power of two so an index is a mask away.
-    const counters = nextPowerOfTwo(Math.max(capacity, 4)) * 16
+    const counters = 2 ** Math.ceil(Math.log2(Math.max(capacity, 4))) * 16
     this.#table = new Uint32Array(counters / 8)
     this.#mask = counters - 1
     this.#sampleSize = sampleSize
@@ -106,8 +106,4 @@ export function hashKey(key: string, seed = 0x811c9dc5): number {
   h ^= h >>> 13
   h = Math.imul(h, 0xc2b2ae35)
   return h ^ (h >>> 16)
-}
-
-function nextPowerOfTwo(n: number): number {
-  return 2 ** Math.ceil(Math.log2(n))
 }

@@ -17,9 +17,9 @@ export interface MemoryStoreOptions {
    * Who goes first when the store is full:
    * - `'lru'`: the least recently read or written entry.
    * - `'lfu'`: W-TinyLFU. A newcomer replaces an entry only if a frequency sketch says it is read more often, so a
-   *   one-time scan of many keys cannot flush the frequently read set. About 10 bytes more per entry; a store of
-   *   fewer than 5,000 entries counts reads over a longer sample (50,000 reads) and keeps a second, recent count, up
-   *   to about 50 bytes more per entry.
+   *   one-time scan of many keys cannot flush the frequently read set; the split of its main region between entries
+   *   read once and entries read again adapts to the workload. About 15 bytes more per entry; a store of fewer than
+   *   5,000 entries counts reads over a longer sample (50,000 reads), up to about 40 bytes more per entry.
    * - `'fifo'`: the oldest write; reads change nothing (the cheapest read path, the lowest hit ratio).
    * @default 'lru'
    */

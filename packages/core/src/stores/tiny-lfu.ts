@@ -1,4 +1,4 @@
-import { type EvictionOrder, NONE, SlotLists } from './eviction.js'
+import { type EvictionOrder, grown, NONE, SlotLists } from './eviction.js'
 import { FrequencySketch, hashKey } from './frequency-sketch.js'
 
 /** Segments, as list numbers. */
@@ -8,8 +8,14 @@ const PROTECTED = 2
 
 /** Share of the capacity given to the admission window (the rest is the main region). */
 const WINDOW_SHARE = 0.01
-/** Share of the main region for entries read again after admission. */
+/**
+ * Share of the main region for entries read again after admission: PROTECTED_SHARE at first, then adapted between
+ * PROTECTED_MIN and PROTECTED_MAX (see #adapt): high while keys read often come back, low while new keys need time for
+ * their second read.
+ */
 const PROTECTED_SHARE = 0.8
+const PROTECTED_MIN = 0.5
+const PROTECTED_MAX = 0.95
 /** A newcomer at least this frequent, when it loses, is still admitted once in 128 (see #admit). */
 const WARM = 6
 /**
@@ -28,92 +34,81 @@ const SAMPLE_PER_ENTRY = 10
 const MIN_SAMPLE = 50_000
 /** A longer sample sees more distinct keys: the sketch is sized for up to this many times the store's slots. */
 const MAX_SKETCH_SHARE = 4
-/**
- * A longer sample also forgets more slowly. A store on MIN_SAMPLE keeps a second, recent sketch (10 x maxEntries)
- * as well, for one question: has the victim gone cold (read at most COLD times lately) while the newcomer is hot
- * (HOT times or more)? Then the newcomer gets in even if the long count still favours the victim, so a popular set
- * that moved is not held out for several long samples.
- */
-const COLD = 1
-const HOT = 3
 
 /**
  * W-TinyLFU (Einziger, Friedman, Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", 2017): new entries
  * land in a small LRU window; one leaving the window enters the main region only if a frequency sketch says it is
  * seen more often than the entry it would push out. The main region is a segmented LRU: entries read again move from
  * probation to protected, so a burst of one-time keys (a scan) cycles through the window and never displaces the
- * frequently read set. Two rules of ours on top: a warm tie goes to the newcomer (TIE_WINS), and a small store counts
- * over a longer sample than 10 x its size, with a recent sketch beside it (MIN_SAMPLE, COLD, HOT).
+ * frequently read set. Rules of ours on top: a warm tie goes to the newcomer (TIE_WINS), a small store counts over a
+ * longer sample than 10 x its size (MIN_SAMPLE), and the protected share adapts to the trace on misses (#adapt).
+ * Per entry beyond the sketch: 1 byte (#demoted) and a 4-byte ghost once the store has filled.
  */
 export class TinyLfuOrder implements EvictionOrder {
   readonly #lists: SlotLists
   readonly #maxEntries: number
   readonly #windowMax: number
-  readonly #protectedMax: number
+  /** Most entries protected holds now (see PROTECTED_SHARE). */
+  protectedMax: number
+  /** Per slot: 1 while the entry is in probation because protected let it go (it had been read again there). */
+  #demoted: Uint8Array
+  /**
+   * Ghosts of entries evicted from probation, by hash: the hash with its low bit replaced by the entry's #demoted
+   * (one per bucket, a newer ghost overwrites an older one; at most one per entry of the full store). Made at the
+   * first eviction: a store that never fills has none.
+   */
+  #ghosts: Int32Array | undefined
+  /** Evictions from probation, never promoted [0] and demoted [1] (each from 1): the ghost rates #adapt weighs. */
+  #evicted = [1, 1]
   /**
    * Increments between agings: 10 x the full store's slots from the start (at least MIN_SAMPLE), as the sketch of the
    * full store has. A sample sized by a store still filling would halve its counters before its hot keys reach 15, so
    * every read of them would pay for counting.
    */
   readonly #sampleSize: number
-  /** The recent sketch's sample (10 x the full store's slots), when it is shorter than #sampleSize; else 0. */
-  readonly #recentSampleSize: number
   #segment: Uint8Array
   #hashes: Int32Array
   /** Per slot: 1 + the sketch epoch in which its counters were found saturated (reads skip the sketch then). */
   #saturated: Uint16Array
   #sketch: FrequencySketch
-  /** See COLD and HOT; only for stores small enough to be on MIN_SAMPLE. */
-  #recent: FrequencySketch | undefined
-  #recentSaturated: Uint16Array | undefined
   #seed = 0x2545f491
 
   constructor(capacity: number, maxEntries: number) {
     this.#lists = new SlotLists(3, capacity)
     this.#maxEntries = maxEntries
     this.#windowMax = Math.max(1, Math.round(maxEntries * WINDOW_SHARE))
-    this.#protectedMax = Math.floor((maxEntries - this.#windowMax) * PROTECTED_SHARE)
+    this.protectedMax = (maxEntries - this.#windowMax) * PROTECTED_SHARE
     const sample = Math.max(maxEntries + 1, 4) * SAMPLE_PER_ENTRY
     this.#sampleSize = Math.max(sample, MIN_SAMPLE)
-    this.#recentSampleSize = sample < MIN_SAMPLE ? sample : 0
     this.#segment = new Uint8Array(capacity)
+    this.#demoted = new Uint8Array(capacity)
     this.#hashes = new Int32Array(capacity)
     this.#saturated = new Uint16Array(capacity)
     this.#sketch = this.#newSketch(capacity)
-    if (this.#recentSampleSize > 0) {
-      this.#recent = new FrequencySketch(capacity, this.#recentSampleSize)
-      this.#recentSaturated = new Uint16Array(capacity)
-    }
-  }
-
-  /** Estimated recent reads and writes of `key` (0 to 15). */
-  frequency(key: string): number {
-    return this.#sketch.frequency(hashKey(key))
   }
 
   grow(capacity: number): void {
+    const hashes = this.#hashes
+    const from = this.#sketch
+    const to = (this.#sketch = this.#newSketch(capacity))
+    // The sketch grows with the store (a store that never fills stays small) and keeps the counts of the slots' keys:
+    // a store grows only while it is not full, so every slot it had is taken (or was, for a deleted entry: its key's
+    // count moves too, as it would have stayed in the old sketch).
+    for (const hash of hashes) for (let n = from.frequency(hash); n > 0; n--) to.increment(hash)
     this.#lists.grow(capacity)
-    const segment = new Uint8Array(capacity)
-    segment.set(this.#segment)
-    this.#segment = segment
-    const hashes = new Int32Array(capacity)
-    hashes.set(this.#hashes)
-    this.#hashes = hashes
+    this.#segment = grown(this.#segment, capacity)
+    this.#demoted = grown(this.#demoted, capacity)
+    this.#hashes = grown(hashes, capacity)
     this.#saturated = new Uint16Array(capacity)
-    // The sketches grow with the store (a store that never fills stays small); resident entries keep their counts.
-    this.#sketch = this.#copyCounts(this.#sketch, this.#newSketch(capacity))
-    if (this.#recent !== undefined) {
-      this.#recent = this.#copyCounts(this.#recent, new FrequencySketch(capacity, this.#recentSampleSize))
-      this.#recentSaturated = new Uint16Array(capacity)
-    }
   }
 
   added(slot: number, key: string): void {
     const hash = hashKey(key)
+    this.#adapt(hash)
+    this.#demoted[slot] = 0
     this.#hashes[slot] = hash
     this.#saturated[slot] = 0
     this.#sketch.increment(hash)
-    this.#recent?.increment(hash)
     this.#segment[slot] = WINDOW
     const lists = this.#lists
     lists.pushHead(WINDOW, slot)
@@ -127,30 +122,65 @@ export class TinyLfuOrder implements EvictionOrder {
   /** Every LFU hit runs this; what only some hits need (counting, promotion) is in methods of their own. */
   used(slot: number): void {
     // A key read so often that its counters are full needs no counting until they are halved.
-    if (this.#saturated[slot] !== (this.#sketch.epoch & 0xffff) + 1 || this.#recent !== undefined) this.#count(slot)
+    if (this.#saturated[slot] !== (this.#sketch.epoch & 0xffff) + 1) this.#count(slot)
     const segment = this.#segment[slot] as number
     if (segment === PROBATION) this.#promote(slot)
     else this.#lists.toHead(segment, slot)
   }
 
-  /** Counts a read of `slot`'s key in the sketches whose counters for it are not full. */
+  /** Counts a read of `slot`'s key, whose counters were not full; marks them full when they are. */
   #count(slot: number): void {
     const sketch = this.#sketch
-    const mark = (sketch.epoch & 0xffff) + 1
-    if (this.#saturated[slot] !== mark && !sketch.increment(this.#hashes[slot] as number)) this.#saturated[slot] = mark
-    const recent = this.#recent
-    if (recent !== undefined) {
-      const saturated = this.#recentSaturated as Uint16Array
-      const recentMark = (recent.epoch & 0xffff) + 1
-      if (saturated[slot] !== recentMark && !recent.increment(this.#hashes[slot] as number)) saturated[slot] = recentMark
-    }
+    if (!sketch.increment(this.#hashes[slot] as number)) this.#saturated[slot] = (sketch.epoch & 0xffff) + 1
   }
 
   /** A probation entry read again moves to protected; protected's oldest goes back to probation when it is full. */
   #promote(slot: number): void {
-    const lists = this.#lists
     this.#move(slot, PROBATION, PROTECTED)
-    if ((lists.sizes[PROTECTED] as number) > this.#protectedMax) this.#move(lists.tails[PROTECTED] as number, PROTECTED, PROBATION)
+    this.#demoted[slot] = 0
+    this.#demote()
+  }
+
+  #demote(): void {
+    const lists = this.#lists
+    while ((lists.sizes[PROTECTED] as number) > this.protectedMax) {
+      const slot = lists.tails[PROTECTED] as number
+      this.#move(slot, PROTECTED, PROBATION)
+      this.#demoted[slot] = 1
+    }
+  }
+
+  /**
+   * A miss on a key evicted from probation lately moves the protected share, as ARC moves its target on a ghost hit
+   * (Megiddo, Modha: "ARC: A Self-Tuning, Low Overhead Replacement Cache", 2003): an entry that was never promoted
+   * would have been kept by a larger probation (share down), one that protected had let go by a larger protected
+   * (share up). Each step is weighed by how much rarer that kind of eviction is than the other, so the share settles
+   * where both kinds of ghost come back equally often. Misses only: hits never pay for it.
+   */
+  #adapt(hash: number): void {
+    const ghosts = this.#ghosts
+    if (ghosts === undefined) return
+    const at = (hash >>> 0) % ghosts.length
+    const ghost = ghosts[at] as number
+    // An empty bucket (0) matches only the hashes 0 and 1.
+    if (((ghost ^ hash) & ~1) !== 0) return
+    ghosts[at] = 0
+    const main = this.#maxEntries - this.#windowMax
+    const [never, demoted] = this.#evicted as [number, number]
+    const step = ghost & 1 ? Math.max(1, never / demoted) : -Math.max(1, demoted / never)
+    this.protectedMax = Math.min(main * PROTECTED_MAX, Math.max(main * PROTECTED_MIN, this.protectedMax + step))
+    this.#demote()
+  }
+
+  /** Leaves a ghost of probation's `slot`, evicted now (see #adapt). */
+  #ghost(slot: number): number {
+    const hash = this.#hashes[slot] as number
+    const kind = this.#demoted[slot] as number
+    const ghosts = (this.#ghosts ??= new Int32Array(this.#maxEntries))
+    ghosts[(hash >>> 0) % ghosts.length] = (hash & ~1) | kind
+    const evicted = this.#evicted
+    evicted[kind] = (evicted[kind] as number) + 1
+    return slot
   }
 
   removed(slot: number): void {
@@ -165,7 +195,7 @@ export class TinyLfuOrder implements EvictionOrder {
       const candidate = tails[WINDOW] as number
       if (!this.#admit(candidate, mainVictim)) return candidate
       this.#move(candidate, WINDOW, PROBATION)
-      return mainVictim
+      return this.#segment[mainVictim] === PROBATION ? this.#ghost(mainVictim) : mainVictim
     }
     return mainVictim !== NONE ? mainVictim : (tails[WINDOW] as number)
   }
@@ -182,8 +212,6 @@ export class TinyLfuOrder implements EvictionOrder {
     const victimFrequency = sketch.frequency(victimHash)
     if (candidateFrequency > victimFrequency) return true
     if (candidateFrequency === victimFrequency && candidateFrequency >= TIE_WINS) return true
-    const recent = this.#recent
-    if (recent !== undefined && recent.frequency(victimHash) <= COLD && recent.frequency(candidateHash) >= HOT) return true
     if (candidateFrequency < WARM) return false
     // Keys crafted to collide with a victim's counters could keep it unbeatable; a warm newcomer sometimes wins
     // anyway (xorshift32: deterministic, so evictions are reproducible).
@@ -197,21 +225,7 @@ export class TinyLfuOrder implements EvictionOrder {
 
   /** Sized for the distinct keys one sample may see: 10 increments per key, from 1 to MAX_SKETCH_SHARE per slot. */
   #newSketch(capacity: number): FrequencySketch {
-    const keys = Math.max(capacity, Math.min(Math.ceil(this.#sampleSize / SAMPLE_PER_ENTRY), capacity * MAX_SKETCH_SHARE))
-    return new FrequencySketch(keys, this.#sampleSize)
-  }
-
-  /** `to` with the counts `from` holds for the resident entries. */
-  #copyCounts(from: FrequencySketch, to: FrequencySketch): FrequencySketch {
-    const lists = this.#lists
-    const hashes = this.#hashes
-    for (let list = WINDOW; list <= PROTECTED; list++) {
-      for (let slot = lists.heads[list] as number; slot !== NONE; slot = lists.next[slot] as number) {
-        const hash = hashes[slot] as number
-        for (let n = from.frequency(hash); n > 0; n--) to.increment(hash)
-      }
-    }
-    return to
+    return new FrequencySketch(Math.min(Math.max(capacity, this.#sampleSize / SAMPLE_PER_ENTRY), capacity * MAX_SKETCH_SHARE), this.#sampleSize)
   }
 
   #move(slot: number, from: number, to: number): void {
