@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createCache } from '../cache.js'
 import { memoryCoordinator } from '../coordinator.js'
 import type { Entry } from '../entry.js'
+import type { Policy } from '../policy.js'
 import type { CacheEvent } from '../stats.js'
 import type { Store } from '../store.js'
 import { memoryStore } from '../stores/memory.js'
@@ -106,7 +107,7 @@ describe('a dead entry read from a shared tier', () => {
       const coordinator = memoryCoordinator({ now: clock.now })
       const shared = new ScriptedStore('l2')
       const late = slowView(shared)
-      const policy = { ttl: '1m', tags: ['t'], ...(dead === 'of an older shape' ? { schema: textOnly } : {}) }
+      const policy: Policy = { ttl: '1m', tags: ['t'], ...(dead === 'of an older shape' ? { schema: textOnly } : {}) }
       const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], coordinator, now: clock.now, policy })
       const [a, b, c] = [process(shared), process(late.store), process(shared)]
       let loads = 0
@@ -134,7 +135,7 @@ describe('a dead entry read from a shared tier', () => {
     const clock = manualClock()
     const shared = new ScriptedStore('l2')
     const late = slowView(shared)
-    const policy = { ttl: '1m', schema: textOnly, migrate: (old: unknown) => `migrated ${String(old)}` }
+    const policy: Policy = { ttl: '1m', schema: textOnly, migrate: (old: unknown) => `migrated ${String(old)}` }
     const process = (l2: Store) => createCache({ tiers: [memoryStore({ name: 'l1' }), l2], now: clock.now, policy })
     const [a, b, c] = [process(shared), process(late.store), process(shared)]
     await createCache({ tiers: [shared], now: clock.now, policy: { ttl: '1m' } }).set('k', 0) // the older version stored a number
