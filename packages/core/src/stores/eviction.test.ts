@@ -3,7 +3,7 @@ import type { Entry } from '../entry.js'
 import type { StoreEvent } from '../store.js'
 import { manualClock } from '../test-support/helpers.js'
 import { runStoreContract } from '../testing/store-contract.js'
-import type { EvictionPolicy } from './eviction.js'
+import { type EvictionPolicy, grown } from './eviction.js'
 import { FrequencySketch, hashKey } from './frequency-sketch.js'
 import { memoryStore } from './memory.js'
 
@@ -202,6 +202,17 @@ describe('memoryStore eviction', () => {
       expect(store.peek('again199')?.value).toBe(199)
     })
   }
+})
+
+describe('grown', () => {
+  it('keeps the contents, of the same type, and sets only the new items to the fill value', () => {
+    const times = grown(Float64Array.of(1, Number.NaN, 3), 5, Number.NaN)
+    expect(times).toBeInstanceOf(Float64Array)
+    expect([...times]).toEqual([1, Number.NaN, 3, Number.NaN, Number.NaN])
+    const links = grown(Int32Array.of(-1, 7), 4)
+    expect(links).toBeInstanceOf(Int32Array)
+    expect([...links]).toEqual([-1, 7, 0, 0])
+  })
 })
 
 describe('FrequencySketch', () => {

@@ -21,10 +21,14 @@ export interface EvictionOrder {
 
 export const NONE = -1
 
-/** A copy of `array` with room for `length` items (a store's per-slot columns grow with it). */
-export function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
+/**
+ * A copy of `array` with room for `length` items, the new ones set to `fill` (else 0): a store's per-slot columns,
+ * and an order's, grow with it.
+ */
+export function grown<T extends Uint8Array | Uint16Array | Int32Array | Float32Array | Float64Array>(array: T, length: number, fill?: number): T {
   const copy = new (array.constructor as new (length: number) => T)(length)
-  copy.set(array)
+  if (fill !== undefined) copy.fill(fill, array.length)
+  copy.set(array as never)
   return copy
 }
 

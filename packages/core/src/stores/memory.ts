@@ -2,7 +2,7 @@ import { parseOptionalDuration, typeOf, type Duration } from '../duration.js'
 import { lastServable, type Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
 import { copyEntry } from '../tiered.js'
-import { type EvictionOrder, type EvictionPolicy, FifoOrder, LruOrder, NONE } from './eviction.js'
+import { type EvictionOrder, type EvictionPolicy, FifoOrder, grown, LruOrder, NONE } from './eviction.js'
 import { hashKey } from './frequency-sketch.js'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
@@ -329,17 +329,17 @@ export class MemoryStore implements Store {
   }
 
   #grow(capacity: number): void {
-    this.#times = copyInto(new Float64Array(capacity * TIMES), this.#times)
-    this.#loadMs = copyInto(new Float32Array(capacity), this.#loadMs)
-    this.#negative = copyInto(new Uint8Array(capacity), this.#negative)
+    this.#times = grown(this.#times, capacity * TIMES)
+    this.#loadMs = grown(this.#loadMs, capacity)
+    this.#negative = grown(this.#negative, capacity)
     this.#keys = slots(capacity, this.#keys)
     this.#values = slots(capacity, this.#values)
     // The columns made on first need grow once they exist.
     this.#tags &&= slots(capacity, this.#tags)
     this.#order.grow(capacity)
-    this.#sizes &&= copyInto(new Float64Array(capacity), this.#sizes)
-    this.#stamps &&= copyInto(new Float64Array(capacity).fill(Number.NaN), this.#stamps)
-    this.#errors &&= copyInto(new Float64Array(capacity).fill(Number.NaN), this.#errors)
+    this.#sizes &&= grown(this.#sizes, capacity)
+    this.#stamps &&= grown(this.#stamps, capacity, Number.NaN)
+    this.#errors &&= grown(this.#errors, capacity, Number.NaN)
     this.#capacity = capacity
     this.#cells = cellsFor(capacity)
     for (let slot = 0; slot < this.#used; slot++) {
@@ -482,11 +482,6 @@ function keyOf(held: string | KeyedHint): string {
 /** Index cells for `capacity` slots: a power of two, at least twice as many. */
 function cellsFor(capacity: number): Int32Array {
   return new Int32Array(2 ** Math.ceil(Math.log2(capacity) + 1))
-}
-
-function copyInto<T extends Float32Array | Float64Array | Uint8Array>(target: T, source: T): T {
-  target.set(source as never)
-  return target
 }
 
 /** A rough byte count of a value: 2 bytes per string character, 8 per number (and anything else), plus per-object overhead. */
