@@ -49,14 +49,21 @@ describe('redisWriteQueue', () => {
 
   it('hands the records a flusher took but never settled to another flusher after claimAfter, and only then', async () => {
     const name = `claim${++serial}`
-    const dead = redisWriteQueue({ client: client(), prefix, name, consumer: 'dies', claimAfter: '300ms' })
-    const alive = redisWriteQueue({ client: client(), prefix, name, consumer: 'lives', claimAfter: '300ms' })
+    // claimAfter is many times the two round trips between the take and the first claim attempt (a 300 ms one was
+    // outrun by a loaded machine descheduling this process), and the claim is awaited by polling, not a fixed sleep.
+    const CLAIM_AFTER = 1_000
+    const dead = redisWriteQueue({ client: client(), prefix, name, consumer: 'dies', claimAfter: CLAIM_AFTER })
+    const alive = redisWriteQueue({ client: client(), prefix, name, consumer: 'lives', claimAfter: CLAIM_AFTER })
     await dead.add([record('a', 1), record('b', 2)])
+    const takenBefore = Date.now()
     expect((await dead.take(10, 0)).map((r) => r.key)).toEqual(['a', 'b'])
     expect(await alive.take(10, 0)).toEqual([])
-    // The claim is judged by Redis's own clock (idle time of the pending entry): wait past it, then claim.
-    await new Promise((resolve) => setTimeout(resolve, 400))
-    const claimed = await alive.take(10, 0)
+    // The claim is judged by Redis's own clock (idle time of the pending entry, which starts after takenBefore).
+    let claimed = await alive.take(10, 0)
+    for (const end = Date.now() + 10_000; claimed.length === 0 && Date.now() < end; claimed = await alive.take(10, 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(Date.now() - takenBefore).toBeGreaterThanOrEqual(CLAIM_AFTER - 5)
     expect(claimed.map((r) => [r.key, r.version])).toEqual([
       ['a', 1],
       ['b', 2],
