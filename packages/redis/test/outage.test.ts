@@ -81,7 +81,8 @@ describe('redis-server killed mid-run, then restarted', () => {
     expect(hitsBefore).toBeGreaterThan(0)
     await redis.stop()
     const killedAt = performance.now()
-    await phase(1_500)
+    // Down for 3 s: a request that waited for Redis to come back would take seconds, above the bound below.
+    await phase(3_000)
     const duringLatencies = latencies.slice(-200)
     redis = await startRedis({ port })
     const restartedAt = performance.now()
@@ -103,8 +104,10 @@ describe('redis-server killed mid-run, then restarted', () => {
     )
     expect(failures).toBe(0)
     expect(requests).toBeGreaterThan(500)
-    // A request waits at most for L2 (tierTimeout), the coordinator, and the loader: far under a second here.
-    expect(max).toBeLessThan(tierTimeout * 3 + 1_000)
+    // A request waits at most for L2 (tierTimeout), the coordinator (lockWait 100 ms) and the loader: about 400 ms. The
+    // bound is 6x that and under the 3 s outage: one stall of this process delays the 10 requests in flight at once,
+    // and took the max to 753 ms at load 9 against the former 1,600 ms bound (a 1.5 s outage left no room between).
+    expect(max).toBeLessThan(2_500)
     expect(bus.some((e) => e.type === 'down')).toBe(true)
     expect(bus.some((e) => e.type === 'up' && e.gap)).toBe(true)
     expect(recoveryMs).toBeLessThan(15_000)
