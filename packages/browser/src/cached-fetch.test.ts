@@ -360,7 +360,7 @@ describe('createCachedFetch: revalidation (§4.3)', () => {
     expect(await (await cachedFetch(URL_A)).text()).toBe('v1')
     let idle = false
     const settled = cache.idle().then(() => (idle = true))
-    await vi.waitFor(() => expect(f.hits()).toBe(2))
+    await vi.waitFor(() => expect(f.hits()).toBe(2), { timeout: 10_000 })
     expect(idle).toBe(false)
     expect(handed.length).toBeGreaterThan(before)
     release()
