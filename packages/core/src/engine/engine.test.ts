@@ -84,3 +84,95 @@ describe('a background refresh of a fresh entry (early refresh) over a lower tie
     expect([...l2.map.values()][0]?.value).toBe(2)
   })
 })
+
+describe('stale reads from a single memory tier (the stale-while-revalidate burst)', () => {
+  const policy = { ttl: 1000, swr: 60_000 }
+
+  /** One memoryStore under the default policy, a key loaded as 'v1' and now stale; the refresh is held until `gate`. */
+  async function staleKey(onEvent?: (event: CacheEvent) => void) {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy, ...(onEvent === undefined ? {} : { onEvent }) })
+    await cache.getOrSet('k', () => 'v1')
+    const loaded = clock.now()
+    clock.advance(1500)
+    let release!: (value: string) => void
+    const gate = new Promise<string>((resolve) => (release = resolve))
+    const refresh = vi.fn((ctx: { staleValue?: unknown }) => {
+      seen.push(ctx.staleValue)
+      return gate
+    })
+    const seen: unknown[] = []
+    return { cache, clock, loaded, refresh, seen, release }
+  }
+
+  it('answers 1,000 concurrent stale reads with the stale value and runs the loader once; the next read gets the refreshed value', async () => {
+    const { cache, refresh, seen, release } = await staleKey()
+    const burst = Array.from({ length: 1000 }, () => cache.getOrSet('k', refresh))
+    // The first read started the one refresh at once (nothing below L1 to look at first); the other 999 joined it.
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(seen).toEqual(['v1'])
+    expect(new Set(await Promise.all(burst))).toEqual(new Set(['v1']))
+    expect(cache.stats().staleHits).toBe(1000)
+    release('v2')
+    await cache.idle()
+    expect(await cache.getOrSet('k', refresh)).toBe('v2')
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
+  it('gives listeners a stale event per read whose entry is a copy, unchanged when the key is written later', async () => {
+    const events: CacheEvent[] = []
+    const { cache, loaded, refresh, release } = await staleKey((event) => events.push(event))
+    const burst = Array.from({ length: 1000 }, () => cache.getOrSet('k', refresh))
+    expect(new Set(await Promise.all(burst))).toEqual(new Set(['v1']))
+    release('v2')
+    await cache.idle()
+    const stale = events.filter((e) => e.type === 'stale')
+    expect(stale).toHaveLength(1000)
+    for (const e of stale) {
+      expect(e.type === 'stale' && e.reason).toBe('swr')
+      expect(e.type === 'stale' && { value: e.entry.value, createdAt: e.entry.createdAt, freshUntil: e.entry.freshUntil }).toEqual({
+        value: 'v1',
+        createdAt: loaded,
+        freshUntil: loaded + 1000,
+      })
+    }
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
+  it('tells each read of the burst, through its status, that it answered stale while a refresh runs', async () => {
+    const { cache, loaded, refresh, release } = await staleKey()
+    const statuses = Array.from({ length: 1000 }, () => ({}) as import('./status.js').ReadStatus)
+    const burst = statuses.map((status) => cache.getOrSet('k', refresh, undefined, { status }))
+    expect(new Set(await Promise.all(burst))).toEqual(new Set(['v1']))
+    for (const status of statuses) {
+      expect(status).toMatchObject({ state: 'stale', tier: 0, refreshing: true, collapsed: false })
+      expect(status.entry).toMatchObject({ value: 'v1', createdAt: loaded, freshUntil: loaded + 1000 })
+    }
+    expect(refresh).toHaveBeenCalledTimes(1)
+    release('v2')
+    await cache.idle()
+  })
+
+  it('does not copy the stored entry for a read that joins the refresh in flight', async () => {
+    // A sync store handing out one entry object that records which of its fields are read (as memoryStore hands out a
+    // view of its columns): a joining read needs its times and value only, not a copy of every field.
+    const clock = manualClock()
+    const store = new SyncMapStore()
+    const cache = createCache({ tiers: [store], now: clock.now, policy })
+    await cache.getOrSet('k', () => 'v1')
+    const stored = store.map.get(':k') as Entry
+    const read = new Set<string>()
+    store.map.set(':k', new Proxy(stored, { get: (target, field, receiver) => (read.add(String(field)), Reflect.get(target, field, receiver)) }))
+    clock.advance(1500)
+    let release!: (value: string) => void
+    const refresh = vi.fn(() => new Promise<string>((resolve) => (release = resolve)))
+    expect(await cache.getOrSet('k', refresh)).toBe('v1')
+    expect(refresh).toHaveBeenCalledTimes(1)
+    read.clear()
+    expect(await Promise.all(Array.from({ length: 999 }, () => cache.getOrSet('k', refresh)))).toEqual(Array(999).fill('v1'))
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect([...read].sort()).toEqual(['freshUntil', 'staleUntil', 'tags', 'value'])
+    release('v2')
+    await cache.idle()
+  })
+})

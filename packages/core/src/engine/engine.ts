@@ -309,11 +309,12 @@ export class Engine {
       if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
       if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.(call, copyEntry(e), 0, now)
     } else {
-      const stale = copyEntry(e)
+      // A read that joins the refresh in flight (most reads of a burst) copies nothing: `e` is the store's view.
+      let stale: Entry | undefined
       counters.bump(counters.staleHits, 0)
       counters.totalStale++
-      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: stale, at: now })
-      if (this.#loads.running(full) === undefined) this.#loads.refresh(call, stale, 1)
+      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
+      if (this.#loads.running(full) === undefined) this.#loads.refresh(call, stale ?? copyEntry(e), 1)
     }
     if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e, false, this.#loads.loading.has(full), false)
     return Promise.resolve(value)
