@@ -1,6 +1,6 @@
 import { cacheControl, type CacheControlOptions } from './cache-control.js'
 import type { TierCodecs } from './codec.js'
-import { memoryCoordinator, type ClockCoordinator, type Coordinator } from './coordinator.js'
+import { localCoordinator, type ClockCoordinator, type Coordinator } from './coordinator.js'
 import { parseDuration, typeOf, type Duration } from './duration.js'
 import { TRACK, type WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
@@ -35,7 +35,8 @@ export interface CacheOptions {
   waitUntil?: WaitUntil
   /**
    * Shared tag stamps and locks (see Coordinator). A 0.1 coordinator (`invalidatedAt`, a ClockCoordinator) is still
-   * accepted and keeps 0.1's clock-comparing rule. @default an in-process memoryCoordinator()
+   * accepted and keeps 0.1's clock-comparing rule. @default in-process tag stamps, without locks (a coordinator no
+   * other cache shares has no one to lock against): memoryCoordinator() shares them and locks between caches
    */
   coordinator?: Coordinator | ClockCoordinator
   /** Clock in epoch ms. @default Date.now (in Node read at most every millisecond or 16 calls) */
@@ -204,7 +205,7 @@ export function createCache(options: CacheOptions): Cache {
   if (!Number.isInteger(maxKeyLength) || maxKeyLength < 1) {
     throw new RangeError(`options.maxKeyLength must be a positive integer, got ${String(maxKeyLength)}`)
   }
-  const coordinator = options.coordinator ?? memoryCoordinator({ now: options.now })
+  const coordinator = options.coordinator ?? localCoordinator(options.now ?? Date.now)
   checkCoordinator(coordinator)
   const now = options.now ?? defaultClock()
   const lockTtl = parseDuration(options.lockTtl ?? 10_000, 'options.lockTtl')

@@ -126,18 +126,13 @@ export interface MemoryCoordinatorOptions {
 }
 
 /**
- * An in-process Coordinator: stamps, tag stamps and locks in memory. Several caches in one process (say, one per
- * simulated isolate in a test) can share it; it answers synchronously.
- *
- * @example
- * const coordinator = memoryCoordinator()
- * const a = createCache({ tiers: [memoryStore(), shared], coordinator })
+ * Stamps and tag stamps in memory, without locks: the coordinator of a cache given none. No other cache shares it,
+ * so a lock would have no one to lock against: it could only make the cache wait, for lockWait, on a load of its own
+ * that it chose not to join (one a delete, set, expire or invalidation left behind, whose answer it does not store).
  */
-export function memoryCoordinator(options: MemoryCoordinatorOptions = {}): Coordinator {
-  const now = options.now ?? Date.now
+export function localCoordinator(now: () => number): Coordinator {
   let last = 0
   const tagStamps = new Map<string, number>()
-  const locks = new Map<string, { until: number; owner: object }>()
   return {
     name: 'memory',
     softRecords: true,
@@ -157,6 +152,22 @@ export function memoryCoordinator(options: MemoryCoordinatorOptions = {}): Coord
       for (const tag of tags) tagStamps.set(tag, stamp)
       return stamp
     },
+  }
+}
+
+/**
+ * An in-process Coordinator: stamps, tag stamps and locks in memory. Several caches in one process (say, one per
+ * simulated isolate in a test) can share it; it answers synchronously.
+ *
+ * @example
+ * const coordinator = memoryCoordinator()
+ * const a = createCache({ tiers: [memoryStore(), shared], coordinator })
+ */
+export function memoryCoordinator(options: MemoryCoordinatorOptions = {}): Coordinator {
+  const now = options.now ?? Date.now
+  const locks = new Map<string, { until: number; owner: object }>()
+  return {
+    ...localCoordinator(now),
     async lock(key, ttlMs) {
       const held = locks.get(key)
       const time = now()

@@ -225,6 +225,24 @@ describe('a coordinator with only lock (polling fallback)', () => {
   })
 })
 
+describe('a cache given no coordinator', () => {
+  // Its coordinator is its own: a lock could only make it wait on a load of its own it chose not to join.
+  for (const step of ['delete', 'expire'] as const) {
+    it(`loads at once after ${step}() left a load of the key running, without waiting lockWait for it`, async () => {
+      const cache = createCache({ tiers: [memoryStore(), new ScriptedStore('l2')], policy: { ttl: '1h' }, lockWait: '200ms' })
+      const origin = deferred<string>()
+      const first = cache.getOrSet('k', () => origin.promise)
+      await flush()
+      await (step === 'delete' ? cache.delete('k') : cache.expire('k'))
+      // Before: the second load waited for the first one's lock, polling the tiers for lockWait (counted in lockWaits).
+      expect(await cache.getOrSet('k', () => 'second')).toBe('second')
+      expect(cache.stats().lockWaits).toBe(0)
+      origin.resolve('first')
+      expect(await first).toBe('first')
+    })
+  }
+})
+
 describe('what a load tells the stores and the lock', () => {
   it("passes ReadIntent { lockTtl } to the reads of getOrSet that a load follows, not to get()'s", async () => {
     const l2 = new ScriptedStore('shared')
