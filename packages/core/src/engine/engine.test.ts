@@ -176,3 +176,42 @@ describe('stale reads from a single memory tier (the stale-while-revalidate burs
     await cache.idle()
   })
 })
+
+describe("an L1 read whose caller's code reads the store before the read has finished", () => {
+  // memoryStore hands out a view of one slot, which its next read moves to another key: what the read reports or
+  // keeps must be taken before a loader started at once or a listener can read the store.
+  it('reports the stale entry of its own key when its refresh loader reads another key at once', async () => {
+    const clock = manualClock()
+    const cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: 1000, swr: 60_000 } })
+    await cache.getOrSet('a', () => 'A1')
+    const loaded = clock.now()
+    clock.advance(1500)
+    await cache.getOrSet('b', () => 'B1')
+    const status: import('./status.js').ReadStatus = {}
+    const seen: unknown[] = []
+    const refresh = (ctx: { staleValue?: unknown }) => {
+      seen.push(ctx.staleValue)
+      void cache.getOrSet('b', () => 'B2')
+      return new Promise<string>(() => {})
+    }
+    expect(await cache.getOrSet('a', refresh, undefined, { status })).toBe('A1')
+    expect(seen).toEqual(['A1'])
+    expect(status).toMatchObject({ state: 'stale', tier: 0, refreshing: true })
+    expect(status.entry).toMatchObject({ value: 'A1', createdAt: loaded, freshUntil: loaded + 1000 })
+  })
+
+  it("reports a fresh hit's own entry when a listener of its hit event reads another key", async () => {
+    const clock = manualClock()
+    let cache!: ReturnType<typeof createCache>
+    const onEvent = (event: CacheEvent) => {
+      if (event.type === 'hit' && event.key === 'a') void cache.get('b')
+    }
+    cache = createCache({ tiers: [memoryStore()], now: clock.now, policy: { ttl: 1000 }, onEvent })
+    await cache.getOrSet('a', () => 'A1')
+    await cache.set('b', null)
+    const status: import('./status.js').ReadStatus = {}
+    expect(await cache.getOrSet('a', () => 'A2', undefined, { status })).toBe('A1')
+    expect(status).toMatchObject({ state: 'fresh', tier: 0, refreshing: false })
+    expect(status.entry?.value).toBe('A1')
+  })
+})

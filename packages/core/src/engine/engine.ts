@@ -300,23 +300,28 @@ export class Engine {
     if (!servable) return undefined
     const value = e.value
     const counters = inst.counters
+    // `e` is the store's view of its slot (memoryStore), which the store's next read moves to another key. Code of the
+    // caller's that runs from here (a loader started at once, a listener, a strategy) may read the store, so what is
+    // kept of the entry is copied before any of it runs; a read that joins the refresh in flight and tells no one
+    // copies nothing (most reads of a stale burst).
+    if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e, false, false, false)
     if (fresh) {
       counters.bump(counters.hits, 0)
       counters.totalHits++
-      if (p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)) {
-        this.#loads.refresh(call, copyEntry(e), 1)
-      }
-      if (inst.listening) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: copyEntry(e), at: now })
-      if (p.refreshAhead || p.sliding) this.#hooks?.fresh?.(call, copyEntry(e), 0, now)
+      const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)
+      const hit = inst.listening && copyEntry(e)
+      const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
+      if (early) this.#loads.refresh(call, copyEntry(e), 1)
+      if (hit) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: hit, at: now })
+      if (ahead) this.#hooks?.fresh?.(call, ahead, 0, now)
     } else {
-      // A read that joins the refresh in flight (most reads of a burst) copies nothing: `e` is the store's view.
       let stale: Entry | undefined
       counters.bump(counters.staleHits, 0)
       counters.totalStale++
       if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
       if (this.#loads.running(full) === undefined) this.#loads.refresh(call, stale ?? copyEntry(e), 1)
     }
-    if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e, false, this.#loads.loading.has(full), false)
+    if (status !== undefined) status.refreshing = this.#loads.loading.has(full)
     return Promise.resolve(value)
   }
 
