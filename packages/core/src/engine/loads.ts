@@ -3,7 +3,7 @@ import { EntryState, type Entry } from '../entry.js'
 import { FLIGHT_SLACK_MS, FLIGHT_STEP_MS, flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
 import type { ResolvedPolicy } from '../policy.js'
 import { withDeadline } from '../runtime.js'
-import { noop, type Background, type WaitUntil } from './background.js'
+import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import { isThenable, type Call, type LoadFlags, type LoaderRunner } from './loader.js'
 import type { Answer } from './status.js'
@@ -231,7 +231,7 @@ export class Loads {
     this.#inst.counters.refreshes++
     const load = this.start(call, stale, lookFrom, true)
     // Failures are already reported as events; the stale value keeps answering.
-    this.#background.track(load.promise.catch(noop), call.waitUntil)
+    this.#background.track(load.promise, call.waitUntil)
   }
 
   /** XFetch: refresh when now - loadMs * beta * ln(random) passes freshUntil. */
