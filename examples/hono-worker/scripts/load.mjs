@@ -44,6 +44,8 @@ export const SLOW_ENDPOINT_MS = 10_000
  * @property {number} reached  requests that reached the Worker's code during the phase, by its own count: fewer than
  *   `requests` means some were held or lost in front of it (wrangler dev's proxy, workerd's connections)
  * @property {number} failed       not a 200 with the expected body (5xx, network errors, timeouts)
+ * @property {number} failedJoined  of the failed answers, those of product requests that joined another request's load
+ *   (Cache-Status `collapsed`): they share that load's failure, and the one cause behind it
  * @property {number} partial      batch answers (200) that listed products as `unavailable`: no copy in any tier
  *   and the database failing, so nothing could answer for them (the other products of the batch did answer)
  * @property {number} cancellations  "The Workers runtime canceled this request ..." lines in the Worker's log
@@ -484,6 +486,7 @@ function createDriver(demo, concurrency) {
       let sent = 0
       let failed = 0
       let partial = 0
+      let failedJoined = 0
       let hitCount = 0
       let singles = 0
       const paths = until.paths
@@ -511,6 +514,7 @@ function createDriver(demo, concurrency) {
           if (answer.partial) partial++
           if (!answer.ok) {
             failed++
+            if (answer.hit !== undefined && joinedLoad(answer.cacheStatus)) failedJoined++
             if (samples.length < 5) samples.push(`${path}: ${answer.status} ${answer.text.slice(0, 160)}`)
           }
           if (answer.hit !== undefined) {
@@ -551,6 +555,7 @@ function createDriver(demo, concurrency) {
         // Less the stats requests that end the phase and that read the tiers' errors 5 s after a fault.
         reached: statsNow.received - statsAt.received - 1 - (lateStats === undefined ? 0 : 1),
         failed,
+        failedJoined,
         partial,
         cancellations: count(log, /canceled this request because it detected that your Worker's code had hung/g),
         crossContext: count(log, /resolved or rejected from a different request context/g),
@@ -606,6 +611,15 @@ export function batchAnswer(path, text) {
   if (unavailable.length === 0) return 'ok'
   // A batch with no product at all to answer is a 503, not a 200 listing every id.
   return new Set(unavailable).size < new Set(ids).size ? 'partial' : undefined
+}
+
+/**
+ * Whether an answer's Cache-Status says its request joined another request's load (the `collapsed` parameter the
+ * demo's tiercache() adds), e.g. `edge; fwd=miss; collapsed`.
+ * @param {string | undefined} cacheStatus
+ */
+export function joinedLoad(cacheStatus) {
+  return (cacheStatus ?? '').split(';').some((param) => param.trim() === 'collapsed')
 }
 
 /**

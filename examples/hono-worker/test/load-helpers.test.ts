@@ -1,6 +1,6 @@
 // The arithmetic of scripts/load.mjs, on made-up requests.
 import { describe, expect, it } from 'vitest'
-import { batchAnswer, formatTable, recovery, type PhaseResult } from '../scripts/load.mjs'
+import { batchAnswer, formatTable, joinedLoad, recovery, type PhaseResult } from '../scripts/load.mjs'
 
 describe('recovery(hits, target)', () => {
   const requests = (from: number, to: number, hit: (ms: number) => boolean): [number, boolean][] =>
@@ -24,13 +24,23 @@ describe('recovery(hits, target)', () => {
 describe('formatTable(phases)', () => {
   it('is a markdown table with a row per phase', () => {
     const phase: PhaseResult = {
-      l2: 'upstash', fault: 'endpoint-500', stage: 'after', requests: 700, reached: 700, failed: 0, partial: 0, cancellations: 0, crossContext: 0, oldWork: 0, slow: 0, slowSamples: [], p50: 12.4, p99: 340.6, p99Single: 300, p99Batch: 340.6,
+      l2: 'upstash', fault: 'endpoint-500', stage: 'after', requests: 700, reached: 700, failed: 0, failedJoined: 0, partial: 0, cancellations: 0, crossContext: 0, oldWork: 0, slow: 0, slowSamples: [], p50: 12.4, p99: 340.6, p99Single: 300, p99Batch: 340.6,
       max: 400, hitRate: 0.987, dbQueries: 51, tierErrors: [0, 3], restarted: false, durationMs: 10_000, recoveryMs: 1_234, lateTierErrors: [0, 0], hitRateAfter5s: 1, statuses: { 200: 700 },
       cacheStatuses: {}, samples: [], misses: [],
     }
     const table = formatTable([phase]).split('\n')
     expect(table).toHaveLength(3)
     expect(table[2]).toBe('| upstash | endpoint-500 | after | 700 | 0 | 0 | 12 | 341 | 98.7% | 51 | 100.0% | 1.2 s |')
+  })
+})
+
+describe('joinedLoad(cacheStatus)', () => {
+  it("is true only for an answer whose Cache-Status has the parameter collapsed (its request joined another's load)", () => {
+    expect(joinedLoad('edge; fwd=miss; collapsed')).toBe(true)
+    expect(joinedLoad('edge; hit; collapsed; detail=L1')).toBe(true)
+    expect(joinedLoad('edge; fwd=miss; detail=not-stored:error')).toBe(false)
+    expect(joinedLoad('edge; fwd=miss; detail=collapsed-elsewhere')).toBe(false)
+    expect(joinedLoad(undefined)).toBe(false)
   })
 })
 

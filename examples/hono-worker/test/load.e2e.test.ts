@@ -56,11 +56,14 @@ describe.each(['memory', 'upstash'])('the demo Worker with the %s L2, under load
     const total = totals[l2]
     expect(total?.requests).toBeGreaterThanOrEqual(REQUESTS)
     // Where a tier or the origin can answer: only while the database is down may a request fail, and only one whose
-    // tier failed too (an L2 call past its timeout on an overloaded machine): at most one per tier error.
-    const unanswerable = (p: PhaseResult): number => (p.fault === 'origin-down' && p.stage === 'during' ? p.tierErrors.reduce((a, b) => a + b, 0) : 0)
+    // tier failed too (an L2 call past its timeout on an overloaded machine): at most one load per tier error. The
+    // requests that joined such a load (Cache-Status `collapsed`) share its one failure: counted with it, not
+    // against it (one L2 timeout, five requests for that product in flight, five 503s: run 23140 of issue 9).
+    const unanswerable = (p: PhaseResult): number =>
+      p.fault === 'origin-down' && p.stage === 'during' ? p.tierErrors.reduce((a, b) => a + b, 0) + p.failedJoined : 0
     const failures = phases
       .filter((p) => p.l2 === l2 && p.failed > unanswerable(p))
-      .map((p) => `${p.fault}/${p.stage}: ${p.failed} failed, ${p.tierErrors.join('/')} tier errors (${p.samples.join('; ')})`)
+      .map((p) => `${p.fault}/${p.stage}: ${p.failed} failed (${p.failedJoined} joined a failed load), ${p.tierErrors.join('/')} tier errors (${p.samples.join('; ')})`)
     expect(failures, `the Worker's log: ${logOf(l2)}`).toEqual([])
     expect(total?.cancellations, `the Worker's log: ${logOf(l2)}`).toBe(0)
     // A reloaded isolate (wrangler restarting the Worker) loses every in-memory state: the phases would not say
