@@ -129,7 +129,7 @@ export default {
       rows,
       notes: [
         ...notes,
-        'LFU is W-TinyLFU: a 1% LRU window, a segmented LRU main region whose protected share adapts between 50% and 95% (80% at first) on misses, as ARC adapts its target: a miss on a key lately evicted from probation never having been read again there lowers it, one on a key protected had let go raises it, each step weighed by how rare that kind of eviction is; admission by a count-min sketch of 4-bit counters halved every 10 x capacity reads (at least 50,000); a tie at 3 or more goes to the newcomer.',
+        'LFU is W-TinyLFU: a 1% LRU window, a segmented LRU main region whose protected share adapts between 50% and 95% (80% at first) on misses, as ARC adapts its target: a miss on a key lately evicted from probation never having been read again there lowers it, one on a key protected had let go raises it, each step weighed by how rare that kind of eviction is; admission by a count-min sketch of 4-bit counters halved every 10 x capacity reads (at least 50,000); a tie at 3 or more goes to the newcomer, a newcomer counted once never gets in; the misses of a scan (a run of misses with no counted read between them, long enough to come about once in 1,000 misses at the rate such misses follow one another, at most the store\'s size) are not counted.',
       ],
     }
   },

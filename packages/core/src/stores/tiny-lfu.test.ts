@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
 /** Replays `keys` through a TinyLfuOrder the way memoryStore drives one: a newcomer is added, then a victim leaves. */
-function replay(order: TinyLfuOrder, maxEntries: number, keys: Iterable<string>): number {
-  const slots = new Map<string, number>()
+function replay(order: TinyLfuOrder, maxEntries: number, keys: Iterable<string>, slots = new Map<string, number>()): number {
   const keyOf: string[] = []
-  const free: number[] = []
+  for (const [key, slot] of slots) keyOf[slot] = key
+  const free = [...keyOf.keys()].filter((slot) => keyOf[slot] === undefined)
   let hits = 0
   for (const key of keys) {
     const slot = slots.get(key)
@@ -88,4 +88,37 @@ describe('TinyLfuOrder: the protected share adapts on misses', () => {
     }
     // Under a second alone; the bound is for a loaded 2-core machine.
   }, 60_000)
+})
+
+describe('TinyLfuOrder: scans', () => {
+  it("leaves a long scan's keys uncounted: the scan neither ages the hot set's counts nor lets one-time keys in", () => {
+    const order = new TinyLfuOrder(MAX + 1, MAX)
+    const slots = new Map<string, number>()
+    const range = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
+    const hot = range('hot', 400)
+    // The hot set read 3 times, then 7 more between keys read once (misses with hits between them: no scan).
+    for (let round = 0; round < 3; round++) replay(order, MAX, hot, slots)
+    replay(order, MAX, range('once', 2_800).flatMap((key, i) => [hot[i % 400] as string, key]), slots)
+    // A scan: 60,000 keys read once in a row, more increments than the sketch's sample (50,000) if they were counted.
+    replay(order, MAX, range('scan', 60_000), slots)
+    // 300 newcomers read 7 times each: fewer than the hot keys (10), more than half as often.
+    for (let round = 0; round < 7; round++) replay(order, MAX, range('new', 300), slots)
+    expect(hot.filter((key) => slots.has(key)).length).toBeGreaterThanOrEqual(400 - 10)
+  })
+})
+
+describe('TinyLfuOrder: admission', () => {
+  it('a key read once does not replace a resident, even one whose count aging has taken to 0', () => {
+    const max = 5_000
+    const order = new TinyLfuOrder(max + 1, max)
+    const slots = new Map<string, number>()
+    const residents = Array.from({ length: max }, (_, i) => `resident${i}`)
+    // Each resident read once, then 120,000 keys read once: past the sketch's sample (50,000 increments) every count
+    // is halved, the residents' 1 to 0, while each newcomer counts 1 (more where the sketch's counters collide).
+    replay(order, max, residents, slots)
+    replay(order, max, Array.from({ length: 120_000 }, (_, i) => `once${i}`), slots)
+    // Admitted on a count of 1 (1 > 0), the newcomers would replace every resident; some still go, to newcomers whose
+    // counters collide with others' (a count of 2 or more).
+    expect(residents.filter((key) => slots.has(key)).length).toBeGreaterThan(max / 10)
+  })
 })

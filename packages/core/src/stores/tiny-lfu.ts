@@ -16,6 +16,13 @@ const WINDOW_SHARE = 0.01
 const PROTECTED_SHARE = 0.8
 const PROTECTED_MIN = 0.5
 const PROTECTED_MAX = 0.95
+/**
+ * A newcomer counted fewer times than this never enters the main region: one read in the sketch's sample says nothing
+ * of a key's popularity (most keys read once are never read again), and the resident it would push out was admitted.
+ */
+const ADMIT_MIN = 2
+/** The fewest misses in a row, with no counted read between them, that make a scan (see #scanning). */
+const SCAN_RUN = 8
 /** A newcomer at least this frequent, when it loses, is still admitted once in 128 (see #admit). */
 const WARM = 6
 /**
@@ -40,8 +47,9 @@ const MAX_SKETCH_SHARE = 4
  * land in a small LRU window; one leaving the window enters the main region only if a frequency sketch says it is
  * seen more often than the entry it would push out. The main region is a segmented LRU: entries read again move from
  * probation to protected, so a burst of one-time keys (a scan) cycles through the window and never displaces the
- * frequently read set. Rules of ours on top: a warm tie goes to the newcomer (TIE_WINS), a small store counts over a
- * longer sample than 10 x its size (MIN_SAMPLE), and the protected share adapts to the trace on misses (#adapt).
+ * frequently read set. Rules of ours on top: a warm tie goes to the newcomer (TIE_WINS), a newcomer counted once never
+ * gets in (ADMIT_MIN), a small store counts over a longer sample than 10 x its size (MIN_SAMPLE), the protected share
+ * adapts to the trace on misses (#adapt), and the misses of a scan are not counted (#scanning).
  * Per entry beyond the sketch: 1 byte (#demoted) and a 4-byte ghost once the store has filled.
  */
 export class TinyLfuOrder implements EvictionOrder {
@@ -72,6 +80,18 @@ export class TinyLfuOrder implements EvictionOrder {
   #saturated: Uint16Array
   #sketch: FrequencySketch
   #seed = 0x2545f491
+  /** Misses in a row with no counted read between them, halved by each miss that follows one (see #scanning). */
+  #run = 0
+  /** The sketch's additions right after the last miss: the same at the next miss when no read was counted between. */
+  #mark = -1
+  /**
+   * Share of misses outside scans that followed the one before with no counted read between them (over about the
+   * last 1,024): nearly all at first, so that a store sees no scan before it has seen hits.
+   */
+  #quiet = 0.999
+  /** Run of quiet misses that makes a scan: about 1 in 1,000 (see #scanning), at least SCAN_RUN. */
+  #scanRun = 6_997
+  #misses = 0
 
   constructor(capacity: number, maxEntries: number) {
     this.#lists = new SlotLists(3, capacity)
@@ -108,7 +128,9 @@ export class TinyLfuOrder implements EvictionOrder {
     this.#demoted[slot] = 0
     this.#hashes[slot] = hash
     this.#saturated[slot] = 0
-    this.#sketch.increment(hash)
+    const sketch = this.#sketch
+    if (!this.#scanning(sketch)) sketch.increment(hash)
+    this.#mark = sketch.additions
     this.#segment[slot] = WINDOW
     const lists = this.#lists
     lists.pushHead(WINDOW, slot)
@@ -183,6 +205,25 @@ export class TinyLfuOrder implements EvictionOrder {
     return slot
   }
 
+  /**
+   * True while the misses look like a scan (a batch job reading many keys once): so many misses in a row with no read
+   * counted between them that the trace's usual mix would make such a run about once in 1,000 misses. Their keys are
+   * not counted: a scan's reads say nothing about which keys are popular, and counting them would crowd the sketch and
+   * age it sooner. Misses only (a hit never pays for it), no state per key. A hit on a key whose counters are full is
+   * not counted, so where most hits are on such keys most misses are quiet, runs are long and few are taken for scans.
+   */
+  #scanning(sketch: FrequencySketch): boolean {
+    // An aging between two misses takes place in a counted read (and halves the additions).
+    const quiet = sketch.additions === this.#mark
+    this.#run = quiet ? this.#run + 1 : this.#run >>> 1
+    // A scan is no longer than the store: a longer run is counted again, so that keys are never all left uncounted.
+    if (this.#run >= this.#scanRun) return this.#run < this.#scanRun + this.#maxEntries || ((this.#run = 0), false)
+    this.#quiet += ((quiet ? 1 : 0) - this.#quiet) / 1024
+    // A run of n quiet misses comes about quiet^n of the time: e^-7 is about 1 in 1,000.
+    if ((++this.#misses & 255) === 0) this.#scanRun = Math.max(SCAN_RUN, Math.ceil(-7 / Math.log(this.#quiet)))
+    return false
+  }
+
   removed(slot: number): void {
     this.#lists.unlink(this.#segment[slot] as number, slot)
   }
@@ -209,6 +250,7 @@ export class TinyLfuOrder implements EvictionOrder {
     const candidateHash = this.#hashes[candidate] as number
     const victimHash = this.#hashes[victim] as number
     const candidateFrequency = sketch.frequency(candidateHash)
+    if (candidateFrequency < ADMIT_MIN) return false
     const victimFrequency = sketch.frequency(victimHash)
     if (candidateFrequency > victimFrequency) return true
     if (candidateFrequency === victimFrequency && candidateFrequency >= TIE_WINS) return true
