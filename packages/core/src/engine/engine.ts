@@ -511,6 +511,8 @@ export class Engine {
     const full = this.#keys.full(key, 'key')
     const p = this.policies.resolve(policy, 'policy')
     if (value !== null && value !== undefined) this.#check(value, 'value')
+    // A read begun before this call may answer older data: callers asking from now on read again.
+    this.#pending.delete(full)
     let stamp = this.#tags.stamp(key, p.tags !== undefined)
     if (isThenable(stamp)) stamp = await stamp
     const entry = createEntry(value, p, this.#now(), undefined, this.#random, stamp)
@@ -534,8 +536,7 @@ export class Engine {
     if (value !== null && value !== undefined) this.#check(value, 'value')
     await this.#writes.run(full, async () => {
       await persist(value)
-      // Readers that joined a read begun before the database changed get its answer; later ones read again.
-      this.#pending.delete(full)
+      // Readers that joined a read begun before the database changed get its answer; later ones read again (set).
       await this.set(key, value, policy)
     })
   }

@@ -137,3 +137,18 @@ describe('cache.write (write-through)', () => {
     expect(persisted).toBe(0)
   })
 })
+
+describe('cache.set during a read in flight', () => {
+  it('a read asked after set() does not join a read begun before it, even when the value set is no longer servable', async () => {
+    const { clock, cache } = setup()
+    const first = deferred<string>()
+    const reading = cache.getOrSet('k', () => first.promise)
+    await flush()
+    await cache.set('k', 'v2', { ttl: '1s' })
+    clock.advance(2_000) // the entry set is past its ttl: the next read finds nothing to serve
+    const after = cache.getOrSet('k', async () => 'v3')
+    first.resolve('v1')
+    expect(await reading).toBe('v1') // its caller asked before the set
+    expect(await after).toBe('v3') // not the older load's v1
+  })
+})
