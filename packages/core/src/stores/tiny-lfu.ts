@@ -89,9 +89,6 @@ export class TinyLfuOrder implements EvictionOrder {
    * last 1,024): nearly all at first, so that a store sees no scan before it has seen hits.
    */
   #quiet = 0.999
-  /** Run of quiet misses that makes a scan: about 1 in 1,000 (see #scanning), at least SCAN_RUN. */
-  #scanRun = 6_997
-  #misses = 0
 
   constructor(capacity: number, maxEntries: number) {
     this.#lists = new SlotLists(3, capacity)
@@ -216,11 +213,11 @@ export class TinyLfuOrder implements EvictionOrder {
     // An aging between two misses takes place in a counted read (and halves the additions).
     const quiet = sketch.additions === this.#mark
     this.#run = quiet ? this.#run + 1 : this.#run >>> 1
+    // A run of n quiet misses comes about quiet^n of the time: 1 in 1,000 is e^-7.
+    const scanRun = Math.max(SCAN_RUN, -7 / Math.log(this.#quiet))
     // A scan is no longer than the store: a longer run is counted again, so that keys are never all left uncounted.
-    if (this.#run >= this.#scanRun) return this.#run < this.#scanRun + this.#maxEntries || ((this.#run = 0), false)
+    if (this.#run >= scanRun) return this.#run < scanRun + this.#maxEntries || ((this.#run = 0), false)
     this.#quiet += ((quiet ? 1 : 0) - this.#quiet) / 1024
-    // A run of n quiet misses comes about quiet^n of the time: e^-7 is about 1 in 1,000.
-    if ((++this.#misses & 255) === 0) this.#scanRun = Math.max(SCAN_RUN, Math.ceil(-7 / Math.log(this.#quiet)))
     return false
   }
 
