@@ -75,7 +75,7 @@ export const SLOW_ENDPOINT_MS = 10_000
  *   after it ended
  * @property {Record<string, number>} statuses  count per status code ('error' for network failures)
  * @property {Record<string, number>} cacheStatuses  count per Cache-Status of product answers (ttl left out)
- * @property {string[]} samples  a few failed answers, for messages
+ * @property {string[]} samples  a few failed answers (path, status, Cache-Status, body), for messages
  * @property {string[]} misses  after a fault, the first product requests that missed: when they were sent, what
  */
 
@@ -515,7 +515,8 @@ function createDriver(demo, concurrency) {
           if (!answer.ok) {
             failed++
             if (answer.hit !== undefined && joinedLoad(answer.cacheStatus)) failedJoined++
-            if (samples.length < 5) samples.push(`${path}: ${answer.status} ${answer.text.slice(0, 160)}`)
+            // With its Cache-Status: a leader whose load failed (`not-stored:error`) or a request that joined it (`collapsed`).
+            if (samples.length < 5) samples.push(`${path}: ${answer.status} [${answer.cacheStatus ?? 'no Cache-Status'}] ${answer.text.slice(0, 160)}`)
           }
           if (answer.hit !== undefined) {
             const label = (answer.cacheStatus ?? 'none').replace(/; ttl=-?\d+/, '')
