@@ -304,7 +304,7 @@ export class Engine {
     // caller's that runs from here (a loader started at once, a listener, a strategy) may read the store, so what is
     // kept of the entry is copied before any of it runs; a read that joins the refresh in flight and tells no one
     // copies nothing (most reads of a stale burst).
-    if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e, false, false, false)
+    if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e)
     if (fresh) {
       counters.bump(counters.hits, 0)
       counters.totalHits++
@@ -334,11 +334,11 @@ export class Engine {
     const { entry } = found
     if (entry === undefined) {
       this.inst.counters.totalMisses++
-      if (status !== undefined) report(status, 'miss', -1, undefined, undefined, false, false, false)
+      if (status !== undefined) report(status, 'miss', -1, undefined, undefined)
       return undefined
     }
     if (status !== undefined) {
-      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#tierName(found.tier), entry, false, false, false)
+      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#tierName(found.tier), entry)
     }
     // Without a loader there is nothing to refresh ahead with; a sliding default policy still slides.
     const p = this.#defaults

@@ -79,16 +79,16 @@ export interface Answer {
   skipped: boolean
 }
 
-/** Fills a caller's status (`entry` is copied: the caller may keep and change it). */
+/** Fills a caller's status (`entry` is copied: the caller may keep and change it); the flags not given are false. */
 export function report(
   status: ReadStatus,
   state: AnswerState,
   tier: number,
   tierName: string | undefined,
   entry: Entry | undefined,
-  collapsed: boolean,
-  refreshing: boolean,
-  stored: boolean,
+  collapsed = false,
+  refreshing = false,
+  stored = false,
 ): void {
   status.state = state
   status.tier = tier
