@@ -193,7 +193,7 @@ export class Engine {
             return Promise.resolve(e.value as V | null)
           }
         }
-        return this.#afterL1(e, now, { key, full: ref.full, loader: loader as Loader<unknown>, p: this.#defaults as ResolvedPolicy, waitUntil }, undefined) as Promise<V | null>
+        return this.#afterL1(e, now, key, ref.full, loader as Loader<unknown>, this.#defaults as ResolvedPolicy, waitUntil, undefined) as Promise<V | null>
       }
     }
     return this.#getOrSet(key, loader, policy, options, waitUntil)
@@ -241,21 +241,32 @@ export class Engine {
         return Promise.resolve(e.value as V | null)
       }
     }
-    return this.#afterL1(e, now, { key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+    return this.#afterL1(e, now, key, full, loader as Loader<unknown>, p, waitUntil, status) as Promise<V | null>
   }
 
   /**
    * What follows a read of the sync L1 that was not a plain fresh hit: `e` is its entry (read at `now`), undefined when
-   * it had none, null when it failed.
+   * it had none, null when it failed. The call comes in parts: a read served from L1 that starts no work (a read
+   * joining a refresh in flight) makes no Call.
    */
-  #afterL1(e: Entry | undefined | null, now: number, call: Call, status: ReadStatus | undefined): Promise<unknown> {
+  #afterL1(
+    e: Entry | undefined | null,
+    now: number,
+    key: string,
+    full: string,
+    loader: Loader<unknown>,
+    p: ResolvedPolicy,
+    waitUntil: WaitUntil | undefined,
+    status: ReadStatus | undefined,
+  ): Promise<unknown> {
     if (e !== undefined && e !== null) {
-      const served = this.#l1Hit(e, now, call, status)
+      const served = this.#l1Hit(e, now, key, full, loader, p, waitUntil, status)
       if (served !== undefined) return served
-    } else if (e === undefined && this.#direct) {
+    }
+    const call: Call = { key, full, loader, p, waitUntil }
+    if (e === undefined && this.#direct) {
       // Nothing cached and nothing below L1: join the load in flight, or load now.
       const inst = this.inst
-      const { key, full } = call
       const running = this.#loads.running(full)
       const counters = inst.counters
       if (running !== undefined) {
@@ -282,10 +293,18 @@ export class Engine {
    * An entry the sync L1 answered that the fast path did not serve: judged by its times and tags, served fresh or
    * stale (with what that triggers) when it may be, else undefined for the slow path to decide.
    */
-  #l1Hit(e: Entry, now: number, call: Call, status: ReadStatus | undefined): Promise<unknown> | undefined {
+  #l1Hit(
+    e: Entry,
+    now: number,
+    key: string,
+    full: string,
+    loader: Loader<unknown>,
+    p: ResolvedPolicy,
+    waitUntil: WaitUntil | undefined,
+    status: ReadStatus | undefined,
+  ): Promise<unknown> | undefined {
     const inst = this.inst
     const l1 = this.#l1 as Store
-    const { key, full, p } = call
     const freshUntil = e.freshUntil
     const tags = e.tags
     let fresh = now < freshUntil
@@ -311,15 +330,15 @@ export class Engine {
       const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)
       const hit = inst.listening && copyEntry(e)
       const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
-      if (early) this.#loads.refresh(call, copyEntry(e), 1)
+      if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)
       if (hit) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: hit, at: now })
-      if (ahead) this.#hooks?.fresh?.(call, ahead, 0, now)
+      if (ahead) this.#hooks?.fresh?.({ key, full, loader, p, waitUntil }, ahead, 0, now)
     } else {
       let stale: Entry | undefined
       counters.bump(counters.staleHits, 0)
       counters.totalStale++
       if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
-      if (this.#loads.running(full) === undefined) this.#loads.refresh(call, stale ?? copyEntry(e), 1)
+      if (this.#loads.running(full) === undefined) this.#loads.refresh({ key, full, loader, p, waitUntil }, stale ?? copyEntry(e), 1)
     }
     if (status !== undefined) status.refreshing = this.#loads.loading.has(full)
     return Promise.resolve(value)
