@@ -114,6 +114,9 @@ async function test() {
   // and stops it, so packages running in parallel never see each other's data, faults or request counts.
   delete env.UPSTASH_TEST_URL
   delete env.UPSTASH_TEST_TOKEN
+  // This run installed the workspace, and its turbo builds the demo before the demo's tests (examples/hono-worker
+  // turbo.json): their global setup must not start a second install and turbo build inside this one.
+  env.TIERCACHE_DEMO_BUILT = '1'
   let code = await runWithCleanup(
     'pnpm',
     ['exec', 'turbo', 'run', 'build', 'typecheck', 'publint', 'test', '--output-logs=full', '--concurrency=2', ...rest],
