@@ -153,10 +153,20 @@ describe('(b) which header shapes are stored (put always resolves)', () => {
 describe('(c) expiry follows the real clock', () => {
   // The only test here that waits on the real clock: the Cache API takes no clock.
   it('max-age=1 is a hit at once and a miss after ~1.2 s', async () => {
-    const url = key('c-expiry')
-    await caches.default.put(url, body('short', { 'cache-control': 'public, max-age=1' }))
-    const first = await caches.default.match(url)
-    expect(await first?.text()).toBe('short')
+    // "At once" is a put and match that took under 300 ms together: a stall near the 1 s lifetime on a loaded
+    // machine is tried again with a fresh key (up to 5 times), instead of failing the hit.
+    let url = ''
+    let quick = 0
+    for (let attempt = 0; attempt < 5 && quick === 0; attempt++) {
+      url = key('c-expiry')
+      const started = Date.now()
+      await caches.default.put(url, body('short', { 'cache-control': 'public, max-age=1' }))
+      const first = await caches.default.match(url)
+      if (Date.now() - started >= 300) continue
+      quick++
+      expect(await first?.text()).toBe('short')
+    }
+    expect(quick).toBe(1)
     const t0 = Date.now()
     await sleep(1200)
     const later = await caches.default.match(url)
