@@ -26,7 +26,11 @@ function stopGroup(signal: NodeJS.Signals): void {
 beforeAll(async () => {
   const port = await getFreePort()
   // The origin delay stays off here: what is measured is which tier answered, not how long the database took.
-  child = spawn(process.execPath, ['scripts/dev.mjs', '--port', String(port), '--persist-to', state, '--var', 'ORIGIN_DELAY_MS:0'], {
+  // The devtools inspector gets a free loopback port too: wrangler's default (the first free one from 9229) races
+  // with any other wrangler dev starting at the same moment (the demo's tests, in another package), and one of them
+  // fails with 'Address already in use'.
+  const inspector = ['--inspector-ip', '127.0.0.1', '--inspector-port', String(await getFreePort())]
+  child = spawn(process.execPath, ['scripts/dev.mjs', '--port', String(port), ...inspector, '--persist-to', state, '--var', 'ORIGIN_DELAY_MS:0'], {
     cwd: here,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
