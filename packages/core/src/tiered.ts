@@ -9,6 +9,12 @@ export type FailureReporter = (error: CacheError, tierIndex: number | undefined,
 
 class TierTimeout extends Error {}
 
+/** A read of one key that ran past its tier's timeout and is still under way (see Tiers.read). */
+export interface LateRead {
+  lateRead?: Promise<unknown> | undefined
+  lateTier?: number
+}
+
 /**
  * A plain copy of an entry a store handed out through getSync (possibly a reused view with getters, which a spread
  * would not copy), with only the fields that are set.
@@ -56,13 +62,22 @@ export class Tiers {
    */
   rewrite?(i: number, full: string, key: string, entry: Entry, stale: () => boolean): Promise<boolean> | undefined
 
-  /** The entry in tier `i`, or undefined on a miss or any failure. */
-  async read(i: number, full: string, key: string, intent?: ReadIntent): Promise<Entry | undefined> {
+  /**
+   * The entry in tier `i`, or undefined on a miss or any failure. A read that runs past its timeout goes on: when
+   * `late` has none yet, it is given that read (what the store will answer, as stored: see adopt) and `i`.
+   */
+  async read(i: number, full: string, key: string, intent?: ReadIntent, late?: LateRead): Promise<Entry | undefined> {
     const store = this.stores[i] as Store
     let found: unknown
+    let work: Promise<unknown> | undefined
     try {
-      found = await this.#guard(i, intent === undefined ? store.get(full) : store.get(full, intent))
+      work = intent === undefined ? store.get(full) : store.get(full, intent)
+      found = await this.#guard(i, work)
     } catch (error) {
+      if (late !== undefined && late.lateRead === undefined && error instanceof TierTimeout) {
+        late.lateRead = work
+        late.lateTier = i
+      }
       this.#failed(i, error, 'get', key)
       return undefined
     }

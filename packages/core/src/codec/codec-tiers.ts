@@ -3,7 +3,7 @@ import type { Entry } from '../entry.js'
 import { CacheError } from '../errors.js'
 import type { Counters } from '../stats.js'
 import type { ReadIntent, Store } from '../store.js'
-import { Tiers, type FailureReporter } from '../tiered.js'
+import { Tiers, type FailureReporter, type LateRead } from '../tiered.js'
 
 /**
  * The tier layer of a cache with codecs: entries are encoded on their way into a tier that has one and decoded on
@@ -37,8 +37,8 @@ export class CodecTiers extends Tiers {
     return this.#codecs[i] !== undefined
   }
 
-  override async read(i: number, full: string, key: string, intent?: ReadIntent): Promise<Entry | undefined> {
-    const entry = await super.read(i, full, key, intent)
+  override async read(i: number, full: string, key: string, intent?: ReadIntent, late?: LateRead): Promise<Entry | undefined> {
+    const entry = await super.read(i, full, key, intent, late)
     return entry === undefined || this.#codecs[i] === undefined ? entry : this.#decode(i, full, key, entry)
   }
 

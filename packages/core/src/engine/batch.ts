@@ -149,7 +149,7 @@ export class Batches {
           const { fallback, fallbackTier } = finds.get(full) as Found
           if (fallback?.errorUntil !== undefined && now < fallback.errorUntil && this.#loads.backingOff(full)) {
             // The loader keeps failing for this key: its stale value answers without a load (refresh backoff).
-            this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
+            this.#inst.served(userKey.get(full) as string, 'error', fallback, fallbackTier)
             loads.set(full, Promise.resolve(fallback))
             continue
           }
@@ -189,7 +189,7 @@ export class Batches {
         }
         const { fallback, fallbackTier } = finds.get(full) as Found
         if (joined.get(full)?.noStale !== true && fallback?.errorUntil !== undefined && settledAt < fallback.errorUntil) {
-          this.#inst.servedStale(userKey.get(full) as string, 'error', fallback, fallbackTier)
+          this.#inst.served(userKey.get(full) as string, 'error', fallback, fallbackTier)
           results.set(full, fallback)
         } else (failures ??= new Map()).set(full, outcome.reason)
       })

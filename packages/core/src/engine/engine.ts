@@ -504,7 +504,8 @@ export class Engine {
   async #resolve(call: Call, answer: Answer, flight: Flight): Promise<Entry> {
     // A miss here is followed by a load: a store linked to the coordinator may take its lock in the same read.
     // The read and that lock share one budget, counted from here.
-    if (this.#loadIntent !== undefined) call.since = this.#now()
+    // (And a failed load waits for a late tier read within that budget and lockWait: see Loads.foreground.)
+    call.since = this.#now()
     const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p, this.#loadIntent)
     const { entry } = found
     if (entry !== undefined) {
@@ -521,7 +522,7 @@ export class Engine {
     }
     this.inst.counters.totalMisses++
     flight.phase = 'load'
-    return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer)
+    return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer, found)
   }
 
   // ---------------------------------------------------------------- writes

@@ -37,15 +37,20 @@ export class Instrumentation {
     }
   }
 
-  /** A miss that a stale entry answered after all (loader error or soft timeout): recounted as a stale answer. */
-  servedStale(key: string, reason: 'error' | 'timeout', entry: Entry, tierIndex: number): void {
+  /**
+   * A miss answered after all: by a stale entry (`reason`: the loader failed, or ran past the soft timeout), or, with
+   * no reason, by a fresh entry a tier read brought after its timeout: recounted as a stale answer or a hit.
+   */
+  served(key: string, reason: 'error' | 'timeout' | undefined, entry: Entry, tierIndex: number): void {
     const counters = this.counters
-    counters.totalStale++
+    const hit = reason === undefined
+    if (hit) counters.totalHits++
+    else counters.totalStale++
     counters.totalMisses--
-    if (tierIndex >= 0) counters.bump(counters.staleHits, tierIndex)
+    if (tierIndex >= 0) counters.bump(hit ? counters.hits : counters.staleHits, tierIndex)
     if (this.listening) {
       const tier = tierIndex >= 0 ? counters.names[tierIndex] : undefined
-      this.emit({ type: 'stale', key, tier, tierIndex: tierIndex >= 0 ? tierIndex : undefined, reason, entry, at: this.#now() })
+      this.emit({ type: hit ? 'hit' : 'stale', key, tier, tierIndex: tierIndex >= 0 ? tierIndex : undefined, reason, entry, at: this.#now() } as CacheEvent)
     }
   }
 

@@ -68,7 +68,10 @@ export interface Call<V = unknown> {
   loader: Loader<V>
   p: ResolvedPolicy
   waitUntil: WaitUntil | undefined
-  /** When the caller's read of the tiers began, for a load that takes the coordinator's lock (see Locks.acquire). */
+  /**
+   * When the caller's read of the tiers began: for a load that takes the coordinator's lock (see Locks.acquire), and
+   * for how long a failed load waits for a late tier read (see Loads.foreground).
+   */
   since?: number
 }
 

@@ -6,9 +6,9 @@ import { withDeadline } from '../runtime.js'
 import type { Background, WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import { isThenable, type Call, type LoadFlags, type LoaderRunner } from './loader.js'
-import type { Answer } from './status.js'
+import { foundState, type Answer } from './status.js'
 import type { Locks } from './locks.js'
-import type { ReadPath } from './read-path.js'
+import type { Found, ReadPath } from './read-path.js'
 
 /**
  * One load of a key, foreground or background, that callers join. Once settled it says how it answered (Answer:
@@ -91,14 +91,16 @@ export class Loads {
 
   /**
    * A caller waits: joins the running load or starts one; a stale `fallback` answers a failure (unless the loader
-   * said ctx.fail) or a soft timeout. `answer` is filled in with how the entry came about.
+   * said ctx.fail) or a soft timeout. `answer` is filled in with how the entry came about. A failure with no such
+   * fallback waits for a read of `found` that ran past its tier's timeout (see ReadPath.lateEntry), within the call's
+   * one bound on tiers and locks: until tierTimeout + lockWait after its read of the tiers began (call.since).
    */
-  async foreground(call: Call, fallback: Entry | undefined, fallbackTier: number, answer: Answer): Promise<Entry> {
+  async foreground(call: Call, fallback: Entry | undefined, fallbackTier: number, answer: Answer, found?: Found): Promise<Entry> {
     const running = this.running(call.full)
     if (running !== undefined) this.#inst.counters.coalesced++
     else if (fallback !== undefined && this.backingOff(call.full) && this.#errorStale(fallback)) {
       // The loader of this key keeps failing: the stale value answers without calling it again (refresh backoff).
-      this.#inst.servedStale(call.key, 'error', fallback, fallbackTier)
+      this.#inst.served(call.key, 'error', fallback, fallbackTier)
       setAnswer(answer, 'stale-if-error', fallbackTier, false, false)
       return fallback
     }
@@ -120,7 +122,7 @@ export class Loads {
     try {
       const entry = await promise
       if (entry === fallback) {
-        this.#inst.servedStale(call.key, 'timeout', fallback, fallbackTier)
+        this.#inst.served(call.key, 'timeout', fallback, fallbackTier)
         // The load outlives the answer; the host must keep it alive until it has filled the tiers (a joined load
         // is kept alive by its owner's host).
         if (running === undefined) this.#background.track(load.promise, call.waitUntil)
@@ -131,10 +133,24 @@ export class Loads {
       }
       return entry
     } catch (error) {
-      if (!done.noStale && fallback !== undefined && this.#errorStale(fallback)) {
-        this.#inst.servedStale(call.key, 'error', fallback, fallbackTier)
-        setAnswer(answer, 'stale-if-error', fallbackTier, false, false)
-        return fallback
+      let stale = fallback
+      let tier = fallbackTier
+      if (found?.lateRead !== undefined && !(stale !== undefined && this.#errorStale(stale))) {
+        // The origin failed, but the tier that was too slow may answer yet.
+        const locks = this.#locks
+        if (await this.#reads.lateEntry(found, call.key, call.full, (call.since as number) + locks.budget + locks.wait, call.waitUntil)) {
+          const entry = found.entry as Entry
+          this.#inst.served(call.key, undefined, entry, found.tier)
+          setAnswer(answer, foundState(entry, true), found.tier, false, false)
+          return entry
+        }
+        stale = found.fallback
+        tier = found.fallbackTier
+      }
+      if (!done.noStale && stale !== undefined && this.#errorStale(stale)) {
+        this.#inst.served(call.key, 'error', stale, tier)
+        setAnswer(answer, 'stale-if-error', tier, false, false)
+        return stale
       }
       throw error
     }
@@ -172,7 +188,8 @@ export class Loads {
     const locks = this.#locks
     const read = locks.budget === 0 ? FLIGHT_STEP_MS : locks.budget
     const loader = p.hardTimeout > 0 ? p.hardTimeout : FLIGHT_STEP_MS
-    return (reads + (look ? 2 : 1)) * read + (locks.enabled ? read + locks.wait : 0) + loader + FLIGHT_SLACK_MS
+    // Without locks, a read-and-decide may still wait up to lockWait for a late tier read (see foreground).
+    return (reads + (look ? 2 : 1)) * read + (locks.enabled ? read + locks.wait : reads > 0 ? locks.wait : 0) + loader + FLIGHT_SLACK_MS
   }
 
   /** The load of this key that runs with its owner alive (flight.ts), which a refresh or a miss joins. */

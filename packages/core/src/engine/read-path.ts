@@ -1,16 +1,20 @@
 import { entryState, EntryState, type Entry } from '../entry.js'
 import type { ResolvedPolicy } from '../policy.js'
+import { withDeadline } from '../runtime.js'
 import { checkStored } from '../schema.js'
 import type { ReadIntent, Store } from '../store.js'
-import type { Tiers } from '../tiered.js'
-import type { Background, WaitUntil } from './background.js'
+import type { LateRead, Tiers } from '../tiered.js'
+import { noop, type Background, type WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
 import { TagState, type Tags } from './tags.js'
 import type { WriteOrder } from './write-order.js'
 import { softState } from './soft.js'
 
-/** What reading the tiers for one key found: the entry to serve, if any, and the newest error-stale fallback. */
-export interface Found {
+/**
+ * What reading the tiers for one key found: the entry to serve, if any, the newest error-stale fallback, and the first
+ * tier read that ran past its timeout (LateRead: see ReadPath.lateEntry).
+ */
+export interface Found extends LateRead {
   /** A servable entry: fresh, or stale within swr. */
   entry: Entry | undefined
   /** The tier holding `entry`, -1 without one. */
@@ -68,16 +72,44 @@ export class ReadPath {
     if (p?.schema !== undefined) found.p = p
     for (let i = from; i < tiers.length; i++) {
       const store = tiers.stores[i]
-      const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key, intent)
+      const entry = store?.getSync !== undefined ? tiers.readNow(i, full, key) : await tiers.read(i, full, key, intent, found)
       if (!(await this.take(found, i, key, entry, count))) continue
-      // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
-      // after the refresh's own write would bring it back.
-      // Nor one the key was written over (set, write, delete) while this read was under way.
-      if (i > 0 && found.state === EntryState.Fresh && !this.order.overtaken(full, token)) this.fill(key, full, found.entry as Entry, i, waitUntil)
-      if (tiers.rewrite !== undefined && found.state === EntryState.Fresh) this.reencrypt(key, full, found.entry as Entry, i, token, waitUntil)
+      this.#copyUp(found, key, full, waitUntil)
       return found
     }
     return found
+  }
+
+  /**
+   * Waits until the clock's `deadline` at most for the read that ran past its tier's timeout (found.lateRead), and
+   * judges what it brought as find does (take). True when it is fresh: `found` then holds it, copied up as find does.
+   * A stale one becomes found.fallback (for stale-if-error to judge). Nothing in time, a failed read or a dead entry:
+   * false.
+   */
+  async lateEntry(found: Found, key: string, full: string, deadline: number, waitUntil: WaitUntil | undefined): Promise<boolean> {
+    const i = found.lateTier as number
+    const stored = await withDeadline((found.lateRead as Promise<unknown>).catch(noop), deadline - this.#now(), noop)
+    // adopt: checked and decoded as a read of tier i would be.
+    if (!(await this.take(found, i, key, await this.tiers.adopt(i, full, key, stored as Entry), false))) return false
+    if (found.state === EntryState.Fresh) {
+      this.#copyUp(found, key, full, waitUntil)
+      return true
+    }
+    found.fallback = found.entry
+    found.fallbackTier = i
+    return false
+  }
+
+  /** What a read does with the servable entry `found` holds. */
+  #copyUp(found: Found, key: string, full: string, waitUntil: WaitUntil | undefined): void {
+    const { tier, token } = found
+    const entry = found.entry as Entry
+    const fresh = found.state === EntryState.Fresh
+    // Only a fresh entry is copied up: a stale one is about to be replaced by its refresh, and a copy landing
+    // after the refresh's own write would bring it back.
+    // Nor one the key was written over (set, write, delete) while this read was under way.
+    if (tier > 0 && fresh && !this.order.overtaken(full, token)) this.fill(key, full, entry, tier, waitUntil)
+    if (this.tiers.rewrite !== undefined && fresh) this.reencrypt(key, full, entry, tier, token, waitUntil)
   }
 
   /**
