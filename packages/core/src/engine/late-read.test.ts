@@ -3,12 +3,14 @@
 // and locks (tierTimeout + lockWait from the start of its read), and serves what it brings if that may be served now.
 // Fake timers stand for the clock (`now` reads Date.now) and every timer: the times below are counted, not measured.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createCache } from '../cache.js'
+import { createCache, type CacheOptions } from '../cache.js'
+import { createCodec } from '../codec/create-codec.js'
 import { memoryCoordinator, type Coordinator } from '../coordinator.js'
 import type { Entry } from '../entry.js'
 import type { Policy } from '../policy.js'
 import type { CacheEvent } from '../stats.js'
 import type { Store } from '../store.js'
+import { SerializingStore } from '../test-support/serializing-store.js'
 import { memoryStore } from '../stores/memory.js'
 import { deferred, settledAfter } from '../test-support/helpers.js'
 import type { ReadStatus } from './status.js'
@@ -18,8 +20,7 @@ const LOCK_WAIT = 2_000
 const BOUND = TIER_TIMEOUT + LOCK_WAIT
 
 /** A shared tier over a memory store whose reads answer only when the test releases (or fails) them. */
-function heldTier(): Store & { reads: number; release(): void; fail(error: Error): void } {
-  const inner = memoryStore()
+function heldTier(inner: Store = memoryStore()): Store & { reads: number; release(): void; fail(error: Error): void } {
   let gates: ReturnType<typeof deferred<void>>[] = []
   const tier = {
     name: 'held-l2',
@@ -45,11 +46,11 @@ function heldTier(): Store & { reads: number; release(): void; fail(error: Error
   return tier
 }
 
-function setup(coordinator?: Coordinator) {
+function setup(coordinator?: Coordinator, more?: Pick<CacheOptions, 'codec'>, inner?: Store) {
   const l1 = memoryStore()
-  const l2 = heldTier()
+  const l2 = heldTier(inner)
   const events: CacheEvent[] = []
-  const options = { policy: { ttl: 60_000 }, tierTimeout: TIER_TIMEOUT, lockWait: LOCK_WAIT, now: () => Date.now(), ...(coordinator && { coordinator }) }
+  const options = { policy: { ttl: 60_000 }, tierTimeout: TIER_TIMEOUT, lockWait: LOCK_WAIT, now: () => Date.now(), ...(coordinator && { coordinator }), ...more }
   const cache = createCache({ tiers: [l1, l2], onEvent: (e) => events.push(e), ...options })
   // Writes into the shared tier only (its writes are not held).
   const writer = createCache({ tiers: [l2], ...options })
@@ -98,6 +99,17 @@ describe('a failed load waits for the tier read that ran past tierTimeout (issue
     const reads = l2.reads
     await expect(cache.getOrSet('k', originDown)).resolves.toBe('from l2')
     expect(l2.reads).toBe(reads)
+  })
+
+  it("decodes (decrypts) the late entry with the tier's codec, as a read in time would", async () => {
+    const { cache, l2, put } = setup(undefined, { codec: createCodec({ encryption: { keys: [{ id: 'k1', key: new Uint8Array(32).fill(7) }], current: 'k1' } }) }, new SerializingStore('shared', 'text'))
+    await put('encoded in l2', { ttl: '1h' })
+    const status: ReadStatus = {}
+    const value = cache.getOrSet('k', originDown, undefined, { status })
+    await vi.advanceTimersByTimeAsync(1_500)
+    l2.release()
+    await expect(value).resolves.toBe('encoded in l2')
+    expect(status).toMatchObject({ state: 'fresh', tier: 1 })
   })
 
   it('answers with a late entry within staleIfError as stale-if-error, without copying it up', async () => {
