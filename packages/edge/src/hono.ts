@@ -2,7 +2,8 @@
 import type { Cache, Loader, Policy } from '@tiercache/core'
 import type { Context, Env as HonoEnv, MiddlewareHandler } from 'hono'
 import { withWorkersCache } from './purge.js'
-import { ResponseCache, type ExecutionContextLike, type ResponseCacheOptions } from './response-cache.js'
+import { ResponseCache } from './response-cache.js'
+import type { ExecutionContextLike, ResponseCacheOptions } from './response-options.js'
 import { typeOf } from '@tiercache/core/kit'
 
 /** The variables tiercache() sets: type your app with them, `new Hono<{ Variables: TiercacheVariables }>()`. */

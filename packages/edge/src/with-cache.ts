@@ -1,4 +1,5 @@
-import { ResponseCache, type ExecutionContextLike, type ResponseCacheOptions } from './response-cache.js'
+import { ResponseCache } from './response-cache.js'
+import type { ExecutionContextLike, ResponseCacheOptions } from './response-options.js'
 import { typeOf } from '@tiercache/core/kit'
 
 /**
