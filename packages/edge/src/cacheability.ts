@@ -1,5 +1,5 @@
 import { cacheControlDirectives, varyNames } from '@tiercache/core/http'
-import { originVerdict, type OriginVerdict } from './origin-freshness.js'
+import { originVerdict, parseSharedDirectives, type OriginVerdict } from './origin-freshness.js'
 
 /** Why a request or a response is not cached; reported as Cache-Status `detail`. */
 export type PassReason =
@@ -116,6 +116,15 @@ export function originResponseVerdict(response: Response, rules: ResponseRules, 
 
 /** How an origin-mode response is treated. */
 export type OriginResponseVerdict = Exclude<OriginVerdict, { kind: 'pass' }> | { kind: 'pass'; reason: PassReason }
+
+/**
+ * Whether a response to a request with Authorization may be stored by a shared cache (RFC 9111 §3.5): it says
+ * `public`, `s-maxage` or `must-revalidate` in Cache-Control.
+ */
+export function sharedWithAuthorization(headers: Headers): boolean {
+  const d = parseSharedDirectives(headers.get('cache-control'))
+  return d.public || d.sMaxAge !== undefined || d.mustRevalidate
+}
 
 /**
  * Whether a response varies on everything (`Vary: *`, RFC 9111 §4.1: never matches a later request). Other Vary

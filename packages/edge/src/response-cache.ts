@@ -12,10 +12,10 @@ import {
   type ReadStatus,
   type ResolvedPolicy,
 } from '@tiercache/core'
-import { originResponseVerdict, requestPass, responseVerdict, type PassReason, type ResponseRules } from './cacheability.js'
+import { originResponseVerdict, requestPass, responseVerdict, sharedWithAuthorization, type PassReason, type ResponseRules } from './cacheability.js'
 import { assertTagOptions, cdnTags, OUTWARD_FIELDS, outwardHeaders, type CacheTagOptions, type HeaderScope, type OutwardHeadersOptions } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
-import { originVerdict, parseSharedDirectives } from './origin-freshness.js'
+import { originVerdict } from './origin-freshness.js'
 import { freshenedFields, hasValidator, validatorsOf } from './revalidate.js'
 import { byteRange } from './range.js'
 import { isVaryMarker, learnedNames, sameNames, variantKey, type VaryMarker } from './learned-vary.js'
@@ -24,6 +24,7 @@ import { urlTags } from './url-tags.js'
 import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
 import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
 import type { ExecutionContextLike, Origin, ResponseCacheOptions } from './response-options.js'
+import { statusOf } from './cache-status.js'
 import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /** What a request for an uncacheable answer stores: nothing (the entry dies at once), and why. */
@@ -568,15 +569,6 @@ export class ResponseCache<Env> {
   }
 }
 
-/**
- * Whether a response to a request with Authorization may be stored by a shared cache (RFC 9111 §3.5): it says
- * `public`, `s-maxage` or `must-revalidate` in Cache-Control.
- */
-function sharedWithAuthorization(headers: Headers): boolean {
-  const d = parseSharedDirectives(headers.get('cache-control'))
-  return d.public || d.sMaxAge !== undefined || d.mustRevalidate
-}
-
 /** Header names, checked and lowercased. */
 function headerNames(names: readonly unknown[], where: string): string[] {
   return names.map((name: unknown, i) => {
@@ -604,31 +596,6 @@ function mergeVary(current: string | null, names: readonly string[]): string {
   const seen = new Set(fields.map((f) => f.toLowerCase()))
   for (const name of names) if (!seen.has(name)) fields.push(name)
   return fields.join(', ')
-}
-
-/** Cache-Status of a cached answer, from what core said about it. */
-function statusOf(read: ReadStatus): CacheStatus {
-  const tier = read.tier ?? -1
-  let status: CacheStatus
-  switch (read.state) {
-    case 'loaded':
-      status = read.stored === true ? { hit: false, fwd: 'miss', stored: true } : { hit: false, fwd: 'miss' }
-      break
-    case 'stale-if-error':
-    case 'stale-on-timeout':
-      status = { hit: true, detail: staleDetail(read.state === 'stale-if-error' ? 'error' : 'timeout', tier) }
-      break
-    default:
-      status = tier < 0 ? { hit: true } : { hit: true, detail: `L${tier + 1}` }
-  }
-  if (read.collapsed === true) status.collapsed = true
-  return status
-}
-
-/** `L2/stale-if-error`: which tier held the stale copy and why it answered (the tier is omitted when unknown). */
-function staleDetail(because: 'error' | 'timeout', tierIndex: number): string {
-  const why = because === 'error' ? 'stale-if-error' : 'stale-timeout'
-  return tierIndex < 0 ? why : `L${tierIndex + 1}/${why}`
 }
 
 function isCache(value: unknown): value is Cache {
