@@ -4,7 +4,7 @@ import type { StoreEvent } from '../store.js'
 import { manualClock } from '../test-support/helpers.js'
 import { runStoreContract } from '../testing/store-contract.js'
 import { hashKey } from './frequency-sketch.js'
-import { estimateSize, memoryStore } from './memory.js'
+import { memoryStore } from './memory.js'
 
 const clock = manualClock()
 runStoreContract({ name: 'memoryStore (injected clock)', create: () => memoryStore({ now: clock.now }), clock })
@@ -211,14 +211,6 @@ describe('memoryStore index', () => {
       if (store.size !== model.size) expect({ step: i, size: store.size }).toEqual({ step: i, size: model.size })
     }
     for (const [key, value] of model) expect(store.peek(key)?.value).toBe(value)
-  })
-})
-
-describe('estimateSize', () => {
-  it('grows with content', () => {
-    expect(estimateSize('abcd')).toBeGreaterThan(estimateSize('ab'))
-    expect(estimateSize({ a: 'x'.repeat(100) })).toBeGreaterThan(200)
-    expect(estimateSize([1, 2, 3])).toBeGreaterThan(estimateSize([1]))
   })
 })
 

@@ -1,48 +1,15 @@
-import { parseOptionalDuration, typeOf, type Duration } from '../duration.js'
+import { parseOptionalDuration, typeOf } from '../duration.js'
 import { lastServable, type Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
 import { copyEntry } from '../tiered.js'
 import { type EvictionOrder, type EvictionPolicy, FifoOrder, grown, LruOrder, NONE } from './eviction.js'
 import { hashKey } from './frequency-sketch.js'
+import { CREATED, FRESH, type KeyedHint, keyOf, SlotView, slots, STALE, TIMES } from './memory-slots.js'
+import type { MemoryStoreOptions } from './memory-options.js'
+import { estimateSize } from './estimate-size.js'
 import { TinyLfuOrder } from './tiny-lfu.js'
 
-export interface MemoryStoreOptions {
-  /** Shown in stats and events. @default 'memory' */
-  name?: string
-  /** Most entries kept; past it, `eviction` picks who goes. @default 10000 */
-  maxEntries?: number
-  /** Most bytes kept, as estimated by `sizeOf`; past it, `eviction` picks who goes. @default unbounded */
-  maxBytes?: number
-  /**
-   * Who goes first when the store is full:
-   * - `'lru'`: the least recently read or written entry.
-   * - `'lfu'`: W-TinyLFU. A newcomer replaces an entry only if a frequency sketch says it is read more often, so a
-   *   one-time scan of many keys cannot flush the frequently read set; the split of its main region between entries
-   *   read once and entries read again adapts to the workload. About 15 bytes more per entry; a store of fewer than
-   *   5,000 entries counts reads over a longer sample (50,000 reads), up to about 40 bytes more per entry.
-   * - `'fifo'`: the oldest write; reads change nothing (the cheapest read path, the lowest hit ratio).
-   * @default 'lru'
-   */
-  eviction?: EvictionPolicy
-  /** Longest time an entry stays here, whatever its policy says (e.g. '10s' for an L1 in front of a shared L2). */
-  maxTtl?: Duration
-  /** Estimated bytes of a value, for `maxBytes`. @default a walk counting 2 bytes per string character */
-  sizeOf?: (value: unknown) => number
-  /** Clock for dropping expired entries. @default the clock of the cache it is given to, else Date.now */
-  now?: () => number
-}
-
 const INITIAL_CAPACITY = 64
-/** Columns of the times table, per slot (errorUntil has its own column, made on the first entry that has one). */
-const CREATED = 0
-const FRESH = 1
-const STALE = 2
-const TIMES = 3
-
-/** A getSync hint kept in the key column in place of its key (core's hints carry the key as `full`). */
-interface KeyedHint extends SyncHint {
-  readonly full: string
-}
 
 /**
  * A bounded in-process store (the usual L1), evicting by LRU unless told otherwise. Entries live in parallel typed
@@ -413,95 +380,8 @@ export class MemoryStore implements Store {
   }
 }
 
-/** The Entry getSync hands out: getters over one slot's columns, so that a hit copies nothing. */
-class SlotView implements Entry {
-  s = 0
-  t: Float64Array = new Float64Array(0)
-  v: unknown[] = []
-  g: (readonly string[] | undefined)[] | undefined = undefined
-  er: Float64Array | undefined = undefined
-  n: Uint8Array = new Uint8Array(0)
-  d: Float32Array = new Float32Array(0)
-  st: Float64Array | undefined = undefined
-
-  get value(): unknown {
-    return this.v[this.s]
-  }
-
-  get createdAt(): number {
-    return this.t[this.s * TIMES + CREATED] as number
-  }
-
-  get freshUntil(): number {
-    return this.t[this.s * TIMES + FRESH] as number
-  }
-
-  get staleUntil(): number {
-    return this.t[this.s * TIMES + STALE] as number
-  }
-
-  get errorUntil(): number | undefined {
-    const error = this.er?.[this.s]
-    return error === error ? error : undefined
-  }
-
-  get tags(): readonly string[] | undefined {
-    return this.g?.[this.s]
-  }
-
-  get negative(): true | undefined {
-    return this.n[this.s] === 1 ? true : undefined
-  }
-
-  get loadMs(): number | undefined {
-    const loadMs = this.d[this.s] as number
-    return loadMs === loadMs ? loadMs : undefined
-  }
-
-  get stamp(): number | undefined {
-    const stamp = this.st?.[this.s]
-    return stamp === stamp ? stamp : undefined
-  }
-}
-
-/**
- * `capacity` slots of undefined, allocated at that size, holding `from`'s items first. Every slot below the capacity is
- * in range, so writes in any order keep V8's fast elements.
- */
-function slots<T>(capacity: number, from?: readonly (T | undefined)[]): (T | undefined)[] {
-  const array = new Array<T | undefined>(capacity).fill(undefined)
-  if (from !== undefined) for (let i = 0; i < from.length; i++) array[i] = from[i]
-  return array
-}
-
-/** The key a key slot names (it holds the key, or a hint naming it). */
-function keyOf(held: string | KeyedHint): string {
-  return typeof held === 'string' ? held : held.full
-}
 
 /** Index cells for `capacity` slots: a power of two, at least twice as many. */
 function cellsFor(capacity: number): Int32Array {
   return new Int32Array(2 ** Math.ceil(Math.log2(capacity) + 1))
-}
-
-/** A rough byte count of a value: 2 bytes per string character, 8 per number (and anything else), plus per-object overhead. */
-export function estimateSize(value: unknown): number {
-  switch (typeof value) {
-    case 'string':
-      return 16 + value.length * 2
-    case 'boolean':
-      return 4
-    case 'object': {
-      if (value === null) return 0
-      let size = 32
-      if (Array.isArray(value)) {
-        for (const item of value) size += 8 + estimateSize(item)
-      } else {
-        for (const key in value) size += 16 + key.length * 2 + estimateSize((value as Record<string, unknown>)[key])
-      }
-      return size
-    }
-    default:
-      return 8
-  }
 }
