@@ -7,76 +7,21 @@ import {
   type Cache,
   type CacheStatus,
   type Loader,
-  type LoaderContext,
   type Policy,
   type ReadStatus,
-  type ResolvedPolicy,
 } from '@tiercache/core'
-import { originResponseVerdict, requestPass, responseVerdict, sharedWithAuthorization, type PassReason, type ResponseRules } from './cacheability.js'
+import { requestPass, responseVerdict, type ResponseRules } from './cacheability.js'
 import { assertTagOptions, cdnTags, OUTWARD_FIELDS, outwardHeaders, type CacheTagOptions, type HeaderScope, type OutwardHeadersOptions } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
-import { originVerdict } from './origin-freshness.js'
-import { freshenedFields, hasValidator, validatorsOf } from './revalidate.js'
 import { byteRange } from './range.js'
-import { isVaryMarker, learnedNames, sameNames, variantKey, type VaryMarker } from './learned-vary.js'
-import { withEtag } from './etag.js'
+import { isVaryMarker, variantKey } from './learned-vary.js'
 import { urlTags } from './url-tags.js'
-import { fillRequest, requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
-import { bodyOf, entryOf, isStoredResponse, storedResponse, type StoredResponse } from './stored-response.js'
+import { requestKey, UNKEYED_HEADERS, withoutHeaders } from './request-key.js'
+import { bodyOf, entryOf, isStoredResponse, type StoredResponse } from './stored-response.js'
 import type { ExecutionContextLike, Origin, ResponseCacheOptions } from './response-options.js'
 import { statusOf } from './cache-status.js'
+import { OriginError, ResponseLoader, type Local, type LoadTarget, type PassMarker } from './response-loader.js'
 import { assertOptions, optionalBoolean, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
-
-/** What a request for an uncacheable answer stores: nothing (the entry dies at once), and why. */
-interface PassMarker {
-  pass: PassReason
-}
-
-/** The origin failed (5xx): thrown from the loader so that core's stale-if-error applies. */
-class OriginError extends Error {
-  constructor(
-    readonly status: number,
-    readonly headers: Headers,
-    readonly bytes: Uint8Array,
-  ) {
-    super(`origin answered ${status}`)
-    this.name = 'OriginError'
-  }
-}
-
-/**
- * What one request's own loader did. Core shares a read or load of a key between the requests that ask for it
- * meanwhile (following the Workers rule, flight.ts in core); an answer only the request that fetched it may see
- * never reaches the others: its loader says ctx.skip() (each of them then loads on its own), or, when the answer
- * must also drop a stale entry, it stores a dead marker the others recognise as not theirs.
- */
-interface Local {
-  /** This request's loader ran in the foreground: an error it threw, or its pass, is this request's. */
-  ran: boolean
-  /** The origin response of a pass, kept for the request that fetched it. */
-  passed: Response | undefined
-  /** Origin mode: this request's load freshened a stored response with the origin's 304. */
-  revalidated: boolean
-  /** This request's load stored a variant (learned Vary): the response this request is answered with. */
-  variant: StoredResponse | undefined
-}
-
-/** What one loader loads: the key (the URL's, or a variant's when `names` is set), for which request, with what policy. */
-interface LoadTarget {
-  view: Cache
-  request: Request
-  /** The policy of the getOrSet call (tags included, URL tags too with urlTags). */
-  callPolicy: Policy
-  /** The route's policy as chosen (undefined in origin mode): what the outward headers of a pass-through say. */
-  policy: Policy | undefined
-  /** The URL's key (requestKey). */
-  primary: string
-  /** A variant load: the request fields the variant key was built from. */
-  names: string[] | undefined
-}
-
-/** Statuses whose responses have no body. */
-const NULL_BODY = new Set([204, 205, 304])
 
 /** Methods that never change the resource (RFC 9110 §9.2.1): anything else invalidates the stored GET. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -87,15 +32,12 @@ const ORIGIN_CALL_POLICY: Policy = { ttl: 1000, swr: 0, staleIfError: 0, jitter:
 /** The origin's caching fields a 304 carries in origin mode (RFC 9110 §15.4.5). */
 const ORIGIN_304_FIELDS = ['cache-control', 'expires', 'cdn-cache-control']
 
-const PASS_POLICY: Partial<Policy> = { ttl: 0, swr: 0, staleIfError: 0, jitter: 0, earlyRefresh: false, timeout: 0 }
-
 /** Resolved options and per-isolate state of one withCache or tiercache() instance. */
 export class ResponseCache<Env> {
   readonly #cacheOption: ResponseCacheOptions<Env>['cache']
   readonly #policy: ResponseCacheOptions<Env>['policy']
   readonly #vary: readonly string[]
   readonly #rules: ResponseRules
-  readonly #negativeTtl: number | undefined
   readonly #cdn: boolean
   readonly #scope: HeaderScope | ((request: Request) => HeaderScope)
   readonly #cloudflare: boolean
@@ -106,14 +48,12 @@ export class ResponseCache<Env> {
   readonly #browserTtl: number | undefined
   readonly #allowAuthorization: boolean | undefined
   readonly #allowCookie: boolean | undefined
-  readonly #surrogate: string | undefined
-  readonly #originRules: ResponseRules
   readonly #unkeyed: 'strip' | 'bypass' | 'allow'
   readonly #unkeyedNames: readonly string[]
   readonly #keyPrefix: string
   readonly #statusName: string
   readonly #now: () => number
-  readonly #keepForRevalidation: number
+  readonly #loads: ResponseLoader<Env>
   #cache: Cache | undefined
   readonly #folded = new WeakMap<object, Policy>()
 
@@ -146,7 +86,7 @@ export class ResponseCache<Env> {
     if (!Array.isArray(unkeyedNames)) throw new TypeError(`options.unkeyedHeaderNames must be an array of request header names, got ${typeOf(unkeyedNames)}`)
     this.#unkeyed = unkeyed
     this.#unkeyedNames = headerNames(unkeyedNames, 'options.unkeyedHeaderNames').filter((name) => !this.#vary.includes(name))
-    this.#negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
+    const negativeTtl = options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'options.negativeTtl')
     for (const name of ['cdn', 'cloudflare', 'cacheTag', 'surrogateKey', 'urlTags', 'allowAuthorization', 'allowCookie', 'surrogateControl'] as const) {
       optionalBoolean(options[name], `options.${name}`)
     }
@@ -174,12 +114,19 @@ export class ResponseCache<Env> {
     this.#browserTtl = options.browserTtl === undefined ? undefined : parseDuration(options.browserTtl, 'options.browserTtl')
     this.#allowAuthorization = options.allowAuthorization
     this.#allowCookie = options.allowCookie
-    this.#surrogate = options.surrogateControl === false ? undefined : statusName
-    this.#originRules = { ...this.#rules, surrogate: this.#surrogate }
+    const surrogate = options.surrogateControl === false ? undefined : statusName
     this.#keyPrefix = options.keyPrefix ?? 'res:'
     this.#statusName = statusName
     this.#now = options.now ?? Date.now
-    this.#keepForRevalidation = parseDuration(options.keepForRevalidation ?? '1h', 'options.keepForRevalidation')
+    this.#loads = new ResponseLoader(
+      this.#now,
+      this.#rules,
+      negativeTtl,
+      surrogate,
+      this.#allowAuthorization,
+      this.#keyPrefix,
+      parseDuration(options.keepForRevalidation ?? '1h', 'options.keepForRevalidation'),
+    )
   }
 
   /** The isolate's cache, built from the first request's env when the option is a factory. */
@@ -244,7 +191,7 @@ export class ResponseCache<Env> {
     const local: Local = { ran: false, passed: undefined, revalidated: false, variant: undefined }
     const target: LoadTarget = { view, request, callPolicy: effective, policy: originMode ? undefined : policy, primary: key, names: undefined }
     let status: ReadStatus = {}
-    let value = await this.#lookup(key, target, this.#loader(target, origin, local, originMode), status, origin, local)
+    let value = await this.#lookup(key, target, this.#loads.loader(target, origin, local, originMode), status, origin, local)
     if (value instanceof Response) return value
     let variantMiss = false
     if (isVaryMarker(value)) {
@@ -255,7 +202,7 @@ export class ResponseCache<Env> {
         status = {}
         const variant = await variantKey(key, names, request, this.#keyPrefix)
         const variantTarget: LoadTarget = { ...target, names }
-        value = await this.#lookup(variant, variantTarget, this.#loader(variantTarget, origin, local, originMode), status, origin, local)
+        value = await this.#lookup(variant, variantTarget, this.#loads.loader(variantTarget, origin, local, originMode), status, origin, local)
         if (value instanceof Response) return value
         if (isVaryMarker(value) && local.variant !== undefined) value = local.variant
         variantMiss = status.state === 'loaded'
@@ -304,132 +251,6 @@ export class ResponseCache<Env> {
     }
   }
 
-  /** This request's loader of `request`: the origin's answer as a StoredResponse, a pass, or an OriginError. */
-  #loader(target: LoadTarget, origin: Origin<Env>, local: Local, originMode: boolean): Loader<unknown> {
-    const { view, request, callPolicy: policy } = target
-    const resolved = view.resolvePolicy(policy)
-    const negativeTtl = this.#negativeTtl ?? (resolved.negativeExplicit ? resolved.negativeTtl : undefined)
-    const rules: ResponseRules = negativeTtl === undefined ? this.#rules : { ...this.#rules, negative: true }
-    return async (context) => {
-      const t = this.#now()
-      // A refresh after the client was answered (stale-while-revalidate, early refresh): nobody waits on it.
-      const { background } = context
-      if (!background) local.ran = true
-      if (originMode) return this.#loadOrigin(context, target, origin, t, local)
-      const response = await origin.fetch(fillRequest(request), background)
-      const verdict = responseVerdict(response, rules)
-      if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
-      const bytes = new Uint8Array(await response.arrayBuffer())
-      if (verdict.kind === 'error') throw new OriginError(response.status, response.headers, bytes)
-      if (bytes.byteLength > rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
-      const negative = verdict.kind === 'negative'
-      const windows = windowsFor(negative ? negativeTtl : undefined, resolved)
-      const stored = storedResponse(response, bytes, t, windows)
-      // A validator for every stored 200: clients and Workers Cache revalidate with it and get 304s (RFC 9110 §13).
-      stored.h = await withEtag(stored.h, stored.s, bytes)
-      // Core applies the policy's jitter to the entry (it only shortens); the headers say the policy's windows.
-      const entry: Partial<Policy> = { ttl: windows[0], swr: windows[1], staleIfError: windows[2], ...(negative ? { jitter: 0, earlyRefresh: false, timeout: 0 } : {}) }
-      return this.#keep(context, stored, entry, target, local)
-    }
-  }
-
-  /**
-   * Origin mode's load: the response's own freshness decides whether and how long it is stored. A stored response
-   * kept past its windows (it has a validator) is revalidated: the origin gets its If-None-Match / If-Modified-Since,
-   * and a 304 freshens it (RFC 9111 §4.3). It answers a failure only within the origin's own stale-if-error.
-   */
-  async #loadOrigin(context: LoaderContext<unknown>, target: LoadTarget, origin: Origin<Env>, t: number, local: Local): Promise<unknown> {
-    const { request } = target
-    const value = context.staleValue
-    const stale = isStoredResponse(value) && value.a !== undefined ? value : undefined
-    const mayServeStale = stale !== undefined && this.#now() < stale.t + stale.w[0] + Math.max(stale.w[1], stale.w[2])
-    let response: Response
-    const fill = fillRequest(request, stale === undefined ? [] : validatorsOf(stale))
-    // Tells the origin this cache reads Surrogate-Control, and under which name (Edge Architecture Specification 1.0).
-    if (this.#surrogate !== undefined) fill.headers.append('surrogate-capability', `${this.#surrogate}="Surrogate/1.0"`)
-    try {
-      response = await origin.fetch(fill, context.background)
-    } catch (error) {
-      // Kept only to be revalidated: a failure past the origin's stale-if-error is the caller's.
-      if (stale !== undefined && !mayServeStale) context.fail(error)
-      throw error
-    }
-    if (stale !== undefined && response.status === 304) return this.#freshen(context, target, stale, response, t, local)
-    const failed = response.status >= 500 && response.status <= 599
-    if (failed && mayServeStale) throw new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
-    let verdict = originResponseVerdict(response, this.#originRules, t, this.#now())
-    if (verdict.kind === 'store' && this.#allowAuthorization === undefined && request.headers.has('authorization') && !sharedWithAuthorization(response.headers)) {
-      verdict = { kind: 'pass', reason: 'authorization' }
-    }
-    if (verdict.kind === 'pass' && failed) {
-      // A failure that may not be stored: the origin's answer for this request; a kept response stays for later.
-      const error = new OriginError(response.status, response.headers, new Uint8Array(await response.arrayBuffer()))
-      if (stale !== undefined) context.fail(error)
-      throw error
-    }
-    if (verdict.kind === 'pass') return this.#pass(context, response, verdict.reason, local)
-    const bytes = new Uint8Array(await response.arrayBuffer())
-    if (bytes.byteLength > this.#rules.maxBodySize) return this.#pass(context, new Response(bytes, response), 'too-large', local)
-    const stored = storedResponse(response, bytes, t, verdict.windows, verdict.ageAtRequest)
-    return this.#keep(context, stored, this.#originPolicy(verdict.windows, hasValidator(response.headers)), target, local)
-  }
-
-  /** A stale stored response freshened by the origin's 304: its fields updated, its windows from the merged fields. */
-  async #freshen(context: LoaderContext<unknown>, target: LoadTarget, stale: StoredResponse, response: Response, t: number, local: Local): Promise<unknown> {
-    await response.body?.cancel()
-    const fields = freshenedFields(stale, response.headers)
-    const headers = new Headers(fields)
-    const age = response.headers.get('age')
-    if (age !== null) headers.set('age', age)
-    const verdict = originVerdict(headers, stale.s, t, this.#now(), this.#surrogate)
-    if (verdict.kind === 'pass') {
-      const body = NULL_BODY.has(stale.s) ? null : bodyOf(stale)
-      return this.#pass(context, new Response(body, { status: stale.s, headers: fields }), verdict.reason, local)
-    }
-    local.revalidated = true
-    const stored: StoredResponse = { ...stale, h: fields, t, w: verdict.windows, a: verdict.ageAtRequest }
-    return this.#keep(context, stored, this.#originPolicy(verdict.windows, hasValidator(headers)), target, local)
-  }
-
-  /**
-   * The entry's windows in origin mode: the origin's, and a response with a validator is kept keepForRevalidation
-   * longer (as a stale-if-error fallback core hands to the next load, which revalidates it: see #loadOrigin).
-   */
-  #originPolicy(windows: [number, number, number], revalidatable: boolean): Partial<Policy> {
-    const [ttl, swr, staleIfError] = windows
-    const kept = revalidatable ? Math.max(staleIfError, swr + this.#keepForRevalidation) : staleIfError
-    return { ttl, swr, staleIfError: kept, jitter: 0, earlyRefresh: false, timeout: 0 }
-  }
-
-  /**
-   * Stores a response with the entry policy `entry`: under the key loaded, when its Vary names no request field
-   * beyond the key's (or the same ones the variant key was built from). Otherwise (learned Vary) the response goes
-   * under its variant key, the URL's key gets a marker naming the fields, and this request renders the response.
-   */
-  async #keep(context: LoaderContext<unknown>, stored: StoredResponse, entry: Partial<Policy>, target: LoadTarget, local: Local): Promise<unknown> {
-    context.setPolicy(entry)
-    const names = learnedNames(stored.h, this.#rules.vary)
-    if (target.names === undefined ? names.length === 0 : sameNames(names, target.names)) return stored
-    const { view, primary } = target
-    const full: Policy = { ...target.callPolicy, ...entry }
-    // The resource no longer varies (a variant load): the URL's key holds it again.
-    await view.set(names.length === 0 ? primary : await variantKey(primary, names, target.request, this.#keyPrefix), stored, full)
-    if (!context.background) local.variant = stored
-    const marker: VaryMarker = { vary: names }
-    // The marker stays fresh as long as the variant may be used (revalidation included): a stale variant is then
-    // found and revalidated under its own key; a changed Vary is learned by the variant load that meets it.
-    const resolved = view.resolvePolicy(full)
-    const markerPolicy: Policy = { ...full, ttl: resolved.ttl + Math.max(resolved.swr, resolved.staleIfError), swr: 0, staleIfError: 0 }
-    if (target.names === undefined) {
-      context.setPolicy(markerPolicy)
-      return marker
-    }
-    // A variant load whose Vary changed: the URL's key gets the new marker, and this variant key's entry is dropped.
-    if (names.length > 0) await view.set(primary, marker, markerPolicy)
-    context.setPolicy(PASS_POLICY)
-    return marker
-  }
-
   /**
    * After an unsafe method (POST, PUT, DELETE, PATCH, ...) that did not fail, the stored GET of its URL, and of the
    * same-origin URLs in its Location and Content-Location, are dropped (RFC 9111 §4.4). Tier failures are reported
@@ -451,19 +272,6 @@ export class ResponseCache<Env> {
     }
     const view = this.viewFor(origin.env, origin.ctx)
     await Promise.allSettled(urls.map(async (url) => view.delete(await requestKey(new Request(url, { headers: request.headers }), this.#vary, this.#keyPrefix))))
-  }
-
-  /**
-   * An uncacheable answer. A foreground load without a stale entry says ctx.skip(): nothing is stored and the
-   * requests that joined it load on their own. A refresh, or a load replacing a stale entry, stores an entry dead at
-   * once instead, so that the tiers drop what they held for the key.
-   */
-  async #pass(context: LoaderContext<unknown>, response: Response, reason: PassReason, local: Local): Promise<PassMarker> {
-    if (context.background) await response.body?.cancel()
-    else local.passed = response
-    if (context.background || context.staleValue !== undefined) context.setPolicy(PASS_POLICY)
-    else context.skip()
-    return { pass: reason }
   }
 
   /** The scope and the tags (as the app wrote them, without the namespace) of this request's answer. */
@@ -583,11 +391,6 @@ function headerNames(names: readonly unknown[], where: string): string[] {
 interface Outward {
   scope: HeaderScope
   tags: string[] | undefined
-}
-
-/** Fresh, swr and stale-if-error windows in ms for a stored response: negative ones live negativeTtl only. */
-function windowsFor(negativeTtl: number | undefined, resolved: ResolvedPolicy): [number, number, number] {
-  return negativeTtl === undefined ? [resolved.ttl, resolved.swr, resolved.staleIfError] : [negativeTtl, 0, 0]
 }
 
 /** A Vary value naming every field in `current` and in `names`, each once (case-insensitive). */
