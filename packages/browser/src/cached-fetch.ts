@@ -5,65 +5,25 @@ import {
   namespacePrefix,
   type Cache,
   type CacheStatus,
-  type Duration,
   type Policy,
   type Store,
 } from '@tiercache/core'
 import { decodeBody } from '@tiercache/core/http'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, trackBackground, typeOf } from '@tiercache/core/kit'
+import { abortable } from './abortable.js'
+import type { CachedFetchOptions } from './cached-fetch-options.js'
 import { freshened, keepable, keepUntil, networkRequest, storedResponse } from './exchange.js'
 import { fetchKeys, newGen } from './fetch-keys.js'
 import type { FallbackWindows } from './http-freshness.js'
 import { indexedDbCoordinator } from './indexeddb-coordinator.js'
 import { indexedDbStore } from './indexeddb-store.js'
+import { invalidatedUrls } from './invalidation.js'
 import { partialResponse, singleByteRange } from './range.js'
 import { judge, requestRules, type RequestRules } from './request-rules.js'
 import { answers, isStoredResponse, toResponse, withCacheStatus, type StoredResponse } from './stored-response.js'
 import { exclusive, webLocks } from './web-locks.js'
 
-/**
- * Options of `createCachedFetch`.
- *
- * @example
- * const options: CachedFetchOptions = { cache, policy: { ttl: '30s', tags: ['api'] }, retain: '1h' }
- */
-export interface CachedFetchOptions {
-  /**
-   * Where responses are kept. Pass the same `now` to it (and to its stores) as to this fetch when you inject a clock.
-   * @default createCache({ tiers: [memoryStore(), indexedDbStore()], coordinator: indexedDbCoordinator() }) (memory only where IndexedDB does not exist)
-   */
-  cache?: Cache
-  /**
-   * Freshness for responses that state none (no max-age, no Expires, no no-cache): `ttl`, `swr`, `staleIfError`.
-   * Its `tags` go on every stored response (for `cache.invalidateTags`). A function picks per request;
-   * returning undefined sends that request straight to the network, uncached.
-   * @default none: such responses are stored only to be revalidated (when they carry ETag or Last-Modified)
-   */
-  policy?: Policy | ((request: Request) => Policy | undefined)
-  /** The fetch that reaches the network. @default globalThis.fetch */
-  fetch?: typeof fetch
-  /** Clock in epoch ms. @default Date.now */
-  now?: () => number
-  /** Prefix of every cache key this fetch writes. @default 'fetch:' */
-  keyPrefix?: string
-  /**
-   * How long a response stays stored after it went stale, to be revalidated with its ETag / Last-Modified
-   * (a 304 then refreshes it) and to answer while offline. Capped by each tier's maxTtl.
-   * @default '1d'
-   */
-  retain?: Duration
-  /** Larger bodies are passed through, not stored. @default 5 MiB */
-  maxBodyBytes?: number
-  /** This cache's name in the Cache-Status header (an RFC 8941 token). @default 'tiercache' */
-  cacheName?: string
-  /**
-   * Other tabs: a request that finds another tab of the origin fetching the same URL (Web Locks) waits this long
-   * for its stored answer before fetching itself; `0` turns this off (each tab fetches for itself, as where the
-   * browser has no `navigator.locks`).
-   * @default '5s'
-   */
-  lockWait?: Duration
-}
+export type { CachedFetchOptions } from './cached-fetch-options.js'
 
 /** How one request was answered. */
 type Outcome =
@@ -91,7 +51,6 @@ interface RequestPolicy {
   fallback: FallbackWindows
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /** The errors stale-if-error covers (RFC 5861 §4). */
 const STALE_IF_ERROR_STATUSES = new Set([500, 502, 503, 504])
 /** The caller validates itself: its answer is for it alone. */
@@ -355,14 +314,8 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   /** RFC 9111 §4.4: a non-error answer to an unsafe method invalidates the URL, and same-origin Location / Content-Location. */
   async function unsafe(input: RequestInfo | URL, init: RequestInit | undefined, method: string): Promise<Response> {
     const response = await upstream(input, init)
-    if (SAFE_METHODS.has(method) || response.status < 200 || response.status >= 400) return response
-    const target = absoluteUrl(input instanceof Request ? input.url : String(input), globalThis.location?.href)
-    if (target === undefined) return response
-    const urls = [target.href]
-    for (const field of ['location', 'content-location']) {
-      const other = absoluteUrl(response.headers.get(field), target.href)
-      if (other !== undefined && other.origin === target.origin) urls.push(other.href)
-    }
+    const urls = invalidatedUrls(method, input, response, globalThis.location?.href)
+    if (urls.length === 0) return response
     await Promise.allSettled(urls.map((u) => cache.delete(baseKey(u))))
     return response
   }
@@ -407,33 +360,4 @@ function defaultCache(now: () => number): Cache {
   // Tag invalidations must outlive the page as the IndexedDB entries do (made by another cache on these databases).
   const tiers: Store[] = [memoryStore(), indexedDbStore({ now })]
   return createCache({ tiers, coordinator: indexedDbCoordinator({ now }), now })
-}
-
-/** Rejects with the signal's reason as soon as it aborts; the shared work goes on for other callers. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
-  if (signal === null || signal === undefined) return work
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
-
-function absoluteUrl(value: string | null, base: string | undefined): URL | undefined {
-  if (value === null) return undefined
-  try {
-    return new URL(value, base)
-  } catch {
-    return undefined
-  }
 }
