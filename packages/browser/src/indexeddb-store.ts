@@ -3,7 +3,6 @@ import {
   fromEnvelope,
   lastServable,
   toEnvelope,
-  type Duration,
   type Entry,
   type EvictionReason,
   type Store,
@@ -11,71 +10,14 @@ import {
 } from '@tiercache/core'
 import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
-import { transactionDone } from './idb.js'
+import { ACCESS_STORE, putTime, readTimes, unrefTimer, writeBatch } from './indexeddb-access-times.js'
+import { evictEntries } from './indexeddb-eviction.js'
+import { ENTRY_KEYS, takeLegacyTimes } from './indexeddb-layout.js'
+import type { IndexedDbStoreOptions } from './indexeddb-store-options.js'
+import { isQuotaError, tierError, writeTransaction } from './indexeddb-transactions.js'
 
-/**
- * Options of `indexedDbStore`.
- *
- * @example
- * const options: IndexedDbStoreOptions = { dbName: 'my-app', maxEntries: 2_000, maxTtl: '1d' }
- */
-export interface IndexedDbStoreOptions {
-  /** IndexedDB database name. Give each app (and each test) its own. @default 'tiercache' */
-  dbName?: string
-  /**
-   * Object store inside the database. idb-keyval creates exactly one object store per database, when the
-   * database is first created: use another `dbName` rather than a second `storeName` in one database.
-   * @default 'entries'
-   */
-  storeName?: string
-  /** Most entries kept; past it the least recently used go first (down to 90% of it). @default 5000 */
-  maxEntries?: number
-  /** Longest an entry stays here, whatever its policy says: core ends every window of what it writes here by then. @default none */
-  maxTtl?: Duration
-  /** Shown in stats, events and the Cache-Status header. @default 'indexeddb' */
-  name?: string
-  /**
-   * Clock (epoch ms) for dropping expired entries and for access times. `createCache` does not hand its clock to
-   * this store (it only does that for memoryStore): pass the same function to both when you inject one.
-   * @default Date.now
-   */
-  now?: () => number
-  /** How often (by the clock above, checked when the store is used) a background sweep deletes expired entries. @default '1m' */
-  sweepInterval?: Duration
-  /** Most entries one sweep looks at; the next sweep goes on where it stopped. @default 200 */
-  sweepLimit?: number
-  /**
-   * Access times of reads are held in memory (one per key read) and written in one transaction, to the database
-   * `<dbName>-lru`, this long after the first of them (and when the page is hidden, before an eviction, on
-   * `flush()` and `close()`). @default '5s'
-   */
-  accessFlushInterval?: Duration
-  /**
-   * Write them sooner, once this many keys wait (in a task of its own, never inside the read). Writing a time
-   * costs IndexedDB about as much as reading a key, and slows the origin's reads in every tab meanwhile: leave it
-   * unset unless other tabs' evictions must see reads sooner. @default none (only the interval)
-   */
-  accessFlushBatch?: number
-}
-
-/** The object store of the access-time database `<dbName>-lru`: entry key -> last access (epoch ms). */
-const ACCESS_STORE = 'access'
-/** Most access times written by one transaction of a flush. */
-const FLUSH_CHUNK = 100
-
-/**
- * Entries live under string keys. Databases written by earlier versions also hold access times in the entries
- * object store, under array keys `[key]`: reads keep to the string range, eviction and sweeps move them out.
- */
-const ENTRY_KEYS = lazyRange('entries')
-const LEGACY_ACCESS_KEYS = lazyRange('legacy')
-
-/** IDBKeyRange is read lazily: this module must load where IndexedDB does not exist (and then act as an empty tier). */
-function lazyRange(side: 'entries' | 'legacy'): () => IDBKeyRange {
-  let range: IDBKeyRange | undefined
-  // Every string sorts below every array in IndexedDB's key order, and [] below every other array.
-  return () => (range ??= side === 'entries' ? IDBKeyRange.upperBound([], true) : IDBKeyRange.lowerBound([]))
-}
+export { isQuotaError } from './indexeddb-transactions.js'
+export type { IndexedDbStoreOptions } from './indexeddb-store-options.js'
 
 /**
  * A persistent tier on IndexedDB (idb-keyval's `createStore`): entries survive reloads and are shared by every
@@ -272,7 +214,7 @@ export class IndexedDbStore implements Store {
     const batch = [...this.#touched]
     this.#touched = new Map()
     // After the flush before it, so that an older time never lands over a newer one.
-    const flushing = (this.#flushing ?? Promise.resolve()).then(() => this.#writeBatch(batch))
+    const flushing = (this.#flushing ?? Promise.resolve()).then(() => writeBatch(batch, (fn) => this.#writeTimes(fn)))
     this.#flushing = flushing
     void flushing.then(() => {
       if (this.#flushing === flushing) this.#flushing = undefined
@@ -462,38 +404,9 @@ export class IndexedDbStore implements Store {
       const times = await this.#readTimes().catch(() => new Map<string, number>())
       const victims: string[] = []
       const untimed: string[] = []
-      let present = new Set<string>()
-      let legacy = new Map<string, number>()
-      await this.#write('evict', '', (os) => {
-        const takeLegacy = takeLegacyTimes(os)
-        const entryKeys = os.getAllKeys(ENTRY_KEYS())
-        return new Promise<void>((resolve, reject) => {
-          entryKeys.onerror = () => reject(entryKeys.error)
-          // Requests of one transaction complete in order: the legacy times are read by now too.
-          entryKeys.onsuccess = () => {
-            legacy = takeLegacy()
-            const keys = entryKeys.result as string[]
-            present = new Set(keys)
-            const target = reason === 'capacity' ? this.maxEntries - Math.floor(this.maxEntries / 10) : keys.length - Math.max(1, Math.ceil(keys.length / 4))
-            const excess = keys.length - Math.max(0, target)
-            const order = keys.map((key) => {
-              const at = latest(times.get(key), legacy.get(key))
-              if (at === undefined && !keep.has(key)) untimed.push(key)
-              return { key, at: keep.has(key) ? Infinity : (at ?? now) }
-            })
-            if (excess > 0) {
-              order.sort((a, b) => a.at - b.at)
-              for (let i = 0; i < excess; i++) {
-                const { key } = order[i] as { key: string }
-                os.delete(key)
-                present.delete(key)
-                victims.push(key)
-              }
-            }
-            resolve()
-          }
-        })
-      })
+      const [present, legacy] = await this.#write('evict', '', (os) =>
+        evictEntries(os, reason, this.maxEntries, times, keep, now, victims, untimed),
+      )
       for (const key of victims) {
         this.#touched.delete(key)
         this.#emit(key, reason)
@@ -516,39 +429,10 @@ export class IndexedDbStore implements Store {
     return evicting
   }
 
-  /**
-   * Writes a flush's times in transactions of FLUSH_CHUNK, one after the other. Another database or not, a read
-   * issued while times are written waits for the writes already sent (measured in Chromium 156: a getMany(100)
-   * issued as 1,000 times are written takes ~100 ms instead of ~10; ~20 ms with chunks of 100).
-   */
-  async #writeBatch(batch: readonly (readonly [key: string, at: number | null])[]): Promise<void> {
-    for (let i = 0; i < batch.length; i += FLUSH_CHUNK) {
-      await this.#writeTimes((os) => {
-        for (const [key, at] of batch.slice(i, i + FLUSH_CHUNK)) {
-          if (at === null) os.delete(key)
-          else os.put(at, key)
-        }
-      })
-    }
-  }
-
   /** Every stored access time, in one readonly transaction of `<dbName>-lru`. */
   #readTimes(): Promise<Map<string, number>> {
     this.#timesOpened = true
-    return this.#run('evict', '', (_, useTimes) =>
-      useTimes('readonly', (os) => {
-        const keys = os.getAllKeys()
-        const values = os.getAll()
-        return promisifyRequest(values).then((ats) => {
-          const times = new Map<string, number>()
-          keys.result.forEach((key, i) => {
-            const at = Number(ats[i])
-            if (typeof key === 'string' && Number.isFinite(at)) times.set(key, at)
-          })
-          return times
-        })
-      }),
-    )
+    return this.#run('evict', '', (_, useTimes) => readTimes(useTimes))
   }
 
   /**
@@ -572,18 +456,7 @@ export class IndexedDbStore implements Store {
     fn: (os: IDBObjectStore) => T | IDBRequest<T> | Promise<T>,
     db: 'entries' | 'times' = 'entries',
   ): Promise<T> {
-    return this.#run(operation, key, (useEntries, useTimes) =>
-      (db === 'entries' ? useEntries : useTimes)('readwrite', async (os) => {
-        const committed = transactionDone(os.transaction)
-        // A failing request aborts the transaction: its error arrives through `committed`.
-        committed.catch(() => undefined)
-        const out = fn(os)
-        const result = out instanceof IDBRequest ? undefined : await out
-        await committed
-        // A request's result is there once its transaction has committed.
-        return out instanceof IDBRequest ? (out.result as T) : (result as T)
-      }),
-    )
+    return this.#run(operation, key, (useEntries, useTimes) => writeTransaction(db === 'entries' ? useEntries : useTimes, fn))
   }
 
   async #run<T>(operation: string, key: string, fn: (useEntries: UseStore, useTimes: UseStore) => Promise<T>): Promise<T> {
@@ -599,23 +472,8 @@ export class IndexedDbStore implements Store {
     try {
       return await fn(useStore, useTimes)
     } catch (error) {
-      throw this.#wrap(error, operation, key)
+      throw tierError(error, this.name, operation, key, this.dbName, this.storeName)
     }
-  }
-
-  #wrap(error: unknown, operation: string, key: string): unknown {
-    if (error instanceof CacheError || isQuotaError(error)) return error
-    const name = (error as { name?: unknown } | null)?.name
-    const message = error instanceof Error || error instanceof DOMException ? error.message : String(error)
-    const hint =
-      name === 'NotFoundError'
-        ? ` (database ${JSON.stringify(this.dbName)} has no object store ${JSON.stringify(this.storeName)}: idb-keyval creates one object store per database, use another dbName)`
-        : ''
-    return new CacheError('TIER_ERROR', `${this.name} ${operation} failed: ${String(name ?? 'Error')}: ${message}${hint}`, {
-      tier: this.name,
-      key,
-      cause: error,
-    })
   }
 
   #emit(key: string, reason: EvictionReason): void {
@@ -631,52 +489,4 @@ export class IndexedDbStore implements Store {
   #track(promise: Promise<unknown>): void {
     this.#background.track(promise, undefined)
   }
-}
-
-/**
- * Whether an error means storage is full (Chromium and Firefox name it differently across versions).
- *
- * @example
- * try { await set(key, value, useStore) } catch (error) { if (isQuotaError(error)) makeRoom() }
- */
-export function isQuotaError(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED'
-}
-
-/**
- * Reads and deletes the access times an earlier version kept in the entries object store (array keys `[key]`):
- * call the returned function once a later request of the same transaction has succeeded.
- */
-function takeLegacyTimes(os: IDBObjectStore): () => Map<string, number> {
-  const keys = os.getAllKeys(LEGACY_ACCESS_KEYS())
-  const values = os.getAll(LEGACY_ACCESS_KEYS())
-  os.delete(LEGACY_ACCESS_KEYS())
-  return () => {
-    const times = new Map<string, number>()
-    keys.result.forEach((k, i) => {
-      const key = Array.isArray(k) ? k[0] : undefined
-      const at = Number(values.result[i])
-      if (typeof key === 'string' && Number.isFinite(at)) times.set(key, latest(times.get(key), at) as number)
-    })
-    return times
-  }
-}
-
-/** Puts an access time unless a later one is stored ('later'), or unless any is stored ('absent'). */
-function putTime(os: IDBObjectStore, key: string, at: number, unless: 'later' | 'absent'): void {
-  const read = os.get(key)
-  read.onsuccess = () => {
-    const stored = read.result === undefined ? undefined : Number(read.result)
-    if (stored === undefined || (unless === 'later' && !(stored >= at))) os.put(at, key)
-  }
-}
-
-function latest(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : Math.max(a, b)
-}
-
-
-function unrefTimer(timer: unknown): void {
-  ;(timer as { unref?: () => void }).unref?.()
 }
