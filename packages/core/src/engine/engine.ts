@@ -1,17 +1,14 @@
 // The order of these imports sets the order of the modules in an app's bundle (depth first), which gzip compresses
 // better this way: 75 bytes less on each size entry (tools/size). Add new imports where they fit, then measure.
 import { KeyedQueue } from './keyed-queue.js'
-import type { CodecPlan } from '../codec.js'
-import type { ClockCoordinator, Coordinator } from '../coordinator.js'
 import { typeOf } from '../duration.js'
 import { createEntry, EntryState, type Entry } from '../entry.js'
-import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
 import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
-import type { CacheEvent } from '../stats.js'
-import type { ReadIntent, Store, StoreEvent } from '../store.js'
+import type { Store, StoreEvent } from '../store.js'
 import { copyEntry, Tiers, type FailureReporter } from '../tiered.js'
 import { assertSerializable } from '../validate.js'
 import { Background, type WaitUntil } from './background.js'
+import type { EngineConfig } from './config.js'
 import { Instrumentation } from './instrumentation.js'
 import { Keys } from './keys.js'
 import { Tags, TagState } from './tags.js'
@@ -19,45 +16,13 @@ import { isThenable, LoaderRunner, type BatchLoader, type BatchPolicy, type Call
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
 import { expireTiers, invalidateMode, softTags, type InvalidateOptions } from './soft.js'
-import type { Hooks, Host, Installable } from './strategy.js'
+import type { Hooks, Host } from './strategy.js'
 import { WriteOrder } from './write-order.js'
+import { SharedReads, type Pending } from './shared-read.js'
 import { Batches } from './batch.js'
-import { Loads, newAnswer, newLoad, setAnswer, type Load } from './loads.js'
+import { Loads } from './loads.js'
 import { Locks } from './locks.js'
-import { foundState, report, type Answer, type GetManyOrSetOptions, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
-
-/** The options of createCache, checked and resolved (durations in ms). */
-export interface EngineConfig {
-  stores: readonly Store[]
-  namespace: string
-  maxKeyLength: number
-  /** options.policy as given. */
-  policy: Policy | undefined
-  coordinator: Coordinator | ClockCoordinator
-  now: () => number
-  /** The clock the caller injected, handed to stores that judge expiry themselves. */
-  injectedNow: (() => number) | undefined
-  random: () => number
-  onEvent: ((event: CacheEvent) => void) | undefined
-  waitUntil: WaitUntil | undefined
-  tierTimeout: number
-  lockTtl: number
-  lockWait: number
-  /** options.codec's plan: the tier layer running the codecs and the check of stored values. @default none */
-  plan?: CodecPlan | undefined
-  /** options.strategies, checked. @default none */
-  strategies?: readonly Installable[] | undefined
-}
-
-/** The one read-and-decide of a key that concurrent callers share. */
-interface Pending {
-  tags: readonly string[] | undefined
-  entry: Promise<Entry>
-  /** How it was answered, known once `entry` resolved. */
-  answer: Answer
-  /** Its owner's liveness (flight.ts). */
-  flight: Flight
-}
+import { foundState, report, type GetManyOrSetOptions, type GetOptions, type GetOrSetOptions, type ReadStatus } from './status.js'
 
 /** Checks per-call options; returns the status to fill, if any. */
 function checkOptions(options: { status?: ReadStatus | undefined }): ReadStatus | undefined {
@@ -72,10 +37,6 @@ function checkOptions(options: { status?: ReadStatus | undefined }): ReadStatus 
 /** A fresh hit under this policy needs nothing beyond its value: no early refresh, refresh-ahead or sliding. */
 function isPlain(p: ResolvedPolicy): boolean {
   return !(p.earlyRefresh > 0) && !p.refreshAhead && !p.sliding
-}
-
-function loadValue(load: Load): unknown {
-  return (load.entry as Entry).value
 }
 
 /** The state every view of one cache shares: tiers, in-flight work, counters; and the single-key data path. */
@@ -95,11 +56,11 @@ export class Engine {
   readonly #random: () => number
   readonly #tags: Tags
   readonly #reads: ReadPath
-  /** What getOrSet's reads tell the stores (see ReadIntent), when loads take the coordinator's lock. */
-  readonly #loadIntent: ReadIntent | undefined
   readonly #loads: Loads
   /** One read-and-decide per key at a time: concurrent callers share it. */
   readonly #pending = new Map<string, Pending>()
+  /** The getOrSet calls the sync L1 does not answer (shared-read.ts). */
+  readonly #shared: SharedReads
   /** A single memory tier: a miss can load at once, with nothing below to read or lock. */
   readonly #direct: boolean
   /** When each key was last written, so that reads begun before do not copy older values over it. */
@@ -141,11 +102,11 @@ export class Engine {
     this.#tags = new Tags(config.coordinator, inst, config.tierTimeout)
     this.#reads = new ReadPath(this.tiers, inst, this.#tags, this.background, now, this.#order)
     const locks = new Locks(config.coordinator, config.lockTtl, config.lockWait, config.tierTimeout, this.#reads, inst, this.background, now)
-    this.#loadIntent = locks.intent
     const runner = new LoaderRunner(inst, now, config.random, this.#keys.prefix, this.#tags, check)
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     this.#hooks = setup?.install(this.host())
+    this.#shared = new SharedReads(this.#pending, this.tiers, inst, this.#reads, this.#loads, locks.intent, this.#hooks, now)
     this.#onRead = this.#hooks?.read
     const first = stores[0]
     this.#l1 = first?.getSync !== undefined && first.setSync !== undefined ? first : undefined
@@ -223,7 +184,7 @@ export class Engine {
     }
     // A fresh (or swr-stale) hit in a sync L1 answers without allocating an entry or awaiting.
     const l1 = this.#l1
-    if (l1 === undefined) return this.#resolveShared({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
+    if (l1 === undefined) return this.#shared.read({ key, full, loader: loader as Loader<unknown>, p, waitUntil }, status) as Promise<V | null>
     let e: Entry | undefined | null
     try {
       e = l1.getSync?.(full, ref)
@@ -271,22 +232,22 @@ export class Engine {
       const counters = inst.counters
       if (running !== undefined) {
         counters.coalesced++
-        return this.#joined(running, call, status)
+        return this.#shared.join(running, call, status)
       }
       counters.bump(counters.misses, 0)
       counters.totalMisses++
       if (inst.listening) inst.emit({ type: 'miss', key, tier: (this.#l1 as Store).name, tierIndex: 0, at: this.#now() })
       const load = this.#loads.start(call, undefined, 1, false)
       if (load.entry !== undefined) {
-        if (status !== undefined) this.#reportLoad(status, load, false)
+        if (status !== undefined) this.#shared.reportLoad(status, load, false)
         return Promise.resolve(load.entry.value)
       }
       return load.promise.then((entry) => {
-        if (status !== undefined) this.#reportLoad(status, load, false)
+        if (status !== undefined) this.#shared.reportLoad(status, load, false)
         return entry.value
       })
     }
-    return this.#resolveShared(call, status)
+    return this.#shared.read(call, status)
   }
 
   /**
@@ -357,7 +318,7 @@ export class Engine {
       return undefined
     }
     if (status !== undefined) {
-      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#tierName(found.tier), entry)
+      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#shared.tierName(found.tier), entry)
     }
     // Without a loader there is nothing to refresh ahead with; a sliding default policy still slides.
     const p = this.#defaults
@@ -404,125 +365,15 @@ export class Engine {
     }
   }
 
-  /**
-   * The value for a caller who joined `load`: its answer, or the caller's own when the loader skipped or (with a
-   * host) the load's owner was gone (flight.ts).
-   */
-  #joined(load: Load, call: Call, status: ReadStatus | undefined): Promise<unknown> {
-    if (status === undefined && call.waitUntil === undefined) {
-      return load.promise.then((entry) => (load.skipped ? this.#loads.alone(call, newLoad(call.p.tags)).then(loadValue) : entry.value))
-    }
-    return this.#loads.join(load, call).then((done) => {
-      if (status !== undefined) this.#reportLoad(status, done, done === load)
-      return loadValue(done)
-    })
-  }
-
-  #reportLoad(status: ReadStatus, load: Load, collapsed: boolean): void {
-    report(status, load.state, load.tier, this.#tierName(load.tier), load.entry, collapsed, false, load.stored)
-  }
-
-  #tierName(tier: number): string | undefined {
-    return tier < 0 ? undefined : this.tiers.stores[tier]?.name
-  }
-
   /** forceFresh: no tier is read and no running load joined; a new load replaces the one running, if any. */
   #forceFresh(call: Call, status: ReadStatus | undefined): Promise<unknown> {
     this.inst.counters.totalMisses++
     this.#loads.loading.delete(call.full)
     const load = this.#loads.start(call, undefined, this.tiers.length, false)
     return load.promise.then((entry) => {
-      if (status !== undefined) this.#reportLoad(status, load, false)
+      if (status !== undefined) this.#shared.reportLoad(status, load, false)
       return entry.value
     })
-  }
-
-  /**
-   * Joins or starts the one read-and-decide of this key; joiners share its answer unless its loader skipped. A
-   * caller with a host (a request of its own) waits on another's read as flight.ts says, and reads itself when
-   * that caller is gone.
-   */
-  #resolveShared(call: Call, status: ReadStatus | undefined): Promise<unknown> {
-    const shared = this.#pending.get(call.full)
-    if (shared !== undefined && flightAlive(shared.flight)) {
-      this.inst.counters.coalesced++
-      return this.#joinPending(call, shared, status)
-    }
-    const pending = this.#startPending(call)
-    return pending.entry.then((entry) => {
-      if (status !== undefined) this.#reportShared(status, pending, entry, false)
-      return entry.value
-    })
-  }
-
-  #startPending(call: Call): Pending {
-    const pending: Pending = { tags: call.p.tags, entry: undefined as unknown as Promise<Entry>, answer: newAnswer(), flight: { beat: undefined, done: false } }
-    pending.entry = this.#resolve(call, pending.answer, pending.flight)
-    this.#pending.set(call.full, pending)
-    const clear = (): void => {
-      if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
-    }
-    pending.entry.then(clear, clear)
-    // Joiners wait for this caller's read of the tiers and the load that may follow it, as long as those may take.
-    ownFlight(pending.flight, pending.entry, call.waitUntil, { bound: this.#loads.bound(call.p, false, 1), key: call.key, phase: 'read' })
-    return pending
-  }
-
-  #joinPending(call: Call, shared: Pending, status: ReadStatus | undefined): Promise<unknown> {
-    let gone = false
-    const answered = shared.entry.then((entry) => {
-      if (gone) return undefined
-      // The answer was for the caller whose loader skipped it: this one runs its own loader.
-      if (shared.answer.skipped) {
-        return this.#loads.alone(call, newLoad(call.p.tags)).then((done) => {
-          if (status !== undefined) this.#reportLoad(status, done, false)
-          return loadValue(done)
-        })
-      }
-      if (status !== undefined) this.#reportShared(status, shared, entry, true)
-      return entry.value
-    })
-    if (call.waitUntil === undefined) return answered
-    return joinFlight<unknown>(shared.flight, answered, call.waitUntil, () => {
-      gone = true
-      if (this.#pending.get(call.full) === shared) this.#pending.delete(call.full)
-      const current = this.#pending.get(call.full)
-      if (current !== undefined && flightAlive(current.flight)) return this.#joinPending(call, current, status)
-      const pending = this.#startPending(call)
-      return pending.entry.then((entry) => {
-        if (status !== undefined) this.#reportShared(status, pending, entry, false)
-        return entry.value
-      })
-    })
-  }
-
-  #reportShared(status: ReadStatus, pending: Pending, entry: Entry, collapsed: boolean): void {
-    const { answer } = pending
-    report(status, answer.state, answer.tier, this.#tierName(answer.tier), entry, collapsed, answer.refreshing, answer.stored)
-  }
-
-  async #resolve(call: Call, answer: Answer, flight: Flight): Promise<Entry> {
-    // A miss here is followed by a load: a store linked to the coordinator may take its lock in the same read.
-    // The read and that lock share one budget, counted from here.
-    // (And a failed load waits for a late tier read within that budget and lockWait: see Loads.foreground.)
-    call.since = this.#now()
-    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p, this.#loadIntent)
-    const { entry } = found
-    if (entry !== undefined) {
-      const { earlyRefresh } = call.p
-      if (
-        (found.state === EntryState.Stale ||
-          (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))) &&
-        !this.#reads.superseded(call.full, found)
-      ) {
-        this.#loads.refresh(call, entry, found.tier + 1)
-      } else if (call.p.refreshAhead || call.p.sliding) this.#hooks?.fresh?.(call, entry, found.tier, this.#now())
-      setAnswer(answer, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#loads.loading.has(call.full), false)
-      return entry
-    }
-    this.inst.counters.totalMisses++
-    flight.phase = 'load'
-    return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer, found)
   }
 
   // ---------------------------------------------------------------- writes

@@ -1,0 +1,174 @@
+import { EntryState, type Entry } from '../entry.js'
+import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
+import type { ReadIntent } from '../store.js'
+import type { Tiers } from '../tiered.js'
+import type { Instrumentation } from './instrumentation.js'
+import type { Call } from './loader.js'
+import { newAnswer, newLoad, setAnswer, type Load, type Loads } from './loads.js'
+import type { ReadPath } from './read-path.js'
+import type { Hooks } from './strategy.js'
+import { foundState, report, type Answer, type ReadStatus } from './status.js'
+
+/** The one read-and-decide of a key that concurrent callers share. */
+export interface Pending {
+  tags: readonly string[] | undefined
+  entry: Promise<Entry>
+  /** How it was answered, known once `entry` resolved. */
+  answer: Answer
+  /** Its owner's liveness (flight.ts). */
+  flight: Flight
+}
+
+function loadValue(load: Load): unknown {
+  return (load.entry as Entry).value
+}
+
+/**
+ * The getOrSet calls the sync L1 did not answer: the one read-and-decide of a key that concurrent callers share (read
+ * the tiers, then serve, refresh or load), joining a load in flight, and the status reports of those answers.
+ */
+export class SharedReads {
+  /** One read-and-decide per key at a time: concurrent callers share it (the engine's, which writes clear). */
+  readonly #pending: Map<string, Pending>
+  readonly #tiers: Tiers
+  readonly #inst: Instrumentation
+  readonly #reads: ReadPath
+  readonly #loads: Loads
+  /** What getOrSet's reads tell the stores (see ReadIntent), when loads take the coordinator's lock. */
+  readonly #loadIntent: ReadIntent | undefined
+  /** The hooks of options.strategies (see strategy.ts); undefined without strategies. */
+  readonly #hooks: Hooks | undefined
+  readonly #now: () => number
+
+  constructor(
+    pending: Map<string, Pending>,
+    tiers: Tiers,
+    inst: Instrumentation,
+    reads: ReadPath,
+    loads: Loads,
+    loadIntent: ReadIntent | undefined,
+    hooks: Hooks | undefined,
+    now: () => number,
+  ) {
+    this.#pending = pending
+    this.#tiers = tiers
+    this.#inst = inst
+    this.#reads = reads
+    this.#loads = loads
+    this.#loadIntent = loadIntent
+    this.#hooks = hooks
+    this.#now = now
+  }
+
+  /**
+   * The value for a caller who joined `load`: its answer, or the caller's own when the loader skipped or (with a
+   * host) the load's owner was gone (flight.ts).
+   */
+  join(load: Load, call: Call, status: ReadStatus | undefined): Promise<unknown> {
+    if (status === undefined && call.waitUntil === undefined) {
+      return load.promise.then((entry) => (load.skipped ? this.#loads.alone(call, newLoad(call.p.tags)).then(loadValue) : entry.value))
+    }
+    return this.#loads.join(load, call).then((done) => {
+      if (status !== undefined) this.reportLoad(status, done, done === load)
+      return loadValue(done)
+    })
+  }
+
+  /** Fills `status` with how `load` answered. */
+  reportLoad(status: ReadStatus, load: Load, collapsed: boolean): void {
+    report(status, load.state, load.tier, this.tierName(load.tier), load.entry, collapsed, false, load.stored)
+  }
+
+  /** The name of tier `tier`, undefined for none (-1). */
+  tierName(tier: number): string | undefined {
+    return tier < 0 ? undefined : this.#tiers.stores[tier]?.name
+  }
+
+  /**
+   * Joins or starts the one read-and-decide of this key; joiners share its answer unless its loader skipped. A
+   * caller with a host (a request of its own) waits on another's read as flight.ts says, and reads itself when
+   * that caller is gone.
+   */
+  read(call: Call, status: ReadStatus | undefined): Promise<unknown> {
+    const shared = this.#pending.get(call.full)
+    if (shared !== undefined && flightAlive(shared.flight)) {
+      this.#inst.counters.coalesced++
+      return this.#joinPending(call, shared, status)
+    }
+    const pending = this.#startPending(call)
+    return pending.entry.then((entry) => {
+      if (status !== undefined) this.#reportShared(status, pending, entry, false)
+      return entry.value
+    })
+  }
+
+  #startPending(call: Call): Pending {
+    const pending: Pending = { tags: call.p.tags, entry: undefined as unknown as Promise<Entry>, answer: newAnswer(), flight: { beat: undefined, done: false } }
+    pending.entry = this.#resolve(call, pending.answer, pending.flight)
+    this.#pending.set(call.full, pending)
+    const clear = (): void => {
+      if (this.#pending.get(call.full) === pending) this.#pending.delete(call.full)
+    }
+    pending.entry.then(clear, clear)
+    // Joiners wait for this caller's read of the tiers and the load that may follow it, as long as those may take.
+    ownFlight(pending.flight, pending.entry, call.waitUntil, { bound: this.#loads.bound(call.p, false, 1), key: call.key, phase: 'read' })
+    return pending
+  }
+
+  #joinPending(call: Call, shared: Pending, status: ReadStatus | undefined): Promise<unknown> {
+    let gone = false
+    const answered = shared.entry.then((entry) => {
+      if (gone) return undefined
+      // The answer was for the caller whose loader skipped it: this one runs its own loader.
+      if (shared.answer.skipped) {
+        return this.#loads.alone(call, newLoad(call.p.tags)).then((done) => {
+          if (status !== undefined) this.reportLoad(status, done, false)
+          return loadValue(done)
+        })
+      }
+      if (status !== undefined) this.#reportShared(status, shared, entry, true)
+      return entry.value
+    })
+    if (call.waitUntil === undefined) return answered
+    return joinFlight<unknown>(shared.flight, answered, call.waitUntil, () => {
+      gone = true
+      if (this.#pending.get(call.full) === shared) this.#pending.delete(call.full)
+      const current = this.#pending.get(call.full)
+      if (current !== undefined && flightAlive(current.flight)) return this.#joinPending(call, current, status)
+      const pending = this.#startPending(call)
+      return pending.entry.then((entry) => {
+        if (status !== undefined) this.#reportShared(status, pending, entry, false)
+        return entry.value
+      })
+    })
+  }
+
+  #reportShared(status: ReadStatus, pending: Pending, entry: Entry, collapsed: boolean): void {
+    const { answer } = pending
+    report(status, answer.state, answer.tier, this.tierName(answer.tier), entry, collapsed, answer.refreshing, answer.stored)
+  }
+
+  async #resolve(call: Call, answer: Answer, flight: Flight): Promise<Entry> {
+    // A miss here is followed by a load: a store linked to the coordinator may take its lock in the same read.
+    // The read and that lock share one budget, counted from here.
+    // (And a failed load waits for a late tier read within that budget and lockWait: see Loads.foreground.)
+    call.since = this.#now()
+    const found = await this.#reads.find(call.key, call.full, 0, call.waitUntil, true, call.p, this.#loadIntent)
+    const { entry } = found
+    if (entry !== undefined) {
+      const { earlyRefresh } = call.p
+      if (
+        (found.state === EntryState.Stale ||
+          (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))) &&
+        !this.#reads.superseded(call.full, found)
+      ) {
+        this.#loads.refresh(call, entry, found.tier + 1)
+      } else if (call.p.refreshAhead || call.p.sliding) this.#hooks?.fresh?.(call, entry, found.tier, this.#now())
+      setAnswer(answer, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#loads.loading.has(call.full), false)
+      return entry
+    }
+    this.#inst.counters.totalMisses++
+    flight.phase = 'load'
+    return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer, found)
+  }
+}
