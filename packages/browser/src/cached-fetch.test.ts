@@ -324,6 +324,19 @@ describe('createCachedFetch: revalidation (§4.3)', () => {
     expect(f.seen[1]?.headers.has('if-none-match')).toBe(false)
   })
 
+  it('names the tier that answered in each of several concurrent requests for one URL (core\'s read status)', async () => {
+    const f = setup({ idb: true })
+    f.respond(() => text('hello', { 'cache-control': 'max-age=60' }))
+    await f.cachedFetch(URL_A)
+    await f.cache.idle()
+    const fromMemory = await Promise.all([f.cachedFetch(URL_A), f.cachedFetch(URL_A), f.cachedFetch(URL_A)])
+    expect(fromMemory.map(status)).toEqual(Array(3).fill('tiercache; hit; ttl=60; detail=memory'))
+    const again = createCachedFetch({ cache: createCache({ tiers: [f.idb as IndexedDbStore], now: f.clock.now }), fetch: f.upstream as typeof fetch, now: f.clock.now })
+    const fromDisk = await Promise.all([again(URL_A), again(URL_A)])
+    expect(fromDisk.map(status)).toEqual(Array(2).fill('tiercache; hit; ttl=60; detail=indexeddb'))
+    expect(f.hits()).toBe(1)
+  })
+
   it('stale-while-revalidate answers stale at once and revalidates in the background (RFC 5861 §3)', async () => {
     const f = setup()
     f.respond((_, n) => text(`v${n}`, { 'cache-control': 'max-age=10, stale-while-revalidate=30', etag: `"${n}"` }))

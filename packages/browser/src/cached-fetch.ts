@@ -6,6 +6,7 @@ import {
   type Cache,
   type CacheStatus,
   type Policy,
+  type ReadStatus,
   type Store,
 } from '@tiercache/core'
 import { decodeBody } from '@tiercache/core/http'
@@ -117,24 +118,16 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   const { baseKey, variantKey } = fetchKeys(prefix, MAX_KEY - namespacePrefix(cache.namespace).length)
   const staticPolicy = policyOption === undefined || typeof policyOption === 'object' ? callPolicy(policyOption) : undefined
 
-  /** Which tier answered a read running for a key: core reports it synchronously with the hit. */
-  const answeredBy = new Map<string, string | undefined>()
-  cache.subscribe((event) => {
-    if (event.type === 'hit' && answeredBy.has(event.key)) answeredBy.set(event.key, event.tier)
-  })
   /** One network exchange per key at a time; collapsed requests share its outcome. */
   const inflight = new Map<string, Promise<Outcome>>()
 
   // ---------------------------------------------------------------- reads
 
+  /** The stored response under `key` and the tier that answered (core says it per call: concurrent reads each know). */
   async function read(key: string): Promise<{ stored: StoredResponse | undefined; tier: string | undefined }> {
-    answeredBy.set(key, undefined)
-    try {
-      const value = await cache.get(key)
-      return { stored: isStoredResponse(value) ? value : undefined, tier: answeredBy.get(key) }
-    } finally {
-      answeredBy.delete(key)
-    }
+    const status: ReadStatus = {}
+    const value = await cache.get(key, { status })
+    return { stored: isStoredResponse(value) ? value : undefined, tier: status.tierName }
   }
 
   /** The stored response for this request: under the URL's key, or under its Vary variant's (RFC 9111 §4.1). */
