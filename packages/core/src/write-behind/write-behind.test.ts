@@ -236,6 +236,54 @@ describe('createWriteBehind', () => {
     expect(await cache.get('a')).toBeUndefined()
   })
 
+  it('reports a failing queue (take, ack, retry, dead letter) as error events, and the flusher keeps going', async () => {
+    const queue = memoryWriteQueue()
+    const failing = new Set(['take', 'ack', 'retry', 'deadLetter'])
+    const failOnce = <M extends 'take' | 'ack' | 'retry' | 'deadLetter'>(method: M): void => {
+      const real = (queue[method] as (...args: unknown[]) => Promise<unknown>).bind(queue)
+      ;(queue as unknown as Record<M, (...args: unknown[]) => Promise<unknown>>)[method] = async (...args) => {
+        if (failing.delete(method)) throw new Error(`${method} failed`)
+        return real(...args)
+      }
+    }
+    for (const method of ['take', 'ack', 'retry', 'deadLetter'] as const) failOnce(method)
+    const refused = new Set(['bad'])
+    const { t, db, events, writes } = setup({
+      queue,
+      persist(batch) {
+        if (batch.some((r) => refused.has(r.key))) throw new Error('refused')
+      },
+    })
+    const errors = () => events.flatMap((e) => (e.type === 'error' ? [[e.stage, (e.error as Error).message]] : []))
+
+    await writes.set('a', 1)
+    await t.advance(1_000) // take fails: nothing persisted, the write stays queued
+    expect(errors()).toEqual([['take', 'take failed']])
+    expect(db.calls).toHaveLength(0)
+    expect(await writes.size()).toBe(1)
+
+    await t.advance(1_000) // the next flush takes and persists it; recording that in the queue (ack) fails
+    expect(db.rows.get('a')?.value).toBe(1)
+    expect(errors()).toEqual([
+      ['take', 'take failed'],
+      ['ack', 'ack failed'],
+    ])
+
+    await writes.set('bad', 1)
+    await t.advance(1_000) // refused by the database; handing it back for a retry fails
+    expect(events.some((e) => e.type === 'retry' && e.key === 'bad')).toBe(true)
+    expect(errors().at(-1)).toEqual(['retry', 'retry failed'])
+
+    // The flusher goes on: the next writes are persisted, and a record refused for good whose move to the dead
+    // letters fails is reported too.
+    await writes.set('b', 2)
+    await writes.set('bad', 2)
+    for (let i = 0; i < 30; i++) await t.advance(1_000)
+    expect(db.rows.get('b')?.value).toBe(2)
+    expect(events.some((e) => e.type === 'dead-letter' && e.key === 'bad')).toBe(true)
+    expect(errors().map(([stage]) => stage)).toEqual(['take', 'ack', 'retry', 'dead-letter'])
+  })
+
   it('rejects bad input before queueing it', async () => {
     const { writes } = setup()
     await expect(writes.set('', 1)).rejects.toThrow(/key/)
