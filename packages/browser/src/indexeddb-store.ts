@@ -1,7 +1,6 @@
 import {
   CacheError,
   fromEnvelope,
-  lastServable,
   toEnvelope,
   type Entry,
   type EvictionReason,
@@ -12,8 +11,9 @@ import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, ty
 import { assertOptions, Background, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
 import { ACCESS_STORE, putTime, readTimes, unrefTimer, writeBatch } from './indexeddb-access-times.js'
 import { evictEntries } from './indexeddb-eviction.js'
-import { ENTRY_KEYS, takeLegacyTimes } from './indexeddb-layout.js'
+import { ENTRY_KEYS } from './indexeddb-layout.js'
 import type { IndexedDbStoreOptions } from './indexeddb-store-options.js'
+import { isLive, sweepEntries } from './indexeddb-sweep.js'
 import { isQuotaError, tierError, writeTransaction } from './indexeddb-transactions.js'
 
 export { isQuotaError } from './indexeddb-transactions.js'
@@ -154,7 +154,7 @@ export class IndexedDbStore implements Store {
     const dead: string[] = []
     for (const [key, entry] of items) {
       // An entry whose every window has ended replaces what was there with nothing.
-      if (lastServable(entry) <= now) dead.push(key)
+      if (!isLive(entry, now)) dead.push(key)
       else live.push([key, toEnvelope(entry)])
     }
     const write = (): Promise<number> =>
@@ -276,7 +276,7 @@ export class IndexedDbStore implements Store {
     if (record === undefined) return undefined
     const entry = fromEnvelope(record)
     const now = this.#now()
-    if (entry === undefined || lastServable(entry) <= now) {
+    if (!isLive(entry, now)) {
       // Out of the read path: the caller gets its miss now, the deletion runs in its own transaction.
       this.#track(this.#dropIfDead(key))
       return undefined
@@ -293,8 +293,7 @@ export class IndexedDbStore implements Store {
     await this.#write('delete', key, (os) => {
       const read = os.get(key)
       read.onsuccess = () => {
-        const entry = read.result === undefined ? undefined : fromEnvelope(read.result)
-        if (read.result !== undefined && (entry === undefined || lastServable(entry) <= now)) {
+        if (read.result !== undefined && !isLive(fromEnvelope(read.result), now)) {
           os.delete(key)
           dropped = true
         }
@@ -340,39 +339,8 @@ export class IndexedDbStore implements Store {
   async #sweep(): Promise<number> {
     const now = this.#now()
     const from = this.#sweepFrom
-    const limit = this.#sweepLimit
     const removed: string[] = []
-    let next: string | undefined
-    let legacy = new Map<string, number>()
-    await this.#write('sweep', from ?? '', (os) => {
-      const takeLegacy = takeLegacyTimes(os)
-      const range = from === undefined ? ENTRY_KEYS() : IDBKeyRange.bound(from, [], true, true)
-      const cursorRequest = os.openCursor(range)
-      let seen = 0
-      return new Promise<void>((resolve, reject) => {
-        cursorRequest.onerror = () => reject(cursorRequest.error)
-        cursorRequest.onsuccess = () => {
-          const cursor = cursorRequest.result
-          if (cursor === null) {
-            next = undefined
-            legacy = takeLegacy()
-            return resolve()
-          }
-          const key = cursor.key as string
-          const entry = fromEnvelope(cursor.value)
-          if (entry === undefined || lastServable(entry) <= now) {
-            cursor.delete()
-            removed.push(key)
-          }
-          if (++seen >= limit) {
-            next = key
-            legacy = takeLegacy()
-            return resolve()
-          }
-          cursor.continue()
-        }
-      })
-    })
+    const [next, legacy] = await this.#write('sweep', from ?? '', (os) => sweepEntries(os, from, this.#sweepLimit, now, removed))
     this.#sweepFrom = next
     for (const key of removed) {
       this.#forget(key)
