@@ -1,9 +1,8 @@
 import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
 import { SOFT_TAG } from '@tiercache/core/store'
-import { TagStamps } from '@tiercache/core/kit'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
 import { linkReads, type ReadLink } from './durable-object-link.js'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
+import { assertOptions, noop, optionalDuration, optionalFunction, optionalInteger, optionalString, TagStamps, typeOf } from '@tiercache/core/kit'
 
 /** A Durable Object stub: what `namespace.get(id)` returns. */
 export interface DurableObjectStubLike {
@@ -331,7 +330,6 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
   }
 }
 
-function noop(): void {}
 
 /** FNV-1a, 32 bits: a stable spread of names over shards. */
 function fnv1a(text: string): number {

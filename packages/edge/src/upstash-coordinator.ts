@@ -1,12 +1,10 @@
 import { CacheError, type Coordinator, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
 import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
 import { softTags } from '@tiercache/core/store'
-import { setBounded, TagStamps } from '@tiercache/core/kit'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
 import { runScript } from './redis-scripts.js'
 import { handedOver, RELEASE_AND_HAND, TAKE_LOCK } from './upstash-locks.js'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger } from '@tiercache/core/kit'
-import { withTimeout } from './validate.js'
+import { assertOptions, noop, optionalDuration, optionalFunction, optionalInteger, setBounded, TagStamps, withDeadline } from '@tiercache/core/kit'
 
 export interface UpstashCoordinatorOptions {
   /** An `@upstash/redis` client, on the same database as the upstashStore it works with. */
@@ -301,11 +299,9 @@ class UpstashCoordinator implements Coordinator {
       const slice = Math.min(left, most)
       // The stamps handed over were read after this moment.
       const at = this.#now()
-      const reply = await withTimeout(
-        exec.call(this.#redis, ['BLPOP', list, (Math.max(slice, 10) / 1000).toFixed(3)]),
-        slice + this.#timeout,
-        () => new CacheError('COORDINATOR_ERROR', `upstash coordinator: waiting for a lock got no answer from Redis within ${slice + this.#timeout} ms`),
-      )
+      const reply = await withDeadline(exec.call(this.#redis, ['BLPOP', list, (Math.max(slice, 10) / 1000).toFixed(3)]), slice + this.#timeout, () => {
+        throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: waiting for a lock got no answer from Redis within ${slice + this.#timeout} ms`)
+      })
       const handed = handedOver(reply)
       if (handed !== undefined) {
         const { attempt, stamps } = handed
@@ -374,13 +370,12 @@ class UpstashCoordinator implements Coordinator {
     this.#stampSeen = true
   }
 
+  /** `promise`, failing with a COORDINATOR_ERROR after `timeout` (0: waits as long as it takes). */
   #call<T>(operation: string, promise: Promise<T>): Promise<T> {
-    return withTimeout(
-      promise,
-      this.#timeout,
-      () => new CacheError('COORDINATOR_ERROR', `upstash coordinator: ${operation} got no answer from Redis within ${this.#timeout} ms`),
-    )
+    const ms = this.#timeout
+    if (ms === 0) return promise
+    return withDeadline(promise, ms, () => {
+      throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: ${operation} got no answer from Redis within ${ms} ms`)
+    })
   }
 }
-
-function noop(): void {}

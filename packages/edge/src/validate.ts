@@ -1,4 +1,4 @@
-// Web Crypto digests and a timeout with edge semantics (0 waits forever); option checks come from @tiercache/core/kit.
+// Web Crypto digests (hex), for keys that must be short and for Redis script names.
 
 /** Lowercase hex SHA-256 of a string (Web Crypto, present in Workers and Node 20). */
 export async function sha256Hex(text: string): Promise<string> {
@@ -14,22 +14,4 @@ function hex(buffer: ArrayBuffer): string {
   let out = ''
   for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, '0')
   return out
-}
-
-/** Rejects with `onTimeout()` when `promise` has not settled after `ms`; 0 waits forever. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  if (ms === 0) return promise
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }

@@ -2,7 +2,7 @@
 // ctx.cache instead): batched within the per-request tag limit, spaced by a minimum interval, 429s retried after
 // Retry-After, failures reported, never thrown.
 import { parseDuration, type Duration } from '@tiercache/core'
-import { assertOptions, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
+import { assertOptions, optionalFunction, optionalInteger, optionalString, sleep, typeOf } from '@tiercache/core/kit'
 
 /** Options of zonePurger. */
 export interface ZonePurgerOptions {
@@ -157,8 +157,4 @@ function retryAfter(value: string | null): number {
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
   const at = Date.parse(value)
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : 1000
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
