@@ -1,6 +1,6 @@
 import { decodeEntry, encodeEntryBytes, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
-import { sha256Hex } from './validate.js'
+import { sha256Hex } from './digest.js'
 
 /** The part of a Workers `Cache` the store uses. */
 export interface CacheLike {

@@ -1,7 +1,7 @@
 import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 import { readLinkOf } from './durable-object-link.js'
-import { sha256Hex } from './validate.js'
+import { sha256Hex } from './digest.js'
 
 /** The times of an entry as a kvStore writes them into each key's KV metadata (names of core's envelope). */
 export interface KvEntryMetadata {

@@ -3,7 +3,7 @@
 // lookup that finds the marker looks again under its own variant key; URLs whose responses do not vary keep the
 // one-lookup path.
 import { selectedValue, varyNames } from '@tiercache/core/http'
-import { sha256Hex } from './validate.js'
+import { sha256Hex } from './digest.js'
 
 /** What the URL's key holds when its responses vary: the request fields (lowercase, sorted) that select a variant. */
 export interface VaryMarker {

@@ -1,5 +1,5 @@
 import type { RedisClient } from './redis-client.js'
-import { sha1Hex } from './validate.js'
+import { sha1Hex } from './digest.js'
 
 // The script texts themselves (INVALIDATE_TAGS, RELEASE_LOCK, READ_WITH_TAG_STAMPS) live in @tiercache/core/redis,
 // shared with @tiercache/redis so that both speak one Redis layout.

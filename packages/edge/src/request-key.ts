@@ -1,4 +1,4 @@
-import { sha256Hex } from './validate.js'
+import { sha256Hex } from './digest.js'
 
 /** Request fields that make a request conditional or partial (RFC 9110 §13.1, §14.2): never sent on a fill. */
 const CONDITIONAL = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range']
