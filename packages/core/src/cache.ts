@@ -1,7 +1,7 @@
 import { cacheControl, type CacheControlOptions } from './cache-control.js'
 import type { TierCodecs } from './codec.js'
 import { localCoordinator, type ClockCoordinator, type Coordinator } from './coordinator.js'
-import { parseDuration, typeOf, type Duration } from './duration.js'
+import { checkFunction, parseDuration, typeOf, type Duration } from './duration.js'
 import { TRACK, type WaitUntil } from './engine/background.js'
 import { Engine } from './engine/engine.js'
 import type { HotKey } from './engine/hot-keys.js'
@@ -193,9 +193,7 @@ export function createCache(options: CacheOptions): Cache {
     if (typeof s.name !== 'string' || s.name === '') throw new TypeError(`options.tiers[${i}].name must be a non-empty string`)
   })
   for (const name of ['now', 'onEvent', 'waitUntil', 'random'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new TypeError(`options.${name} must be a function, got ${typeOf(options[name])}`)
-    }
+    checkFunction(options[name], `options.${name}`, true)
   }
   const namespace = options.namespace ?? ''
   if (typeof namespace !== 'string') throw new TypeError(`options.namespace must be a string, got ${typeOf(namespace)}`)
@@ -304,9 +302,7 @@ class TieredCache implements Cache {
     if (typeof context !== 'object' || context === null) {
       throw new TypeError(`withContext(context) must be an object like { waitUntil }, got ${typeOf(context)}`)
     }
-    if (context.waitUntil !== undefined && typeof context.waitUntil !== 'function') {
-      throw new TypeError(`context.waitUntil must be a function, got ${typeOf(context.waitUntil)}`)
-    }
+    checkFunction(context.waitUntil, 'context.waitUntil', true)
     return new TieredCache(this.#engine, context.waitUntil)
   }
 
@@ -348,8 +344,6 @@ function checkCoordinator(coordinator: unknown): asserts coordinator is Coordina
       `options.coordinator must implement stamp(), tagStamp(tags) and invalidateTags(tags) (see Coordinator); it has no ${missing.join(', ')}`,
     )
   }
-  if (c.lock !== undefined && typeof c.lock !== 'function') throw new TypeError(`options.coordinator.lock must be a function, got ${typeOf(c.lock)}`)
-  if (c.acquire !== undefined && typeof c.acquire !== 'function') {
-    throw new TypeError(`options.coordinator.acquire must be a function, got ${typeOf(c.acquire)}`)
-  }
+  checkFunction(c.lock, 'options.coordinator.lock', true)
+  checkFunction(c.acquire, 'options.coordinator.acquire', true)
 }

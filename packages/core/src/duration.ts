@@ -56,3 +56,8 @@ export function typeOf(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
   return typeof value
 }
+
+/** Throws a TypeError naming `name` unless `value` is a function (or, when `optional`, undefined). */
+export function checkFunction(value: unknown, name: string, optional?: boolean): void {
+  if (typeof value !== 'function' && !(optional && value === undefined)) throw new TypeError(`${name} must be a function, got ${typeOf(value)}`)
+}

@@ -1,4 +1,4 @@
-import { typeOf } from '../duration.js'
+import { checkFunction, typeOf } from '../duration.js'
 import { EntryState, type Entry } from '../entry.js'
 import { joinFlight, ownFlight, type Flight } from '../flight.js'
 import type { Policy, ResolvedPolicy } from '../policy.js'
@@ -50,7 +50,7 @@ export class Batches {
     errors?: unknown[],
   ): Promise<(V | null | undefined)[]> {
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
-    if (typeof loadMany !== 'function') throw new TypeError(`loadMany must be a function, got ${typeOf(loadMany)}`)
+    checkFunction(loadMany, 'loadMany')
     const fulls = keys.map((key, i) => this.#keys.full(key, `keys[${i}]`))
     const shared = typeof policy === 'function' ? undefined : this.#policies.resolve(policy, 'policy')
     // Unique keys still unanswered, in first-seen order, with each one's key as given and its policy.

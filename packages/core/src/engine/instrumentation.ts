@@ -1,7 +1,7 @@
 import type { Entry } from '../entry.js'
 import { CacheError, describeError } from '../errors.js'
 import { Counters, type CacheEvent } from '../stats.js'
-import { typeOf } from '../duration.js'
+import { checkFunction } from '../duration.js'
 
 /** The counters behind stats() and the listeners behind onEvent/subscribe, shared by every view of a cache. */
 export class Instrumentation {
@@ -17,7 +17,7 @@ export class Instrumentation {
   }
 
   subscribe(listener: (event: CacheEvent) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError(`listener must be a function, got ${typeOf(listener)}`)
+    checkFunction(listener, 'listener')
     this.#listeners = [...this.#listeners, listener]
     this.listening = true
     return () => {

@@ -1,5 +1,5 @@
 import { internals, type Cache } from '../cache.js'
-import { typeOf } from '../duration.js'
+import { checkFunction, typeOf } from '../duration.js'
 import { EntryState } from '../entry.js'
 import type { Policy } from '../policy.js'
 import { createAbortController, sleep, type AbortSignalLike } from '../runtime.js'
@@ -63,7 +63,7 @@ export async function warm(
   const view = typeof cache === 'object' && cache !== null ? internals(cache) : undefined
   if (view === undefined) throw new TypeError(`cache must be a cache made by createCache(), got ${typeOf(cache)}`)
   if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
-  if (typeof loader !== 'function') throw new TypeError(`loader must be a function, got ${typeOf(loader)}`)
+  checkFunction(loader, 'loader')
   if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${typeOf(options)}`)
   const { concurrency = 4, ratePerSecond, batch, signal, onProgress, policy } = options
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`options.concurrency must be a positive integer, got ${String(concurrency)}`)
@@ -71,7 +71,7 @@ export async function warm(
     throw new RangeError(`options.ratePerSecond must be a positive finite number, got ${String(ratePerSecond)}`)
   }
   if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) throw new RangeError(`options.batch must be a positive integer, got ${String(batch)}`)
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`options.onProgress must be a function, got ${typeOf(onProgress)}`)
+  checkFunction(onProgress, 'options.onProgress', true)
   const { engine, waitUntil } = view
   const host = engine.host()
   // Every key and the policy are checked before anything loads.

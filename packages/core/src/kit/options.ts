@@ -1,4 +1,4 @@
-import { parseDuration, typeOf, type Duration } from '../duration.js'
+import { checkFunction, parseDuration, typeOf, type Duration } from '../duration.js'
 
 /**
  * Option checks for factories (`redisStore(options)`, `createCachedFetch(options)`...): each throws a TypeError or
@@ -19,7 +19,7 @@ export function assertOptions(options: unknown, call: string, optional = false):
 /** A function, or `fallback` when undefined. */
 export function optionalFunction<F>(value: unknown, name: string, fallback?: F): F | undefined {
   if (value === undefined) return fallback
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${typeOf(value)}`)
+  checkFunction(value, name)
   return value as F
 }
 

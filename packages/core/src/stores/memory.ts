@@ -1,4 +1,4 @@
-import { parseOptionalDuration, typeOf } from '../duration.js'
+import { checkFunction, parseOptionalDuration, typeOf } from '../duration.js'
 import { lastServable, type Entry } from '../entry.js'
 import type { EvictionReason, Store, StoreEvent, SyncHint } from '../store.js'
 import { copyEntry } from '../tiered.js'
@@ -88,9 +88,7 @@ export class MemoryStore implements Store {
     if (eviction !== 'lru' && eviction !== 'lfu' && eviction !== 'fifo') {
       throw new RangeError(`options.eviction must be 'lru', 'lfu' or 'fifo', got ${String(eviction)}`)
     }
-    if (options.sizeOf !== undefined && typeof options.sizeOf !== 'function') {
-      throw new TypeError(`options.sizeOf must be a function, got ${typeOf(options.sizeOf)}`)
-    }
+    checkFunction(options.sizeOf, 'options.sizeOf', true)
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new TypeError(`options.now must be a function returning epoch ms, got ${typeOf(options.now)}`)
     }
