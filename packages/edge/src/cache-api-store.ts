@@ -1,5 +1,5 @@
 import { decodeEntry, encodeEntryBytes, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
-import { assertOptions, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
+import { assertOptions, noop, optionalDuration, optionalFunction, optionalString, typeOf, withDeadline } from '@tiercache/core/kit'
 import { sha256Hex } from './digest.js'
 
 /** The part of a Workers `Cache` the store uses. */
@@ -165,14 +165,7 @@ const WRITE_WAIT_MS = 2_000
 
 /** Resolves once `promise` settled, or after `ms` (on a timer of the caller's), whichever comes first; never rejects. */
 function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    const done = (): void => {
-      clearTimeout(timer)
-      resolve()
-    }
-    promise.then(done, done)
-  })
+  return withDeadline(promise.then(noop, noop), ms, noop)
 }
 
 /**

@@ -2,7 +2,7 @@ import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type Lo
 import { SOFT_TAG } from '@tiercache/core/store'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
 import { linkReads, type ReadLink } from './durable-object-link.js'
-import { assertOptions, noop, optionalDuration, optionalFunction, optionalInteger, optionalString, TagStamps, typeOf } from '@tiercache/core/kit'
+import { assertOptions, noop, optionalDuration, optionalFunction, optionalInteger, optionalString, TagStamps, typeOf, withDeadline } from '@tiercache/core/kit'
 
 /** A Durable Object stub: what `namespace.get(id)` returns. */
 export interface DurableObjectStubLike {
@@ -308,19 +308,14 @@ class DurableObjectTagCoordinator implements DurableObjectCoordinator {
     // A stub per request: stubs are I/O objects of the request that made them.
     const stub = this.#namespace.get(id as never)
     const sent = stub.fetch(`${ORIGIN}${path}`, { method: 'POST', body })
-    let fail: (error: Error) => void = noop
-    const timedOut = new Promise<never>((_, reject) => {
-      fail = reject
-    })
-    const timer = setTimeout(() => fail(new CacheError('COORDINATOR_ERROR', `durable object coordinator: ${operation} got no answer from ${object} within ${ms} ms`)), ms)
     let response: Response
     try {
-      response = await Promise.race([sent, timedOut])
+      response = await withDeadline(sent, ms, () => {
+        throw new CacheError('COORDINATOR_ERROR', `durable object coordinator: ${operation} got no answer from ${object} within ${ms} ms`)
+      })
     } catch (error) {
       if (late !== undefined) sent.then(late).catch(noop)
       throw error
-    } finally {
-      clearTimeout(timer)
     }
     if (!response.ok) {
       const text = await response.text().catch(() => '')
