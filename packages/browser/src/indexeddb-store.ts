@@ -8,7 +8,7 @@ import {
   type StoreEvent,
 } from '@tiercache/core'
 import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, type UseStore } from 'idb-keyval'
-import { assertOptions, Background, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
+import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
 import { ACCESS_STORE, putTime, readTimes, unrefTimer, writeBatch } from './indexeddb-access-times.js'
 import { evictEntries } from './indexeddb-eviction.js'
 import { ENTRY_KEYS } from './indexeddb-layout.js'
@@ -179,17 +179,14 @@ export class IndexedDbStore implements Store {
       }
     }
     for (const [key] of live) this.#touch(key, now)
-    for (const key of dead) this.#forget(key)
+    for (const key of dead) this.#touch(key, null)
     if (count > this.maxEntries) await this.#evict('capacity', new Set(live.map(([key]) => key)))
     this.#maybeSweep(now)
   }
 
   async delete(key: string): Promise<void> {
-    await this.#write('delete', key, (os) => {
-      os.delete(key)
-      return undefined
-    })
-    this.#forget(key)
+    await this.#write('delete', key, (os) => void os.delete(key))
+    this.#touch(key, null)
   }
 
   watch(listener: (event: StoreEvent) => void): () => void {
@@ -242,15 +239,8 @@ export class IndexedDbStore implements Store {
   async clear(): Promise<void> {
     this.#touched.clear()
     // After a flush still being written, or its times would outlive the clear.
-    const times = (this.#flushing ?? Promise.resolve()).then(() =>
-      this.#writeTimes((os) => {
-        os.clear()
-      }),
-    )
-    await this.#write('clear', '', (os) => {
-      os.clear()
-      return undefined
-    })
+    const times = (this.#flushing ?? Promise.resolve()).then(() => this.#writeTimes((os) => void os.clear()))
+    await this.#write('clear', '', (os) => void os.clear())
     await times
   }
 
@@ -264,7 +254,7 @@ export class IndexedDbStore implements Store {
     this.#closed = true
     clearTimeout(this.#flushTimer)
     const closing = [this.#useStore, this.#timesOpened ? this.#useTimes : undefined].map((useStore) =>
-      useStore?.('readonly', (os) => os.transaction.db.close()).catch(() => undefined),
+      useStore?.('readonly', (os) => os.transaction.db.close()).catch(noop),
     )
     await Promise.all(closing)
   }
@@ -298,10 +288,9 @@ export class IndexedDbStore implements Store {
           dropped = true
         }
       }
-      return undefined
     })
     if (!dropped) return
-    this.#forget(key)
+    this.#touch(key, null)
     this.#emit(key, 'expired')
   }
 
@@ -323,11 +312,6 @@ export class IndexedDbStore implements Store {
     unrefTimer(this.#flushTimer)
   }
 
-  /** The entry is gone: its access time is deleted at the next flush. */
-  #forget(key: string): void {
-    this.#touch(key, null)
-  }
-
   #maybeSweep(now: number): void {
     if (now - this.#lastSweep < this.#sweepInterval || this.#sweeping !== undefined) return
     this.#lastSweep = now
@@ -343,7 +327,7 @@ export class IndexedDbStore implements Store {
     const [next, legacy] = await this.#write('sweep', from ?? '', (os) => sweepEntries(os, from, this.#sweepLimit, now, removed))
     this.#sweepFrom = next
     for (const key of removed) {
-      this.#forget(key)
+      this.#touch(key, null)
       this.#emit(key, 'expired')
       legacy.delete(key)
     }
@@ -393,7 +377,7 @@ export class IndexedDbStore implements Store {
     this.#evicting = evicting
     void evicting.finally(() => {
       if (this.#evicting === evicting) this.#evicting = undefined
-    }).catch(() => undefined)
+    }).catch(noop)
     return evicting
   }
 
@@ -411,20 +395,15 @@ export class IndexedDbStore implements Store {
     if (this.#useTimes === undefined) return
     this.#timesOpened = true
     try {
-      await this.#write('access', '', fn, 'times')
+      await this.#run('access', '', (_, useTimes) => writeTransaction(useTimes, fn))
     } catch {
       // See above.
     }
   }
 
-  /** A readwrite transaction (of the entries, or of the times) running `fn`; resolves with fn's result once it committed. */
-  #write<T>(
-    operation: string,
-    key: string,
-    fn: (os: IDBObjectStore) => T | IDBRequest<T> | Promise<T>,
-    db: 'entries' | 'times' = 'entries',
-  ): Promise<T> {
-    return this.#run(operation, key, (useEntries, useTimes) => writeTransaction(db === 'entries' ? useEntries : useTimes, fn))
+  /** A readwrite transaction of the entries running `fn`; resolves with fn's result once it committed. */
+  #write<T>(operation: string, key: string, fn: (os: IDBObjectStore) => T | IDBRequest<T> | Promise<T>): Promise<T> {
+    return this.#run(operation, key, (useStore) => writeTransaction(useStore, fn))
   }
 
   async #run<T>(operation: string, key: string, fn: (useEntries: UseStore, useTimes: UseStore) => Promise<T>): Promise<T> {
