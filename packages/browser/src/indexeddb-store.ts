@@ -1,20 +1,18 @@
 import {
-  CacheError,
   fromEnvelope,
   toEnvelope,
   type Entry,
-  type EvictionReason,
   type Store,
   type StoreEvent,
 } from '@tiercache/core'
 import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
 import { ACCESS_STORE, putTime, readTimes, unrefTimer, writeBatch } from './indexeddb-access-times.js'
-import { evictEntries } from './indexeddb-eviction.js'
+import { emitEvict, evict } from './indexeddb-eviction.js'
 import { ENTRY_KEYS } from './indexeddb-layout.js'
 import type { IndexedDbStoreOptions } from './indexeddb-store-options.js'
-import { isLive, sweepEntries } from './indexeddb-sweep.js'
-import { isQuotaError, tierError, writeTransaction } from './indexeddb-transactions.js'
+import { deleteIfDead, isLive, sweepEntries } from './indexeddb-sweep.js'
+import { isQuotaError, runTransaction, writeTransaction } from './indexeddb-transactions.js'
 
 export { isQuotaError } from './indexeddb-transactions.js'
 export type { IndexedDbStoreOptions } from './indexeddb-store-options.js'
@@ -174,7 +172,7 @@ export class IndexedDbStore implements Store {
         count = await write()
       } catch (again) {
         if (!isQuotaError(again)) throw again
-        for (const [key] of live) this.#emit(key, 'size')
+        for (const [key] of live) emitEvict(this.#listeners, key, 'size')
         return
       }
     }
@@ -279,19 +277,10 @@ export class IndexedDbStore implements Store {
   /** Deletes `key` if it is still expired or undecodable: another tab may have written a live entry since the read. */
   async #dropIfDead(key: string): Promise<void> {
     const now = this.#now()
-    let dropped = false
-    await this.#write('delete', key, (os) => {
-      const read = os.get(key)
-      read.onsuccess = () => {
-        if (read.result !== undefined && !isLive(fromEnvelope(read.result), now)) {
-          os.delete(key)
-          dropped = true
-        }
-      }
-    })
-    if (!dropped) return
+    const dropped = await this.#write('delete', key, (os) => deleteIfDead(os, key, now))
+    if (!dropped()) return
     this.#touch(key, null)
-    this.#emit(key, 'expired')
+    emitEvict(this.#listeners, key, 'expired')
   }
 
   /** Records that `key` was read or written at `now` (null: that it is gone), for the next flush. */
@@ -328,7 +317,7 @@ export class IndexedDbStore implements Store {
     this.#sweepFrom = next
     for (const key of removed) {
       this.#touch(key, null)
-      this.#emit(key, 'expired')
+      emitEvict(this.#listeners, key, 'expired')
       legacy.delete(key)
     }
     if (legacy.size > 0) {
@@ -339,38 +328,23 @@ export class IndexedDbStore implements Store {
     return removed.length
   }
 
-  /**
-   * Deletes least recently used entries in one transaction: for 'capacity', down to 90% of maxEntries once
-   * over it; for 'size' (quota), a quarter of them. Keys in `keep` (just written) go last.
-   *
-   * Times are read from `<dbName>-lru` first, then one transaction of the entries decides and deletes, then one of
-   * the times drops what is gone. Tabs run this concurrently, and between those steps another tab may write or
-   * delete: an entry without a time (its tab has not flushed yet, or the time write failed) counts as used now
-   * and gets that time; a time without an entry is deleted.
-   */
+  /** The least-recently-used eviction (indexeddb-eviction.ts), after the ones running; flushes the access times first. */
   #evict(reason: 'capacity' | 'size', keep: ReadonlySet<string>): Promise<void> {
     const run = async (): Promise<void> => {
       await this.flush()
-      const now = this.#now()
-      // Without the times (the database failing) eviction still bounds the store, in key order.
-      const times = await this.#readTimes().catch(() => new Map<string, number>())
-      const victims: string[] = []
-      const untimed: string[] = []
-      const [present, legacy] = await this.#write('evict', '', (os) =>
-        evictEntries(os, reason, this.maxEntries, times, keep, now, victims, untimed),
+      await evict(
+        reason,
+        keep,
+        this.maxEntries,
+        this.#now(),
+        this.#readTimes(),
+        (fn) => this.#write('evict', '', fn),
+        (fn) => this.#writeTimes(fn),
+        (key) => {
+          this.#touched.delete(key)
+          emitEvict(this.#listeners, key, reason)
+        },
       )
-      for (const key of victims) {
-        this.#touched.delete(key)
-        this.#emit(key, reason)
-      }
-      // The victims' times, and times whose entry is gone (deleted or evicted by another tab, written after a delete).
-      const gone = new Set(victims)
-      for (const key of times.keys()) if (!present.has(key)) gone.add(key)
-      await this.#writeTimes((os) => {
-        for (const key of gone) os.delete(key)
-        for (const [key, at] of legacy) if (present.has(key)) putTime(os, key, at, 'later')
-        for (const key of untimed) if (present.has(key)) putTime(os, key, now, 'absent')
-      })
     }
     // Concurrent writers over the limit share one eviction, then each checks again on its next write.
     const evicting = (this.#evicting ?? Promise.resolve()).then(run, run)
@@ -406,31 +380,8 @@ export class IndexedDbStore implements Store {
     return this.#run(operation, key, (useStore) => writeTransaction(useStore, fn))
   }
 
-  async #run<T>(operation: string, key: string, fn: (useEntries: UseStore, useTimes: UseStore) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new CacheError('TIER_ERROR', `${this.name} is closed`, { tier: this.name, key })
-    const useStore = this.#useStore
-    const useTimes = this.#useTimes
-    if (useStore === undefined || useTimes === undefined) {
-      throw new CacheError('TIER_ERROR', `${this.name}: IndexedDB is not available here (indexedDB is undefined); the tier acts empty`, {
-        tier: this.name,
-        key,
-      })
-    }
-    try {
-      return await fn(useStore, useTimes)
-    } catch (error) {
-      throw tierError(error, this.name, operation, key, this.dbName, this.storeName)
-    }
-  }
-
-  #emit(key: string, reason: EvictionReason): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener({ type: 'evict', key, reason })
-      } catch {
-        // A listener's failure is not the store's.
-      }
-    }
+  #run<T>(operation: string, key: string, fn: (useEntries: UseStore, useTimes: UseStore) => Promise<T>): Promise<T> {
+    return runTransaction(this, this.#closed, this.#useStore, this.#useTimes, operation, key, fn)
   }
 
   #track(promise: Promise<unknown>): void {

@@ -1,7 +1,8 @@
 /**
- * The background sweep of `indexedDbStore`: a bounded pass over the entries that deletes the expired and the
- * undecodable ones, and moves out the access times an earlier version kept in the entries object store
- * (indexeddb-layout.ts). The store runs one sweep at a time, every `sweepInterval`, from where the last one stopped.
+ * How `indexedDbStore` deletes the entries it can no longer serve (expired or undecodable): the background sweep, a
+ * bounded pass over the entries that also moves out the access times an earlier version kept in the entries object
+ * store (indexeddb-layout.ts), run one at a time every `sweepInterval` from where the last one stopped; and the
+ * deletion of a dead entry a read came across.
  */
 import { fromEnvelope, lastServable, type Entry } from '@tiercache/core'
 import { ENTRY_KEYS, takeLegacyTimes } from './indexeddb-layout.js'
@@ -41,4 +42,20 @@ export function sweepEntries(
       cursor.continue()
     }
   })
+}
+
+/**
+ * In the readwrite transaction of `os`: deletes `key` if its entry is still expired or undecodable (another tab may
+ * have written a live entry since it was read). Returns whether it did, to ask once the transaction committed.
+ */
+export function deleteIfDead(os: IDBObjectStore, key: string, now: number): () => boolean {
+  let dropped = false
+  const read = os.get(key)
+  read.onsuccess = () => {
+    if (read.result !== undefined && !isLive(fromEnvelope(read.result), now)) {
+      os.delete(key)
+      dropped = true
+    }
+  }
+  return () => dropped
 }

@@ -1,10 +1,38 @@
 /**
- * The transaction helpers of `indexedDbStore`: a readwrite transaction that resolves once it committed, and the
- * `CacheError` (code 'TIER_ERROR') every other failure becomes, naming the tier, the operation and the key.
+ * The transaction helpers of `indexedDbStore`: every operation runs through runTransaction, which turns a closed
+ * store, a missing IndexedDB and every other failure into a `CacheError` (code 'TIER_ERROR') naming the tier, the
+ * operation and the key; a readwrite transaction resolves once it committed.
  */
 import { CacheError } from '@tiercache/core'
 import type { UseStore } from 'idb-keyval'
 import { transactionDone } from './idb.js'
+
+/**
+ * Runs `fn` with the connections of the store `tier` (its entries and its access times), unless it is closed or has
+ * no IndexedDB. Rejects with a CacheError (tierError) when it cannot or when fn fails.
+ */
+export async function runTransaction<T>(
+  tier: { name: string; dbName: string; storeName: string },
+  closed: boolean,
+  useStore: UseStore | undefined,
+  useTimes: UseStore | undefined,
+  operation: string,
+  key: string,
+  fn: (useEntries: UseStore, useTimes: UseStore) => Promise<T>,
+): Promise<T> {
+  if (closed) throw new CacheError('TIER_ERROR', `${tier.name} is closed`, { tier: tier.name, key })
+  if (useStore === undefined || useTimes === undefined) {
+    throw new CacheError('TIER_ERROR', `${tier.name}: IndexedDB is not available here (indexedDB is undefined); the tier acts empty`, {
+      tier: tier.name,
+      key,
+    })
+  }
+  try {
+    return await fn(useStore, useTimes)
+  } catch (error) {
+    throw tierError(error, tier.name, operation, key, tier.dbName, tier.storeName)
+  }
+}
 
 /** A readwrite transaction running `fn`; resolves with fn's result once it committed. */
 export function writeTransaction<T>(useStore: UseStore, fn: (os: IDBObjectStore) => T | IDBRequest<T> | Promise<T>): Promise<T> {
