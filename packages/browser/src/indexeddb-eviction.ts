@@ -2,7 +2,7 @@
  * The least-recently-used eviction of `indexedDbStore`, past `maxEntries` or when storage is full: it reads the access
  * times, decides and deletes in one transaction of the entries, which also moves out the access times an earlier
  * version kept in the entries object store (indexeddb-layout.ts), and then brings the access times in line. The store
- * runs one eviction at a time.
+ * runs one eviction at a time. Also the 'evict' events the store sends its watchers (evictions and expired entries).
  */
 import type { EvictionReason, StoreEvent } from '@tiercache/core'
 import { latest, putTime } from './indexeddb-access-times.js'
