@@ -10,7 +10,7 @@ import {
   type Store,
 } from '@tiercache/core'
 import { decodeBody } from '@tiercache/core/http'
-import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, trackBackground, typeOf } from '@tiercache/core/kit'
+import { assertOptions, Flights, optionalDuration, optionalFunction, optionalInteger, optionalString, trackBackground, typeOf } from '@tiercache/core/kit'
 import { abortable } from './abortable.js'
 import type { CachedFetchOptions } from './cached-fetch-options.js'
 import { freshened, keepable, keepUntil, networkRequest, storedResponse } from './exchange.js'
@@ -119,7 +119,7 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
   const staticPolicy = policyOption === undefined || typeof policyOption === 'object' ? callPolicy(policyOption) : undefined
 
   /** One network exchange per key at a time; collapsed requests share its outcome. */
-  const inflight = new Map<string, Promise<Outcome>>()
+  const inflight = new Flights<string, Outcome>()
 
   // ---------------------------------------------------------------- reads
 
@@ -222,15 +222,9 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
    */
   async function shared(found: Found, run: () => Promise<Outcome>, share: boolean, recheck: () => Promise<Outcome | undefined>): Promise<{ outcome: Outcome; joined: boolean }> {
     if (!share) return { outcome: await run(), joined: false }
-    const running = inflight.get(found.key)
-    if (running !== undefined) return { outcome: await running, joined: true }
-    const promise = locks === undefined ? run() : exclusive(locks, `tiercache:${namespacePrefix(cache.namespace)}${found.key}`, lockWait, run, recheck)
-    inflight.set(found.key, promise)
-    const clear = (): void => {
-      if (inflight.get(found.key) === promise) inflight.delete(found.key)
-    }
-    promise.then(clear, clear)
-    return { outcome: await promise, joined: false }
+    const joined = inflight.has(found.key)
+    const outcome = await inflight.run(found.key, () => (locks === undefined ? run() : exclusive(locks, `tiercache:${namespacePrefix(cache.namespace)}${found.key}`, lockWait, run, recheck)))
+    return { outcome, joined }
   }
 
   /** After waiting for another tab's exchange: the response it stored, when it answers this request fresh. */
