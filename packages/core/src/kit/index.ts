@@ -1,6 +1,6 @@
 /**
- * @tiercache/core/kit: the small helpers every tiercache package needs, written once (edge, browser, redis and
- * memcached keep copies today; they adopt these). No runtime globals beyond timers and Promise.
+ * @tiercache/core/kit: the small helpers every tiercache package needs (edge, browser, redis and memcached import
+ * them; none keeps a copy). No runtime globals beyond timers and Promise.
  */
 export { MAX_DURATION_MS, parseDuration, parseOptionalDuration, typeOf } from '../duration.js'
 export type { Duration, DurationUnit } from '../duration.js'
