@@ -5,13 +5,13 @@ import { checkFunction, typeOf } from '../duration.js'
 import { createEntry, EntryState, type Entry } from '../entry.js'
 import { validateTags, type Policy, type ResolvedPolicy } from '../policy.js'
 import type { Store, StoreEvent } from '../store.js'
-import { copyEntry, Tiers, type FailureReporter } from '../tiered.js'
+import { Tiers, type FailureReporter } from '../tiered.js'
 import { assertSerializable } from '../validate.js'
 import { Background, type WaitUntil } from './background.js'
 import type { EngineConfig } from './config.js'
 import { Instrumentation } from './instrumentation.js'
 import { Keys } from './keys.js'
-import { Tags, TagState } from './tags.js'
+import { Tags } from './tags.js'
 import { isThenable, LoaderRunner, type BatchLoader, type BatchPolicy, type Call, type Loader } from './loader.js'
 import { Policies } from './policies.js'
 import { ReadPath } from './read-path.js'
@@ -59,10 +59,8 @@ export class Engine {
   readonly #loads: Loads
   /** One read-and-decide per key at a time: concurrent callers share it. */
   readonly #pending = new Map<string, Pending>()
-  /** The getOrSet calls the sync L1 does not answer (shared-read.ts). */
+  /** getOrSet past the fast path (shared-read.ts). */
   readonly #shared: SharedReads
-  /** A single memory tier: a miss can load at once, with nothing below to read or lock. */
-  readonly #direct: boolean
   /** When each key was last written, so that reads begun before do not copy older values over it. */
   readonly #order = new WriteOrder()
   /** Write-through writes, one key at a time. */
@@ -106,11 +104,10 @@ export class Engine {
     this.#loads = new Loads(this.#reads, locks, runner, inst, this.background, now, config.random)
     this.batches = new Batches(this.#keys, this.policies, this.#reads, this.#loads, runner, inst, this.background, now)
     this.#hooks = setup?.install(this.host())
-    this.#shared = new SharedReads(this.#pending, this.tiers, inst, this.#reads, this.#loads, locks.intent, this.#hooks, now)
+    this.#shared = new SharedReads(this.#pending, this.tiers, inst, this.#tags, this.#reads, this.#loads, locks.intent, this.#hooks, now)
     this.#onRead = this.#hooks?.read
     const first = stores[0]
     this.#l1 = first?.getSync !== undefined && first.setSync !== undefined ? first : undefined
-    this.#direct = this.#l1 !== undefined && stores.length === 1
     this.#l1Plain = this.#plainDefaults && this.#onRead === undefined ? this.#l1 : undefined
     stores.forEach((store, i) => {
       if (config.injectedNow !== undefined) store.useClock?.(config.injectedNow)
@@ -154,7 +151,7 @@ export class Engine {
             return Promise.resolve(e.value as V | null)
           }
         }
-        return this.#afterL1(e, now, key, ref.full, loader as Loader<unknown>, this.#defaults as ResolvedPolicy, waitUntil, undefined) as Promise<V | null>
+        return this.#shared.afterL1(e, now, key, ref.full, loader as Loader<unknown>, this.#defaults as ResolvedPolicy, waitUntil, undefined) as Promise<V | null>
       }
     }
     return this.#getOrSet(key, loader, policy, options, waitUntil)
@@ -202,107 +199,7 @@ export class Engine {
         return Promise.resolve(e.value as V | null)
       }
     }
-    return this.#afterL1(e, now, key, full, loader as Loader<unknown>, p, waitUntil, status) as Promise<V | null>
-  }
-
-  /**
-   * What follows a read of the sync L1 that was not a plain fresh hit: `e` is its entry (read at `now`), undefined when
-   * it had none, null when it failed. The call comes in parts: a read served from L1 that starts no work (a read
-   * joining a refresh in flight) makes no Call.
-   */
-  #afterL1(
-    e: Entry | undefined | null,
-    now: number,
-    key: string,
-    full: string,
-    loader: Loader<unknown>,
-    p: ResolvedPolicy,
-    waitUntil: WaitUntil | undefined,
-    status: ReadStatus | undefined,
-  ): Promise<unknown> {
-    if (e !== undefined && e !== null) {
-      const served = this.#l1Hit(e, now, key, full, loader, p, waitUntil, status)
-      if (served !== undefined) return served
-    }
-    const call: Call = { key, full, loader, p, waitUntil }
-    if (e === undefined && this.#direct) {
-      // Nothing cached and nothing below L1: join the load in flight, or load now.
-      const inst = this.inst
-      const running = this.#loads.running(full)
-      const counters = inst.counters
-      if (running !== undefined) {
-        counters.coalesced++
-        return this.#shared.join(running, call, status)
-      }
-      counters.bump(counters.misses, 0)
-      counters.totalMisses++
-      if (inst.listening) inst.emit({ type: 'miss', key, tier: (this.#l1 as Store).name, tierIndex: 0, at: this.#now() })
-      const load = this.#loads.start(call, undefined, 1, false)
-      if (load.entry !== undefined) {
-        if (status !== undefined) this.#shared.reportLoad(status, load, false)
-        return Promise.resolve(load.entry.value)
-      }
-      return load.promise.then((entry) => {
-        if (status !== undefined) this.#shared.reportLoad(status, load, false)
-        return entry.value
-      })
-    }
-    return this.#shared.read(call, status)
-  }
-
-  /**
-   * An entry the sync L1 answered that the fast path did not serve: judged by its times and tags, served fresh or
-   * stale (with what that triggers) when it may be, else undefined for the slow path to decide.
-   */
-  #l1Hit(
-    e: Entry,
-    now: number,
-    key: string,
-    full: string,
-    loader: Loader<unknown>,
-    p: ResolvedPolicy,
-    waitUntil: WaitUntil | undefined,
-    status: ReadStatus | undefined,
-  ): Promise<unknown> | undefined {
-    const inst = this.inst
-    const l1 = this.#l1 as Store
-    const freshUntil = e.freshUntil
-    const tags = e.tags
-    let fresh = now < freshUntil
-    let servable = now < e.staleUntil
-    if (servable && tags !== undefined) {
-      // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
-      // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
-      const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
-      if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
-      else if (tagged !== TagState.Alive) servable = false
-    }
-    if (!servable) return undefined
-    const value = e.value
-    const counters = inst.counters
-    // `e` is the store's view of its slot (memoryStore), which the store's next read moves to another key. Code of the
-    // caller's that runs from here (a loader started at once, a listener, a strategy) may read the store, so what is
-    // kept of the entry is copied before any of it runs; a read that joins the refresh in flight and tells no one
-    // copies nothing (most reads of a stale burst).
-    if (status !== undefined) report(status, foundState(e, fresh), 0, l1.name, e)
-    if (fresh) {
-      counters.bump(counters.hits, 0)
-      counters.totalHits++
-      const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)
-      const hit = inst.listening && copyEntry(e)
-      const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
-      if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)
-      if (hit) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: hit, at: now })
-      if (ahead) this.#hooks?.fresh?.({ key, full, loader, p, waitUntil }, ahead, 0, now)
-    } else {
-      let stale: Entry | undefined
-      counters.bump(counters.staleHits, 0)
-      counters.totalStale++
-      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
-      if (this.#loads.running(full) === undefined) this.#loads.refresh({ key, full, loader, p, waitUntil }, stale ?? copyEntry(e), 1)
-    }
-    if (status !== undefined) status.refreshing = this.#loads.loading.has(full)
-    return Promise.resolve(value)
+    return this.#shared.afterL1(e, now, key, full, loader as Loader<unknown>, p, waitUntil, status) as Promise<V | null>
   }
 
   async get(key: string, options: GetOptions | undefined, waitUntil: WaitUntil | undefined): Promise<unknown> {

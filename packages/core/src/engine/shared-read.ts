@@ -1,12 +1,15 @@
 import { EntryState, type Entry } from '../entry.js'
 import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
+import type { ResolvedPolicy } from '../policy.js'
 import type { ReadIntent } from '../store.js'
-import type { Tiers } from '../tiered.js'
+import { copyEntry, type Tiers } from '../tiered.js'
+import type { WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
-import type { Call } from './loader.js'
+import type { Call, Loader } from './loader.js'
 import { newAnswer, newLoad, setAnswer, type Load, type Loads } from './loads.js'
 import type { ReadPath } from './read-path.js'
 import type { Hooks } from './strategy.js'
+import { TagState, type Tags } from './tags.js'
 import { foundState, report, type Answer, type ReadStatus } from './status.js'
 
 /** The one read-and-decide of a key that concurrent callers share. */
@@ -24,14 +27,17 @@ function loadValue(load: Load): unknown {
 }
 
 /**
- * The getOrSet calls the sync L1 did not answer: the one read-and-decide of a key that concurrent callers share (read
- * the tiers, then serve, refresh or load), joining a load in flight, and the status reports of those answers.
+ * getOrSet past the engine's fast path: an entry of the sync L1 the fast path did not serve (stale, tagged, asked for
+ * status, or under a policy with refreshes), a miss of a lone sync L1 (load at once), and the calls the sync L1 did
+ * not answer: the one read-and-decide of a key that concurrent callers share (read the tiers, then serve, refresh or
+ * load), joining a load in flight, and the status reports of those answers.
  */
 export class SharedReads {
   /** One read-and-decide per key at a time: concurrent callers share it (the engine's, which writes clear). */
   readonly #pending: Map<string, Pending>
   readonly #tiers: Tiers
   readonly #inst: Instrumentation
+  readonly #tags: Tags
   readonly #reads: ReadPath
   readonly #loads: Loads
   /** What getOrSet's reads tell the stores (see ReadIntent), when loads take the coordinator's lock. */
@@ -44,6 +50,7 @@ export class SharedReads {
     pending: Map<string, Pending>,
     tiers: Tiers,
     inst: Instrumentation,
+    tags: Tags,
     reads: ReadPath,
     loads: Loads,
     loadIntent: ReadIntent | undefined,
@@ -53,6 +60,7 @@ export class SharedReads {
     this.#pending = pending
     this.#tiers = tiers
     this.#inst = inst
+    this.#tags = tags
     this.#reads = reads
     this.#loads = loads
     this.#loadIntent = loadIntent
@@ -170,5 +178,105 @@ export class SharedReads {
     this.#inst.counters.totalMisses++
     flight.phase = 'load'
     return this.#loads.foreground(call, found.fallback, found.fallbackTier, answer, found)
+  }
+
+  /**
+   * What follows a read of the sync L1 that was not a plain fresh hit: `e` is its entry (read at `now`), undefined when
+   * it had none, null when it failed. The call comes in parts: a read served from L1 that starts no work (a read
+   * joining a refresh in flight) makes no Call.
+   */
+  afterL1(
+    e: Entry | undefined | null,
+    now: number,
+    key: string,
+    full: string,
+    loader: Loader<unknown>,
+    p: ResolvedPolicy,
+    waitUntil: WaitUntil | undefined,
+    status: ReadStatus | undefined,
+  ): Promise<unknown> {
+    if (e !== undefined && e !== null) {
+      const served = this.#l1Hit(e, now, key, full, loader, p, waitUntil, status)
+      if (served !== undefined) return served
+    }
+    const call: Call = { key, full, loader, p, waitUntil }
+    if (e === undefined && this.#tiers.length === 1) {
+      // Nothing cached and nothing below L1: join the load in flight, or load now.
+      const inst = this.#inst
+      const running = this.#loads.running(full)
+      const counters = inst.counters
+      if (running !== undefined) {
+        counters.coalesced++
+        return this.join(running, call, status)
+      }
+      counters.bump(counters.misses, 0)
+      counters.totalMisses++
+      if (inst.listening) inst.emit({ type: 'miss', key, tier: this.tierName(0) as string, tierIndex: 0, at: this.#now() })
+      const load = this.#loads.start(call, undefined, 1, false)
+      if (load.entry !== undefined) {
+        if (status !== undefined) this.reportLoad(status, load, false)
+        return Promise.resolve(load.entry.value)
+      }
+      return load.promise.then((entry) => {
+        if (status !== undefined) this.reportLoad(status, load, false)
+        return entry.value
+      })
+    }
+    return this.read(call, status)
+  }
+
+  /**
+   * An entry the sync L1 answered that the fast path did not serve: judged by its times and tags, served fresh or
+   * stale (with what that triggers) when it may be, else undefined for the slow path to decide.
+   */
+  #l1Hit(
+    e: Entry,
+    now: number,
+    key: string,
+    full: string,
+    loader: Loader<unknown>,
+    p: ResolvedPolicy,
+    waitUntil: WaitUntil | undefined,
+    status: ReadStatus | undefined,
+  ): Promise<unknown> | undefined {
+    const inst = this.#inst
+    const l1 = this.tierName(0) as string
+        const freshUntil = e.freshUntil
+    const tags = e.tags
+    let fresh = now < freshUntil
+    let servable = now < e.staleUntil
+    if (servable && tags !== undefined) {
+      // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
+      // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
+      const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
+      if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
+      else if (tagged !== TagState.Alive) servable = false
+    }
+    if (!servable) return undefined
+    const value = e.value
+    const counters = inst.counters
+    // `e` is the store's view of its slot (memoryStore), which the store's next read moves to another key. Code of the
+    // caller's that runs from here (a loader started at once, a listener, a strategy) may read the store, so what is
+    // kept of the entry is copied before any of it runs; a read that joins the refresh in flight and tells no one
+    // copies nothing (most reads of a stale burst).
+    if (status !== undefined) report(status, foundState(e, fresh), 0, l1, e)
+    if (fresh) {
+      counters.bump(counters.hits, 0)
+      counters.totalHits++
+      const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)
+      const hit = inst.listening && copyEntry(e)
+      const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
+      if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)
+      if (hit) inst.emit({ type: 'hit', key, tier: l1, tierIndex: 0, entry: hit, at: now })
+      if (ahead) this.#hooks?.fresh?.({ key, full, loader, p, waitUntil }, ahead, 0, now)
+    } else {
+      let stale: Entry | undefined
+      counters.bump(counters.staleHits, 0)
+      counters.totalStale++
+      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
+      if (this.#loads.running(full) === undefined) this.#loads.refresh({ key, full, loader, p, waitUntil }, stale ?? copyEntry(e), 1)
+    }
+    if (status !== undefined) status.refreshing = this.#loads.loading.has(full)
+    return Promise.resolve(value)
   }
 }
