@@ -71,6 +71,28 @@ describe('cacheApiStore: what it puts in the Cache API', () => {
     expect((await store.get(key))?.value).toBe('newer')
   })
 
+  it('waits for an earlier write of the key about 2 s at most: a write its request abandoned never settles', async () => {
+    const real = caches.default
+    let stall = true
+    // Its first put never settles, as one of a request that ended; the rest go to the real Cache API.
+    const stuck: CacheLike = {
+      match: (request) => real.match(request),
+      put: (request, response) => {
+        if (!stall) return real.put(request, response)
+        stall = false
+        return new Promise<void>(() => {})
+      },
+      delete: (request) => real.delete(request),
+    }
+    const store = cacheApiStore({ caches: { default: stuck, open: async () => stuck } })
+    const key = unique('abandoned')
+    void store.set(key, entry('never lands', 60_000))
+    const started = Date.now()
+    await store.set(key, entry('next', 60_000))
+    expect((await store.get(key))?.value).toBe('next')
+    expect(Date.now() - started).toBeLessThan(10_000) // the wait is 2 s
+  })
+
   it('keeps a long key under its SHA-256 and still round-trips it', async () => {
     const store = cacheApiStore()
     const key = `${unique('long')}/${'é'.repeat(900)}`
