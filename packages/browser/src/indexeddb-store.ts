@@ -111,10 +111,10 @@ export class IndexedDbStore implements Store {
     this.#flushBatch = optionalInteger(options.accessFlushBatch, 'options.accessFlushBatch', 1) ?? Number.POSITIVE_INFINITY
     this.#lastSweep = this.#now()
     // Without IndexedDB (old runtimes, some sandboxes) the store exists but every call reports the reason.
-    this.#useStore = typeof indexedDB === 'undefined' ? undefined : createStore(this.dbName, this.storeName)
-    this.#useTimes = typeof indexedDB === 'undefined' ? undefined : createStore(this.lruDbName, ACCESS_STORE)
-    if (this.#useStore !== undefined && typeof document !== 'undefined') {
-      document.addEventListener('visibilitychange', this.#onHidden)
+    if (typeof indexedDB !== 'undefined') {
+      this.#useStore = createStore(this.dbName, this.storeName)
+      this.#useTimes = createStore(this.lruDbName, ACCESS_STORE)
+      if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.#onHidden)
     }
   }
 
@@ -201,15 +201,13 @@ export class IndexedDbStore implements Store {
    * every earlier flush are written. Never rejects.
    */
   flush(): Promise<void> {
-    if (this.#flushTimer !== undefined) {
-      clearTimeout(this.#flushTimer)
-      this.#flushTimer = undefined
-    }
-    if (this.#touched.size === 0 || this.#useTimes === undefined) return this.#flushing ?? Promise.resolve()
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    if (this.#touched.size === 0 || this.#useTimes === undefined) return Promise.resolve(this.#flushing)
     const batch = [...this.#touched]
     this.#touched = new Map()
     // After the flush before it, so that an older time never lands over a newer one.
-    const flushing = (this.#flushing ?? Promise.resolve()).then(() => writeBatch(batch, (fn) => this.#writeTimes(fn)))
+    const flushing = Promise.resolve(this.#flushing).then(() => writeBatch(batch, (fn) => this.#writeTimes(fn)))
     this.#flushing = flushing
     void flushing.then(() => {
       if (this.#flushing === flushing) this.#flushing = undefined
@@ -237,7 +235,7 @@ export class IndexedDbStore implements Store {
   async clear(): Promise<void> {
     this.#touched.clear()
     // After a flush still being written, or its times would outlive the clear.
-    const times = (this.#flushing ?? Promise.resolve()).then(() => this.#writeTimes((os) => void os.clear()))
+    const times = Promise.resolve(this.#flushing).then(() => this.#writeTimes((os) => void os.clear()))
     await this.#write('clear', '', (os) => void os.clear())
     await times
   }
@@ -347,7 +345,7 @@ export class IndexedDbStore implements Store {
       )
     }
     // Concurrent writers over the limit share one eviction, then each checks again on its next write.
-    const evicting = (this.#evicting ?? Promise.resolve()).then(run, run)
+    const evicting = Promise.resolve(this.#evicting).then(run, run)
     this.#evicting = evicting
     void evicting.finally(() => {
       if (this.#evicting === evicting) this.#evicting = undefined
