@@ -1,6 +1,6 @@
 // Two "tabs" in one Node process: two caches with their own memory tier over one (fake) IndexedDB database, and
 // Node's BroadcastChannel, which like the browser's delivers to every other channel object of the same name.
-import { createCache, memoryCoordinator, memoryStore, type Cache, type Coordinator, type MemoryStore } from '@tiercache/core'
+import { createCache, memoryCoordinator, memoryStore, type Cache, type Coordinator, type Entry, type MemoryStore, type Store } from '@tiercache/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { broadcastInvalidation, type BroadcastHandle } from './broadcast-invalidation.js'
 import { indexedDbCoordinator } from './indexeddb-coordinator.js'
@@ -253,6 +253,26 @@ describe('broadcastInvalidation', () => {
     const cache = createCache({ tiers: [memoryStore()] })
     expect(() => broadcastInvalidation(cache, { channel: '' })).toThrow(/options\.channel must be a non-empty string/)
     expect(() => broadcastInvalidation(cache, { local: 'memory' as unknown as () => boolean })).toThrow(/options\.local must be a function/)
+  })
+
+  it("tells any tier of the other tab's memory (a store with getSync), not only a memoryStore", async () => {
+    const channel = `sync-${crypto.randomUUID()}`
+    const map = new Map<string, Entry>()
+    const own: Store = {
+      name: 'own-sync',
+      get: async (key) => map.get(key),
+      set: async (key, entry) => void map.set(key, entry),
+      delete: async (key) => void map.delete(key),
+      getSync: (key) => map.get(key),
+      setSync: (key, entry) => void map.set(key, entry),
+    }
+    const a = createCache({ tiers: [memoryStore()], policy: { ttl: '1m' } })
+    const b = createCache({ tiers: [own], policy: { ttl: '1m' } })
+    open.push(broadcastInvalidation(a, { channel }), broadcastInvalidation(b, { channel }))
+    await a.set('k', 'v')
+    await vi.waitFor(() => expect(map.get(':k')?.value).toBe('v'), { timeout: 10_000 })
+    await a.delete('k')
+    await vi.waitFor(() => expect(map.has(':k')).toBe(false), { timeout: 10_000 })
   })
 
   it('works with a custom choice of local tiers', async () => {

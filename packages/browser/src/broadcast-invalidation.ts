@@ -1,4 +1,4 @@
-import { capEntry, fromEnvelope, MemoryStore, namespacePrefix, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
+import { capEntry, fromEnvelope, namespacePrefix, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
 import { assertOptions, noop, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 import { adoptingStamp, takeIssuing } from './stamp-relay.js'
 
@@ -13,7 +13,7 @@ export interface BroadcastInvalidationOptions {
   channel?: string
   /**
    * Which tiers belong to this tab alone and so must be told: the others (IndexedDB) are shared by the origin already.
-   * @default every memoryStore tier
+   * @default every tier in this tab's memory: the stores with the sync capability (`getSync`), memoryStore among them
    */
   local?: (store: Store, index: number) => boolean
   /** Clock (epoch ms) for capping received entries with a local tier's maxTtl. @default Date.now */
@@ -84,7 +84,7 @@ export function broadcastInvalidation(cache: Cache, options: BroadcastInvalidati
   }
   assertOptions(options, 'broadcastInvalidation(options)', true)
   const name = optionalString(options.channel, 'options.channel') ?? 'tiercache'
-  const isLocal = optionalFunction<(store: Store, index: number) => boolean>(options.local, 'options.local') ?? ((store) => store instanceof MemoryStore)
+  const isLocal = optionalFunction<(store: Store, index: number) => boolean>(options.local, 'options.local') ?? ((store) => store.getSync !== undefined)
   const now = optionalFunction<() => number>(options.now, 'options.now') ?? Date.now
   const Channel = optionalFunction<typeof BroadcastChannel>(options.BroadcastChannel, 'options.BroadcastChannel') ?? globalThis.BroadcastChannel
   if (Channel === undefined) return { active: false, close() {} }
