@@ -58,6 +58,21 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms))
 }
 
+/** Resolves after `ms`, or as soon as `signal` aborts (its timer cleared then, so nothing waits out the rest). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignalLike | undefined): Promise<void> {
+  if (signal === undefined) return sleep(ms)
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
 export function createAbortController(): AbortControllerLike {
   return new AbortController()
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createCache } from '../cache.js'
 import { namespacePrefix } from '../keys.js'
 import { memoryStore } from '../stores/memory.js'
-import { deferred, flush, ScriptedStore } from '../test-support/helpers.js'
+import { deferred, flush, ScriptedStore, settledAfter } from '../test-support/helpers.js'
 import { hotKeys } from './hot-keys.js'
 import { warm, type WarmProgress } from './warm.js'
 
@@ -168,6 +168,23 @@ describe('warm(cache, keys, loader, options)', () => {
       expect(((await settled) as Error).message).toBe('user left the page')
       expect(loads).toBeGreaterThanOrEqual(10)
       expect(loads).toBeLessThanOrEqual(12)
+    })
+
+    it('rejects as soon as the signal aborts, also while waiting its turn under a slow rate', async () => {
+      const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '10m' }, now: () => Date.now() })
+      const controller = new AbortController()
+      let loads = 0
+      // One load a minute: the second key waits 60 s for its turn.
+      const warming = warm(cache, ['k0', 'k1', 'k2'], ({ key }) => (loads++, key), { concurrency: 1, ratePerSecond: 1 / 60, signal: controller.signal })
+      const settled = warming.catch((error: unknown) => error)
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(loads).toBe(1)
+      controller.abort(new Error('user left the page'))
+      // Settled within a few ms of the abort, not at the end of the minute.
+      expect(await settledAfter(settled, 120_000, 1)).toBeLessThan(50)
+      expect(((await settled) as Error).message).toBe('user left the page')
+      expect(loads).toBe(1)
+      expect(vi.getTimerCount()).toBe(0) // no timer left waiting out the minute
     })
   })
 })

@@ -2,7 +2,7 @@ import { internals, type Cache } from '../cache.js'
 import { checkFunction, typeOf } from '../duration.js'
 import { EntryState } from '../entry.js'
 import type { Policy } from '../policy.js'
-import { createAbortController, sleep, type AbortSignalLike } from '../runtime.js'
+import { createAbortController, sleepUnlessAborted, type AbortSignalLike } from '../runtime.js'
 import type { BatchLoader, BatchLoaderContext, Loader } from './loader.js'
 import { newAnswer } from './loads.js'
 
@@ -98,7 +98,8 @@ export async function warm(
     const at = Math.max(now, nextStart)
     nextStart = at + gap
     if (at <= now) return false
-    await sleep(at - now)
+    // An abort ends the wait at once: warm() rejects with its reason without waiting out a slow rate's turn.
+    await sleepUnlessAborted(at - now, signal)
     return true
   }
   /** Those of the unit's indexes whose key no tier holds fresh (the tiers above a fresh one are filled). */
