@@ -211,11 +211,11 @@ export class Engine {
     const { entry } = found
     if (entry === undefined) {
       this.inst.counters.totalMisses++
-      if (status !== undefined) report(status, 'miss', -1, undefined, undefined)
+      if (status !== undefined) report(status, 'miss', -1, this.tiers, undefined)
       return undefined
     }
     if (status !== undefined) {
-      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.#shared.tierName(found.tier), entry)
+      report(status, foundState(entry, found.state === EntryState.Fresh), found.tier, this.tiers, entry)
     }
     // Without a loader there is nothing to refresh ahead with; a sliding default policy still slides.
     const p = this.#defaults

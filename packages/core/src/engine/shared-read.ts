@@ -1,7 +1,7 @@
 import { EntryState, type Entry } from '../entry.js'
 import { flightAlive, joinFlight, ownFlight, type Flight } from '../flight.js'
 import type { ResolvedPolicy } from '../policy.js'
-import type { ReadIntent } from '../store.js'
+import type { ReadIntent, Store } from '../store.js'
 import { copyEntry, type Tiers } from '../tiered.js'
 import type { WaitUntil } from './background.js'
 import type { Instrumentation } from './instrumentation.js'
@@ -84,12 +84,7 @@ export class SharedReads {
 
   /** Fills `status` with how `load` answered. */
   reportLoad(status: ReadStatus, load: Load, collapsed: boolean): void {
-    report(status, load.state, load.tier, this.tierName(load.tier), load.entry, collapsed, false, load.stored)
-  }
-
-  /** The name of tier `tier`, undefined for none (-1). */
-  tierName(tier: number): string | undefined {
-    return tier < 0 ? undefined : this.#tiers.stores[tier]?.name
+    report(status, load.state, load.tier, this.#tiers, load.entry, collapsed, false, load.stored)
   }
 
   /**
@@ -153,7 +148,7 @@ export class SharedReads {
 
   #reportShared(status: ReadStatus, pending: Pending, entry: Entry, collapsed: boolean): void {
     const { answer } = pending
-    report(status, answer.state, answer.tier, this.tierName(answer.tier), entry, collapsed, answer.refreshing, answer.stored)
+    report(status, answer.state, answer.tier, this.#tiers, entry, collapsed, answer.refreshing, answer.stored)
   }
 
   async #resolve(call: Call, answer: Answer, flight: Flight): Promise<Entry> {
@@ -211,7 +206,7 @@ export class SharedReads {
       }
       counters.bump(counters.misses, 0)
       counters.totalMisses++
-      if (inst.listening) inst.emit({ type: 'miss', key, tier: this.tierName(0) as string, tierIndex: 0, at: this.#now() })
+      if (inst.listening) inst.emit({ type: 'miss', key, tier: (this.#tiers.stores[0] as Store).name, tierIndex: 0, at: this.#now() })
       const load = this.#loads.start(call, undefined, 1, false)
       if (load.entry !== undefined) {
         if (status !== undefined) this.reportLoad(status, load, false)
@@ -240,7 +235,7 @@ export class SharedReads {
     status: ReadStatus | undefined,
   ): Promise<unknown> | undefined {
     const inst = this.#inst
-    const l1 = this.tierName(0) as string
+    const l1 = this.#tiers.stores[0] as Store
         const freshUntil = e.freshUntil
     const tags = e.tags
     let fresh = now < freshUntil
@@ -259,7 +254,7 @@ export class SharedReads {
     // caller's that runs from here (a loader started at once, a listener, a strategy) may read the store, so what is
     // kept of the entry is copied before any of it runs; a read that joins the refresh in flight and tells no one
     // copies nothing (most reads of a stale burst).
-    if (status !== undefined) report(status, foundState(e, fresh), 0, l1, e)
+    if (status !== undefined) report(status, foundState(e, fresh), 0, this.#tiers, e)
     if (fresh) {
       counters.bump(counters.hits, 0)
       counters.totalHits++
@@ -267,13 +262,13 @@ export class SharedReads {
       const hit = inst.listening && copyEntry(e)
       const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
       if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)
-      if (hit) inst.emit({ type: 'hit', key, tier: l1, tierIndex: 0, entry: hit, at: now })
+      if (hit) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: hit, at: now })
       if (ahead) this.#hooks?.fresh?.({ key, full, loader, p, waitUntil }, ahead, 0, now)
     } else {
       let stale: Entry | undefined
       counters.bump(counters.staleHits, 0)
       counters.totalStale++
-      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
+      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
       if (this.#loads.running(full) === undefined) this.#loads.refresh({ key, full, loader, p, waitUntil }, stale ?? copyEntry(e), 1)
     }
     if (status !== undefined) status.refreshing = this.#loads.loading.has(full)

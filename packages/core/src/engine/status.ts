@@ -1,5 +1,5 @@
 import type { Entry } from '../entry.js'
-import { copyEntry } from '../tiered.js'
+import { copyEntry, type Tiers } from '../tiered.js'
 
 /**
  * How an answer came about:
@@ -79,12 +79,15 @@ export interface Answer {
   skipped: boolean
 }
 
-/** Fills a caller's status (`entry` is copied: the caller may keep and change it); the flags not given are false. */
+/**
+ * Fills a caller's status with the answer of tier `tier` of `tiers` (-1: none; `entry` is copied: the caller may keep
+ * and change it); the flags not given are false.
+ */
 export function report(
   status: ReadStatus,
   state: AnswerState,
   tier: number,
-  tierName: string | undefined,
+  tiers: Tiers,
   entry: Entry | undefined,
   collapsed = false,
   refreshing = false,
@@ -92,7 +95,7 @@ export function report(
 ): void {
   status.state = state
   status.tier = tier
-  status.tierName = tierName
+  status.tierName = tiers.stores[tier]?.name
   status.entry = entry === undefined ? undefined : copyEntry(entry)
   status.collapsed = collapsed
   status.refreshing = refreshing
