@@ -109,6 +109,26 @@ describe('cache.write (write-through)', () => {
     expect(await cache.get('k')).toBe('v2')
   })
 
+  it('a getManyOrSet batch that read the database before the write does not cache its older values after it', async () => {
+    const { cache, l1, l2, db } = setup()
+    db.set('a', 'a1')
+    db.set('b', 'b1')
+    const loaderGate = deferred<void>()
+    const reading = cache.getManyOrSet(['a', 'b'], async (keys) => {
+      const seen = keys.map((key) => db.get(key)) // reads a1 and b1 before the write of a lands
+      await loaderGate.promise
+      return seen
+    })
+    await flush()
+    await cache.write('a', 'a2', (v) => void db.set('a', v))
+    loaderGate.resolve()
+    expect(await reading).toEqual(['a1', 'b1']) // its caller asked before the write
+    await cache.idle()
+    expect(await cache.get('a')).toBe('a2')
+    expect(await cache.get('b')).toBe('b1') // the other key of the batch is cached as loaded
+    expect([(await l1.get(stored('a')))?.value, (await l2.get(stored('a')))?.value]).toEqual(['a2', 'a2'])
+  })
+
   it('a read of a lower tier begun before the write does not copy the older entry into the tier above', async () => {
     const { l1, l2, cache, db } = setup()
     await cache.set('k', 'v1')
