@@ -1,7 +1,7 @@
 import { CacheError, nextStamp, type Coordinator, type Duration, type Lock } from '@tiercache/core'
 import { createStore, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalString, TagStamps } from '@tiercache/core/kit'
-import { transactionDone } from './idb.js'
+import { describeFailure, transactionDone } from './idb.js'
 import { adopted, issuing as announce } from './stamp-relay.js'
 import { tryLock, webLocks } from './web-locks.js'
 
@@ -330,13 +330,8 @@ export class IndexedDbCoordinator implements Coordinator {
     try {
       return await fn()
     } catch (error) {
-      const name = String((error as { name?: unknown } | null)?.name ?? 'Error')
-      const message = error instanceof Error || error instanceof DOMException ? error.message : String(error)
-      const hint =
-        name === 'NotFoundError'
-          ? ` (database ${JSON.stringify(this.databaseName)} has no object store ${JSON.stringify(STORE_NAME)}: is it used by something else?)`
-          : ''
-      throw new CacheError('COORDINATOR_ERROR', `indexeddb coordinator ${operation} failed: ${name}: ${message}${hint}`, { cause: error })
+      const failure = describeFailure(error, this.databaseName, STORE_NAME, 'is it used by something else?')
+      throw new CacheError('COORDINATOR_ERROR', `indexeddb coordinator ${operation} failed: ${failure}`, { cause: error })
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { CacheError } from '@tiercache/core'
 import type { UseStore } from 'idb-keyval'
-import { transactionDone } from './idb.js'
+import { describeFailure, transactionDone } from './idb.js'
 
 /**
  * Runs `fn` with the connections of the store `tier` (its entries and its access times), unless it is closed or has
@@ -51,17 +51,8 @@ export function writeTransaction<T>(useStore: UseStore, fn: (os: IDBObjectStore)
 /** What a failed `operation` of the store `tier` throws: quota errors and CacheErrors as they are, others wrapped. */
 export function tierError(error: unknown, tier: string, operation: string, key: string, dbName: string, storeName: string): unknown {
   if (error instanceof CacheError || isQuotaError(error)) return error
-  const name = (error as { name?: unknown } | null)?.name
-  const message = error instanceof Error || error instanceof DOMException ? error.message : String(error)
-  const hint =
-    name === 'NotFoundError'
-      ? ` (database ${JSON.stringify(dbName)} has no object store ${JSON.stringify(storeName)}: idb-keyval creates one object store per database, use another dbName)`
-      : ''
-  return new CacheError('TIER_ERROR', `${tier} ${operation} failed: ${String(name ?? 'Error')}: ${message}${hint}`, {
-    tier,
-    key,
-    cause: error,
-  })
+  const failure = describeFailure(error, dbName, storeName, 'idb-keyval creates one object store per database, use another dbName')
+  return new CacheError('TIER_ERROR', `${tier} ${operation} failed: ${failure}`, { tier, key, cause: error })
 }
 
 /**
