@@ -67,6 +67,34 @@ describe('refresh-ahead (policy.refreshAhead)', () => {
     expect([...l2.map.values()][0]?.value).toEqual({ version: 2 })
   })
 
+  it('a refresh that read the database before a write does not put its older value back over the write, in any tier', async () => {
+    const clock = manualClock()
+    const l2 = new ScriptedStore('l2')
+    const cache = createCache({ tiers: [memoryStore(), l2], strategies: [refreshAhead()], policy: { ttl: '100s', refreshAhead: 0.8 }, now: clock.now })
+    const db = { price: 1 }
+    const gate = deferred<void>()
+    let gated = false
+    let loads = 0
+    const load = async () => {
+      loads++
+      const seen = { ...db } // what the database held when the load began
+      if (gated) await gate.promise
+      return seen
+    }
+    await cache.getOrSet('price:1', load)
+    clock.advance(85 * SECOND)
+    gated = true
+    await cache.getOrSet('price:1', load)
+    await cache.getOrSet('price:1', load) // due and hot: the refresh starts, reads price 1, and is held
+    await flush()
+    expect(loads).toBe(2)
+    await cache.write('price:1', { price: 2 }, (value) => void Object.assign(db, value))
+    gate.resolve()
+    await cache.idle()
+    expect(await cache.getOrSet('price:1', load)).toEqual({ price: 2 })
+    expect([...l2.map.values()].map((entry) => entry.value)).toEqual([{ price: 2 }])
+  })
+
   it('with a coordinator and a shared tier, one process refreshes a key; the others pick up its result', async () => {
     const clock = manualClock()
     const shared = new ScriptedStore('shared')
