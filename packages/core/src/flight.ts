@@ -83,7 +83,7 @@ export function ownFlight(flight: Flight, work: Promise<unknown>, waitUntil: Wai
   if (about !== undefined) {
     flight.key = about.key
     flight.phase ??= about.phase
-    if (about.bound < Number.POSITIVE_INFINITY) flight.until = started + about.bound
+    if (about.bound < Infinity) flight.until = started + about.bound
   }
   let timer: TimerHandle | undefined
   let reported = false

@@ -143,7 +143,7 @@ export class Engine {
           // The slow path reads again and reports the failure.
           e = null
         }
-        let now = Number.NaN
+        let now = NaN
         if (e !== undefined && e !== null) {
           now = this.#now()
           if (now < e.freshUntil && e.tags === undefined && !this.inst.listening) {
@@ -189,7 +189,7 @@ export class Engine {
       // The slow path reads again and reports the failure.
       e = null
     }
-    let now = Number.NaN
+    let now = NaN
     if (e !== undefined && e !== null) {
       now = this.#now()
       // The usual hit pays for nothing it does not use: fresh, untagged, nobody listening or asking for status,

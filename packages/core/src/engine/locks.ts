@@ -82,12 +82,12 @@ export class Locks {
     // What is left of the read's budget for the lock request (Infinity: no timeouts). None left (a slow shared
     // tier): the request is still sent, since the read may have taken the lock for this process (ReadIntent), but
     // only an answer already at hand is waited for; a lock granted later is released.
-    const left = this.#budget === 0 ? Number.POSITIVE_INFINITY : Math.max(since + this.#budget - this.#now(), 0)
+    const left = this.#budget === 0 ? Infinity : Math.max(since + this.#budget - this.#now(), 0)
     if (coordinator.acquire !== undefined) return this.#attempt(coordinator.acquire.bind(coordinator), key, full, waitUntil, p, left)
     let lock: Lock | undefined
     try {
       const asked = (coordinator.lock as NonNullable<Coordinator['lock']>)(full, this.#ttl)
-      const answer = left === Number.POSITIVE_INFINITY ? await asked : await withDeadline<Lock | undefined | typeof LATE>(asked, left, () => LATE)
+      const answer = left === Infinity ? await asked : await withDeadline<Lock | undefined | typeof LATE>(asked, left, () => LATE)
       if (answer === LATE) {
         // A lock granted after this caller stopped waiting is nobody's: hand it back, or its waiters wait it out.
         asked.then((late) => late?.release()).catch(noop)
@@ -135,7 +135,7 @@ export class Locks {
       // (a lock the read took for this process); else the lock request's own round trip would stack on the tier
       // timeout (endpoint-slow: p99 +2.2 s, a read timeout then a lock timeout).
       const deadline = left === 0 ? 0 : left + this.#wait
-      const answer = await (left === Number.POSITIVE_INFINITY ? asked : withDeadline<LockAttempt | typeof LATE>(asked, deadline, () => LATE))
+      const answer = await (left === Infinity ? asked : withDeadline<LockAttempt | typeof LATE>(asked, deadline, () => LATE))
       if (answer === LATE) {
         asked.then((granted) => (granted.status === 'acquired' ? granted.lock.release() : undefined)).catch(noop)
         // Reported as the lock request's failure (as `lock` does): no holder was waited for.

@@ -162,7 +162,7 @@ export class SharedReads {
       const { earlyRefresh } = call.p
       if (
         (found.state === EntryState.Stale ||
-          (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? Number.NaN, entry.freshUntil, this.#now()))) &&
+          (earlyRefresh > 0 && this.#loads.refreshEarly(earlyRefresh, entry.loadMs ?? NaN, entry.freshUntil, this.#now()))) &&
         !this.#reads.superseded(call.full, found)
       ) {
         this.#loads.refresh(call, entry, found.tier + 1)
@@ -258,7 +258,7 @@ export class SharedReads {
     if (fresh) {
       counters.bump(counters.hits, 0)
       counters.totalHits++
-      const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? Number.NaN, freshUntil, now)
+      const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? NaN, freshUntil, now)
       const hit = inst.listening && copyEntry(e)
       const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
       if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)

@@ -160,5 +160,5 @@ function survives(at: number, entry: Dated): boolean {
 
 /** A usable stamp: a finite number >= 0; anything else counts as 0 (the entry may only die early). */
 function checked(stamp: unknown): number {
-  return typeof stamp === 'number' && stamp >= 0 && stamp !== Number.POSITIVE_INFINITY ? stamp : 0
+  return typeof stamp === 'number' && stamp >= 0 && stamp !== Infinity ? stamp : 0
 }

@@ -205,14 +205,14 @@ export class MemoryStore implements Store {
     t[base + STALE] = entry.staleUntil
     // The columns most entries do not need exist once one entry has needed them; a slot reused then clears its own.
     const errorUntil = entry.errorUntil
-    if (errorUntil !== undefined || this.#errors !== undefined) (this.#errors ?? this.#makeErrors())[slot] = errorUntil ?? Number.NaN
+    if (errorUntil !== undefined || this.#errors !== undefined) (this.#errors ?? this.#makeErrors())[slot] = errorUntil ?? NaN
     this.#values[slot] = entry.value
     const tags = entry.tags
     if (tags !== undefined || this.#tags !== undefined) (this.#tags ?? this.#makeTags())[slot] = tags
     this.#negative[slot] = entry.negative === true ? 1 : 0
-    this.#loadMs[slot] = entry.loadMs ?? Number.NaN
+    this.#loadMs[slot] = entry.loadMs ?? NaN
     const stamp = entry.stamp
-    if (stamp !== undefined || this.#stamps !== undefined) (this.#stamps ?? this.#makeStamps())[slot] = stamp ?? Number.NaN
+    if (stamp !== undefined || this.#stamps !== undefined) (this.#stamps ?? this.#makeStamps())[slot] = stamp ?? NaN
     const sizes = this.#sizes
     if (sizes !== undefined) {
       const size = key.length * 2 + this.#sizeOf(entry.value) + 64
@@ -266,7 +266,7 @@ export class MemoryStore implements Store {
   }
 
   #makeErrors(): Float64Array {
-    const errors = new Float64Array(this.#capacity).fill(Number.NaN)
+    const errors = new Float64Array(this.#capacity).fill(NaN)
     this.#errors = errors
     this.#view.er = errors
     return errors
@@ -280,7 +280,7 @@ export class MemoryStore implements Store {
   }
 
   #makeStamps(): Float64Array {
-    const stamps = new Float64Array(this.#capacity).fill(Number.NaN)
+    const stamps = new Float64Array(this.#capacity).fill(NaN)
     this.#stamps = stamps
     this.#view.st = stamps
     return stamps
@@ -303,8 +303,8 @@ export class MemoryStore implements Store {
     this.#tags &&= slots(capacity, this.#tags)
     this.#order.grow(capacity)
     this.#sizes &&= grown(this.#sizes, capacity)
-    this.#stamps &&= grown(this.#stamps, capacity, Number.NaN)
-    this.#errors &&= grown(this.#errors, capacity, Number.NaN)
+    this.#stamps &&= grown(this.#stamps, capacity, NaN)
+    this.#errors &&= grown(this.#errors, capacity, NaN)
     this.#capacity = capacity
     this.#cells = cellsFor(capacity)
     for (let slot = 0; slot < this.#used; slot++) {
