@@ -7,7 +7,7 @@ import { createCache, memoryStore, refreshAhead, type Cache, type Coordinator, t
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { durableObjectCoordinator, kvStore, upstashStore } from '../../src/index'
-import { until } from '../support/holds'
+import { gate, until } from '../support/holds'
 import { manualClock, patientCoordinator, redisFor, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
 let endpoint: OwnEndpoint
@@ -53,19 +53,13 @@ describe('refresh-ahead across isolates', () => {
         lockWait: '20s',
       })
     }
-    const isolates = [isolate(), isolate(), isolate()]
+    const isolates = Array.from({ length: 3 }, isolate)
+    // The first load answers at once; the refresh is held until every isolate has tried its own.
+    const refresh = gate()
     let runs = 0
-    let release: () => void = () => {}
-    const held = new Promise<void>((resolve) => (release = resolve))
-    const load = async (): Promise<{ run: number }> => {
-      const run = ++runs
-      if (run > 1) await held // the refresh stays in flight until every isolate has tried its own
-      return { run }
-    }
-    for (const cache of isolates) {
-      expect(await cache.getOrSet('price', load)).toEqual({ run: 1 }) // the first loads, the others read the shared tier
-      await cache.idle()
-    }
+    const load = async (): Promise<{ run: number }> => ({ run: ++runs === 1 ? 1 : await refresh.opened.then(() => runs) })
+    // The first isolate loads, the others read the shared tier.
+    for (const cache of isolates) expect(await cache.getOrSet('price', load).finally(() => cache.idle())).toEqual({ run: 1 })
     expect(runs).toBe(1)
 
     clock.advance(85_000) // past 80 % of the ttl: the next reads of this hot key are due for a refresh
@@ -77,7 +71,7 @@ describe('refresh-ahead across isolates', () => {
     // One isolate holds the lock and runs the loader; the other two find it taken and, in the background, wait for
     // the holder's entry (both coordinators hand it over to their waiters) instead of loading.
     await until(() => runs >= 2, 10_000)
-    release()
+    refresh.open()
     await Promise.all(settled)
     expect(runs).toBe(2) // the first load and one refresh across the three isolates
 
