@@ -190,23 +190,61 @@ export class SharedReads {
     waitUntil: WaitUntil | undefined,
     status: ReadStatus | undefined,
   ): Promise<unknown> {
+    const inst = this.#inst
+    const counters = inst.counters
+    const l1 = this.#tiers.stores[0] as Store
     if (e !== undefined && e !== null) {
-      const served = this.#l1Hit(e, now, key, full, loader, p, waitUntil, status)
-      if (served !== undefined) return served
+      // An entry the fast path did not serve: judged by its times and tags, served fresh or stale (with what that
+      // triggers) when it may be; else the shared read below decides.
+      const freshUntil = e.freshUntil
+      const tags = e.tags
+      let fresh = now < freshUntil
+      let servable = now < e.staleUntil
+      if (servable && tags !== undefined) {
+        // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
+        // covers is served stale (and refreshed) when it has an swr window, else the shared read below decides.
+        const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
+        if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
+        else if (tagged !== TagState.Alive) servable = false
+      }
+      if (servable) {
+        const value = e.value
+        // `e` is the store's view of its slot (memoryStore), which the store's next read moves to another key. Code
+        // of the caller's that runs from here (a loader started at once, a listener, a strategy) may read the store,
+        // so what is kept of the entry is copied before any of it runs; a read that joins the refresh in flight and
+        // tells no one copies nothing (most reads of a stale burst).
+        if (status !== undefined) report(status, foundState(e, fresh), 0, this.#tiers, e)
+        if (fresh) {
+          counters.bump(counters.hits, 0)
+          counters.totalHits++
+          const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? NaN, freshUntil, now)
+          const hit = inst.listening && copyEntry(e)
+          const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
+          if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)
+          if (hit) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: hit, at: now })
+          if (ahead) this.#hooks?.fresh?.({ key, full, loader, p, waitUntil }, ahead, 0, now)
+        } else {
+          let stale: Entry | undefined
+          counters.bump(counters.staleHits, 0)
+          counters.totalStale++
+          if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
+          if (this.#loads.running(full) === undefined) this.#loads.refresh({ key, full, loader, p, waitUntil }, stale ?? copyEntry(e), 1)
+        }
+        if (status !== undefined) status.refreshing = this.#loads.loading.has(full)
+        return Promise.resolve(value)
+      }
     }
     const call: Call = { key, full, loader, p, waitUntil }
     if (e === undefined && this.#tiers.length === 1) {
       // Nothing cached and nothing below L1: join the load in flight, or load now.
-      const inst = this.#inst
       const running = this.#loads.running(full)
-      const counters = inst.counters
       if (running !== undefined) {
         counters.coalesced++
         return this.join(running, call, status)
       }
       counters.bump(counters.misses, 0)
       counters.totalMisses++
-      if (inst.listening) inst.emit({ type: 'miss', key, tier: (this.#tiers.stores[0] as Store).name, tierIndex: 0, at: this.#now() })
+      if (inst.listening) inst.emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
       const load = this.#loads.start(call, undefined, 1, false)
       if (load.entry !== undefined) {
         if (status !== undefined) this.reportLoad(status, load, false)
@@ -218,60 +256,5 @@ export class SharedReads {
       })
     }
     return this.read(call, status)
-  }
-
-  /**
-   * An entry the sync L1 answered that the fast path did not serve: judged by its times and tags, served fresh or
-   * stale (with what that triggers) when it may be, else undefined for the slow path to decide.
-   */
-  #l1Hit(
-    e: Entry,
-    now: number,
-    key: string,
-    full: string,
-    loader: Loader<unknown>,
-    p: ResolvedPolicy,
-    waitUntil: WaitUntil | undefined,
-    status: ReadStatus | undefined,
-  ): Promise<unknown> | undefined {
-    const inst = this.#inst
-    const l1 = this.#tiers.stores[0] as Store
-        const freshUntil = e.freshUntil
-    const tags = e.tags
-    let fresh = now < freshUntil
-    let servable = now < e.staleUntil
-    if (servable && tags !== undefined) {
-      // Served here only on a synchronous answer: not killed by a hard invalidation; a fresh entry a soft one
-      // covers is served stale (and refreshed) when it has an swr window, else the slow path decides.
-      const tagged = fresh ? this.#tags.state(tags, e) : this.#tags.alive(tags, e) === true ? TagState.Alive : undefined
-      if (tagged === TagState.Soft && e.staleUntil > freshUntil) fresh = false
-      else if (tagged !== TagState.Alive) servable = false
-    }
-    if (!servable) return undefined
-    const value = e.value
-    const counters = inst.counters
-    // `e` is the store's view of its slot (memoryStore), which the store's next read moves to another key. Code of the
-    // caller's that runs from here (a loader started at once, a listener, a strategy) may read the store, so what is
-    // kept of the entry is copied before any of it runs; a read that joins the refresh in flight and tells no one
-    // copies nothing (most reads of a stale burst).
-    if (status !== undefined) report(status, foundState(e, fresh), 0, this.#tiers, e)
-    if (fresh) {
-      counters.bump(counters.hits, 0)
-      counters.totalHits++
-      const early = p.earlyRefresh > 0 && this.#loads.refreshEarly(p.earlyRefresh, e.loadMs ?? NaN, freshUntil, now)
-      const hit = inst.listening && copyEntry(e)
-      const ahead = (p.refreshAhead || p.sliding) && copyEntry(e)
-      if (early) this.#loads.refresh({ key, full, loader, p, waitUntil }, copyEntry(e), 1)
-      if (hit) inst.emit({ type: 'hit', key, tier: l1.name, tierIndex: 0, entry: hit, at: now })
-      if (ahead) this.#hooks?.fresh?.({ key, full, loader, p, waitUntil }, ahead, 0, now)
-    } else {
-      let stale: Entry | undefined
-      counters.bump(counters.staleHits, 0)
-      counters.totalStale++
-      if (inst.listening) inst.emit({ type: 'stale', key, tier: l1.name, tierIndex: 0, reason: 'swr', entry: (stale = copyEntry(e)), at: now })
-      if (this.#loads.running(full) === undefined) this.#loads.refresh({ key, full, loader, p, waitUntil }, stale ?? copyEntry(e), 1)
-    }
-    if (status !== undefined) status.refreshing = this.#loads.loading.has(full)
-    return Promise.resolve(value)
   }
 }
