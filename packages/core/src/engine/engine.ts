@@ -18,7 +18,7 @@ import { ReadPath } from './read-path.js'
 import { expireTiers, invalidateMode, softTags, type InvalidateOptions } from './soft.js'
 import type { Hooks, Host } from './strategy.js'
 import { WriteOrder } from './write-order.js'
-import { SharedReads, type Pending } from './shared-read.js'
+import { reportLoad, SharedReads, type Pending } from './shared-read.js'
 import { Batches } from './batch.js'
 import { Loads } from './loads.js'
 import { Locks } from './locks.js'
@@ -268,7 +268,7 @@ export class Engine {
     this.#loads.loading.delete(call.full)
     const load = this.#loads.start(call, undefined, this.tiers.length, false)
     return load.promise.then((entry) => {
-      if (status !== undefined) this.#shared.reportLoad(status, load, false)
+      if (status !== undefined) reportLoad(status, load, this.tiers)
       return entry.value
     })
   }

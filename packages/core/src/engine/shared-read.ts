@@ -26,6 +26,11 @@ function loadValue(load: Load): unknown {
   return (load.entry as Entry).value
 }
 
+/** Fills `status` with how `load` answered, a load of `tiers`'s engine. */
+export function reportLoad(status: ReadStatus, load: Load, tiers: Tiers, collapsed = false): void {
+  report(status, load.state, load.tier, tiers, load.entry, collapsed, false, load.stored)
+}
+
 /**
  * getOrSet past the engine's fast path: an entry of the sync L1 the fast path did not serve (stale, tagged, asked for
  * status, or under a policy with refreshes), a miss of a lone sync L1 (load at once), and the calls the sync L1 did
@@ -77,14 +82,9 @@ export class SharedReads {
       return load.promise.then((entry) => (load.skipped ? this.#loads.alone(call, newLoad(call.p.tags)).then(loadValue) : entry.value))
     }
     return this.#loads.join(load, call).then((done) => {
-      if (status !== undefined) this.reportLoad(status, done, done === load)
+      if (status !== undefined) reportLoad(status, done, this.#tiers, done === load)
       return loadValue(done)
     })
-  }
-
-  /** Fills `status` with how `load` answered. */
-  reportLoad(status: ReadStatus, load: Load, collapsed: boolean): void {
-    report(status, load.state, load.tier, this.#tiers, load.entry, collapsed, false, load.stored)
   }
 
   /**
@@ -125,7 +125,7 @@ export class SharedReads {
       // The answer was for the caller whose loader skipped it: this one runs its own loader.
       if (shared.answer.skipped) {
         return this.#loads.alone(call, newLoad(call.p.tags)).then((done) => {
-          if (status !== undefined) this.reportLoad(status, done, false)
+          if (status !== undefined) reportLoad(status, done, this.#tiers)
           return loadValue(done)
         })
       }
@@ -247,11 +247,11 @@ export class SharedReads {
       if (inst.listening) inst.emit({ type: 'miss', key, tier: l1.name, tierIndex: 0, at: this.#now() })
       const load = this.#loads.start(call, undefined, 1, false)
       if (load.entry !== undefined) {
-        if (status !== undefined) this.reportLoad(status, load, false)
+        if (status !== undefined) reportLoad(status, load, this.#tiers)
         return Promise.resolve(load.entry.value)
       }
       return load.promise.then((entry) => {
-        if (status !== undefined) this.reportLoad(status, load, false)
+        if (status !== undefined) reportLoad(status, load, this.#tiers)
         return entry.value
       })
     }
