@@ -307,7 +307,7 @@ class TieredCache implements Cache {
   }
 
   cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string {
-    return cacheControl(this.#engine.policies.resolve(policy, 'policy'), options)
+    return cacheControl(this.#engine.policies.resolve(policy), options)
   }
 
   idle(): Promise<void> {
@@ -324,7 +324,7 @@ class TieredCache implements Cache {
   }
 
   resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
-    return this.#engine.policies.resolve(policy, 'policy')
+    return this.#engine.policies.resolve(policy)
   }
 
   hotKeys(n: number): HotKey[] {

@@ -52,7 +52,7 @@ export class Batches {
     if (!Array.isArray(keys)) throw new TypeError(`keys must be an array of strings, got ${typeOf(keys)}`)
     checkFunction(loadMany, 'loadMany')
     const fulls = keys.map((key, i) => this.#keys.full(key, `keys[${i}]`))
-    const shared = typeof policy === 'function' ? undefined : this.#policies.resolve(policy, 'policy')
+    const shared = typeof policy === 'function' ? undefined : this.#policies.resolve(policy)
     // Unique keys still unanswered, in first-seen order, with each one's key as given and its policy.
     let open: string[] = []
     const userKey = new Map<string, string>()

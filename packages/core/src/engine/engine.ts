@@ -169,7 +169,7 @@ export class Engine {
     let ref = keys.known(key)
     if (ref === undefined && (typeof key !== 'string' || key.length === 0 || key.length + keys.prefix.length > keys.max)) keys.bad(key, 'key')
     checkFunction(loader, 'loader')
-    const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy, 'policy')
+    const p = policy === undefined && this.#defaults !== undefined ? this.#defaults : this.policies.resolve(policy)
     if (ref === undefined) ref = keys.ref(key)
     const full = ref.full
     const onRead = this.#onRead
@@ -277,7 +277,7 @@ export class Engine {
 
   async set(key: string, value: unknown, policy: Partial<Policy> | undefined): Promise<void> {
     const full = this.#keys.full(key, 'key')
-    const p = this.policies.resolve(policy, 'policy')
+    const p = this.policies.resolve(policy)
     if (value !== null && value !== undefined) this.#check(value, 'value')
     // A read begun before this call may answer older data: callers asking from now on read again.
     this.#pending.delete(full)
@@ -300,7 +300,7 @@ export class Engine {
     const full = this.#keys.full(key, 'key')
     checkFunction(persist, 'persist')
     // Bad input throws before the database is touched.
-    this.policies.resolve(policy, 'policy')
+    this.policies.resolve(policy)
     if (value !== null && value !== undefined) this.#check(value, 'value')
     await this.#writes.run(full, async () => {
       await persist(value)

@@ -28,8 +28,8 @@ export class Policies {
     this.defaults = defaults === undefined ? undefined : this.#make(defaults, 'options.policy')
   }
 
-  /** `policy` resolved over the defaults; `where` names it in errors. */
-  resolve(policy: Partial<Policy> | undefined, where: string): ResolvedPolicy {
+  /** `policy` resolved over the defaults; `where` names it in errors (a call's argument `policy` when not given). */
+  resolve(policy: Partial<Policy> | undefined, where = 'policy'): ResolvedPolicy {
     if (policy === undefined) return resolvePolicy(undefined, this.defaults, where, this.#prefix)
     if (typeof policy === 'object' && policy !== null) {
       const known = this.#resolved.get(policy)
