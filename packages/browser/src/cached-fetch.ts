@@ -309,9 +309,7 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
 
   /** The Cache-Status member (RFC 9211 §2); ttl is the stored response's remaining freshness, negative when stale. */
   function member(status: CacheStatus, stored: StoredResponse | undefined, fwdStatus?: number): string {
-    const withTtl = stored !== undefined ? { ...status, ttl: Math.floor((stored.freshUntil - now()) / 1000) } : status
-    const text = formatCacheStatus(withTtl, cacheName)
-    return fwdStatus === undefined ? text : text.replace(/(; fwd=[^;]+)/, `$1; fwd-status=${fwdStatus}`)
+    return formatCacheStatus({ ...status, fwdStatus, ...(stored === undefined ? {} : { ttl: Math.floor((stored.freshUntil - now()) / 1000) }) }, cacheName)
   }
 
   return async function cachedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {

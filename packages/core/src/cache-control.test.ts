@@ -163,6 +163,12 @@ describe('formatCacheStatus', () => {
     expect(() => formatCacheStatus({ hit: true, ttl: Number.NaN })).toThrow(/status\.ttl/)
     expect(() => formatCacheStatus({ hit: true, ttl: '5\r\n' as unknown as number })).toThrow(/status\.ttl/)
     expect(() => formatCacheStatus(null as never)).toThrow(TypeError)
+    // fwd-status (§2.3): the origin's status code, with fwd only.
+    expect(formatCacheStatus({ hit: false, fwd: 'stale', fwdStatus: 304, stored: true })).toBe('tiercache; fwd=stale; fwd-status=304; stored')
+    expect(formatCacheStatus({ hit: true, fwdStatus: 200 })).toBe('tiercache; hit')
+    for (const fwdStatus of [99, 600, 200.5, Number.NaN, '200\r\n' as unknown as number]) {
+      expect(() => formatCacheStatus({ hit: false, fwd: 'miss', fwdStatus })).toThrow(/status\.fwdStatus must be a status code \(100-599\)/)
+    }
     // What the function returns is always a valid header value: printable ASCII, no CR or LF.
     expect(formatCacheStatus({ hit: false, fwd: 'miss', stored: true, collapsed: true, ttl: 5, detail: 'a b' })).toMatch(/^[\x20-\x7e]+$/)
   })

@@ -20,6 +20,8 @@ export interface CacheStatus {
   hit: boolean
   /** Why the request went to the origin. */
   fwd?: CacheStatusForward
+  /** With `fwd`: the status code the origin answered the forwarded request with (RFC 9211 §2.3 `fwd-status`). */
+  fwdStatus?: number
   /** The origin's response was stored. */
   stored?: boolean
   /** The request was collapsed into another one's load. */
@@ -110,8 +112,9 @@ const STRING_CHARS = /^[\x20-\x7e]*$/
 /**
  * One Cache-Status member (RFC 9211 §2): the cache's name, then hit or fwd and the other parameters. Every
  * parameter is checked against its grammar, so that no value can break out of the field (CR, LF) or of its list:
- * `fwd` must be a registered forward reason, `ttl` an integer (capped at 2^31 s), `detail` a token or a string of
- * printable ASCII; anything else throws a RangeError naming the parameter.
+ * `fwd` must be a registered forward reason, `fwdStatus` (sent with `fwd` only) a status code, `ttl` an integer
+ * (capped at 2^31 s), `detail` a token or a string of printable ASCII; anything else throws a RangeError naming the
+ * parameter.
  *
  * @example
  * formatCacheStatus({ hit: false, fwd: 'miss', stored: true }) // 'tiercache; fwd=miss; stored'
@@ -128,6 +131,11 @@ export function formatCacheStatus(status: CacheStatus, cacheName = 'tiercache'):
       throw new RangeError(`status.fwd must be one of ${[...FORWARD_REASONS].join(', ')} (RFC 9211 §2.2), got ${JSON.stringify(status.fwd)}`)
     }
     out += `; fwd=${status.fwd}`
+    const code = status.fwdStatus
+    if (code !== undefined) {
+      if (!(Number.isInteger(code) && code > 99 && code < 600)) throw new RangeError(`status.fwdStatus must be a status code (100-599), got ${String(code)}`)
+      out += `; fwd-status=${code}`
+    }
   }
   if (status.ttl !== undefined) {
     if (typeof status.ttl !== 'number' || Number.isNaN(status.ttl)) throw new RangeError(`status.ttl must be a number of seconds, got ${String(status.ttl)}`)

@@ -1,8 +1,7 @@
 /**
  * @tiercache/core/http: the HTTP caching rules the edge and browser packages share, on structural `HeadersLike`
  * types (no DOM or Workers types): Cache-Control parsing with quoted strings, Age, HTTP-dates, Vary, the fields
- * never stored, a body codec for JSON entries, and Cache-Status formatting (without fwd-status, which the browser
- * adds to the formatted member itself).
+ * never stored, a body codec for JSON entries, and Cache-Status formatting (fwd-status included).
  */
 export { cacheControlDirectives, parseAge, parseCacheControl } from './cache-control.js'
 export type { CacheDirectives } from './cache-control.js'
