@@ -309,7 +309,8 @@ export function createCachedFetch(options: CachedFetchOptions = {}): typeof fetc
 
   /** The Cache-Status member (RFC 9211 §2); ttl is the stored response's remaining freshness, negative when stale. */
   function member(status: CacheStatus, stored: StoredResponse | undefined, fwdStatus?: number): string {
-    return formatCacheStatus({ ...status, fwdStatus, ...(stored === undefined ? {} : { ttl: Math.floor((stored.freshUntil - now()) / 1000) }) }, cacheName)
+    const ttl = stored === undefined ? status.ttl : Math.floor((stored.freshUntil - now()) / 1000)
+    return formatCacheStatus({ ...status, ttl, fwdStatus }, cacheName)
   }
 
   return async function cachedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
