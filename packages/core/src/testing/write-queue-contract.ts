@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { WriteQueue, WriteRecord } from '../write-behind/types.js'
+import type { QueuedWrite, WriteQueue, WriteRecord } from '../write-behind/types.js'
 
 export interface WriteQueueContractOptions {
   /** Suite title. */
@@ -90,6 +90,38 @@ export function runWriteQueueContract(options: WriteQueueContractOptions): void 
       expect(await q.deadLetters()).toEqual([])
       const back = await q.take(10, T + 20)
       expect(back.map((r) => [r.key, r.attempts])).toEqual([['poison', 0]])
+    })
+
+    it('with addVersioned, gives each record a greater version than the last, kept through retry, dead letter, redrive', async () => {
+      const q = await queue()
+      // Without it, the writer's clock versions the records (createWriteBehind); nothing of the queue's to check.
+      if (q.addVersioned === undefined) return
+      const first = await q.addVersioned([record('a', 0), record('b', 0)])
+      const [second] = await q.addVersioned([record('a', 0)])
+      const versions = [...first, second as number]
+      expect(versions).toHaveLength(3)
+      for (const [i, version] of versions.entries()) {
+        expect(Number.isSafeInteger(version) && version > 1e12).toBe(true) // an integer reading as rough epoch ms
+        if (i > 0) expect(version).toBeGreaterThan(versions[i - 1] as number)
+      }
+      const taken = await q.take(10, T)
+      expect(taken.map((r) => [r.key, r.version])).toEqual([
+        ['a', versions[0]],
+        ['b', versions[1]],
+        ['a', versions[2]],
+      ])
+      const [a1, b, a2] = taken as [QueuedWrite, QueuedWrite, QueuedWrite]
+      await q.retry({ ...a1, attempts: 1 }, T + 1)
+      await q.deadLetter({ ...b, attempts: 3 }, 'constraint violated', T)
+      await q.ack([a2])
+      const retried = await q.take(10, T + 1)
+      expect(retried.map((r) => [r.key, r.version])).toEqual([['a', versions[0]]])
+      await q.ack(retried)
+      expect((await q.deadLetters()).map((d) => d.record.version)).toEqual([versions[1]])
+      await q.redrive(T)
+      const back = await q.take(10, T)
+      expect(back.map((r) => [r.key, r.version])).toEqual([['b', versions[1]]])
+      await q.ack(back)
     })
 
     it('says whether it survives a crash', async () => {

@@ -9,9 +9,12 @@ export interface WriteRecord<V = unknown> {
   /** The value written (absent for a delete). */
   value?: V
   /**
-   * Orders the writes of one key: later writes carry larger versions (epoch ms of the writer's clock, raised past
-   * the writer's previous version). A persist keyed by it (`UPDATE ... WHERE version < $version`) applies each write
-   * once in effect however often it is delivered, and never lets an older write overwrite a newer one.
+   * Orders the writes of one key: later writes carry larger versions. An integer that reads as rough epoch ms (a
+   * BIGINT column holds it): assigned by the queue where it can (`WriteSink.addVersioned`: Redis Streams takes
+   * Redis's clock, raised past the queue's previous version, so the order does not depend on the clocks of the
+   * processes writing), else the writer's clock raised past the writer's previous version (`nextStamp`). A persist
+   * keyed by it (`UPDATE ... WHERE version < $version`) applies each write once in effect however often it is
+   * delivered, and never lets an older write overwrite a newer one. Retries, dead letters and redrives keep it.
    */
   version: number
   /** Epoch ms when the write was acknowledged. */
@@ -41,8 +44,16 @@ export interface WriteSink<V = unknown> {
   readonly name: string
   /** True when an acknowledged write survives the crash of the process that took it. */
   readonly durable: boolean
-  /** Holds the records; resolves once they are safe by this queue's standard. */
+  /** Holds the records as given (versions included); resolves once they are safe by this queue's standard. */
   add(records: readonly WriteRecord<V>[]): Promise<void>
+  /**
+   * Optional, for a queue that several processes write to and that can order their writes itself: holds the records
+   * like `add`, but gives each a new version (ignoring `record.version`), taken atomically with the append, and
+   * resolves to those versions in the order of `records`. A version it assigns is greater than every version it
+   * assigned before, whatever the clocks of the writers, and reads as rough epoch ms like a clock-rule version, so
+   * one database column compares both. `createWriteBehind` uses it when present, and the writer's clock otherwise.
+   */
+  addVersioned?(records: readonly WriteRecord<V>[]): Promise<number[]>
 }
 
 /**

@@ -126,6 +126,61 @@ describe('createWriteBehind', () => {
     expect(versions[2]).toBeGreaterThan(versions[1] as number)
   })
 
+  it('takes the version a shared queue assigns: a writer whose clock is 10 s behind still orders after (batch, retry)', async () => {
+    // A queue several processes share, assigning versions itself (as redisWriteQueue does in Redis).
+    let assigned = 1_700_000_000_000
+    const queue = Object.assign(memoryWriteQueue(), {
+      async addVersioned(records: readonly WriteRecord[]): Promise<number[]> {
+        const versions = records.map(() => ++assigned)
+        await queue.add(records.map((r, i) => ({ ...r, version: versions[i] as number })))
+        return versions
+      },
+    })
+    const rows = new Map<string, { value: unknown; version: number }>()
+    const events: WriteBehindEvent[] = []
+    let failOnce = 'r'
+    const writer = (clock: { at: number }) =>
+      createWriteBehind<unknown>({
+        cache: createCache({ tiers: [memoryStore()], policy: { ttl: '1h' }, now: () => clock.at }),
+        queue,
+        flusher: false,
+        retry: { attempts: 3, backoff: '1s' },
+        now: () => clock.at,
+        onEvent: (e) => events.push(e),
+        persist(batch) {
+          for (const r of batch) {
+            if (r.key === failOnce) {
+              failOnce = ''
+              throw new Error('database busy')
+            }
+            const row = rows.get(r.key)
+            if (row === undefined || row.version < r.version) rows.set(r.key, { value: r.value, version: r.version })
+          }
+        },
+      })
+    const clockA = { at: 1_800_000_000_000 }
+    const clockB = { at: clockA.at - 10_000 }
+    const a = writer(clockA)
+    const b = writer(clockB)
+    // One batch holds both writes of 'k': coalescing keeps the later one.
+    await a.set('k', 'first')
+    await b.set('k', 'later')
+    await a.flush()
+    expect(rows.get('k')?.value).toBe('later')
+    expect(events.filter((e) => e.type === 'coalesced').map((e) => e.type === 'coalesced' && [e.version, e.newer])).toEqual([[assigned - 1, assigned]])
+    // 'r': the first write fails and waits for its retry while the later one is persisted; the retry changes nothing.
+    await a.set('r', 'first')
+    await a.flush()
+    await b.set('r', 'later')
+    await b.flush()
+    clockA.at += 1_000
+    await a.flush()
+    expect(rows.get('r')).toEqual({ value: 'later', version: assigned })
+    expect(events.filter((e) => e.type === 'retry').map((e) => e.type === 'retry' && e.version)).toEqual([assigned - 1])
+    expect(events.filter((e) => e.type === 'queued').map((e) => e.type === 'queued' && e.version)).toEqual([assigned - 3, assigned - 2, assigned - 1, assigned])
+    expect(await a.size()).toBe(0)
+  })
+
   it('starts a flush at once when maxBatch writes are waiting', async () => {
     const { t, db, writes } = setup({ maxBatch: 10 })
     for (let i = 0; i < 25; i++) await writes.set(`k${i}`, i)

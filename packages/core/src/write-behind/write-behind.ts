@@ -1,4 +1,5 @@
 import type { Cache } from '../cache.js'
+import { nextStamp } from '../coordinator.js'
 import { parseDuration, typeOf, type Duration } from '../duration.js'
 import type { Policy } from '../policy.js'
 import { assertKey, assertSerializable, MAX_KEY_LENGTH } from '../validate.js'
@@ -37,7 +38,7 @@ export interface WriteBehindOptions<V> {
   flusher?: boolean
   /** Every queued, persisted, coalesced, retried and dead record, and queue errors. Exceptions it throws are ignored. */
   onEvent?: (event: WriteBehindEvent) => void
-  /** Clock in epoch ms (versions, backoff). @default Date.now */
+  /** Clock in epoch ms (writtenAt, backoff, and versions unless the queue assigns them). @default Date.now */
   now?: () => number
   /** @default the host's setTimeout / clearTimeout */
   timers?: Timers
@@ -196,14 +197,19 @@ class WriteBehindRunner<V> implements WriteBehind<V> {
   #record(key: string, op: 'set' | 'delete'): WriteRecord<V> {
     if (this.#closed) throw new Error('this write-behind is closed')
     assertKey(key, 'key', MAX_KEY_LENGTH)
-    const writtenAt = this.#settings.now()
-    // Versions only grow in this process, even if its clock steps back or two writes share a millisecond.
-    const version = (this.#lastVersion = Math.max(writtenAt, this.#lastVersion + 1))
-    return { key, op, version, writtenAt, attempts: 0 }
+    return { key, op, version: 0, writtenAt: this.#settings.now(), attempts: 0 }
   }
 
   async #enqueue(record: WriteRecord<V>): Promise<void> {
-    await this.#queue.add([record])
+    const queue = this.#queue
+    if (queue.addVersioned === undefined) {
+      // Versions only grow in this process, even if its clock steps back or two writes share a millisecond.
+      record.version = this.#lastVersion = nextStamp(this.#lastVersion, record.writtenAt)
+      await queue.add([record])
+    } else {
+      // A queue shared by several processes orders their writes itself: their clocks may disagree by seconds.
+      record.version = (await queue.addVersioned([record]))[0] as number
+    }
     this.#settings.emit({ type: 'queued', key: record.key, version: record.version, at: record.writtenAt })
     if (this.#options.flusher && ++this.#sinceFlush >= this.#options.maxBatch && this.#running === undefined) void this.#start()
   }
