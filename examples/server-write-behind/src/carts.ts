@@ -8,7 +8,7 @@ export interface Cart {
 }
 
 /** Carts answered from the cache at once, queued in Redis Streams, persisted into SQLite in batches. */
-export function createCarts(options: { redisUrl: string; file: string; prefix?: string; flusher?: boolean }) {
+export function createCarts(options: { redisUrl: string; file: string; prefix?: string; flusher?: boolean; now?: () => number }) {
   const db = new Database(options.file)
   db.exec('CREATE TABLE IF NOT EXISTS carts (id TEXT PRIMARY KEY, items TEXT NOT NULL, version INTEGER NOT NULL)')
   // Applied only when newer: a record delivered twice (a flusher died before acknowledging it) changes nothing.
@@ -25,7 +25,8 @@ export function createCarts(options: { redisUrl: string; file: string; prefix?: 
   })
 
   const client = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 })
-  const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1h' } })
+  const now = options.now ?? Date.now // this server's clock: it orders nothing across servers (Redis assigns versions)
+  const cache = createCache({ tiers: [memoryStore()], policy: { ttl: '1h' }, now })
   const carts = createWriteBehind<Cart>({
     cache,
     queue: redisWriteQueue({ client, name: 'carts', ...(options.prefix === undefined ? {} : { prefix: options.prefix }) }), // an acknowledged write is in Redis
@@ -33,6 +34,7 @@ export function createCarts(options: { redisUrl: string; file: string; prefix?: 
     flushInterval: '200ms',
     maxBatch: 500,
     flusher: options.flusher ?? true, // false in processes that only take writes; a worker process flushes
+    now,
   })
 
   return {

@@ -36,4 +36,18 @@ describe('server write-behind example', () => {
     expect(JSON.parse(second.row('cart:9')?.items ?? 'null')).toEqual(['kiwi'])
     await second.close()
   })
+
+  it('two servers whose clocks are 10 s apart: the later write of a cart is the one persisted', async () => {
+    const file = join(dir, 'skew.db')
+    const prefix = `ex${process.pid}s:`
+    const ahead = createCarts({ redisUrl: inject('REDIS_URL'), file, prefix, flusher: false })
+    const behind = createCarts({ redisUrl: inject('REDIS_URL'), file, prefix, flusher: false, now: () => Date.now() - 10_000 })
+    await ahead.carts.set('cart:7', { items: ['first'] })
+    await ahead.carts.flush()
+    await behind.carts.set('cart:7', { items: ['later'] })
+    await behind.carts.flush()
+    expect(JSON.parse(ahead.row('cart:7')?.items ?? 'null')).toEqual(['later'])
+    await ahead.close()
+    await behind.close()
+  })
 })

@@ -5,7 +5,7 @@ import { assertRedisClient, type RedisClient } from './client.js'
 export interface RedisWriteQueueOptions {
   /** An ioredis client (single node or Cluster; the queue's keys share one hash slot). */
   client: RedisClient
-  /** Names this queue; its keys are `<prefix>{wb:<name>}:stream`, `:delayed` and `:dead`. @default 'writes' */
+  /** Names this queue; its keys are `<prefix>{wb:<name>}:stream`, `:version`, `:delayed` and `:dead`. @default 'writes' */
   name?: string
   /** @default 'tc:' */
   prefix?: string
@@ -26,6 +26,10 @@ export interface RedisWriteQueueOptions {
  * mid-batch leaves its records pending in the consumer group, where another flusher claims them after
  * `claimAfter`. Delivery is at least once: make `persist` idempotent by `version`. Retries wait in a sorted set
  * until their time; records that failed for good go to a list (`deadLetters()`, `redrive()`).
+ *
+ * Versions come from Redis, not from the processes writing (`addVersioned`, which createWriteBehind uses): one
+ * script takes Redis's clock in ms (TIME), raises it past the queue's previous version (`:version`) and appends the
+ * record with it, so a later write of a key carries a larger version even when its writer's clock is seconds behind.
  *
  * @example
  * const queue = redisWriteQueue({ client, name: 'carts' })
@@ -52,6 +56,27 @@ for _, member in ipairs(due) do
 end
 return #due`
 
+/**
+ * Appends records with versions Redis assigns, atomically: KEYS stream, version; ARGV each record's JSON. Each
+ * version is max(TIME in ms, previous version + 1); returns them in order.
+ */
+const ADD_VERSIONED = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local last = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+local versions = {}
+for i = 1, #ARGV do
+  if last + 1 > now then last = last + 1 else last = now end
+  local text = string.format('%.0f', last)
+  redis.call('XADD', KEYS[1], '*', 'r', ARGV[i], 'v', text)
+  versions[i] = text
+end
+redis.call('SET', KEYS[2], string.format('%.0f', last))
+return versions`
+
+/** ioredis's name of ADD_VERSIONED on the client (EVALSHA, and EVAL when Redis does not know the script yet). */
+const ADD_VERSIONED_COMMAND = 'tiercacheWriteQueueAdd'
+
 /** Moves every dead letter back into the stream with its attempts reset: KEYS stream, dead. */
 const REDRIVE = `
 local dead = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -70,6 +95,7 @@ class RedisWriteQueue<V> implements WriteQueue<V> {
   readonly durable = true
   readonly #client: RedisClient
   readonly #stream: string
+  readonly #version: string
   readonly #delayed: string
   readonly #dead: string
   readonly #group: string
@@ -81,11 +107,15 @@ class RedisWriteQueue<V> implements WriteQueue<V> {
   constructor(client: RedisClient, base: string, group: string, consumer: string, claimAfter: number) {
     this.#client = client
     this.#stream = `${base}:stream`
+    this.#version = `${base}:version`
     this.#delayed = `${base}:delayed`
     this.#dead = `${base}:dead`
     this.#group = group
     this.#consumer = consumer
     this.#claimAfter = claimAfter
+    if (typeof (client as unknown as Record<string, unknown>)[ADD_VERSIONED_COMMAND] !== 'function') {
+      client.defineCommand(ADD_VERSIONED_COMMAND, { numberOfKeys: 2, lua: ADD_VERSIONED })
+    }
   }
 
   async add(records: readonly WriteRecord<V>[]): Promise<void> {
@@ -93,6 +123,14 @@ class RedisWriteQueue<V> implements WriteQueue<V> {
     const pipeline = this.#client.pipeline()
     for (const record of records) pipeline.xadd(this.#stream, '*', 'r', JSON.stringify(record))
     await exec(pipeline)
+  }
+
+  async addVersioned(records: readonly WriteRecord<V>[]): Promise<number[]> {
+    if (records.length === 0) return []
+    const client = this.#client as unknown as Record<typeof ADD_VERSIONED_COMMAND, (...args: string[]) => Promise<string[]>>
+    // record.version is ignored: the version Redis assigns is stored beside the record (field v) and wins on decode.
+    const versions = await client[ADD_VERSIONED_COMMAND](this.#stream, this.#version, ...records.map((record) => JSON.stringify(record)))
+    return versions.map(Number)
   }
 
   async take(max: number, now: number): Promise<QueuedWrite<V>[]> {
@@ -166,10 +204,18 @@ class RedisWriteQueue<V> implements WriteQueue<V> {
   }
 
   #decode([id, fields]: StreamEntry): QueuedWrite<V> | undefined {
-    const at = fields.indexOf('r')
-    if (at === -1) return undefined
+    let json: string | undefined
+    let version: string | undefined
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 'r') json = fields[i + 1]
+      else if (fields[i] === 'v') version = fields[i + 1]
+    }
+    if (json === undefined) return undefined
     try {
-      return { ...(JSON.parse(fields[at + 1] as string) as WriteRecord<V>), id }
+      const record: QueuedWrite<V> = { ...(JSON.parse(json) as WriteRecord<V>), id }
+      // Retries and redriven dead letters carry it inside the record (taken from here when first delivered).
+      if (version !== undefined) record.version = Number(version)
+      return record
     } catch {
       return undefined
     }
