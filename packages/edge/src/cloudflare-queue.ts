@@ -30,7 +30,10 @@ const MAX_DELAY_SECONDS = 43_200
 /**
  * The producer side of write-behind on Cloudflare Queues: `createWriteBehind({ cache, queue: cloudflareWriteQueue(
  * env.WRITES) })` acknowledges a write once the cache holds it and the queue accepted it (durable from then on). The
- * Worker's `queue()` handler persists with `consumeWriteBatch`.
+ * Worker's `queue()` handler persists with `consumeWriteBatch`. Cloudflare Queues cannot assign versions: a record's
+ * version is the writing isolate's clock, raised past its previous version, so two isolates' writes of one key
+ * closer together than their clocks' skew may persist in either order (README: "Versions come from the isolates'
+ * clocks").
  *
  * @example
  * const carts = createWriteBehind({ cache, queue: cloudflareWriteQueue(env.CART_WRITES) })
