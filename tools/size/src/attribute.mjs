@@ -2,7 +2,7 @@
 // sources (mangled like core's dist), once as it is and once per row of FEATURES with that feature's code stubbed
 // out; a row's bytes are the difference. Nothing here touches shipped code: the stubs are applied to the source text
 // while esbuild loads it. `pnpm --filter @tiercache/size attribute` (add `-- --markdown` for the table of README.md, `-- --left` for the modules of what is left,
-// `-- --check` to only check, without building, that every stub still matches the sources: npm test runs it).
+// `-- --check` to only check, without building, that every stub still matches the sources).
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
