@@ -11,7 +11,8 @@ import { createAsyncStoragePersister } from '@tanstack/query-async-storage-persi
 import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core'
 import { indexedDbStore } from '@tiercache/browser'
 import { createQueryPersister } from '@tiercache/browser/tanstack-query'
-import { createCache, createEntry, memoryStore, namespacePrefix } from '@tiercache/core'
+import { createCache, memoryStore, namespacePrefix } from '@tiercache/core'
+import { createEntry } from '@tiercache/core/store'
 import { createStore, del, get, set } from 'idb-keyval'
 
 /** @type {{ duration: number, start: number }[]} */

@@ -1,7 +1,7 @@
 // Scenario: what a codec costs and saves on the tiers outside the process (issue 16): stored bytes and
 // encode + decode time per KiB of JSON, for each serializer, with and without gzip and AES-GCM, against the
 // baseline of no codec (the JSON envelope core writes by default).
-import { decodeEntry, encodeEntry, encodeEntryBytes } from '@tiercache/core'
+import { decodeEntry, encodeEntry, encodeEntryBytes } from '@tiercache/core/store'
 import { createCodec } from '@tiercache/core/codec'
 import { devalueSerializer } from '@tiercache/core/devalue'
 import { msgpackSerializer } from '@tiercache/core/msgpack'

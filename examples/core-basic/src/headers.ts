@@ -1,4 +1,5 @@
-import { cacheControl, cacheHeaders, createEntry, resolvePolicy, type Policy } from '@tiercache/core'
+import { cacheControl, cacheHeaders, type Policy } from '@tiercache/core'
+import { createEntry, resolvePolicy } from '@tiercache/core/store'
 
 const policy: Policy = { ttl: '5m', swr: '1m', staleIfError: '1d' }
 

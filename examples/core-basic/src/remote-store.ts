@@ -1,4 +1,5 @@
-import { decodeEntry, encodeEntry, type Store } from '@tiercache/core'
+import type { Store } from '@tiercache/core'
+import { decodeEntry, encodeEntry } from '@tiercache/core/store'
 
 /**
  * A stand-in for a shared tier outside the process (Redis, KV, Memcached): it keeps each entry as the text those

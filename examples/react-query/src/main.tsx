@@ -1,5 +1,6 @@
 // examples/react-query: the page. `?count=N` products are shown (default 6); each is a query persisted on its own.
-import { createEntry, namespacePrefix } from '@tiercache/core'
+import { namespacePrefix } from '@tiercache/core'
+import { createEntry } from '@tiercache/core/store'
 import { CacheProvider } from '@tiercache/browser/react'
 import { QueryClientProvider, useQuery } from '@tanstack/react-query'
 import { createRoot } from 'react-dom/client'

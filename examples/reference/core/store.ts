@@ -1,5 +1,6 @@
 // packages/core/README.md, "Writing a store": a tier over any key-value backend, serialized with core's envelope.
-import { decodeEntry, encodeEntry, lastServable, type Entry, type Store } from '@tiercache/core'
+import type { Entry, Store } from '@tiercache/core'
+import { decodeEntry, encodeEntry, lastServable } from '@tiercache/core/store'
 
 /** The backend: anything with string get/set(with expiry)/delete. */
 export interface KeyValue {

@@ -1,6 +1,7 @@
 // Two "tabs" in one Node process: two caches with their own memory tier over one (fake) IndexedDB database, and
 // Node's BroadcastChannel, which like the browser's delivers to every other channel object of the same name.
-import { createCache, memoryCoordinator, memoryStore, type Cache, type Coordinator, type Entry, type MemoryStore, type Store } from '@tiercache/core'
+import { createCache, memoryCoordinator, memoryStore, type Cache, type Coordinator, type Entry, type Store } from '@tiercache/core'
+import type { MemoryStore } from '@tiercache/core/store'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { broadcastInvalidation, type BroadcastHandle } from './broadcast-invalidation.js'
 import { indexedDbCoordinator } from './indexeddb-coordinator.js'

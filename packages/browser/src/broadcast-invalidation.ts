@@ -1,4 +1,5 @@
-import { capEntry, fromEnvelope, namespacePrefix, toEnvelope, type Cache, type CacheEvent, type Envelope, type Store } from '@tiercache/core'
+import { namespacePrefix, type Cache, type CacheEvent, type Store } from '@tiercache/core'
+import { capEntry, fromEnvelope, toEnvelope, type Envelope } from '@tiercache/core/store'
 import { assertOptions, noop, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 import { adoptingStamp, takeIssuing } from './stamp-relay.js'
 

@@ -1,4 +1,5 @@
-import { CacheError, createCache, memoryStore, toEnvelope, type CacheEvent, type Entry, type StoreEvent } from '@tiercache/core'
+import { CacheError, createCache, memoryStore, type CacheEvent, type Entry, type StoreEvent } from '@tiercache/core'
+import { toEnvelope } from '@tiercache/core/store'
 import { createStore, get as idbGet, keys as idbKeys, set as idbSet } from 'idb-keyval'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { indexedDbStore, type IndexedDbStore, type IndexedDbStoreOptions } from './indexeddb-store.js'

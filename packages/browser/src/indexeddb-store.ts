@@ -1,10 +1,5 @@
-import {
-  fromEnvelope,
-  toEnvelope,
-  type Entry,
-  type Store,
-  type StoreEvent,
-} from '@tiercache/core'
+import type { Entry, Store, StoreEvent } from '@tiercache/core'
+import { fromEnvelope, toEnvelope } from '@tiercache/core/store'
 import { createStore, get as idbGet, getMany as idbGetMany, promisifyRequest, type UseStore } from 'idb-keyval'
 import { assertOptions, Background, noop, optionalDuration, optionalFunction, optionalInteger, optionalString } from '@tiercache/core/kit'
 import { ACCESS_STORE, putTime, readTimes, unrefTimer, writeBatch } from './indexeddb-access-times.js'

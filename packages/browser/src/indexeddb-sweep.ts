@@ -4,7 +4,8 @@
  * store (indexeddb-layout.ts), run one at a time every `sweepInterval` from where the last one stopped; and the
  * deletion of a dead entry a read came across.
  */
-import { fromEnvelope, lastServable, type Entry } from '@tiercache/core'
+import type { Entry } from '@tiercache/core'
+import { fromEnvelope, lastServable } from '@tiercache/core/store'
 import { ENTRY_KEYS, takeLegacyTimes } from './indexeddb-layout.js'
 
 /** Whether an entry read back (undefined: undecodable) can still be served at `now`. */

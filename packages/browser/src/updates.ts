@@ -1,4 +1,5 @@
-import { formatCacheStatus, fromEnvelope, namespacePrefix, type Cache, type CacheEvent, type Entry } from '@tiercache/core'
+import { formatCacheStatus, namespacePrefix, type Cache, type CacheEvent, type Entry } from '@tiercache/core'
+import { fromEnvelope } from '@tiercache/core/store'
 import { assertOptions, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 import { fetchKeys, hash } from './fetch-keys.js'
 import { isStoredResponse, toResponse, type StoredResponse } from './stored-response.js'

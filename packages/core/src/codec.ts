@@ -55,7 +55,8 @@ export type ValueCheck = (value: unknown, name: string) => void
 /**
  * What `createCache({ codec })` takes: decides once, when the cache is built, which codec each tier's entries go
  * through, and the check every value stored must pass. A codec from `createCodec()` applies itself to every tier
- * that keeps values outside this process (stores without `getSync`); `perTier()` chooses per tier.
+ * that keeps values outside this process (stores without `getSync`); `perTier()` chooses per tier. Take one from
+ * those two: their plan also builds the engine's tier layer (an internal member).
  */
 export interface TierCodecs {
   /**
@@ -70,6 +71,9 @@ export interface CodecPlan {
   /** Per tier, its codec; undefined leaves the tier's entries as they are. */
   readonly codecs: readonly (Codec | undefined)[]
   readonly check: ValueCheck
-  /** Builds the tier layer that runs the codecs (core calls it once, with its own counters and reporter). */
+  /**
+   * Builds the tier layer that runs the codecs (core calls it once, with its own counters and reporter). Internal:
+   * left out of the published types, so that the engine's Tiers and Counters classes stay out of them. @internal
+   */
   tiers(stores: readonly Store[], tierTimeout: number, counters: Counters, fail: FailureReporter, now: () => number): Tiers
 }

@@ -23,25 +23,14 @@ export { memoryCoordinator, nextStamp } from './coordinator.js'
 export type { ClockCoordinator, Coordinator, Lock, LockAttempt, MemoryCoordinatorOptions } from './coordinator.js'
 export { parseDuration } from './duration.js'
 export type { Duration, DurationUnit } from './duration.js'
-export {
-  capEntry,
-  createEntry,
-  decodeEntry,
-  ENCODED_ENTRY_VERSION,
-  encodeEntry,
-  encodeEntryBytes,
-  ENTRY_VERSION,
-  fromEnvelope,
-  isEntry,
-  lastServable,
-  toEnvelope,
-} from './entry.js'
-export type { Entry, Envelope } from './entry.js'
+// Entries' helpers and envelopes (createEntry, capEntry, encodeEntry, toEnvelope, ...), the MemoryStore class and
+// resolvePolicy are for store authors: `@tiercache/core/store`.
+export type { Entry } from './entry.js'
 export { CacheError } from './errors.js'
 export type { CacheErrorCode } from './errors.js'
 export { flightAlive, joinFlight, ownFlight } from './flight.js'
 export type { Flight, FlightBound } from './flight.js'
-export { resolvePolicy, validateTags } from './policy.js'
+export { validateTags } from './policy.js'
 export type { Policy, ResolvedPolicy } from './policy.js'
 export type {
   CacheEvent,
@@ -66,7 +55,7 @@ export type { EvictionReason, ReadIntent, Store, StoreEvent, SyncHint } from './
 export { Circuit, circuitBreaker } from './stores/circuit-breaker.js'
 export type { CircuitBreakerOptions, CircuitChange, CircuitState, GuardedStore } from './stores/circuit-breaker.js'
 export { estimateSize } from './stores/estimate-size.js'
-export { MemoryStore, memoryStore } from './stores/memory.js'
+export { memoryStore } from './stores/memory.js'
 export type { MemoryStoreOptions } from './stores/memory-options.js'
 export type { EvictionPolicy } from './stores/eviction.js'
 export { namespacePrefix } from './keys.js'

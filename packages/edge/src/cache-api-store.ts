@@ -1,4 +1,5 @@
-import { decodeEntry, encodeEntryBytes, lastServable, type Duration, type Entry, type Store } from '@tiercache/core'
+import type { Duration, Entry, Store } from '@tiercache/core'
+import { decodeEntry, encodeEntryBytes, lastServable } from '@tiercache/core/store'
 import { assertOptions, noop, optionalDuration, optionalFunction, optionalString, typeOf, withDeadline } from '@tiercache/core/kit'
 import { sha256Hex } from './digest.js'
 

@@ -1,5 +1,5 @@
-import { CacheError, decodeEntry, encodeEntry, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
-import { SOFT_TAG } from '@tiercache/core/store'
+import { CacheError, type Duration, type Lock, type LockAttempt } from '@tiercache/core'
+import { decodeEntry, encodeEntry, SOFT_TAG } from '@tiercache/core/store'
 import { LOCK_HEADER, TOKEN_HEADER } from './durable-object.js'
 import { linkReads, type ReadLink } from './durable-object-link.js'
 import { assertOptions, noop, optionalDuration, optionalFunction, optionalInteger, optionalString, TagStamps, typeOf, withDeadline } from '@tiercache/core/kit'

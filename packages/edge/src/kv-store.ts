@@ -1,4 +1,5 @@
-import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope, type Coordinator, type Duration, type Entry, type Store } from '@tiercache/core'
+import type { Coordinator, Duration, Entry, Store } from '@tiercache/core'
+import { decodeEntry, encodeEntryBytes, lastServable, toEnvelope } from '@tiercache/core/store'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 import { readLinkOf } from './durable-object-link.js'
 import { sha256Hex } from './digest.js'

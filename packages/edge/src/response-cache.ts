@@ -2,13 +2,13 @@ import {
   CacheError,
   formatCacheStatus,
   parseDuration,
-  resolvePolicy,
   type Cache,
   type CacheStatus,
   type Loader,
   type Policy,
   type ReadStatus,
 } from '@tiercache/core'
+import { resolvePolicy } from '@tiercache/core/store'
 import { requestPass, type ResponseRules } from './cacheability.js'
 import { statusOf } from './cache-status.js'
 import { assertTagOptions, cdnTags, type CacheTagOptions } from './cdn-headers.js'

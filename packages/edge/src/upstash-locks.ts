@@ -1,4 +1,5 @@
-import { decodeEntry, type LockAttempt } from '@tiercache/core'
+import type { LockAttempt } from '@tiercache/core'
+import { decodeEntry } from '@tiercache/core/store'
 import { LOCK_HAND, READ_WITH_TAG_STAMPS, RELEASE_AND_HAND } from '@tiercache/core/redis'
 
 // Locks on Upstash that cost as few requests as the scripts allow (Upstash bills per request and command):

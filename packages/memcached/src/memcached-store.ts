@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto'
-import {
-  circuitBreaker,
-  decodeEntry,
-  encodeEntryBytes,
-  lastServable,
-  type CircuitBreakerOptions,
-  type Duration,
-  type Entry,
-  type Store,
-} from '@tiercache/core'
+import { circuitBreaker, type CircuitBreakerOptions, type Duration, type Entry, type Store } from '@tiercache/core'
+import { decodeEntry, encodeEntryBytes, lastServable } from '@tiercache/core/store'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, typeOf } from '@tiercache/core/kit'
 
 /**

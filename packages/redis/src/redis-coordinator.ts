@@ -1,4 +1,5 @@
-import { Circuit, encodeEntry, type CircuitBreakerOptions, type Coordinator, type Duration, type Entry, type Lock, type Store } from '@tiercache/core'
+import { Circuit, type CircuitBreakerOptions, type Coordinator, type Duration, type Entry, type Lock, type Store } from '@tiercache/core'
+import { encodeEntry, softTags } from '@tiercache/core/store'
 import {
   INVALIDATE_TAGS,
   parseStamp,
@@ -10,7 +11,6 @@ import {
   tagStampKeys,
   type RedisLayout,
 } from '@tiercache/core/redis'
-import { softTags } from '@tiercache/core/store'
 import { assertOptions, optionalDuration, optionalFunction, optionalInteger, optionalString, TagStamps, typeOf, withDeadline } from '@tiercache/core/kit'
 import { randomUUID } from 'node:crypto'
 import { RedisBus, type BusEvent } from './bus.js'

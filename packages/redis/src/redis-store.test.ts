@@ -1,5 +1,5 @@
 import type { Coordinator, Entry } from '@tiercache/core'
-import { encodeEntry } from '@tiercache/core'
+import { encodeEntry } from '@tiercache/core/store'
 import { describe, expect, it } from 'vitest'
 import { registerLink } from './link.js'
 import { redisStore } from './redis-store.js'

@@ -1,16 +1,13 @@
 import {
   CacheError,
   circuitBreaker,
-  decodeEntry,
-  encodeEntry,
-  encodeEntryBytes,
-  lastServable,
   type CircuitBreakerOptions,
   type Coordinator,
   type Duration,
   type Entry,
   type Store,
 } from '@tiercache/core'
+import { decodeEntry, encodeEntry, encodeEntryBytes, lastServable } from '@tiercache/core/store'
 import { assertOptions, optionalBoolean, optionalDuration, optionalFunction, optionalString, typeOf } from '@tiercache/core/kit'
 import type { ChainableCommander, Cluster } from 'ioredis'
 import { assertRedisClient, pipelineResult, type RedisClient } from './client.js'

@@ -1,6 +1,7 @@
 // broadcastInvalidation over Chromium's BroadcastChannel: two caches in this page stand for two tabs (every
 // other channel object of the name hears a message, in this page too). Real two-page tests: coherence.driver.test.ts.
-import { createCache, memoryStore, type MemoryStore } from '@tiercache/core'
+import { createCache, memoryStore } from '@tiercache/core'
+import type { MemoryStore } from '@tiercache/core/store'
 import { afterEach, expect, it, vi } from 'vitest'
 import { broadcastInvalidation, indexedDbStore, type BroadcastHandle, type IndexedDbStore } from '../../src/index.js'
 

@@ -4,8 +4,9 @@
  * key checks, the memory store's class, policy resolution, and the names of soft-invalidation records, so that
  * a coordinator can read them with the tags' own (Coordinator.softRecords).
  *
- * These are also exported by `@tiercache/core` for now (0.1 store authors import them there); new code imports
- * them from here, and the main entry will drop them.
+ * The entry helpers and envelopes, the MemoryStore class and resolvePolicy are exported only here (the main entry
+ * had them in 0.1); the key checks, CacheError, namespacePrefix, validateTags, estimateSize and the types are
+ * exported by both.
  *
  * @example
  * import { decodeEntry, encodeEntry, type Store } from '@tiercache/core/store'

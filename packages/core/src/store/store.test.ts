@@ -3,7 +3,7 @@ import * as main from '../index.js'
 import * as store from './index.js'
 
 describe('@tiercache/core/store', () => {
-  it("carries the store author's helpers, the same functions the main entry still exports", () => {
+  it("carries the store author's helpers, the same functions as the main entry where both export one", () => {
     const names = Object.keys(store).sort()
     expect(names).toEqual(
       [
@@ -33,6 +33,12 @@ describe('@tiercache/core/store', () => {
       ].sort(),
     )
     for (const name of names) if (name in main) expect(store[name as keyof typeof store]).toBe(main[name as keyof typeof main])
+  })
+
+  it("leaves the engine's internals to this subpath: the main entry does not export them", () => {
+    const internals = ['capEntry', 'createEntry', 'decodeEntry', 'ENCODED_ENTRY_VERSION', 'encodeEntry', 'encodeEntryBytes', 'ENTRY_VERSION', 'fromEnvelope', 'isEntry', 'lastServable', 'MemoryStore', 'resolvePolicy', 'toEnvelope']
+    expect(internals.filter((name) => name in main)).toEqual([])
+    expect(internals.filter((name) => !(name in store))).toEqual([])
   })
 
   it('names soft records as a coordinator reads them beside the tags', () => {

@@ -1,5 +1,6 @@
 // cacheApiStore against workerd's real Cache API: the store contract, and what it really puts there.
-import { createCache, encodeEntry, memoryStore } from '@tiercache/core'
+import { createCache, memoryStore } from '@tiercache/core'
+import { encodeEntry } from '@tiercache/core/store'
 import { runStoreContract } from '@tiercache/core/testing'
 import { describe, expect, it } from 'vitest'
 import { urlOf } from '../../src/cache-api-store'

@@ -1,6 +1,7 @@
 // Outward caching headers and CDN tags, inside workerd; the headers are judged by http-cache-semantics, an
 // independent RFC 9111 implementation, as a shared cache (CDN) and as a private one (browser).
-import { createEntry, resolvePolicy, type Entry } from '@tiercache/core'
+import type { Entry } from '@tiercache/core'
+import { createEntry, resolvePolicy } from '@tiercache/core/store'
 import CachePolicy from 'http-cache-semantics'
 import { describe, expect, it } from 'vitest'
 import { CACHE_TAG_HEADER_LIMIT, cdnTag, cdnTags, outwardHeaders, type HeaderScope } from '../../src/index'

@@ -2,7 +2,8 @@
 // main module): stamps, tag shards, the per-isolate tag copy, locks whose waiters get the holder's outcome, and
 // caches in simulated isolates (own L1 and coordinator, one KV L2 and one object namespace). The same behaviour
 // across real isolates (separate workers) is in test/isolates.
-import { createCache, encodeEntry, memoryStore, type Cache, type CacheEvent, type Duration, type Entry, type LockAttempt, type Policy } from '@tiercache/core'
+import { createCache, memoryStore, type Cache, type CacheEvent, type Duration, type Entry, type LockAttempt, type Policy } from '@tiercache/core'
+import { encodeEntry } from '@tiercache/core/store'
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'

@@ -1,6 +1,7 @@
 // kvStore over miniflare's real Workers KV: the store contract, what it writes (metadata, expiration, hashed keys),
 // bulk reads in chunks of 100, the size limit, and KV failing or hanging behind a wrapped binding.
-import { createCache, encodeEntry, memoryStore, type CacheEvent } from '@tiercache/core'
+import { createCache, memoryStore, type CacheEvent } from '@tiercache/core'
+import { encodeEntry } from '@tiercache/core/store'
 import { runStoreContract } from '@tiercache/core/testing'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'

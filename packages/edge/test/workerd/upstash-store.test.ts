@@ -1,5 +1,6 @@
 // upstashStore with the real @upstash/redis client over HTTP to the testkit endpoint over a real redis-server.
-import { encodeEntry, memoryCoordinator } from '@tiercache/core'
+import { memoryCoordinator } from '@tiercache/core'
+import { encodeEntry } from '@tiercache/core/store'
 import { runStoreContract } from '@tiercache/core/testing'
 import { describe, expect, it } from 'vitest'
 import { upstashCoordinator, upstashStore } from '../../src/index'

@@ -2,7 +2,8 @@
  * Fills an IndexedDB tier with many persisted entries in one transaction per 500, the way a long-used app would
  * have them, faster than as many cache.set calls (what is measured is the reload, not the filling).
  */
-import { createEntry, namespacePrefix, type Cache } from '@tiercache/core'
+import { namespacePrefix, type Cache } from '@tiercache/core'
+import { createEntry } from '@tiercache/core/store'
 import type { IndexedDbStore } from '../../../src/index.js'
 
 export async function seed(cache: Cache, idb: IndexedDbStore, items: readonly (readonly [key: string, value: unknown, tags: readonly string[]])[]): Promise<void> {
