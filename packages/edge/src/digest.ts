@@ -1,13 +1,8 @@
-// Web Crypto digests (hex), for keys that must be short and for Redis script names.
+// Web Crypto digests (hex), for keys that must be short.
 
 /** Lowercase hex SHA-256 of a string (Web Crypto, present in Workers and Node 20). */
 export async function sha256Hex(text: string): Promise<string> {
   return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
-}
-
-/** Lowercase hex SHA-1 of a string: the digest Redis names scripts by (EVALSHA). */
-export async function sha1Hex(text: string): Promise<string> {
-  return hex(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)))
 }
 
 function hex(buffer: ArrayBuffer): string {

@@ -18,6 +18,16 @@ export interface RedisClient {
   pipeline(): RedisPipeline
   /** Any command, sent on its own (not auto-pipelined): upstashCoordinator's lock waiters block with BLPOP. */
   exec?(args: [command: string, ...args: string[]]): Promise<unknown>
+  /**
+   * A script run by its SHA-1 (EVALSHA, falling back to EVAL on NOSCRIPT), as @upstash/redis makes them:
+   * upstashCoordinator's scripts go through it. Without it they are sent by their text (EVAL) every time.
+   */
+  createScript?(script: string): RedisScript
+}
+
+/** A Lua script bound to its client (@upstash/redis `Script`): `exec` runs it. */
+export interface RedisScript {
+  exec(keys: string[], args: string[]): Promise<unknown>
 }
 
 /** A batch of commands sent in one request (`POST /pipeline`). */

@@ -1,25 +1,22 @@
-import type { RedisClient } from './redis-client.js'
-import { sha1Hex } from './digest.js'
+import type { RedisClient, RedisScript } from './redis-client.js'
 
 // The script texts themselves (INVALIDATE_TAGS, RELEASE_LOCK, READ_WITH_TAG_STAMPS) live in @tiercache/core/redis,
 // shared with @tiercache/redis so that both speak one Redis layout.
 
-const digests = new Map<string, Promise<string>>()
+const scripts = new WeakMap<RedisClient, Map<string, RedisScript>>()
 
 /**
- * Runs a script by its SHA-1 (EVALSHA) and, when Redis does not know it yet (NOSCRIPT), by its text (EVAL),
- * which also loads it: one round trip once the script is known, two the first time.
+ * The client's script for `script`, made once per client: @upstash/redis's `createScript` (EVALSHA, then EVAL when
+ * Redis does not know it yet, which loads it: one round trip once known, two the first time). A client without
+ * `createScript` runs it by its text (EVAL) every time.
  */
-export async function runScript(redis: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
-  let digest = digests.get(script)
-  if (digest === undefined) {
-    digest = sha1Hex(script)
-    digests.set(script, digest)
+export function scriptOf(redis: RedisClient, script: string): RedisScript {
+  let known = scripts.get(redis)
+  if (known === undefined) scripts.set(redis, (known = new Map()))
+  let made = known.get(script)
+  if (made === undefined) {
+    made = typeof redis.createScript === 'function' ? redis.createScript(script) : { exec: (keys, args) => redis.eval(script, keys, args) }
+    known.set(script, made)
   }
-  try {
-    return await redis.evalsha(await digest, keys, args)
-  } catch (error) {
-    if (error instanceof Error && /noscript/i.test(error.message)) return redis.eval(script, keys, args)
-    throw error
-  }
+  return made
 }

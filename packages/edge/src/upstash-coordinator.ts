@@ -2,7 +2,7 @@ import { CacheError, type Coordinator, type Duration, type Lock, type LockAttemp
 import { INVALIDATE_TAGS, parseStamp, parseTagStamps, redisLayout, tagStampKeys, type RedisLayout } from '@tiercache/core/redis'
 import { softTags } from '@tiercache/core/store'
 import { assertRedisClient, type RedisClient } from './redis-client.js'
-import { runScript } from './redis-scripts.js'
+import { scriptOf } from './redis-scripts.js'
 import { handedOver, RELEASE_AND_HAND, TAKE_LOCK } from './upstash-locks.js'
 import { assertOptions, noop, optionalDuration, optionalFunction, optionalInteger, setBounded, TagStamps, withDeadline } from '@tiercache/core/kit'
 
@@ -234,7 +234,7 @@ class UpstashCoordinator implements Coordinator {
       // origin servers subscribed there drop their in-process copies at once rather than within their tagCacheTtl.
       const message = JSON.stringify({ o: this.#busId(), a: this.#now(), t: tags })
       const args = [String(Math.ceil(this.#tagTtl)), `${this.#layout.prefix}bus`, message]
-      const reply = await this.#call('invalidateTags', runScript(this.#redis, INVALIDATE_TAGS, tagStampKeys(this.#layout, tags), args))
+      const reply = await this.#call('invalidateTags', scriptOf(this.#redis, INVALIDATE_TAGS).exec(tagStampKeys(this.#layout, tags), args))
       const stamp = parseStamp(reply)
       if (stamp === 0) throw new CacheError('COORDINATOR_ERROR', `upstash coordinator: invalidateTags got ${JSON.stringify(reply)} instead of a stamp`)
       this.#stampSeen = true
@@ -267,7 +267,7 @@ class UpstashCoordinator implements Coordinator {
     if (seen === undefined) {
       const token = crypto.randomUUID()
       const px = String(Math.max(1, Math.ceil(ttlMs)))
-      const taking = runScript(this.#redis, TAKE_LOCK, [lockKey], [token, px, this.#waitPrefix])
+      const taking = scriptOf(this.#redis, TAKE_LOCK).exec([lockKey], [token, px, this.#waitPrefix])
       let holder: unknown
       try {
         holder = await this.#call('lock', taking)
@@ -345,7 +345,7 @@ class UpstashCoordinator implements Coordinator {
   /** Releases the lock if it still holds `token` (compare-and-delete) and tells its waiters to load. */
   async #release(lockKey: string, token: string, ttl: number): Promise<void> {
     const listTtl = String(Math.max(1, Math.ceil(ttl)))
-    await this.#call('release', runScript(this.#redis, RELEASE_AND_HAND, [lockKey], [token, this.#waitPrefix, listTtl]))
+    await this.#call('release', scriptOf(this.#redis, RELEASE_AND_HAND).exec([lockKey], [token, this.#waitPrefix, listTtl]))
   }
 
   /** Sets `key` in a per-key map bounded like the tag copy (maxTags): the oldest go first. */

@@ -2,7 +2,7 @@
 // that answers synchronously, locks, and invalidation across isolates whose clocks disagree.
 import { createCache, memoryStore, type Cache, type CacheEvent, type Coordinator, type Duration, type Policy } from '@tiercache/core'
 import { describe, expect, it } from 'vitest'
-import { upstashCoordinator, upstashStore } from '../../src/index'
+import { upstashCoordinator, upstashStore, type RedisClient } from '../../src/index'
 import { gate, until } from '../support/holds'
 import { edgeIsolate, manualClock, patientCoordinator, redisFor, resetStats, setFault, statsOf, unique, withOwnEndpoint, type OwnEndpoint } from '../support/services'
 
@@ -365,5 +365,42 @@ describe('isolates whose clocks are 500 ms apart: stamps decide, clocks are neve
     await a.cache.idle()
     const other = isolate('same-ms-other', { now: clock.now })
     expect(await other.cache.getOrSet('product:7', () => 'reloaded', policy)).toBe('v2 (1)')
+  })
+})
+
+describe('scripts', () => {
+  it("runs its scripts through the client's createScript, made once per script: EVALSHA, and EVAL again after SCRIPT FLUSH (NOSCRIPT)", async () => {
+    const made: string[] = []
+    const client = Object.create(redis) as typeof redis
+    client.createScript = ((script: string) => (made.push(script), redis.createScript.call(client, script))) as typeof redis.createScript
+    const c = patientCoordinator({ redis: client })
+    const first = await c.invalidateTags(['flushed'])
+    await resetStats(endpoint)
+    const second = await c.invalidateTags(['flushed'])
+    expect((await statsOf(endpoint)).byCommand).toEqual({ EVALSHA: 1 })
+    expect(made).toHaveLength(1)
+    // Redis forgets every script: the next call is answered NOSCRIPT, then sent by its text, which loads it again.
+    expect(await redis.scriptFlush()).toBe('OK')
+    await resetStats(endpoint)
+    const third = await c.invalidateTags(['flushed'])
+    expect((await statsOf(endpoint)).byCommand).toEqual({ EVALSHA: 1, EVAL: 1 })
+    expect([first < second, second < third]).toEqual([true, true])
+    expect(await redis.get('tc:{tags}:tag:flushed')).toBe(third)
+    // The lock scripts too.
+    await redis.scriptFlush()
+    const attempt = await c.acquire?.(unique('flushed'), 10_000, 0)
+    expect(attempt?.status).toBe('acquired')
+    if (attempt?.status === 'acquired') await attempt.lock.release()
+    expect(made).toHaveLength(3)
+  })
+
+  it('sends them by their text (EVAL) with a client that has no createScript', async () => {
+    const client: RedisClient = Object.create(redis, { createScript: { value: undefined } })
+    const c = patientCoordinator({ redis: client })
+    await c.invalidateTags(['bare'])
+    await resetStats(endpoint)
+    const stamp = await c.invalidateTags(['bare'])
+    expect((await statsOf(endpoint)).byCommand).toEqual({ EVAL: 1 })
+    expect(await redis.get('tc:{tags}:tag:bare')).toBe(stamp)
   })
 })
