@@ -1,0 +1,201 @@
+import type { BatchLoader, BatchPolicy, Cache, InvalidateOptions, Loader, WaitUntil } from './cache.js'
+import type { CacheControlOptions } from './cache-control.js'
+import { checkFunction, typeOf } from './duration.js'
+import type { HotKey } from './engine/hot-keys.js'
+import type { GetManyOrSetOptions, GetOptions, GetOrSetOptions } from './engine/status.js'
+import { MAX_TAG_LENGTH, type Policy, type ResolvedPolicy } from './policy.js'
+import type { CacheEvent, CacheStats } from './stats.js'
+import type { Store } from './store.js'
+
+/**
+ * The start of a key's own tag: `'%key:' + key`, or `'%key#' + a hash of the key` for a key too long for a tag (a
+ * shared hash only invalidates more than needed). Policies given to withConsistentWrites may not carry tags that
+ * start with it.
+ */
+export const KEY_TAG = '%key'
+
+export interface ConsistentWritesOptions {
+  /** The keys it covers; the others go to the cache as they are, at no cost. @default every key */
+  keys?: (key: string) => boolean
+}
+
+/**
+ * Consistent writes across processes: `cache` as a Cache whose `write()`, `delete()` and `expire()` of a key
+ * leave no entry loaded before them served after they returned, in any process sharing the coordinator (the
+ * delete-vs-update race, and two writers racing). Every entry of a covered key that goes through it (loaded,
+ * refreshed, `set`) carries the key's own tag and the coordinator's stamp from before its loader ran; `write()`
+ * persists, then invalidates that tag and deletes the key; `delete()` invalidates it too, `expire()` softly. Readers
+ * check tag stamps, so this holds whatever order store calls land in, and with tiers that cannot compare-and-set.
+ *
+ * `write()` stores nothing: the next read loads what the database holds. Storing the written value would be right
+ * only if this write was the last one the database committed, which only the database knows; a cluster-wide lock
+ * cannot tell either, as a writer whose lock expired during a slow persist may still commit after the next holder.
+ *
+ * @example
+ * const cache = withConsistentWrites(createCache({ tiers: [memoryStore(), redisStore({ client, coordinator })], coordinator, policy }))
+ * await cache.write(`user:${id}`, user, (u) => db.users.update(id, u))
+ */
+export function withConsistentWrites(cache: Cache, options: ConsistentWritesOptions = {}): Cache {
+  if (typeof cache !== 'object' || cache === null || typeof cache.invalidateTags !== 'function') {
+    throw new TypeError(`cache must be a Cache (createCache(...)), got ${typeOf(cache)}`)
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object like { keys }, got ${typeOf(options)}`)
+  checkFunction(options.keys, 'options.keys', true)
+  return new ConsistentCache(cache, new KeyPolicies(options.keys ?? every))
+}
+
+function every(): boolean {
+  return true
+}
+
+/** The tag of `key` (see KEY_TAG). */
+export function keyTag(key: string): string {
+  if (KEY_TAG.length + 1 + key.length <= MAX_TAG_LENGTH) return `${KEY_TAG}:${key}`
+  // FNV-1a, twice (two offsets), 64 bits in all.
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ key.length
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15)
+  }
+  return `${KEY_TAG}#${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`
+}
+
+/** Held at most per policy object, then forgotten at once (like core's key memo). */
+const REMEMBERED = 10_000
+
+/** The policy of each covered key: the caller's with the key's tag, one object per (policy, key) so core resolves it once. */
+class KeyPolicies {
+  readonly covers: (key: string) => boolean
+  readonly #byPolicy = new WeakMap<object, Map<string, Partial<Policy>>>()
+  readonly #byKey = new Map<string, Partial<Policy>>()
+
+  constructor(covers: (key: string) => boolean) {
+    this.covers = covers
+  }
+
+  /** `policy` for `key`: with its tag when covered (undefined stays the cache's default policy, plus the tag). */
+  of(key: unknown, policy: Partial<Policy> | undefined, where = 'policy'): Partial<Policy> | undefined {
+    if (typeof key !== 'string' || !this.covers(key)) return policy
+    if (policy !== undefined && (typeof policy !== 'object' || policy === null)) return policy // the cache names the error
+    let memo = policy === undefined ? this.#byKey : this.#byPolicy.get(policy)
+    if (memo === undefined) this.#byPolicy.set(policy as object, (memo = new Map()))
+    let keyed = memo.get(key)
+    if (keyed === undefined) {
+      const tags = policy?.tags
+      if (Array.isArray(tags)) {
+        tags.forEach((tag: unknown, i) => {
+          if (typeof tag === 'string' && tag.startsWith(KEY_TAG)) {
+            throw new RangeError(`${where}.tags[${i}] must not start with '${KEY_TAG}': the tags of keys under withConsistentWrites start so`)
+          }
+        })
+      }
+      keyed = { ...policy, tags: [...(Array.isArray(tags) ? tags : []), keyTag(key)] }
+      if (memo.size >= REMEMBERED) memo.clear()
+      memo.set(key, keyed)
+    }
+    return keyed
+  }
+}
+
+/** The Cache withConsistentWrites returns: the cache's own calls, with covered keys' policies and writes changed. */
+class ConsistentCache implements Cache {
+  readonly #cache: Cache
+  readonly #keys: KeyPolicies
+
+  constructor(cache: Cache, keys: KeyPolicies) {
+    this.#cache = cache
+    this.#keys = keys
+  }
+
+  get tiers(): readonly Store[] {
+    return this.#cache.tiers
+  }
+
+  get namespace(): string {
+    return this.#cache.namespace
+  }
+
+  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null> {
+    return this.#cache.getOrSet(key, loader, this.#keys.of(key, policy), options)
+  }
+
+  get<V = unknown>(key: string, options?: GetOptions): Promise<V | null | undefined> {
+    return this.#cache.get(key, options)
+  }
+
+  set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {
+    return this.#cache.set(key, value, this.#keys.of(key, policy))
+  }
+
+  /** Persists, then invalidates the key everywhere and deletes it from the tiers; stores nothing (see above). */
+  async write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
+    if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.write(key, value, persist, policy)
+    checkFunction(persist, 'persist')
+    // Bad input throws before the database is touched.
+    this.#cache.resolvePolicy(this.#keys.of(key, policy))
+    await persist(value)
+    await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
+  }
+
+  async delete(key: string): Promise<void> {
+    if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.delete(key)
+    await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
+  }
+
+  /** Entries loaded before turn stale like the ones expire finds; dead with a coordinator that keeps no soft records. */
+  async expire(key: string): Promise<void> {
+    if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.expire(key)
+    const tags = [keyTag(key)]
+    const soft = this.#cache.invalidateTags(tags, { mode: 'soft' }).catch((error: unknown) => {
+      // The coordinator keeps no soft records (Coordinator.softRecords): a hard invalidation is the safe side.
+      if (error instanceof TypeError) return this.#cache.invalidateTags(tags)
+      throw error
+    })
+    await Promise.all([soft, this.#cache.expire(key)])
+  }
+
+  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
+    return this.#cache.invalidateTags(tags, options)
+  }
+
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
+  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
+    if (!Array.isArray(keys) || !keys.some((key) => typeof key === 'string' && this.#keys.covers(key))) {
+      return this.#cache.getManyOrSet(keys, loadMany, policy, options)
+    }
+    const own = typeof policy === 'function' ? policy : () => policy
+    const keyed = (key: string): Partial<Policy> | undefined => this.#keys.of(key, own(key), 'policy(key)')
+    return this.#cache.getManyOrSet(keys, loadMany, keyed, options)
+  }
+
+  stats(): CacheStats {
+    return this.#cache.stats()
+  }
+
+  withContext(context: { waitUntil?: WaitUntil | undefined }): Cache {
+    return new ConsistentCache(this.#cache.withContext(context), this.#keys)
+  }
+
+  cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string {
+    return this.#cache.cacheControl(policy, options)
+  }
+
+  idle(): Promise<void> {
+    return this.#cache.idle()
+  }
+
+  subscribe(listener: (event: CacheEvent) => void): () => void {
+    return this.#cache.subscribe(listener)
+  }
+
+  resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
+    return this.#cache.resolvePolicy(policy)
+  }
+
+  hotKeys(n: number): HotKey[] {
+    return this.#cache.hotKeys(n)
+  }
+}
