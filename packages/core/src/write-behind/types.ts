@@ -48,8 +48,9 @@ export interface WriteSink<V = unknown> {
   add(records: readonly WriteRecord<V>[]): Promise<void>
   /**
    * Optional, for a queue that several processes write to and that can order their writes itself: holds the records
-   * like `add`, but gives each a new version (ignoring `record.version`), taken atomically with the append, and
-   * resolves to those versions in the order of `records`. A version it assigns is greater than every version it
+   * like `add`, but gives each a new version taken atomically with the append (`record.version`, the writer's clock
+   * version, is not used, except by readers that predate this method), and resolves to those versions in the order
+   * of `records`. A version it assigns is greater than every version it
    * assigned before, whatever the clocks of the writers, and reads as rough epoch ms like a clock-rule version, so
    * one database column compares both. `createWriteBehind` uses it when present, and the writer's clock otherwise.
    */

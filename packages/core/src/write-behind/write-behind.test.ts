@@ -129,8 +129,10 @@ describe('createWriteBehind', () => {
   it('takes the version a shared queue assigns: a writer whose clock is 10 s behind still orders after (batch, retry)', async () => {
     // A queue several processes share, assigning versions itself (as redisWriteQueue does in Redis).
     let assigned = 1_700_000_000_000
+    const given: number[] = []
     const queue = Object.assign(memoryWriteQueue(), {
       async addVersioned(records: readonly WriteRecord[]): Promise<number[]> {
+        given.push(...records.map((r) => r.version))
         const versions = records.map(() => ++assigned)
         await queue.add(records.map((r, i) => ({ ...r, version: versions[i] as number })))
         return versions
@@ -167,6 +169,8 @@ describe('createWriteBehind', () => {
     await b.set('k', 'later')
     await a.flush()
     expect(rows.get('k')?.value).toBe('later')
+    // The record handed to the queue still carries the clock's version, for readers that predate addVersioned.
+    expect(given).toEqual([clockA.at, clockB.at])
     expect(events.filter((e) => e.type === 'coalesced').map((e) => e.type === 'coalesced' && [e.version, e.newer])).toEqual([[assigned - 1, assigned]])
     // 'r': the first write fails and waits for its retry while the later one is persisted; the retry changes nothing.
     await a.set('r', 'first')

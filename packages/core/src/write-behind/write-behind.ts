@@ -202,14 +202,12 @@ class WriteBehindRunner<V> implements WriteBehind<V> {
 
   async #enqueue(record: WriteRecord<V>): Promise<void> {
     const queue = this.#queue
-    if (queue.addVersioned === undefined) {
-      // Versions only grow in this process, even if its clock steps back or two writes share a millisecond.
-      record.version = this.#lastVersion = nextStamp(this.#lastVersion, record.writtenAt)
-      await queue.add([record])
-    } else {
-      // A queue shared by several processes orders their writes itself: their clocks may disagree by seconds.
-      record.version = (await queue.addVersioned([record]))[0] as number
-    }
+    // Versions only grow in this process, even if its clock steps back or two writes share a millisecond.
+    record.version = this.#lastVersion = nextStamp(this.#lastVersion, record.writtenAt)
+    // A queue shared by several processes orders their writes itself (their clocks may disagree by seconds); the
+    // clock's version still travels in the record, for readers of the queue that predate addVersioned.
+    if (queue.addVersioned === undefined) await queue.add([record])
+    else record.version = (await queue.addVersioned([record]))[0] as number
     this.#settings.emit({ type: 'queued', key: record.key, version: record.version, at: record.writtenAt })
     if (this.#options.flusher && ++this.#sinceFlush >= this.#options.maxBatch && this.#running === undefined) void this.#start()
   }
