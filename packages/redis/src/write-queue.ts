@@ -77,13 +77,17 @@ return versions`
 /** ioredis's name of ADD_VERSIONED on the client (EVALSHA, and EVAL when Redis does not know the script yet). */
 const ADD_VERSIONED_COMMAND = 'tiercacheWriteQueueAdd'
 
-/** Moves every dead letter back into the stream with its attempts reset: KEYS stream, dead. */
+/**
+ * Moves every dead letter back into the stream, atomically: KEYS stream, dead. The letter goes in field d, as it was
+ * stored (take() resets its attempts): cjson would turn [] into {} and keep 14 digits of a number. Field r, the
+ * record re-encoded by cjson, is for readers of the queue that predate field d.
+ */
 const REDRIVE = `
 local dead = redis.call('LRANGE', KEYS[2], 0, -1)
 for _, letter in ipairs(dead) do
   local record = cjson.decode(letter)['record']
   record['attempts'] = 0
-  redis.call('XADD', KEYS[1], '*', 'r', cjson.encode(record))
+  redis.call('XADD', KEYS[1], '*', 'r', cjson.encode(record), 'd', letter)
 end
 redis.call('DEL', KEYS[2])
 return #dead`
@@ -203,18 +207,16 @@ class RedisWriteQueue<V> implements WriteQueue<V> {
     await exec(multi.xack(this.#stream, this.#group, id).xdel(this.#stream, id))
   }
 
+  /** Field r: the record; v: the version Redis assigned (addVersioned); d: a redriven dead letter (REDRIVE). */
   #decode([id, fields]: StreamEntry): QueuedWrite<V> | undefined {
-    let json: string | undefined
-    let version: string | undefined
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === 'r') json = fields[i + 1]
-      else if (fields[i] === 'v') version = fields[i + 1]
-    }
-    if (json === undefined) return undefined
+    const field: Record<string, string> = {}
+    for (let i = 0; i + 1 < fields.length; i += 2) field[fields[i] as string] = fields[i + 1] as string
     try {
-      const record: QueuedWrite<V> = { ...(JSON.parse(json) as WriteRecord<V>), id }
-      // Retries and redriven dead letters carry it inside the record (taken from here when first delivered).
-      if (version !== undefined) record.version = Number(version)
+      if (field.d !== undefined) return { ...(JSON.parse(field.d) as DeadLetter<V>).record, attempts: 0, id }
+      if (field.r === undefined) return undefined
+      const record: QueuedWrite<V> = { ...(JSON.parse(field.r) as WriteRecord<V>), id }
+      // Retries and dead letters keep it inside the record (taken from v when first delivered).
+      if (field.v !== undefined) record.version = Number(field.v)
       return record
     } catch {
       return undefined

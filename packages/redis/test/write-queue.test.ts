@@ -83,6 +83,39 @@ describe('redisWriteQueue', () => {
     expect((await other.take(10, 5_000)).map((r) => [r.key, r.attempts])).toEqual([['a', 2]])
   })
 
+  it('redrives dead letters with their values and versions intact (no round trip through Lua cjson)', async () => {
+    const q = redisWriteQueue({ client: client(), prefix, name: `redrive${++serial}` })
+    // cjson would turn [] into {}, and keep 14 significant digits of a number.
+    const value = { items: [], nested: { tags: [] }, price: 0.30000000000000004, id: 1234567890123456 }
+    const version = 1_796_400_000_123
+    await q.add([{ key: 'cart', op: 'set', value, version, writtenAt: 1, attempts: 0 }])
+    const [taken] = await q.take(1, 0)
+    await q.deadLetter({ ...(taken as NonNullable<typeof taken>), attempts: 4 }, 'rejected', 5)
+    expect(await q.redrive(6)).toBe(1)
+    const [back] = await q.take(1, 6)
+    expect(back).toMatchObject({ key: 'cart', op: 'set', value, version, writtenAt: 1, attempts: 0 })
+    expect(back?.value).toEqual(value)
+  })
+
+  it('keeps field r a whole record, for flushers of the previous release during a rolling upgrade', async () => {
+    const c = client()
+    const name = `compat${++serial}`
+    const q = redisWriteQueue({ client: c, prefix, name })
+    // The previous release reads only field r (the first field).
+    const fieldR = async (): Promise<unknown> => {
+      const [[, fields] = ['', []]] = (await c.xrange(`${prefix}{wb:${name}}:stream`, '-', '+')) as [string, string[]][]
+      expect(fields[0]).toBe('r')
+      return JSON.parse(fields[1] as string)
+    }
+    const record = { key: 'cart', op: 'set' as const, value: [1], version: 1_700_000_000_000, writtenAt: 1, attempts: 0 }
+    const [assigned] = await q.addVersioned!([record])
+    expect(await fieldR()).toEqual(record) // with the writer's clock version, as that release wrote it
+    const [taken] = await q.take(1, 0)
+    await q.deadLetter({ ...(taken as NonNullable<typeof taken>), attempts: 2 }, 'rejected', 5)
+    await q.redrive(6)
+    expect(await fieldR()).toEqual({ ...record, version: assigned }) // a redriven letter: Redis's version, attempts 0
+  })
+
   it('validates its options', () => {
     expect(() => redisWriteQueue({ client: {} as never })).toThrow(/options\.client must be an ioredis client/)
     expect(() => redisWriteQueue({ client: client(), name: 'a{b}' })).toThrow(/must not contain \{ or \}/)
