@@ -2,7 +2,8 @@ import { createCache, createWriteBehind, memoryStore, type WriteRecord } from '@
 
 /** A stand-in for a table of carts; each row remembers the version of the write that made it. */
 function createCartsTable() {
-  const rows = new Map<string, { items: string[]; version: number }>()
+  // items null: a deleted cart that keeps the delete's version, so an older write retried after it changes nothing.
+  const rows = new Map<string, { items: string[] | null; version: number }>()
   return {
     rows,
     batches: 0,
@@ -12,8 +13,7 @@ function createCartsTable() {
       for (const { key, op, value, version } of batch) {
         const row = rows.get(key)
         if (row !== undefined && row.version >= version) continue
-        if (op === 'delete') rows.delete(key)
-        else rows.set(key, { items: value?.items ?? [], version })
+        rows.set(key, { items: op === 'delete' ? null : (value?.items ?? []), version })
       }
     },
   }

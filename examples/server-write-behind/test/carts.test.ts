@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { redisWriteQueue } from '@tiercache/redis'
+import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createCarts } from '../src/carts.js'
 
@@ -35,6 +37,27 @@ describe('server write-behind example', () => {
     await second.carts.flush()
     expect(JSON.parse(second.row('cart:9')?.items ?? 'null')).toEqual(['kiwi'])
     await second.close()
+  })
+
+  it('a deleted cart stays deleted when an older write of it is delivered again after the delete', async () => {
+    const prefix = `ex${process.pid}t:`
+    const app = createCarts({ redisUrl: inject('REDIS_URL'), file: join(dir, 'tombstone.db'), prefix, flusher: false, claimAfter: '200ms' })
+    await app.carts.set('cart:3', { items: ['plum'] })
+    // A flusher takes that write and dies before persisting it: it stays pending, to be delivered again.
+    const client = new Redis(inject('REDIS_URL'), { maxRetriesPerRequest: 1 })
+    expect(await redisWriteQueue({ client, prefix, name: 'carts', consumer: 'dies' }).take(10, Date.now())).toHaveLength(1)
+    await app.carts.delete('cart:3')
+    await app.carts.flush()
+    expect(app.row('cart:3')).toBeUndefined()
+    // After claimAfter (Redis's clock) the write is claimed and persisted: it is older than the delete.
+    for (const end = Date.now() + 10_000; (await app.carts.size()) > 0 && Date.now() < end; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      await app.carts.flush()
+    }
+    expect(await app.carts.size()).toBe(0)
+    expect(app.row('cart:3')).toBeUndefined()
+    await client.quit()
+    await app.close()
   })
 
   it('two servers whose clocks are 10 s apart: the later write of a cart is the one persisted', async () => {
