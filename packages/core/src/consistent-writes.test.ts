@@ -183,6 +183,33 @@ describe('consistentWrites (across processes sharing a coordinator)', () => {
       new RangeError("policy.tags[1] must not start with '%key': the tags of keys under withConsistentWrites start so"),
     )
     await expect(a.write('k', 1, 'persist' as unknown as () => void)).rejects.toThrow(TypeError)
+    // Bad input throws before the database is touched.
+    let persisted = 0
+    await expect(a.write('', 1, () => void persisted++)).rejects.toThrow(new RangeError('key must be 1 to 1023 characters, got 0'))
+    await expect(a.write('k', 1, () => void persisted++, { ttl: -1 })).rejects.toThrow(RangeError)
+    expect(persisted).toBe(0)
+  })
+
+  it('writes of one key through one process run their persists in call order, other keys alongside', async () => {
+    const { a, db } = cluster()
+    const order: string[] = []
+    const slow = deferred<void>()
+    const first = a.write('k', 'first', async (value) => {
+      order.push(`persist ${value}`)
+      await slow.promise
+      db.set('k', value)
+    })
+    const second = a.write('k', 'second', async (value) => {
+      order.push(`persist ${value}`)
+      db.set('k', value)
+    })
+    await a.write('other', 'x', async (value) => void order.push(`persist ${value}`))
+    await flush()
+    expect(order).toEqual(['persist first', 'persist x'])
+    slow.resolve()
+    await Promise.all([first, second])
+    expect(order).toEqual(['persist first', 'persist x', 'persist second'])
+    expect(await a.getOrSet('k', async () => db.get('k') ?? null)).toBe('second')
   })
 
   it('a key too long for a tag gets a hashed one, distinct per key', () => {

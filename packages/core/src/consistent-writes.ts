@@ -2,10 +2,13 @@ import type { BatchLoader, BatchPolicy, Cache, InvalidateOptions, Loader, WaitUn
 import type { CacheControlOptions } from './cache-control.js'
 import { checkFunction, typeOf } from './duration.js'
 import type { HotKey } from './engine/hot-keys.js'
+import { KeyedQueue } from './engine/keyed-queue.js'
 import type { GetManyOrSetOptions, GetOptions, GetOrSetOptions } from './engine/status.js'
 import { MAX_TAG_LENGTH, type Policy, type ResolvedPolicy } from './policy.js'
 import type { CacheEvent, CacheStats } from './stats.js'
 import type { Store } from './store.js'
+import { namespacePrefix } from './keys.js'
+import { assertKey, MAX_KEY_LENGTH } from './validate.js'
 
 /**
  * The start of a key's own tag: `'%key:' + key`, or `'%key#' + a hash of the key` for a key too long for a tag (a
@@ -68,6 +71,8 @@ const REMEMBERED = 10_000
 /** The policy of each covered key: the caller's with the key's tag, one object per (policy, key) so core resolves it once. */
 class KeyPolicies {
   readonly covers: (key: string) => boolean
+  /** Writes of covered keys, one key at a time in call order (as the cache's own write() runs them). */
+  readonly writes = new KeyedQueue()
   readonly #byPolicy = new WeakMap<object, Map<string, Partial<Policy>>>()
   readonly #byKey = new Map<string, Partial<Policy>>()
 
@@ -129,14 +134,20 @@ class ConsistentCache implements Cache {
     return this.#cache.set(key, value, this.#keys.of(key, policy))
   }
 
-  /** Persists, then invalidates the key everywhere and deletes it from the tiers; stores nothing (see above). */
+  /**
+   * Persists, then invalidates the key everywhere and deletes it from the tiers; stores nothing (see above). Writes
+   * of one key through this cache run one after another in call order, like the cache's own.
+   */
   async write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
     if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.write(key, value, persist, policy)
+    // Bad input throws before the database is touched (a key over a custom options.maxKeyLength only at the delete).
+    assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.#cache.namespace).length)
     checkFunction(persist, 'persist')
-    // Bad input throws before the database is touched.
     this.#cache.resolvePolicy(this.#keys.of(key, policy))
-    await persist(value)
-    await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
+    await this.#keys.writes.run(key, async () => {
+      await persist(value)
+      await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
+    })
   }
 
   async delete(key: string): Promise<void> {

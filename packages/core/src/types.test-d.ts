@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { createCache, memoryStore, type CacheEvent, type Duration, type Entry, type Policy } from './index.js'
+import { createCache, memoryStore, withConsistentWrites, type Cache, type CacheEvent, type ConsistentWritesOptions, type Duration, type Entry, type Policy } from './index.js'
 
 interface User {
   id: number
@@ -13,6 +13,13 @@ describe('inference of the public API', () => {
     expectTypeOf(cache.getOrSet('u', async () => user)).toEqualTypeOf<Promise<User | null>>()
     expectTypeOf(cache.getOrSet('u', () => user)).toEqualTypeOf<Promise<User | null>>()
     expectTypeOf(cache.getOrSet('u', async () => (Math.random() > 0.5 ? user : null))).toEqualTypeOf<Promise<User | null>>()
+  })
+
+  it('withConsistentWrites returns a Cache that infers like the one it wraps', () => {
+    const consistent = withConsistentWrites(cache, { keys: (key) => key.startsWith('u') })
+    expectTypeOf(consistent).toEqualTypeOf<Cache>()
+    expectTypeOf(consistent.getOrSet('u', async () => user)).toEqualTypeOf<Promise<User | null>>()
+    expectTypeOf<ConsistentWritesOptions['keys']>().toEqualTypeOf<((key: string) => boolean) | undefined>()
   })
 
   it('reading ctx.staleValue does not collapse the result to unknown', () => {
