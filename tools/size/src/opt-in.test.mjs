@@ -1,6 +1,7 @@
-// Optional features are values the app imports (a strategy, warm, a codec, a circuit breaker, write-behind, otel):
-// an app that does not import one must not bundle it. The budgets would notice such a module only once an entry grew
-// 10%; this names it at once. Run by `npm test` (node --test), from the TypeScript sources (no build needed).
+// Optional features are values the app imports (a strategy, warm, a codec, a circuit breaker, write-behind, otel,
+// withConsistentWrites): an app that does not import one must not bundle it. The budgets would notice such a module
+// only once an entry grew 10%; this names it at once. Run by `npm test` (node --test), from the TypeScript sources
+// (no build needed).
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
@@ -18,6 +19,7 @@ const OPT_IN = [
   { name: 'hotKeys', from: '@tiercache/core', modules: /core\/src\/engine\/(hot-keys|strategy)\.ts$/ },
   { name: 'warm', from: '@tiercache/core', modules: /core\/src\/engine\/warm\.ts$/ },
   { name: 'createWriteBehind', from: '@tiercache/core', modules: /core\/src\/write-behind\// },
+  { name: 'withConsistentWrites', from: '@tiercache/core', modules: /core\/src\/consistent-writes\.ts$/ },
   { name: 'circuitBreaker', from: '@tiercache/core', modules: /core\/src\/stores\/circuit-breaker\.ts$/ },
   { name: 'createCodec', from: '@tiercache/core/codec', modules: /core\/src\/codec\// },
   { name: 'instrumentCache', from: '@tiercache/core/otel', modules: /core\/src\/otel\// },
