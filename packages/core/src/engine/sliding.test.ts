@@ -60,6 +60,43 @@ describe('sliding expiry (policy.sliding)', () => {
     expect(l2.map.get(stored('s:7'))?.freshUntil).toBe(clock.now() + 30 * MINUTE)
   })
 
+  it('without a synchronous L1, reads that keep finding the old entry touch it once per tenth of the ttl, and a write lifts that', async () => {
+    const clock = manualClock()
+    // The only tier is async and ignores touches (as a slow tier, one whose write is still on its way, or one that
+    // drops it would): every read below finds the entry as cache.set wrote it.
+    const tier = new ScriptedStore('only')
+    let touches = 0
+    tier.setMany = async () => {
+      touches++
+    }
+    const cache = createCache({ tiers: [tier], policy: { ttl: '30m', sliding: true, maxAge: '2h' }, now: clock.now, strategies: [slidingExpiry()] })
+    await cache.set('session:1', { user: 'ada' })
+    const setsBefore = tier.calls.set
+    const read = async (): Promise<void> => {
+      expect(await cache.get('session:1')).toEqual({ user: 'ada' })
+      await cache.idle() // each read in a turn of its own: its touch went out before the next read
+    }
+    clock.advance(10 * MINUTE)
+    for (let i = 0; i < 50; i++) await read()
+    expect(touches).toBe(1)
+    // Past a tenth of the ttl (3 minutes) after that touch: one more, then none again within the next 3 minutes.
+    clock.advance(3 * MINUTE)
+    for (let i = 0; i < 50; i++) await read()
+    expect(touches).toBe(2)
+    clock.advance(2 * MINUTE)
+    for (let i = 0; i < 10; i++) await read()
+    expect(touches).toBe(2)
+    expect(tier.calls.set).toBe(setsBefore) // touches go out through setMany only
+    // The key is rewritten, here with a 5-minute ttl: fresh until 5 minutes from now, well before the 30 minutes the
+    // last touch sent (2 minutes ago). The next read extends it at once; the memory of that touch does not hold it back.
+    await cache.set('session:1', { user: 'ada' }, { ttl: '5m' })
+    clock.advance(MINUTE / 2)
+    await read()
+    expect(touches).toBe(3)
+    for (let i = 0; i < 10; i++) await read()
+    expect(touches).toBe(3)
+  })
+
   it('one turn of reads of many keys goes out as one setMany per async tier', async () => {
     const { clock, l2, cache, load } = setup()
     for (let i = 0; i < 20; i++) await cache.getOrSet(`s:${i}`, load)

@@ -76,15 +76,29 @@ interface Touch {
   token: number
 }
 
+interface Sent {
+  freshUntil: number
+  token: number
+}
+
+/** Keys whose last touch is remembered at most; past it the memory is cleared (a key then touches once more). */
+const REMEMBERED = 10_000
+
 /**
  * Extends entries read under a sliding policy in every tier, without a write per read: touches wait for the end
- * of the current turn of the event loop and go out together, one `setMany` per tier.
+ * of the current turn of the event loop and go out together, one `setMany` per tier. Each key's last touch is
+ * remembered (no timer: a timer dies with its request at the edge), so reads that still find the older entry in a
+ * tier the touch has not reached yet (an async store with no synchronous L1, a slow or ignoring tier) touch it
+ * again only once that gains a tenth of the ttl over the touch already sent; a write of the key since (set, write,
+ * delete, expire, a load) lifts that.
  */
 class Touches {
   readonly #tiers: Tiers
   readonly #order: WriteOrder
   readonly #background: Background
   #pending: Map<string, Touch> | undefined
+  /** Per key, the last touch sent: the freshUntil it wrote and the WriteOrder token it was sent with. */
+  readonly #sent = new Map<string, Sent>()
 
   constructor(tiers: Tiers, order: WriteOrder, background: Background) {
     this.#tiers = tiers
@@ -96,6 +110,13 @@ class Touches {
   touch(key: string, full: string, entry: Entry, p: ResolvedPolicy, now: number, waitUntil: WaitUntil | undefined): void {
     const slid = slide(entry, p, now)
     if (slid === undefined) return
+    const order = this.#order
+    const sent = this.#sent
+    const last = sent.get(full)
+    if (last !== undefined && !order.overtaken(full, last.token) && slid.freshUntil - last.freshUntil < p.ttl * TOUCH_SHARE) return
+    const token = order.token()
+    if (sent.size >= REMEMBERED && last === undefined) sent.clear()
+    sent.set(full, { freshUntil: slid.freshUntil, token })
     let pending = this.#pending
     if (pending === undefined) {
       pending = this.#pending = new Map()
@@ -104,7 +125,7 @@ class Touches {
         waitUntil,
       )
     }
-    pending.set(full, { key, entry: slid, token: this.#order.token() })
+    pending.set(full, { key, entry: slid, token })
   }
 
   async #flush(): Promise<void> {
