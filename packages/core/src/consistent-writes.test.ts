@@ -190,6 +190,43 @@ describe('consistentWrites (across processes sharing a coordinator)', () => {
     expect(persisted).toBe(0)
   })
 
+  it('tags that are not an array are refused as the cache refuses them, not replaced by the key tag', async () => {
+    const { a } = cluster()
+    const bad: Partial<Policy> = { ttl: '1m', tags: 'products' as unknown as string[] }
+    const refusal = new TypeError('policy.tags must be an array of strings, got string')
+    // The error, thrown or rejected (getOrSet throws bad input synchronously).
+    const error = async (call: () => Promise<unknown>) => {
+      try {
+        await call()
+      } catch (thrown) {
+        return thrown
+      }
+      return 'no error'
+    }
+    expect(await error(() => a.getOrSet('k', () => 1, bad))).toEqual(refusal)
+    expect(await error(() => a.set('k', 1, bad))).toEqual(refusal)
+    let persisted = 0
+    expect(await error(() => a.write('k', 1, () => void persisted++, bad))).toEqual(refusal)
+    expect(persisted).toBe(0)
+    expect(await error(() => a.getManyOrSet(['k'], () => [1], () => bad))).toBeInstanceOf(TypeError)
+    expect(await a.get('k')).toBeUndefined()
+  })
+
+  it('delete and expire of a bad key throw before the coordinator records anything', async () => {
+    const { a, asked } = cluster()
+    await expect(a.delete('')).rejects.toThrow(new RangeError('key must be 1 to 1023 characters, got 0'))
+    await expect(a.expire('')).rejects.toThrow(new RangeError('key must be 1 to 1023 characters, got 0'))
+    await expect(a.delete('x'.repeat(1024))).rejects.toThrow(RangeError)
+    expect(asked.invalidateTags).toBe(0)
+  })
+
+  it('refuses to wrap a cache it returned, at once rather than on every covered read', () => {
+    const { a } = cluster()
+    expect(() => withConsistentWrites(a)).toThrow(
+      new TypeError('cache must not be a withConsistentWrites cache already: wrap the cache createCache made once'),
+    )
+  })
+
   it('writes of one key through one process run their persists in call order, other keys alongside', async () => {
     const { a, db } = cluster()
     const order: string[] = []

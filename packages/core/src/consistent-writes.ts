@@ -44,6 +44,8 @@ export function withConsistentWrites(cache: Cache, options: ConsistentWritesOpti
   }
   if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object like { keys }, got ${typeOf(options)}`)
   checkFunction(options.keys, 'options.keys', true)
+  // Its key tags would reach the outer one as a caller's tags, refused on every covered read.
+  if (cache instanceof ConsistentCache) throw new TypeError('cache must not be a withConsistentWrites cache already: wrap the cache createCache made once')
   return new ConsistentCache(cache, new KeyPolicies(options.keys ?? every))
 }
 
@@ -83,20 +85,21 @@ class KeyPolicies {
   /** `policy` for `key`: with its tag when covered (undefined stays the cache's default policy, plus the tag). */
   of(key: unknown, policy: Partial<Policy> | undefined, where = 'policy'): Partial<Policy> | undefined {
     if (typeof key !== 'string' || !this.covers(key)) return policy
-    if (policy !== undefined && (typeof policy !== 'object' || policy === null)) return policy // the cache names the error
+    // The cache names the error (tags that are not an array would otherwise be dropped for the key's tag).
+    if (policy !== undefined && (typeof policy !== 'object' || policy === null || (policy.tags !== undefined && !Array.isArray(policy.tags)))) {
+      return policy
+    }
     let memo = policy === undefined ? this.#byKey : this.#byPolicy.get(policy)
     if (memo === undefined) this.#byPolicy.set(policy as object, (memo = new Map()))
     let keyed = memo.get(key)
     if (keyed === undefined) {
-      const tags = policy?.tags
-      if (Array.isArray(tags)) {
-        tags.forEach((tag: unknown, i) => {
-          if (typeof tag === 'string' && tag.startsWith(KEY_TAG)) {
-            throw new RangeError(`${where}.tags[${i}] must not start with '${KEY_TAG}': the tags of keys under withConsistentWrites start so`)
-          }
-        })
-      }
-      keyed = { ...policy, tags: [...(Array.isArray(tags) ? tags : []), keyTag(key)] }
+      const tags = policy?.tags ?? []
+      tags.forEach((tag: unknown, i) => {
+        if (typeof tag === 'string' && tag.startsWith(KEY_TAG)) {
+          throw new RangeError(`${where}.tags[${i}] must not start with '${KEY_TAG}': the tags of keys under withConsistentWrites start so`)
+        }
+      })
+      keyed = { ...policy, tags: [...tags, keyTag(key)] }
       if (memo.size >= REMEMBERED) memo.clear()
       memo.set(key, keyed)
     }
@@ -139,9 +142,7 @@ class ConsistentCache implements Cache {
    * of one key through this cache run one after another in call order, like the cache's own.
    */
   async write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
-    if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.write(key, value, persist, policy)
-    // Bad input throws before the database is touched (a key over a custom options.maxKeyLength only at the delete).
-    assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.#cache.namespace).length)
+    if (!this.#covers(key)) return this.#cache.write(key, value, persist, policy)
     checkFunction(persist, 'persist')
     this.#cache.resolvePolicy(this.#keys.of(key, policy))
     await this.#keys.writes.run(key, async () => {
@@ -151,13 +152,13 @@ class ConsistentCache implements Cache {
   }
 
   async delete(key: string): Promise<void> {
-    if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.delete(key)
+    if (!this.#covers(key)) return this.#cache.delete(key)
     await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
   }
 
   /** Entries loaded before turn stale like the ones expire finds; dead with a coordinator that keeps no soft records. */
   async expire(key: string): Promise<void> {
-    if (typeof key !== 'string' || !this.#keys.covers(key)) return this.#cache.expire(key)
+    if (!this.#covers(key)) return this.#cache.expire(key)
     const tags = [keyTag(key)]
     const soft = this.#cache.invalidateTags(tags, { mode: 'soft' }).catch((error: unknown) => {
       // The coordinator keeps no soft records (Coordinator.softRecords): a hard invalidation is the safe side.
@@ -165,6 +166,16 @@ class ConsistentCache implements Cache {
       throw error
     })
     await Promise.all([soft, this.#cache.expire(key)])
+  }
+
+  /**
+   * Whether `key` is one it covers, checked then: bad input throws before the database or the coordinator is touched
+   * (a key over a custom options.maxKeyLength only at the cache's own call).
+   */
+  #covers(key: string): boolean {
+    if (typeof key !== 'string' || !this.#keys.covers(key)) return false
+    assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.#cache.namespace).length)
+    return true
   }
 
   invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
