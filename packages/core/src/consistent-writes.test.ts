@@ -220,6 +220,23 @@ describe('consistentWrites (across processes sharing a coordinator)', () => {
     expect(asked.invalidateTags).toBe(0)
   })
 
+  it('takes the keys the cache takes: a custom maxKeyLength above the default', async () => {
+    const clock = manualClock()
+    const coordinator = memoryCoordinator({ now: clock.now })
+    const cache = withConsistentWrites(createCache({ tiers: [memoryStore()], coordinator, policy: { ttl: '1h' }, maxKeyLength: 4096, now: clock.now }))
+    const key = 'k'.repeat(2000)
+    const db = new Map<string, number>()
+    expect(await cache.getOrSet(key, () => 1)).toBe(1)
+    await cache.write(key, 2, (value) => void db.set(key, value))
+    expect(db.get(key)).toBe(2)
+    await cache.expire(key)
+    await cache.delete(key)
+    expect(await cache.getOrSet(key, () => db.get(key))).toBe(2)
+    let persisted = 0
+    await expect(cache.write('k'.repeat(4096), 3, () => void persisted++)).rejects.toThrow(new RangeError('key must be 1 to 4095 characters, got 4096'))
+    expect(persisted).toBe(0)
+  })
+
   it('refuses to wrap a cache it returned, at once rather than on every covered read', () => {
     const { a } = cluster()
     expect(() => withConsistentWrites(a)).toThrow(

@@ -1,4 +1,4 @@
-import type { BatchLoader, BatchPolicy, Cache, InvalidateOptions, Loader, WaitUntil } from './cache.js'
+import { internals, type BatchLoader, type BatchPolicy, type Cache, type InvalidateOptions, type Loader, type WaitUntil } from './cache.js'
 import type { CacheControlOptions } from './cache-control.js'
 import { checkFunction, typeOf } from './duration.js'
 import type { HotKey } from './engine/hot-keys.js'
@@ -169,12 +169,14 @@ class ConsistentCache implements Cache {
   }
 
   /**
-   * Whether `key` is one it covers, checked then: bad input throws before the database or the coordinator is touched
-   * (a key over a custom options.maxKeyLength only at the cache's own call).
+   * Whether `key` is one it covers, checked then: bad input throws before the database or the coordinator is touched.
    */
   #covers(key: string): boolean {
     if (typeof key !== 'string' || !this.#keys.covers(key)) return false
-    assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.#cache.namespace).length)
+    const keys = internals(this.#cache)?.engine.host().keys
+    // The cache's own rule (its options.maxKeyLength); the default one for a cache createCache did not make.
+    if (keys !== undefined) keys.full(key, 'key')
+    else assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.#cache.namespace).length)
     return true
   }
 
