@@ -7,7 +7,7 @@
  * core's `correctedInitialAge`), as the HTTP cache tests and Firefox do: a response whose age cannot be known is not
  * trusted to be fresh.
  */
-import { correctedInitialAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
+import { correctedInitialAge, expiresLifetime, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
 
 /** Heuristic lifetimes are capped (RFC 9111 §4.2.2 leaves the bound to the cache): a week. */
 const HEURISTIC_MAX = 7 * 86_400_000
@@ -31,13 +31,10 @@ export function freshnessLifetime(
 ): { ms: number; source: LifetimeSource } | undefined {
   if (directives.conflicting) return { ms: 0, source: 'explicit' }
   if (directives.maxAge !== undefined) return { ms: Number.isNaN(directives.maxAge) ? 0 : directives.maxAge * 1000, source: 'explicit' }
-  const date = parseHttpDate(headers.get('date'), responseTime) ?? responseTime
-  const expires = headers.get('expires')
-  if (expires !== null) {
-    const expiresAt = parseHttpDate(expires, responseTime)
-    return { ms: expiresAt === undefined ? 0 : Math.max(0, expiresAt - date), source: 'explicit' }
-  }
+  const expires = expiresLifetime(headers, responseTime)
+  if (expires !== undefined) return { ms: expires, source: 'explicit' }
   if (!HEURISTIC_STATUSES.has(status) && !directives.public) return undefined
+  const date = parseHttpDate(headers.get('date'), responseTime) ?? responseTime
   const lastModified = parseHttpDate(headers.get('last-modified'), responseTime)
   if (lastModified === undefined || lastModified > date) return undefined
   return { ms: Math.min(Math.floor((date - lastModified) / 10), HEURISTIC_MAX), source: 'heuristic' }

@@ -1,8 +1,9 @@
 // Origin mode (`policy: 'origin'`): how long a shared cache may keep an origin's response, from the response's own
 // headers (RFC 9111 §3 storing, §4.2 freshness and age, RFC 9213 CDN-Cache-Control, RFC 5861 stale windows).
 // Times in ms; directive values are seconds on the wire.
-// The parsing (Cache-Control, Age, HTTP-dates) is @tiercache/core/http's, shared with the browser's private cache.
-import { cacheControlDirectives, correctedInitialAge, parseCacheControl, parseHttpDate, type CacheDirectives } from '@tiercache/core/http'
+// The parsing (Cache-Control, Age, HTTP-dates) and the Expires lifetime are @tiercache/core/http's, shared with the
+// browser's private cache.
+import { cacheControlDirectives, correctedInitialAge, expiresLifetime, parseCacheControl, type CacheDirectives } from '@tiercache/core/http'
 
 /** Why an origin response is not stored in origin mode (Cache-Status detail). */
 export type OriginPassReason = 'no-store' | 'private' | 'no-cache' | 'partial' | 'status' | 'no-lifetime' | 'stale' | 'age'
@@ -102,11 +103,7 @@ export function originVerdict(headers: Headers, status: number, requestTime: num
   if (d.conflicting) lifetime = 0
   else if (d.sMaxAge !== undefined) lifetime = seconds(d.sMaxAge)
   else if (d.maxAge !== undefined) lifetime = seconds(d.maxAge)
-  else if (targeted === null && headers.has('expires')) {
-    const expires = parseHttpDate(headers.get('expires'), responseTime)
-    const date = parseHttpDate(headers.get('date'), responseTime) ?? responseTime
-    lifetime = expires === undefined ? 0 : Math.max(0, expires - date)
-  }
+  else if (targeted === null) lifetime = expiresLifetime(headers, responseTime)
   if (lifetime === undefined) return { kind: 'pass', reason: 'no-lifetime' }
   const ttl = lifetime - ageAtRequest
   if (!(ttl > 0)) return revalidatable ? { kind: 'store', windows: [0, 0, 0], ageAtRequest } : { kind: 'pass', reason: 'stale' }

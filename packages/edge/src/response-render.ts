@@ -1,6 +1,7 @@
 // How a response cache answers: a stored response rendered for this request (304, HEAD, ranges, Vary), or the
 // origin's passed through; both with the caching headers of their scope (outwardHeaders) and Cache-Status (RFC 9211).
 import { formatCacheStatus, namespacePrefix, parseDuration, type Cache, type CacheStatus, type Policy } from '@tiercache/core'
+import { appendVary } from '@tiercache/core/http'
 import { responseVerdict, type ResponseRules } from './cacheability.js'
 import { OUTWARD_FIELDS, outwardHeaders, type CacheTagOptions, type HeaderScope, type OutwardHeadersOptions } from './cdn-headers.js'
 import { notModified, NOT_MODIFIED_FIELDS } from './conditional.js'
@@ -81,7 +82,7 @@ export class ResponseRenderer {
     own['Cache-Status'] = formatCacheStatus(status.ttl === undefined && status.hit ? { ...status, ttl: Math.floor((entry.freshUntil - now) / 1000) } : status, this.#statusName)
     for (const [name, value] of Object.entries(own)) headers.set(name, value)
     // The answer was selected by these request headers: downstream caches must know (RFC 9110 §12.5.5).
-    if (this.#vary.length > 0) headers.set('vary', mergeVary(headers.get('vary'), this.#vary))
+    if (this.#vary.length > 0) headers.set('vary', appendVary(headers.get('vary'), this.#vary))
     if (notModified(request, stored.s, headers)) {
       const kept = new Headers()
       for (const name of [...NOT_MODIFIED_FIELDS, ...Object.keys(own), ...(stored.a === undefined ? [] : ORIGIN_304_FIELDS)]) {
@@ -146,12 +147,4 @@ export class ResponseRenderer {
       ...(this.#tagOptions === undefined ? {} : { tagOptions: this.#tagOptions }),
     }
   }
-}
-
-/** A Vary value naming every field in `current` and in `names`, each once (case-insensitive). */
-function mergeVary(current: string | null, names: readonly string[]): string {
-  const fields = current === null ? [] : current.split(',').map((f) => f.trim()).filter((f) => f !== '')
-  const seen = new Set(fields.map((f) => f.toLowerCase()))
-  for (const name of names) if (!seen.has(name)) fields.push(name)
-  return fields.join(', ')
 }

@@ -87,6 +87,21 @@ export function mergeVary(a: string | null, b: string | null): string | null {
   return names.length === 0 ? null : names.join(', ')
 }
 
+/**
+ * `value` (a response's Vary) as written, followed by each of `names` it does not list (case-insensitive): for a
+ * layer that adds the request fields it keys by and leaves the origin's text alone, where mergeVary would rewrite
+ * it lowercase and sorted.
+ *
+ * @example
+ * appendVary('Accept-Language, Accept-Encoding', ['accept-language', 'x-tenant']) // 'Accept-Language, Accept-Encoding, x-tenant'
+ */
+export function appendVary(value: string | null, names: readonly string[]): string {
+  const fields = value === null ? [] : value.split(',').map((field) => field.trim()).filter((field) => field !== '')
+  const listed = new Set(fields.map((field) => field.toLowerCase()))
+  for (const name of names) if (!listed.has(name.toLowerCase())) listed.add(name.toLowerCase()) && fields.push(name)
+  return fields.join(', ')
+}
+
 /** Request fields whose values are case-insensitive (language ranges, codings, charsets). */
 const CASE_INSENSITIVE = new Set(['accept-language', 'accept-encoding', 'accept-charset'])
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
+  appendVary,
   cacheControlDirectives,
   connectionOptions,
   correctedInitialAge,
   decodeBody,
   encodeBody,
+  expiresLifetime,
   formatCacheStatus,
   mergeVary,
   parseAge,
@@ -100,6 +102,13 @@ describe('header fields', () => {
     expect(mergeVary(null, ' ')).toBeNull()
   })
 
+  it('appends Vary names to a value as written: its fields kept as they are, each name it does not list after them', () => {
+    expect(appendVary('Accept-Language, Accept-Encoding', ['accept-language'])).toBe('Accept-Language, Accept-Encoding')
+    expect(appendVary('accept-encoding', ['Accept-Language', 'x-tenant', 'X-Tenant'])).toBe('accept-encoding, Accept-Language, x-tenant')
+    expect(appendVary(' User-Agent ,, ', [])).toBe('User-Agent')
+    expect(appendVary(null, ['x-tenant'])).toBe('x-tenant')
+  })
+
   it('normalizes a selected request value (§4.1) on any HeadersLike', () => {
     const headers: HeadersLike = { get: (name) => ({ 'accept-language': ' EN   us , fr ', 'x-id': 'A  b' })[name] ?? null }
     expect(selectedValue(headers, 'accept-language')).toBe('en us,fr')
@@ -126,6 +135,28 @@ describe('bodies', () => {
 describe('Cache-Status', () => {
   it('is the same formatter as the main entry', async () => {
     expect(formatCacheStatus).toBe((await import('../index.js')).formatCacheStatus)
+  })
+})
+
+describe('expiresLifetime (RFC 9111 §4.2.1)', () => {
+  const T = 1_700_000_000_000
+  const h = (fields: Record<string, string>): HeadersLike => ({ get: (name) => fields[name] ?? null })
+  const at = (ms: number): string => new Date(ms).toUTCString()
+
+  it('is Expires minus Date, never below 0; undefined without Expires', () => {
+    expect(expiresLifetime(h({ date: at(T - 60_000), expires: at(T + 240_000) }), T)).toBe(300_000)
+    expect(expiresLifetime(h({ date: at(T), expires: at(T - 60_000) }), T)).toBe(0)
+    expect(expiresLifetime(h({ date: at(T) }), T)).toBeUndefined()
+  })
+
+  it('measures from the response time when Date is missing or invalid', () => {
+    expect(expiresLifetime(h({ expires: at(T + 60_000) }), T)).toBe(60_000)
+    expect(expiresLifetime(h({ date: 'yesterday', expires: at(T + 60_000) }), T)).toBe(60_000)
+  })
+
+  it('takes an invalid Expires ("0" included) as already expired (§5.3)', () => {
+    expect(expiresLifetime(h({ date: at(T), expires: '0' }), T)).toBe(0)
+    expect(expiresLifetime(h({ expires: 'soon' }), T)).toBe(0)
   })
 })
 
