@@ -1,12 +1,9 @@
-import { internals, type BatchLoader, type BatchPolicy, type Cache, type InvalidateOptions, type Loader, type WaitUntil } from './cache.js'
-import type { CacheControlOptions } from './cache-control.js'
+import { CacheWrapper } from './cache-wrapper.js'
+import { internals, type BatchLoader, type BatchPolicy, type Cache, type Loader, type WaitUntil } from './cache.js'
 import { checkFunction, typeOf } from './duration.js'
-import type { HotKey } from './engine/hot-keys.js'
 import { KeyedQueue } from './engine/keyed-queue.js'
-import type { GetManyOrSetOptions, GetOptions, GetOrSetOptions } from './engine/status.js'
-import { MAX_TAG_LENGTH, type Policy, type ResolvedPolicy } from './policy.js'
-import type { CacheEvent, CacheStats } from './stats.js'
-import type { Store } from './store.js'
+import type { GetManyOrSetOptions, GetOrSetOptions } from './engine/status.js'
+import { MAX_TAG_LENGTH, type Policy } from './policy.js'
 import { namespacePrefix } from './keys.js'
 import { assertKey, MAX_KEY_LENGTH } from './validate.js'
 
@@ -107,65 +104,52 @@ class KeyPolicies {
   }
 }
 
-/** The Cache withConsistentWrites returns: the cache's own calls, with covered keys' policies and writes changed. */
-class ConsistentCache implements Cache {
-  readonly #cache: Cache
+/** The Cache withConsistentWrites returns: the cache's own calls (CacheWrapper), with covered keys' policies and writes changed. */
+class ConsistentCache extends CacheWrapper {
   readonly #keys: KeyPolicies
 
   constructor(cache: Cache, keys: KeyPolicies) {
-    this.#cache = cache
+    super(cache)
     this.#keys = keys
   }
 
-  get tiers(): readonly Store[] {
-    return this.#cache.tiers
+  override getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null> {
+    return this.inner.getOrSet(key, loader, this.#keys.of(key, policy), options)
   }
 
-  get namespace(): string {
-    return this.#cache.namespace
-  }
-
-  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null> {
-    return this.#cache.getOrSet(key, loader, this.#keys.of(key, policy), options)
-  }
-
-  get<V = unknown>(key: string, options?: GetOptions): Promise<V | null | undefined> {
-    return this.#cache.get(key, options)
-  }
-
-  set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {
-    return this.#cache.set(key, value, this.#keys.of(key, policy))
+  override set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {
+    return this.inner.set(key, value, this.#keys.of(key, policy))
   }
 
   /**
    * Persists, then invalidates the key everywhere and deletes it from the tiers; stores nothing (see above). Writes
    * of one key through this cache run one after another in call order, like the cache's own.
    */
-  async write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
-    if (!this.#covers(key)) return this.#cache.write(key, value, persist, policy)
+  override async write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
+    if (!this.#covers(key)) return this.inner.write(key, value, persist, policy)
     checkFunction(persist, 'persist')
-    this.#cache.resolvePolicy(this.#keys.of(key, policy))
+    this.inner.resolvePolicy(this.#keys.of(key, policy))
     await this.#keys.writes.run(key, async () => {
       await persist(value)
-      await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
+      await Promise.all([this.inner.invalidateTags([keyTag(key)]), this.inner.delete(key)])
     })
   }
 
-  async delete(key: string): Promise<void> {
-    if (!this.#covers(key)) return this.#cache.delete(key)
-    await Promise.all([this.#cache.invalidateTags([keyTag(key)]), this.#cache.delete(key)])
+  override async delete(key: string): Promise<void> {
+    if (!this.#covers(key)) return this.inner.delete(key)
+    await Promise.all([this.inner.invalidateTags([keyTag(key)]), this.inner.delete(key)])
   }
 
   /** Entries loaded before turn stale like the ones expire finds; dead with a coordinator that keeps no soft records. */
-  async expire(key: string): Promise<void> {
-    if (!this.#covers(key)) return this.#cache.expire(key)
+  override async expire(key: string): Promise<void> {
+    if (!this.#covers(key)) return this.inner.expire(key)
     const tags = [keyTag(key)]
-    const soft = this.#cache.invalidateTags(tags, { mode: 'soft' }).catch((error: unknown) => {
+    const soft = this.inner.invalidateTags(tags, { mode: 'soft' }).catch((error: unknown) => {
       // The coordinator keeps no soft records (Coordinator.softRecords): a hard invalidation is the safe side.
-      if (error instanceof TypeError) return this.#cache.invalidateTags(tags)
+      if (error instanceof TypeError) return this.inner.invalidateTags(tags)
       throw error
     })
-    await Promise.all([soft, this.#cache.expire(key)])
+    await Promise.all([soft, this.inner.expire(key)])
   }
 
   /**
@@ -173,53 +157,25 @@ class ConsistentCache implements Cache {
    */
   #covers(key: string): boolean {
     if (typeof key !== 'string' || !this.#keys.covers(key)) return false
-    const keys = internals(this.#cache)?.engine.host().keys
+    const keys = internals(this.inner)?.engine.host().keys
     // The cache's own rule (its options.maxKeyLength); the default one for a cache createCache did not make.
     if (keys !== undefined) keys.full(key, 'key')
-    else assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.#cache.namespace).length)
+    else assertKey(key, 'key', MAX_KEY_LENGTH - namespacePrefix(this.inner.namespace).length)
     return true
   }
 
-  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
-    return this.#cache.invalidateTags(tags, options)
-  }
-
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
+  override getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
+  override getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
+  override getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
     if (!Array.isArray(keys) || !keys.some((key) => typeof key === 'string' && this.#keys.covers(key))) {
-      return this.#cache.getManyOrSet(keys, loadMany, policy, options)
+      return this.inner.getManyOrSet(keys, loadMany, policy, options)
     }
     const own = typeof policy === 'function' ? policy : () => policy
     const keyed = (key: string): Partial<Policy> | undefined => this.#keys.of(key, own(key), 'policy(key)')
-    return this.#cache.getManyOrSet(keys, loadMany, keyed, options)
-  }
-
-  stats(): CacheStats {
-    return this.#cache.stats()
+    return this.inner.getManyOrSet(keys, loadMany, keyed, options)
   }
 
   withContext(context: { waitUntil?: WaitUntil | undefined }): Cache {
-    return new ConsistentCache(this.#cache.withContext(context), this.#keys)
-  }
-
-  cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string {
-    return this.#cache.cacheControl(policy, options)
-  }
-
-  idle(): Promise<void> {
-    return this.#cache.idle()
-  }
-
-  subscribe(listener: (event: CacheEvent) => void): () => void {
-    return this.#cache.subscribe(listener)
-  }
-
-  resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
-    return this.#cache.resolvePolicy(policy)
-  }
-
-  hotKeys(n: number): HotKey[] {
-    return this.#cache.hotKeys(n)
+    return new ConsistentCache(this.inner.withContext(context), this.#keys)
   }
 }

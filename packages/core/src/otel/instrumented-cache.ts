@@ -1,16 +1,13 @@
 import { context as contexts } from '@opentelemetry/api'
-import type { CacheControlOptions } from '../cache-control.js'
-import type { Cache, InvalidateOptions, WaitUntil } from '../cache.js'
-import type { HotKey } from '../engine/hot-keys.js'
+import { CacheWrapper } from '../cache-wrapper.js'
+import type { Cache, WaitUntil } from '../cache.js'
 import type { BatchLoader, BatchPolicy, Loader } from '../engine/loader.js'
 import type { GetManyOrSetOptions, GetOptions, GetOrSetOptions, ReadStatus } from '../engine/status.js'
-import type { Policy, ResolvedPolicy } from '../policy.js'
-import type { CacheEvent, CacheStats } from '../stats.js'
-import type { Store } from '../store.js'
+import type { Policy } from '../policy.js'
 import { ATTR_BATCH_SIZE, SPAN_GET, SPAN_GET_MANY_OR_SET, SPAN_GET_OR_SET } from './names.js'
 import type { CallRecord, Telemetry } from './telemetry.js'
 
-/** A cache whose reads are traced and measured; every other call goes straight to the cache it wraps. */
+/** A cache whose reads are traced and measured; every other call goes straight to the cache it wraps (CacheWrapper). */
 export interface InstrumentedCache extends Cache {
   /** A view sharing every state of this cache (and its instrumentation) whose background work goes to this `waitUntil`. */
   withContext(context: { waitUntil?: WaitUntil | undefined }): InstrumentedCache
@@ -28,44 +25,35 @@ function withStatus<O extends { status?: ReadStatus | undefined }>(options: O | 
 }
 
 /** A view of one cache (or of one of its withContext views) that records a span and durations per read. */
-export class InstrumentedView implements InstrumentedCache {
-  readonly #cache: Cache
+export class InstrumentedView extends CacheWrapper implements InstrumentedCache {
   readonly #telemetry: Telemetry
 
   constructor(cache: Cache, telemetry: Telemetry) {
-    this.#cache = cache
+    super(cache)
     this.#telemetry = telemetry
   }
 
   get instrumented(): Cache {
-    return this.#cache
+    return this.inner
   }
 
-  get tiers(): readonly Store[] {
-    return this.#cache.tiers
-  }
-
-  get namespace(): string {
-    return this.#cache.namespace
-  }
-
-  getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null> {
+  override getOrSet<V, S = V>(key: string, loader: Loader<V, S>, policy?: Partial<Policy>, options?: GetOrSetOptions): Promise<V | null> {
     const telemetry = this.#telemetry
     const call = telemetry.start('getOrSet', SPAN_GET_OR_SET, key)
     const given = withStatus(options)
     const traced: Loader<V, S> = typeof loader === 'function' ? (ctx) => telemetry.load(call, ctx.background, () => loader(ctx)) : loader
-    return this.#run(call, given.status, () => this.#cache.getOrSet(key, traced, policy, given))
+    return this.#run(call, given.status, () => this.inner.getOrSet(key, traced, policy, given))
   }
 
-  get<V = unknown>(key: string, options?: GetOptions): Promise<V | null | undefined> {
+  override get<V = unknown>(key: string, options?: GetOptions): Promise<V | null | undefined> {
     const call = this.#telemetry.start('get', SPAN_GET, key)
     const given = withStatus(options)
-    return this.#run(call, given.status, () => this.#cache.get<V>(key, given))
+    return this.#run(call, given.status, () => this.inner.get<V>(key, given))
   }
 
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
-  getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
+  override getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy: BatchPolicy | undefined, options: GetManyOrSetOptions & { errors: unknown[] }): Promise<(V | null | undefined)[]>
+  override getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null)[]>
+  override getManyOrSet<V>(keys: readonly string[], loadMany: BatchLoader<V>, policy?: BatchPolicy, options?: GetManyOrSetOptions): Promise<(V | null | undefined)[]> {
     const telemetry = this.#telemetry
     const call = telemetry.start('getManyOrSet', SPAN_GET_MANY_OR_SET, undefined, Array.isArray(keys) ? { [ATTR_BATCH_SIZE]: keys.length } : undefined)
     const traced: BatchLoader<V> =
@@ -75,7 +63,7 @@ export class InstrumentedView implements InstrumentedCache {
             return telemetry.load(call, ctx.background, () => loadMany(missing, ctx), { [ATTR_BATCH_SIZE]: missing.length })
           }
         : loadMany
-    return this.#run(call, undefined, () => this.#cache.getManyOrSet(keys, traced, policy, options))
+    return this.#run(call, undefined, () => this.inner.getManyOrSet(keys, traced, policy, options))
   }
 
   /** Runs a read with its span active; ends the span when it settles (or throws at the call site). */
@@ -100,52 +88,8 @@ export class InstrumentedView implements InstrumentedCache {
     )
   }
 
-  set<V>(key: string, value: V | null | undefined, policy?: Partial<Policy>): Promise<void> {
-    return this.#cache.set(key, value, policy)
-  }
-
-  write<V>(key: string, value: V, persist: (value: V) => unknown, policy?: Partial<Policy>): Promise<void> {
-    return this.#cache.write(key, value, persist, policy)
-  }
-
-  delete(key: string): Promise<void> {
-    return this.#cache.delete(key)
-  }
-
-  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
-    return this.#cache.invalidateTags(tags, options)
-  }
-
-  expire(key: string): Promise<void> {
-    return this.#cache.expire(key)
-  }
-
-  stats(): CacheStats {
-    return this.#cache.stats()
-  }
-
   withContext(context: { waitUntil?: WaitUntil | undefined }): InstrumentedCache {
-    return new InstrumentedView(this.#cache.withContext(context), this.#telemetry)
-  }
-
-  cacheControl(policy?: Partial<Policy>, options?: CacheControlOptions): string {
-    return this.#cache.cacheControl(policy, options)
-  }
-
-  idle(): Promise<void> {
-    return this.#cache.idle()
-  }
-
-  subscribe(listener: (event: CacheEvent) => void): () => void {
-    return this.#cache.subscribe(listener)
-  }
-
-  resolvePolicy(policy?: Partial<Policy>): ResolvedPolicy {
-    return this.#cache.resolvePolicy(policy)
-  }
-
-  hotKeys(n: number): HotKey[] {
-    return this.#cache.hotKeys(n)
+    return new InstrumentedView(this.inner.withContext(context), this.#telemetry)
   }
 
   detach(): void {
