@@ -2,26 +2,17 @@
 // a redisStore and a redisCoordinator's stamps (bus off: the key's tag stamp alone must do it). A load that read the
 // old row before another server's write stores it in its L1 and in Redis afterwards; no server serves it.
 import { createCache, memoryStore, withConsistentWrites, type Cache } from '@tiercache/core'
-import { Redis } from 'ioredis'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import type { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
 import { redisCoordinator, redisStore } from '../src/index.js'
+import { redisClients } from './fixtures/redis-clients.js'
 
-const clients: Redis[] = []
 const prefix = `cw${process.pid}:`
-
-afterAll(async () => {
-  const client = clients[0]
-  if (client !== undefined) {
-    const keys = await client.keys(`${prefix}*`)
-    if (keys.length > 0) await client.del(...keys)
-  }
-  await Promise.all(clients.map((c) => c.quit().catch(() => undefined)))
-})
+const redis = redisClients(prefix)
 
 async function server(consistent: boolean): Promise<{ cache: Cache; client: Redis }> {
-  const client = new Redis(inject('REDIS_URL'), { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  const client = redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   client.on('error', () => {})
-  clients.push(client)
   await new Promise((resolve) => client.once('ready', resolve))
   const coordinator = redisCoordinator({ client, prefix, bus: false })
   const cache = createCache({

@@ -2,21 +2,12 @@
 // that every server reads past its refresh point is refreshed by one of them only; the others take the new entry
 // from Redis. Servers here are caches with their own clients and L1s (bus off: the lock alone must do it).
 import { createCache, memoryStore, refreshAhead, type Cache } from '@tiercache/core'
-import { Redis } from 'ioredis'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { redisCoordinator, redisStore } from '../src/index.js'
+import { redisClients } from './fixtures/redis-clients.js'
 
-const clients: Redis[] = []
 const prefix = `ra${process.pid}:`
-
-afterAll(async () => {
-  const client = clients[0]
-  if (client !== undefined) {
-    const keys = await client.keys(`${prefix}*`)
-    if (keys.length > 0) await client.del(...keys)
-  }
-  await Promise.all(clients.map((c) => c.quit().catch(() => undefined)))
-})
+const redis = redisClients(prefix)
 
 async function until(done: () => boolean, what: string): Promise<void> {
   const end = Date.now() + 30_000
@@ -31,9 +22,8 @@ describe('refresh-ahead with redisCoordinator', () => {
     let t = Date.now()
     const now = (): number => t
     const server = async (): Promise<Cache> => {
-      const client = new Redis(inject('REDIS_URL'), { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+      const client = redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1 })
       client.on('error', () => {})
-      clients.push(client)
       await new Promise((resolve) => client.once('ready', resolve))
       const coordinator = redisCoordinator({ client, prefix, bus: false, now })
       return createCache({

@@ -2,21 +2,12 @@
 // with the later write, whichever way the batches, retries and the idempotent persist meet it. Versions come from
 // Redis, so the writers' clocks (injected here) order nothing.
 import { createCache, createWriteBehind, memoryStore, type WriteBehindEvent, type WriteRecord } from '@tiercache/core'
-import { Redis } from 'ioredis'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { redisWriteQueue } from '../src/index.js'
+import { redisClients } from './fixtures/redis-clients.js'
 
 const prefix = `wbskew${process.pid}:`
-const clients: Redis[] = []
-
-afterAll(async () => {
-  const c = clients[0]
-  if (c !== undefined) {
-    const keys = await c.keys(`${prefix}*`)
-    if (keys.length > 0) await c.del(...keys)
-  }
-  await Promise.all(clients.map((c) => c.quit()))
-})
+const redis = redisClients(prefix)
 
 /** The database: a row per key applied only when newer (`UPDATE ... WHERE version < $version`), every apply counted. */
 function database() {
@@ -49,8 +40,7 @@ describe('write-behind on one Redis Streams queue, writers with skewed clocks', 
     const db = database()
     const events: WriteBehindEvent[] = []
     const server = (clock: { at: number }) => {
-      const client = new Redis(inject('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 })
-      clients.push(client)
+      const client = redis()
       return createWriteBehind<string>({
         cache: createCache({ tiers: [memoryStore()], policy: { ttl: '1m' }, now: () => clock.at }),
         queue: redisWriteQueue({ client, prefix, name: 'carts' }),

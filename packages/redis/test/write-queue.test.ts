@@ -1,27 +1,13 @@
 import { runWriteQueueContract } from '@tiercache/core/testing'
 import { startRedisCluster, type RedisCluster } from '@tiercache/testkit'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisWriteQueue } from '../src/index.js'
+import { redisClients } from './fixtures/redis-clients.js'
 
-const clients: Redis[] = []
 let serial = 0
 const prefix = `wq${process.pid}:`
-
-function client(): Redis {
-  const c = new Redis(inject('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 })
-  clients.push(c)
-  return c
-}
-
-afterAll(async () => {
-  const c = clients[0]
-  if (c !== undefined) {
-    const keys = await c.keys(`${prefix}*`)
-    if (keys.length > 0) await c.del(...keys)
-  }
-  await Promise.all(clients.map((c) => c.quit()))
-})
+const client = redisClients(prefix)
 
 runWriteQueueContract({
   name: 'redisWriteQueue (redis-server)',
