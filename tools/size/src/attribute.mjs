@@ -1,14 +1,16 @@
 // What each feature costs the size entries, in gzip bytes: each entry of budgets.json is built from the TypeScript
 // sources (mangled like core's dist), once as it is and once per row of FEATURES with that feature's code stubbed
 // out; a row's bytes are the difference. Nothing here touches shipped code: the stubs are applied to the source text
-// while esbuild loads it. `pnpm --filter @tiercache/size attribute` (add `-- --markdown` for the table of README.md, `-- --left` for the modules of what is left,
-// `-- --check` to only check, without building, that every stub still matches the sources).
-import { existsSync, readFileSync } from 'node:fs'
+// while esbuild loads it. `pnpm --filter @tiercache/size attribute` (add `-- --markdown` for the table of README.md,
+// `-- --left` for the modules of what is left, `-- --check` to only check, without building, that every stub still
+// matches the sources).
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { SOURCE_IMPORT, sourceOf } from './measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const monorepo = fileURLToPath(new URL('../../..', import.meta.url))
@@ -358,13 +360,7 @@ export async function buildVariant(entry, row) {
       {
         name: 'sources-with-stubs',
         setup(b) {
-          b.onResolve({ filter: /^@tiercache\/[^/]+(\/.+)?$/ }, (args) => {
-            const [, pkg, sub] = /** @type {RegExpExecArray} */ (/^@tiercache\/([^/]+)(?:\/(.+))?$/.exec(args.path))
-            const src = join(monorepo, 'packages', /** @type {string} */ (pkg), 'src')
-            const candidates = sub === undefined ? [join(src, 'index.ts')] : [join(src, sub, 'index.ts'), join(src, `${sub}.ts`)]
-            const found = candidates.find((candidate) => existsSync(candidate))
-            return found === undefined ? undefined : { path: found }
-          })
+          b.onResolve({ filter: SOURCE_IMPORT }, (args) => sourceOf(monorepo, args.path))
           b.onLoad({ filter: /packages\/[^/]+\/src\/.*\.ts$/ }, (args) => {
             const text = readFileSync(args.path, 'utf8')
             const file = args.path.slice(join(monorepo, 'packages').length + 1)

@@ -149,15 +149,27 @@ function fromSources(root) {
   return {
     name: 'workspace-sources',
     setup(b) {
-      b.onResolve({ filter: /^@tiercache\/[^/]+(\/.+)?$/ }, (args) => {
-        const [, pkg, sub] = /** @type {RegExpExecArray} */ (/^@tiercache\/([^/]+)(?:\/(.+))?$/.exec(args.path))
-        const src = join(root, 'packages', /** @type {string} */ (pkg), 'src')
-        const candidates = sub === undefined ? [join(src, 'index.ts')] : [join(src, sub, 'index.ts'), join(src, `${sub}.ts`)]
-        const found = candidates.find((candidate) => existsSync(candidate))
-        return found === undefined ? undefined : { path: found }
-      })
+      b.onResolve({ filter: SOURCE_IMPORT }, (args) => sourceOf(root, args.path))
     },
   }
+}
+
+/** The import paths fromSources resolves: `@tiercache/<package>[/<subpath>]`. */
+export const SOURCE_IMPORT = /^@tiercache\/[^/]+(\/.+)?$/
+
+/**
+ * Where fromSources resolves an import path matching SOURCE_IMPORT: `{ path }` of its source file, or undefined when
+ * there is none.
+ * @param {string} root the monorepo root
+ * @param {string} path the import path
+ * @returns {{ path: string } | undefined}
+ */
+export function sourceOf(root, path) {
+  const [, pkg, sub] = /** @type {RegExpExecArray} */ (/^@tiercache\/([^/]+)(?:\/(.+))?$/.exec(path))
+  const src = join(root, 'packages', /** @type {string} */ (pkg), 'src')
+  const candidates = sub === undefined ? [join(src, 'index.ts')] : [join(src, sub, 'index.ts'), join(src, `${sub}.ts`)]
+  const found = candidates.find((candidate) => existsSync(candidate))
+  return found === undefined ? undefined : { path: found }
 }
 
 /**
