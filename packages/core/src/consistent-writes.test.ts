@@ -38,18 +38,26 @@ async function served(caches: Cache[], key: string, load: () => Promise<string |
   return answers
 }
 
+/**
+ * A load by `cache` of `key` that has read the database and waits for `gate` before answering (and storing) that row.
+ */
+async function slowLoad(cache: Cache, db: Map<string, string>, key: string) {
+  const gate = deferred<void>()
+  const reading = cache.getOrSet(key, async () => {
+    const row = db.get(key)
+    await gate.promise
+    return row
+  })
+  await flush()
+  return { reading, gate }
+}
+
 describe('consistentWrites (across processes sharing a coordinator)', () => {
   it('a load that read the old row before another process wrote does not leave it served anywhere', async () => {
     const { a, b, db, load, l2 } = cluster()
     db.set('k', 'old')
-    const gate = deferred<void>()
     // Process B misses and reads the database before A's write...
-    const reading = b.getOrSet('k', async () => {
-      const row = db.get('k')
-      await gate.promise
-      return row
-    })
-    await flush()
+    const { reading, gate } = await slowLoad(b, db, 'k')
     // ...A writes the new row, then B's load resolves with the old one and stores it in B's L1 and the shared L2.
     await a.write('k', 'new', (value) => void db.set('k', value as string))
     gate.resolve()
@@ -106,13 +114,7 @@ describe('consistentWrites (across processes sharing a coordinator)', () => {
   it('delete: a load begun before another process deleted the key does not bring the old value back', async () => {
     const { a, b, db, load } = cluster()
     db.set('k', 'old')
-    const gate = deferred<void>()
-    const reading = b.getOrSet('k', async () => {
-      const row = db.get('k')
-      await gate.promise
-      return row
-    })
-    await flush()
+    const { reading, gate } = await slowLoad(b, db, 'k')
     db.set('k', 'new') // changed by other means; the app deletes the cached copy
     await a.delete('k')
     gate.resolve()
@@ -124,13 +126,7 @@ describe('consistentWrites (across processes sharing a coordinator)', () => {
   it('expire: a load begun before another process expired the key stores an entry that is not fresh', async () => {
     const { a, b, db, load } = cluster()
     db.set('k', 'old')
-    const gate = deferred<void>()
-    const reading = b.getOrSet('k', async () => {
-      const row = db.get('k')
-      await gate.promise
-      return row
-    })
-    await flush()
+    const { reading, gate } = await slowLoad(b, db, 'k')
     db.set('k', 'new')
     await a.expire('k')
     gate.resolve()

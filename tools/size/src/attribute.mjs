@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
-import { SOURCE_IMPORT, sourceOf } from './measure.mjs'
+import { appBuild, SOURCE_IMPORT, sourceOf } from './measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const monorepo = fileURLToPath(new URL('../../..', import.meta.url))
@@ -345,13 +345,7 @@ export async function buildVariant(entry, row) {
   const used = new Set()
   const result = await build({
     stdin: { contents: `export { ${entry.imports.join(', ')} } from ${JSON.stringify(entry.from)}`, resolveDir: root, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    external: entry.external ?? [],
-    define: entry.define ?? {},
-    write: false,
-    logLevel: 'silent',
+    ...appBuild(entry),
     minify: true,
     mangleProps,
     metafile: true,

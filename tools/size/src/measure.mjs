@@ -11,7 +11,7 @@ const gzipSize = (/** @type {Uint8Array} */ bytes) => gzipSync(bytes, { level: 9
  * the entry's externals and build flags), nothing written to disk.
  * @param {{ external?: string[], define?: Record<string, string> }} entry
  */
-const appBuild = (entry) => /** @type {const} */ ({
+export const appBuild = (entry) => /** @type {const} */ ({
   bundle: true,
   format: 'esm',
   platform: 'browser',
