@@ -119,6 +119,7 @@ export async function gzipShares(entry, resolveDir, sources) {
     minifyIdentifiers: true,
   })
   const text = result.outputFiles[0]?.text ?? ''
+  /** @type {{ name: string, code: string }[]} */
   const parts = []
   for (const part of text.split(/^(?=\/\/ \S+\n)/m)) {
     const name = /^\/\/ (\S+)\n/.exec(part)?.[1] ?? '(entry)'
