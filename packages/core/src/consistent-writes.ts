@@ -4,6 +4,7 @@ import { checkFunction, typeOf } from './duration.js'
 import { KeyedQueue } from './engine/keyed-queue.js'
 import type { GetManyOrSetOptions, GetOrSetOptions } from './engine/status.js'
 import { MAX_TAG_LENGTH, type Policy } from './policy.js'
+import { hashKey } from './stores/frequency-sketch.js'
 import { namespacePrefix } from './keys.js'
 import { assertKey, MAX_KEY_LENGTH } from './validate.js'
 
@@ -53,15 +54,10 @@ function every(): boolean {
 /** The tag of `key` (see KEY_TAG). */
 export function keyTag(key: string): string {
   if (KEY_TAG.length + 1 + key.length <= MAX_TAG_LENGTH) return `${KEY_TAG}:${key}`
-  // FNV-1a, twice (two offsets), 64 bits in all.
-  let a = 0x811c9dc5
-  let b = 0x01000193 ^ key.length
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193)
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15)
-  }
-  return `${KEY_TAG}#${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`
+  // The memory store's key hash, twice with two seeds: 64 bits in all.
+  const a = hashKey(key) >>> 0
+  const b = hashKey(key, 0x01000193 ^ key.length) >>> 0
+  return `${KEY_TAG}#${a.toString(36)}${b.toString(36)}`
 }
 
 /** Held at most per policy object, then forgotten at once (like core's key memo). */
